@@ -1,0 +1,225 @@
+// Command portal runs the K-AI programme portal and its maintenance tasks.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"gorm.io/gorm"
+
+	"kaiportal/config"
+	"kaiportal/handlers"
+	"kaiportal/models"
+)
+
+const usage = `portal — the K-AI programme portal
+
+Usage:
+  portal [command] [flags]
+
+Commands:
+  serve           run the web portal (the default command)
+  migrate         apply the database migrations and exit
+  seed-demo       load the demo programme (idempotent) and exit
+  audit-verify    check the audit trail's hash chain; exit 1 naming the first broken row
+  appeal-window   print an appeal window: --announced <RFC 3339> [--days 10] [--rule civil|announcement-day]
+
+Settings come from the environment and an optional .env file; .env.example
+documents every one. Run 'portal <command> -h' for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, errQuiet) {
+			fmt.Fprintln(os.Stderr, "portal:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// errQuiet is an error already reported to the user.
+var errQuiet = errors.New("reported")
+
+// run is the whole program: it parses the command, loads the settings and
+// runs the command until ctx ends.
+func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	case "appeal-window":
+		return appealWindow(args, stdout, stderr)
+	}
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	if cmd != "serve" && cmd != "migrate" && cmd != "seed-demo" && cmd != "audit-verify" {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+
+	if err := config.LoadDotenv(".env"); err != nil {
+		return err
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	log := newLogger(cfg, stderr)
+
+	db, err := openDB(cfg)
+	if err != nil {
+		return err
+	}
+	defer models.Close(db)
+	if err := models.Migrate(ctx, db); err != nil {
+		return err
+	}
+
+	switch cmd {
+	case "migrate":
+		fmt.Fprintln(stdout, "migrations applied")
+		return nil
+	case "seed-demo":
+		if err := models.SeedDemo(ctx, db, time.Now()); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "demo programme loaded")
+		return nil
+	case "audit-verify":
+		return auditVerify(ctx, db, stdout)
+	}
+	return serve(ctx, cfg, db, log)
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func openDB(cfg *config.Config) (*gorm.DB, error) {
+	if cfg.UsesPostgres() {
+		return models.OpenPostgres(cfg.DatabaseURL, time.Now)
+	}
+	return models.OpenSQLite(cfg.SQLitePath(), time.Now)
+}
+
+func auditVerify(ctx context.Context, db *gorm.DB, stdout io.Writer) error {
+	check, err := models.VerifyAuditChain(ctx, db)
+	if err != nil {
+		return err
+	}
+	if !check.OK() {
+		fmt.Fprintf(stdout, "audit chain BROKEN at row %d: %s (%d rows read)\n", check.BrokenID, check.BrokenWhy, check.Rows)
+		return errQuiet
+	}
+	fmt.Fprintf(stdout, "audit chain ok: %d rows, last hash %s\n", check.Rows, check.LastHash)
+	return nil
+}
+
+// serve runs the web portal until ctx ends, then drains requests.
+func serve(ctx context.Context, cfg *config.Config, db *gorm.DB, log *slog.Logger) error {
+	if cfg.DemoData {
+		if err := models.SeedDemo(ctx, db, time.Now()); err != nil {
+			return err
+		}
+	}
+	h, err := handlers.New(handlers.Options{DB: db, Config: cfg, Logger: log})
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           h.Router(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	go h.Cleanup(ctx, 10*time.Minute)
+
+	log.Info("portal listening", "addr", ln.Addr().String(), "url", cfg.BaseURL, "mode", cfg.Mode,
+		"database", db.Dialector.Name(), "demo_login", cfg.DemoLogin, "oidc", cfg.OIDCEnabled())
+	if cfg.DemoLogin {
+		log.Warn("demo sign-in is ON: anyone can sign in as a demo user; never use this in production")
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// appealWindow prints the last day and exclusive closing instant of an
+// appeal window, for officers drafting a notice.
+func appealWindow(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("appeal-window", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	announced := fs.String("announced", "", "announcement instant, RFC 3339 (e.g. 2025-08-04T10:00:00+09:00)")
+	days := fs.Int("days", 10, "length of the period in days")
+	rule := fs.String("rule", string(models.RuleCivil), "counting rule: civil (first day not counted) or announcement-day")
+	if err := fs.Parse(args); err != nil {
+		return errQuiet
+	}
+	if *announced == "" {
+		return errors.New("appeal-window: --announced is required (RFC 3339, e.g. 2025-08-04T10:00:00+09:00)")
+	}
+	at, err := time.Parse(time.RFC3339, *announced)
+	if err != nil {
+		return fmt.Errorf("appeal-window: --announced: want RFC 3339 such as 2025-08-04T10:00:00+09:00, got %q", *announced)
+	}
+	r, err := models.ParseCountingRule(*rule)
+	if err != nil {
+		return fmt.Errorf("appeal-window: --rule: %w", err)
+	}
+	w, err := models.AppealWindow(at, *days, r, models.KoreanHolidays)
+	if err != nil {
+		return fmt.Errorf("appeal-window: %w", err)
+	}
+	fmt.Fprintf(stdout, "rule:      %s\nopens:     %s\nlast day:  %s\ncloses:    %s (exclusive)\n",
+		w.Rule, w.Opens.In(models.KST).Format(time.RFC3339), w.LastDay, w.Closes.In(models.KST).Format(time.RFC3339))
+	if w.Nominal != w.LastDay {
+		fmt.Fprintf(stdout, "note:      day %d falls on %s, a Saturday or public holiday; moved to the next working day (Civil Act §161)\n", *days, w.Nominal)
+	}
+	return nil
+}

@@ -1,0 +1,288 @@
+// Package config reads the portal's settings from the environment (and an
+// optional .env file) once at start-up. Every variable is documented in
+// .env.example with its type and default.
+package config
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Modes.
+const (
+	ModeDevelopment = "development"
+	ModeProduction  = "production"
+)
+
+// Config holds every setting of the portal.
+type Config struct {
+	Mode    string
+	Addr    string
+	BaseURL string
+	DataDir string
+
+	DatabaseURL string // empty: SQLite file under DataDir
+
+	SessionKey     []byte
+	SessionIdle    time.Duration
+	SessionMaxAge  time.Duration
+	MaxBodyBytes   int64
+	TrustedProxies []string
+
+	OIDCIssuer                string
+	OIDCClientID              string
+	OIDCClientSecret          string
+	OIDCRedirectURL           string
+	OIDCScopes                []string
+	OIDCRoleClaim             string
+	OIDCRoleMap               map[string]string // claim value → portal role
+	OIDCOrgClaim              string
+	OIDCPostLogoutRedirectURL string
+
+	DemoLogin bool // the bannered demo sign-in (development only)
+	DemoData  bool // seed the demo programme at start
+
+	LogLevel  string
+	LogFormat string
+}
+
+// Getenv looks a variable up; os.Getenv in production, a map in tests.
+type Getenv func(string) string
+
+// Load reads the configuration from getenv and validates it.
+func Load(getenv Getenv) (*Config, error) {
+	var errs []error
+	str := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	boolean := func(name string, def bool) bool {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return def
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: want true or false, got %q", name, v))
+			return def
+		}
+		return b
+	}
+	duration := func(name string, def time.Duration) time.Duration {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: want a positive duration such as 30m, got %q", name, v))
+			return def
+		}
+		return d
+	}
+
+	c := &Config{
+		Mode:                      str("PORTAL_MODE", ModeDevelopment),
+		Addr:                      str("PORTAL_ADDR", "127.0.0.1:8080"),
+		DataDir:                   str("PORTAL_DATA_DIR", "./data"),
+		DatabaseURL:               str("DATABASE_URL", ""),
+		SessionIdle:               duration("PORTAL_SESSION_IDLE", 30*time.Minute),
+		SessionMaxAge:             duration("PORTAL_SESSION_MAX_AGE", 12*time.Hour),
+		OIDCIssuer:                str("OIDC_ISSUER", ""),
+		OIDCClientID:              str("OIDC_CLIENT_ID", ""),
+		OIDCClientSecret:          str("OIDC_CLIENT_SECRET", ""),
+		OIDCRoleClaim:             str("OIDC_ROLE_CLAIM", "groups"),
+		OIDCOrgClaim:              str("OIDC_ORG_CLAIM", "org"),
+		OIDCPostLogoutRedirectURL: str("OIDC_POST_LOGOUT_REDIRECT_URL", ""),
+		LogLevel:                  str("PORTAL_LOG_LEVEL", "info"),
+		LogFormat:                 str("PORTAL_LOG_FORMAT", "text"),
+	}
+	c.BaseURL = strings.TrimRight(str("PORTAL_BASE_URL", "http://"+c.Addr), "/")
+	c.OIDCRedirectURL = str("OIDC_REDIRECT_URL", c.BaseURL+"/auth/callback")
+	c.OIDCScopes = strings.Fields(strings.ReplaceAll(str("OIDC_SCOPES", "openid profile email"), ",", " "))
+	if c.OIDCPostLogoutRedirectURL == "" {
+		c.OIDCPostLogoutRedirectURL = c.BaseURL + "/"
+	}
+
+	maxBody, err := strconv.ParseInt(str("PORTAL_MAX_BODY_BYTES", "1048576"), 10, 64)
+	if err != nil || maxBody <= 0 {
+		errs = append(errs, fmt.Errorf("PORTAL_MAX_BODY_BYTES: want a positive number of bytes, got %q", getenv("PORTAL_MAX_BODY_BYTES")))
+	}
+	c.MaxBodyBytes = maxBody
+
+	if v := str("PORTAL_TRUSTED_PROXIES", ""); v != "" {
+		c.TrustedProxies = strings.Split(strings.ReplaceAll(v, " ", ""), ",")
+	}
+
+	roleMap, err := parseRoleMap(str("OIDC_ROLE_MAP", "officer=officer,admin=admin,company=company,auditor=auditor"))
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.OIDCRoleMap = roleMap
+
+	if key := getenv("PORTAL_SESSION_KEY"); key != "" {
+		c.SessionKey = []byte(key)
+	}
+
+	dev := c.Mode == ModeDevelopment
+	c.DemoLogin = boolean("PORTAL_DEMO_LOGIN", dev && c.OIDCIssuer == "")
+	c.DemoData = boolean("PORTAL_DEMO_DATA", dev)
+
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, c.Validate()
+}
+
+// Validate checks the rules that join several settings.
+func (c *Config) Validate() error {
+	var errs []error
+	switch c.Mode {
+	case ModeDevelopment, ModeProduction:
+	default:
+		errs = append(errs, fmt.Errorf("PORTAL_MODE: want development or production, got %q", c.Mode))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("PORTAL_ADDR: want host:port, got %q", c.Addr))
+	}
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("PORTAL_BASE_URL: want an http(s) URL, got %q", c.BaseURL))
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") &&
+		!strings.HasPrefix(c.DatabaseURL, "postgresql://") && !strings.HasPrefix(c.DatabaseURL, "sqlite:") {
+		errs = append(errs, fmt.Errorf("DATABASE_URL: want postgres://… or sqlite:PATH, got %q", redact(c.DatabaseURL)))
+	}
+	if c.OIDCIssuer != "" {
+		if c.OIDCClientID == "" {
+			errs = append(errs, errors.New("OIDC_CLIENT_ID: must be set when OIDC_ISSUER is set"))
+		}
+		if c.OIDCClientSecret == "" {
+			errs = append(errs, errors.New("OIDC_CLIENT_SECRET: must be set when OIDC_ISSUER is set"))
+		}
+	}
+	if c.Mode == ModeProduction {
+		if c.OIDCIssuer == "" {
+			errs = append(errs, errors.New("OIDC_ISSUER: production mode needs an OpenID Connect issuer"))
+		}
+		if len(c.SessionKey) == 0 {
+			errs = append(errs, errors.New("PORTAL_SESSION_KEY: production mode needs a session key of at least 32 bytes"))
+		} else if len(c.SessionKey) < 32 {
+			errs = append(errs, errors.New("PORTAL_SESSION_KEY: must be at least 32 bytes"))
+		}
+		if c.DemoLogin {
+			errs = append(errs, errors.New("PORTAL_DEMO_LOGIN: the demo sign-in is refused in production mode"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Production reports whether the portal runs in production mode.
+func (c *Config) Production() bool { return c.Mode == ModeProduction }
+
+// OIDCEnabled reports whether sign-in goes through an OpenID provider.
+func (c *Config) OIDCEnabled() bool { return c.OIDCIssuer != "" }
+
+// SecureCookies reports whether cookies carry the Secure flag: always, except
+// on plain HTTP to a loopback host during development.
+func (c *Config) SecureCookies() bool {
+	u, err := url.Parse(c.BaseURL)
+	if err != nil {
+		return true
+	}
+	if u.Scheme == "https" {
+		return true
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
+}
+
+// SQLitePath is the database file used when DATABASE_URL names no server.
+func (c *Config) SQLitePath() string {
+	if p, ok := strings.CutPrefix(c.DatabaseURL, "sqlite:"); ok {
+		return p
+	}
+	return filepath.Join(c.DataDir, "portal.db")
+}
+
+// UsesPostgres reports whether the database is PostgreSQL.
+func (c *Config) UsesPostgres() bool {
+	return strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://")
+}
+
+func parseRoleMap(s string) (map[string]string, error) {
+	m := map[string]string{}
+	for _, pair := range strings.Split(s, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		claim, role, ok := strings.Cut(pair, "=")
+		claim, role = strings.TrimSpace(claim), strings.TrimSpace(role)
+		if !ok || claim == "" {
+			return nil, fmt.Errorf("OIDC_ROLE_MAP: want claim=role pairs separated by commas, got %q", pair)
+		}
+		switch role {
+		case "officer", "admin", "company", "auditor":
+		default:
+			return nil, fmt.Errorf("OIDC_ROLE_MAP: unknown role %q (want officer, admin, company or auditor)", role)
+		}
+		m[claim] = role
+	}
+	return m, nil
+}
+
+func redact(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "(unparsable)"
+	}
+	return p.Redacted()
+}
+
+// LoadDotenv sets the variables of a .env file that are not already set in
+// the environment. A missing file is not an error.
+func LoadDotenv(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("config: open %s: %w", path, err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.TrimPrefix(line, "export ")
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return fmt.Errorf("config: %s:%d: want NAME=value", path, n)
+		}
+		k = strings.TrimSpace(k)
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+			v = v[1 : len(v)-1]
+		}
+		if _, set := os.LookupEnv(k); !set {
+			os.Setenv(k, v)
+		}
+	}
+	return sc.Err()
+}

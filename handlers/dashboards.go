@@ -1,0 +1,132 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"kaiportal/models"
+	"kaiportal/views"
+)
+
+// showHomePage is the public front page.
+func (h *Handler) showHomePage(c *gin.Context) {
+	ctx := c.Request.Context()
+	v := views.HomeView{Now: h.now()}
+	prog, err := models.CurrentProgramme(ctx, h.db)
+	switch {
+	case err == nil:
+		v.Programme = prog
+	case !isNotFound(err):
+		h.fail(c, err)
+		return
+	}
+	if v.Calls, err = models.ListCalls(ctx, h.db); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, views.Home(h.page(c, "home.title"), v))
+}
+
+// redirectToDashboard sends a user to their role's start page.
+func (h *Handler) redirectToDashboard(c *gin.Context) {
+	c.Redirect(http.StatusSeeOther, dashboardPath(currentUser(c).Role))
+}
+
+func dashboardPath(r models.Role) string {
+	switch r {
+	case models.RoleOfficer:
+		return "/officer"
+	case models.RoleAdmin:
+		return "/admin"
+	case models.RoleAuditor:
+		return "/auditor"
+	case models.RoleCompany:
+		return "/company"
+	}
+	return "/"
+}
+
+func (h *Handler) showOfficerDashboard(c *gin.Context) {
+	ctx := c.Request.Context()
+	v := views.OfficerDashboardView{Now: h.now()}
+	var err error
+	if v.Calls, err = models.ListCalls(ctx, h.db); err != nil {
+		h.fail(c, err)
+		return
+	}
+	orgs, err := models.ListOrganisations(ctx, h.db)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	v.Organisations = len(orgs)
+	users, err := models.ListUsers(ctx, h.db)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	v.Users = len(users)
+	if v.Recent, _, err = models.ListAudit(ctx, h.db, models.AuditFilter{Limit: 10}); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, views.OfficerDashboard(h.page(c, "dashboard.officer.title"), v))
+}
+
+func (h *Handler) showAdminDashboard(c *gin.Context) {
+	ctx := c.Request.Context()
+	v := views.AdminDashboardView{Database: h.db.Dialector.Name(), DemoLogin: h.cfg.DemoLogin}
+	if h.cfg.OIDCEnabled() {
+		v.OIDCIssuer = h.cfg.OIDCIssuer
+	}
+	var err error
+	if v.PendingMigrations, err = models.PendingMigrations(ctx, h.db); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if v.Users, err = models.ListUsers(ctx, h.db); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, views.AdminDashboard(h.page(c, "dashboard.admin.title"), v))
+}
+
+func (h *Handler) showCompanyDashboard(c *gin.Context) {
+	ctx := c.Request.Context()
+	u := currentUser(c)
+	if u.OrganisationID == nil {
+		h.renderMessage(c, http.StatusForbidden, "error.no_organisation", "")
+		return
+	}
+	org, err := models.GetOrganisation(ctx, h.db, *u.OrganisationID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	v := views.CompanyDashboardView{Organisation: org, Now: h.now()}
+	if v.Members, err = models.ListOrganisationUsers(ctx, h.db, org.ID); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if v.Calls, err = models.ListCalls(ctx, h.db); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, views.CompanyDashboard(h.page(c, "dashboard.company.title"), v))
+}
+
+func (h *Handler) showAuditorDashboard(c *gin.Context) {
+	ctx := c.Request.Context()
+	var v views.AuditorDashboardView
+	var err error
+	if v.Check, err = models.VerifyAuditChain(ctx, h.db); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if v.Recent, _, err = models.ListAudit(ctx, h.db, models.AuditFilter{Limit: 10}); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, views.AuditorDashboard(h.page(c, "dashboard.auditor.title"), v))
+}

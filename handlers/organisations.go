@@ -1,0 +1,52 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"kaiportal/models"
+	"kaiportal/views"
+)
+
+func isNotFound(err error) bool { return errors.Is(err, models.ErrNotFound) }
+
+func (h *Handler) showOrganisationsPage(c *gin.Context) {
+	orgs, err := models.ListOrganisations(c.Request.Context(), h.db)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, views.Organisations(h.page(c, "organisations.title"),
+		views.OrganisationsView{Organisations: orgs}))
+}
+
+// showOrganisationPage shows one organisation. A company user asking for
+// another organisation gets the same 404 as for one that does not exist, so
+// the answer does not even confirm that it exists.
+func (h *Handler) showOrganisationPage(c *gin.Context) {
+	id, err := strconv.ParseUint(c.Param("id"), 10, 32)
+	if err != nil {
+		h.renderError(c, http.StatusNotFound, nil)
+		return
+	}
+	if !currentUser(c).MaySeeOrganisation(uint(id)) {
+		h.renderError(c, http.StatusNotFound, nil)
+		return
+	}
+	ctx := c.Request.Context()
+	org, err := models.GetOrganisation(ctx, h.db, uint(id))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	users, err := models.ListOrganisationUsers(ctx, h.db, org.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, views.Organisation(h.page(c, "organisations.title"),
+		views.OrganisationView{Organisation: org, Users: users}))
+}

@@ -1,0 +1,88 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// OpenSQLite opens (creating if needed) the SQLite database at path with WAL,
+// foreign keys, a busy timeout, durable commits and write transactions that
+// take the write lock at BEGIN, so that concurrent writers queue instead of
+// failing with "database is locked" half-way.
+func OpenSQLite(path string, now func() time.Time) (*gorm.DB, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("store: create %s: %w", dir, err)
+		}
+	}
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_foreign_keys", "on")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_synchronous", "FULL")
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + path + "?" + q.Encode()
+	db, err := gorm.Open(sqlite.Open(dsn), gormConfig(now))
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("store: sqlite pool: %w", err)
+	}
+	// One writer at a time is SQLite's rule; a few connections let readers run beside it.
+	sqlDB.SetMaxOpenConns(4)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	return db, nil
+}
+
+// OpenPostgres connects to PostgreSQL.
+func OpenPostgres(dsn string, now func() time.Time) (*gorm.DB, error) {
+	db, err := gorm.Open(postgres.Open(dsn), gormConfig(now))
+	if err != nil {
+		return nil, fmt.Errorf("store: open postgres: %w", err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("store: postgres pool: %w", err)
+	}
+	sqlDB.SetMaxOpenConns(20)
+	sqlDB.SetMaxIdleConns(5)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	return db, nil
+}
+
+func gormConfig(now func() time.Time) *gorm.Config {
+	return &gorm.Config{
+		TranslateError: true,
+		NowFunc:        func() time.Time { return now().UTC().Truncate(time.Microsecond) },
+		Logger:         logger.Default.LogMode(logger.Silent),
+	}
+}
+
+// Ping checks that the database answers, for /readyz.
+func Ping(ctx context.Context, db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Close closes the pool.
+func Close(db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}

@@ -1,0 +1,65 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Organisation kinds.
+const (
+	OrgCompany    = "company"
+	OrgUniversity = "university"
+	OrgMinistry   = "ministry"
+)
+
+// Organisation is a company, university or public body that takes part in
+// the programme. Company users belong to exactly one.
+type Organisation struct {
+	ID            uint   `gorm:"primaryKey"`
+	Code          string `gorm:"size:64;not null;uniqueIndex"` // stable slug; the OIDC organisation claim names it
+	NameKO        string `gorm:"size:200;not null"`
+	NameEN        string `gorm:"size:200;not null"`
+	Kind          string `gorm:"size:32;not null"`
+	BusinessRegNo string `gorm:"size:16"`
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// ListOrganisations returns every organisation by Korean name.
+func ListOrganisations(ctx context.Context, db *gorm.DB) ([]Organisation, error) {
+	var orgs []Organisation
+	if err := db.WithContext(ctx).Order("name_ko").Find(&orgs).Error; err != nil {
+		return nil, fmt.Errorf("store: list organisations: %w", err)
+	}
+	return orgs, nil
+}
+
+// GetOrganisation loads one organisation.
+func GetOrganisation(ctx context.Context, db *gorm.DB, id uint) (*Organisation, error) {
+	var o Organisation
+	if err := db.WithContext(ctx).First(&o, id).Error; err != nil {
+		return nil, notFound(fmt.Sprintf("store: organisation %d", id), err)
+	}
+	return &o, nil
+}
+
+// GetOrganisationByCode loads the organisation with the given code.
+func GetOrganisationByCode(ctx context.Context, db *gorm.DB, code string) (*Organisation, error) {
+	var o Organisation
+	if err := db.WithContext(ctx).Where("code = ?", code).First(&o).Error; err != nil {
+		return nil, notFound(fmt.Sprintf("store: organisation %q", code), err)
+	}
+	return &o, nil
+}
+
+// notFound wraps a store error, translating gorm's not-found into ErrNotFound.
+func notFound(what string, err error) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

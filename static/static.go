@@ -1,0 +1,39 @@
+// Package static embeds the portal's stylesheets, scripts, fonts and images,
+// its own and the vendored ones, and serves them under a checksum path so
+// browsers may cache them for a year.
+package static
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"embed"
+	"io/fs"
+)
+
+//go:embed css js vendor/krds-uiux vendor/pretendard-gov vendor/htmx.org vendor/uplot
+var files embed.FS
+
+// FS is the tree of static files.
+var FS fs.FS = files
+
+// Hash is a short checksum of every embedded file: it changes whenever any
+// asset changes, so /static/<Hash>/… URLs can be cached for good.
+var Hash = func() string {
+	h := sha256.New()
+	err := fs.WalkDir(files, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := files.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		h.Write([]byte(path))
+		h.Write(b)
+		return nil
+	})
+	if err != nil {
+		panic("static: " + err.Error())
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}()

@@ -1,0 +1,165 @@
+// Package testdb opens real databases for tests: a fresh SQLite file always,
+// and a fresh PostgreSQL schema when TEST_DATABASE_URL is set. Store and
+// handler tests run once per database through Each.
+package testdb
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"kaiportal/models"
+)
+
+// Clock is a settable clock for tests.
+type Clock struct{ t atomic.Int64 }
+
+// NewClock returns a clock stopped at t.
+func NewClock(t time.Time) *Clock {
+	c := &Clock{}
+	c.Set(t)
+	return c
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time { return time.Unix(0, c.t.Load()).UTC() }
+
+// Set moves the clock to t.
+func (c *Clock) Set(t time.Time) { c.t.Store(t.UnixNano()) }
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) { c.t.Add(int64(d)) }
+
+// Kind names a database engine.
+type Kind string
+
+// The engines tests run on.
+const (
+	SQLite   Kind = "sqlite"
+	Postgres Kind = "postgres"
+)
+
+// Each runs fn as a subtest once per available database, each with a fresh,
+// migrated, empty database. PostgreSQL is skipped, saying why, when
+// TEST_DATABASE_URL is not set.
+func Each(t *testing.T, now func() time.Time, fn func(t *testing.T, db *gorm.DB)) {
+	t.Helper()
+	for _, kind := range []Kind{SQLite, Postgres} {
+		t.Run(string(kind), func(t *testing.T) {
+			db := Open(t, kind, now)
+			fn(t, db)
+		})
+	}
+}
+
+// Open returns a fresh migrated database of the given kind, closed and
+// removed when the test ends.
+func Open(t testing.TB, kind Kind, now func() time.Time) *gorm.DB {
+	t.Helper()
+	db := OpenEmpty(t, kind, now)
+	if err := models.Migrate(context.Background(), db); err != nil {
+		t.Fatalf("migrate %s: %v", kind, err)
+	}
+	return db
+}
+
+var schemaSeq atomic.Int64
+
+// OpenEmpty is Open without migrations.
+func OpenEmpty(t testing.TB, kind Kind, now func() time.Time) *gorm.DB {
+	t.Helper()
+	switch kind {
+	case SQLite:
+		db, err := models.OpenSQLite(filepath.Join(t.TempDir(), "test.db"), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { models.Close(db) })
+		return db
+	case Postgres:
+		dsn := PostgresURL(t)
+		schema := fmt.Sprintf("t_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9, schemaSeq.Add(1))
+		admin, err := models.OpenPostgres(dsn, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
+			t.Fatalf("create schema: %v", err)
+		}
+		db, err := models.OpenPostgres(WithSearchPath(dsn, schema), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			models.Close(db)
+			admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+			models.Close(admin)
+		})
+		return db
+	}
+	t.Fatalf("unknown database kind %q", kind)
+	return nil
+}
+
+// OpenAgain opens a second connection pool on the database that db uses (the
+// same SQLite file or the same PostgreSQL schema), as a second portal
+// instance would. It is closed when the test ends; the database itself is
+// left to whoever opened it.
+func OpenAgain(t testing.TB, db *gorm.DB, now func() time.Time) *gorm.DB {
+	t.Helper()
+	var (
+		again *gorm.DB
+		err   error
+	)
+	switch db.Dialector.Name() {
+	case "sqlite":
+		var file string
+		if err := db.Raw("SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&file).Error; err != nil {
+			t.Fatalf("sqlite file: %v", err)
+		}
+		again, err = models.OpenSQLite(file, now)
+	case "postgres":
+		var schema string
+		if err := db.Raw("SELECT current_schema()").Scan(&schema).Error; err != nil {
+			t.Fatalf("postgres schema: %v", err)
+		}
+		again, err = models.OpenPostgres(WithSearchPath(PostgresURL(t), schema), now)
+	default:
+		t.Fatalf("unknown database kind %q", db.Dialector.Name())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { models.Close(again) })
+	return again
+}
+
+// PostgresURL returns TEST_DATABASE_URL or skips the test, saying why.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("TEST_DATABASE_URL")
+	if dsn == "" {
+		t.Skip("PostgreSQL test skipped: TEST_DATABASE_URL is not set (CI sets it; see README)")
+	}
+	return dsn
+}
+
+// WithSearchPath points a PostgreSQL URL at one schema.
+func WithSearchPath(dsn, schema string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || !strings.HasPrefix(u.Scheme, "postgres") {
+		return dsn
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}

@@ -1,0 +1,104 @@
+// Package views renders the portal's pages with templ. Each page takes a
+// view model shaped like the screen; the Page carries what every page's
+// frame needs. Visible text comes from the message catalogues (i18n.T).
+package views
+
+import (
+	"fmt"
+	"time"
+
+	"kaiportal/models"
+)
+
+// Page is what the layout needs for every page.
+type Page struct {
+	TitleID    string // message ID of the page title
+	User       *models.User
+	CSRF       string
+	Lang       string
+	Path       string
+	StaticBase string // /static/<build hash>
+	DemoLogin  bool   // the demo sign-in is on: show the banner
+	OIDC       bool
+}
+
+// Asset returns the URL of a static file under the checksum path.
+func (p Page) Asset(path string) string { return p.StaticBase + "/" + path }
+
+// SignedIn reports whether a user is signed in.
+func (p Page) SignedIn() bool { return p.User != nil }
+
+// Role is the visitor's role (anonymous when signed out).
+func (p Page) Role() models.Role {
+	if p.User == nil {
+		return models.RoleAnonymous
+	}
+	return p.User.Role
+}
+
+// NavItem is one entry of the main navigation.
+type NavItem struct {
+	Href, LabelID string
+}
+
+// Nav lists the navigation for the visitor's role.
+func (p Page) Nav() []NavItem {
+	items := []NavItem{{"/", "nav.home"}}
+	switch p.Role() {
+	case models.RoleCompany:
+		items = append(items, NavItem{"/company", "nav.dashboard"})
+		if p.User.OrganisationID != nil {
+			items = append(items, NavItem{fmt.Sprintf("/organisations/%d", *p.User.OrganisationID), "nav.my_organisation"})
+		}
+	case models.RoleOfficer:
+		items = append(items, NavItem{"/officer", "nav.dashboard"}, NavItem{"/organisations", "nav.organisations"},
+			NavItem{"/audit", "nav.audit"})
+	case models.RoleAdmin:
+		items = append(items, NavItem{"/officer", "nav.dashboard"}, NavItem{"/admin", "nav.admin"},
+			NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
+	case models.RoleAuditor:
+		items = append(items, NavItem{"/auditor", "nav.dashboard"}, NavItem{"/organisations", "nav.organisations"},
+			NavItem{"/audit", "nav.audit"})
+	}
+	return items
+}
+
+// Current reports whether href is the page being shown.
+func (p Page) Current(href string) bool { return p.Path == href }
+
+var kst = time.FixedZone("KST", 9*60*60)
+
+// KST formats an instant in Korea Standard Time to the second.
+func KST(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(kst).Format("2006-01-02 15:04:05") + " KST"
+}
+
+// RoleLabelID is the message ID of a role's name.
+func RoleLabelID(r models.Role) string {
+	if r == models.RoleAnonymous {
+		return "role.anonymous"
+	}
+	return "role." + string(r)
+}
+
+// OrgName returns an organisation's name in the page's language.
+func OrgName(lang string, o *models.Organisation) string {
+	if o == nil {
+		return "—"
+	}
+	if lang == "en" {
+		return o.NameEN
+	}
+	return o.NameKO
+}
+
+// Bilingual picks the Korean or English text.
+func Bilingual(lang, ko, en string) string {
+	if lang == "en" && en != "" {
+		return en
+	}
+	return ko
+}
