@@ -17,7 +17,7 @@ import (
 )
 
 const (
-	stateCookie    = "kai_oidc_state"
+	stateCookie     = "kai_oidc_state"
 	loginAttemptTTL = 10 * time.Minute
 )
 

@@ -163,3 +163,18 @@ func WithSearchPath(dsn, schema string) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// EachKind runs fn as a subtest once per database engine, for tests that
+// open their own database (through Open) or a whole application on it.
+// PostgreSQL is skipped, saying why, when TEST_DATABASE_URL is not set.
+func EachKind(t *testing.T, fn func(t *testing.T, kind Kind)) {
+	t.Helper()
+	for _, kind := range []Kind{SQLite, Postgres} {
+		t.Run(string(kind), func(t *testing.T) {
+			if kind == Postgres {
+				PostgresURL(t)
+			}
+			fn(t, kind)
+		})
+	}
+}

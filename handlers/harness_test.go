@@ -1,0 +1,156 @@
+package handlers
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"gorm.io/gorm"
+
+	"kaiportal/config"
+	"kaiportal/models"
+	"kaiportal/testdb"
+)
+
+// testStart is the fixed instant every handler test starts at: 2026-11-27 14:00 KST.
+var testStart = time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC)
+
+// testApp is the portal on a real database behind a real HTTP server.
+type testApp struct {
+	t     testing.TB
+	db    *gorm.DB
+	clock *testdb.Clock
+	cfg   *config.Config
+	h     *Handler
+	srv   *httptest.Server
+}
+
+// testConfig is the development configuration with the demo sign-in.
+func testConfig(t testing.TB, env map[string]string) *config.Config {
+	t.Helper()
+	base := map[string]string{"PORTAL_MODE": "development", "PORTAL_ADDR": "127.0.0.1:0",
+		"PORTAL_BASE_URL": "http://127.0.0.1", "PORTAL_DATA_DIR": t.TempDir()}
+	for k, v := range env {
+		base[k] = v
+	}
+	cfg, err := config.Load(func(k string) string { return base[k] })
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	return cfg
+}
+
+// newTestApp starts the portal with the demo programme seeded. mutate, if
+// not nil, may change the configuration before the handler is built.
+func newTestApp(t testing.TB, kind testdb.Kind, env map[string]string) *testApp {
+	t.Helper()
+	clock := testdb.NewClock(testStart)
+	db := testdb.Open(t, kind, clock.Now)
+	if err := models.SeedDemo(context.Background(), db, clock.Now()); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	cfg := testConfig(t, env)
+	h, err := New(Options{DB: db, Config: cfg, Now: clock.Now, Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h.Router())
+	t.Cleanup(srv.Close)
+	return &testApp{t: t, db: db, clock: clock, cfg: cfg, h: h, srv: srv}
+}
+
+// testClient is a browser: a cookie jar that does not follow redirects.
+type testClient struct {
+	app *testApp
+	c   *http.Client
+}
+
+func (a *testApp) client() *testClient {
+	jar, _ := cookiejar.New(nil)
+	return &testClient{app: a, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+func (c *testClient) do(req *http.Request) *http.Response {
+	c.app.t.Helper()
+	resp, err := c.c.Do(req)
+	if err != nil {
+		c.app.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	return resp
+}
+
+func (c *testClient) get(path string) *http.Response {
+	c.app.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, c.app.srv.URL+path, nil)
+	return c.do(req)
+}
+
+// post sends a form; the CSRF token is added unless form sets _csrf itself.
+func (c *testClient) post(path string, form url.Values) *http.Response {
+	c.app.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	if _, ok := form["_csrf"]; !ok {
+		form.Set("_csrf", c.csrfToken())
+	}
+	req, _ := http.NewRequest(http.MethodPost, c.app.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.do(req)
+}
+
+// csrfToken reads the token a page gives this browser.
+func (c *testClient) csrfToken() string {
+	c.app.t.Helper()
+	doc := c.page(c.get("/"))
+	tok, _ := doc.Find(`meta[name="csrf-token"]`).Attr("content")
+	if tok == "" {
+		c.app.t.Fatal("no csrf-token meta on /")
+	}
+	return tok
+}
+
+// page parses an HTML response and closes its body.
+func (c *testClient) page(resp *http.Response) *goquery.Document {
+	c.app.t.Helper()
+	defer resp.Body.Close()
+	doc, err := goquery.NewDocumentFromReader(resp.Body)
+	if err != nil {
+		c.app.t.Fatalf("parse HTML: %v", err)
+	}
+	return doc
+}
+
+// signInDemo signs in as the demo user with the given subject
+// (demo-officer, demo-admin, demo-auditor, demo-company-upstage, demo-company-kaist).
+func (c *testClient) signInDemo(subject string) *models.User {
+	c.app.t.Helper()
+	var u models.User
+	if err := c.app.db.Where("issuer = ? AND subject = ?", models.DemoIssuer, subject).First(&u).Error; err != nil {
+		c.app.t.Fatalf("demo user %s: %v", subject, err)
+	}
+	resp := c.post("/auth/demo", url.Values{"user_id": {itoa(u.ID)}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		c.app.t.Fatalf("demo sign-in as %s: status %d", subject, resp.StatusCode)
+	}
+	return &u
+}
+
+func itoa(id uint) string { return strconv.FormatUint(uint64(id), 10) }
+
+func readAll(resp *http.Response) string {
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
