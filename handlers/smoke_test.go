@@ -26,7 +26,7 @@ func TestDemoSignInReachesEachDashboard(t *testing.T) {
 				t.Fatalf("%s: /dashboard → %d %q, want 303 %q", tc.subject, resp.StatusCode, resp.Header.Get("Location"), tc.dashboard)
 			}
 			doc := c.page(c.get(tc.dashboard))
-			if doc.Find(`[data-testid="` + tc.testID + `"]`).Length() != 1 {
+			if doc.Find(`[data-testid="`+tc.testID+`"]`).Length() != 1 {
 				t.Errorf("%s: %s has no %s", tc.subject, tc.dashboard, tc.testID)
 			}
 		}
