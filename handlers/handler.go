@@ -59,7 +59,7 @@ func New(opts Options) (*Handler, error) {
 		log:    opts.Logger,
 		now:    opts.Now,
 		cat:    cat,
-		policy: models.SessionPolicy{Idle: opts.Config.SessionIdle, MaxAge: opts.Config.SessionMaxAge},
+		policy: models.SessionPolicy{Idle: opts.Config.SessionIdle, MaxAge: opts.Config.SessionMaxAge, Key: opts.Config.SessionKey},
 	}
 	if h.log == nil {
 		h.log = slog.Default()

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -52,18 +53,31 @@ func testConfig(t testing.TB, env map[string]string) *config.Config {
 // not nil, may change the configuration before the handler is built.
 func newTestApp(t testing.TB, kind testdb.Kind, env map[string]string) *testApp {
 	t.Helper()
+	return newTestAppWith(t, kind, func(string) map[string]string { return env }, nil)
+}
+
+// newTestAppWith is newTestApp for settings that name the portal's own
+// address (PORTAL_BASE_URL, OIDC_REDIRECT_URL): the listener opens first and
+// env receives its base URL. The portal logs to logger, or nowhere when nil.
+func newTestAppWith(t testing.TB, kind testdb.Kind, env func(baseURL string) map[string]string, logger *slog.Logger) *testApp {
+	t.Helper()
 	clock := testdb.NewClock(testStart)
 	db := testdb.Open(t, kind, clock.Now)
 	if err := models.SeedDemo(context.Background(), db, clock.Now()); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	cfg := testConfig(t, env)
-	h, err := New(Options{DB: db, Config: cfg, Now: clock.Now, Logger: discardLogger()})
+	srv := httptest.NewUnstartedServer(nil)
+	t.Cleanup(srv.Close)
+	cfg := testConfig(t, env("http://"+srv.Listener.Addr().String()))
+	if logger == nil {
+		logger = discardLogger()
+	}
+	h, err := New(Options{DB: db, Config: cfg, Now: clock.Now, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h.Router())
-	t.Cleanup(srv.Close)
+	srv.Config.Handler = h.Router()
+	srv.Start()
 	return &testApp{t: t, db: db, clock: clock, cfg: cfg, h: h, srv: srv}
 }
 

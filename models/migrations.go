@@ -53,6 +53,9 @@ func appendOnlyAudit(tx *gorm.DB) error {
 			 BEGIN RAISE EXCEPTION 'audit trail is append-only'; END; $$ LANGUAGE plpgsql`,
 			`CREATE TRIGGER audit_entries_no_change BEFORE UPDATE OR DELETE ON audit_entries
 			 FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only()`,
+			// Row triggers do not fire on TRUNCATE, which would empty the trail in one statement.
+			`CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries
+			 FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_append_only()`,
 		}
 	}
 	for _, s := range stmts {

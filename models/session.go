@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -26,10 +27,23 @@ type Session struct {
 	ExpiresAt  time.Time `gorm:"not null;index"` // absolute expiry
 }
 
-// SessionPolicy holds the expiry rules.
+// SessionPolicy holds the expiry rules and the key that hashes cookie tokens.
 type SessionPolicy struct {
 	Idle   time.Duration // since the last request
 	MaxAge time.Duration // since sign-in, whatever the activity
+	// Key, when set, makes the stored ID an HMAC of the token: a copy of the
+	// sessions table is then useless without the portal's secret as well.
+	Key []byte
+}
+
+// sessionID is the stored form of a session cookie token.
+func (p SessionPolicy) sessionID(token string) string {
+	if len(p.Key) == 0 {
+		return HashToken(token)
+	}
+	m := hmac.New(sha256.New, p.Key)
+	m.Write([]byte(token))
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 // Expired reports whether the session may no longer be used at now.
@@ -59,9 +73,11 @@ func HashToken(token string) string {
 
 // CreateSession starts a session for user in tx and returns the cookie token.
 func CreateSession(ctx context.Context, tx *gorm.DB, userID uint, idToken string, now time.Time, p SessionPolicy) (string, *Session, error) {
+	// UTC in storage: SQLite compares times as text, so one zone for every row.
+	now = now.UTC()
 	token := RandomToken(32)
 	s := &Session{
-		ID:         HashToken(token),
+		ID:         p.sessionID(token),
 		UserID:     userID,
 		CSRFToken:  RandomToken(32),
 		IDToken:    idToken,
@@ -83,7 +99,7 @@ func LoadSession(ctx context.Context, db *gorm.DB, token string, now time.Time, 
 	}
 	var s Session
 	err := db.WithContext(ctx).Preload("User").Preload("User.Organisation").
-		Where("id = ?", HashToken(token)).First(&s).Error
+		Where("id = ?", p.sessionID(token)).First(&s).Error
 	if err != nil {
 		return nil, notFound("store: session", err)
 	}
@@ -98,7 +114,7 @@ func LoadSession(ctx context.Context, db *gorm.DB, token string, now time.Time, 
 
 // TouchSession records activity on a session.
 func TouchSession(ctx context.Context, db *gorm.DB, id string, now time.Time) error {
-	if err := db.WithContext(ctx).Model(&Session{}).Where("id = ?", id).Update("last_seen_at", now).Error; err != nil {
+	if err := db.WithContext(ctx).Model(&Session{}).Where("id = ?", id).Update("last_seen_at", now.UTC()).Error; err != nil {
 		return fmt.Errorf("store: touch session: %w", err)
 	}
 	return nil
@@ -115,6 +131,7 @@ func DeleteSession(ctx context.Context, tx *gorm.DB, id string) error {
 // DeleteExpiredSessions removes sessions past their absolute expiry or idle
 // for longer than the policy allows, and login attempts that were never finished.
 func DeleteExpiredSessions(ctx context.Context, db *gorm.DB, now time.Time, p SessionPolicy) (int64, error) {
+	now = now.UTC()
 	res := db.WithContext(ctx).Where("expires_at <= ? OR last_seen_at <= ?", now, now.Add(-p.Idle)).Delete(&Session{})
 	if res.Error != nil {
 		return 0, fmt.Errorf("store: delete expired sessions: %w", res.Error)
@@ -139,6 +156,7 @@ type LoginAttempt struct {
 // SaveLoginAttempt records a new authorization request.
 func SaveLoginAttempt(ctx context.Context, db *gorm.DB, state string, a LoginAttempt) error {
 	a.ID = HashToken(state)
+	a.ExpiresAt = a.ExpiresAt.UTC()
 	if err := db.WithContext(ctx).Create(&a).Error; err != nil {
 		return fmt.Errorf("store: save login attempt: %w", err)
 	}

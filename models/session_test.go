@@ -1,6 +1,9 @@
 package models_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -370,6 +373,88 @@ func TestTakeLoginAttemptConcurrent(t *testing.T) {
 			wg.Wait()
 			if wins != 1 || len(others) != 0 {
 				t.Errorf("round %d: %d takes succeeded, unexpected errors %v; want exactly one success and ErrNotFound for the rest", r, wins, others)
+			}
+		}
+	})
+}
+
+// TestSessionTimesAnyZone creates sessions with times in KST and sweeps them
+// with times in UTC, and the other way round, as a server in Seoul and a
+// sweep run elsewhere would: expiry is an instant, whatever the zone.
+func TestSessionTimesAnyZone(t *testing.T) {
+	kst := time.FixedZone("KST", 9*60*60)
+	clock := newClock()
+	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		user := mustUser(t, db, t0, "officer-1", models.RoleOfficer, nil)
+		for _, zones := range [][2]*time.Location{{kst, time.UTC}, {time.UTC, kst}} {
+			create, sweep := zones[0], zones[1]
+			_, live, err := models.CreateSession(ctx, db, user.ID, "", t0.Add(time.Hour+50*time.Minute).In(create), policy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, dead, err := models.CreateSession(ctx, db, user.ID, "", t0.In(create), policy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := models.TouchSession(ctx, db, dead.ID, t0.Add(time.Hour+50*time.Minute).In(create)); err != nil {
+				t.Fatal(err)
+			}
+			for state, exp := range map[string]time.Time{"live": t0.Add(3 * time.Hour), "dead": t0.Add(2 * time.Hour)} {
+				a := models.LoginAttempt{Nonce: "n", Verifier: "v", ExpiresAt: exp.In(create)}
+				if err := models.SaveLoginAttempt(ctx, db, state, a); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// At t0+2h the first session is past its absolute expiry, the second is not.
+			n, err := models.DeleteExpiredSessions(ctx, db, t0.Add(2*time.Hour).In(sweep), policy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var left []models.Session
+			db.Find(&left)
+			if n != 1 || len(left) != 1 || left[0].ID != live.ID {
+				t.Errorf("created in %s, swept in %s: deleted %d, left %d sessions; want the expired one deleted and the live one kept",
+					create, sweep, n, len(left))
+			}
+			var attempts []models.LoginAttempt
+			db.Find(&attempts)
+			if len(attempts) != 1 || attempts[0].ID != models.HashToken("live") {
+				t.Errorf("created in %s, swept in %s: login attempts left = %d, want the live one", create, sweep, len(attempts))
+			}
+			db.Where("1 = 1").Delete(&models.Session{})
+			db.Where("1 = 1").Delete(&models.LoginAttempt{})
+		}
+	})
+}
+
+// TestSessionKeyedID checks that with a key the stored ID is the token's
+// HMAC-SHA256, so that the table alone cannot even be checked against a token.
+func TestSessionKeyedID(t *testing.T) {
+	clock := newClock()
+	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		user := mustUser(t, db, t0, "officer-1", models.RoleOfficer, nil)
+		keyed := policy
+		keyed.Key = []byte("portal-secret-of-32-bytes-length")
+
+		token, s, err := models.CreateSession(ctx, db, user.ID, "", t0, keyed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := hmac.New(sha256.New, keyed.Key)
+		m.Write([]byte(token))
+		if want := hex.EncodeToString(m.Sum(nil)); s.ID != want || s.ID == models.HashToken(token) {
+			t.Errorf("keyed session ID = %q, want HMAC-SHA256(key, token) %q", s.ID, want)
+		}
+		if got, err := models.LoadSession(ctx, db, token, t0, keyed); err != nil || got.ID != s.ID {
+			t.Errorf("LoadSession with the key = %v, %v; want the session", got, err)
+		}
+		otherKey := keyed
+		otherKey.Key = []byte("another-secret")
+		for name, p := range map[string]models.SessionPolicy{"no key": policy, "another key": otherKey} {
+			if _, err := models.LoadSession(ctx, db, token, t0, p); !errors.Is(err, models.ErrNotFound) {
+				t.Errorf("LoadSession with %s: err = %v, want ErrNotFound", name, err)
 			}
 		}
 	})

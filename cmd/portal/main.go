@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -84,6 +85,13 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	log := newLogger(cfg, stderr)
+	if len(cfg.SessionKey) == 0 {
+		// Development only (production refuses to start without a key): a
+		// random key kept in the data directory, so sessions survive restarts.
+		if cfg.SessionKey, err = devSessionKey(cfg.DataDir); err != nil {
+			return err
+		}
+	}
 
 	db, err := openDB(cfg)
 	if err != nil {
@@ -108,6 +116,22 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		return auditVerify(ctx, db, stdout)
 	}
 	return serve(ctx, cfg, db, log)
+}
+
+// devSessionKey reads, or creates, the development session key file.
+func devSessionKey(dir string) ([]byte, error) {
+	path := filepath.Join(dir, "session.key")
+	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("session key: %w", err)
+	}
+	key := []byte(models.RandomToken(48))
+	if err := os.WriteFile(path, key, 0o600); err != nil {
+		return nil, fmt.Errorf("session key: %w", err)
+	}
+	return key, nil
 }
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {

@@ -1,0 +1,53 @@
+# K-AI programme portal. `make run` starts the portal on its embedded
+# default (SQLite under ./data, demo data, demo sign-in); `make test` runs
+# every test (PostgreSQL ones when TEST_DATABASE_URL is set, browser ones
+# when chromium is installed).
+
+GO       ?= go
+PKGS     := ./...
+BIN      := bin/portal
+
+.PHONY: run build test test-short check generate generated-check fmt-check vet vendor bench clean
+
+run:
+	$(GO) run ./cmd/portal serve
+
+build:
+	$(GO) build -o $(BIN) ./cmd/portal
+
+test: check
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+test-short:
+	$(GO) test -count=1 -short $(PKGS)
+
+# Static checks CI runs before the tests.
+check: generated-check fmt-check vet
+
+generate:
+	$(GO) tool templ generate
+
+# Regenerates the templ output and fails if that changed any file: the
+# committed *_templ.go must be what the committed *.templ generate.
+generated-check:
+	@before=$$(cat $$(find . -name '*_templ.go' -not -path './node_modules/*' | sort) | sha256sum); \
+	$(GO) tool templ generate >/dev/null 2>&1 || { echo "templ generate failed"; exit 1; }; \
+	after=$$(cat $$(find . -name '*_templ.go' -not -path './node_modules/*' | sort) | sha256sum); \
+	test "$$before" = "$$after" || { echo "generated templ files were out of date: they are regenerated now; commit them"; exit 1; }
+	@$(GO) tool templ fmt -fail views >/dev/null 2>&1 || { echo "templ fmt would change views/*.templ: run 'go tool templ fmt views'"; exit 1; }
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "gofmt would change:"; echo "$$out"; exit 1; }
+
+vet:
+	$(GO) vet $(PKGS)
+
+# Refresh the vendored front-end assets from the npm registry (versions pinned in the script).
+vendor:
+	static/vendor/refresh.sh
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+clean:
+	rm -rf bin

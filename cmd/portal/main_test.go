@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"kaiportal/models"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func devEnv(t *testing.T) map[string]string {
+	return map[string]string{"PORTAL_DATA_DIR": t.TempDir(), "PORTAL_ADDR": "127.0.0.1:0", "PORTAL_LOG_LEVEL": "warn"}
+}
+
+func TestHelpListsSubcommands(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"--help"}, envOf(nil), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"serve", "migrate", "seed-demo", "audit-verify", "appeal-window"} {
+		if !strings.Contains(out.String(), "\n  "+cmd) {
+			t.Errorf("--help does not list %q:\n%s", cmd, out.String())
+		}
+	}
+	if err := run(context.Background(), []string{"frobnicate"}, envOf(nil), io.Discard, io.Discard); err == nil {
+		t.Error("an unknown command must fail")
+	}
+}
+
+func TestProductionRefusesToStartWithoutSettings(t *testing.T) {
+	env := devEnv(t)
+	env["PORTAL_MODE"] = "production"
+	err := run(context.Background(), []string{"serve"}, envOf(env), io.Discard, io.Discard)
+	if err == nil {
+		t.Fatal("production without OIDC and a session key started")
+	}
+	for _, v := range []string{"OIDC_ISSUER", "PORTAL_SESSION_KEY"} {
+		if !strings.Contains(err.Error(), v) {
+			t.Errorf("error does not name %s: %v", v, err)
+		}
+	}
+}
+
+// migrate, seed-demo and audit-verify on a real SQLite file; then a row is
+// tampered with and audit-verify fails naming it.
+func TestMaintenanceCommandsAndTamperedAudit(t *testing.T) {
+	env := devEnv(t)
+	ctx := context.Background()
+	var out bytes.Buffer
+	for _, cmd := range []string{"migrate", "seed-demo", "seed-demo", "audit-verify"} {
+		out.Reset()
+		if err := run(ctx, []string{cmd}, envOf(env), &out, io.Discard); err != nil {
+			t.Fatalf("%s: %v", cmd, err)
+		}
+	}
+	if !strings.Contains(out.String(), "audit chain ok: 1 rows") {
+		t.Fatalf("audit-verify after seeding twice: %q (want exactly one seed row)", out.String())
+	}
+
+	db, err := models.OpenSQLite(filepath.Join(env["PORTAL_DATA_DIR"], "portal.db"), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for i := 0; i < 3; i++ {
+		tx := db.Begin()
+		if err := models.RecordAudit(ctx, tx, models.ActorOf(nil), "test.event", "thing", "1", "event", now); err != nil {
+			t.Fatal(err)
+		}
+		tx.Commit()
+	}
+	// The attacker drops the append-only trigger and rewrites row 3.
+	if err := db.Exec("DROP TRIGGER audit_entries_no_update").Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Exec("UPDATE audit_entries SET summary = 'nothing happened' WHERE id = 3").Error; err != nil {
+		t.Fatal(err)
+	}
+	models.Close(db)
+
+	out.Reset()
+	err = run(ctx, []string{"audit-verify"}, envOf(env), &out, io.Discard)
+	if !errors.Is(err, errQuiet) {
+		t.Fatalf("audit-verify on a tampered chain: err = %v, want failure", err)
+	}
+	if !strings.Contains(out.String(), "BROKEN at row 3") {
+		t.Errorf("audit-verify output %q does not name row 3", out.String())
+	}
+}
+
+func TestAppealWindowCommand(t *testing.T) {
+	cases := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--announced", "2025-08-04T10:00:00+09:00"},
+			[]string{"last day:  2025-08-14", "closes:    2025-08-15T00:00:00+09:00"}},
+		{[]string{"--announced", "2025-08-04T10:00:00+09:00", "--rule", "announcement-day"},
+			[]string{"last day:  2025-08-13", "closes:    2025-08-14T00:00:00+09:00"}},
+		// 2025-08-03T16:30Z is already 08-04 01:30 in Korea.
+		{[]string{"--announced", "2025-08-03T16:30:00Z"},
+			[]string{"last day:  2025-08-14"}},
+	}
+	for _, tc := range cases {
+		var out bytes.Buffer
+		if err := run(context.Background(), append([]string{"appeal-window"}, tc.args...), envOf(nil), &out, io.Discard); err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%v: output %q lacks %q", tc.args, out.String(), w)
+			}
+		}
+	}
+	for _, bad := range [][]string{{}, {"--announced", "yesterday"}, {"--announced", "2025-08-04T10:00:00+09:00", "--rule", "lunar"}} {
+		if err := run(context.Background(), append([]string{"appeal-window"}, bad...), envOf(nil), io.Discard, io.Discard); err == nil {
+			t.Errorf("%v: want an error", bad)
+		}
+	}
+}
+
+// serve answers, then drains and returns when its context ends (SIGTERM).
+func TestServeShutsDownGracefully(t *testing.T) {
+	env := devEnv(t)
+	env["PORTAL_LOG_LEVEL"] = "info"
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, envOf(env), io.Discard, &logs) }()
+
+	addrRE := regexp.MustCompile(`msg="portal listening" addr=(\S+)`)
+	var addr string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if m := addrRE.FindStringSubmatch(logs.String()); m != nil {
+			addr = m[1]
+			break
+		}
+	}
+	if addr == "" {
+		t.Fatalf("portal did not start; logs:\n%s", logs.String())
+	}
+	resp, err := http.Get("http://" + addr + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/readyz = %d", resp.StatusCode)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v", err)
+		}
+	case <-time.After(25 * time.Second):
+		t.Fatal("serve did not stop after its context ended")
+	}
+	if !strings.Contains(logs.String(), "stopped") {
+		t.Errorf("no shutdown log line:\n%s", logs.String())
+	}
+	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		t.Error("the portal still answers after shutdown")
+	}
+}

@@ -1,0 +1,161 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) Getenv { return func(k string) string { return m[k] } }
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Mode != ModeDevelopment || c.Addr != "127.0.0.1:8080" || c.DataDir != "./data" {
+		t.Errorf("defaults: mode %q addr %q data %q", c.Mode, c.Addr, c.DataDir)
+	}
+	if c.BaseURL != "http://127.0.0.1:8080" || c.OIDCRedirectURL != "http://127.0.0.1:8080/auth/callback" {
+		t.Errorf("derived URLs: %q %q", c.BaseURL, c.OIDCRedirectURL)
+	}
+	if !c.DemoLogin || !c.DemoData {
+		t.Error("development without an issuer should offer the demo sign-in and data")
+	}
+	if c.SessionIdle != 30*time.Minute || c.SessionMaxAge != 12*time.Hour {
+		t.Errorf("session durations %v %v", c.SessionIdle, c.SessionMaxAge)
+	}
+	if c.SQLitePath() != filepath.Join("data", "portal.db") || c.UsesPostgres() {
+		t.Errorf("database: %q postgres=%v", c.SQLitePath(), c.UsesPostgres())
+	}
+	if c.SecureCookies() {
+		t.Error("cookies on http://127.0.0.1 must not be Secure (the browser would drop them)")
+	}
+}
+
+// Production refuses to start without each of the settings it needs, with a
+// one-line error naming the variable.
+func TestProductionRequires(t *testing.T) {
+	full := map[string]string{
+		"PORTAL_MODE": "production", "PORTAL_BASE_URL": "https://k-ai.example.go.kr",
+		"OIDC_ISSUER": "https://sso.example.go.kr/realms/k-ai", "OIDC_CLIENT_ID": "portal",
+		"OIDC_CLIENT_SECRET": "s3cret", "PORTAL_SESSION_KEY": strings.Repeat("k", 32),
+	}
+	if _, err := Load(env(full)); err != nil {
+		t.Fatalf("complete production configuration refused: %v", err)
+	}
+	cases := []struct {
+		drop, want string
+	}{
+		{"OIDC_ISSUER", "OIDC_ISSUER:"},
+		{"OIDC_CLIENT_ID", "OIDC_CLIENT_ID:"},
+		{"OIDC_CLIENT_SECRET", "OIDC_CLIENT_SECRET:"},
+		{"PORTAL_SESSION_KEY", "PORTAL_SESSION_KEY:"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.drop, func(t *testing.T) {
+			m := map[string]string{}
+			for k, v := range full {
+				m[k] = v
+			}
+			delete(m, tc.drop)
+			_, err := Load(env(m))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("without %s: err = %v, want one naming %s", tc.drop, err, tc.want)
+			}
+			for _, line := range strings.Split(err.Error(), "\n") {
+				if !strings.Contains(line, ":") {
+					t.Errorf("error line %q does not name a variable", line)
+				}
+			}
+		})
+	}
+}
+
+func TestValidateRejects(t *testing.T) {
+	cases := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"unknown mode", map[string]string{"PORTAL_MODE": "staging"}, "PORTAL_MODE"},
+		{"bad addr", map[string]string{"PORTAL_ADDR": "8080"}, "PORTAL_ADDR"},
+		{"bad base url", map[string]string{"PORTAL_BASE_URL": "ftp://x"}, "PORTAL_BASE_URL"},
+		{"bad database", map[string]string{"DATABASE_URL": "mysql://x"}, "DATABASE_URL"},
+		{"short session key in production", map[string]string{"PORTAL_MODE": "production", "OIDC_ISSUER": "https://i",
+			"OIDC_CLIENT_ID": "c", "OIDC_CLIENT_SECRET": "s", "PORTAL_SESSION_KEY": "short"}, "at least 32 bytes"},
+		{"demo login in production", map[string]string{"PORTAL_MODE": "production", "OIDC_ISSUER": "https://i",
+			"OIDC_CLIENT_ID": "c", "OIDC_CLIENT_SECRET": "s", "PORTAL_SESSION_KEY": strings.Repeat("k", 32),
+			"PORTAL_DEMO_LOGIN": "true"}, "PORTAL_DEMO_LOGIN"},
+		{"issuer without client", map[string]string{"OIDC_ISSUER": "https://i"}, "OIDC_CLIENT_ID"},
+		{"bad duration", map[string]string{"PORTAL_SESSION_IDLE": "soon"}, "PORTAL_SESSION_IDLE"},
+		{"bad bool", map[string]string{"PORTAL_DEMO_DATA": "perhaps"}, "PORTAL_DEMO_DATA"},
+		{"bad body limit", map[string]string{"PORTAL_MAX_BODY_BYTES": "-1"}, "PORTAL_MAX_BODY_BYTES"},
+		{"role map unknown role", map[string]string{"OIDC_ROLE_MAP": "staff=superuser"}, "OIDC_ROLE_MAP"},
+		{"role map malformed", map[string]string{"OIDC_ROLE_MAP": "officer"}, "OIDC_ROLE_MAP"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(env(tc.env))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want mention of %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestRoleMapAndCookies(t *testing.T) {
+	c, err := Load(env(map[string]string{"OIDC_ROLE_MAP": "kai-officers=officer, kai-audit=auditor",
+		"PORTAL_BASE_URL": "https://k-ai.example.go.kr"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.OIDCRoleMap["kai-officers"] != "officer" || c.OIDCRoleMap["kai-audit"] != "auditor" || len(c.OIDCRoleMap) != 2 {
+		t.Errorf("role map %v", c.OIDCRoleMap)
+	}
+	if !c.SecureCookies() {
+		t.Error("https base URL must give Secure cookies")
+	}
+	c.BaseURL = "http://portal.internal:8080"
+	if !c.SecureCookies() {
+		t.Error("plain http to a non-loopback host must still mark cookies Secure")
+	}
+	c.BaseURL = "http://localhost:8080"
+	if c.SecureCookies() {
+		t.Error("localhost over http is development: not Secure")
+	}
+}
+
+func TestLoadDotenv(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ".env")
+	content := "# comment\nKAI_TEST_A=from-file\nexport KAI_TEST_B=\"quoted value\"\nKAI_TEST_C=file\n"
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KAI_TEST_C", "from-env")
+	os.Unsetenv("KAI_TEST_A")
+	os.Unsetenv("KAI_TEST_B")
+	t.Cleanup(func() { os.Unsetenv("KAI_TEST_A"); os.Unsetenv("KAI_TEST_B") })
+	if err := LoadDotenv(path); err != nil {
+		t.Fatal(err)
+	}
+	if got := os.Getenv("KAI_TEST_A"); got != "from-file" {
+		t.Errorf("A = %q", got)
+	}
+	if got := os.Getenv("KAI_TEST_B"); got != "quoted value" {
+		t.Errorf("B = %q", got)
+	}
+	if got := os.Getenv("KAI_TEST_C"); got != "from-env" {
+		t.Errorf("the environment must win over .env: C = %q", got)
+	}
+	if err := LoadDotenv(filepath.Join(t.TempDir(), "missing")); err != nil {
+		t.Errorf("a missing .env is not an error: %v", err)
+	}
+	bad := filepath.Join(t.TempDir(), ".env")
+	os.WriteFile(bad, []byte("NOEQUALS\n"), 0o600)
+	if err := LoadDotenv(bad); err == nil || !strings.Contains(err.Error(), ":1:") {
+		t.Errorf("malformed line: err = %v, want the line number", err)
+	}
+}

@@ -1,0 +1,362 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"kaiportal/testdb"
+)
+
+// Browser journeys: the portal in a real Chromium, on SQLite. Each test
+// starts its own headless browser; each journey runs in a fresh browser
+// context (its own cookies), and every page it visits must load without a
+// Content-Security-Policy violation or a JavaScript exception.
+
+const browserTimeout = 60 * time.Second
+
+// chromiumPath finds Debian's chromium, or skips the test.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("browser test skipped: chromium is not installed (apt-get install chromium)")
+	return ""
+}
+
+// testBrowser is one headless Chromium for one test.
+type testBrowser struct {
+	t   *testing.T
+	ctx context.Context // the browser's first tab; it bounds the whole test
+}
+
+// newTestBrowser starts Chromium with a fresh profile and a 60 s limit for
+// the whole test. It reaches nothing but IP literals: every host name fails
+// to resolve, so the browser talks only to the servers on 127.0.0.1.
+func newTestBrowser(t *testing.T) *testBrowser {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-proxy-server", true),
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	ctx, cancelTimeout := context.WithTimeout(context.Background(), browserTimeout)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() {
+		cancelBrowser()
+		cancelAlloc()
+		cancelTimeout()
+	})
+	// The first Run starts the browser; it lives as long as browserCtx.
+	if err := chromedp.Do(browserCtx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return &testBrowser{t: t, ctx: browserCtx}
+}
+
+// tab is one browser context (a private profile with its own cookies) with
+// one page, watching the console.
+type tab struct {
+	t   *testing.T
+	ctx context.Context
+
+	mu       sync.Mutex
+	messages []string // console calls and browser log entries, for the log
+	problems []string // CSP violations and uncaught exceptions
+}
+
+// newTab opens a fresh browser context. It fails the test at the end if
+// the console reported a CSP violation or an uncaught exception.
+func (b *testBrowser) newTab(t *testing.T) *tab {
+	t.Helper()
+	tb := &tab{t: t}
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(tb.listen))
+	tb.ctx = ctx
+	t.Cleanup(func() {
+		tb.checkConsole()
+		cancel()
+	})
+	if _, err := chromedp.Call(ctx, log.Enable, cdp.Empty{}); err != nil {
+		t.Fatalf("enable the log domain: %v", err)
+	}
+	return tb
+}
+
+// listen runs on the browser's reader goroutine: it only records.
+func (tb *tab) listen(ev any) {
+	var msg string
+	var problem bool
+	switch ev := ev.(type) {
+	case *runtime.EventConsoleAPICalled:
+		var parts []string
+		for _, a := range ev.Args {
+			switch {
+			case a.Value != nil:
+				parts = append(parts, strings.Trim(string(a.Value), `"`))
+			case a.Description != "":
+				parts = append(parts, a.Description)
+			}
+		}
+		msg = fmt.Sprintf("console.%s: %s", ev.Type, strings.Join(parts, " "))
+	case *runtime.EventExceptionThrown:
+		d := ev.ExceptionDetails
+		msg = "exception: " + d.Text
+		if d.Exception != nil && d.Exception.Description != "" {
+			msg += " " + d.Exception.Description
+		}
+		msg += fmt.Sprintf(" (%s:%d)", d.URL, d.LineNumber+1)
+		problem = true
+	case *log.EventEntryAdded:
+		e := ev.Entry
+		msg = fmt.Sprintf("log %s/%s: %s (%s)", e.Source, e.Level, e.Text, e.URL)
+	default:
+		return
+	}
+	if isCSPViolation(msg) {
+		problem = true
+	}
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	tb.messages = append(tb.messages, msg)
+	if problem {
+		tb.problems = append(tb.problems, msg)
+	}
+}
+
+func isCSPViolation(msg string) bool {
+	return strings.Contains(msg, "Refused to ") || strings.Contains(msg, "Content Security Policy") ||
+		strings.Contains(msg, "Content-Security-Policy")
+}
+
+// checkConsole fails the test for each CSP violation or exception seen so
+// far, logs the other console output, and starts afresh.
+func (tb *tab) checkConsole() {
+	tb.t.Helper()
+	tb.mu.Lock()
+	messages, problems := tb.messages, tb.problems
+	tb.messages, tb.problems = nil, nil
+	tb.mu.Unlock()
+	for _, m := range messages {
+		tb.t.Logf("browser console: %s", m)
+	}
+	for _, p := range problems {
+		tb.t.Errorf("browser reported a problem: %s", p)
+	}
+}
+
+// do runs the steps in the tab and fails the test, with what it was doing, on error.
+func (tb *tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	tb.t.Helper()
+	if err := chromedp.Do(tb.ctx, steps...); err != nil {
+		tb.t.Fatalf("browser: %s: %v", what, err)
+	}
+}
+
+// page checks a page just reached: the console is clean.
+func (tb *tab) page(name string) {
+	tb.t.Helper()
+	// Let late console messages (a refused font, a script error) arrive.
+	tb.do("settle "+name, chromedp.Evaluate[chromedp.Void](
+		`new Promise(r => requestAnimationFrame(() => setTimeout(r, 50)))`, chromedp.EvalAwaitPromise))
+	tb.checkConsole()
+}
+
+func (tb *tab) path() string {
+	tb.t.Helper()
+	loc, err := chromedp.Run(tb.ctx, chromedp.Location())
+	if err != nil {
+		tb.t.Fatalf("browser: location: %v", err)
+	}
+	u, err := url.Parse(loc)
+	if err != nil {
+		tb.t.Fatalf("browser: location %q: %v", loc, err)
+	}
+	return u.Path
+}
+
+func (tb *tab) text(sel string) string {
+	tb.t.Helper()
+	s, err := chromedp.Run(tb.ctx, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
+	if err != nil {
+		tb.t.Fatalf("browser: text of %s: %v", sel, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+func (tb *tab) eval(expr string) string {
+	tb.t.Helper()
+	s, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		tb.t.Fatalf("browser: evaluate %s: %v", expr, err)
+	}
+	return s
+}
+
+// screenshot writes a full-page PNG into $SCREENSHOT_DIR (or a temporary
+// directory) and returns its path.
+func (tb *tab) screenshot(name string) string {
+	tb.t.Helper()
+	dir := os.Getenv("SCREENSHOT_DIR")
+	if dir == "" {
+		dir = tb.t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.t.Fatalf("screenshot dir: %v", err)
+	}
+	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		tb.t.Fatalf("browser: screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		tb.t.Fatalf("screenshot: %v", err)
+	}
+	tb.t.Logf("screenshot %s: %s", name, path)
+	return path
+}
+
+func testID(id string) chromedp.CSS { return chromedp.CSS(`[data-testid="` + id + `"]`) }
+
+const (
+	mastheadKO = "이 누리집은 대한민국 공식 전자정부 누리집입니다."
+	mastheadEN = "This is an official e-Government website of the Republic of Korea."
+)
+
+// fontsLoaded counts the Pretendard GOV faces the page has loaded.
+const fontsLoaded = `document.fonts.ready.then(() => Array.from(document.fonts).filter(f => f.family.replace(/"/g,'') === 'Pretendard GOV' && f.status === 'loaded').length)`
+
+// checkWebFont asserts the page rendered with the portal's own Pretendard GOV.
+func (tb *tab) checkWebFont(page string) {
+	tb.t.Helper()
+	n, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](fontsLoaded, chromedp.EvalAwaitPromise))
+	if err != nil {
+		tb.t.Fatalf("browser: %s: count fonts: %v", page, err)
+	}
+	if n < 1 {
+		tb.t.Errorf("%s: %d Pretendard GOV faces loaded, want at least 1", page, n)
+	}
+	family := tb.eval(`getComputedStyle(document.querySelector('h1')).fontFamily.replace(/"/g, '')`)
+	if !strings.HasPrefix(family, "Pretendard GOV") {
+		tb.t.Errorf("%s: h1 font-family = %q, want Pretendard GOV first", page, family)
+	}
+}
+
+// openHome opens / in Korean and checks the frame every visitor sees.
+func (tb *tab) openHome(base string) {
+	tb.t.Helper()
+	tb.do("open /", chromedp.Navigate(base+"/"), chromedp.WaitVisible(testID("masthead")))
+	if got := tb.text(`[data-testid="masthead"]`); got != mastheadKO {
+		tb.t.Errorf("masthead = %q, want %q", got, mastheadKO)
+	}
+	if lang := tb.eval(`document.documentElement.lang`); lang != "ko" {
+		tb.t.Errorf("html lang = %q, want ko", lang)
+	}
+	tb.page("/")
+}
+
+func TestBrowserDemoSignInEachRole(t *testing.T) {
+	b := newTestBrowser(t)
+	app := newTestApp(t, testdb.SQLite, nil)
+	cases := []struct {
+		role, subject, dashboard, testID, label string
+	}{
+		{"officer", "demo-officer", "/officer", "officer-dashboard", "담당관"},
+		{"admin", "demo-admin", "/admin", "admin-dashboard", "관리자"},
+		{"auditor", "demo-auditor", "/auditor", "auditor-dashboard", "감사"},
+		{"company", "demo-company-upstage", "/company", "company-dashboard", "기업 사용자"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.role, func(t *testing.T) {
+			tb := b.newTab(t)
+			tb.openHome(app.srv.URL)
+			tb.do("see the demo banner", chromedp.WaitVisible(testID("demo-banner")))
+			if tc.role == "officer" {
+				tb.checkWebFont("/")
+				tb.screenshot("home-ko")
+			}
+
+			tb.do("open the sign-in page", chromedp.Click(testID("sign-in")), chromedp.WaitVisible(testID("demo-signin")))
+			if p := tb.path(); p != "/auth/signin" {
+				t.Errorf("sign-in link led to %s", p)
+			}
+			tb.page("/auth/signin")
+
+			button := chromedp.CSS(fmt.Sprintf(`[data-testid="demo-%s"][data-subject="%s"]`, tc.role, tc.subject))
+			tb.do("sign in as "+tc.subject, chromedp.Click(button), chromedp.WaitVisible(testID(tc.testID)))
+			if p := tb.path(); p != tc.dashboard {
+				t.Errorf("signed in as %s, landed on %s, want %s", tc.subject, p, tc.dashboard)
+			}
+			if user := tb.text(`[data-testid="current-user"]`); !strings.Contains(user, tc.label) {
+				t.Errorf("current user = %q, want it to name the role %q", user, tc.label)
+			}
+			tb.page(tc.dashboard)
+			if tc.role == "officer" {
+				tb.checkWebFont(tc.dashboard)
+				tb.screenshot("officer-dashboard-ko")
+			}
+
+			tb.do("sign out", chromedp.Click(testID("sign-out")), chromedp.WaitVisible(testID("sign-in")))
+			if p := tb.path(); p != "/" {
+				t.Errorf("sign-out led to %s, want /", p)
+			}
+			tb.page("/ after sign-out")
+		})
+	}
+}
+
+func TestBrowserLanguageSwitch(t *testing.T) {
+	b := newTestBrowser(t)
+	app := newTestApp(t, testdb.SQLite, nil)
+	tb := b.newTab(t)
+	tb.openHome(app.srv.URL)
+
+	tb.do("switch to English", chromedp.Click(testID("lang-switch")),
+		chromedp.WaitReady(chromedp.CSS(`html[lang="en"]`)), chromedp.WaitVisible(testID("masthead")))
+	if got := tb.text(`[data-testid="masthead"]`); got != mastheadEN {
+		t.Errorf("English masthead = %q, want %q", got, mastheadEN)
+	}
+	if p := tb.path(); p != "/" {
+		t.Errorf("language switch led to %s, want /", p)
+	}
+	if got := tb.text(`[data-testid="lang-switch"]`); got != "한국어" {
+		t.Errorf("switch on the English page = %q, want 한국어", got)
+	}
+	tb.page("/ in English")
+	tb.screenshot("home-en")
+
+	tb.do("switch back to Korean", chromedp.Click(testID("lang-switch")),
+		chromedp.WaitReady(chromedp.CSS(`html[lang="ko"]`)), chromedp.WaitVisible(testID("masthead")))
+	if got := tb.text(`[data-testid="masthead"]`); got != mastheadKO {
+		t.Errorf("Korean masthead = %q, want %q", got, mastheadKO)
+	}
+	tb.page("/ in Korean again")
+}
