@@ -35,6 +35,7 @@ type Config struct {
 	SessionIdle    time.Duration
 	SessionMaxAge  time.Duration
 	MaxBodyBytes   int64
+	MaxUploadBytes int64
 	TrustedProxies []string
 
 	OIDCIssuer                string
@@ -119,6 +120,11 @@ func Load(getenv Getenv) (*Config, error) {
 		errs = append(errs, fmt.Errorf("PORTAL_MAX_BODY_BYTES: want a positive number of bytes, got %q", getenv("PORTAL_MAX_BODY_BYTES")))
 	}
 	c.MaxBodyBytes = maxBody
+	maxUpload, err := strconv.ParseInt(str("PORTAL_MAX_UPLOAD_BYTES", "20971520"), 10, 64)
+	if err != nil || maxUpload <= 0 {
+		errs = append(errs, fmt.Errorf("PORTAL_MAX_UPLOAD_BYTES: want a positive number of bytes, got %q", getenv("PORTAL_MAX_UPLOAD_BYTES")))
+	}
+	c.MaxUploadBytes = maxUpload
 
 	if v := str("PORTAL_TRUSTED_PROXIES", ""); v != "" {
 		c.TrustedProxies = strings.Split(strings.ReplaceAll(v, " ", ""), ",")

@@ -25,7 +25,10 @@ import (
 // context (its own cookies), and every page it visits must load without a
 // Content-Security-Policy violation or a JavaScript exception.
 
-const browserTimeout = 60 * time.Second
+const (
+	browserTimeout = 60 * time.Second // a whole test
+	stepTimeout    = 15 * time.Second // one step, so that a missing element fails soon
+)
 
 // chromiumPath finds Debian's chromium, or skips the test.
 func chromiumPath(t *testing.T) string {
@@ -41,7 +44,6 @@ func chromiumPath(t *testing.T) string {
 
 // testBrowser is one headless Chromium for one test.
 type testBrowser struct {
-	t   *testing.T
 	ctx context.Context // the browser's first tab; it bounds the whole test
 }
 
@@ -80,7 +82,7 @@ func newTestBrowser(t *testing.T) *testBrowser {
 	if err := chromedp.Do(browserCtx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	return &testBrowser{t: t, ctx: browserCtx}
+	return &testBrowser{ctx: browserCtx}
 }
 
 // tab is one browser context (a private profile with its own cookies) with
@@ -105,6 +107,7 @@ func (b *testBrowser) newTab(t *testing.T) *tab {
 		tb.checkConsole()
 		cancel()
 	})
+	// The first call opens the tab; it must not run under a step's timeout.
 	if _, err := chromedp.Call(ctx, log.Enable, cdp.Empty{}); err != nil {
 		t.Fatalf("enable the log domain: %v", err)
 	}
@@ -138,6 +141,7 @@ func (tb *tab) listen(ev any) {
 	case *log.EventEntryAdded:
 		e := ev.Entry
 		msg = fmt.Sprintf("log %s/%s: %s (%s)", e.Source, e.Level, e.Text, e.URL)
+		problem = e.Source == log.EntrySourceSecurity
 	default:
 		return
 	}
@@ -173,12 +177,23 @@ func (tb *tab) checkConsole() {
 	}
 }
 
-// do runs the steps in the tab and fails the test, with what it was doing, on error.
-func (tb *tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+// run runs one action in the tab, within stepTimeout, and fails the test,
+// saying what it was doing, on error.
+func run[T any](tb *tab, what string, a chromedp.Action[T]) T {
 	tb.t.Helper()
-	if err := chromedp.Do(tb.ctx, steps...); err != nil {
+	ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
 		tb.t.Fatalf("browser: %s: %v", what, err)
 	}
+	return v
+}
+
+// do runs the steps in order as one action.
+func (tb *tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	tb.t.Helper()
+	run(tb, what, chromedp.Steps(steps...))
 }
 
 // page checks a page just reached: the console is clean.
@@ -192,10 +207,7 @@ func (tb *tab) page(name string) {
 
 func (tb *tab) path() string {
 	tb.t.Helper()
-	loc, err := chromedp.Run(tb.ctx, chromedp.Location())
-	if err != nil {
-		tb.t.Fatalf("browser: location: %v", err)
-	}
+	loc := run(tb, "location", chromedp.Location())
 	u, err := url.Parse(loc)
 	if err != nil {
 		tb.t.Fatalf("browser: location %q: %v", loc, err)
@@ -205,20 +217,12 @@ func (tb *tab) path() string {
 
 func (tb *tab) text(sel string) string {
 	tb.t.Helper()
-	s, err := chromedp.Run(tb.ctx, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
-	if err != nil {
-		tb.t.Fatalf("browser: text of %s: %v", sel, err)
-	}
-	return strings.TrimSpace(s)
+	return strings.TrimSpace(run(tb, "text of "+sel, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible)))
 }
 
 func (tb *tab) eval(expr string) string {
 	tb.t.Helper()
-	s, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		tb.t.Fatalf("browser: evaluate %s: %v", expr, err)
-	}
-	return s
+	return run(tb, "evaluate "+expr, chromedp.Evaluate[string](expr, chromedp.EvalAwaitPromise))
 }
 
 // screenshot writes a full-page PNG into $SCREENSHOT_DIR (or a temporary
@@ -232,10 +236,7 @@ func (tb *tab) screenshot(name string) string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		tb.t.Fatalf("screenshot dir: %v", err)
 	}
-	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		tb.t.Fatalf("browser: screenshot %s: %v", name, err)
-	}
+	png := run(tb, "screenshot "+name, chromedp.FullScreenshot(100))
 	path := filepath.Join(dir, name+".png")
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		tb.t.Fatalf("screenshot: %v", err)
@@ -257,10 +258,7 @@ const fontsLoaded = `document.fonts.ready.then(() => Array.from(document.fonts).
 // checkWebFont asserts the page rendered with the portal's own Pretendard GOV.
 func (tb *tab) checkWebFont(page string) {
 	tb.t.Helper()
-	n, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](fontsLoaded, chromedp.EvalAwaitPromise))
-	if err != nil {
-		tb.t.Fatalf("browser: %s: count fonts: %v", page, err)
-	}
+	n := run(tb, page+": count the loaded fonts", chromedp.Evaluate[int](fontsLoaded, chromedp.EvalAwaitPromise))
 	if n < 1 {
 		tb.t.Errorf("%s: %d Pretendard GOV faces loaded, want at least 1", page, n)
 	}
@@ -359,4 +357,48 @@ func TestBrowserLanguageSwitch(t *testing.T) {
 		t.Errorf("Korean masthead = %q, want %q", got, mastheadKO)
 	}
 	tb.page("/ in Korean again")
+}
+
+// TestBrowserOIDCSignIn signs in through a real OpenID provider on loopback
+// (testProvider: mockoidc, which approves the queued user at once) and signs
+// out there too: the sign-out form is redirected to the provider's
+// end-session endpoint and back, which the CSP's form-action must allow.
+func TestBrowserOIDCSignIn(t *testing.T) {
+	b := newTestBrowser(t)
+	idp := newTestProvider(t, testStart, providerConfig{endSession: true})
+	app, logs := newOIDCApp(t, testdb.SQLite, idp)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("portal log:\n%s", logs)
+		}
+	})
+	for name, u := range map[string]string{"portal": app.srv.URL, "provider": idp.issuer()} {
+		if !strings.HasPrefix(u, "http://127.0.0.1:") {
+			t.Fatalf("%s at %s, want it on 127.0.0.1", name, u)
+		}
+	}
+	idp.m.QueueUser(officerKim) // in the group kai-officers, which maps to officer
+
+	tb := b.newTab(t)
+	tb.do("open the sign-in page", chromedp.Navigate(app.srv.URL+"/auth/signin"), chromedp.WaitVisible(testID("sso-login")))
+	tb.do("no demo sign-in beside single sign-on", chromedp.WaitNotPresent(testID("demo-signin")))
+	tb.page("/auth/signin")
+
+	tb.do("sign in at the provider", chromedp.Click(testID("sso-login")), chromedp.WaitVisible(testID("officer-dashboard")))
+	if got := tb.path(); got != "/officer" {
+		t.Errorf("single sign-on landed on %s, want /officer", got)
+	}
+	if user := tb.text(`[data-testid="current-user"]`); !strings.Contains(user, officerKim.Name) || !strings.Contains(user, "담당관") {
+		t.Errorf("current user = %q, want %s · 담당관", user, officerKim.Name)
+	}
+	tb.page("/officer after single sign-on")
+
+	tb.do("sign out at the provider", chromedp.Click(testID("sign-out")), chromedp.WaitVisible(testID("sign-in")))
+	if got := tb.path(); got != "/" {
+		t.Errorf("sign-out ended on %s, want /", got)
+	}
+	if q := idp.lastLogout(); q == nil || q.Get("id_token_hint") == "" {
+		t.Errorf("the provider's end-session endpoint got %v, want an id_token_hint", q)
+	}
+	tb.page("/ after sign-out")
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -31,6 +32,8 @@ type Handler struct {
 	oidc    *oidcClient // nil when no issuer is configured
 	metrics *metrics
 	policy  models.SessionPolicy
+	files   *models.FileStore
+	uploads models.UploadPolicy
 }
 
 // Options are the dependencies of a Handler.
@@ -61,6 +64,11 @@ func New(opts Options) (*Handler, error) {
 		cat:    cat,
 		policy: models.SessionPolicy{Idle: opts.Config.SessionIdle, MaxAge: opts.Config.SessionMaxAge, Key: opts.Config.SessionKey},
 	}
+	if h.files, err = models.NewFileStore(filepath.Join(opts.Config.DataDir, "files")); err != nil {
+		return nil, err
+	}
+	h.uploads = models.UploadPolicy{MaxBytes: opts.Config.MaxUploadBytes,
+		Allowed: []models.FileKind{models.FilePDF, models.FileHWP, models.FileHWPX}}
 	if h.log == nil {
 		h.log = slog.Default()
 	}

@@ -105,10 +105,15 @@ func (h *Handler) securityHeaders(c *gin.Context) {
 	c.Next()
 }
 
-// limitBody caps request bodies.
+// limitBody caps request bodies: forms at PORTAL_MAX_BODY_BYTES, file
+// uploads (multipart) at the upload limit plus room for the other fields.
 func (h *Handler) limitBody(c *gin.Context) {
 	if c.Request.Body != nil {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, h.cfg.MaxBodyBytes)
+		limit := h.cfg.MaxBodyBytes
+		if strings.HasPrefix(c.ContentType(), "multipart/form-data") {
+			limit = h.cfg.MaxUploadBytes + 1<<20
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	}
 	c.Next()
 }
@@ -227,20 +232,26 @@ func (h *Handler) csrf(c *gin.Context) {
 		c.Abort()
 		return
 	}
+	// Parse the body here, whichever way the token comes, so that one over
+	// the limit is refused as such: ParseMultipartForm alone drops the error
+	// of a URL-encoded body, and gin's PostForm ignores it.
+	err := c.Request.ParseForm()
+	if err == nil {
+		err = c.Request.ParseMultipartForm(8 << 20)
+	}
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		h.renderMessage(c, http.StatusRequestEntityTooLarge, "error.too_large", "")
+		c.Abort()
+		return
+	case err != nil && !errors.Is(err, http.ErrNotMultipart):
+		h.renderError(c, http.StatusBadRequest, nil)
+		c.Abort()
+		return
+	}
 	got := c.GetHeader("X-CSRF-Token")
 	if got == "" {
-		err := c.Request.ParseMultipartForm(8 << 20)
-		var tooLarge *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooLarge):
-			h.renderMessage(c, http.StatusRequestEntityTooLarge, "error.too_large", "")
-			c.Abort()
-			return
-		case err != nil && !errors.Is(err, http.ErrNotMultipart):
-			h.renderError(c, http.StatusBadRequest, nil)
-			c.Abort()
-			return
-		}
 		got = c.Request.PostFormValue("_csrf")
 	}
 	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(expected)) != 1 {

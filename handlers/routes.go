@@ -65,5 +65,41 @@ func (h *Handler) routes() []Route {
 
 		// Audit trail.
 		{"GET", "/audit", roles(programmeAll...), h.showAuditPage},
+
+		// Calls: public notices; officers create and edit them.
+		{"GET", "/calls/:id", public, h.showCallPage},
+		{"GET", "/officer/calls/new", roles(ministry...), h.showNewCallPage},
+		{"POST", "/officer/calls", roles(ministry...), h.createCall},
+		{"GET", "/officer/calls/:id/edit", roles(ministry...), h.showEditCallPage},
+		{"POST", "/officer/calls/:id", roles(ministry...), h.updateCall},
+
+		// Applications: a company applies as the lead of a consortium.
+		{"GET", "/company/applications", roles(models.RoleCompany), h.showMyApplicationsPage},
+		{"GET", "/calls/:id/apply", roles(models.RoleCompany), h.showNewApplicationPage},
+		{"POST", "/calls/:id/apply", roles(models.RoleCompany), h.createApplication},
+		{"GET", "/applications/:id", roles(append(programmeAll, models.RoleCompany)...), h.showApplicationPage},
+		{"POST", "/applications/:id", roles(models.RoleCompany), h.updateApplication},
+		{"POST", "/applications/:id/members", roles(models.RoleCompany), h.addMember},
+		{"POST", "/applications/:id/members/:mid/delete", roles(models.RoleCompany), h.removeMember},
+		{"POST", "/applications/:id/documents", roles(models.RoleCompany), h.uploadDocument},
+		{"GET", "/applications/:id/documents/:did", roles(append(programmeAll, models.RoleCompany)...), h.downloadDocument},
+		{"POST", "/applications/:id/submit", roles(models.RoleCompany), h.submitApplication},
+		{"POST", "/applications/:id/withdraw", roles(models.RoleCompany), h.withdrawApplication},
+
+		// Review and selection: officers review, score, rank and publish.
+		{"GET", "/officer/calls/:id/applications", roles(programmeAll...), h.showCallApplicationsPage},
+		{"GET", "/officer/calls/:id/export", roles(programmeAll...), h.exportCallApplications},
+		{"POST", "/applications/:id/reviewers", roles(ministry...), h.assignReviewer},
+		{"GET", "/reviews", roles(ministry...), h.showMyReviewsPage},
+		{"GET", "/reviews/:aid", roles(ministry...), h.showReviewPage},
+		{"POST", "/reviews/:aid/conflict", roles(ministry...), h.declareConflict},
+		{"POST", "/reviews/:aid/scores", roles(ministry...), h.saveScores},
+		{"GET", "/officer/calls/:id/ranking", roles(ministry...), h.showRankingPage},
+		{"POST", "/officer/calls/:id/decision", roles(ministry...), h.publishDecision},
+		{"GET", "/officer/calls/:id/follow-up", roles(programmeAll...), h.showFollowUpPage},
+
+		// Published decisions, for everyone.
+		{"GET", "/decisions", public, h.showDecisionsPage},
+		{"GET", "/decisions/:id", public, h.showDecisionPage},
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
@@ -35,9 +36,16 @@ type Catalogue struct {
 func Load() (*Catalogue, error) {
 	b := goi18n.NewBundle(language.Korean)
 	b.RegisterUnmarshalFunc("json", json.Unmarshal)
+	// One catalogue file per area and language: <area>.<lang>.json.
 	for _, lang := range Languages {
-		if _, err := b.LoadMessageFileFS(files, "active."+lang+".json"); err != nil {
-			return nil, fmt.Errorf("i18n: load %s: %w", lang, err)
+		names, err := fs.Glob(files, "*."+lang+".json")
+		if err != nil || len(names) == 0 {
+			return nil, fmt.Errorf("i18n: no %s catalogue", lang)
+		}
+		for _, name := range names {
+			if _, err := b.LoadMessageFileFS(files, name); err != nil {
+				return nil, fmt.Errorf("i18n: load %s: %w", name, err)
+			}
 		}
 	}
 	c := &Catalogue{bundle: b, localizers: map[string]*Localizer{}}

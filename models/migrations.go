@@ -32,7 +32,49 @@ func migrations() []*gormigrate.Migration {
 					&Session{}, &User{}, &Organisation{})
 			},
 		},
+		{
+			ID: "2026112702_applications",
+			Migrate: func(tx *gorm.DB) error {
+				if err := tx.AutoMigrate(&Call{}, &Criterion{}, &RequiredDocument{}, &StoredFile{},
+					&Application{}, &ConsortiumMember{}, &ApplicationDocument{}, &ReviewAssignment{}, &Score{},
+					&Decision{}, &DecisionEntry{}); err != nil {
+					return err
+				}
+				return immutable(tx, "decisions", "decision_entries")
+			},
+			Rollback: func(tx *gorm.DB) error {
+				return tx.Migrator().DropTable(&DecisionEntry{}, &Decision{}, &Score{}, &ReviewAssignment{},
+					&ApplicationDocument{}, &ConsortiumMember{}, &Application{}, &StoredFile{}, &RequiredDocument{}, &Criterion{})
+			},
+		},
 	}
+}
+
+// immutable makes the database refuse updates and deletes of published rows.
+func immutable(tx *gorm.DB, tables ...string) error {
+	for _, t := range tables {
+		var stmts []string
+		switch tx.Dialector.Name() {
+		case "sqlite":
+			stmts = []string{
+				`CREATE TRIGGER ` + t + `_no_update BEFORE UPDATE ON ` + t + ` BEGIN SELECT RAISE(ABORT, '` + t + ` are immutable once published'); END`,
+				`CREATE TRIGGER ` + t + `_no_delete BEFORE DELETE ON ` + t + ` BEGIN SELECT RAISE(ABORT, '` + t + ` are immutable once published'); END`,
+			}
+		case "postgres":
+			stmts = []string{
+				`CREATE OR REPLACE FUNCTION refuse_change() RETURNS trigger AS $$
+				 BEGIN RAISE EXCEPTION '% rows are immutable', TG_TABLE_NAME; END; $$ LANGUAGE plpgsql`,
+				`CREATE TRIGGER ` + t + `_no_change BEFORE UPDATE OR DELETE ON ` + t + ` FOR EACH ROW EXECUTE FUNCTION refuse_change()`,
+				`CREATE TRIGGER ` + t + `_no_truncate BEFORE TRUNCATE ON ` + t + ` FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()`,
+			}
+		}
+		for _, s := range stmts {
+			if err := tx.Exec(s).Error; err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // appendOnlyAudit makes the database itself refuse updates and deletes of

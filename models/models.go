@@ -14,4 +14,5 @@ var (
 	ErrForbidden         = errors.New("forbidden")
 	ErrInvalidTransition = errors.New("invalid transition")
 	ErrConflict          = errors.New("conflict")
+	ErrInvalid           = errors.New("invalid input")
 )

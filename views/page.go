@@ -43,19 +43,19 @@ type NavItem struct {
 
 // Nav lists the navigation for the visitor's role.
 func (p Page) Nav() []NavItem {
-	items := []NavItem{{"/", "nav.home"}}
+	items := []NavItem{{"/", "nav.home"}, {"/decisions", "nav.decisions"}}
 	switch p.Role() {
 	case models.RoleCompany:
-		items = append(items, NavItem{"/company", "nav.dashboard"})
+		items = append(items, NavItem{"/company", "nav.dashboard"}, NavItem{"/company/applications", "nav.applications"})
 		if p.User.OrganisationID != nil {
 			items = append(items, NavItem{fmt.Sprintf("/organisations/%d", *p.User.OrganisationID), "nav.my_organisation"})
 		}
 	case models.RoleOfficer:
-		items = append(items, NavItem{"/officer", "nav.dashboard"}, NavItem{"/organisations", "nav.organisations"},
-			NavItem{"/audit", "nav.audit"})
-	case models.RoleAdmin:
-		items = append(items, NavItem{"/officer", "nav.dashboard"}, NavItem{"/admin", "nav.admin"},
+		items = append(items, NavItem{"/officer", "nav.dashboard"}, NavItem{"/reviews", "nav.reviews"},
 			NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
+	case models.RoleAdmin:
+		items = append(items, NavItem{"/officer", "nav.dashboard"}, NavItem{"/reviews", "nav.reviews"},
+			NavItem{"/admin", "nav.admin"}, NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
 	case models.RoleAuditor:
 		items = append(items, NavItem{"/auditor", "nav.dashboard"}, NavItem{"/organisations", "nav.organisations"},
 			NavItem{"/audit", "nav.audit"})

@@ -1,0 +1,253 @@
+package models
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Decision kinds.
+const (
+	DecisionSelection = "selection"
+	DecisionStage     = "stage"
+)
+
+// Decision is a published result: who published it, when, the ranked list
+// and the notice text. It is never changed after publication (the database
+// refuses updates); a correction is a new decision.
+type Decision struct {
+	ID            uint            `gorm:"primaryKey"`
+	CallID        uint            `gorm:"not null;index"`
+	Call          Call            `gorm:"constraint:OnDelete:RESTRICT"`
+	Kind          string          `gorm:"size:16;not null"`
+	NoticeKO      string          `gorm:"type:text;not null"`
+	NoticeEN      string          `gorm:"type:text;not null"`
+	CountingRule  CountingRule    `gorm:"size:32;not null"`
+	ExplicitClose *time.Time      // an appeal deadline stated in the notice, overriding the rule
+	TieBreak      string          `gorm:"type:text;not null"`
+	PublishedByID uint            `gorm:"not null"`
+	PublishedBy   User            `gorm:"constraint:OnDelete:RESTRICT"`
+	PublishedAt   time.Time       `gorm:"not null"`
+	ContentHash   string          `gorm:"size:64;not null"`
+	Entries       []DecisionEntry `gorm:"constraint:OnDelete:RESTRICT"`
+}
+
+// DecisionEntry is one ranked application in a decision, with the names as
+// they were at publication.
+type DecisionEntry struct {
+	ID             uint    `gorm:"primaryKey"`
+	DecisionID     uint    `gorm:"not null;index"`
+	Rank           int     `gorm:"not null"`
+	ApplicationID  uint    `gorm:"not null;index"`
+	OrganisationID uint    `gorm:"not null;index"`
+	NameKO         string  `gorm:"size:200;not null"`
+	NameEN         string  `gorm:"size:200;not null"`
+	Members        string  `gorm:"type:text;not null"` // consortium members at publication, "; "-separated
+	Score          float64 `gorm:"not null"`
+	Selected       bool    `gorm:"not null"`
+}
+
+// Announcement is the instant the decision was published.
+func (d *Decision) Announcement() time.Time { return d.PublishedAt }
+
+// AppealWindow computes the decision's appeal window with the calendar.
+func (d *Decision) AppealWindow(cal HolidayCalendar) (Window, error) {
+	if d.ExplicitClose != nil {
+		return AppealWindowUntil(d.PublishedAt, *d.ExplicitClose)
+	}
+	return AppealWindow(d.PublishedAt, 10, d.CountingRule, cal)
+}
+
+// Entry returns the decision's entry for an organisation, if any.
+func (d *Decision) Entry(orgID uint) (DecisionEntry, bool) {
+	for _, e := range d.Entries {
+		if e.OrganisationID == orgID {
+			return e, true
+		}
+	}
+	return DecisionEntry{}, false
+}
+
+// hash is a digest of the decision's published content, shown with it so
+// any later change can be noticed.
+func (d *Decision) hash() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d|%s|%s|%s|%s|%d|%s\n", d.CallID, d.Kind, d.NoticeKO, d.NoticeEN, d.CountingRule,
+		d.PublishedByID, d.PublishedAt.UTC().Format(time.RFC3339Nano))
+	for _, e := range d.Entries {
+		fmt.Fprintf(h, "%d|%d|%d|%s|%.6f|%t\n", e.Rank, e.ApplicationID, e.OrganisationID, e.NameKO, e.Score, e.Selected)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// PublishInput is what the officer confirms when publishing a selection.
+type PublishInput struct {
+	CallID        uint
+	Selected      []uint // application IDs
+	NoticeKO      string
+	NoticeEN      string
+	CountingRule  CountingRule
+	ExplicitClose *time.Time
+}
+
+// Validate checks the officer's input against the ranking.
+func (in PublishInput) Validate(call *Call, ranking []Ranked) FieldErrors {
+	errs := FieldErrors{}
+	if strings.TrimSpace(in.NoticeKO) == "" {
+		errs.Add("notice_ko", "form.required")
+	}
+	if strings.TrimSpace(in.NoticeEN) == "" {
+		errs.Add("notice_en", "form.required")
+	}
+	if !in.CountingRule.Valid() {
+		errs.Add("counting_rule", "decision.error.rule")
+	}
+	if len(in.Selected) == 0 {
+		errs.Add("selected", "decision.error.none_selected")
+	}
+	if len(in.Selected) > call.Slots {
+		errs.Add("selected", "decision.error.too_many")
+	}
+	ranked := map[uint]Ranked{}
+	for _, r := range ranking {
+		ranked[r.ApplicationID] = r
+	}
+	for _, id := range in.Selected {
+		if _, ok := ranked[id]; !ok {
+			errs.Add("selected", "decision.error.not_ranked")
+		}
+	}
+	for _, r := range ranking {
+		if r.Reviewers == 0 {
+			errs.Add("ranking", "decision.error.unscored")
+		}
+	}
+	if in.ExplicitClose != nil && !in.ExplicitClose.After(time.Time{}) {
+		errs.Add("explicit_close", "form.datetime")
+	}
+	return errs
+}
+
+// PublishSelection ranks the call's applications, marks the confirmed ones
+// selected and the rest not selected, and publishes the decision, all in
+// one transaction with its audit row.
+func PublishSelection(ctx context.Context, db *gorm.DB, in PublishInput, by *User, now time.Time) (*Decision, error) {
+	if by == nil || !by.Role.IsMinistry() {
+		return nil, fmt.Errorf("store: publish decision: %w", ErrForbidden)
+	}
+	var d *Decision
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		call, err := GetCall(ctx, tx, in.CallID)
+		if err != nil {
+			return err
+		}
+		if !call.IsClosed(now) {
+			return fmt.Errorf("store: publish decision: %w", ErrReviewBeforeClose)
+		}
+		var existing int64
+		if err := tx.Model(&Decision{}).Where("call_id = ? AND kind = ?", call.ID, DecisionSelection).Count(&existing).Error; err != nil {
+			return err
+		}
+		if existing > 0 {
+			return fmt.Errorf("store: publish decision: call %d already has a published selection: %w", call.ID, ErrConflict)
+		}
+		var submitted int64
+		if err := tx.Model(&Application{}).Where("call_id = ? AND status = ?", call.ID, StatusSubmitted).Count(&submitted).Error; err != nil {
+			return err
+		}
+		if submitted > 0 {
+			return fmt.Errorf("store: publish decision: %d submitted applications have no reviewer yet: %w", submitted, ErrInvalid)
+		}
+		sheets, err := LoadScoreSheets(ctx, tx, call)
+		if err != nil {
+			return err
+		}
+		ranking := RankApplications(call.Criteria, sheets)
+		if errs := in.Validate(call, ranking); errs.Any() {
+			return fmt.Errorf("store: publish decision: %w", ErrInvalid)
+		}
+		selected := map[uint]bool{}
+		for _, id := range in.Selected {
+			selected[id] = true
+		}
+		d = &Decision{CallID: call.ID, Kind: DecisionSelection, NoticeKO: strings.TrimSpace(in.NoticeKO),
+			NoticeEN: strings.TrimSpace(in.NoticeEN), CountingRule: in.CountingRule, TieBreak: TieBreakRule,
+			PublishedByID: by.ID, PublishedAt: now.UTC().Truncate(time.Microsecond)}
+		if in.ExplicitClose != nil {
+			t := in.ExplicitClose.UTC()
+			d.ExplicitClose = &t
+		}
+		for _, r := range ranking {
+			a, err := GetApplication(ctx, tx, r.ApplicationID)
+			if err != nil {
+				return err
+			}
+			if a.Status != StatusUnderReview {
+				return fmt.Errorf("store: publish decision: application %d is %s: %w", a.ID, a.Status, ErrInvalidTransition)
+			}
+			action := ActNotSelect
+			if selected[a.ID] {
+				action = ActSelect
+			}
+			to, err := NextStatus(a.Status, action, by.Role, call, now)
+			if err != nil {
+				return err
+			}
+			if err := tx.Model(&Application{}).Where("id = ?", a.ID).
+				Updates(map[string]any{"status": to, "version": a.Version + 1, "updated_at": now.UTC()}).Error; err != nil {
+				return err
+			}
+			d.Entries = append(d.Entries, DecisionEntry{Rank: r.Rank, ApplicationID: a.ID, OrganisationID: a.LeadOrgID,
+				NameKO: a.LeadOrg.NameKO, NameEN: a.LeadOrg.NameEN, Members: memberNames(a.Members), Score: r.Total,
+				Selected: selected[a.ID]})
+		}
+		d.ContentHash = d.hash()
+		if err := tx.Create(d).Error; err != nil {
+			return fmt.Errorf("store: publish decision: %w", err)
+		}
+		return RecordAudit(ctx, tx, ActorOf(by), "decision.publish", "decision", fmt.Sprint(d.ID),
+			fmt.Sprintf("selection for call %d: %d ranked, %d selected; sha256 %s", call.ID, len(d.Entries), len(in.Selected), d.ContentHash), now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func memberNames(ms []ConsortiumMember) string {
+	names := make([]string, 0, len(ms))
+	sort.SliceStable(ms, func(i, j int) bool { return ms[i].Role == MemberLead && ms[j].Role != MemberLead })
+	for _, m := range ms {
+		names = append(names, m.Organisation.NameKO)
+	}
+	return strings.Join(names, "; ")
+}
+
+// GetDecision loads a decision with its entries in rank order.
+func GetDecision(ctx context.Context, db *gorm.DB, id uint) (*Decision, error) {
+	var d Decision
+	err := db.WithContext(ctx).Preload("Call").Preload("PublishedBy").
+		Preload("Entries", func(tx *gorm.DB) *gorm.DB { return tx.Order("rank") }).First(&d, id).Error
+	if err != nil {
+		return nil, notFound(fmt.Sprintf("store: decision %d", id), err)
+	}
+	return &d, nil
+}
+
+// ListDecisions returns every published decision, newest first.
+func ListDecisions(ctx context.Context, db *gorm.DB) ([]Decision, error) {
+	var ds []Decision
+	if err := db.WithContext(ctx).Preload("Call").Order("published_at DESC").Find(&ds).Error; err != nil {
+		return nil, fmt.Errorf("store: list decisions: %w", err)
+	}
+	return ds, nil
+}
+
+// VerifyContent reports whether the stored decision still matches its hash.
+func (d *Decision) VerifyContent() bool { return d.hash() == d.ContentHash }
