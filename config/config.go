@@ -51,8 +51,9 @@ type Config struct {
 	DemoLogin bool // the bannered demo sign-in (development only)
 	DemoData  bool // seed the demo programme at start
 
-	LogLevel  string
-	LogFormat string
+	LogLevel     string
+	LogFormat    string
+	MetricsToken string
 }
 
 // Getenv looks a variable up; os.Getenv in production, a map in tests.
@@ -107,6 +108,7 @@ func Load(getenv Getenv) (*Config, error) {
 		OIDCPostLogoutRedirectURL: str("OIDC_POST_LOGOUT_REDIRECT_URL", ""),
 		LogLevel:                  str("PORTAL_LOG_LEVEL", "info"),
 		LogFormat:                 str("PORTAL_LOG_FORMAT", "text"),
+		MetricsToken:              str("PORTAL_METRICS_TOKEN", ""),
 	}
 	c.BaseURL = strings.TrimRight(str("PORTAL_BASE_URL", "http://"+c.Addr), "/")
 	c.OIDCRedirectURL = str("OIDC_REDIRECT_URL", c.BaseURL+"/auth/callback")

@@ -1,39 +1,723 @@
 package handlers
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
+
+	"kaiportal/i18n"
+	"kaiportal/models"
+	"kaiportal/views"
 )
 
-// applications: not built yet; answers 501 until it is.
+// Applications: a company drafts an application to an open call as the lead
+// of a consortium, adds members and documents, then submits or withdraws it;
+// the ministry and auditors read it. A company user asking for another
+// organisation's application gets the same 404 as for one that does not exist.
 
+// applicationNotices maps the ?done= of a redirect after a change to its notice.
+var applicationNotices = map[string]string{
+	"created":        "application.notice.created",
+	"saved":          "application.notice.saved",
+	"member_added":   "application.notice.member_added",
+	"member_removed": "application.notice.member_removed",
+	"uploaded":       "application.notice.uploaded",
+	"submitted":      "application.notice.submitted",
+	"withdrawn":      "application.notice.withdrawn",
+}
+
+// showMyApplicationsPage lists the organisation's applications and the calls
+// open for applications now.
 func (h *Handler) showMyApplicationsPage(c *gin.Context) {
-	h.renderError(c, http.StatusNotImplemented, nil)
+	ctx := c.Request.Context()
+	u := currentUser(c)
+	if u.OrganisationID == nil {
+		h.renderMessage(c, http.StatusForbidden, "error.no_organisation", "")
+		return
+	}
+	org, err := models.GetOrganisation(ctx, h.db, *u.OrganisationID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	apps, _, err := models.ListApplications(ctx, h.db, models.ApplicationFilter{LeadOrgID: org.ID, Sort: "-id", Limit: 500})
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	calls, err := models.ListCalls(ctx, h.db)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	now := h.now()
+	v := views.MyApplicationsView{Organisation: org, Now: now}
+	byCall := map[uint]uint{}
+	for _, a := range apps {
+		byCall[a.CallID] = a.ID
+		row := views.MyApplication{App: a}
+		for i := range calls {
+			if calls[i].ID == a.CallID {
+				row.Call = &calls[i]
+			}
+		}
+		v.Applications = append(v.Applications, row)
+	}
+	for _, call := range calls {
+		if call.IsOpen(now) {
+			v.OpenCalls = append(v.OpenCalls, views.OpenCall{Call: call, ApplicationID: byCall[call.ID]})
+		}
+	}
+	h.render(c, http.StatusOK, views.MyApplications(h.page(c, "applications.title"), v))
 }
 
+// showNewApplicationPage shows the form that starts an application.
 func (h *Handler) showNewApplicationPage(c *gin.Context) {
-	h.renderError(c, http.StatusNotImplemented, nil)
+	call, org := h.callToApply(c)
+	if call == nil {
+		return
+	}
+	v := views.NewApplicationView{Call: call, Organisation: org, Errors: models.FieldErrors{}}
+	h.render(c, http.StatusOK, views.NewApplication(h.page(c, "application.new.title"), v))
 }
 
-func (h *Handler) createApplication(c *gin.Context) { h.renderError(c, http.StatusNotImplemented, nil) }
+// createApplication starts a draft led by the user's organisation.
+func (h *Handler) createApplication(c *gin.Context) {
+	call, org := h.callToApply(c)
+	if call == nil {
+		return
+	}
+	ctx := c.Request.Context()
+	form := applicationFormOf(c)
+	a := &models.Application{CallID: call.ID, TitleKO: form.TitleKO, TitleEN: form.TitleEN, Summary: form.Summary}
+	if errs := a.Validate(); errs.Any() {
+		v := views.NewApplicationView{Call: call, Organisation: org, Form: form, Errors: errs}
+		h.render(c, http.StatusUnprocessableEntity, views.NewApplication(h.page(c, "application.new.title"), v))
+		return
+	}
+	err := models.CreateApplication(ctx, h.db, a, currentUser(c), h.now())
+	var closed *models.CallClosedError
+	switch {
+	case err == nil:
+		c.Redirect(http.StatusSeeOther, fmt.Sprintf("/applications/%d?done=created", a.ID))
+	case errors.Is(err, models.ErrConflict):
+		// A second click, or a colleague was quicker: the organisation's application exists.
+		if id, ferr := h.existingApplication(ctx, call.ID, org.ID); ferr == nil && id != 0 {
+			c.Redirect(http.StatusSeeOther, fmt.Sprintf("/applications/%d", id))
+			return
+		}
+		h.fail(c, err)
+	case errors.As(err, &closed):
+		h.renderMessage(c, http.StatusConflict, "application.error.apply_closed",
+			i18n.T(ctx, "application.closed_at", map[string]any{"Closes": views.KST(closed.Closes)}))
+	default:
+		h.fail(c, err)
+	}
+}
 
+// callToApply loads the call of the :id parameter for the user's
+// organisation to apply to. It answers (and returns nil) when the call does
+// not exist, is not open, or when the organisation already applied, which
+// sends the user to that application.
+func (h *Handler) callToApply(c *gin.Context) (*models.Call, *models.Organisation) {
+	ctx := c.Request.Context()
+	id, ok := applicationParam(c, "id")
+	if !ok {
+		h.renderError(c, http.StatusNotFound, nil)
+		return nil, nil
+	}
+	call, err := models.GetCall(ctx, h.db, id)
+	if err != nil {
+		h.fail(c, err)
+		return nil, nil
+	}
+	u := currentUser(c)
+	if u.OrganisationID == nil {
+		h.renderMessage(c, http.StatusForbidden, "error.no_organisation", "")
+		return nil, nil
+	}
+	org, err := models.GetOrganisation(ctx, h.db, *u.OrganisationID)
+	if err != nil {
+		h.fail(c, err)
+		return nil, nil
+	}
+	now := h.now()
+	if call.IsClosed(now) {
+		h.renderMessage(c, http.StatusConflict, "application.error.apply_closed",
+			i18n.T(ctx, "application.closed_at", map[string]any{"Closes": views.KST(call.ClosesAt)}))
+		return nil, nil
+	}
+	if now.Before(call.OpensAt) {
+		h.renderMessage(c, http.StatusConflict, "application.error.apply_not_open",
+			i18n.T(ctx, "application.opens_at", map[string]any{"Opens": views.KST(call.OpensAt)}))
+		return nil, nil
+	}
+	existing, err := h.existingApplication(ctx, call.ID, org.ID)
+	if err != nil {
+		h.fail(c, err)
+		return nil, nil
+	}
+	if existing != 0 {
+		c.Redirect(http.StatusSeeOther, fmt.Sprintf("/applications/%d", existing))
+		return nil, nil
+	}
+	return call, org
+}
+
+// existingApplication returns the id of the organisation's application to
+// the call, or 0.
+func (h *Handler) existingApplication(ctx context.Context, callID, orgID uint) (uint, error) {
+	apps, _, err := models.ListApplications(ctx, h.db, models.ApplicationFilter{CallID: callID, LeadOrgID: orgID, Limit: 1})
+	if err != nil || len(apps) == 0 {
+		return 0, err
+	}
+	return apps[0].ID, nil
+}
+
+// showApplicationPage shows an application: editable while it is a draft of
+// the user's organisation and the call is open, read-only otherwise.
 func (h *Handler) showApplicationPage(c *gin.Context) {
-	h.renderError(c, http.StatusNotImplemented, nil)
+	a := h.visibleApplication(c)
+	if a == nil {
+		return
+	}
+	v, err := h.applicationView(c, a)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	v.Notice = applicationNotices[c.Query("done")]
+	h.renderApplication(c, http.StatusOK, v)
 }
 
-func (h *Handler) updateApplication(c *gin.Context) { h.renderError(c, http.StatusNotImplemented, nil) }
+// updateApplication saves the draft's fields, unless someone changed the
+// draft since the form was loaded: then the user's input is shown again
+// beside the latest version, with the current version to save over it.
+func (h *Handler) updateApplication(c *gin.Context) {
+	a := h.visibleApplication(c)
+	if a == nil {
+		return
+	}
+	v, err := h.applicationView(c, a)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	form := applicationFormOf(c)
+	form.Version, _ = strconv.Atoi(c.PostForm("version")) // garbage is version 0, which is always stale
+	v.Form = form
+	edit := &models.Application{ID: a.ID, TitleKO: form.TitleKO, TitleEN: form.TitleEN, Summary: form.Summary, Version: form.Version}
+	if errs := edit.Validate(); errs.Any() {
+		v.FormErrors = errs
+		h.renderApplication(c, http.StatusUnprocessableEntity, v)
+		return
+	}
+	err = models.UpdateDraft(c.Request.Context(), h.db, edit, currentUser(c), h.now())
+	switch {
+	case err == nil:
+		c.Redirect(http.StatusSeeOther, fmt.Sprintf("/applications/%d?done=saved", a.ID))
+	case errors.Is(err, models.ErrConflict):
+		v.Stale, v.Alert = true, "form.stale"
+		v.Form.Version = a.Version
+		h.renderApplication(c, http.StatusConflict, v)
+	default:
+		h.refuseApplicationAction(c, a, err)
+	}
+}
 
-func (h *Handler) addMember(c *gin.Context) { h.renderError(c, http.StatusNotImplemented, nil) }
+// addMember adds an organisation to the draft's consortium: one picked from
+// the list, or one given by name and business registration number, which is
+// registered unless an organisation with that number exists.
+func (h *Handler) addMember(c *gin.Context) {
+	a := h.visibleApplication(c)
+	if a == nil {
+		return
+	}
+	v, err := h.applicationView(c, a)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	in := views.ApplicationMemberForm{
+		OrganisationID: strings.TrimSpace(c.PostForm("organisation_id")),
+		NameKO:         strings.TrimSpace(c.PostForm("name_ko")),
+		NameEN:         strings.TrimSpace(c.PostForm("name_en")),
+		BusinessRegNo:  strings.TrimSpace(c.PostForm("business_reg_no")),
+		Role:           c.PostForm("role"),
+	}
+	v.Member = in
+	errs := models.FieldErrors{}
+	if in.Role == models.MemberLead || !slices.Contains(models.MemberRoles, in.Role) {
+		errs.Add("role", "application.error.member_role")
+	}
+	var orgID uint
+	var brn models.BusinessRegNo
+	orgField := "organisation_id"
+	if in.OrganisationID != "" {
+		id, ok := parseApplicationID(in.OrganisationID)
+		org, err := models.GetOrganisation(ctx, h.db, id)
+		switch {
+		case !ok || errors.Is(err, models.ErrNotFound) || (err == nil && org.Kind == models.OrgMinistry):
+			errs.Add("organisation_id", "application.error.member_org")
+		case err != nil:
+			h.fail(c, err)
+			return
+		default:
+			orgID = org.ID
+		}
+	} else {
+		orgField = "business_reg_no"
+		if in.NameKO == "" {
+			errs.Add("name_ko", "form.required")
+		}
+		if in.NameEN == "" {
+			errs.Add("name_en", "form.required")
+		}
+		if len([]rune(in.NameKO)) > 200 {
+			errs.Add("name_ko", "form.too_long")
+		}
+		if len([]rune(in.NameEN)) > 200 {
+			errs.Add("name_en", "form.too_long")
+		}
+		var err error
+		brn, err = models.ParseBusinessRegNo(in.BusinessRegNo)
+		switch {
+		case in.BusinessRegNo == "":
+			errs.Add("business_reg_no", "form.required")
+		case errors.Is(err, models.ErrBRNCheckDigit):
+			errs.Add("business_reg_no", "application.error.brn_check_digit")
+		case err != nil:
+			errs.Add("business_reg_no", "application.error.brn_format")
+		}
+	}
+	if errs.Any() {
+		v.MemberErrors = errs
+		h.renderApplication(c, http.StatusUnprocessableEntity, v)
+		return
+	}
+	u, now := currentUser(c), h.now()
+	err = h.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if orgID == 0 {
+			id, err := findOrRegisterMemberOrganisation(ctx, tx, brn, in.NameKO, in.NameEN, u, now)
+			if err != nil {
+				return err
+			}
+			orgID = id
+		}
+		return models.AddMember(ctx, tx, a.ID, orgID, in.Role, u, now)
+	})
+	switch {
+	case err == nil:
+		c.Redirect(http.StatusSeeOther, fmt.Sprintf("/applications/%d?done=member_added", a.ID))
+	case errors.Is(err, models.ErrConflict):
+		v.MemberErrors = models.FieldErrors{orgField: "application.error.member_duplicate"}
+		h.renderApplication(c, http.StatusUnprocessableEntity, v)
+	default:
+		h.refuseApplicationAction(c, a, err)
+	}
+}
 
-func (h *Handler) removeMember(c *gin.Context) { h.renderError(c, http.StatusNotImplemented, nil) }
+// findOrRegisterMemberOrganisation returns the organisation with the
+// business registration number, registering it (with its audit row, in the
+// caller's transaction) when there is none.
+func findOrRegisterMemberOrganisation(ctx context.Context, tx *gorm.DB, brn models.BusinessRegNo, nameKO, nameEN string,
+	by *models.User, now time.Time) (uint, error) {
+	var org models.Organisation
+	err := tx.WithContext(ctx).Where("business_reg_no IN ?", []string{string(brn), brn.String()}).Order("id").First(&org).Error
+	if err == nil {
+		return org.ID, nil
+	}
+	if !errors.Is(err, gorm.ErrRecordNotFound) {
+		return 0, fmt.Errorf("store: find organisation by business registration number: %w", err)
+	}
+	org = models.Organisation{Code: "brn-" + string(brn), NameKO: nameKO, NameEN: nameEN, Kind: models.OrgCompany,
+		BusinessRegNo: string(brn)}
+	if err := tx.WithContext(ctx).Create(&org).Error; err != nil {
+		if errors.Is(err, gorm.ErrDuplicatedKey) {
+			return 0, fmt.Errorf("store: register organisation %s: %w", brn, models.ErrConflict)
+		}
+		return 0, fmt.Errorf("store: register organisation %s: %w", brn, err)
+	}
+	return org.ID, models.RecordAudit(ctx, tx, models.ActorOf(by), "organisation.create", "organisation", fmt.Sprint(org.ID),
+		fmt.Sprintf("%s (%s), 사업자등록번호 %s, registered as a consortium member", nameKO, nameEN, brn), now)
+}
 
-func (h *Handler) uploadDocument(c *gin.Context) { h.renderError(c, http.StatusNotImplemented, nil) }
+// removeMember removes a member (never the lead) from the draft's consortium.
+func (h *Handler) removeMember(c *gin.Context) {
+	a := h.visibleApplication(c)
+	if a == nil {
+		return
+	}
+	mid, ok := applicationParam(c, "mid")
+	if !ok {
+		h.renderError(c, http.StatusNotFound, nil)
+		return
+	}
+	err := models.RemoveMember(c.Request.Context(), h.db, a.ID, mid, currentUser(c), h.now())
+	if err == nil {
+		c.Redirect(http.StatusSeeOther, fmt.Sprintf("/applications/%d?done=member_removed", a.ID))
+		return
+	}
+	h.refuseApplicationAction(c, a, err)
+}
 
-func (h *Handler) downloadDocument(c *gin.Context) { h.renderError(c, http.StatusNotImplemented, nil) }
+// uploadDocument stores a file for one of the call's required documents.
+// The file's type is decided by its content; a refused file leaves nothing
+// behind.
+func (h *Handler) uploadDocument(c *gin.Context) {
+	a := h.visibleApplication(c)
+	if a == nil {
+		return
+	}
+	v, err := h.applicationView(c, a)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	u, now := currentUser(c), h.now()
+	// Refuse what cannot be attached before storing anything.
+	switch {
+	case a.Call.IsClosed(now):
+		h.refuseApplicationAction(c, a, &models.CallClosedError{Closes: a.Call.ClosesAt})
+		return
+	case a.Status != models.StatusDraft:
+		h.refuseApplicationAction(c, a, models.ErrInvalidTransition)
+		return
+	}
+	rdID, _ := parseApplicationID(c.PostForm("required_document_id"))
+	var rd *models.RequiredDocument
+	for i := range a.Call.Documents {
+		if a.Call.Documents[i].ID == rdID {
+			rd = &a.Call.Documents[i]
+		}
+	}
+	if rd == nil {
+		v.Alert = "application.error.document_unknown"
+		h.renderApplication(c, http.StatusUnprocessableEntity, v)
+		return
+	}
+	v.UploadDocID = rd.ID
+	fh, err := c.FormFile("file")
+	if err != nil {
+		v.UploadErrors = models.FieldErrors{"file": "application.error.file_missing"}
+		h.renderApplication(c, http.StatusUnprocessableEntity, v)
+		return
+	}
+	f, err := fh.Open()
+	if err != nil {
+		h.fail(c, fmt.Errorf("handlers: open upload: %w", err))
+		return
+	}
+	defer f.Close()
+	err = h.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		stored, err := h.files.Save(ctx, tx, fh.Filename, f, h.uploads, u.ID, now)
+		if err != nil {
+			return err
+		}
+		return models.AttachDocument(ctx, tx, a.ID, rd.ID, stored, u, now)
+	})
+	field := ""
+	switch {
+	case err == nil:
+		c.Redirect(http.StatusSeeOther, fmt.Sprintf("/applications/%d?done=uploaded", a.ID))
+		return
+	case errors.Is(err, models.ErrUploadEmpty):
+		field = "application.error.file_empty"
+	case errors.Is(err, models.ErrUploadTooLarge):
+		field = "application.error.file_too_large"
+	case errors.Is(err, models.ErrUploadType):
+		field = "application.error.file_type"
+	default:
+		h.refuseApplicationAction(c, a, err)
+		return
+	}
+	v.UploadErrors = models.FieldErrors{"file": field}
+	h.renderApplication(c, http.StatusUnprocessableEntity, v)
+}
 
-func (h *Handler) submitApplication(c *gin.Context) { h.renderError(c, http.StatusNotImplemented, nil) }
+// downloadContentTypes are the media types of the accepted kinds of file.
+var downloadContentTypes = map[models.FileKind]string{
+	models.FilePDF:  "application/pdf",
+	models.FileHWP:  "application/x-hwp",
+	models.FileHWPX: "application/hwp+zip",
+}
 
+// downloadDocument sends a document as an attachment to whoever may see the
+// application.
+func (h *Handler) downloadDocument(c *gin.Context) {
+	a := h.visibleApplication(c)
+	if a == nil {
+		return
+	}
+	did, ok := applicationParam(c, "did")
+	if !ok {
+		h.renderError(c, http.StatusNotFound, nil)
+		return
+	}
+	var doc *models.ApplicationDocument
+	for i := range a.Documents {
+		if a.Documents[i].ID == did {
+			doc = &a.Documents[i]
+		}
+	}
+	if doc == nil {
+		h.renderError(c, http.StatusNotFound, nil)
+		return
+	}
+	f, err := h.files.Open(doc.File.SHA256)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		h.fail(c, fmt.Errorf("handlers: stat %s: %w", doc.File.SHA256, err))
+		return
+	}
+	ctype, ok := downloadContentTypes[doc.File.Kind]
+	if !ok {
+		ctype = "application/octet-stream"
+	}
+	fallback := fmt.Sprintf("application-%d-document-%d.%s", a.ID, doc.ID, doc.File.Kind)
+	c.DataFromReader(http.StatusOK, st.Size(), ctype, f, map[string]string{
+		"Content-Disposition":    contentDisposition(doc.File.Name, fallback),
+		"X-Content-Type-Options": "nosniff",
+		"Cache-Control":          "private, no-store",
+	})
+}
+
+// contentDisposition makes an attachment header for a (sanitised) file name:
+// the name itself when it is plain ASCII, else an ASCII fallback, and the
+// UTF-8 name as RFC 5987 filename* for Korean names.
+func contentDisposition(name, fallback string) string {
+	ascii := true
+	for i := range len(name) {
+		if b := name[i]; b < 0x20 || b > 0x7e || b == '"' || b == '\\' {
+			ascii = false
+		}
+	}
+	if ascii {
+		fallback = name
+	}
+	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, fallback, rfc5987Escape(name))
+}
+
+// rfc5987Escape percent-encodes everything but RFC 5987's attr-char.
+func rfc5987Escape(s string) string {
+	const attrChar = "!#$&+-.^_`|~"
+	var b strings.Builder
+	for i := range len(s) {
+		ch := s[i]
+		if ch >= 'A' && ch <= 'Z' || ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || strings.IndexByte(attrChar, ch) >= 0 {
+			b.WriteByte(ch)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", ch)
+	}
+	return b.String()
+}
+
+// submitApplication submits a complete draft before the close instant. A
+// double click submits once; both answers land on the same page.
+func (h *Handler) submitApplication(c *gin.Context) {
+	h.transitionApplication(c, models.ActSubmit, "submitted")
+}
+
+// withdrawApplication withdraws a draft or a submission before the close.
 func (h *Handler) withdrawApplication(c *gin.Context) {
-	h.renderError(c, http.StatusNotImplemented, nil)
+	h.transitionApplication(c, models.ActWithdraw, "withdrawn")
+}
+
+func (h *Handler) transitionApplication(c *gin.Context, action models.ApplicationAction, done string) {
+	a := h.visibleApplication(c)
+	if a == nil {
+		return
+	}
+	_, err := models.TransitionApplication(c.Request.Context(), h.db, a.ID, action, currentUser(c), h.now())
+	if err == nil {
+		c.Redirect(http.StatusSeeOther, fmt.Sprintf("/applications/%d?done=%s", a.ID, done))
+		return
+	}
+	if action == models.ActSubmit && errors.Is(err, models.ErrInvalid) {
+		v, verr := h.applicationView(c, a)
+		if verr != nil {
+			h.fail(c, verr)
+			return
+		}
+		v.Alert = "application.error.incomplete"
+		v.Missing = applicationMissing(c.Request.Context(), a)
+		h.renderApplication(c, http.StatusUnprocessableEntity, v)
+		return
+	}
+	h.refuseApplicationAction(c, a, err)
+}
+
+// applicationMissing lists what keeps the application from being submitted.
+func applicationMissing(ctx context.Context, a *models.Application) []views.ApplicationMissing {
+	missing, lang := a.Missing(&a.Call), i18n.Lang(ctx)
+	var out []views.ApplicationMissing
+	for _, f := range []struct{ field, labelID string }{
+		{"title_ko", "application.field.title_ko"},
+		{"title_en", "application.field.title_en"},
+		{"summary", "application.field.summary"},
+	} {
+		if missing.Has(f.field) {
+			out = append(out, views.ApplicationMissing{Label: i18n.T(ctx, f.labelID), MessageID: missing[f.field]})
+		}
+	}
+	for _, rd := range a.Call.Documents {
+		if id := fmt.Sprintf("document.%d", rd.ID); missing.Has(id) {
+			out = append(out, views.ApplicationMissing{Label: views.Bilingual(lang, rd.NameKO, rd.NameEN), MessageID: missing[id]})
+		}
+	}
+	return out
+}
+
+// refuseApplicationAction answers an action that the application's state
+// or the call's time does not allow: the call closed (the message shows the
+// close instant), it is not open yet, or the application is no longer where
+// the action applies. Nothing was changed.
+func (h *Handler) refuseApplicationAction(c *gin.Context, a *models.Application, err error) {
+	ctx := c.Request.Context()
+	var closed *models.CallClosedError
+	var detail string
+	switch {
+	case errors.As(err, &closed):
+		detail = i18n.T(ctx, "application.error.closed", map[string]any{"Closes": views.KST(closed.Closes)})
+	case errors.Is(err, models.ErrCallNotOpen):
+		detail = i18n.T(ctx, "application.error.not_open", map[string]any{"Opens": views.KST(a.Call.OpensAt)})
+	case errors.Is(err, models.ErrInvalidTransition):
+		detail = i18n.T(ctx, "application.error.state",
+			map[string]any{"Status": i18n.T(ctx, "application.status."+string(a.Status))})
+	default:
+		h.fail(c, err)
+		return
+	}
+	h.renderMessage(c, http.StatusConflict, "application.refused", detail)
+}
+
+// visibleApplication loads the application of the :id parameter if the
+// user may see it; otherwise it answers 404 and returns nil.
+func (h *Handler) visibleApplication(c *gin.Context) *models.Application {
+	id, ok := applicationParam(c, "id")
+	if !ok {
+		h.renderError(c, http.StatusNotFound, nil)
+		return nil
+	}
+	a, err := models.GetApplication(c.Request.Context(), h.db, id)
+	if err != nil {
+		h.fail(c, err)
+		return nil
+	}
+	if !a.MaySee(currentUser(c)) {
+		h.renderError(c, http.StatusNotFound, nil)
+		return nil
+	}
+	return a
+}
+
+// applicationView builds the page of an application as it is stored.
+func (h *Handler) applicationView(c *gin.Context, a *models.Application) (views.ApplicationView, error) {
+	ctx := c.Request.Context()
+	u, now := currentUser(c), h.now()
+	slices.SortStableFunc(a.Members, func(x, y models.ConsortiumMember) int {
+		switch {
+		case x.Role == models.MemberLead && y.Role != models.MemberLead:
+			return -1
+		case y.Role == models.MemberLead && x.Role != models.MemberLead:
+			return 1
+		}
+		return int(x.ID) - int(y.ID)
+	})
+	v := views.ApplicationView{
+		App:       a,
+		Editable:  a.MayEdit(u, &a.Call, now),
+		Form:      views.ApplicationForm{TitleKO: a.TitleKO, TitleEN: a.TitleEN, Summary: a.Summary, Version: a.Version},
+		Member:    views.ApplicationMemberForm{Role: models.MemberParticipant},
+		MaxUpload: h.uploads.MaxBytes,
+		Now:       now,
+	}
+	if a.Status == models.StatusDraft && a.Call.IsClosed(now) {
+		v.Alert = "application.error.closed"
+		v.AlertData = map[string]any{"Closes": views.KST(a.Call.ClosesAt)}
+	}
+	isLead := u.Role == models.RoleCompany
+	v.CanSubmit = v.Editable && a.Call.IsOpen(now)
+	v.CanWithdraw = isLead && (a.Status == models.StatusDraft || a.Status == models.StatusSubmitted) && !a.Call.IsClosed(now)
+	if v.Editable {
+		orgs, err := models.ListOrganisations(ctx, h.db)
+		if err != nil {
+			return v, err
+		}
+		for _, o := range orgs {
+			member := slices.ContainsFunc(a.Members, func(m models.ConsortiumMember) bool { return m.OrganisationID == o.ID })
+			if !member && o.Kind != models.OrgMinistry {
+				v.Organisations = append(v.Organisations, o)
+			}
+		}
+	}
+	if a.Status == models.StatusSelected || a.Status == models.StatusNotSelected {
+		res, err := h.applicationResult(ctx, a)
+		if err != nil {
+			return v, err
+		}
+		v.Result = res
+	}
+	return v, nil
+}
+
+// applicationResult finds the application's line in the call's published
+// selection, if any.
+func (h *Handler) applicationResult(ctx context.Context, a *models.Application) (*views.ApplicationResult, error) {
+	ds, err := models.ListDecisions(ctx, h.db)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range ds {
+		if d.CallID != a.CallID || d.Kind != models.DecisionSelection {
+			continue
+		}
+		full, err := models.GetDecision(ctx, h.db, d.ID)
+		if err != nil {
+			return nil, err
+		}
+		if e, ok := full.Entry(a.LeadOrgID); ok {
+			return &views.ApplicationResult{DecisionID: d.ID, Selected: e.Selected, Rank: e.Rank}, nil
+		}
+	}
+	return nil, nil
+}
+
+func (h *Handler) renderApplication(c *gin.Context, status int, v views.ApplicationView) {
+	h.render(c, status, views.ApplicationPage(h.page(c, "application.title"), v))
+}
+
+// applicationFormOf reads the typed fields of an application form.
+func applicationFormOf(c *gin.Context) views.ApplicationForm {
+	return views.ApplicationForm{
+		TitleKO: strings.TrimSpace(c.PostForm("title_ko")),
+		TitleEN: strings.TrimSpace(c.PostForm("title_en")),
+		Summary: c.PostForm("summary"),
+	}
+}
+
+// applicationParam reads a positive id from a path parameter.
+func applicationParam(c *gin.Context, name string) (uint, bool) {
+	return parseApplicationID(c.Param(name))
+}
+
+func parseApplicationID(s string) (uint, bool) {
+	id, err := strconv.ParseUint(s, 10, 32)
+	return uint(id), err == nil && id > 0
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -75,13 +76,17 @@ func (h *Handler) finishOIDCLogin(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	if e := c.Query("error"); e != "" {
-		h.renderMessage(c, http.StatusUnauthorized, "error.signin_failed", "provider: "+truncate(e, 64))
-		return
-	}
 	state := c.Query("state")
 	cookieState, _ := c.Cookie(stateCookie)
 	h.setCookie(c, stateCookie, "", -1)
+	if e := c.Query("error"); e != "" {
+		// The provider refused or the user cancelled: the attempt is used up.
+		if state != "" && constantEqual(state, cookieState) {
+			_, _ = models.TakeLoginAttempt(ctx, h.db, state, h.now())
+		}
+		h.renderMessage(c, http.StatusUnauthorized, "error.signin_failed", "provider: "+truncate(e, 64))
+		return
+	}
 	if state == "" || !constantEqual(state, cookieState) {
 		h.renderMessage(c, http.StatusBadRequest, "error.signin_state", "")
 		return
@@ -99,7 +104,9 @@ func (h *Handler) finishOIDCLogin(c *gin.Context) {
 		h.renderMessage(c, http.StatusServiceUnavailable, "error.idp_unavailable", "")
 		return
 	}
-	rawID, cl, err := h.oidc.exchange(ctx, c.Query("code"), attempt.Verifier, attempt.Nonce)
+	exCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	rawID, cl, err := h.oidc.exchange(exCtx, c.Query("code"), attempt.Verifier, attempt.Nonce)
 	if err != nil {
 		h.log.Warn("sign-in refused", "request_id", c.GetString(keyRequestID), "err", err)
 		h.renderMessage(c, http.StatusUnauthorized, "error.signin_failed", "")

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -55,6 +56,9 @@ var (
 	cellForbidden = matrixWant{status: http.StatusForbidden}
 	cellNotFound  = matrixWant{status: http.StatusNotFound}
 	cellSignIn    = matrixWant{status: http.StatusSeeOther, signIn: true}
+	// cellUnprocessable: the guard let the request through and the
+	// handler refused the (empty) form.
+	cellUnprocessable = matrixWant{status: http.StatusUnprocessableEntity}
 )
 
 func cellSeeOther(location string) matrixWant {
@@ -80,13 +84,15 @@ func sameCells(w matrixWant) map[matrixRole]matrixWant {
 
 // matrixRow is the expectation for one route.
 type matrixRow struct {
-	path      string     // a concrete sample path; {own} is Upstage's organisation id, {hash} the static hash
-	otherPath string     // the company-other column's path; {other} is KAIST's organisation id; "" means path
+	path      string     // a concrete sample path: {own} Upstage's organisation, {own_app} its application, {own_member} its lead member, {call} the demo call, {review} the officer's review assignment, {hash} the static hash
+	otherPath string     // the company-other column's path: {other}, {other_app}, {other_member} are KAIST's; "" means path
 	form      url.Values // POST form fields (the CSRF token is added); {demo_user} is a demo user's id
 	cells     map[matrixRole]matrixWant
 }
 
 // authzMatrix is keyed by "METHOD /pattern", exactly as routes() registers it.
+// An area's test file may add its routes' rows in an init function, next to
+// the tests that explain them (applications_test.go, decisions_test.go).
 // matrixCells takes, in order: anonymous, company, company-other, officer,
 // admin, auditor.
 var authzMatrix = map[string]matrixRow{
@@ -131,14 +137,64 @@ var authzMatrix = map[string]matrixRow{
 	// Audit trail.
 	"GET /audit": {path: "/audit", cells: matrixCells(
 		cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellOK)},
+
+	// Calls: public notices; officers create and edit them. The forms are
+	// sent empty, so the ministry's answer is the validation (422) and
+	// nothing changes.
+	"GET /calls/:id": {path: "/calls/{call}", cells: sameCells(cellOK)},
+	"GET /officer/calls/new": {path: "/officer/calls/new", cells: matrixCells(
+		cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)},
+	"POST /officer/calls": {path: "/officer/calls", cells: matrixCells(
+		cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellUnprocessable, cellForbidden)},
+	"GET /officer/calls/:id/edit": {path: "/officer/calls/{call}/edit", cells: matrixCells(
+		cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)},
+	"POST /officer/calls/:id": {path: "/officer/calls/{call}", cells: matrixCells(
+		cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellUnprocessable, cellForbidden)},
+
+	// Applications (GET /company/applications, /calls/:id/apply and
+	// /applications/...): their rows are in applications_test.go.
+
+	// Review and selection. {review} is the demo officer's assignment on a
+	// submitted application; the admin is not its reviewer, so it is "not
+	// found" to them. Forms are sent empty: nothing changes.
+	"GET /officer/calls/:id/applications": {path: "/officer/calls/{call}/applications", cells: matrixCells(
+		cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellOK)},
+	"GET /officer/calls/:id/export": {path: "/officer/calls/{call}/export", cells: matrixCells(
+		cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellOK)},
+	"POST /applications/:id/reviewers": {path: "/applications/{own_app}/reviewers", cells: matrixCells(
+		cellForbidden, cellForbidden, cellForbidden,
+		cellSeeOther("/officer/calls/{call}/applications?app={own_app}&assign_error=reviewer"),
+		cellSeeOther("/officer/calls/{call}/applications?app={own_app}&assign_error=reviewer"), cellForbidden)},
+	"GET /reviews": {path: "/reviews", cells: matrixCells(
+		cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)},
+	"GET /reviews/:aid": {path: "/reviews/{review}", cells: matrixCells(
+		cellSignIn, cellForbidden, cellForbidden, cellOK, cellNotFound, cellForbidden)},
+	"POST /reviews/:aid/conflict": {path: "/reviews/{review}/conflict", cells: matrixCells(
+		cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellNotFound, cellForbidden)},
+	// Scores before the reviewer has declared no conflict of interest: 409.
+	"POST /reviews/:aid/scores": {path: "/reviews/{review}/scores", cells: matrixCells(
+		cellForbidden, cellForbidden, cellForbidden, matrixWant{status: http.StatusConflict}, cellNotFound, cellForbidden)},
+	"GET /officer/calls/:id/ranking": {path: "/officer/calls/{call}/ranking", cells: matrixCells(
+		cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)},
+	"POST /officer/calls/:id/decision": {path: "/officer/calls/{call}/decision", cells: matrixCells(
+		cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellUnprocessable, cellForbidden)},
+	"GET /officer/calls/:id/follow-up": {path: "/officer/calls/{call}/follow-up", cells: matrixCells(
+		cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellOK)},
+
+	// Published decisions (GET /decisions, /decisions/:id): their rows are
+	// in decisions_test.go.
 }
 
-// matrixFixture holds the ids the sample paths name.
+// matrixFixture holds the objects the sample paths name: the demo call, a
+// draft application of Upstage (own) and of KAIST (other), and a review
+// assignment of the demo officer.
 type matrixFixture struct {
-	app      *testApp
-	upstage  *models.Organisation
-	kaist    *models.Organisation
-	demoUser *models.User
+	app              *testApp
+	upstage, kaist   *models.Organisation
+	demoUser         *models.User
+	call             *models.Call
+	ownApp, otherApp *models.Application
+	review           uint // the demo officer's review assignment
 }
 
 func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
@@ -156,12 +212,73 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 		First(f.demoUser).Error; err != nil {
 		t.Fatal(err)
 	}
+	calls, err := models.ListCalls(t.Context(), app.db)
+	if err != nil || len(calls) == 0 {
+		t.Fatalf("demo call: %v (%d calls)", err, len(calls))
+	}
+	f.call = &calls[0]
+	f.ownApp = matrixApplication(t, app, f.call, f.demoUser)
+	var kaistUser models.User
+	if err := app.db.Where("issuer = ? AND subject = ?", models.DemoIssuer, "demo-company-kaist").
+		First(&kaistUser).Error; err != nil {
+		t.Fatal(err)
+	}
+	f.otherApp = matrixApplication(t, app, f.call, &kaistUser)
+	f.review = matrixReview(t, app, f)
 	return f
+}
+
+// matrixReview submits a third company's application inside the call's
+// window and assigns it to the demo officer for review, after the close.
+func matrixReview(t *testing.T, app *testApp, f *matrixFixture) uint {
+	t.Helper()
+	ctx := t.Context()
+	naver, err := models.GetOrganisationByCode(ctx, app.db, "naver-cloud")
+	if err != nil {
+		t.Fatal(err)
+	}
+	applicant, err := models.UpsertUser(ctx, app.db, models.Identity{Issuer: "matrix-test", Subject: "naver-applicant",
+		Email: "applicant@naver.example", Name: "Applicant", Role: models.RoleCompany, OrganisationID: &naver.ID}, f.call.OpensAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := matrixApplication(t, app, f.call, applicant)
+	if _, err := models.TransitionApplication(ctx, app.db, a.ID, models.ActSubmit, applicant, f.call.OpensAt.Add(2*time.Hour)); err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+	var officer models.User
+	if err := app.db.Where("issuer = ? AND subject = ?", models.DemoIssuer, "demo-officer").First(&officer).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := models.AssignReviewer(ctx, app.db, a.ID, officer.ID, &officer, app.clock.Now()); err != nil {
+		t.Fatalf("assign reviewer: %v", err)
+	}
+	as, err := models.AssignmentsOf(ctx, app.db, officer.ID)
+	if err != nil || len(as) != 1 {
+		t.Fatalf("assignments of the officer: %d, %v", len(as), err)
+	}
+	return as[0].ID
+}
+
+// matrixApplication starts a draft for the user's organisation while the call is open.
+func matrixApplication(t *testing.T, app *testApp, call *models.Call, by *models.User) *models.Application {
+	t.Helper()
+	a := &models.Application{CallID: call.ID, TitleKO: "시험 신청서", TitleEN: "Test application", Summary: "시험"}
+	if err := models.CreateApplication(t.Context(), app.db, a, by, call.OpensAt.Add(time.Hour)); err != nil {
+		t.Fatalf("application of %s: %v", by.Subject, err)
+	}
+	if len(a.Members) == 0 {
+		t.Fatalf("application of %s has no lead member", by.Subject)
+	}
+	return a
 }
 
 func (f *matrixFixture) expand(s string) string {
 	return strings.NewReplacer("{own}", itoa(f.upstage.ID), "{other}", itoa(f.kaist.ID),
-		"{hash}", static.Hash, "{demo_user}", itoa(f.demoUser.ID)).Replace(s)
+		"{hash}", static.Hash, "{demo_user}", itoa(f.demoUser.ID), "{call}", itoa(f.call.ID),
+		"{own_app}", itoa(f.ownApp.ID), "{other_app}", itoa(f.otherApp.ID),
+		"{own_member}", itoa(f.ownApp.Members[0].ID), "{other_member}", itoa(f.otherApp.Members[0].ID),
+		"{review}", itoa(f.review)).Replace(s)
 }
 
 // client returns a browser signed in for the column (none for anonymous).
@@ -190,7 +307,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 			registered[key] = true
 			row, ok := authzMatrix[key]
 			if !ok {
-				t.Errorf("route %q has no row in authzMatrix (authz_matrix_test.go): add one with the expected answer for every role", key)
+				t.Errorf("route %q has no row in authzMatrix: add one (in authz_matrix_test.go or the area's test file) with the expected answer for every role", key)
 				continue
 			}
 			for _, role := range matrixRoles {
@@ -204,6 +321,10 @@ func TestAuthorisationMatrix(t *testing.T) {
 					path = row.otherPath
 				}
 				path = f.expand(path)
+				if strings.Contains(path, "{") {
+					t.Errorf("%s: unknown placeholder in sample path %q", key, path)
+					continue
+				}
 
 				var resp *http.Response
 				switch rt.Method {
@@ -257,7 +378,8 @@ func checkMatrixCell(t *testing.T, f *matrixFixture, what, path string, resp *ht
 		t.Fatalf("%s: parse HTML: %v", what, err)
 	}
 	errPage := doc.Find(`[data-testid="error"]`)
-	if w.status >= 400 {
+	switch w.status {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
 		// A refusal shows the generic error page and nothing of the page refused.
 		if st, _ := errPage.Attr("data-status"); st != itoa(uint(w.status)) {
 			t.Errorf("%s: %d without the error page (data-status %q)", what, w.status, st)
@@ -265,10 +387,10 @@ func checkMatrixCell(t *testing.T, f *matrixFixture, what, path string, resp *ht
 		if n := doc.Find(`main [data-testid="organisation"], main [data-testid="organisations"], main [data-testid="audit-rows"]`).Length(); n > 0 {
 			t.Errorf("%s: refused with %d but the page shows protected content", what, w.status)
 		}
-		return
-	}
-	if errPage.Length() > 0 {
-		t.Errorf("%s: %d with an error page", what, w.status)
+	case http.StatusOK:
+		if errPage.Length() > 0 {
+			t.Errorf("%s: 200 with an error page", what)
+		}
 	}
 }
 

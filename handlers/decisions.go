@@ -2,12 +2,98 @@ package handlers
 
 import (
 	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"kaiportal/i18n"
+	"kaiportal/models"
+	"kaiportal/views"
 )
 
-// public decisions: not built yet; answers 501 until it is.
+// showDecisionsPage lists every published decision, newest first, for
+// everyone.
+func (h *Handler) showDecisionsPage(c *gin.Context) {
+	ctx := c.Request.Context()
+	ds, err := models.ListDecisions(ctx, h.db)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	v := views.PublicDecisionsView{Rows: make([]views.PublicDecisionRow, 0, len(ds))}
+	// A handful of decisions a year (a selection, then a stage result every
+	// six months): loading each one's entries is cheap.
+	for _, d := range ds {
+		full, err := models.GetDecision(ctx, h.db, d.ID)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		v.Rows = append(v.Rows, views.PublicDecisionRow{Decision: d, Selected: len(selectedEntries(full))})
+	}
+	h.render(c, http.StatusOK, views.PublicDecisions(h.page(c, "public.decisions.title"), v))
+}
 
-func (h *Handler) showDecisionsPage(c *gin.Context) { h.renderError(c, http.StatusNotImplemented, nil) }
+// showDecisionPage shows one published decision to everyone: the notice,
+// who published it and when, the selected teams with their consortia, the
+// content hash and the appeal window. Non-selected applicants and scores are
+// not shown; a signed-in company user whose organisation the decision ranked
+// sees their own result and rank, and officers get links to the ranking.
+func (h *Handler) showDecisionPage(c *gin.Context) {
+	id, err := strconv.ParseUint(c.Param("id"), 10, 32)
+	if err != nil {
+		h.renderError(c, http.StatusNotFound, nil)
+		return
+	}
+	ctx := c.Request.Context()
+	d, err := models.GetDecision(ctx, h.db, uint(id))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	call, err := models.GetCall(ctx, h.db, d.CallID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	v := views.PublicDecisionView{Decision: d, Call: call, Selected: selectedEntries(d), Verified: d.VerifyContent(),
+		Now: h.now(), Ranked: len(d.Entries)}
+	lang := i18n.Lang(ctx)
+	slices.SortStableFunc(v.Selected, func(a, b models.DecisionEntry) int {
+		return strings.Compare(views.Bilingual(lang, a.NameKO, a.NameEN), views.Bilingual(lang, b.NameKO, b.NameEN))
+	})
+	if v.Window, err = d.AppealWindow(models.KoreanHolidays); err != nil {
+		h.log.Warn("appeal window", "request_id", c.GetString(keyRequestID), "decision", d.ID, "err", err)
+	} else {
+		v.WindowKnown = true
+	}
+	if !v.Verified {
+		h.log.Error("decision content does not match its hash", "request_id", c.GetString(keyRequestID), "decision", d.ID)
+	}
+	if u := currentUser(c); u != nil {
+		switch {
+		case u.Role == models.RoleCompany && u.OrganisationID != nil:
+			if e, ok := d.Entry(*u.OrganisationID); ok {
+				v.Own = &e
+			}
+		case u.Role.IsMinistry():
+			v.ShowRanking, v.ShowFollowUp = d.Kind == models.DecisionSelection, d.Kind == models.DecisionSelection
+		case u.Role == models.RoleAuditor:
+			v.ShowFollowUp = d.Kind == models.DecisionSelection
+		}
+	}
+	h.render(c, http.StatusOK, views.PublicDecision(h.page(c, "public.decision.title"), v))
+}
 
-func (h *Handler) showDecisionPage(c *gin.Context) { h.renderError(c, http.StatusNotImplemented, nil) }
+// selectedEntries returns the decision's selected entries, in rank order.
+func selectedEntries(d *models.Decision) []models.DecisionEntry {
+	var out []models.DecisionEntry
+	for _, e := range d.Entries {
+		if e.Selected {
+			out = append(out, e)
+		}
+	}
+	return out
+}

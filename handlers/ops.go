@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"io/fs"
+	"net"
 	"net/http"
 	"path"
 	"strconv"
@@ -37,7 +38,20 @@ func (h *Handler) readyz(c *gin.Context) {
 	c.String(http.StatusOK, "ready\n")
 }
 
+// metricsHandler serves Prometheus metrics: with PORTAL_METRICS_TOKEN set,
+// to requests bearing it; without, only to clients on this machine.
 func (h *Handler) metricsHandler(c *gin.Context) {
+	if tok := h.cfg.MetricsToken; tok != "" {
+		got, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+		if !ok || !constantEqual(got, tok) {
+			c.Header("WWW-Authenticate", `Bearer realm="metrics"`)
+			c.String(http.StatusUnauthorized, "metrics: bearer token required\n")
+			return
+		}
+	} else if ip := net.ParseIP(c.RemoteIP()); ip == nil || !ip.IsLoopback() {
+		c.String(http.StatusForbidden, "metrics: set PORTAL_METRICS_TOKEN to scrape from another host\n")
+		return
+	}
 	h.metrics.handler.ServeHTTP(c.Writer, c.Request)
 }
 

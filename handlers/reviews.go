@@ -1,33 +1,606 @@
 package handlers
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"kaiportal/i18n"
+	"kaiportal/models"
+	"kaiportal/views"
 )
 
-// review and selection: not built yet; answers 501 until it is.
+// Review and selection: the list of a call's applications with their
+// reviewers and its exports, the reviewer's own pages (conflict of interest,
+// then scores), the ranking with the publication of the decision, and the
+// list of the applicants not selected for the ministry's follow-up.
 
+// callApplicationsPageSize is how many applications one page of the list shows.
+const callApplicationsPageSize = 20
+
+// showCallApplicationsPage lists a call's applications, filtered, sorted and
+// paged. Officers assign reviewers here; scores are shown to the ministry as
+// they come in, and to auditors only once the decision is published.
 func (h *Handler) showCallApplicationsPage(c *gin.Context) {
-	h.renderError(c, http.StatusNotImplemented, nil)
+	ctx := c.Request.Context()
+	call, ok := h.loadCall(c)
+	if !ok {
+		return
+	}
+	u := currentUser(c)
+	f := readAppListFilter(c)
+	apps, total, err := models.ListApplications(ctx, h.db, models.ApplicationFilter{CallID: call.ID,
+		Status: models.ApplicationStatus(f.Status), Query: f.Query, Sort: f.Sort,
+		Limit: callApplicationsPageSize, Offset: (f.Page - 1) * callApplicationsPageSize})
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	v := views.CallApplicationsView{Call: call, Filter: f, Total: total, Ministry: u.Role.IsMinistry()}
+	if v.Decision, err = h.callSelection(ctx, call.ID); err != nil {
+		h.fail(c, err)
+		return
+	}
+	scores, err := h.callScores(ctx, call, v.Decision, u)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	v.ShowScores = scores != nil
+	for _, a := range apps {
+		row := views.CallApplicationRow{App: a}
+		if sc, ok := scores[a.ID]; ok {
+			row.Score = &sc
+		}
+		if row.Assignments, err = models.ListAssignments(ctx, h.db, a.ID); err != nil {
+			h.fail(c, err)
+			return
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	if f.Page > 1 {
+		v.PrevPage = f.Page - 1
+	}
+	if int64(f.Page*callApplicationsPageSize) < total {
+		v.NextPage = f.Page + 1
+	}
+	if v.Ministry {
+		if v.Reviewers, err = ministryUsers(ctx, h); err != nil {
+			h.fail(c, err)
+			return
+		}
+	}
+	if id, err := strconv.ParseUint(c.Query("assigned"), 10, 32); err == nil {
+		v.AssignedApp = uint(id)
+	}
+	if code := c.Query("assign_error"); slices.Contains(assignErrorCodes, code) {
+		v.AssignErrorID = "officer.assign.error." + code
+		if id, err := strconv.ParseUint(c.Query("app"), 10, 32); err == nil {
+			v.AssignErrorApp = uint(id)
+		}
+	}
+	h.render(c, http.StatusOK, views.CallApplications(h.page(c, "officer.applications.title"), v))
 }
 
+// exportCallApplications sends the filtered list (all pages) as CSV or XLSX.
 func (h *Handler) exportCallApplications(c *gin.Context) {
-	h.renderError(c, http.StatusNotImplemented, nil)
+	ctx := c.Request.Context()
+	call, ok := h.loadCall(c)
+	if !ok {
+		return
+	}
+	format := c.DefaultQuery("format", "csv")
+	if format != "csv" && format != "xlsx" {
+		h.renderError(c, http.StatusBadRequest, nil)
+		return
+	}
+	f := readAppListFilter(c)
+	apps, _, err := models.ListApplications(ctx, h.db, models.ApplicationFilter{CallID: call.ID,
+		Status: models.ApplicationStatus(f.Status), Query: f.Query, Sort: f.Sort, Limit: 100000})
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	decision, err := h.callSelection(ctx, call.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	scores, err := h.callScores(ctx, call, decision, currentUser(c))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	t := func(id string) string { return i18n.T(ctx, id) }
+	table := exportTable{Header: []string{t("officer.col.receipt"), t("officer.col.lead"), t("officer.col.lead_en"),
+		t("officer.col.title"), t("officer.col.title_en"), t("officer.col.status"), t("officer.col.submitted"),
+		t("officer.col.reviewers")}}
+	if scores != nil {
+		table.Header = append(table.Header, t("officer.col.rank"), t("officer.col.score"))
+	}
+	for _, a := range apps {
+		as, err := models.ListAssignments(ctx, h.db, a.ID)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		submitted := ""
+		if a.SubmittedAt != nil {
+			submitted = views.KST(*a.SubmittedAt)
+		}
+		row := []any{a.Receipt, a.LeadOrg.NameKO, a.LeadOrg.NameEN, a.TitleKO, a.TitleEN,
+			t("officer.status." + string(a.Status)), submitted, len(as)}
+		if scores != nil {
+			if sc, ok := scores[a.ID]; ok && sc.Reviewers > 0 {
+				row = append(row, sc.Rank, sc.Total)
+			} else {
+				row = append(row, "", "")
+			}
+		}
+		table.Rows = append(table.Rows, row)
+	}
+	name := fmt.Sprintf("call-%d-applications.%s", call.ID, format)
+	c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
+	c.Header("Cache-Control", "no-store")
+	c.Header("X-Content-Type-Options", "nosniff")
+	if format == "csv" {
+		c.Header("Content-Type", "text/csv; charset=utf-8")
+		c.Status(http.StatusOK)
+		if err := writeCSV(c.Writer, table); err != nil {
+			h.log.Error("export csv", "request_id", c.GetString(keyRequestID), "err", err)
+		}
+		return
+	}
+	body, err := xlsxBytes(t("officer.applications.sheet"), table)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body)
 }
 
-func (h *Handler) assignReviewer(c *gin.Context) { h.renderError(c, http.StatusNotImplemented, nil) }
+// assignErrorCodes are the problems an assignment can come back with.
+var assignErrorCodes = []string{"reviewer", "duplicate", "open", "state"}
 
-func (h *Handler) showMyReviewsPage(c *gin.Context) { h.renderError(c, http.StatusNotImplemented, nil) }
+// assignReviewer makes an officer or admin a reviewer of an application and
+// returns to the list with what happened.
+func (h *Handler) assignReviewer(c *gin.Context) {
+	ctx := c.Request.Context()
+	appID, err := strconv.ParseUint(c.Param("id"), 10, 32)
+	if err != nil {
+		h.renderError(c, http.StatusNotFound, nil)
+		return
+	}
+	app, err := models.GetApplication(ctx, h.db, uint(appID))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	back := localPath(c.PostForm("return"), fmt.Sprintf("/officer/calls/%d/applications", app.CallID))
+	code := ""
+	reviewerID, err := strconv.ParseUint(c.PostForm("reviewer_id"), 10, 32)
+	if err != nil {
+		code = "reviewer"
+	} else {
+		err = models.AssignReviewer(ctx, h.db, app.ID, uint(reviewerID), currentUser(c), h.now())
+		switch {
+		case err == nil:
+		case errors.Is(err, models.ErrNotFound), errors.Is(err, models.ErrInvalid):
+			code = "reviewer"
+		case errors.Is(err, models.ErrConflict):
+			code = "duplicate"
+		case errors.Is(err, models.ErrReviewBeforeClose):
+			code = "open"
+		case errors.Is(err, models.ErrInvalidTransition):
+			code = "state"
+		default:
+			h.fail(c, err)
+			return
+		}
+	}
+	if code != "" {
+		c.Redirect(http.StatusSeeOther, withQuery(back, "assign_error", code, "app", itoaU(app.ID)))
+		return
+	}
+	c.Redirect(http.StatusSeeOther, withQuery(back, "assigned", itoaU(app.ID)))
+}
 
-func (h *Handler) showReviewPage(c *gin.Context) { h.renderError(c, http.StatusNotImplemented, nil) }
+// showMyReviewsPage lists the signed-in officer's review assignments.
+func (h *Handler) showMyReviewsPage(c *gin.Context) {
+	ctx := c.Request.Context()
+	as, err := models.AssignmentsOf(ctx, h.db, currentUser(c).ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	var v views.MyReviewsView
+	for _, a := range as {
+		app, err := models.GetApplication(ctx, h.db, a.ApplicationID)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		v.Rows = append(v.Rows, views.MyReviewRow{Assignment: a, App: app})
+	}
+	h.render(c, http.StatusOK, views.MyReviews(h.page(c, "officer.reviews.title"), v))
+}
 
-func (h *Handler) declareConflict(c *gin.Context) { h.renderError(c, http.StatusNotImplemented, nil) }
+// showReviewPage is one assignment: the application, the conflict-of-interest
+// declaration and, once no conflict is declared, the score sheet. Only the
+// assigned reviewer sees it; anyone else gets 404.
+func (h *Handler) showReviewPage(c *gin.Context) {
+	v, ok := h.loadReview(c)
+	if !ok {
+		return
+	}
+	v.Saved = c.Query("saved") == "1"
+	h.render(c, http.StatusOK, views.Review(h.page(c, "officer.review.title"), v))
+}
 
-func (h *Handler) saveScores(c *gin.Context) { h.renderError(c, http.StatusNotImplemented, nil) }
+// declareConflict records the reviewer's statement: no conflict, or recusal.
+func (h *Handler) declareConflict(c *gin.Context) {
+	v, ok := h.loadReview(c)
+	if !ok {
+		return
+	}
+	conflict := c.PostForm("conflict")
+	if conflict != models.ConflictNone && conflict != models.ConflictRecused {
+		v.Errors = models.FieldErrors{"conflict": "officer.review.conflict_choose"}
+		h.render(c, http.StatusUnprocessableEntity, views.Review(h.page(c, "officer.review.title"), v))
+		return
+	}
+	err := models.DeclareConflict(c.Request.Context(), h.db, v.Assignment.ID, conflict, currentUser(c), h.now())
+	switch {
+	case errors.Is(err, models.ErrInvalidTransition):
+		v.MessageID = "officer.review.already_declared"
+		h.render(c, http.StatusConflict, views.Review(h.page(c, "officer.review.title"), v))
+		return
+	case err != nil:
+		h.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/reviews/%d", v.Assignment.ID))
+}
 
-func (h *Handler) showRankingPage(c *gin.Context) { h.renderError(c, http.StatusNotImplemented, nil) }
+// saveScores saves the reviewer's score and comment for every criterion.
+func (h *Handler) saveScores(c *gin.Context) {
+	v, ok := h.loadReview(c)
+	if !ok {
+		return
+	}
+	errs := models.FieldErrors{}
+	var in []models.ScoreInput
+	v.Inputs = map[uint]views.ScoreFieldInput{}
+	for _, cr := range v.App.Call.Criteria {
+		raw := strings.TrimSpace(c.PostForm(fmt.Sprintf("score.%d", cr.ID)))
+		comment := c.PostForm(fmt.Sprintf("comment.%d", cr.ID))
+		v.Inputs[cr.ID] = views.ScoreFieldInput{Value: raw, Comment: comment}
+		if raw == "" {
+			continue // ValidateScores says it is required
+		}
+		value, err := strconv.ParseFloat(strings.Replace(raw, ",", ".", 1), 64)
+		if err != nil {
+			errs.Add(fmt.Sprintf("score.%d", cr.ID), "form.number")
+			continue
+		}
+		in = append(in, models.ScoreInput{CriterionID: cr.ID, Value: value, Comment: comment})
+	}
+	for field, msg := range models.ValidateScores(v.App.Call.Criteria, in) {
+		errs.Add(field, msg)
+	}
+	render := func(status int) {
+		h.render(c, status, views.Review(h.page(c, "officer.review.title"), v))
+	}
+	if errs.Any() {
+		v.Errors = errs
+		render(http.StatusUnprocessableEntity)
+		return
+	}
+	err := models.SaveScores(c.Request.Context(), h.db, v.Assignment.ID, in, currentUser(c), h.now())
+	switch {
+	case errors.Is(err, models.ErrConflictNotStated):
+		v.MessageID = "officer.review.declare_first"
+		render(http.StatusConflict)
+		return
+	case errors.Is(err, models.ErrRecused):
+		v.MessageID = "officer.review.recused_no_score"
+		render(http.StatusConflict)
+		return
+	case errors.Is(err, models.ErrInvalidTransition):
+		v.MessageID = "officer.review.not_under_review"
+		render(http.StatusConflict)
+		return
+	case err != nil:
+		h.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/reviews/%d?saved=1", v.Assignment.ID))
+}
 
-func (h *Handler) publishDecision(c *gin.Context) { h.renderError(c, http.StatusNotImplemented, nil) }
+// loadReview loads the signed-in user's assignment named by :aid with its
+// application; another reviewer's assignment is "not found".
+func (h *Handler) loadReview(c *gin.Context) (views.ReviewView, bool) {
+	ctx := c.Request.Context()
+	id, err := strconv.ParseUint(c.Param("aid"), 10, 32)
+	if err != nil {
+		h.renderError(c, http.StatusNotFound, nil)
+		return views.ReviewView{}, false
+	}
+	mine, err := models.AssignmentsOf(ctx, h.db, currentUser(c).ID)
+	if err != nil {
+		h.fail(c, err)
+		return views.ReviewView{}, false
+	}
+	i := slices.IndexFunc(mine, func(a models.ReviewAssignment) bool { return a.ID == uint(id) })
+	if i < 0 {
+		h.renderError(c, http.StatusNotFound, nil)
+		return views.ReviewView{}, false
+	}
+	app, err := models.GetApplication(ctx, h.db, mine[i].ApplicationID)
+	if err != nil {
+		h.fail(c, err)
+		return views.ReviewView{}, false
+	}
+	v := views.ReviewView{Assignment: mine[i], App: app, Inputs: map[uint]views.ScoreFieldInput{}, Errors: models.FieldErrors{}}
+	for _, s := range mine[i].Scores {
+		v.Inputs[s.CriterionID] = views.ScoreFieldInput{Value: strconv.FormatFloat(s.Value, 'f', -1, 64), Comment: s.Comment}
+	}
+	return v, true
+}
 
-func (h *Handler) showFollowUpPage(c *gin.Context) { h.renderError(c, http.StatusNotImplemented, nil) }
+// showRankingPage shows the ranking by weighted score and the form that
+// confirms the selection and publishes the decision.
+func (h *Handler) showRankingPage(c *gin.Context) {
+	call, ok := h.loadCall(c)
+	if !ok {
+		return
+	}
+	v, err := h.rankingView(c.Request.Context(), call)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, views.Ranking(h.page(c, "officer.ranking.title"), v))
+}
+
+// publishDecision marks the confirmed applications selected and the others
+// not selected, and publishes the decision.
+func (h *Handler) publishDecision(c *gin.Context) {
+	ctx := c.Request.Context()
+	call, ok := h.loadCall(c)
+	if !ok {
+		return
+	}
+	v, err := h.rankingView(ctx, call)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	render := func(status int) {
+		h.render(c, status, views.Ranking(h.page(c, "officer.ranking.title"), v))
+	}
+	if v.Decision != nil {
+		v.MessageID = "officer.decision.already_published"
+		render(http.StatusConflict)
+		return
+	}
+	var in models.PublishInput
+	in, v.Form, v.Errors = readPublishForm(c, call, h.now())
+	for field, msg := range in.Validate(call, v.Ranking()) {
+		v.Errors.Add(field, msg)
+	}
+	if v.Pending > 0 {
+		v.Errors.Add("ranking", "officer.ranking.pending")
+	}
+	if !call.IsClosed(h.now()) {
+		v.Errors.Add("ranking", "officer.ranking.not_closed")
+	}
+	if v.Errors.Any() {
+		render(http.StatusUnprocessableEntity)
+		return
+	}
+	d, err := models.PublishSelection(ctx, h.db, in, currentUser(c), h.now())
+	switch {
+	case errors.Is(err, models.ErrConflict):
+		v.MessageID = "officer.decision.already_published"
+		render(http.StatusConflict)
+		return
+	case errors.Is(err, models.ErrInvalid), errors.Is(err, models.ErrInvalidTransition),
+		errors.Is(err, models.ErrReviewBeforeClose):
+		// The ranking changed between the page and the click.
+		v.MessageID = "officer.decision.changed"
+		render(http.StatusConflict)
+		return
+	case err != nil:
+		h.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/decisions/%d", d.ID))
+}
+
+// readPublishForm reads the officer's confirmation as typed, and what is
+// wrong with the parts that do not parse.
+func readPublishForm(c *gin.Context, call *models.Call, now time.Time) (models.PublishInput, views.PublishForm, models.FieldErrors) {
+	errs := models.FieldErrors{}
+	form := views.PublishForm{Selected: map[uint]bool{}, NoticeKO: c.PostForm("notice_ko"), NoticeEN: c.PostForm("notice_en"),
+		CountingRule: c.PostForm("counting_rule"), ExplicitClose: strings.TrimSpace(c.PostForm("explicit_close"))}
+	in := models.PublishInput{CallID: call.ID, NoticeKO: form.NoticeKO, NoticeEN: form.NoticeEN}
+	for _, s := range c.PostFormArray("selected") {
+		id, err := strconv.ParseUint(s, 10, 32)
+		if err != nil {
+			errs.Add("selected", "decision.error.not_ranked")
+			continue
+		}
+		if !form.Selected[uint(id)] {
+			form.Selected[uint(id)] = true
+			in.Selected = append(in.Selected, uint(id))
+		}
+	}
+	rule, err := models.ParseCountingRule(form.CountingRule)
+	if err != nil {
+		rule = models.CountingRule(form.CountingRule) // Validate reports it
+	}
+	in.CountingRule = rule
+	if form.ExplicitClose != "" {
+		t, ok := parseKST(form.ExplicitClose)
+		switch {
+		case !ok:
+			errs.Add("explicit_close", "form.datetime")
+		case !t.After(now):
+			errs.Add("explicit_close", "officer.decision.close_past")
+		default:
+			in.ExplicitClose = &t
+		}
+	}
+	return in, form, errs
+}
+
+// rankingView ranks a call's applications and fills the publication form
+// with its defaults: the top N (N = slots) ticked, the civil counting rule.
+func (h *Handler) rankingView(ctx context.Context, call *models.Call) (views.RankingView, error) {
+	v := views.RankingView{Call: call, Errors: models.FieldErrors{}, Now: h.now()}
+	sheets, err := models.LoadScoreSheets(ctx, h.db, call)
+	if err != nil {
+		return v, err
+	}
+	for _, r := range models.RankApplications(call.Criteria, sheets) {
+		app, err := models.GetApplication(ctx, h.db, r.ApplicationID)
+		if err != nil {
+			return v, err
+		}
+		v.Rows = append(v.Rows, views.RankingRow{Ranked: r, App: app})
+	}
+	if _, v.Pending, err = models.ListApplications(ctx, h.db, models.ApplicationFilter{CallID: call.ID,
+		Status: models.StatusSubmitted, Limit: 1}); err != nil {
+		return v, err
+	}
+	if v.Decision, err = h.callSelection(ctx, call.ID); err != nil {
+		return v, err
+	}
+	v.Form = views.PublishForm{Selected: map[uint]bool{}, CountingRule: string(models.RuleCivil),
+		NoticeKO: h.cat.For(i18n.Korean).T("officer.decision.notice_default", map[string]any{"Title": call.TitleKO}),
+		NoticeEN: h.cat.For(i18n.English).T("officer.decision.notice_default", map[string]any{"Title": call.TitleEN})}
+	for _, r := range v.Rows {
+		if r.Rank <= call.Slots && r.Reviewers > 0 {
+			v.Form.Selected[r.ApplicationID] = true
+		}
+	}
+	return v, nil
+}
+
+// showFollowUpPage lists, once the decision is published, the applicants
+// not selected: the ranks just after the slots (6–10 for five slots) and the
+// rest, for the ministry's follow-up programmes.
+func (h *Handler) showFollowUpPage(c *gin.Context) {
+	call, ok := h.loadCall(c)
+	if !ok {
+		return
+	}
+	d, err := h.callSelection(c.Request.Context(), call.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	v := views.FollowUpView{Call: call, Decision: d, Ministry: currentUser(c).Role.IsMinistry(),
+		NearFrom: call.Slots + 1, NearTo: call.Slots + 5}
+	if d != nil {
+		for _, e := range d.Entries {
+			switch {
+			case e.Selected:
+			case e.Rank <= v.NearTo:
+				v.Near = append(v.Near, e)
+			default:
+				v.Rest = append(v.Rest, e)
+			}
+		}
+	}
+	h.render(c, http.StatusOK, views.FollowUp(h.page(c, "officer.follow_up.title"), v))
+}
+
+// callSelection returns the call's published selection, or nil if there is none yet.
+func (h *Handler) callSelection(ctx context.Context, callID uint) (*models.Decision, error) {
+	ds, err := models.ListDecisions(ctx, h.db)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range ds {
+		if d.CallID == callID && d.Kind == models.DecisionSelection {
+			return models.GetDecision(ctx, h.db, d.ID)
+		}
+	}
+	return nil, nil
+}
+
+// callScores returns each application's score and rank as the user may see
+// them: the published ones once there is a decision; before it, the running
+// ranking for the ministry only (nil for anyone else: scores are private to
+// officers until publication).
+func (h *Handler) callScores(ctx context.Context, call *models.Call, d *models.Decision, u *models.User) (map[uint]views.AppScore, error) {
+	out := map[uint]views.AppScore{}
+	if d != nil {
+		for _, e := range d.Entries {
+			out[e.ApplicationID] = views.AppScore{Total: e.Score, Rank: e.Rank, Reviewers: 1, Published: true}
+		}
+		return out, nil
+	}
+	if u == nil || !u.Role.IsMinistry() {
+		return nil, nil
+	}
+	sheets, err := models.LoadScoreSheets(ctx, h.db, call)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range models.RankApplications(call.Criteria, sheets) {
+		out[r.ApplicationID] = views.AppScore{Total: r.Total, Rank: r.Rank, Reviewers: r.Reviewers}
+	}
+	return out, nil
+}
+
+// ministryUsers are the users who may review: officers and admins.
+func ministryUsers(ctx context.Context, h *Handler) ([]models.User, error) {
+	users, err := models.ListUsers(ctx, h.db)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(users, func(u models.User) bool { return !u.Role.IsMinistry() }), nil
+}
+
+// readAppListFilter reads the list's filter from the query, dropping what
+// is not a known status or sort.
+func readAppListFilter(c *gin.Context) views.AppListFilter {
+	f := views.AppListFilter{Query: strings.TrimSpace(c.Query("q")), Page: 1}
+	if s := models.ApplicationStatus(c.Query("status")); slices.Contains(models.ApplicationStatuses, s) {
+		f.Status = string(s)
+	}
+	if key, _ := strings.CutPrefix(c.Query("sort"), "-"); slices.Contains(views.AppListSorts, key) {
+		f.Sort = c.Query("sort")
+	}
+	if p, err := strconv.Atoi(c.Query("page")); err == nil && p > 1 && p < 100000 {
+		f.Page = p
+	}
+	return f
+}
+
+// withQuery adds query parameters (name, value, name, value…) to a local path.
+func withQuery(path string, kv ...string) string {
+	u, err := url.Parse(path)
+	if err != nil {
+		return path
+	}
+	q := u.Query()
+	for i := 0; i+1 < len(kv); i += 2 {
+		q.Set(kv[i], kv[i+1])
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func itoaU(id uint) string { return strconv.FormatUint(uint64(id), 10) }

@@ -298,11 +298,11 @@ func nameWithKind(name string, kind FileKind) string {
 
 // Magic numbers of the accepted kinds.
 var (
-	magicPDF   = []byte("%PDF-")
-	magicOLE2  = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
-	magicZIP   = []byte("PK\x03\x04")
-	hwpxMime   = []byte("application/hwp+zip")
-	hwpxMarker = []byte("mimetype")
+	magicPDF     = []byte("%PDF-")
+	magicOLE2    = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
+	magicZIP     = []byte("PK\x03\x04")
+	hwpxMime     = []byte("application/hwp+zip")
+	hwpxMimeName = []byte("mimetype")
 )
 
 // SniffKind decides the kind of a file from its first bytes, never from its
@@ -353,7 +353,7 @@ func isHWPX(head []byte) bool {
 	if len(rest) < nameLen+extraLen+len(hwpxMime) {
 		return false
 	}
-	if !bytes.Equal(rest[:nameLen], hwpxMarker) {
+	if !bytes.Equal(rest[:nameLen], hwpxMimeName) {
 		return false
 	}
 	return bytes.HasPrefix(rest[nameLen+extraLen:], hwpxMime)

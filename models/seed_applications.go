@@ -1,0 +1,531 @@
+package models
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// The demo story: SeedDemoApplications replays the 2025 call of BRIEF.md on
+// the call that SeedDemo created, through the same store functions the
+// portal uses, each at its historical instant (KST):
+//
+//	2025-06-16 10:00  the officer sets the criteria and required documents
+//	2025-06-23 –      the 15 applicants draft, build their consortium, upload
+//	2025-07-21 17:42  and submit (the last one 18 minutes before the close)
+//	2025-07-22 –      four officers review: assignment, conflict of
+//	2025-07-27        interest (one recusal), scores per criterion
+//	2025-08-04 10:00  the selection of the five elite teams is published
+//
+// Consortium partners, titles, summaries, scores and ranks are illustrative
+// demo data, not the real consortia or the panel's scores; the business
+// registration numbers are invented (their check digits are valid).
+
+// Instants of the demo story.
+var (
+	demoCriteriaAt = time.Date(2025, 6, 16, 10, 0, 0, 0, KST)
+	demoDraftsFrom = time.Date(2025, 6, 23, 9, 30, 0, 0, KST)
+	demoSubmitFrom = time.Date(2025, 7, 14, 10, 0, 0, 0, KST)
+	demoLastSubmit = time.Date(2025, 7, 21, 17, 42, 10, 0, KST)
+	demoReviewFrom = time.Date(2025, 7, 22, 10, 0, 0, 0, KST)
+	demoConflictAt = time.Date(2025, 7, 23, 9, 0, 0, 0, KST)
+	demoScoresFrom = time.Date(2025, 7, 24, 10, 0, 0, 0, KST)
+	// DemoDecisionAt is when the demo selection was published: 2025-08-04 10:00 KST.
+	DemoDecisionAt = time.Date(2025, 8, 4, 10, 0, 0, 0, KST)
+)
+
+// DemoProgrammeCode is the code of the demo programme SeedDemo creates.
+const DemoProgrammeCode = "sovereign-ai-2025"
+
+var demoCriteria = []Criterion{
+	{NameKO: "기술력", NameEN: "Technology", Weight: 40, MaxScore: 100},
+	{NameKO: "글로벌 파급력", NameEN: "Global impact", Weight: 30, MaxScore: 100},
+	{NameKO: "데이터·GPU 확보 계획", NameEN: "Data and GPU plan", Weight: 15, MaxScore: 100},
+	{NameKO: "공공 활용·개방 계획", NameEN: "Public use and openness", Weight: 15, MaxScore: 100},
+}
+
+var demoDocuments = []RequiredDocument{
+	{NameKO: "사업계획서", NameEN: "Business plan", Required: true},
+	{NameKO: "컨소시엄 구성 확약서", NameEN: "Consortium commitment", Required: true},
+	{NameKO: "보안 서약서", NameEN: "Security pledge", Required: false},
+}
+
+// demoPartner is an organisation that joins consortia without leading one.
+type demoPartner struct {
+	Code, NameKO, NameEN, Kind, BRN string
+}
+
+var demoPartners = []demoPartner{
+	{"snu", "서울대학교", "Seoul National University", OrgUniversity, "214-82-01017"},
+	{"korea-univ", "고려대학교", "Korea University", OrgUniversity, "135-82-02028"},
+	{"postech", "포항공과대학교", "POSTECH", OrgUniversity, "506-82-03030"},
+	{"yonsei", "연세대학교", "Yonsei University", OrgUniversity, "105-82-04044"},
+	{"selectstar", "셀렉트스타", "SelectStar", OrgCompany, "220-81-15052"},
+	{"crowdworks", "크라우드웍스", "Crowdworks", OrgCompany, "211-81-16061"},
+	{"flitto", "플리토", "Flitto", OrgCompany, "120-81-17070"},
+	{"rebellions", "리벨리온", "Rebellions", OrgCompany, "144-81-18089"},
+	{"furiosaai", "퓨리오사AI", "FuriosaAI", OrgCompany, "220-81-19096"},
+	{"nota", "노타", "Nota AI", OrgCompany, "214-81-20109"},
+	{"krafton", "크래프톤", "Krafton", OrgCompany, "220-81-21118"},
+	{"nhn-cloud", "NHN클라우드", "NHN Cloud", OrgCompany, "129-81-22129"},
+	{"lg-uplus", "LG유플러스", "LG Uplus", OrgCompany, "220-81-23135"},
+	{"testworks", "테스트웍스", "Testworks", OrgCompany, "107-81-24146"},
+}
+
+type demoMember struct{ Code, Role string }
+
+// demoApplication is one applicant's application and the panel's view of it:
+// Scores are the mean score per criterion (in demoCriteria's order).
+type demoApplication struct {
+	Org              string
+	TitleKO, TitleEN string
+	Summary          string
+	Members          []demoMember
+	Scores           [4]float64
+	Pledge           bool // also uploads the optional security pledge
+}
+
+// demoApplications follow DemoOrganisations; their scores rank them in that
+// order, so the five selected teams of BRIEF.md are ranks 1–5.
+var demoApplications = []demoApplication{
+	{"naver-cloud", "옴니모달 파운데이션 모델 하이퍼클로바X 옴니 개발", "HyperCLOVA X Omni: an omni-modal foundation model",
+		"텍스트·음성·이미지를 함께 이해하는 옴니모달 모델을 처음부터 학습하고, 검색·지도·쇼핑 서비스와 공공 서비스에 적용합니다.",
+		[]demoMember{{"snu", MemberResearch}, {"postech", MemberResearch}, {"selectstar", MemberData}}, [4]float64{92, 88, 90, 85}, true},
+	{"upstage", "프런티어급 한국어 파운데이션 모델 솔라(Solar) 고도화", "Solar: a frontier-class Korean foundation model",
+		"효율적인 모델 확장 기법으로 글로벌 최고 수준의 성능을 목표로 하고, 문서 이해 특화 모델을 공공·금융 현장에 보급합니다.",
+		[]demoMember{{"flitto", MemberData}, {"nota", MemberParticipant}, {"korea-univ", MemberResearch}}, [4]float64{90, 89, 84, 86}, true},
+	{"sk-telecom", "A.X 기반 한국형 대규모 언어모델 개발", "A.X: a Korean large language model at global scale",
+		"통신·게임·모빌리티 데이터를 결합한 대규모 언어모델을 개발하고 국산 AI 반도체에서의 추론을 실증합니다.",
+		[]demoMember{{"krafton", MemberParticipant}, {"rebellions", MemberParticipant}, {"yonsei", MemberResearch}}, [4]float64{89, 86, 88, 84}, true},
+	{"nc-ai", "VARCO 기반 산업 특화 멀티모달 파운데이션 모델", "VARCO: an industrial multimodal foundation model",
+		"제조·유통·콘텐츠 산업의 멀티모달 데이터로 산업 특화 파운데이션 모델을 만들고 참여 기업의 현장에 적용합니다.",
+		[]demoMember{{"nhn-cloud", MemberParticipant}, {"crowdworks", MemberData}, {"korea-univ", MemberResearch}}, [4]float64{87, 85, 86, 88}, true},
+	{"lg-ai-research", "엑사원(EXAONE) 차세대 추론형 파운데이션 모델", "EXAONE: a next-generation reasoning foundation model",
+		"추론 능력을 강화한 차세대 모델을 개발하고 국산 NPU 추론 환경과 통신·제조 수요처에서 검증합니다.",
+		[]demoMember{{"lg-uplus", MemberDemand}, {"furiosaai", MemberParticipant}, {"snu", MemberResearch}}, [4]float64{88, 84, 85, 83}, true},
+	{"lunit", "의료 특화 멀티모달 파운데이션 모델", "A medical multimodal foundation model",
+		"영상·병리·임상 기록을 함께 학습하는 의료 특화 파운데이션 모델을 개발합니다.",
+		[]demoMember{{"yonsei", MemberResearch}, {"testworks", MemberData}}, [4]float64{84, 80, 78, 82}, false},
+	{"motif-technologies", "경량 고효율 한국어 파운데이션 모델", "A lean, efficient Korean foundation model",
+		"적은 연산으로 높은 성능을 내는 경량 모델 구조와 학습 기법을 개발합니다.",
+		[]demoMember{{"rebellions", MemberParticipant}}, [4]float64{83, 79, 76, 80}, false},
+	{"bionexus", "바이오·헬스케어 지식 기반 파운데이션 모델", "A biomedical knowledge foundation model",
+		"바이오 문헌과 실험 데이터를 학습한 지식 기반 모델로 신약 연구를 지원합니다.",
+		[]demoMember{{"crowdworks", MemberData}}, [4]float64{80, 78, 77, 81}, false},
+	{"sionic-ai", "기업용 검색증강 파운데이션 모델", "A retrieval-augmented foundation model for enterprises",
+		"기업 문서 검색과 생성을 결합한 모델로 업무 자동화를 지원합니다.",
+		[]demoMember{{"testworks", MemberData}}, [4]float64{79, 77, 75, 78}, false},
+	{"junctionmed", "임상 문서 이해 파운데이션 모델", "A clinical document understanding foundation model",
+		"진료 기록과 의료 문서를 이해하는 모델로 의료진의 기록 업무를 줄입니다.",
+		[]demoMember{{"snu", MemberResearch}}, [4]float64{78, 75, 74, 77}, false},
+	{"kakao", "카나나(Kanana) 기반 생활 밀착형 파운데이션 모델", "Kanana: an everyday-life foundation model",
+		"메신저·지도·결제 등 생활 서비스에 쓰이는 대화형 파운데이션 모델을 개발합니다.",
+		[]demoMember{{"selectstar", MemberData}}, [4]float64{76, 74, 80, 70}, false},
+	{"kt", "믿:음(Mi:dm) 기반 공공·기업 특화 파운데이션 모델", "Mi:dm: a foundation model for public and enterprise use",
+		"공공·기업 업무에 맞춘 파운데이션 모델과 보안이 강화된 전용 클라우드 제공 방안을 제시합니다.",
+		[]demoMember{{"furiosaai", MemberParticipant}, {"postech", MemberResearch}}, [4]float64{75, 72, 79, 71}, false},
+	{"konan-technology", "공공 문서 특화 파운데이션 모델", "A foundation model for public-sector documents",
+		"행정 문서와 법령을 학습한 모델로 공공기관의 문서 업무를 지원합니다.",
+		[]demoMember{{"flitto", MemberData}}, [4]float64{74, 70, 72, 75}, false},
+	{"pion-corporation", "멀티에이전트 기반 파운데이션 모델", "A multi-agent foundation model",
+		"여러 에이전트가 협업하는 구조의 파운데이션 모델을 개발합니다.",
+		[]demoMember{{"testworks", MemberData}}, [4]float64{72, 69, 70, 72}, false},
+	{"kaist", "오픈소스 학술 파운데이션 모델", "An open academic foundation model",
+		"학습 데이터와 가중치를 모두 공개하는 학술용 파운데이션 모델을 개발합니다.",
+		[]demoMember{{"postech", MemberResearch}, {"nota", MemberParticipant}}, [4]float64{70, 64, 66, 72}, false},
+}
+
+// demoReviewers review every application with the demo officer.
+var demoReviewers = []demoUser{
+	{"demo-reviewer-1", "한심사 (심사위원)", "reviewer1@demo.k-ai.invalid", RoleOfficer, MinistryCode},
+	{"demo-reviewer-2", "윤평가 (심사위원)", "reviewer2@demo.k-ai.invalid", RoleOfficer, MinistryCode},
+	{"demo-reviewer-3", "장검토 (심사위원)", "reviewer3@demo.k-ai.invalid", RoleOfficer, MinistryCode},
+}
+
+// The one recusal of the story: the third reviewer has a conflict with KAIST.
+const (
+	demoRecusedReviewer = "demo-reviewer-3"
+	demoRecusedFrom     = "kaist"
+)
+
+// demoOffsets spread the reviewers' scores around the mean: reviewer j gives
+// criterion k the mean plus demoOffsets[(j+k)%4]; the four add up to zero.
+var demoOffsets = [4]float64{2, -3, 1, 0}
+
+// Notice of the demo decision, modelled on the ministry's announcement.
+const (
+	demoNoticeKO = "과학기술정보통신부는 「독자 AI 파운데이션 모델 프로젝트」 정예팀 공모에 신청한 15개 컨소시엄을 평가하여 5개 정예팀을 선정하였습니다. " +
+		"기업 규모나 유형에 따른 할당 없이 글로벌 파급력을 갖춘 팀을 선정하였습니다.\n\n" +
+		"선정된 정예팀은 8월 초 협약을 체결한 뒤 개발에 착수하며, 'K-AI 모델' 또는 'K-AI 기업' 명칭을 공식적으로 사용할 수 있습니다. " +
+		"정예팀은 6개월마다 단계평가를 받으며, 단계평가마다 한 팀이 탈락합니다.\n\n" +
+		"평가 결과에 이의가 있는 신청기관은 발표일로부터 10일간 이의신청을 할 수 있습니다. " +
+		"평가 절차에 중대한 하자가 확인되면 이의신청이 받아들여질 수 있습니다."
+	demoNoticeEN = "The Ministry of Science and ICT evaluated the 15 consortia that applied to the call for elite teams of the Sovereign AI Foundation Model Project and selected five elite teams. " +
+		"Teams were chosen for their global impact, with no quota by company size or type.\n\n" +
+		"The selected teams sign their agreements with the ministry in early August and then start development; they may officially use the names \"K-AI model\" or \"K-AI company\". " +
+		"Every six months a stage evaluation eliminates one team.\n\n" +
+		"Applicants that object to the result may file an objection within 10 days of the announcement. " +
+		"An objection can be upheld when a material defect in the evaluation procedure is found."
+)
+
+// seedLockKey serialises demo seeding on PostgreSQL, so that two instances
+// starting at once do not both replay the story.
+const seedLockKey = 0x4b41_4953_4545_4431 // "KAISEED1"
+
+// SeedDemoApplications replays the demo call's story (see the top of this
+// file) after SeedDemo: criteria and required documents, 15 submitted
+// applications with their consortia and documents, four reviewers' scores
+// and the published selection of 2025-08-04. It runs in one transaction and
+// is idempotent: once the call has applications it changes nothing. files
+// receives the generated PDF documents.
+func SeedDemoApplications(ctx context.Context, db *gorm.DB, files *FileStore, now time.Time) error {
+	if files == nil {
+		return errors.New("store: seed demo applications: no file store")
+	}
+	if now.Before(DemoDecisionAt) {
+		return fmt.Errorf("store: seed demo applications: the clock (%s) is before the story ends", now.In(KST).Format(time.RFC3339))
+	}
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if tx.Dialector.Name() == "postgres" {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", seedLockKey).Error; err != nil {
+				return fmt.Errorf("store: seed lock: %w", err)
+			}
+		}
+		var call Call
+		err := tx.Joins("JOIN programmes ON programmes.id = calls.programme_id").
+			Where("programmes.code = ?", DemoProgrammeCode).Order("calls.id").First(&call).Error
+		if err != nil {
+			return notFound("store: seed demo applications: the demo call (run SeedDemo first)", err)
+		}
+		var apps int64
+		if err := tx.Model(&Application{}).Where("call_id = ?", call.ID).Count(&apps).Error; err != nil {
+			return fmt.Errorf("store: seed demo applications: %w", err)
+		}
+		if apps > 0 {
+			return nil
+		}
+		s := &demoSeeder{ctx: ctx, tx: tx, files: files, now: now, orgs: map[string]*Organisation{}}
+		return s.run(call.ID)
+	})
+}
+
+// demoSeeder carries the state of one replay.
+type demoSeeder struct {
+	ctx       context.Context
+	tx        *gorm.DB
+	files     *FileStore
+	now       time.Time
+	officer   *User
+	reviewers []*User // the demo officer first
+	orgs      map[string]*Organisation
+	call      *Call
+}
+
+func (s *demoSeeder) run(callID uint) error {
+	var err error
+	if s.officer, err = getUserBy(s.ctx, s.tx, "issuer = ? AND subject = ?", DemoIssuer, "demo-officer"); err != nil {
+		return fmt.Errorf("store: seed demo applications: the demo officer: %w", err)
+	}
+	ministry, err := GetOrganisationByCode(s.ctx, s.tx, MinistryCode)
+	if err != nil {
+		return err
+	}
+	s.reviewers = []*User{s.officer}
+	for _, d := range demoReviewers {
+		u, err := UpsertUser(s.ctx, s.tx, Identity{Issuer: DemoIssuer, Subject: d.Subject, Email: d.Email,
+			Name: d.Name, Role: d.Role, OrganisationID: &ministry.ID}, s.now)
+		if err != nil {
+			return err
+		}
+		s.reviewers = append(s.reviewers, u)
+	}
+	if err := s.criteria(callID); err != nil {
+		return err
+	}
+	if err := s.partners(); err != nil {
+		return err
+	}
+	ids := make([]uint, len(demoApplications))
+	for i, d := range demoApplications {
+		if ids[i], err = s.apply(i, d); err != nil {
+			return fmt.Errorf("store: seed demo application of %s: %w", d.Org, err)
+		}
+	}
+	for i, d := range demoApplications {
+		if err := s.review(i, ids[i], d); err != nil {
+			return fmt.Errorf("store: seed demo review of %s: %w", d.Org, err)
+		}
+	}
+	return s.publish(ids)
+}
+
+// criteria gives the call its criteria and required documents, before it opens.
+func (s *demoSeeder) criteria(callID uint) error {
+	call, err := GetCall(s.ctx, s.tx, callID)
+	if err != nil {
+		return err
+	}
+	call.Criteria = append([]Criterion(nil), demoCriteria...)
+	call.Documents = append([]RequiredDocument(nil), demoDocuments...)
+	if err := SaveCall(s.ctx, s.tx, call, s.officer, demoCriteriaAt); err != nil {
+		return err
+	}
+	s.call, err = GetCall(s.ctx, s.tx, callID)
+	return err
+}
+
+// partners registers the consortium partners and finds the applicants.
+func (s *demoSeeder) partners() error {
+	for _, d := range DemoOrganisations {
+		o, err := GetOrganisationByCode(s.ctx, s.tx, d.Code)
+		if err != nil {
+			return err
+		}
+		s.orgs[d.Code] = o
+	}
+	var created []string
+	for _, p := range demoPartners {
+		brn, err := ParseBusinessRegNo(p.BRN)
+		if err != nil {
+			return fmt.Errorf("store: seed partner %s: %w", p.Code, err)
+		}
+		at := demoCriteriaAt.UTC()
+		o := Organisation{Code: p.Code, NameKO: p.NameKO, NameEN: p.NameEN, Kind: p.Kind,
+			BusinessRegNo: string(brn), CreatedAt: at, UpdatedAt: at}
+		res := s.tx.Where(Organisation{Code: p.Code}).FirstOrCreate(&o)
+		if res.Error != nil {
+			return fmt.Errorf("store: seed partner %s: %w", p.Code, res.Error)
+		}
+		if res.RowsAffected > 0 {
+			created = append(created, p.NameKO)
+		}
+		s.orgs[p.Code] = &o
+	}
+	if len(created) == 0 {
+		return nil
+	}
+	return RecordAudit(s.ctx, s.tx, ActorOf(nil), ActionSeed, "organisation", "demo-partners",
+		fmt.Sprintf("demo consortium partners registered: %s", strings.Join(created, ", ")), demoCriteriaAt)
+}
+
+// applicant returns the company user who applies for an organisation: the
+// seeded demo user where there is one, else a new demo user.
+func (s *demoSeeder) applicant(o *Organisation) (*User, error) {
+	u, err := getUserBy(s.ctx, s.tx, "issuer = ? AND role = ? AND organisation_id = ?", DemoIssuer, RoleCompany, o.ID)
+	if err == nil || !errors.Is(err, ErrNotFound) {
+		return u, err
+	}
+	return UpsertUser(s.ctx, s.tx, Identity{Issuer: DemoIssuer, Subject: "demo-company-" + o.Code,
+		Email: "company@" + o.Code + ".demo.k-ai.invalid", Name: "담당자 (" + o.NameKO + ")",
+		Role: RoleCompany, OrganisationID: &o.ID}, s.now)
+}
+
+// apply drafts, completes and submits one application, returning its id.
+func (s *demoSeeder) apply(i int, d demoApplication) (uint, error) {
+	lead, ok := s.orgs[d.Org]
+	if !ok {
+		return 0, fmt.Errorf("unknown organisation %q: %w", d.Org, ErrNotFound)
+	}
+	user, err := s.applicant(lead)
+	if err != nil {
+		return 0, err
+	}
+	at := demoDraftsFrom.Add(time.Duration(i) * (24*time.Hour + 17*time.Minute))
+	a := &Application{CallID: s.call.ID, TitleKO: d.TitleKO, TitleEN: d.TitleEN, Summary: d.Summary,
+		CreatedAt: at.UTC(), UpdatedAt: at.UTC()}
+	if err := CreateApplication(s.ctx, s.tx, a, user, at); err != nil {
+		return 0, err
+	}
+	for k, m := range d.Members {
+		org, ok := s.orgs[m.Code]
+		if !ok {
+			return 0, fmt.Errorf("unknown partner %q: %w", m.Code, ErrNotFound)
+		}
+		if err := AddMember(s.ctx, s.tx, a.ID, org.ID, m.Role, user, at.Add(time.Duration(k+1)*10*time.Minute)); err != nil {
+			return 0, err
+		}
+	}
+	policy := UploadPolicy{MaxBytes: 1 << 20, Allowed: []FileKind{FilePDF}}
+	for k, rd := range s.call.Documents {
+		if !rd.Required && !d.Pledge {
+			continue
+		}
+		upAt := at.Add(time.Hour + time.Duration(k)*5*time.Minute)
+		pdf := DemoPDF([]string{
+			"Sovereign AI Foundation Model Project - 2025 call for elite teams",
+			rd.NameEN,
+			"Applicant: " + lead.NameEN,
+			"Project: " + d.TitleEN,
+			"Prepared " + upAt.In(KST).Format("2006-01-02 15:04 KST"),
+			"Demo document generated by the portal's demo seed; not a real submission.",
+		})
+		name := fmt.Sprintf("%s_%s.pdf", rd.NameKO, lead.NameKO)
+		f, err := s.files.Save(s.ctx, s.tx, name, bytes.NewReader(pdf), policy, user.ID, upAt.UTC())
+		if err != nil {
+			return 0, err
+		}
+		if err := AttachDocument(s.ctx, s.tx, a.ID, rd.ID, f, user, upAt); err != nil {
+			return 0, err
+		}
+	}
+	submitAt := demoSubmitFrom.Add(time.Duration(i) * (6*time.Hour + 7*time.Minute))
+	if i == len(demoApplications)-1 {
+		submitAt = demoLastSubmit
+	}
+	done, err := TransitionApplication(s.ctx, s.tx, a.ID, ActSubmit, user, submitAt)
+	if err != nil {
+		return 0, err
+	}
+	if !done {
+		return 0, fmt.Errorf("submit made no change: %w", ErrInvalidTransition)
+	}
+	return a.ID, nil
+}
+
+// review assigns the four reviewers, records their declarations and scores.
+func (s *demoSeeder) review(i int, appID uint, d demoApplication) error {
+	step := time.Duration(i)
+	for j, r := range s.reviewers {
+		if err := AssignReviewer(s.ctx, s.tx, appID, r.ID, s.officer, demoReviewFrom.Add(step*4*time.Minute+time.Duration(j)*time.Minute)); err != nil {
+			return err
+		}
+	}
+	as, err := ListAssignments(s.ctx, s.tx, appID)
+	if err != nil {
+		return err
+	}
+	byReviewer := map[uint]ReviewAssignment{}
+	for _, a := range as {
+		byReviewer[a.ReviewerID] = a
+	}
+	for j, r := range s.reviewers {
+		a := byReviewer[r.ID]
+		conflict := ConflictNone
+		if r.Subject == demoRecusedReviewer && d.Org == demoRecusedFrom {
+			conflict = ConflictRecused
+		}
+		declAt := demoConflictAt.Add(time.Duration(j)*10*time.Minute + step*30*time.Second)
+		if err := DeclareConflict(s.ctx, s.tx, a.ID, conflict, r, declAt); err != nil {
+			return err
+		}
+		if conflict == ConflictRecused {
+			continue
+		}
+		in := make([]ScoreInput, len(s.call.Criteria))
+		for k, c := range s.call.Criteria {
+			v := d.Scores[k] + demoOffsets[(j+k)%len(demoOffsets)]
+			in[k] = ScoreInput{CriterionID: c.ID, Value: v, Comment: demoComment(c, v)}
+		}
+		scoredAt := demoScoresFrom.Add(time.Duration(j)*24*time.Hour + step*15*time.Minute)
+		if err := SaveScores(s.ctx, s.tx, a.ID, in, r, scoredAt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// demoComment is a reviewer's short comment on one criterion's score.
+func demoComment(c Criterion, v float64) string {
+	switch {
+	case v >= 88:
+		return c.NameKO + ": 매우 우수함. 계획이 구체적이고 실현 가능성이 높음."
+	case v >= 82:
+		return c.NameKO + ": 우수함. 일부 세부 계획 보완 필요."
+	case v >= 75:
+		return c.NameKO + ": 양호함. 목표 대비 근거가 다소 부족함."
+	}
+	return c.NameKO + ": 보통. 실행 계획과 근거 보완이 필요함."
+}
+
+// publish checks that the ranking puts the selected teams of BRIEF.md on
+// top and publishes the decision as the demo officer.
+func (s *demoSeeder) publish(ids []uint) error {
+	sheets, err := LoadScoreSheets(s.ctx, s.tx, s.call)
+	if err != nil {
+		return err
+	}
+	ranking := RankApplications(s.call.Criteria, sheets)
+	want := map[uint]bool{}
+	var selected []uint
+	for i, d := range demoApplications {
+		if demoSelected(d.Org) {
+			want[ids[i]] = true
+			selected = append(selected, ids[i])
+		}
+	}
+	if len(selected) != s.call.Slots || len(ranking) != len(ids) {
+		return fmt.Errorf("store: seed demo decision: %d selected of %d ranked: %w", len(selected), len(ranking), ErrInvalid)
+	}
+	for _, r := range ranking[:len(selected)] {
+		if !want[r.ApplicationID] {
+			return fmt.Errorf("store: seed demo decision: application %d ranks %d but was not selected: %w",
+				r.ApplicationID, r.Rank, ErrInvalid)
+		}
+	}
+	_, err = PublishSelection(s.ctx, s.tx, PublishInput{CallID: s.call.ID, Selected: selected,
+		NoticeKO: demoNoticeKO, NoticeEN: demoNoticeEN, CountingRule: RuleCivil}, s.officer, DemoDecisionAt)
+	return err
+}
+
+func demoSelected(code string) bool {
+	for _, d := range DemoOrganisations {
+		if d.Code == code {
+			return d.Selected
+		}
+	}
+	return false
+}
+
+// DemoPDF returns a small, valid one-page PDF showing the lines (ASCII,
+// Helvetica), with a correct cross-reference table.
+func DemoPDF(lines []string) []byte {
+	var content bytes.Buffer
+	content.WriteString("BT /F1 12 Tf 72 770 Td 16 TL\n")
+	for _, l := range lines {
+		content.WriteString("(" + pdfEscape(l) + ") Tj T*\n")
+	}
+	content.WriteString("ET\n")
+	objects := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+		fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", content.Len(), content.String()),
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+	}
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n")
+	offsets := make([]int, len(objects))
+	for i, o := range objects {
+		offsets[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objects)+1)
+	for _, off := range offsets {
+		fmt.Fprintf(&b, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objects)+1, xref)
+	return b.Bytes()
+}
+
+// pdfEscape keeps printable ASCII and escapes what a PDF string literal needs.
+func pdfEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '(' || r == ')' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r >= 0x20 && r < 0x7f:
+			b.WriteRune(r)
+		default:
+			b.WriteByte('?')
+		}
+	}
+	return b.String()
+}
