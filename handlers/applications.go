@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"gorm.io/gorm"
@@ -307,7 +306,7 @@ func (h *Handler) addMember(c *gin.Context) {
 	u, now := currentUser(c), h.now()
 	err = h.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if orgID == 0 {
-			id, err := findOrRegisterMemberOrganisation(ctx, tx, brn, in.NameKO, in.NameEN, u, now)
+			id, err := models.FindOrRegisterOrganisation(ctx, tx, brn, in.NameKO, in.NameEN, u, now)
 			if err != nil {
 				return err
 			}
@@ -324,31 +323,6 @@ func (h *Handler) addMember(c *gin.Context) {
 	default:
 		h.refuseApplicationAction(c, a, err)
 	}
-}
-
-// findOrRegisterMemberOrganisation returns the organisation with the
-// business registration number, registering it (with its audit row, in the
-// caller's transaction) when there is none.
-func findOrRegisterMemberOrganisation(ctx context.Context, tx *gorm.DB, brn models.BusinessRegNo, nameKO, nameEN string,
-	by *models.User, now time.Time) (uint, error) {
-	var org models.Organisation
-	err := tx.WithContext(ctx).Where("business_reg_no IN ?", []string{string(brn), brn.String()}).Order("id").First(&org).Error
-	if err == nil {
-		return org.ID, nil
-	}
-	if !errors.Is(err, gorm.ErrRecordNotFound) {
-		return 0, fmt.Errorf("store: find organisation by business registration number: %w", err)
-	}
-	org = models.Organisation{Code: "brn-" + string(brn), NameKO: nameKO, NameEN: nameEN, Kind: models.OrgCompany,
-		BusinessRegNo: string(brn)}
-	if err := tx.WithContext(ctx).Create(&org).Error; err != nil {
-		if errors.Is(err, gorm.ErrDuplicatedKey) {
-			return 0, fmt.Errorf("store: register organisation %s: %w", brn, models.ErrConflict)
-		}
-		return 0, fmt.Errorf("store: register organisation %s: %w", brn, err)
-	}
-	return org.ID, models.RecordAudit(ctx, tx, models.ActorOf(by), "organisation.create", "organisation", fmt.Sprint(org.ID),
-		fmt.Sprintf("%s (%s), 사업자등록번호 %s, registered as a consortium member", nameKO, nameEN, brn), now)
 }
 
 // removeMember removes a member (never the lead) from the draft's consortium.

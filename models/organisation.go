@@ -63,3 +63,28 @@ func notFound(what string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
+
+// FindOrRegisterOrganisation returns the organisation with the
+// business registration number, registering it (with its audit row, in the
+// caller's transaction) when there is none.
+func FindOrRegisterOrganisation(ctx context.Context, tx *gorm.DB, brn BusinessRegNo, nameKO, nameEN string,
+	by *User, now time.Time) (uint, error) {
+	var org Organisation
+	err := tx.WithContext(ctx).Where("business_reg_no IN ?", []string{string(brn), brn.String()}).Order("id").First(&org).Error
+	if err == nil {
+		return org.ID, nil
+	}
+	if !errors.Is(err, gorm.ErrRecordNotFound) {
+		return 0, fmt.Errorf("store: find organisation by business registration number: %w", err)
+	}
+	org = Organisation{Code: "brn-" + string(brn), NameKO: nameKO, NameEN: nameEN, Kind: OrgCompany,
+		BusinessRegNo: string(brn)}
+	if err := tx.WithContext(ctx).Create(&org).Error; err != nil {
+		if errors.Is(err, gorm.ErrDuplicatedKey) {
+			return 0, fmt.Errorf("store: register organisation %s: %w", brn, ErrConflict)
+		}
+		return 0, fmt.Errorf("store: register organisation %s: %w", brn, err)
+	}
+	return org.ID, RecordAudit(ctx, tx, ActorOf(by), "organisation.create", "organisation", fmt.Sprint(org.ID),
+		fmt.Sprintf("%s (%s), 사업자등록번호 %s, registered as a consortium member", nameKO, nameEN, brn), now)
+}
