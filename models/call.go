@@ -149,8 +149,11 @@ func ListCalls(ctx context.Context, db *gorm.DB) ([]Call, error) {
 
 // SaveCall creates a call, or updates it if its version still matches the
 // one the editor loaded (ErrConflict otherwise). Criteria and documents are
-// replaced whole. Once applications were submitted, the criteria of a call
-// may no longer change: ErrInvalidTransition.
+// replaced whole, position by position: a row keeps its ID where the list
+// still has one at its place, so that the scores and attached documents
+// that refer to those IDs survive an edit. Once applications were
+// submitted, the criteria of a call may no longer change:
+// ErrInvalidTransition.
 func SaveCall(ctx context.Context, db *gorm.DB, c *Call, by *User, now time.Time) error {
 	if errs := c.Validate(); errs.Any() {
 		return fmt.Errorf("store: save call: %w", ErrInvalid)
@@ -176,7 +179,8 @@ func SaveCall(ctx context.Context, db *gorm.DB, c *Call, by *User, now time.Time
 				return fmt.Errorf("store: update call: %w", err)
 			}
 			var old Call
-			if err := tx.Preload("Criteria", func(tx *gorm.DB) *gorm.DB { return tx.Order("position") }).First(&old, c.ID).Error; err != nil {
+			if err := tx.Preload("Criteria", func(tx *gorm.DB) *gorm.DB { return tx.Order("position") }).
+				Preload("Documents", func(tx *gorm.DB) *gorm.DB { return tx.Order("position") }).First(&old, c.ID).Error; err != nil {
 				return notFound("store: update call", err)
 			}
 			if submitted > 0 && !sameCriteria(old.Criteria, c.Criteria) {
@@ -194,11 +198,21 @@ func SaveCall(ctx context.Context, db *gorm.DB, c *Call, by *User, now time.Time
 				return fmt.Errorf("store: update call %d: changed since it was loaded: %w", c.ID, ErrConflict)
 			}
 			c.Version++
-			if err := tx.Where("call_id = ?", c.ID).Delete(&Criterion{}).Error; err != nil {
-				return err
+			for i := range c.Criteria[:min(len(c.Criteria), len(old.Criteria))] {
+				c.Criteria[i].ID = old.Criteria[i].ID
 			}
-			if err := tx.Where("call_id = ?", c.ID).Delete(&RequiredDocument{}).Error; err != nil {
-				return err
+			for i := range c.Documents[:min(len(c.Documents), len(old.Documents))] {
+				c.Documents[i].ID = old.Documents[i].ID
+			}
+			for _, o := range old.Criteria[min(len(c.Criteria), len(old.Criteria)):] {
+				if err := tx.Delete(&Criterion{}, o.ID).Error; err != nil {
+					return err
+				}
+			}
+			for _, o := range old.Documents[min(len(c.Documents), len(old.Documents)):] {
+				if err := tx.Delete(&RequiredDocument{}, o.ID).Error; err != nil {
+					return err
+				}
 			}
 		}
 		for i := range c.Criteria {
@@ -207,13 +221,13 @@ func SaveCall(ctx context.Context, db *gorm.DB, c *Call, by *User, now time.Time
 		for i := range c.Documents {
 			c.Documents[i].CallID = c.ID
 		}
-		if len(c.Criteria) > 0 {
-			if err := tx.Create(&c.Criteria).Error; err != nil {
+		for i := range c.Criteria {
+			if err := saveRow(tx, &c.Criteria[i], c.Criteria[i].ID); err != nil {
 				return fmt.Errorf("store: save criteria: %w", err)
 			}
 		}
-		if len(c.Documents) > 0 {
-			if err := tx.Create(&c.Documents).Error; err != nil {
+		for i := range c.Documents {
+			if err := saveRow(tx, &c.Documents[i], c.Documents[i].ID); err != nil {
 				return fmt.Errorf("store: save documents: %w", err)
 			}
 		}
@@ -221,6 +235,14 @@ func SaveCall(ctx context.Context, db *gorm.DB, c *Call, by *User, now time.Time
 			fmt.Sprintf("%s; opens %s, closes %s; %d slots; %d criteria", c.TitleKO,
 				c.OpensAt.In(KST).Format(time.RFC3339), c.ClosesAt.In(KST).Format(time.RFC3339), c.Slots, len(c.Criteria)), now)
 	})
+}
+
+// saveRow updates a row that has an ID and inserts one that has none.
+func saveRow(tx *gorm.DB, row any, id uint) error {
+	if id == 0 {
+		return tx.Create(row).Error
+	}
+	return tx.Save(row).Error
 }
 
 func sameCriteria(a, b []Criterion) bool {
