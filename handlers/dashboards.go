@@ -25,6 +25,10 @@ func (h *Handler) showHomePage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	if v.Decisions, err = models.ListDecisions(ctx, h.db); err != nil {
+		h.fail(c, err)
+		return
+	}
 	h.render(c, http.StatusOK, views.Home(h.page(c, "home.title"), v))
 }
 
@@ -125,6 +129,11 @@ func (h *Handler) showAuditorDashboard(c *gin.Context) {
 		return
 	}
 	if v.Recent, _, err = models.ListAudit(ctx, h.db, models.AuditFilter{Limit: 10}); err != nil {
+		h.fail(c, err)
+		return
+	}
+	v.Now = h.now()
+	if v.Calls, err = models.ListCalls(ctx, h.db); err != nil {
 		h.fail(c, err)
 		return
 	}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,8 +11,10 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"kaiportal/i18n"
 	"kaiportal/models"
 	"kaiportal/testdb"
+	"kaiportal/views"
 )
 
 // The public decision pages answer everyone. The matrix fixture has no
@@ -285,4 +288,42 @@ func TestDecisionOfficerLinks(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestLatestDecisions renders the home page's box of results: nothing
+// without a decision, else a link to it and to the list.
+func TestLatestDecisions(t *testing.T) {
+	app, d := newStoryApp(t, testdb.SQLite)
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := i18n.WithLocalizer(t.Context(), cat.For(i18n.Korean))
+	p := views.Page{Lang: i18n.Korean}
+	var buf bytes.Buffer
+	if err := views.LatestDecisions(p, nil).Render(ctx, &buf); err != nil || strings.TrimSpace(buf.String()) != "" {
+		t.Errorf("no decisions: rendered %q, %v; want nothing", buf.String(), err)
+	}
+	ds, err := models.ListDecisions(t.Context(), app.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	if err := views.LatestDecisions(p, ds).Render(ctx, &buf); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := goquery.NewDocumentFromReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := doc.Find(`[data-testid="home-decision-link"]`)
+	if href, _ := link.Attr("href"); link.Length() != 1 || href != "/decisions/"+itoa(d.ID) {
+		t.Errorf("home decision links = %d, first %q; want one to the decision", link.Length(), href)
+	}
+	if got := strings.Join(strings.Fields(doc.Text()), " "); !strings.Contains(got, "정예팀 선정 결과") || !strings.Contains(got, "2025-08-04 10:00:00 KST") {
+		t.Errorf("home decisions box = %q", got)
+	}
+	if doc.Find(`a[href="/decisions"]`).Length() != 1 {
+		t.Error("no link to the list of results")
+	}
 }

@@ -107,7 +107,7 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		fmt.Fprintln(stdout, "migrations applied")
 		return nil
 	case "seed-demo":
-		if err := models.SeedDemo(ctx, db, time.Now()); err != nil {
+		if err := seedDemo(ctx, cfg, db); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, "demo programme loaded")
@@ -166,10 +166,23 @@ func auditVerify(ctx context.Context, db *gorm.DB, stdout io.Writer) error {
 	return nil
 }
 
+// seedDemo loads the demo programme and its story: the 2025 call, the 15
+// applications with their documents, the reviews and the decision of 2025-08-04.
+func seedDemo(ctx context.Context, cfg *config.Config, db *gorm.DB) error {
+	if err := models.SeedDemo(ctx, db, time.Now()); err != nil {
+		return err
+	}
+	files, err := models.NewFileStore(filepath.Join(cfg.DataDir, "files"))
+	if err != nil {
+		return err
+	}
+	return models.SeedDemoApplications(ctx, db, files, time.Now())
+}
+
 // serve runs the web portal until ctx ends, then drains requests.
 func serve(ctx context.Context, cfg *config.Config, db *gorm.DB, log *slog.Logger) error {
 	if cfg.DemoData {
-		if err := models.SeedDemo(ctx, db, time.Now()); err != nil {
+		if err := seedDemo(ctx, cfg, db); err != nil {
 			return err
 		}
 	}
