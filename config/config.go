@@ -54,6 +54,8 @@ type Config struct {
 	LogLevel     string
 	LogFormat    string
 	MetricsToken string
+
+	AppealAnswerDays int // days the ministry has to answer an appeal
 }
 
 // Getenv looks a variable up; os.Getenv in production, a map in tests.
@@ -127,6 +129,11 @@ func Load(getenv Getenv) (*Config, error) {
 		errs = append(errs, fmt.Errorf("PORTAL_MAX_UPLOAD_BYTES: want a positive number of bytes, got %q", getenv("PORTAL_MAX_UPLOAD_BYTES")))
 	}
 	c.MaxUploadBytes = maxUpload
+	answerDays, err := strconv.Atoi(str("PORTAL_APPEAL_ANSWER_DAYS", "14"))
+	if err != nil || answerDays < 1 || answerDays > 365 {
+		errs = append(errs, fmt.Errorf("PORTAL_APPEAL_ANSWER_DAYS: want a number of days from 1 to 365, got %q", getenv("PORTAL_APPEAL_ANSWER_DAYS")))
+	}
+	c.AppealAnswerDays = answerDays
 
 	if v := str("PORTAL_TRUSTED_PROXIES", ""); v != "" {
 		c.TrustedProxies = strings.Split(strings.ReplaceAll(v, " ", ""), ",")

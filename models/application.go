@@ -62,6 +62,9 @@ var applicationTransitions = map[ApplicationStatus]map[ApplicationAction]transit
 		ActSelect:    {StatusSelected, []Role{RoleOfficer, RoleAdmin}},
 		ActNotSelect: {StatusNotSelected, []Role{RoleOfficer, RoleAdmin}},
 	},
+	// A corrected decision, after an upheld appeal, may change a result.
+	StatusSelected:    {ActNotSelect: {StatusNotSelected, []Role{RoleOfficer, RoleAdmin}}},
+	StatusNotSelected: {ActSelect: {StatusSelected, []Role{RoleOfficer, RoleAdmin}}},
 }
 
 // ErrCallClosed is returned for company actions after the close instant.

@@ -22,20 +22,22 @@ const (
 // and the notice text. It is never changed after publication (the database
 // refuses updates); a correction is a new decision.
 type Decision struct {
-	ID            uint            `gorm:"primaryKey"`
-	CallID        uint            `gorm:"not null;index"`
-	Call          Call            `gorm:"constraint:OnDelete:RESTRICT"`
-	Kind          string          `gorm:"size:16;not null"`
-	NoticeKO      string          `gorm:"type:text;not null"`
-	NoticeEN      string          `gorm:"type:text;not null"`
-	CountingRule  CountingRule    `gorm:"size:32;not null"`
-	ExplicitClose *time.Time      // an appeal deadline stated in the notice, overriding the rule
-	TieBreak      string          `gorm:"type:text;not null"`
-	PublishedByID uint            `gorm:"not null"`
-	PublishedBy   User            `gorm:"constraint:OnDelete:RESTRICT"`
-	PublishedAt   time.Time       `gorm:"not null"`
-	ContentHash   string          `gorm:"size:64;not null"`
-	Entries       []DecisionEntry `gorm:"constraint:OnDelete:RESTRICT"`
+	ID            uint         `gorm:"primaryKey"`
+	CallID        uint         `gorm:"not null;index"`
+	Call          Call         `gorm:"constraint:OnDelete:RESTRICT"`
+	Kind          string       `gorm:"size:16;not null"`
+	NoticeKO      string       `gorm:"type:text;not null"`
+	NoticeEN      string       `gorm:"type:text;not null"`
+	CountingRule  CountingRule `gorm:"size:32;not null"`
+	ExplicitClose *time.Time   // an appeal deadline stated in the notice, overriding the rule
+	TieBreak      string       `gorm:"type:text;not null"`
+	PublishedByID uint         `gorm:"not null"`
+	PublishedBy   User         `gorm:"constraint:OnDelete:RESTRICT"`
+	PublishedAt   time.Time    `gorm:"not null"`
+	ContentHash   string       `gorm:"size:64;not null"`
+	// SupersedesID names the decision this one corrects after an upheld appeal.
+	SupersedesID *uint           `gorm:"index"`
+	Entries      []DecisionEntry `gorm:"constraint:OnDelete:RESTRICT"`
 }
 
 // DecisionEntry is one ranked application in a decision, with the names as
@@ -94,6 +96,9 @@ type PublishInput struct {
 	NoticeEN      string
 	CountingRule  CountingRule
 	ExplicitClose *time.Time
+	// Supersedes is the decision being corrected (0 for a first decision):
+	// allowed only when an appeal against it was upheld.
+	Supersedes uint
 }
 
 // Validate checks the officer's input against the ranking.
@@ -150,12 +155,8 @@ func PublishSelection(ctx context.Context, db *gorm.DB, in PublishInput, by *Use
 		if !call.IsClosed(now) {
 			return fmt.Errorf("store: publish decision: %w", ErrReviewBeforeClose)
 		}
-		var existing int64
-		if err := tx.Model(&Decision{}).Where("call_id = ? AND kind = ?", call.ID, DecisionSelection).Count(&existing).Error; err != nil {
+		if err := checkSupersedes(ctx, tx, call.ID, in.Supersedes); err != nil {
 			return err
-		}
-		if existing > 0 {
-			return fmt.Errorf("store: publish decision: call %d already has a published selection: %w", call.ID, ErrConflict)
 		}
 		var submitted int64
 		if err := tx.Model(&Application{}).Where("call_id = ? AND status = ?", call.ID, StatusSubmitted).Count(&submitted).Error; err != nil {
@@ -179,6 +180,9 @@ func PublishSelection(ctx context.Context, db *gorm.DB, in PublishInput, by *Use
 		d = &Decision{CallID: call.ID, Kind: DecisionSelection, NoticeKO: strings.TrimSpace(in.NoticeKO),
 			NoticeEN: strings.TrimSpace(in.NoticeEN), CountingRule: in.CountingRule, TieBreak: TieBreakRule,
 			PublishedByID: by.ID, PublishedAt: now.UTC().Truncate(time.Microsecond)}
+		if in.Supersedes != 0 {
+			d.SupersedesID = &in.Supersedes
+		}
 		if in.ExplicitClose != nil {
 			t := in.ExplicitClose.UTC()
 			d.ExplicitClose = &t
@@ -188,16 +192,15 @@ func PublishSelection(ctx context.Context, db *gorm.DB, in PublishInput, by *Use
 			if err != nil {
 				return err
 			}
-			if a.Status != StatusUnderReview {
-				return fmt.Errorf("store: publish decision: application %d is %s: %w", a.ID, a.Status, ErrInvalidTransition)
-			}
 			action := ActNotSelect
 			if selected[a.ID] {
 				action = ActSelect
 			}
-			to, err := NextStatus(a.Status, action, by.Role, call, now)
-			if err != nil {
-				return err
+			to := a.Status
+			if !(in.Supersedes != 0 && a.Status == map[ApplicationAction]ApplicationStatus{ActSelect: StatusSelected, ActNotSelect: StatusNotSelected}[action]) {
+				if to, err = NextStatus(a.Status, action, by.Role, call, now); err != nil {
+					return err
+				}
 			}
 			if err := tx.Model(&Application{}).Where("id = ?", a.ID).
 				Updates(map[string]any{"status": to, "version": a.Version + 1, "updated_at": now.UTC()}).Error; err != nil {
@@ -218,6 +221,36 @@ func PublishSelection(ctx context.Context, db *gorm.DB, in PublishInput, by *Use
 		return nil, err
 	}
 	return d, nil
+}
+
+// checkSupersedes allows a first decision for a call, or a correction of
+// the call's current decision after one of its appeals was upheld.
+func checkSupersedes(ctx context.Context, tx *gorm.DB, callID, supersedes uint) error {
+	var current []Decision
+	if err := tx.Where("call_id = ? AND kind = ?", callID, DecisionSelection).Order("id").Find(&current).Error; err != nil {
+		return err
+	}
+	if len(current) == 0 {
+		if supersedes != 0 {
+			return fmt.Errorf("store: publish decision: nothing to correct: %w", ErrInvalid)
+		}
+		return nil
+	}
+	latest := current[len(current)-1]
+	if supersedes == 0 {
+		return fmt.Errorf("store: publish decision: call %d already has a published selection: %w", callID, ErrConflict)
+	}
+	if supersedes != latest.ID {
+		return fmt.Errorf("store: publish decision: only the current decision %d can be corrected: %w", latest.ID, ErrConflict)
+	}
+	st, err := StandingOf(ctx, tx, &latest)
+	if err != nil {
+		return err
+	}
+	if !st.UnderReReview {
+		return fmt.Errorf("store: publish decision: decision %d has no upheld appeal: %w", latest.ID, ErrInvalidTransition)
+	}
+	return nil
 }
 
 func memberNames(ms []ConsortiumMember) string {

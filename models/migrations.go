@@ -47,6 +47,18 @@ func migrations() []*gormigrate.Migration {
 					&ApplicationDocument{}, &ConsortiumMember{}, &Application{}, &StoredFile{}, &RequiredDocument{}, &Criterion{})
 			},
 		},
+		{
+			ID: "2026112703_appeals_naming",
+			Migrate: func(tx *gorm.DB) error {
+				return tx.AutoMigrate(&Decision{}, &ExtraHoliday{}, &Appeal{}, &AppealEvidence{}, &NamingGrant{})
+			},
+			Rollback: func(tx *gorm.DB) error {
+				if err := tx.Migrator().DropTable(&NamingGrant{}, &AppealEvidence{}, &Appeal{}, &ExtraHoliday{}); err != nil {
+					return err
+				}
+				return tx.Migrator().DropColumn(&Decision{}, "SupersedesID")
+			},
+		},
 	}
 }
 

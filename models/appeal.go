@@ -1,0 +1,371 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// AppealStatus is where an objection (이의신청) stands.
+type AppealStatus string
+
+// Appeal statuses.
+const (
+	AppealReceived    AppealStatus = "received"
+	AppealUnderReview AppealStatus = "under_review"
+	AppealUpheld      AppealStatus = "upheld"
+	AppealDismissed   AppealStatus = "dismissed"
+)
+
+// AppealStatuses lists every status in the order of the life cycle.
+var AppealStatuses = []AppealStatus{AppealReceived, AppealUnderReview, AppealUpheld, AppealDismissed}
+
+// Decided reports whether the appeal has its answer.
+func (s AppealStatus) Decided() bool { return s == AppealUpheld || s == AppealDismissed }
+
+// AppealGround is why the organisation objects.
+type AppealGround string
+
+// Grounds of an appeal.
+const (
+	GroundProceduralDefect   AppealGround = "procedural_defect" // 평가 절차의 중대한 하자
+	GroundScoringError       AppealGround = "scoring_error"
+	GroundConflictOfInterest AppealGround = "conflict_of_interest"
+	GroundOther              AppealGround = "other"
+)
+
+// AppealGrounds lists every ground.
+var AppealGrounds = []AppealGround{GroundProceduralDefect, GroundScoringError, GroundConflictOfInterest, GroundOther}
+
+// Valid reports whether g is a known ground.
+func (g AppealGround) Valid() bool {
+	for _, v := range AppealGrounds {
+		if g == v {
+			return true
+		}
+	}
+	return false
+}
+
+// AppealAction is an officer's step on an appeal.
+type AppealAction string
+
+// Appeal actions.
+const (
+	AppealStartReview AppealAction = "start_review"
+	AppealUphold      AppealAction = "uphold"
+	AppealDismiss     AppealAction = "dismiss"
+)
+
+// appealTransitions: received → under_review → upheld | dismissed, by the ministry only.
+var appealTransitions = map[AppealStatus]map[AppealAction]AppealStatus{
+	AppealReceived:    {AppealStartReview: AppealUnderReview},
+	AppealUnderReview: {AppealUphold: AppealUpheld, AppealDismiss: AppealDismissed},
+}
+
+// NextAppealStatus applies the appeal state machine.
+func NextAppealStatus(from AppealStatus, action AppealAction, role Role) (AppealStatus, error) {
+	if !role.IsMinistry() {
+		return from, fmt.Errorf("appeal %s by %s: %w", action, role, ErrForbidden)
+	}
+	to, ok := appealTransitions[from][action]
+	if !ok {
+		return from, fmt.Errorf("appeal %s → %s: %w", from, action, ErrInvalidTransition)
+	}
+	return to, nil
+}
+
+// ErrAppealWindowClosed is returned for a filing outside the window.
+var ErrAppealWindowClosed = errors.New("the appeal window is closed")
+
+// AppealWindowClosedError carries the closing instant for the message.
+type AppealWindowClosedError struct{ Closes time.Time }
+
+func (e *AppealWindowClosedError) Error() string {
+	return "the appeal window closed at " + e.Closes.In(KST).Format("2006-01-02 15:04:05 KST")
+}
+
+// Is makes errors.Is(err, ErrAppealWindowClosed) true.
+func (e *AppealWindowClosedError) Is(target error) bool { return target == ErrAppealWindowClosed }
+
+// Appeal is an objection by an organisation a decision concerns.
+type Appeal struct {
+	ID             uint         `gorm:"primaryKey"`
+	DecisionID     uint         `gorm:"not null;index"`
+	Decision       Decision     `gorm:"constraint:OnDelete:RESTRICT"`
+	OrganisationID uint         `gorm:"not null;index;uniqueIndex:idx_appeal_idem"`
+	Organisation   Organisation `gorm:"constraint:OnDelete:RESTRICT"`
+	FiledByID      uint         `gorm:"not null"`
+	FiledBy        User         `gorm:"constraint:OnDelete:RESTRICT"`
+	Ground         AppealGround `gorm:"size:32;not null"`
+	Statement      string       `gorm:"type:text;not null"`
+	Status         AppealStatus `gorm:"size:16;not null;index"`
+	Receipt        string       `gorm:"size:40;not null;uniqueIndex"`
+	IdempotencyKey string       `gorm:"size:64;not null;uniqueIndex:idx_appeal_idem"`
+	FiledAt        time.Time    `gorm:"not null"`
+	AnswerBy       time.Time    `gorm:"not null"`
+	ReviewedAt     *time.Time
+	DecidedAt      *time.Time
+	DecidedByID    *uint
+	Reasons        string           `gorm:"type:text"`
+	Evidence       []AppealEvidence `gorm:"constraint:OnDelete:CASCADE"`
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// AppealEvidence is a file attached to an appeal.
+type AppealEvidence struct {
+	ID       uint       `gorm:"primaryKey"`
+	AppealID uint       `gorm:"not null;index"`
+	FileID   uint       `gorm:"not null"`
+	File     StoredFile `gorm:"constraint:OnDelete:RESTRICT"`
+}
+
+// Overdue reports whether the ministry's answer is late at now.
+func (a *Appeal) Overdue(now time.Time) bool {
+	return !a.Status.Decided() && !now.Before(a.AnswerBy)
+}
+
+// MaySee reports whether a user may read the appeal: the ministry and
+// auditors, and the appellant organisation's users.
+func (a *Appeal) MaySee(u *User) bool {
+	if u == nil {
+		return false
+	}
+	if u.Role == RoleCompany {
+		return u.OrganisationID != nil && *u.OrganisationID == a.OrganisationID
+	}
+	return u.Role == RoleOfficer || u.Role == RoleAdmin || u.Role == RoleAuditor
+}
+
+// AppealInput is what the appellant typed.
+type AppealInput struct {
+	DecisionID     uint
+	Ground         AppealGround
+	Statement      string
+	IdempotencyKey string
+}
+
+// Validate checks the typed fields.
+func (in AppealInput) Validate() FieldErrors {
+	errs := FieldErrors{}
+	if !in.Ground.Valid() {
+		errs.Add("ground", "appeal.error.ground")
+	}
+	st := strings.TrimSpace(in.Statement)
+	switch {
+	case st == "":
+		errs.Add("statement", "form.required")
+	case len([]rune(st)) > 10000:
+		errs.Add("statement", "form.too_long")
+	}
+	if len(in.IdempotencyKey) < 16 || len(in.IdempotencyKey) > 64 {
+		errs.Add("idempotency_key", "appeal.error.form_expired")
+	}
+	return errs
+}
+
+// AppealReceipt is the receipt number of a filing.
+func AppealReceipt(id uint, at time.Time) string {
+	return fmt.Sprintf("KAI-APL-%s-%05d", at.In(KST).Format("20060102"), id)
+}
+
+// FileAppeal files an appeal for the user's organisation, checking at now
+// (the server's clock, in KST) that the window is open and that the
+// decision concerns the organisation. A second filing with the same
+// idempotency key (a double submit) returns the first appeal and created=false.
+// evidence are files already stored; they are attached in the same transaction.
+func FileAppeal(ctx context.Context, db *gorm.DB, in AppealInput, evidence []*StoredFile, by *User, answerDays int, now time.Time) (a *Appeal, created bool, err error) {
+	if by == nil || by.Role != RoleCompany || by.OrganisationID == nil {
+		return nil, false, fmt.Errorf("store: file appeal: %w", ErrForbidden)
+	}
+	orgID := *by.OrganisationID
+	if errs := in.Validate(); errs.Any() {
+		return nil, false, fmt.Errorf("store: file appeal: %w", ErrInvalid)
+	}
+	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var prior Appeal
+		err := tx.Where("organisation_id = ? AND idempotency_key = ?", orgID, in.IdempotencyKey).First(&prior).Error
+		if err == nil {
+			a = &prior
+			return nil
+		}
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return fmt.Errorf("store: file appeal: %w", err)
+		}
+		d, err := GetDecision(ctx, tx, in.DecisionID)
+		if err != nil {
+			return err
+		}
+		if _, ok := d.Entry(orgID); !ok {
+			return fmt.Errorf("store: file appeal: decision %d does not concern organisation %d: %w", d.ID, orgID, ErrForbidden)
+		}
+		w, err := DecisionWindow(ctx, tx, d, now)
+		if err != nil {
+			return err
+		}
+		if !w.IsOpen(now) {
+			return &AppealWindowClosedError{Closes: w.Closes}
+		}
+		a = &Appeal{DecisionID: d.ID, OrganisationID: orgID, FiledByID: by.ID, Ground: in.Ground,
+			Statement: strings.TrimSpace(in.Statement), Status: AppealReceived, IdempotencyKey: in.IdempotencyKey,
+			FiledAt: now.UTC(), AnswerBy: now.UTC().AddDate(0, 0, answerDays),
+			Receipt: "pending-" + in.IdempotencyKey}
+		for _, f := range evidence {
+			a.Evidence = append(a.Evidence, AppealEvidence{FileID: f.ID})
+		}
+		if err := tx.Create(a).Error; err != nil {
+			if errors.Is(err, gorm.ErrDuplicatedKey) {
+				return fmt.Errorf("store: file appeal: %w", ErrConflict)
+			}
+			return fmt.Errorf("store: file appeal: %w", err)
+		}
+		a.Receipt = AppealReceipt(a.ID, now)
+		if err := tx.Model(a).Update("receipt", a.Receipt).Error; err != nil {
+			return fmt.Errorf("store: file appeal receipt: %w", err)
+		}
+		created = true
+		return RecordAudit(ctx, tx, ActorOf(by), "appeal.file", "appeal", fmt.Sprint(a.ID),
+			fmt.Sprintf("decision %d, ground %s, receipt %s, %d evidence files", d.ID, a.Ground, a.Receipt, len(evidence)), now)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return a, created, nil
+}
+
+// DecideAppeal moves an appeal through the state machine. Upholding or
+// dismissing needs written reasons, which the appellant reads.
+func DecideAppeal(ctx context.Context, db *gorm.DB, id uint, action AppealAction, reasons string, by *User, now time.Time) error {
+	reasons = strings.TrimSpace(reasons)
+	if (action == AppealUphold || action == AppealDismiss) && reasons == "" {
+		return fmt.Errorf("store: decide appeal %d: reasons are required: %w", id, ErrInvalid)
+	}
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var a Appeal
+		if err := tx.First(&a, id).Error; err != nil {
+			return notFound(fmt.Sprintf("store: appeal %d", id), err)
+		}
+		to, err := NextAppealStatus(a.Status, action, by.Role)
+		if err != nil {
+			return err
+		}
+		at := now.UTC()
+		updates := map[string]any{"status": to, "updated_at": at}
+		if action == AppealStartReview {
+			updates["reviewed_at"] = at
+		} else {
+			updates["decided_at"] = at
+			updates["decided_by_id"] = by.ID
+			updates["reasons"] = reasons
+		}
+		res := tx.Model(&Appeal{}).Where("id = ? AND status = ?", a.ID, a.Status).Updates(updates)
+		if res.Error != nil {
+			return fmt.Errorf("store: decide appeal %d: %w", id, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return fmt.Errorf("store: decide appeal %d: changed meanwhile: %w", id, ErrConflict)
+		}
+		return RecordAudit(ctx, tx, ActorOf(by), "appeal."+string(action), "appeal", fmt.Sprint(a.ID),
+			fmt.Sprintf("%s → %s", a.Status, to), now)
+	})
+}
+
+// GetAppeal loads an appeal with its decision, organisation and evidence.
+func GetAppeal(ctx context.Context, db *gorm.DB, id uint) (*Appeal, error) {
+	var a Appeal
+	err := db.WithContext(ctx).Preload("Decision.Call").Preload("Organisation").Preload("FiledBy").
+		Preload("Evidence.File").First(&a, id).Error
+	if err != nil {
+		return nil, notFound(fmt.Sprintf("store: appeal %d", id), err)
+	}
+	return &a, nil
+}
+
+// AppealFilter narrows the list of appeals.
+type AppealFilter struct {
+	DecisionID     uint
+	OrganisationID uint
+	Status         AppealStatus
+}
+
+// ListAppeals returns appeals, oldest first (the order they are answered in).
+func ListAppeals(ctx context.Context, db *gorm.DB, f AppealFilter) ([]Appeal, error) {
+	q := db.WithContext(ctx).Preload("Organisation").Preload("Decision.Call")
+	if f.DecisionID != 0 {
+		q = q.Where("decision_id = ?", f.DecisionID)
+	}
+	if f.OrganisationID != 0 {
+		q = q.Where("organisation_id = ?", f.OrganisationID)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	var out []Appeal
+	if err := q.Order("filed_at, id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: list appeals: %w", err)
+	}
+	return out, nil
+}
+
+// AppealStats are the public counts of a decision's appeals (no contents).
+type AppealStats struct {
+	Filed, Upheld, Dismissed, Pending int
+}
+
+// DecisionAppealStats counts a decision's appeals by outcome.
+func DecisionAppealStats(ctx context.Context, db *gorm.DB, decisionID uint) (AppealStats, error) {
+	var rows []struct {
+		Status AppealStatus
+		N      int
+	}
+	err := db.WithContext(ctx).Model(&Appeal{}).Select("status, COUNT(*) AS n").
+		Where("decision_id = ?", decisionID).Group("status").Scan(&rows).Error
+	if err != nil {
+		return AppealStats{}, fmt.Errorf("store: appeal stats: %w", err)
+	}
+	var s AppealStats
+	for _, r := range rows {
+		s.Filed += r.N
+		switch r.Status {
+		case AppealUpheld:
+			s.Upheld += r.N
+		case AppealDismissed:
+			s.Dismissed += r.N
+		default:
+			s.Pending += r.N
+		}
+	}
+	return s, nil
+}
+
+// DecisionStanding is what the public page says of a decision.
+type DecisionStanding struct {
+	UnderReReview bool      // an appeal was upheld and no corrected decision is out yet
+	SupersededBy  *Decision // the corrected decision, once published
+}
+
+// StandingOf works out whether a decision is under re-review or superseded.
+func StandingOf(ctx context.Context, db *gorm.DB, d *Decision) (DecisionStanding, error) {
+	var st DecisionStanding
+	var next Decision
+	err := db.WithContext(ctx).Where("supersedes_id = ?", d.ID).First(&next).Error
+	switch {
+	case err == nil:
+		st.SupersededBy = &next
+		return st, nil
+	case !errors.Is(err, gorm.ErrRecordNotFound):
+		return st, fmt.Errorf("store: decision standing: %w", err)
+	}
+	var upheld int64
+	if err := db.WithContext(ctx).Model(&Appeal{}).Where("decision_id = ? AND status = ?", d.ID, AppealUpheld).
+		Count(&upheld).Error; err != nil {
+		return st, fmt.Errorf("store: decision standing: %w", err)
+	}
+	st.UnderReReview = upheld > 0
+	return st, nil
+}
