@@ -49,7 +49,7 @@ vendor:
 # Go benchmarks and an HTTP load test (wrk), each printed as ratios to a
 # baseline measured in the same run. Results go in BENCHMARKS.md.
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./models ./handlers | $(GO) run ./cmd/benchratio
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./models ./handlers ./dcgm | $(GO) run ./cmd/benchratio
 	$(GO) run ./cmd/benchratio -load -portal $(BIN)
 
 clean:

@@ -38,9 +38,13 @@ func (h *Handler) showDecisionsPage(c *gin.Context) {
 
 // showDecisionPage shows one published decision to everyone: the notice,
 // who published it and when, the selected teams with their consortia, the
-// content hash and the appeal window. Non-selected applicants and scores are
-// not shown; a signed-in company user whose organisation the decision ranked
-// sees their own result and rank, and officers get links to the ranking.
+// content hash, the appeal window (with the one-off holidays as they stood)
+// and the public counts of its appeals; whether it is under re-review after
+// an upheld appeal, corrected by a later decision, or itself a correction.
+// Non-selected applicants and scores are not shown; a signed-in company user
+// whose organisation the decision ranked sees their own result and rank, its
+// own appeals and, while the window is open, the way to appeal; officers get
+// links to the ranking.
 func (h *Handler) showDecisionPage(c *gin.Context) {
 	id, err := strconv.ParseUint(c.Param("id"), 10, 32)
 	if err != nil {
@@ -64,10 +68,18 @@ func (h *Handler) showDecisionPage(c *gin.Context) {
 	slices.SortStableFunc(v.Selected, func(a, b models.DecisionEntry) int {
 		return strings.Compare(views.Bilingual(lang, a.NameKO, a.NameEN), views.Bilingual(lang, b.NameKO, b.NameEN))
 	})
-	if v.Window, err = d.AppealWindow(models.KoreanHolidays); err != nil {
+	if v.Window, err = models.DecisionWindow(ctx, h.db, d, v.Now); err != nil {
 		h.log.Warn("appeal window", "request_id", c.GetString(keyRequestID), "decision", d.ID, "err", err)
 	} else {
 		v.WindowKnown = true
+	}
+	if v.Stats, err = models.DecisionAppealStats(ctx, h.db, d.ID); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if v.Standing, err = models.StandingOf(ctx, h.db, d); err != nil {
+		h.fail(c, err)
+		return
 	}
 	if !v.Verified {
 		h.log.Error("decision content does not match its hash", "request_id", c.GetString(keyRequestID), "decision", d.ID)
@@ -77,6 +89,14 @@ func (h *Handler) showDecisionPage(c *gin.Context) {
 		case u.Role == models.RoleCompany && u.OrganisationID != nil:
 			if e, ok := d.Entry(*u.OrganisationID); ok {
 				v.Own = &e
+				// The organisation's own appeals, and the way to file one
+				// while the window is open (not against a corrected decision).
+				if v.OwnAppeals, err = models.ListAppeals(ctx, h.db, models.AppealFilter{DecisionID: d.ID,
+					OrganisationID: *u.OrganisationID}); err != nil {
+					h.fail(c, err)
+					return
+				}
+				v.CanAppeal = v.WindowKnown && v.Window.IsOpen(v.Now) && v.Standing.SupersededBy == nil
 			}
 		case u.Role.IsMinistry():
 			v.ShowRanking, v.ShowFollowUp = d.Kind == models.DecisionSelection, d.Kind == models.DecisionSelection

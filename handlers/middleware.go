@@ -105,13 +105,17 @@ func (h *Handler) securityHeaders(c *gin.Context) {
 	c.Next()
 }
 
+// maxFilesPerRequest is how many files one form may carry (appeal evidence);
+// each file is also checked against the upload limit on its own.
+const maxFilesPerRequest = 10
+
 // limitBody caps request bodies: forms at PORTAL_MAX_BODY_BYTES, file
-// uploads (multipart) at the upload limit plus room for the other fields.
+// uploads (multipart) at maxFilesPerRequest uploads plus room for the fields.
 func (h *Handler) limitBody(c *gin.Context) {
 	if c.Request.Body != nil {
 		limit := h.cfg.MaxBodyBytes
 		if strings.HasPrefix(c.ContentType(), "multipart/form-data") {
-			limit = h.cfg.MaxUploadBytes + 1<<20
+			limit = maxFilesPerRequest*h.cfg.MaxUploadBytes + 1<<20
 		}
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	}

@@ -372,7 +372,9 @@ func (h *Handler) showRankingPage(c *gin.Context) {
 }
 
 // publishDecision marks the confirmed applications selected and the others
-// not selected, and publishes the decision.
+// not selected, and publishes the decision; after an upheld appeal, the
+// corrected decision that supersedes the current one (it opens its own
+// appeal window).
 func (h *Handler) publishDecision(c *gin.Context) {
 	ctx := c.Request.Context()
 	call, ok := h.loadCall(c)
@@ -387,13 +389,19 @@ func (h *Handler) publishDecision(c *gin.Context) {
 	render := func(status int) {
 		h.render(c, status, views.Ranking(h.page(c, "officer.ranking.title"), v))
 	}
-	if v.Decision != nil {
+	// Once published, the only decision left to publish is the correction
+	// of one under re-review, and the form must name the decision it
+	// corrects (a page from before another correction is stale).
+	if v.Decision != nil && (!v.Correcting || c.PostForm("supersedes") != itoaU(v.Decision.ID)) {
 		v.MessageID = "officer.decision.already_published"
 		render(http.StatusConflict)
 		return
 	}
 	var in models.PublishInput
 	in, v.Form, v.Errors = readPublishForm(c, call, h.now())
+	if v.Decision != nil {
+		in.Supersedes = v.Decision.ID
+	}
 	for field, msg := range in.Validate(call, v.Ranking()) {
 		v.Errors.Add(field, msg)
 	}
@@ -485,6 +493,13 @@ func (h *Handler) rankingView(ctx context.Context, call *models.Call) (views.Ran
 	if v.Decision, err = h.callSelection(ctx, call.ID); err != nil {
 		return v, err
 	}
+	if v.Decision != nil {
+		st, err := models.StandingOf(ctx, h.db, v.Decision)
+		if err != nil {
+			return v, err
+		}
+		v.Correcting = st.UnderReReview
+	}
 	v.Form = views.PublishForm{Selected: map[uint]bool{}, CountingRule: string(models.RuleCivil),
 		NoticeKO: h.cat.For(i18n.Korean).T("officer.decision.notice_default", map[string]any{"Title": call.TitleKO}),
 		NoticeEN: h.cat.For(i18n.English).T("officer.decision.notice_default", map[string]any{"Title": call.TitleEN})}
@@ -525,18 +540,25 @@ func (h *Handler) showFollowUpPage(c *gin.Context) {
 	h.render(c, http.StatusOK, views.FollowUp(h.page(c, "officer.follow_up.title"), v))
 }
 
-// callSelection returns the call's published selection, or nil if there is none yet.
+// callSelection returns the call's current published selection (the latest
+// correction, if any), or nil if there is none yet.
 func (h *Handler) callSelection(ctx context.Context, callID uint) (*models.Decision, error) {
 	ds, err := models.ListDecisions(ctx, h.db)
 	if err != nil {
 		return nil, err
 	}
+	// The current one is the latest: a correction has a higher id than the
+	// decision it supersedes, even when published in the same instant.
+	var current uint
 	for _, d := range ds {
-		if d.CallID == callID && d.Kind == models.DecisionSelection {
-			return models.GetDecision(ctx, h.db, d.ID)
+		if d.CallID == callID && d.Kind == models.DecisionSelection && d.ID > current {
+			current = d.ID
 		}
 	}
-	return nil, nil
+	if current == 0 {
+		return nil, nil
+	}
+	return models.GetDecision(ctx, h.db, current)
 }
 
 // callScores returns each application's score and rank as the user may see

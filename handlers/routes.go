@@ -101,5 +101,26 @@ func (h *Handler) routes() []Route {
 		// Published decisions, for everyone.
 		{"GET", "/decisions", public, h.showDecisionsPage},
 		{"GET", "/decisions/:id", public, h.showDecisionPage},
+
+		// Appeals (이의신청): filed by an organisation a decision concerns, answered by officers.
+		{"GET", "/decisions/:id/appeal", roles(models.RoleCompany), h.showNewAppealPage},
+		{"POST", "/decisions/:id/appeal", roles(models.RoleCompany), h.fileAppeal},
+		{"GET", "/appeals", roles(append(programmeAll, models.RoleCompany)...), h.showAppealsPage},
+		{"GET", "/appeals/:id", roles(append(programmeAll, models.RoleCompany)...), h.showAppealPage},
+		{"GET", "/appeals/:id/evidence/:eid", roles(append(programmeAll, models.RoleCompany)...), h.downloadEvidence},
+		{"POST", "/appeals/:id/review", roles(ministry...), h.startAppealReview},
+		{"POST", "/appeals/:id/decide", roles(ministry...), h.decideAppeal},
+
+		// K-AI naming rights: the public registry and its verification API; officers grant and revoke.
+		{"GET", "/k-ai", public, h.showRegistryPage},
+		{"GET", "/api/v1/k-ai/verify", public, h.verifyName},
+		{"GET", "/officer/naming", roles(ministry...), h.showNamingAdminPage},
+		{"POST", "/officer/naming", roles(ministry...), h.grantName},
+		{"POST", "/officer/naming/:gid/revoke", roles(ministry...), h.revokeName},
+
+		// One-off public holidays that move appeal deadlines (admins).
+		{"GET", "/admin/holidays", roles(models.RoleAdmin), h.showHolidaysPage},
+		{"POST", "/admin/holidays", roles(models.RoleAdmin), h.addHoliday},
+		{"POST", "/admin/holidays/:hid/remove", roles(models.RoleAdmin), h.removeHoliday},
 	}
 }

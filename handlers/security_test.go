@@ -598,7 +598,7 @@ func TestBodyLimit(t *testing.T) {
 		return c.do(req)
 	}
 	secWantRedirect(t, "multipart form over the form limit, under the upload limit", multipartPost(len(pad)), "/")
-	secErrorPage(t, "multipart form over the upload limit", multipartPost(1<<20+4096), http.StatusRequestEntityTooLarge)
+	secErrorPage(t, "multipart form over the upload limit", multipartPost(maxFilesPerRequest*1024+1<<20+4096), http.StatusRequestEntityTooLarge)
 }
 
 // --- (f) Error pages ---

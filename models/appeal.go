@@ -2,6 +2,8 @@ package models
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -214,7 +216,7 @@ func FileAppeal(ctx context.Context, db *gorm.DB, in AppealInput, evidence []*St
 		a = &Appeal{DecisionID: d.ID, OrganisationID: orgID, FiledByID: by.ID, Ground: in.Ground,
 			Statement: strings.TrimSpace(in.Statement), Status: AppealReceived, IdempotencyKey: in.IdempotencyKey,
 			FiledAt: now.UTC(), AnswerBy: now.UTC().AddDate(0, 0, answerDays),
-			Receipt: "pending-" + in.IdempotencyKey}
+			Receipt: pendingReceipt(orgID, in.IdempotencyKey)}
 		for _, f := range evidence {
 			a.Evidence = append(a.Evidence, AppealEvidence{FileID: f.ID})
 		}
@@ -236,6 +238,15 @@ func FileAppeal(ctx context.Context, db *gorm.DB, in AppealInput, evidence []*St
 		return nil, false, err
 	}
 	return a, created, nil
+}
+
+// pendingReceipt is the receipt an appeal holds between its insert and the
+// update that gives it its number (it has no ID before): unique per
+// organisation and key, and always within the column's 40 characters,
+// whatever the length of the key (up to 64).
+func pendingReceipt(orgID uint, key string) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "%d|%s", orgID, key))
+	return "pending-" + hex.EncodeToString(sum[:16])
 }
 
 // DecideAppeal moves an appeal through the state machine. Upholding or

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,29 +46,35 @@ func HolidaysAt(extras []ExtraHoliday, t time.Time) HolidaySet {
 
 // AppealWindowAsOf computes a decision's window at now with the one-off
 // holidays as they stood when it mattered: for a window still open, the
-// holidays standing now; for one that has closed, those standing at its
-// closing instant — so adding or removing a holiday later never moves a
-// window that has already closed. It looks for the fixed point
-// asOf = min(now, closes(asOf)), which a few steps reach.
+// holidays standing now; for one that has closed, those standing when it
+// closed — so adding or removing a holiday later never moves a window that
+// has already closed. The set of holidays changes only at the instants one
+// was added or removed, and stays the same on each interval (e, next e]
+// between them (see InEffect); the intervals are walked in order up to
+// now, and the first one in which the window, as computed with that
+// interval's holidays, had closed decides it for good.
 func AppealWindowAsOf(announced time.Time, days int, rule CountingRule, base HolidayCalendar, extras []ExtraHoliday, now time.Time) (Window, error) {
-	asOf := now
-	var w Window
-	for range 8 {
-		var err error
-		w, err = AppealWindow(announced, days, rule, WithExtra(base, HolidaysAt(extras, asOf)))
+	var changes []time.Time
+	for _, h := range extras {
+		changes = append(changes, h.AddedAt)
+		if h.RemovedAt != nil {
+			changes = append(changes, *h.RemovedAt)
+		}
+	}
+	slices.SortFunc(changes, time.Time.Compare)
+	for _, end := range append(changes, now) {
+		if end.After(now) {
+			break
+		}
+		w, err := AppealWindow(announced, days, rule, WithExtra(base, HolidaysAt(extras, end)))
 		if err != nil {
 			return Window{}, err
 		}
-		next := now
-		if w.Closes.Before(now) {
-			next = w.Closes
-		}
-		if next.Equal(asOf) {
+		if !w.Closes.After(end) || end.Equal(now) {
 			return w, nil
 		}
-		asOf = next
 	}
-	return w, nil
+	return AppealWindow(announced, days, rule, WithExtra(base, HolidaysAt(extras, now)))
 }
 
 // ListExtraHolidays returns every one-off holiday, removed ones included, by date.

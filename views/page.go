@@ -43,22 +43,25 @@ type NavItem struct {
 
 // Nav lists the navigation for the visitor's role.
 func (p Page) Nav() []NavItem {
-	items := []NavItem{{"/", "nav.home"}, {"/decisions", "nav.decisions"}}
+	items := []NavItem{{"/", "nav.home"}, {"/decisions", "nav.decisions"}, {"/k-ai", "nav.registry"}}
 	switch p.Role() {
 	case models.RoleCompany:
-		items = append(items, NavItem{"/company", "nav.dashboard"}, NavItem{"/company/applications", "nav.applications"})
+		items = append(items, NavItem{"/company", "nav.dashboard"}, NavItem{"/company/applications", "nav.applications"},
+			NavItem{"/appeals", "nav.appeals"})
 		if p.User.OrganisationID != nil {
 			items = append(items, NavItem{fmt.Sprintf("/organisations/%d", *p.User.OrganisationID), "nav.my_organisation"})
 		}
 	case models.RoleOfficer:
 		items = append(items, NavItem{"/officer", "nav.dashboard"}, NavItem{"/reviews", "nav.reviews"},
+			NavItem{"/appeals", "nav.appeals"}, NavItem{"/officer/naming", "nav.naming"},
 			NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
 	case models.RoleAdmin:
 		items = append(items, NavItem{"/officer", "nav.dashboard"}, NavItem{"/reviews", "nav.reviews"},
+			NavItem{"/appeals", "nav.appeals"}, NavItem{"/officer/naming", "nav.naming"},
 			NavItem{"/admin", "nav.admin"}, NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
 	case models.RoleAuditor:
-		items = append(items, NavItem{"/auditor", "nav.dashboard"}, NavItem{"/organisations", "nav.organisations"},
-			NavItem{"/audit", "nav.audit"})
+		items = append(items, NavItem{"/auditor", "nav.dashboard"}, NavItem{"/appeals", "nav.appeals"},
+			NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
 	}
 	return items
 }

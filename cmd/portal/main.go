@@ -35,6 +35,8 @@ Commands:
   seed-demo       load the demo programme (idempotent) and exit
   audit-verify    check the audit trail's hash chain; exit 1 naming the first broken row
   appeal-window   print an appeal window: --announced <RFC 3339> [--days 10] [--rule civil|announcement-day]
+  telemetry       telemetry probe URL|ADDRESS: one poll of a dcgm-exporter URL or an nv-hostengine
+                  address; prints the GPUs and field values seen
 
 Settings come from the environment and an optional .env file; .env.example
 documents every one. Run 'portal <command> -h' for a command's flags.
@@ -67,6 +69,10 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		return nil
 	case "appeal-window":
 		return appealWindow(args, stdout, stderr)
+	case "telemetry":
+		return runTelemetry(ctx, args, stdout, stderr)
+	case "dcgm-reader": // hidden: the go-dcgm reader child of an nv-hostengine source
+		return runDCGMReader(ctx, args, os.Stdin, stdout, stderr)
 	}
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 		fmt.Fprint(stdout, usage)
@@ -176,7 +182,10 @@ func seedDemo(ctx context.Context, cfg *config.Config, db *gorm.DB) error {
 	if err != nil {
 		return err
 	}
-	return models.SeedDemoApplications(ctx, db, files, time.Now())
+	if err := models.SeedDemoApplications(ctx, db, files, time.Now()); err != nil {
+		return err
+	}
+	return models.SeedDemoNaming(ctx, db, time.Now())
 }
 
 // serve runs the web portal until ctx ends, then drains requests.
