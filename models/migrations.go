@@ -59,10 +59,6 @@ func migrations() []*gormigrate.Migration {
 				return tx.Migrator().DropColumn(&Decision{}, "SupersedesID")
 			},
 		},
-			Rollback: func(tx *gorm.DB) error {
-				return tx.Migrator().DropTable(&ClusterLease{}, &GPURollupDay{}, &GPURollup{}, &AllocationGPU{}, &Allocation{}, &GPU{}, &Cluster{})
-			},
-		},
 	}
 }
 
