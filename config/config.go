@@ -55,7 +55,8 @@ type Config struct {
 	LogFormat    string
 	MetricsToken string
 
-	AppealAnswerDays int // days the ministry has to answer an appeal
+	AppealAnswerDays int  // days the ministry has to answer an appeal
+	Collector        bool // run the telemetry collector inside serve
 }
 
 // Getenv looks a variable up; os.Getenv in production, a map in tests.
@@ -152,6 +153,7 @@ func Load(getenv Getenv) (*Config, error) {
 	dev := c.Mode == ModeDevelopment
 	c.DemoLogin = boolean("PORTAL_DEMO_LOGIN", dev && c.OIDCIssuer == "")
 	c.DemoData = boolean("PORTAL_DEMO_DATA", dev)
+	c.Collector = boolean("PORTAL_COLLECTOR", true)
 
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

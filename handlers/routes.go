@@ -122,5 +122,19 @@ func (h *Handler) routes() []Route {
 		{"GET", "/admin/holidays", roles(models.RoleAdmin), h.showHolidaysPage},
 		{"POST", "/admin/holidays", roles(models.RoleAdmin), h.addHoliday},
 		{"POST", "/admin/holidays/:hid/remove", roles(models.RoleAdmin), h.removeHoliday},
+
+		// GPU clusters, allocations and telemetry: administrators register clusters,
+		// officers allocate their GPUs, and the ministry, auditors and the team read the telemetry.
+		{"GET", "/admin/clusters", roles(models.RoleAdmin), h.showClustersAdminPage},
+		{"GET", "/admin/clusters/new", roles(models.RoleAdmin), h.showNewClusterPage},
+		{"POST", "/admin/clusters", roles(models.RoleAdmin), h.createCluster},
+		{"GET", "/admin/clusters/:id", roles(models.RoleAdmin), h.showEditClusterPage},
+		{"POST", "/admin/clusters/:id", roles(models.RoleAdmin), h.updateCluster},
+		{"GET", "/gpus/clusters", roles(programmeAll...), h.showClusterStatusPage},
+		{"GET", "/officer/allocations/new", roles(ministry...), h.showNewAllocationPage},
+		{"POST", "/officer/allocations/new", roles(ministry...), h.createAllocation},
+		{"GET", "/allocations", roles(append(programmeAll, models.RoleCompany)...), h.showAllocationsPage},
+		{"GET", "/allocations/:id", roles(append(programmeAll, models.RoleCompany)...), h.showAllocationPage},
+		{"GET", "/allocations/:id/series", roles(append(programmeAll, models.RoleCompany)...), h.allocationSeries},
 	}
 }

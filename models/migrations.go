@@ -59,6 +59,15 @@ func migrations() []*gormigrate.Migration {
 				return tx.Migrator().DropColumn(&Decision{}, "SupersedesID")
 			},
 		},
+		{
+			ID: "2026112704_gpus",
+			Migrate: func(tx *gorm.DB) error {
+				return tx.AutoMigrate(&Cluster{}, &GPU{}, &Allocation{}, &AllocationGPU{}, &GPURollup{}, &GPURollupDay{}, &ClusterLease{})
+			},
+			Rollback: func(tx *gorm.DB) error {
+				return tx.Migrator().DropTable(&ClusterLease{}, &GPURollupDay{}, &GPURollup{}, &AllocationGPU{}, &Allocation{}, &GPU{}, &Cluster{})
+			},
+		},
 	}
 }
 

@@ -37,6 +37,7 @@ Commands:
   appeal-window   print an appeal window: --announced <RFC 3339> [--days 10] [--rule civil|announcement-day]
   telemetry       telemetry probe URL|ADDRESS: one poll of a dcgm-exporter URL or an nv-hostengine
                   address; prints the GPUs and field values seen
+  collect         run the GPU telemetry collector alone, without the web portal (serve runs it too)
 
 Settings come from the environment and an optional .env file; .env.example
 documents every one. Run 'portal <command> -h' for a command's flags.
@@ -78,7 +79,7 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	if cmd != "serve" && cmd != "migrate" && cmd != "seed-demo" && cmd != "audit-verify" {
+	if cmd != "serve" && cmd != "migrate" && cmd != "seed-demo" && cmd != "audit-verify" && cmd != "collect" {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)
 	}
@@ -120,6 +121,8 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		return nil
 	case "audit-verify":
 		return auditVerify(ctx, db, stdout)
+	case "collect":
+		return runCollect(ctx, cfg, db, log)
 	}
 	return serve(ctx, cfg, db, log)
 }
@@ -185,7 +188,10 @@ func seedDemo(ctx context.Context, cfg *config.Config, db *gorm.DB) error {
 	if err := models.SeedDemoApplications(ctx, db, files, time.Now()); err != nil {
 		return err
 	}
-	return models.SeedDemoNaming(ctx, db, time.Now())
+	if err := models.SeedDemoNaming(ctx, db, time.Now()); err != nil {
+		return err
+	}
+	return models.SeedDemoGPUs(ctx, db, time.Now())
 }
 
 // serve runs the web portal until ctx ends, then drains requests.
@@ -213,6 +219,9 @@ func serve(ctx context.Context, cfg *config.Config, db *gorm.DB, log *slog.Logge
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	go h.Cleanup(ctx, 10*time.Minute)
+	if cfg.Collector {
+		defer startCollector(ctx, db, log)() // the collector stops, having written what it holds, before the database closes
+	}
 
 	log.Info("portal listening", "addr", ln.Addr().String(), "url", cfg.BaseURL, "mode", cfg.Mode,
 		"database", db.Dialector.Name(), "demo_login", cfg.DemoLogin, "oidc", cfg.OIDCEnabled())

@@ -1,0 +1,436 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"kaiportal/models"
+	"kaiportal/views"
+)
+
+// GPU clusters, allocations and telemetry: administrators register the
+// clusters, officers allocate their GPUs to teams, and the ministry,
+// auditors and the team itself read what the GPUs did.
+
+// showClustersAdminPage lists the clusters for administrators, with their status.
+func (h *Handler) showClustersAdminPage(c *gin.Context) {
+	h.renderClusters(c, "gpu.clusters.admin_title", true)
+}
+
+// showClusterStatusPage is the collector's view of every cluster.
+func (h *Handler) showClusterStatusPage(c *gin.Context) {
+	h.renderClusters(c, "gpu.clusters.status_title", currentUser(c).Role == models.RoleAdmin)
+}
+
+func (h *Handler) renderClusters(c *gin.Context, titleID string, admin bool) {
+	cs, err := models.ListClusters(c.Request.Context(), h.db)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, views.Clusters(h.page(c, titleID), views.ClustersView{Clusters: cs, Admin: admin, Now: h.now()}))
+}
+
+// showNewClusterPage is the empty cluster form.
+func (h *Handler) showNewClusterPage(c *gin.Context) {
+	v := views.ClusterFormView{SourceKind: models.SourceExporter, PollSeconds: strconv.Itoa(models.DefaultPollSeconds),
+		SimSeed: "0", Errors: models.FieldErrors{}}
+	h.render(c, http.StatusOK, views.ClusterForm(h.page(c, "gpu.cluster.new"), v))
+}
+
+// createCluster registers a cluster, or shows the form again with what is wrong.
+func (h *Handler) createCluster(c *gin.Context) {
+	h.saveCluster(c, &models.Cluster{})
+}
+
+// showEditClusterPage is the form filled with the cluster; the token is not shown.
+func (h *Handler) showEditClusterPage(c *gin.Context) {
+	cl, ok := h.loadCluster(c)
+	if !ok {
+		return
+	}
+	v := views.ClusterFormView{ID: cl.ID, Name: cl.Name, Provider: cl.Provider, Region: cl.Region, GPUModel: cl.GPUModel,
+		GPUCount: strconv.Itoa(cl.GPUCount), SourceKind: cl.SourceKind, Endpoints: cl.Endpoints,
+		PollSeconds: strconv.Itoa(cl.PollSeconds), SimSeed: strconv.FormatInt(cl.SimSeed, 10), TLSSkipVerify: cl.TLSSkipVerify,
+		TokenHint: cl.TokenHint(), Errors: models.FieldErrors{}}
+	h.render(c, http.StatusOK, views.ClusterForm(h.page(c, "gpu.cluster.edit_title"), v))
+}
+
+// updateCluster saves an edited cluster.
+func (h *Handler) updateCluster(c *gin.Context) {
+	cl, ok := h.loadCluster(c)
+	if !ok {
+		return
+	}
+	h.saveCluster(c, cl)
+}
+
+// saveCluster reads the cluster form over stored (ID 0 for a new cluster)
+// and saves it: load → validate → re-render with the input kept, or save →
+// redirect to the list.
+func (h *Handler) saveCluster(c *gin.Context, stored *models.Cluster) {
+	v := views.ClusterFormView{ID: stored.ID, Name: c.PostForm("name"), Provider: c.PostForm("provider"),
+		Region: c.PostForm("region"), GPUModel: c.PostForm("gpu_model"), GPUCount: strings.TrimSpace(c.PostForm("gpu_count")),
+		SourceKind: c.PostForm("source_kind"), Endpoints: c.PostForm("endpoints"),
+		PollSeconds: strings.TrimSpace(c.PostForm("poll_seconds")), SimSeed: strings.TrimSpace(c.PostForm("sim_seed")),
+		TLSSkipVerify: c.PostForm("tls_skip_verify") != "", TokenHint: stored.TokenHint(), Errors: models.FieldErrors{}}
+	cl := &models.Cluster{ID: stored.ID, Name: v.Name, Provider: v.Provider, Region: v.Region, GPUModel: v.GPUModel,
+		SourceKind: v.SourceKind, Endpoints: v.Endpoints, TLSSkipVerify: v.TLSSkipVerify, BearerToken: c.PostForm("bearer_token")}
+	var err error
+	if cl.GPUCount, err = strconv.Atoi(v.GPUCount); err != nil {
+		v.Errors.Add("gpu_count", "form.number")
+	}
+	if cl.PollSeconds, err = strconv.Atoi(v.PollSeconds); err != nil {
+		v.Errors.Add("poll_seconds", "form.number")
+	}
+	if v.SimSeed == "" {
+		v.SimSeed = "0"
+	}
+	if cl.SimSeed, err = strconv.ParseInt(v.SimSeed, 10, 64); err != nil {
+		v.Errors.Add("sim_seed", "form.number")
+	}
+	for field, msg := range cl.Validate() {
+		v.Errors.Add(field, msg)
+	}
+	if !v.Errors.Any() {
+		var errs models.FieldErrors
+		errs, err = models.SaveCluster(c.Request.Context(), h.db, cl, c.PostForm("clear_token") != "", currentUser(c), h.now())
+		switch {
+		case errors.Is(err, models.ErrInvalid):
+			v.Errors = errs
+		case err != nil:
+			h.fail(c, err)
+			return
+		default:
+			c.Redirect(http.StatusSeeOther, "/admin/clusters")
+			return
+		}
+	}
+	// The token is a secret: it is not sent back, so the administrator types it again.
+	v.TokenRetype = strings.TrimSpace(c.PostForm("bearer_token")) != ""
+	title := "gpu.cluster.new"
+	if v.ID != 0 {
+		title = "gpu.cluster.edit_title"
+	}
+	h.render(c, http.StatusUnprocessableEntity, views.ClusterForm(h.page(c, title), v))
+}
+
+// loadCluster loads the cluster named by :id, answering 404 itself.
+func (h *Handler) loadCluster(c *gin.Context) (*models.Cluster, bool) {
+	return h.loadClusterID(c, c.Param("id"))
+}
+
+func (h *Handler) loadClusterID(c *gin.Context, param string) (*models.Cluster, bool) {
+	id, err := strconv.ParseUint(param, 10, 32)
+	if err != nil {
+		h.renderError(c, http.StatusNotFound, nil)
+		return nil, false
+	}
+	cl, err := models.GetCluster(c.Request.Context(), h.db, uint(id))
+	if err != nil {
+		h.fail(c, err)
+		return nil, false
+	}
+	return cl, true
+}
+
+// showNewAllocationPage is the allocation form: first the cluster, then the
+// team, block, period and GPUs of that cluster.
+func (h *Handler) showNewAllocationPage(c *gin.Context) {
+	if id := c.Query("cluster"); id != "" {
+		if _, ok := h.loadClusterID(c, id); !ok {
+			return
+		}
+	}
+	today := models.DateOf(h.now())
+	form := views.AllocationInput{BlockKind: models.BlockB200, From: today.String(),
+		To: today.AddDays(182).String(), Nodes: map[string]bool{}}
+	h.renderAllocationForm(c, http.StatusOK, c.Query("cluster"), form, models.FieldErrors{}, nil)
+}
+
+// createAllocation saves an allocation, or shows the form again: with the
+// field errors (422), or naming the GPU already allocated for an
+// overlapping period (409).
+func (h *Handler) createAllocation(c *gin.Context) {
+	form := views.AllocationInput{OrganisationID: c.PostForm("organisation_id"), BlockKind: c.PostForm("block_kind"),
+		GPUCount: strings.TrimSpace(c.PostForm("gpu_count")), From: strings.TrimSpace(c.PostForm("from")),
+		To: strings.TrimSpace(c.PostForm("to")), UUIDs: c.PostForm("uuids"), Note: c.PostForm("note"),
+		OwnGPUs: c.PostForm("own_gpus") != "", Nodes: map[string]bool{}}
+	for _, n := range c.PostFormArray("nodes") {
+		form.Nodes[n] = true
+	}
+	clusterID := c.PostForm("cluster_id")
+	errs := models.FieldErrors{}
+	in := models.AllocationInput{BlockKind: form.BlockKind, From: form.From, To: form.To, OwnGPUs: form.OwnGPUs,
+		UUIDs: models.ParseUUIDList(form.UUIDs), Note: form.Note}
+	for n := range form.Nodes {
+		in.Nodes = append(in.Nodes, n)
+	}
+	slices.Sort(in.Nodes)
+	if id, err := strconv.ParseUint(form.OrganisationID, 10, 32); err == nil {
+		in.OrganisationID = uint(id)
+	}
+	if id, err := strconv.ParseUint(clusterID, 10, 32); err == nil {
+		in.ClusterID = uint(id)
+	}
+	if form.GPUCount != "" {
+		n, err := strconv.Atoi(form.GPUCount)
+		if err != nil {
+			errs.Add("gpu_count", "form.number")
+		}
+		in.GPUCount = n
+	}
+	if errs.Any() {
+		h.renderAllocationForm(c, http.StatusUnprocessableEntity, clusterID, form, errs, nil)
+		return
+	}
+	a, ferrs, err := models.CreateAllocation(c.Request.Context(), h.db, in, currentUser(c), h.now())
+	var conflict *models.AllocationConflictError
+	switch {
+	case errors.As(err, &conflict):
+		h.renderAllocationForm(c, http.StatusConflict, clusterID, form, models.FieldErrors{}, conflict)
+		return
+	case errors.Is(err, models.ErrInvalid):
+		h.renderAllocationForm(c, http.StatusUnprocessableEntity, clusterID, form, ferrs, nil)
+		return
+	case err != nil:
+		h.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/allocations/%d", a.ID))
+}
+
+func (h *Handler) renderAllocationForm(c *gin.Context, status int, clusterID string, form views.AllocationInput,
+	errs models.FieldErrors, conflict *models.AllocationConflictError) {
+	ctx := c.Request.Context()
+	v := views.AllocationFormView{Form: form, Errors: errs, Conflict: conflict}
+	var err error
+	if v.Clusters, err = models.ListClusters(ctx, h.db); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if id, perr := strconv.ParseUint(clusterID, 10, 32); perr == nil {
+		for i := range v.Clusters {
+			if v.Clusters[i].ID == uint(id) {
+				v.Cluster = &v.Clusters[i]
+			}
+		}
+	}
+	if v.Cluster == nil && errs.Any() {
+		// The cluster went away between the two steps: say so at the top.
+		v.Errors = models.FieldErrors{"cluster_id": "gpu.error.cluster"}
+	}
+	if v.Cluster != nil {
+		gpus, err := models.ListClusterGPUs(ctx, h.db, v.Cluster.ID)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		v.GPUs, v.Nodes = len(gpus), models.Nodes(gpus)
+		if v.Teams, err = models.SelectedTeams(ctx, h.db); err != nil {
+			h.fail(c, err)
+			return
+		}
+		all, err := models.ListOrganisations(ctx, h.db)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		for _, o := range all {
+			if o.Kind != models.OrgMinistry && !slices.ContainsFunc(v.Teams, func(t models.Organisation) bool { return t.ID == o.ID }) {
+				v.Others = append(v.Others, o)
+			}
+		}
+	}
+	h.render(c, status, views.AllocationForm(h.page(c, "gpu.allocation.new"), v))
+}
+
+// showAllocationsPage lists allocations: all of them for the ministry and
+// auditors, a company's own for a company user.
+func (h *Handler) showAllocationsPage(c *gin.Context) {
+	u := currentUser(c)
+	var org *uint
+	if u.Role == models.RoleCompany {
+		if u.OrganisationID == nil {
+			h.renderError(c, http.StatusForbidden, nil)
+			return
+		}
+		org = u.OrganisationID
+	}
+	rows, err := models.ListAllocations(c.Request.Context(), h.db, org)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, views.Allocations(h.page(c, "gpu.allocations.title"),
+		views.AllocationsView{Rows: rows, Ministry: u.Role.IsMinistry(), Company: org != nil}))
+}
+
+// loadAllocation loads the allocation named by :id if the user may see it:
+// another company's allocation is "not found", like one that does not exist.
+func (h *Handler) loadAllocation(c *gin.Context) (*models.Allocation, error) {
+	id, err := strconv.ParseUint(c.Param("id"), 10, 32)
+	if err != nil {
+		return nil, models.ErrNotFound
+	}
+	a, err := models.GetAllocation(c.Request.Context(), h.db, uint(id))
+	if err != nil {
+		return nil, err
+	}
+	if !a.MaySee(currentUser(c)) {
+		return nil, models.ErrNotFound
+	}
+	return a, nil
+}
+
+// telemetryRange reads the from/to days (KST, both included) of a telemetry
+// query; without them it is the last week of the allocation up to today.
+func (h *Handler) telemetryRange(a *models.Allocation, fromS, toS string) (from, to models.Date, errs models.FieldErrors) {
+	errs = models.FieldErrors{}
+	first, last := a.Period()
+	switch today := models.DateOf(h.now()); {
+	case today.Before(first): // not started: its first week
+		from, to = first, earlier(first.AddDays(6), last)
+	case last.Before(today): // over: its last week
+		from, to = later(last.AddDays(-6), first), last
+	default:
+		from, to = later(today.AddDays(-6), first), today
+	}
+	if s := strings.TrimSpace(toS); s != "" {
+		d, err := models.ParseDate(s)
+		if err != nil {
+			errs.Add("to", "gpu.error.date")
+		} else {
+			to = d
+		}
+	}
+	if s := strings.TrimSpace(fromS); s != "" {
+		d, err := models.ParseDate(s)
+		if err != nil {
+			errs.Add("from", "gpu.error.date")
+		} else {
+			from = d
+		}
+	}
+	if !errs.Any() && to.Before(from) {
+		errs.Add("to", "gpu.error.period")
+	}
+	return from, to, errs
+}
+
+func earlier(a, b models.Date) models.Date {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func later(a, b models.Date) models.Date {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// showAllocationPage shows an allocation, its usage over a range and the
+// charts (drawn by static/js/charts.js from the series endpoint).
+func (h *Handler) showAllocationPage(c *gin.Context) {
+	ctx := c.Request.Context()
+	a, err := h.loadAllocation(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	gpu := c.Query("gpu")
+	from, to, errs := h.telemetryRange(a, c.Query("from"), c.Query("to"))
+	v := views.AllocationView{A: a, From: c.DefaultQuery("from", from.String()), To: c.DefaultQuery("to", to.String()), GPU: gpu, Errors: errs}
+	status := http.StatusOK
+	if errs.Any() {
+		status = http.StatusUnprocessableEntity
+		from, to, _ = h.telemetryRange(a, "", "")
+	}
+	if gpu != "" && !a.Has(gpu) {
+		h.renderError(c, http.StatusNotFound, nil)
+		return
+	}
+	if v.GPUs, err = models.AllocatedGPUs(ctx, h.db, a.ID); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if v.Usage, err = models.AllocationUsage(ctx, h.db, a.ID, from.Start(), to.AddDays(1).Start()); err != nil {
+		h.fail(c, err)
+		return
+	}
+	q := url.Values{"from": {from.String()}, "to": {to.String()}}
+	if gpu != "" {
+		q.Set("gpu", gpu)
+	}
+	v.SeriesURL = fmt.Sprintf("/allocations/%d/series?%s", a.ID, q.Encode())
+	h.render(c, status, views.Allocation(h.page(c, "gpu.allocation.title"), v))
+}
+
+// seriesJSON is the charts' data: parallel arrays, times in Unix seconds,
+// null where nothing was observed.
+type seriesJSON struct {
+	Allocation uint       `json:"allocation"`
+	GPU        string     `json:"gpu,omitempty"`
+	From       int64      `json:"from"`
+	To         int64      `json:"to"`
+	Step       int64      `json:"step"` // seconds: 3600 or 86400
+	Points     int        `json:"points"`
+	T          []int64    `json:"t"`
+	Util       []*float64 `json:"util"`   // mean utilisation, %
+	Power      []*float64 `json:"power"`  // W, summed over the GPUs
+	Memory     []*float64 `json:"memory"` // MiB, the largest of the GPUs
+	GPUs       []float64  `json:"gpus"`   // GPUs' worth of telemetry
+}
+
+// allocationSeries answers the chart data of an allocation (or of one of
+// its GPUs) over a range, to those who may see the allocation.
+func (h *Handler) allocationSeries(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	a, err := h.loadAllocation(c)
+	if err != nil {
+		if errors.Is(err, models.ErrNotFound) {
+			c.JSON(http.StatusNotFound, gin.H{"error": "not found"})
+			return
+		}
+		h.log.Error("series", "request_id", c.GetString(keyRequestID), "err", err)
+		c.JSON(http.StatusInternalServerError, gin.H{"error": "internal error"})
+		return
+	}
+	from, to, errs := h.telemetryRange(a, c.Query("from"), c.Query("to"))
+	if errs.Any() {
+		c.JSON(http.StatusBadRequest, gin.H{"error": "from and to must be dates (YYYY-MM-DD), from not after to"})
+		return
+	}
+	gpu := c.Query("gpu")
+	pts, step, err := models.AllocationSeries(c.Request.Context(), h.db, a, from.Start(), to.AddDays(1).Start(), gpu)
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		c.JSON(http.StatusNotFound, gin.H{"error": "not found"})
+		return
+	case err != nil:
+		h.log.Error("series", "request_id", c.GetString(keyRequestID), "err", err)
+		c.JSON(http.StatusInternalServerError, gin.H{"error": "internal error"})
+		return
+	}
+	out := seriesJSON{Allocation: a.ID, GPU: gpu, From: from.Start().Unix(), To: to.AddDays(1).Start().Unix(),
+		Step: int64(step / time.Second), T: make([]int64, len(pts)), Util: make([]*float64, len(pts)),
+		Power: make([]*float64, len(pts)), Memory: make([]*float64, len(pts)), GPUs: make([]float64, len(pts))}
+	for i, p := range pts {
+		out.T[i], out.Util[i], out.Power[i], out.Memory[i], out.GPUs[i] = p.At.Unix(), p.Util, p.Power, p.MemoryMiB, p.GPUs
+		if p.Util != nil {
+			out.Points++
+		}
+	}
+	c.JSON(http.StatusOK, out)
+}

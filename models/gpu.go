@@ -1,0 +1,928 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"kaiportal/dcgm"
+)
+
+// GPU allocation and telemetry storage: the clusters the state rents from
+// cloud providers, the GPUs the collector discovers on them, the blocks
+// allocated to teams, the hourly rollups of what each GPU did, and the lease
+// that lets one collector own a cluster at a time.
+
+// Telemetry source kinds of a cluster.
+const (
+	SourceExporter   = "exporter"   // dcgm-exporter /metrics endpoints
+	SourceHostengine = "hostengine" // nv-hostengine addresses read through go-dcgm
+	SourceSimulator  = "simulator"  // the deterministic simulator (demo and tests)
+)
+
+// SourceKinds lists the kinds a cluster may use.
+var SourceKinds = []string{SourceSimulator, SourceExporter, SourceHostengine}
+
+// Block kinds of an allocation.
+const (
+	BlockB200    = "b200-500" // a block of 500 B200
+	BlockHSeries = "h-1000"   // a block of 1,000 H-series (H100, H200, H20, H800)
+	BlockCustom  = "custom"   // any count: a part block, or a team's own GPUs
+)
+
+// BlockKinds lists the block kinds, the standard blocks first.
+var BlockKinds = []string{BlockB200, BlockHSeries, BlockCustom}
+
+// BlockSize is the number of GPUs a standard block holds; 0 for custom.
+func BlockSize(kind string) int {
+	switch kind {
+	case BlockB200:
+		return 500
+	case BlockHSeries:
+		return 1000
+	}
+	return 0
+}
+
+var hSeriesModel = regexp.MustCompile(`(?i)\bH(100|200|20|800)\b`)
+
+// BlockFits reports whether a GPU of the given model may be part of a block
+// of the kind: B200 in a B200 block, H100/H200/H20/H800 in an H-series block,
+// anything in a custom one.
+func BlockFits(kind, model string) bool {
+	switch kind {
+	case BlockB200:
+		return strings.Contains(strings.ToUpper(model), "B200")
+	case BlockHSeries:
+		return hSeriesModel.MatchString(model)
+	}
+	return true
+}
+
+// Cluster poll intervals, in seconds.
+const (
+	MinPollSeconds     = 1
+	MaxPollSeconds     = 3600
+	DefaultPollSeconds = 15
+)
+
+// Cluster is a GPU cluster from which telemetry is collected. The status
+// fields are written by the collector.
+type Cluster struct {
+	ID          uint   `gorm:"primaryKey"`
+	Name        string `gorm:"size:120;not null;uniqueIndex"`
+	Provider    string `gorm:"size:120;not null"` // the cloud service provider (CSP), or the team for its own GPUs
+	Region      string `gorm:"size:120;not null"`
+	GPUModel    string `gorm:"column:gpu_model;size:120;not null"`
+	GPUCount    int    `gorm:"column:gpu_count;not null"`
+	SourceKind  string `gorm:"size:16;not null"`
+	Endpoints   string `gorm:"type:text;not null"` // one URL or hostengine address per line
+	PollSeconds int    `gorm:"not null"`
+	// BearerToken is sent to dcgm-exporter endpoints. It is a secret: pages
+	// show only TokenHint, and a blank field on the form keeps it.
+	BearerToken   string `gorm:"size:4096;not null;default:''"`
+	TLSSkipVerify bool   `gorm:"column:tls_skip_verify;not null;default:false"`
+	SimSeed       int64  `gorm:"not null;default:0"`
+
+	// Status, as the collector last recorded it.
+	LastSuccessAt *time.Time
+	LastErrorAt   *time.Time
+	LastError     string `gorm:"type:text;not null;default:''"`
+	GPUsSeen      int    `gorm:"column:gpus_seen;not null;default:0"`
+	StatusAt      *time.Time
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// EndpointList returns the endpoints, one per non-blank line.
+func (c *Cluster) EndpointList() []string {
+	var out []string
+	for _, l := range strings.Split(c.Endpoints, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// PollInterval is the cluster's poll interval.
+func (c *Cluster) PollInterval() time.Duration { return time.Duration(c.PollSeconds) * time.Second }
+
+// TokenHint shows that a bearer token is set without revealing it: its last
+// four characters at most, and only when it is long enough to keep the rest secret.
+func (c *Cluster) TokenHint() string {
+	switch t := c.BearerToken; {
+	case t == "":
+		return ""
+	case len(t) < 16:
+		return "••••"
+	default:
+		return "••••" + t[len(t)-4:]
+	}
+}
+
+// Healthy reports whether the last poll succeeded.
+func (c *Cluster) Healthy() bool {
+	return c.LastSuccessAt != nil && (c.LastErrorAt == nil || c.LastSuccessAt.After(*c.LastErrorAt))
+}
+
+// Cluster states, as the status page shows them.
+const (
+	ClusterWaiting = "waiting" // never polled yet
+	ClusterOK      = "ok"      // the last poll succeeded
+	ClusterPartial = "partial" // the last poll reached some endpoints, not all
+	ClusterFailing = "failing" // the last poll failed
+	ClusterStale   = "stale"   // no status for a while: no collector is polling it
+)
+
+// State sums the collector's status up at now.
+func (c *Cluster) State(now time.Time) string {
+	switch {
+	case c.StatusAt == nil:
+		return ClusterWaiting
+	case now.Sub(*c.StatusAt) > 3*c.PollInterval()+3*time.Minute:
+		return ClusterStale
+	case c.LastSuccessAt != nil && c.LastErrorAt != nil && c.LastSuccessAt.Equal(*c.LastErrorAt):
+		return ClusterPartial
+	case c.Healthy():
+		return ClusterOK
+	}
+	return ClusterFailing
+}
+
+// Validate checks a cluster as an administrator wrote it, by form field.
+func (c *Cluster) Validate() FieldErrors {
+	errs := FieldErrors{}
+	for field, v := range map[string]string{"name": c.Name, "provider": c.Provider, "region": c.Region, "gpu_model": c.GPUModel} {
+		if strings.TrimSpace(v) == "" {
+			errs.Add(field, "form.required")
+		}
+	}
+	if c.GPUCount < 1 || c.GPUCount > 100000 {
+		errs.Add("gpu_count", "gpu.error.gpu_count")
+	}
+	if c.PollSeconds < MinPollSeconds || c.PollSeconds > MaxPollSeconds {
+		errs.Add("poll_seconds", "gpu.error.poll_seconds")
+	}
+	switch c.SourceKind {
+	case SourceSimulator:
+	case SourceExporter:
+		eps := c.EndpointList()
+		if len(eps) == 0 {
+			errs.Add("endpoints", "gpu.error.endpoints_required")
+		}
+		for _, e := range eps {
+			u, err := url.Parse(e)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+				errs.Add("endpoints", "gpu.error.endpoint_url")
+			}
+		}
+	case SourceHostengine:
+		eps := c.EndpointList()
+		if len(eps) == 0 {
+			errs.Add("endpoints", "gpu.error.endpoints_required")
+		}
+		for _, e := range eps {
+			if !validHostPort(e) {
+				errs.Add("endpoints", "gpu.error.endpoint_address")
+			}
+		}
+	default:
+		errs.Add("source_kind", "gpu.error.source_kind")
+	}
+	if strings.ContainsAny(c.BearerToken, " \t\r\n") {
+		errs.Add("bearer_token", "gpu.error.token")
+	}
+	return errs
+}
+
+// validHostPort accepts "host", "host:port", "[v6]:port" and a unix socket
+// ("unix:///path" or "/path"), as nv-hostengine listens on either.
+func validHostPort(s string) bool {
+	if p, ok := strings.CutPrefix(s, "unix://"); ok {
+		s = p
+	}
+	if strings.HasPrefix(s, "/") {
+		return !strings.ContainsAny(s, " \t")
+	}
+	if strings.ContainsAny(s, "/ ") {
+		return false
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		host, port = s, ""
+	}
+	if host == "" {
+		return false
+	}
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
+			return false
+		}
+	}
+	return true
+}
+
+// SaveCluster creates (ID 0) or updates a cluster with its audit row. On an
+// update a blank BearerToken keeps the stored one; clearToken removes it.
+// A name already in use is reported as a field error (ErrInvalid).
+func SaveCluster(ctx context.Context, db *gorm.DB, c *Cluster, clearToken bool, by *User, now time.Time) (FieldErrors, error) {
+	c.Name, c.Provider, c.Region, c.GPUModel = strings.TrimSpace(c.Name), strings.TrimSpace(c.Provider),
+		strings.TrimSpace(c.Region), strings.TrimSpace(c.GPUModel)
+	c.BearerToken = strings.TrimSpace(c.BearerToken)
+	c.Endpoints = strings.Join(c.EndpointList(), "\n")
+	if errs := c.Validate(); errs.Any() {
+		return errs, fmt.Errorf("store: save cluster: %w", ErrInvalid)
+	}
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		action := "cluster.create"
+		if c.ID != 0 {
+			action = "cluster.update"
+			var old Cluster
+			if err := tx.First(&old, c.ID).Error; err != nil {
+				return notFound(fmt.Sprintf("store: cluster %d", c.ID), err)
+			}
+			switch {
+			case clearToken:
+				c.BearerToken = ""
+			case c.BearerToken == "":
+				c.BearerToken = old.BearerToken
+			}
+			err := tx.Model(&Cluster{ID: c.ID}).Select("Name", "Provider", "Region", "GPUModel", "GPUCount", "SourceKind",
+				"Endpoints", "PollSeconds", "BearerToken", "TLSSkipVerify", "SimSeed", "UpdatedAt").Updates(c).Error
+			if err != nil {
+				return err
+			}
+		} else if err := tx.Create(c).Error; err != nil {
+			return err
+		}
+		token := "none"
+		if c.BearerToken != "" {
+			token = "set"
+		}
+		summary := fmt.Sprintf("%s: %s %s, %d × %s, %s source (%d endpoint(s), every %ds, token %s, TLS verify %t)",
+			c.Name, c.Provider, c.Region, c.GPUCount, c.GPUModel, c.SourceKind, len(c.EndpointList()), c.PollSeconds,
+			token, !c.TLSSkipVerify)
+		return RecordAudit(ctx, tx, ActorOf(by), action, "cluster", strconv.FormatUint(uint64(c.ID), 10), summary, now)
+	})
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return FieldErrors{"name": "gpu.error.name_taken"}, fmt.Errorf("store: save cluster %q: %w", c.Name, ErrInvalid)
+	}
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("store: save cluster %q: %w", c.Name, err)
+	}
+	return nil, nil
+}
+
+// GetCluster loads one cluster.
+func GetCluster(ctx context.Context, db *gorm.DB, id uint) (*Cluster, error) {
+	var c Cluster
+	if err := db.WithContext(ctx).First(&c, id).Error; err != nil {
+		return nil, notFound(fmt.Sprintf("store: cluster %d", id), err)
+	}
+	return &c, nil
+}
+
+// ListClusters returns every cluster by name.
+func ListClusters(ctx context.Context, db *gorm.DB) ([]Cluster, error) {
+	var cs []Cluster
+	if err := db.WithContext(ctx).Order("name").Find(&cs).Error; err != nil {
+		return nil, fmt.Errorf("store: list clusters: %w", err)
+	}
+	return cs, nil
+}
+
+// ClusterStatus is what one collector loop reports about its cluster.
+type ClusterStatus struct {
+	At       time.Time
+	OK       bool   // the last poll brought samples
+	Err      string // what went wrong: the poll failed, or (with OK) some endpoints did not answer
+	GPUsSeen int
+}
+
+// RecordClusterStatus stores the collector's view of a cluster. A success
+// keeps the last error (with its time) so that the page can show both; a
+// success with an error (some endpoints failed) records both at once.
+func RecordClusterStatus(ctx context.Context, db *gorm.DB, clusterID uint, s ClusterStatus) error {
+	at := s.At.UTC()
+	set := map[string]any{"status_at": at, "gpus_seen": s.GPUsSeen}
+	if s.OK {
+		set["last_success_at"] = at
+	}
+	if s.Err != "" || !s.OK {
+		set["last_error_at"] = at
+		set["last_error"] = s.Err
+	}
+	// UpdateColumns: the collector's status is not an edit of the cluster.
+	if err := db.WithContext(ctx).Model(&Cluster{}).Where("id = ?", clusterID).UpdateColumns(set).Error; err != nil {
+		return fmt.Errorf("store: cluster %d status: %w", clusterID, err)
+	}
+	return nil
+}
+
+// GPU is a GPU the collector has seen on a cluster. A UUID is unique: a GPU
+// moved to another cluster is recorded where it was last seen.
+type GPU struct {
+	ID        uint      `gorm:"primaryKey"`
+	ClusterID uint      `gorm:"not null;index"`
+	UUID      string    `gorm:"column:uuid;size:128;not null;uniqueIndex"`
+	Node      string    `gorm:"size:255;not null;index"`
+	Index     int       `gorm:"column:gpu_index;not null"`
+	Model     string    `gorm:"size:120;not null"`
+	FirstSeen time.Time `gorm:"not null"`
+	LastSeen  time.Time `gorm:"not null"`
+}
+
+// SeenGPU is one GPU as a poll saw it.
+type SeenGPU struct {
+	UUID, Node, Model string
+	Index             int
+}
+
+// RecordGPUs records the GPUs seen on a cluster at an instant: new ones are
+// added, known ones get their node, index, model, cluster and last-seen time.
+func RecordGPUs(ctx context.Context, db *gorm.DB, clusterID uint, gpus []SeenGPU, at time.Time) error {
+	if len(gpus) == 0 {
+		return nil
+	}
+	at = at.UTC()
+	rows := make([]GPU, 0, len(gpus))
+	seen := map[string]bool{}
+	for _, g := range gpus {
+		if g.UUID == "" || seen[g.UUID] {
+			continue
+		}
+		seen[g.UUID] = true
+		rows = append(rows, GPU{ClusterID: clusterID, UUID: g.UUID, Node: g.Node, Index: g.Index, Model: g.Model,
+			FirstSeen: at, LastSeen: at})
+	}
+	err := db.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "uuid"}},
+		DoUpdates: clause.AssignmentColumns([]string{"cluster_id", "node", "gpu_index", "model", "last_seen"}),
+	}).CreateInBatches(rows, 500).Error
+	if err != nil {
+		return fmt.Errorf("store: record %d GPUs of cluster %d: %w", len(rows), clusterID, err)
+	}
+	return nil
+}
+
+// ListClusterGPUs returns the GPUs discovered on a cluster, by node and index.
+func ListClusterGPUs(ctx context.Context, db *gorm.DB, clusterID uint) ([]GPU, error) {
+	var gs []GPU
+	if err := db.WithContext(ctx).Where("cluster_id = ?", clusterID).Order("node, gpu_index, uuid").Find(&gs).Error; err != nil {
+		return nil, fmt.Errorf("store: GPUs of cluster %d: %w", clusterID, err)
+	}
+	return gs, nil
+}
+
+// AllocatedGPUs returns the discovered GPUs of an allocation, by node and index.
+func AllocatedGPUs(ctx context.Context, db *gorm.DB, allocID uint) ([]GPU, error) {
+	var gs []GPU
+	err := db.WithContext(ctx).Where("uuid IN (?)", allocationGPUs(db, allocID)).Order("node, gpu_index, uuid").Find(&gs).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: GPUs of allocation %d: %w", allocID, err)
+	}
+	return gs, nil
+}
+
+// NodeGPUs is one node of a cluster and how many GPUs were seen on it.
+type NodeGPUs struct {
+	Node  string
+	Count int
+}
+
+// Nodes groups a cluster's GPUs by node, in node order.
+func Nodes(gpus []GPU) []NodeGPUs {
+	var out []NodeGPUs
+	for _, g := range gpus {
+		if n := len(out); n > 0 && out[n-1].Node == g.Node {
+			out[n-1].Count++
+			continue
+		}
+		out = append(out, NodeGPUs{Node: g.Node, Count: 1})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Node < out[j].Node })
+	return out
+}
+
+// Allocation is a block of GPUs on a cluster lent to a team for a period of
+// days (KST, both ends included). The GPUs are named one by one; the same
+// GPU is never in two allocations whose periods overlap.
+type Allocation struct {
+	ID             uint          `gorm:"primaryKey"`
+	OrganisationID uint          `gorm:"not null;index"`
+	Organisation   *Organisation `gorm:"constraint:OnDelete:RESTRICT"`
+	ClusterID      uint          `gorm:"not null;index"`
+	Cluster        *Cluster      `gorm:"constraint:OnDelete:RESTRICT"`
+	BlockKind      string        `gorm:"size:16;not null"`
+	GPUCount       int           `gorm:"column:gpu_count;not null"` // the block's size: 500, 1,000 or the custom count
+	PeriodFrom     string        `gorm:"size:10;not null"`          // 2006-01-02, KST, first day
+	PeriodTo       string        `gorm:"size:10;not null"`          // 2006-01-02, KST, last day (included)
+	OwnGPUs        bool          `gorm:"not null"`                  // the team's own GPUs, registered for telemetry
+	Note           string        `gorm:"type:text;not null"`        // e.g. why a block is named only in part
+	CreatedByID    uint          `gorm:"not null"`
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	GPUs           []AllocationGPU `gorm:"constraint:OnDelete:CASCADE"`
+}
+
+// AllocationGPU names one GPU of an allocation.
+type AllocationGPU struct {
+	ID           uint   `gorm:"primaryKey"`
+	AllocationID uint   `gorm:"not null;uniqueIndex:idx_alloc_gpu"`
+	GPUUUID      string `gorm:"column:gpu_uuid;size:128;not null;uniqueIndex:idx_alloc_gpu;index"`
+}
+
+// Period returns the allocation's first and last day.
+func (a *Allocation) Period() (from, to Date) {
+	from, _ = ParseDate(a.PeriodFrom)
+	to, _ = ParseDate(a.PeriodTo)
+	return from, to
+}
+
+// Span is the allocation's period as instants: from 00:00 KST of the first
+// day to 00:00 KST after the last (exclusive).
+func (a *Allocation) Span() (start, end time.Time) {
+	from, to := a.Period()
+	return from.Start().UTC(), to.AddDays(1).Start().UTC()
+}
+
+// UUIDs lists the allocated GPUs' UUIDs.
+func (a *Allocation) UUIDs() []string {
+	out := make([]string, len(a.GPUs))
+	for i, g := range a.GPUs {
+		out[i] = g.GPUUUID
+	}
+	return out
+}
+
+// Has reports whether the GPU is part of the allocation.
+func (a *Allocation) Has(uuid string) bool {
+	return slices.ContainsFunc(a.GPUs, func(g AllocationGPU) bool { return g.GPUUUID == uuid })
+}
+
+// MaySee reports whether the user may see the allocation and its telemetry:
+// the ministry and auditors, and the team it is lent to.
+func (a *Allocation) MaySee(u *User) bool { return u.MaySeeOrganisation(a.OrganisationID) }
+
+// AllocationInput is an allocation as an officer asks for it.
+type AllocationInput struct {
+	OrganisationID uint
+	ClusterID      uint
+	BlockKind      string
+	GPUCount       int // 0: the block's size
+	From, To       string
+	OwnGPUs        bool
+	UUIDs          []string // GPUs named one by one
+	Nodes          []string // every GPU seen on these nodes
+	Note           string
+}
+
+// ParseUUIDList splits a textarea of GPU UUIDs (one per line, or separated by
+// commas or spaces), dropping blanks and duplicates.
+func ParseUUIDList(s string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
+		if !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Validate checks what can be checked without the database.
+func (in *AllocationInput) Validate() FieldErrors {
+	errs := FieldErrors{}
+	if in.OrganisationID == 0 {
+		errs.Add("organisation_id", "form.required")
+	}
+	if in.ClusterID == 0 {
+		errs.Add("cluster_id", "form.required")
+	}
+	if !slices.Contains(BlockKinds, in.BlockKind) {
+		errs.Add("block_kind", "gpu.error.block_kind")
+	}
+	if size := BlockSize(in.BlockKind); size > 0 {
+		if in.GPUCount == 0 {
+			in.GPUCount = size
+		}
+		if in.GPUCount != size {
+			errs.Add("gpu_count", "gpu.error.block_count")
+		}
+	}
+	if in.GPUCount < 1 || in.GPUCount > 100000 {
+		errs.Add("gpu_count", "gpu.error.gpu_count")
+	}
+	from, errFrom := ParseDate(strings.TrimSpace(in.From))
+	if errFrom != nil {
+		errs.Add("from", "gpu.error.date")
+	}
+	to, errTo := ParseDate(strings.TrimSpace(in.To))
+	if errTo != nil {
+		errs.Add("to", "gpu.error.date")
+	}
+	if errFrom == nil && errTo == nil && to.Before(from) {
+		errs.Add("to", "gpu.error.period")
+	}
+	if len(in.UUIDs) == 0 && len(in.Nodes) == 0 {
+		errs.Add("gpus", "gpu.error.no_gpus")
+	}
+	return errs
+}
+
+// AllocationConflictError says which GPU is already allocated, and where,
+// for an overlapping period. It matches ErrConflict.
+type AllocationConflictError struct {
+	GPU          string
+	AllocationID uint
+	Team         string // the Korean name of the team that holds it
+	From, To     string
+}
+
+func (e *AllocationConflictError) Error() string {
+	return fmt.Sprintf("GPU %s is already in allocation %d (%s, %s – %s)", e.GPU, e.AllocationID, e.Team, e.From, e.To)
+}
+
+// Is makes errors.Is(err, ErrConflict) true.
+func (e *AllocationConflictError) Is(target error) bool { return target == ErrConflict }
+
+// allocLockKey serialises allocation writes on PostgreSQL, so that two
+// officers allocating the same GPU at once cannot both pass the overlap check.
+const allocLockKey = 0x4b41_4955_414c_4f43 // "KAIUALOC"
+
+// CreateAllocation checks and saves an allocation with its audit row. Field
+// problems come back as FieldErrors with ErrInvalid; a GPU already allocated
+// for an overlapping period as *AllocationConflictError (ErrConflict).
+func CreateAllocation(ctx context.Context, db *gorm.DB, in AllocationInput, by *User, now time.Time) (*Allocation, FieldErrors, error) {
+	if by == nil {
+		return nil, nil, fmt.Errorf("store: create allocation: %w", ErrForbidden)
+	}
+	in.From, in.To, in.Note = strings.TrimSpace(in.From), strings.TrimSpace(in.To), strings.TrimSpace(in.Note)
+	errs := in.Validate()
+	if errs.Any() {
+		return nil, errs, fmt.Errorf("store: create allocation: %w", ErrInvalid)
+	}
+	var a *Allocation
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if tx.Dialector.Name() == "postgres" {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", allocLockKey).Error; err != nil {
+				return fmt.Errorf("store: allocation lock: %w", err)
+			}
+		}
+		org, err := GetOrganisation(ctx, tx, in.OrganisationID)
+		if errors.Is(err, ErrNotFound) {
+			errs.Add("organisation_id", "gpu.error.team")
+			return ErrInvalid
+		} else if err != nil {
+			return err
+		}
+		if !in.OwnGPUs {
+			ok, err := isSelectedTeam(ctx, tx, org.ID)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				errs.Add("organisation_id", "gpu.error.not_selected")
+			}
+		}
+		cluster, err := GetCluster(ctx, tx, in.ClusterID)
+		if errors.Is(err, ErrNotFound) {
+			errs.Add("cluster_id", "gpu.error.cluster")
+			return ErrInvalid
+		} else if err != nil {
+			return err
+		}
+		gpus, err := ListClusterGPUs(ctx, tx, cluster.ID)
+		if err != nil {
+			return err
+		}
+		picked := pickGPUs(gpus, in.UUIDs, in.Nodes, errs)
+		if len(picked) > in.GPUCount {
+			errs.Add("gpus", "gpu.error.too_many")
+		}
+		for _, g := range picked {
+			if !BlockFits(in.BlockKind, g.Model) {
+				errs.Add("gpus", "gpu.error.block_model")
+			}
+		}
+		if errs.Any() {
+			return ErrInvalid
+		}
+		uuids := make([]string, len(picked))
+		for i, g := range picked {
+			uuids[i] = g.UUID
+		}
+		if err := checkOverlap(ctx, tx, uuids, in.From, in.To); err != nil {
+			return err
+		}
+		a = &Allocation{OrganisationID: org.ID, ClusterID: cluster.ID, BlockKind: in.BlockKind, GPUCount: in.GPUCount,
+			PeriodFrom: in.From, PeriodTo: in.To, OwnGPUs: in.OwnGPUs, Note: in.Note, CreatedByID: by.ID}
+		if err := tx.Omit("GPUs").Create(a).Error; err != nil {
+			return err
+		}
+		rows := make([]AllocationGPU, len(uuids))
+		for i, u := range uuids {
+			rows[i] = AllocationGPU{AllocationID: a.ID, GPUUUID: u}
+		}
+		if err := tx.CreateInBatches(rows, 500).Error; err != nil {
+			return err
+		}
+		a.GPUs = rows
+		own := ""
+		if in.OwnGPUs {
+			own = ", the team's own GPUs"
+		}
+		summary := fmt.Sprintf("%s: %s block (%d GPUs, %d named) on %s, %s – %s%s", org.NameKO, in.BlockKind, in.GPUCount,
+			len(uuids), cluster.Name, in.From, in.To, own)
+		return RecordAudit(ctx, tx, ActorOf(by), "allocation.create", "allocation", strconv.FormatUint(uint64(a.ID), 10), summary, now)
+	})
+	switch {
+	case errors.Is(err, ErrInvalid):
+		return nil, errs, fmt.Errorf("store: create allocation: %w", ErrInvalid)
+	case err != nil:
+		var conflict *AllocationConflictError
+		if errors.As(err, &conflict) {
+			return nil, nil, err
+		}
+		return nil, nil, fmt.Errorf("store: create allocation: %w", err)
+	}
+	return a, nil, nil
+}
+
+// pickGPUs resolves the named UUIDs and nodes to the cluster's discovered
+// GPUs, reporting names it does not know.
+func pickGPUs(gpus []GPU, uuids, nodes []string, errs FieldErrors) []GPU {
+	byUUID := make(map[string]GPU, len(gpus))
+	byNode := map[string][]GPU{}
+	for _, g := range gpus {
+		byUUID[g.UUID] = g
+		byNode[g.Node] = append(byNode[g.Node], g)
+	}
+	var out []GPU
+	seen := map[string]bool{}
+	add := func(g GPU) {
+		if !seen[g.UUID] {
+			seen[g.UUID] = true
+			out = append(out, g)
+		}
+	}
+	for _, u := range uuids {
+		g, ok := byUUID[u]
+		if !ok {
+			errs.Add("uuids", "gpu.error.unknown_gpu")
+			continue
+		}
+		add(g)
+	}
+	for _, n := range nodes {
+		gs, ok := byNode[n]
+		if !ok {
+			errs.Add("nodes", "gpu.error.unknown_node")
+			continue
+		}
+		for _, g := range gs {
+			add(g)
+		}
+	}
+	return out
+}
+
+// checkOverlap refuses GPUs already allocated for a period overlapping
+// from–to (dates as 2006-01-02, which compare as strings).
+func checkOverlap(ctx context.Context, tx *gorm.DB, uuids []string, from, to string) error {
+	for chunk := range slices.Chunk(uuids, 1000) {
+		var hit struct {
+			GPUUUID      string
+			AllocationID uint
+			PeriodFrom   string
+			PeriodTo     string
+			NameKO       string
+		}
+		err := tx.WithContext(ctx).Table("allocation_gpus AS ag").
+			Select("ag.gpu_uuid, a.id AS allocation_id, a.period_from, a.period_to, o.name_ko").
+			Joins("JOIN allocations a ON a.id = ag.allocation_id").
+			Joins("JOIN organisations o ON o.id = a.organisation_id").
+			Where("ag.gpu_uuid IN ? AND a.period_from <= ? AND a.period_to >= ?", chunk, to, from).
+			Order("ag.gpu_uuid, a.id").Limit(1).Scan(&hit).Error
+		if err != nil {
+			return fmt.Errorf("store: allocation overlap: %w", err)
+		}
+		if hit.AllocationID != 0 {
+			return &AllocationConflictError{GPU: hit.GPUUUID, AllocationID: hit.AllocationID, Team: hit.NameKO,
+				From: hit.PeriodFrom, To: hit.PeriodTo}
+		}
+	}
+	return nil
+}
+
+// isSelectedTeam reports whether the organisation leads a selected application.
+func isSelectedTeam(ctx context.Context, tx *gorm.DB, orgID uint) (bool, error) {
+	var n int64
+	err := tx.WithContext(ctx).Model(&Application{}).Where("lead_org_id = ? AND status = ?", orgID, StatusSelected).Count(&n).Error
+	if err != nil {
+		return false, fmt.Errorf("store: selected team: %w", err)
+	}
+	return n > 0, nil
+}
+
+// SelectedTeams returns the organisations that lead a selected application,
+// by Korean name: the teams GPU blocks are allocated to.
+func SelectedTeams(ctx context.Context, db *gorm.DB) ([]Organisation, error) {
+	var orgs []Organisation
+	err := db.WithContext(ctx).Where("id IN (?)",
+		db.Model(&Application{}).Select("lead_org_id").Where("status = ?", StatusSelected)).
+		Order("name_ko").Find(&orgs).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: selected teams: %w", err)
+	}
+	return orgs, nil
+}
+
+// GetAllocation loads an allocation with its team, cluster and GPUs.
+func GetAllocation(ctx context.Context, db *gorm.DB, id uint) (*Allocation, error) {
+	var a Allocation
+	err := db.WithContext(ctx).Preload("Organisation").Preload("Cluster").
+		Preload("GPUs", func(db *gorm.DB) *gorm.DB { return db.Order("gpu_uuid") }).First(&a, id).Error
+	if err != nil {
+		return nil, notFound(fmt.Sprintf("store: allocation %d", id), err)
+	}
+	return &a, nil
+}
+
+// AllocationRow is one allocation in a list, with the number of GPUs named.
+type AllocationRow struct {
+	Allocation
+	Named int
+}
+
+// ListAllocations returns allocations, newest period first: every one, or
+// only those of one organisation when orgID is not nil.
+func ListAllocations(ctx context.Context, db *gorm.DB, orgID *uint) ([]AllocationRow, error) {
+	var as []Allocation
+	q := db.WithContext(ctx).Preload("Organisation").Preload("Cluster").Order("period_from DESC, id DESC")
+	if orgID != nil {
+		q = q.Where("organisation_id = ?", *orgID)
+	}
+	if err := q.Find(&as).Error; err != nil {
+		return nil, fmt.Errorf("store: list allocations: %w", err)
+	}
+	var counts []struct {
+		AllocationID uint
+		N            int
+	}
+	if err := db.WithContext(ctx).Model(&AllocationGPU{}).Select("allocation_id, COUNT(*) AS n").
+		Group("allocation_id").Scan(&counts).Error; err != nil {
+		return nil, fmt.Errorf("store: list allocations: %w", err)
+	}
+	named := map[uint]int{}
+	for _, c := range counts {
+		named[c.AllocationID] = c.N
+	}
+	out := make([]AllocationRow, len(as))
+	for i, a := range as {
+		out[i] = AllocationRow{Allocation: a, Named: named[a.ID]}
+	}
+	return out, nil
+}
+
+// demoGPUCluster is the simulated cluster of one selected team in the demo.
+type demoGPUCluster struct {
+	Provider, Region, Model string
+}
+
+// demoGPUClusters gives each selected team of the demo a provider and a GPU
+// model (the real blocks are 500 × B200 or 1,000 × H-series; the demo
+// simulates 64 GPUs of each, so that it runs on a laptop).
+var demoGPUClusters = map[string]demoGPUCluster{
+	"naver-cloud":    {"네이버클라우드 (Naver Cloud)", "KR-1 춘천", "NVIDIA H200"},
+	"upstage":        {"KT클라우드 (KT Cloud)", "KR-Central 천안", "NVIDIA B200"},
+	"sk-telecom":     {"SK텔레콤 GPUaaS", "KR-Gasan", "NVIDIA B200"},
+	"nc-ai":          {"NHN클라우드 (NHN Cloud)", "KR-Gwangju AI Data Center", "NVIDIA H100 80GB HBM3"},
+	"lg-ai-research": {"카카오클라우드 (Kakao Cloud)", "KR-Ansan", "NVIDIA B200"},
+}
+
+// Demo GPU telemetry: 64 simulated GPUs a team, polled every 15 s, with a
+// day of simulated history so that the charts have something to show.
+const (
+	DemoGPUsPerTeam   = 64
+	demoPollSeconds   = 15
+	demoBackfill      = 24 * time.Hour
+	demoBackfillEvery = 5 * time.Minute
+)
+
+// SeedDemoGPUs gives each selected team of the demo (the leads of the
+// selected applications: run SeedDemoApplications first) a simulated cluster
+// of DemoGPUsPerTeam GPUs, registers the GPUs the simulator shows, allocates
+// them to the team from 2025-09-01 to the end of next year, and folds a day
+// of simulated telemetry into rollups. It is idempotent: once a demo
+// cluster exists it changes nothing. Without selected teams it does nothing.
+func SeedDemoGPUs(ctx context.Context, db *gorm.DB, now time.Time) error {
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if tx.Dialector.Name() == "postgres" {
+			// Instances starting together seed one after the other.
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", seedLockKey).Error; err != nil {
+				return fmt.Errorf("store: seed lock: %w", err)
+			}
+		}
+		teams, err := SelectedTeams(ctx, tx)
+		if err != nil || len(teams) == 0 {
+			return err
+		}
+		var n int64
+		if err := tx.Model(&Cluster{}).Where("name LIKE ?", "demo-%").Count(&n).Error; err != nil {
+			return fmt.Errorf("store: seed demo GPUs: %w", err)
+		}
+		if n > 0 {
+			return nil
+		}
+		officer, err := getUserBy(ctx, tx, "issuer = ? AND subject = ?", DemoIssuer, "demo-officer")
+		if err != nil {
+			return fmt.Errorf("store: seed demo GPUs: the demo officer: %w", err)
+		}
+		for i, team := range teams {
+			if err := seedDemoTeamGPUs(ctx, tx, team, int64(2025080400+i), officer, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// seedDemoTeamGPUs registers one team's simulated cluster, its GPUs, its
+// allocation and a day of its telemetry.
+func seedDemoTeamGPUs(ctx context.Context, tx *gorm.DB, team Organisation, seed int64, officer *User, now time.Time) error {
+	d, ok := demoGPUClusters[team.Code]
+	if !ok {
+		d = demoGPUCluster{"KT클라우드 (KT Cloud)", "KR-Central", "NVIDIA B200"}
+	}
+	c := &Cluster{Name: "demo-" + team.Code, Provider: d.Provider, Region: d.Region, GPUModel: d.Model,
+		GPUCount: DemoGPUsPerTeam, SourceKind: SourceSimulator, PollSeconds: demoPollSeconds, SimSeed: seed}
+	if errs, err := SaveCluster(ctx, tx, c, false, officer, now); err != nil {
+		return fmt.Errorf("store: seed demo cluster %s: %w (%v)", c.Name, err, errs)
+	}
+	// The simulator is deterministic: its GPUs are known before the collector first polls.
+	sim := dcgm.NewSimulator(dcgm.SimulatorConfigFor(c.ClusterConfig(), func() time.Time { return now }))
+	var seen []SeenGPU
+	var nodes []string
+	for _, g := range sim.GPUs() {
+		seen = append(seen, SeenGPU{UUID: g.UUID, Node: g.Node, Model: g.Model, Index: g.Index})
+		if !slices.Contains(nodes, g.Node) {
+			nodes = append(nodes, g.Node)
+		}
+	}
+	if err := RecordGPUs(ctx, tx, c.ID, seen, now); err != nil {
+		return err
+	}
+	block := "H 시리즈 1,000개"
+	if BlockFits(BlockB200, d.Model) {
+		block = "B200 500개"
+	}
+	note := fmt.Sprintf("데모: %s 블록을 시뮬레이션 GPU %d개로 줄였습니다 (demo: the block simulated with %d GPUs).",
+		block, DemoGPUsPerTeam, DemoGPUsPerTeam)
+	_, errs, err := CreateAllocation(ctx, tx, AllocationInput{OrganisationID: team.ID, ClusterID: c.ID, BlockKind: BlockCustom,
+		GPUCount: DemoGPUsPerTeam, From: "2025-09-01", To: fmt.Sprintf("%d-12-31", DateOf(now).Year+1), Nodes: nodes,
+		Note: note}, officer, now)
+	if err != nil {
+		return fmt.Errorf("store: seed demo allocation of %s: %w (%v)", team.Code, err, errs)
+	}
+	return backfillDemo(ctx, tx, c, now)
+}
+
+// backfillDemo folds a day of simulated telemetry (a sample every five
+// minutes) into the cluster's rollups, ending at now.
+func backfillDemo(ctx context.Context, db *gorm.DB, c *Cluster, now time.Time) error {
+	at := now.Add(-demoBackfill).Truncate(demoBackfillEvery)
+	cfg := dcgm.SimulatorConfigFor(c.ClusterConfig(), func() time.Time { return at })
+	cfg.Interval = demoBackfillEvery
+	sim := dcgm.NewSimulator(cfg)
+	fold := dcgm.NewFolder(dcgm.FolderConfig{Interval: demoBackfillEvery})
+	for ; !at.After(now); at = at.Add(demoBackfillEvery) {
+		p, err := sim.Poll(ctx)
+		if err != nil {
+			return fmt.Errorf("store: demo telemetry of %s: %w", c.Name, err)
+		}
+		for _, s := range p.Samples {
+			fold.Add(s)
+		}
+	}
+	rows := append(fold.Flush(now.Add(time.Hour)), fold.Snapshot()...)
+	return UpsertRollups(ctx, db, rollupRows(c.ID, rows), now)
+}
