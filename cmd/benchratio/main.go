@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -39,14 +40,19 @@ func main() {
 	}
 }
 
-var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op`)
+var (
+	benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op`)
+	// customMetric is a figure a benchmark reports itself (b.ReportMetric), e.g. samples/s.
+	customMetric = regexp.MustCompile(`\s([\d.e+]+) ([A-Za-z][\w-]*/s|heap-MiB|ms/op)`)
+)
 
 // ratios reads `go test -bench` output and prints every benchmark's ns/op
 // divided by the ns/op of the Baseline benchmark of the same package.
 func ratios(r io.Reader, w io.Writer) error {
 	type result struct {
-		name string
-		ns   float64
+		name  string
+		ns    float64
+		extra string
 	}
 	var pkg string
 	byPkg := map[string][]result{}
@@ -62,7 +68,11 @@ func ratios(r io.Reader, w io.Writer) error {
 		}
 		if m := benchLine.FindStringSubmatch(line); m != nil {
 			ns, _ := strconv.ParseFloat(m[2], 64)
-			byPkg[pkg] = append(byPkg[pkg], result{m[1], ns})
+			var extra []string
+			for _, cm := range customMetric.FindAllStringSubmatch(line, -1) {
+				extra = append(extra, cm[1]+" "+cm[2])
+			}
+			byPkg[pkg] = append(byPkg[pkg], result{m[1], ns, strings.Join(extra, ", ")})
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -83,7 +93,7 @@ func ratios(r io.Reader, w io.Writer) error {
 		fmt.Fprintf(w, "%s (baseline %s = %.0f ns/op)\n", p, baseName, base)
 		for _, r := range byPkg[p] {
 			if r.name != baseName {
-				fmt.Fprintf(w, "  %-50s %10.1f×\n", r.name, r.ns/base)
+				fmt.Fprintf(w, "  %-50s %12.4g×  %s\n", r.name, r.ns/base, r.extra)
 			}
 		}
 	}
@@ -110,6 +120,9 @@ func loadTest(portal string, d time.Duration, w io.Writer) error {
 	defer os.RemoveAll(dir)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	if portal, err = filepath.Abs(portal); err != nil {
+		return err
+	}
 	cmd := exec.CommandContext(ctx, portal, "serve")
 	cmd.Env = append(os.Environ(), "PORTAL_ADDR="+addr, "PORTAL_DATA_DIR="+dir, "PORTAL_LOG_LEVEL=error", "PORTAL_MODE=development")
 	cmd.Dir = dir
