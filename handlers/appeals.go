@@ -401,21 +401,7 @@ func (h *Handler) refuseAppealStep(c *gin.Context, err error) {
 // visibleAppeal loads the appeal of :id if the user may see it; otherwise
 // it answers 404 and returns nil.
 func (h *Handler) visibleAppeal(c *gin.Context) *models.Appeal {
-	id, ok := applicationParam(c, "id")
-	if !ok {
-		h.renderError(c, http.StatusNotFound, nil)
-		return nil
-	}
-	a, err := models.GetAppeal(c.Request.Context(), h.db, id)
-	if err != nil {
-		h.fail(c, err)
-		return nil
-	}
-	if !a.MaySee(currentUser(c)) {
-		h.renderError(c, http.StatusNotFound, nil)
-		return nil
-	}
-	return a
+	return loadVisible(h, c, "id", models.GetAppeal)
 }
 
 // appealView is the page of an appeal as it is stored.

@@ -584,21 +584,7 @@ func (h *Handler) refuseApplicationAction(c *gin.Context, a *models.Application,
 // visibleApplication loads the application of the :id parameter if the
 // user may see it; otherwise it answers 404 and returns nil.
 func (h *Handler) visibleApplication(c *gin.Context) *models.Application {
-	id, ok := applicationParam(c, "id")
-	if !ok {
-		h.renderError(c, http.StatusNotFound, nil)
-		return nil
-	}
-	a, err := models.GetApplication(c.Request.Context(), h.db, id)
-	if err != nil {
-		h.fail(c, err)
-		return nil
-	}
-	if !a.MaySee(currentUser(c)) {
-		h.renderError(c, http.StatusNotFound, nil)
-		return nil
-	}
-	return a
+	return loadVisible(h, c, "id", models.GetApplication)
 }
 
 // applicationView builds the page of an application as it is stored.

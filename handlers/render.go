@@ -2,12 +2,14 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/a-h/templ"
 	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
 
 	"kaiportal/i18n"
 	"kaiportal/models"
@@ -75,4 +77,28 @@ func (h *Handler) fail(c *gin.Context, err error) {
 	default:
 		h.renderError(c, http.StatusInternalServerError, err)
 	}
+}
+
+// loadVisible loads the object named by a route parameter and returns it
+// if the signed-in user may see it. A bad id, a missing object and one the
+// user may not see all answer the same 404 (so the answer does not reveal
+// that another organisation's object exists), and it returns nil.
+func loadVisible[T interface{ MaySee(*models.User) bool }](h *Handler, c *gin.Context, param string,
+	load func(context.Context, *gorm.DB, uint) (T, error)) T {
+	var none T
+	id, ok := applicationParam(c, param)
+	if !ok {
+		h.renderError(c, http.StatusNotFound, nil)
+		return none
+	}
+	v, err := load(c.Request.Context(), h.db, id)
+	if err != nil {
+		h.fail(c, err)
+		return none
+	}
+	if !v.MaySee(currentUser(c)) {
+		h.renderError(c, http.StatusNotFound, nil)
+		return none
+	}
+	return v
 }
