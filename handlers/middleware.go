@@ -231,6 +231,11 @@ func (h *Handler) csrf(c *gin.Context) {
 		c.Next()
 		return
 	}
+	if c.FullPath() == "" {
+		// No route matched: nothing will change state, and the answer is 404 or 405.
+		c.Next()
+		return
+	}
 	if err := crossOrigin.Check(c.Request); err != nil {
 		h.renderMessage(c, http.StatusForbidden, "error.csrf", "")
 		c.Abort()

@@ -636,8 +636,8 @@ func TestErrorPages(t *testing.T) {
 		t.Errorf("500 page does not show the request id %q", rid)
 	}
 
-	// A method the path does not take: 405 with Allow (the CSRF check comes
-	// first, so the request carries a valid token).
+	// A method the path does not take: 405 with Allow, with or without a
+	// token (no handler runs, so there is nothing for CSRF to protect).
 	token := c.csrfToken()
 	resp = secSend(c, http.MethodDelete, "/", "", map[string]string{"X-CSRF-Token": token})
 	allow := resp.Header.Get("Allow")
@@ -645,8 +645,11 @@ func TestErrorPages(t *testing.T) {
 	if !strings.Contains(allow, "GET") {
 		t.Errorf("DELETE /: Allow %q, want GET", allow)
 	}
-	// Without a token the CSRF check refuses it before routing.
-	secErrorPage(t, "DELETE / without token", secSend(app.client(), http.MethodDelete, "/", "", nil), http.StatusForbidden)
+	secErrorPage(t, "DELETE / without token", secSend(app.client(), http.MethodDelete, "/", "", nil), http.StatusMethodNotAllowed)
+	// A POST to no route is "not found", token or not.
+	secErrorPage(t, "POST to an unknown path", secSend(app.client(), http.MethodPost, "/no/such/page", "", nil), http.StatusNotFound)
+	// A POST to a real route without a token is still refused.
+	secErrorPage(t, "POST /lang without token", secSend(app.client(), http.MethodPost, "/lang", "lang=en", nil), http.StatusForbidden)
 }
 
 // --- (g) X-Request-ID ---

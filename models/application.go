@@ -295,6 +295,10 @@ func ListApplications(ctx context.Context, db *gorm.DB, f ApplicationFilter) ([]
 	if desc {
 		order += " DESC"
 	}
+	if sortKey == "submitted" {
+		// Drafts have no submission time: last either way, on both databases.
+		order = "applications.submitted_at IS NULL, " + order
+	}
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}

@@ -244,7 +244,10 @@ type Verification struct {
 	Name  string
 	Date  Date
 	Valid bool
-	Grant *NamingGrant // the grant that allows it; or the last one that did, when Valid is false
+	// Grant is the grant that allows it; when Valid is false, the first
+	// covering grant in the registry's order (newest first): a later grant not
+	// yet in force, or an ended or revoked one.
+	Grant *NamingGrant
 }
 
 // VerifyName looks the name up in every grant. An unknown name is not an
