@@ -37,14 +37,8 @@ var applicationNotices = map[string]string{
 // open for applications now.
 func (h *Handler) showMyApplicationsPage(c *gin.Context) {
 	ctx := c.Request.Context()
-	u := currentUser(c)
-	if u.OrganisationID == nil {
-		h.renderMessage(c, http.StatusForbidden, "error.no_organisation", "")
-		return
-	}
-	org, err := models.GetOrganisation(ctx, h.db, *u.OrganisationID)
-	if err != nil {
-		h.fail(c, err)
+	org := h.companyOrganisation(c)
+	if org == nil {
 		return
 	}
 	apps, _, err := models.ListApplications(ctx, h.db, models.ApplicationFilter{LeadOrgID: org.ID, Sort: "-id", Limit: 500})
@@ -138,14 +132,8 @@ func (h *Handler) callToApply(c *gin.Context) (*models.Call, *models.Organisatio
 		h.fail(c, err)
 		return nil, nil
 	}
-	u := currentUser(c)
-	if u.OrganisationID == nil {
-		h.renderMessage(c, http.StatusForbidden, "error.no_organisation", "")
-		return nil, nil
-	}
-	org, err := models.GetOrganisation(ctx, h.db, *u.OrganisationID)
-	if err != nil {
-		h.fail(c, err)
+	org := h.companyOrganisation(c)
+	if org == nil {
 		return nil, nil
 	}
 	now := h.now()
@@ -640,21 +628,12 @@ func (h *Handler) applicationView(c *gin.Context, a *models.Application) (views.
 // applicationResult finds the application's line in the call's published
 // selection, if any.
 func (h *Handler) applicationResult(ctx context.Context, a *models.Application) (*views.ApplicationResult, error) {
-	ds, err := models.ListDecisions(ctx, h.db)
-	if err != nil {
+	d, err := models.CurrentSelection(ctx, h.db, a.CallID)
+	if err != nil || d == nil {
 		return nil, err
 	}
-	for _, d := range ds {
-		if d.CallID != a.CallID || d.Kind != models.DecisionSelection {
-			continue
-		}
-		full, err := models.GetDecision(ctx, h.db, d.ID)
-		if err != nil {
-			return nil, err
-		}
-		if e, ok := full.Entry(a.LeadOrgID); ok {
-			return &views.ApplicationResult{DecisionID: d.ID, Selected: e.Selected, Rank: e.Rank}, nil
-		}
+	if e, ok := d.Entry(a.LeadOrgID); ok {
+		return &views.ApplicationResult{DecisionID: d.ID, Selected: e.Selected, Rank: e.Rank}, nil
 	}
 	return nil, nil
 }

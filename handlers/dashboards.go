@@ -98,17 +98,12 @@ func (h *Handler) showAdminDashboard(c *gin.Context) {
 
 func (h *Handler) showCompanyDashboard(c *gin.Context) {
 	ctx := c.Request.Context()
-	u := currentUser(c)
-	if u.OrganisationID == nil {
-		h.renderMessage(c, http.StatusForbidden, "error.no_organisation", "")
-		return
-	}
-	org, err := models.GetOrganisation(ctx, h.db, *u.OrganisationID)
-	if err != nil {
-		h.fail(c, err)
+	org := h.companyOrganisation(c)
+	if org == nil {
 		return
 	}
 	v := views.CompanyDashboardView{Organisation: org, Now: h.now()}
+	var err error
 	if v.Members, err = models.ListOrganisationUsers(ctx, h.db, org.ID); err != nil {
 		h.fail(c, err)
 		return

@@ -23,15 +23,8 @@ func (h *Handler) showDecisionsPage(c *gin.Context) {
 		return
 	}
 	v := views.PublicDecisionsView{Rows: make([]views.PublicDecisionRow, 0, len(ds))}
-	// A handful of decisions a year (a selection, then a stage result every
-	// six months): loading each one's entries is cheap.
-	for _, d := range ds {
-		full, err := models.GetDecision(ctx, h.db, d.ID)
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		v.Rows = append(v.Rows, views.PublicDecisionRow{Decision: d, Selected: len(selectedEntries(full))})
+	for i := range ds {
+		v.Rows = append(v.Rows, views.PublicDecisionRow{Decision: ds[i], Selected: len(selectedEntries(&ds[i]))})
 	}
 	h.render(c, http.StatusOK, views.PublicDecisions(h.page(c, "public.decisions.title"), v))
 }

@@ -314,11 +314,8 @@ func (h *Handler) namingAdminView(c *gin.Context) (views.NamingAdminView, error)
 	// The newest decision that selected each organisation. Decisions are
 	// few (a selection, then a stage result every six months).
 	selectedBy := map[uint]*models.Decision{}
-	for _, d := range ds {
-		full, err := models.GetDecision(ctx, h.db, d.ID)
-		if err != nil {
-			return v, err
-		}
+	for i := range ds {
+		full := &ds[i]
 		v.Decisions = append(v.Decisions, *full)
 		for _, e := range full.Entries {
 			if _, seen := selectedBy[e.OrganisationID]; e.Selected && !seen {

@@ -50,3 +50,20 @@ func (h *Handler) showOrganisationPage(c *gin.Context) {
 	h.render(c, http.StatusOK, views.Organisation(h.page(c, "organisations.title"),
 		views.OrganisationView{Organisation: org, Users: users}))
 }
+
+// companyOrganisation loads the signed-in company user's organisation. A
+// company account without one is refused with its own message; either way
+// it answers and returns nil on failure.
+func (h *Handler) companyOrganisation(c *gin.Context) *models.Organisation {
+	u := currentUser(c)
+	if u.OrganisationID == nil {
+		h.renderMessage(c, http.StatusForbidden, "error.no_organisation", "")
+		return nil
+	}
+	org, err := models.GetOrganisation(c.Request.Context(), h.db, *u.OrganisationID)
+	if err != nil {
+		h.fail(c, err)
+		return nil
+	}
+	return org
+}

@@ -543,22 +543,7 @@ func (h *Handler) showFollowUpPage(c *gin.Context) {
 // callSelection returns the call's current published selection (the latest
 // correction, if any), or nil if there is none yet.
 func (h *Handler) callSelection(ctx context.Context, callID uint) (*models.Decision, error) {
-	ds, err := models.ListDecisions(ctx, h.db)
-	if err != nil {
-		return nil, err
-	}
-	// The current one is the latest: a correction has a higher id than the
-	// decision it supersedes, even when published in the same instant.
-	var current uint
-	for _, d := range ds {
-		if d.CallID == callID && d.Kind == models.DecisionSelection && d.ID > current {
-			current = d.ID
-		}
-	}
-	if current == 0 {
-		return nil, nil
-	}
-	return models.GetDecision(ctx, h.db, current)
+	return models.CurrentSelection(ctx, h.db, callID)
 }
 
 // callScores returns each application's score and rank as the user may see

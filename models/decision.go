@@ -273,13 +273,35 @@ func GetDecision(ctx context.Context, db *gorm.DB, id uint) (*Decision, error) {
 	return &d, nil
 }
 
-// ListDecisions returns every published decision, newest first.
+// ListDecisions returns every published decision, newest first, loaded as
+// GetDecision loads one (decisions are few: a selection, then a stage
+// result every six months).
 func ListDecisions(ctx context.Context, db *gorm.DB) ([]Decision, error) {
 	var ds []Decision
-	if err := db.WithContext(ctx).Preload("Call").Order("published_at DESC").Find(&ds).Error; err != nil {
+	err := db.WithContext(ctx).Preload("Call").Preload("PublishedBy").
+		Preload("Entries", func(tx *gorm.DB) *gorm.DB { return tx.Order("rank") }).
+		Order("published_at DESC").Order("id DESC").Find(&ds).Error
+	if err != nil {
 		return nil, fmt.Errorf("store: list decisions: %w", err)
 	}
 	return ds, nil
+}
+
+// CurrentSelection returns the call's current published selection: the
+// latest correction if there is one (a correction has a higher id than the
+// decision it supersedes, even when published in the same instant). It
+// returns nil and no error when the call has no decision yet.
+func CurrentSelection(ctx context.Context, db *gorm.DB, callID uint) (*Decision, error) {
+	var ids []uint
+	err := db.WithContext(ctx).Model(&Decision{}).Where("call_id = ? AND kind = ?", callID, DecisionSelection).
+		Order("id DESC").Limit(1).Pluck("id", &ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: current selection of call %d: %w", callID, err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return GetDecision(ctx, db, ids[0])
 }
 
 // VerifyContent reports whether the stored decision still matches its hash.
