@@ -268,6 +268,10 @@ func (l *clusterLoop) pollTimeout() time.Duration {
 	return min(max(l.cfg.Interval, 10*time.Second), time.Minute)
 }
 
+// stopGrace is how long a stopping loop waits for the poll in flight to
+// answer its cancelled context before leaving it behind.
+const stopGrace = 200 * time.Millisecond
+
 func (c *Collector) loop(ctx context.Context, cfg ClusterConfig) {
 	if cfg.Interval <= 0 {
 		cfg.Interval = 15 * time.Second
@@ -303,15 +307,21 @@ func (c *Collector) loop(ctx context.Context, cfg ClusterConfig) {
 			}
 			fcancel()
 			if pending != nil {
-				// A poll that ignores its context must not hold up the close.
-				src := l.src
-				l.src = nil
-				go func() {
-					<-pending
-					if src != nil {
-						src.Close()
-					}
-				}()
+				// A poll that heeds its cancelled context answers at once and
+				// the source is closed here; one that ignores it must not
+				// hold up the stop, so its source is closed when it answers.
+				select {
+				case <-pending:
+				case <-time.After(stopGrace):
+					src := l.src
+					l.src = nil
+					go func() {
+						<-pending
+						if src != nil {
+							src.Close()
+						}
+					}()
+				}
 			}
 			return
 
