@@ -367,11 +367,8 @@ func (h *Handler) decideAppeal(c *gin.Context) {
 	} else {
 		v.Errors.Add("outcome", "appeal.error.outcome")
 	}
-	switch reasons := strings.TrimSpace(v.Decide.Reasons); {
-	case reasons == "":
-		v.Errors.Add("reasons", "appeal.error.reasons")
-	case len([]rune(reasons)) > 10000:
-		v.Errors.Add("reasons", "form.too_long")
+	for field, msg := range models.ValidateAppealReasons(v.Decide.Reasons) {
+		v.Errors.Add(field, msg)
 	}
 	if v.Errors.Any() {
 		h.render(c, http.StatusUnprocessableEntity, views.AppealPage(h.page(c, "appeal.page.title_short"), v))

@@ -263,17 +263,8 @@ func (h *Handler) addMember(c *gin.Context) {
 		}
 	} else {
 		orgField = "business_reg_no"
-		if in.NameKO == "" {
-			errs.Add("name_ko", "form.required")
-		}
-		if in.NameEN == "" {
-			errs.Add("name_en", "form.required")
-		}
-		if len([]rune(in.NameKO)) > 200 {
-			errs.Add("name_ko", "form.too_long")
-		}
-		if len([]rune(in.NameEN)) > 200 {
-			errs.Add("name_en", "form.too_long")
+		for field, msg := range models.ValidateOrganisationNames(in.NameKO, in.NameEN) {
+			errs.Add(field, msg)
 		}
 		var err error
 		brn, err = models.ParseBusinessRegNo(in.BusinessRegNo)

@@ -99,7 +99,7 @@ func (h *Handler) Router() *gin.Engine {
 		h.log.Error("trusted proxies", "err", err)
 	}
 	r.Use(h.requestID, h.recover, h.accessLog, h.metrics.middleware, h.securityHeaders, h.limitBody,
-		h.loadSession, h.localize, h.csrf)
+		h.loadSession, h.localize, h.checkQuery, h.csrf)
 	for _, rt := range h.routes() {
 		r.Handle(rt.Method, rt.Path, h.guard(rt.Access), rt.Handle)
 	}

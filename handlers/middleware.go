@@ -207,6 +207,43 @@ func (h *Handler) localize(c *gin.Context) {
 	c.Next()
 }
 
+// checkQuery refuses, with a 400 saying why, a query string whose keys or
+// values are not valid UTF-8 or hold control characters (?q=%00): no page
+// or API takes such a value, and it must never reach a query, where
+// PostgreSQL would refuse it. It runs after localize, so the page is in the
+// visitor's language; the JSON API answers in JSON.
+func (h *Handler) checkQuery(c *gin.Context) {
+	if c.Request.URL.RawQuery == "" {
+		c.Next()
+		return
+	}
+	q, _ := url.ParseQuery(c.Request.URL.RawQuery) // what parses is what handlers read
+	for k, vs := range q {
+		ok := models.ValidQueryText(k)
+		for _, v := range vs {
+			ok = ok && models.ValidQueryText(v)
+		}
+		if ok {
+			continue
+		}
+		if strings.HasPrefix(c.Request.URL.Path, "/api/") {
+			c.Header("Cache-Control", "no-store")
+			c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{
+				"error":    h.cat.For(i18n.English).T(msgBadQuery),
+				"error_ko": h.cat.For(i18n.Korean).T(msgBadQuery),
+			})
+			return
+		}
+		h.renderMessage(c, http.StatusBadRequest, msgBadQuery, "")
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+// msgBadQuery is the message of checkQuery's refusal.
+const msgBadQuery = "input.bad_query"
+
 var crossOrigin = http.NewCrossOriginProtection()
 
 // csrf requires, on every state-changing request, the synchronizer token of
@@ -298,9 +335,12 @@ func (h *Handler) guard(a Access) gin.HandlerFunc {
 }
 
 // localPath returns p if it is a path on this site, else fallback; it keeps
-// redirects after sign-in and language switches from leaving the portal.
+// redirects after sign-in and language switches from leaving the portal. A
+// path longer than a sign-in attempt can store, or one with control
+// characters or invalid UTF-8, is not taken either.
 func localPath(p, fallback string) string {
-	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+	if p == "" || len(p) > models.MaxReturnPath || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") ||
+		!models.ValidQueryText(p) {
 		return fallback
 	}
 	u, err := url.Parse(p)

@@ -100,9 +100,6 @@ func (h *Handler) verifyName(c *gin.Context) {
 	c.JSON(http.StatusOK, verificationJSON(l))
 }
 
-// maxNameLength bounds the name asked about (no grant names anything longer).
-const maxNameLength = 200
-
 // lookupName answers the verification question. A malformed question gives
 // the message ID of its problem; err is for the store failing.
 func (h *Handler) lookupName(ctx context.Context, name, date string) (views.NameLookup, string, error) {
@@ -110,8 +107,10 @@ func (h *Handler) lookupName(ctx context.Context, name, date string) (views.Name
 	switch {
 	case name == "":
 		return views.NameLookup{}, "naming.lookup.error.name", nil
-	case len([]rune(name)) > maxNameLength:
+	case models.CheckText(name, models.MaxGrantName, models.SingleLine) == models.MsgTooLong:
 		return views.NameLookup{}, "naming.lookup.error.name_long", nil
+	case models.CheckText(name, models.MaxGrantName, models.SingleLine) != "":
+		return views.NameLookup{}, models.MsgTextInvalid, nil
 	}
 	on := models.DateOf(h.now())
 	if date = strings.TrimSpace(date); date != "" {
@@ -278,8 +277,8 @@ func (h *Handler) revokeName(c *gin.Context) {
 	} else if from, _ := models.ParseDate(g.ValidFrom); d.Before(from) {
 		r.Errors.Add("revoked_on", "naming.error.revoke_before_from")
 	}
-	if strings.TrimSpace(r.Reason) == "" {
-		r.Errors.Add("reason", "form.required")
+	for field, msg := range models.ValidateRevocationReason(r.Reason) {
+		r.Errors.Add(field, msg)
 	}
 	if r.Errors.Any() {
 		v.Revoke = r

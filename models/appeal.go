@@ -159,15 +159,31 @@ func (in AppealInput) Validate() FieldErrors {
 		errs.Add("ground", "appeal.error.ground")
 	}
 	st := strings.TrimSpace(in.Statement)
-	switch {
-	case st == "":
+	if st == "" {
 		errs.Add("statement", "form.required")
-	case len([]rune(st)) > 10000:
-		errs.Add("statement", "form.too_long")
 	}
-	if len(in.IdempotencyKey) < 16 || len(in.IdempotencyKey) > 64 {
+	errs.CheckText("statement", st, MaxAppealStatement, MultiLine)
+	if !validIdempotencyKey(in.IdempotencyKey) {
 		errs.Add("idempotency_key", "appeal.error.form_expired")
 	}
+	return errs
+}
+
+// validIdempotencyKey accepts a key of 16 to 64 bytes that passes the
+// text rule, so that a tampered key never reaches a query it would break.
+func validIdempotencyKey(k string) bool {
+	return len(k) >= 16 && len(k) <= MaxIdempotencyKey && CheckText(k, MaxIdempotencyKey, SingleLine) == ""
+}
+
+// ValidateAppealReasons checks the reasons an officer writes when upholding
+// or dismissing an appeal: the appellant reads them.
+func ValidateAppealReasons(reasons string) FieldErrors {
+	errs := FieldErrors{}
+	reasons = strings.TrimSpace(reasons)
+	if reasons == "" {
+		errs.Add("reasons", "appeal.error.reasons")
+	}
+	errs.CheckText("reasons", reasons, MaxAppealReasons, MultiLine)
 	return errs
 }
 
@@ -253,8 +269,8 @@ func pendingReceipt(orgID uint, key string) string {
 // dismissing needs written reasons, which the appellant reads.
 func DecideAppeal(ctx context.Context, db *gorm.DB, id uint, action AppealAction, reasons string, by *User, now time.Time) error {
 	reasons = strings.TrimSpace(reasons)
-	if (action == AppealUphold || action == AppealDismiss) && reasons == "" {
-		return fmt.Errorf("store: decide appeal %d: reasons are required: %w", id, ErrInvalid)
+	if (action == AppealUphold || action == AppealDismiss) && ValidateAppealReasons(reasons).Any() {
+		return fmt.Errorf("store: decide appeal %d: reasons are missing or unusable: %w", id, ErrInvalid)
 	}
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var a Appeal

@@ -183,15 +183,12 @@ func (a *Application) Validate() FieldErrors {
 	if strings.TrimSpace(a.TitleEN) == "" {
 		errs.Add("title_en", "form.required")
 	}
-	if len([]rune(a.TitleKO)) > 300 || len([]rune(a.TitleEN)) > 300 {
-		errs.Add("title_ko", "form.too_long")
-	}
+	errs.CheckText("title_ko", a.TitleKO, MaxApplicationTitle, SingleLine)
+	errs.CheckText("title_en", a.TitleEN, MaxApplicationTitle, SingleLine)
 	if strings.TrimSpace(a.Summary) == "" {
 		errs.Add("summary", "form.required")
 	}
-	if len([]rune(a.Summary)) > 5000 {
-		errs.Add("summary", "form.too_long")
-	}
+	errs.CheckText("summary", a.Summary, MaxApplicationSummary, MultiLine)
 	return errs
 }
 

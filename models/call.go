@@ -86,6 +86,10 @@ func (c *Call) Validate() FieldErrors {
 	if strings.TrimSpace(c.TitleEN) == "" {
 		errs.Add("title_en", "form.required")
 	}
+	errs.CheckText("title_ko", c.TitleKO, MaxCallTitle, SingleLine)
+	errs.CheckText("title_en", c.TitleEN, MaxCallTitle, SingleLine)
+	errs.CheckText("description_ko", c.DescriptionKO, MaxCallDescription, MultiLine)
+	errs.CheckText("description_en", c.DescriptionEN, MaxCallDescription, MultiLine)
 	if c.OpensAt.IsZero() {
 		errs.Add("opens_at", "form.datetime")
 	}
@@ -103,14 +107,18 @@ func (c *Call) Validate() FieldErrors {
 	}
 	var sum float64
 	for i, cr := range c.Criteria {
+		field := fmt.Sprintf("criteria.%d", i)
 		if strings.TrimSpace(cr.NameKO) == "" || strings.TrimSpace(cr.NameEN) == "" {
-			errs.Add(fmt.Sprintf("criteria.%d", i), "call.error.criterion_name")
+			errs.Add(field, "call.error.criterion_name")
 		}
-		if cr.Weight <= 0 {
-			errs.Add(fmt.Sprintf("criteria.%d", i), "call.error.criterion_weight")
+		errs.CheckText(field, cr.NameKO, MaxCriterionName, SingleLine)
+		errs.CheckText(field, cr.NameEN, MaxCriterionName, SingleLine)
+		// Written so that NaN fails too; ±Inf fails the upper bound.
+		if !(cr.Weight > 0 && cr.Weight <= 100) {
+			errs.Add(field, "call.error.criterion_weight")
 		}
 		if cr.MaxScore < 1 || cr.MaxScore > 1000 {
-			errs.Add(fmt.Sprintf("criteria.%d", i), "call.error.criterion_scale")
+			errs.Add(field, "call.error.criterion_scale")
 		}
 		sum += cr.Weight
 	}
@@ -118,9 +126,12 @@ func (c *Call) Validate() FieldErrors {
 		errs.Add("criteria", "call.error.weights_sum")
 	}
 	for i, d := range c.Documents {
+		field := fmt.Sprintf("documents.%d", i)
 		if strings.TrimSpace(d.NameKO) == "" || strings.TrimSpace(d.NameEN) == "" {
-			errs.Add(fmt.Sprintf("documents.%d", i), "call.error.document_name")
+			errs.Add(field, "call.error.document_name")
 		}
+		errs.CheckText(field, d.NameKO, MaxDocumentName, SingleLine)
+		errs.CheckText(field, d.NameEN, MaxDocumentName, SingleLine)
 	}
 	return errs
 }

@@ -110,6 +110,8 @@ func (in PublishInput) Validate(call *Call, ranking []Ranked) FieldErrors {
 	if strings.TrimSpace(in.NoticeEN) == "" {
 		errs.Add("notice_en", "form.required")
 	}
+	errs.CheckText("notice_ko", in.NoticeKO, MaxNotice, MultiLine)
+	errs.CheckText("notice_en", in.NoticeEN, MaxNotice, MultiLine)
 	if !in.CountingRule.Valid() {
 		errs.Add("counting_rule", "decision.error.rule")
 	}

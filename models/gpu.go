@@ -169,7 +169,9 @@ func (c *Cluster) Validate() FieldErrors {
 		if strings.TrimSpace(v) == "" {
 			errs.Add(field, "form.required")
 		}
+		errs.CheckText(field, v, MaxClusterText, SingleLine)
 	}
+	errs.CheckText("endpoints", c.Endpoints, MaxClusterEndpoints, MultiLine)
 	if c.GPUCount < 1 || c.GPUCount > 100000 {
 		errs.Add("gpu_count", "gpu.error.gpu_count")
 	}
@@ -205,6 +207,7 @@ func (c *Cluster) Validate() FieldErrors {
 	if strings.ContainsAny(c.BearerToken, " \t\r\n") {
 		errs.Add("bearer_token", "gpu.error.token")
 	}
+	errs.CheckText("bearer_token", c.BearerToken, MaxBearerToken, SingleLine)
 	return errs
 }
 
@@ -545,6 +548,13 @@ func (in *AllocationInput) Validate() FieldErrors {
 	if len(in.UUIDs) == 0 && len(in.Nodes) == 0 {
 		errs.Add("gpus", "gpu.error.no_gpus")
 	}
+	for _, u := range in.UUIDs {
+		errs.CheckText("uuids", u, MaxGPUUUID, SingleLine)
+	}
+	for _, n := range in.Nodes {
+		errs.CheckText("gpus", n, MaxNodeName, SingleLine)
+	}
+	errs.CheckText("note", in.Note, MaxAllocationNote, MultiLine)
 	return errs
 }
 

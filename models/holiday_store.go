@@ -98,6 +98,8 @@ func ValidateHoliday(date, nameKO, nameEN string) FieldErrors {
 	if strings.TrimSpace(nameEN) == "" {
 		errs.Add("name_en", "form.required")
 	}
+	errs.CheckText("name_ko", strings.TrimSpace(nameKO), MaxHolidayName, SingleLine)
+	errs.CheckText("name_en", strings.TrimSpace(nameEN), MaxHolidayName, SingleLine)
 	return errs
 }
 

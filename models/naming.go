@@ -138,6 +138,10 @@ func (in GrantInput) Validate() FieldErrors {
 	if len(g.NameList()) == 0 {
 		errs.Add("names", "form.required")
 	}
+	errs.CheckText("names", in.Names, MaxGrantNames, MultiLine)
+	for _, n := range g.NameList() {
+		errs.CheckText("names", n, MaxGrantName, SingleLine)
+	}
 	from, err := ParseDate(strings.TrimSpace(in.ValidFrom))
 	if err != nil {
 		errs.Add("valid_from", "naming.error.date")
@@ -153,6 +157,7 @@ func (in GrantInput) Validate() FieldErrors {
 	if strings.TrimSpace(in.Basis) == "" {
 		errs.Add("basis", "form.required")
 	}
+	errs.CheckText("basis", in.Basis, MaxGrantBasis, MultiLine)
 	return errs
 }
 
@@ -200,13 +205,24 @@ func GrantName(ctx context.Context, db *gorm.DB, in GrantInput, by *User, now ti
 }
 
 // RevokeName ends a grant from a date (the first day it no longer holds),
+// ValidateRevocationReason checks the reason an officer gives for ending a
+// grant early: the public registry shows it.
+func ValidateRevocationReason(reason string) FieldErrors {
+	errs := FieldErrors{}
+	if strings.TrimSpace(reason) == "" {
+		errs.Add("reason", "form.required")
+	}
+	errs.CheckText("reason", strings.TrimSpace(reason), MaxRevocationReason, MultiLine)
+	return errs
+}
+
 // with the reason, keeping the row.
 func RevokeName(ctx context.Context, db *gorm.DB, id uint, effective, reason string, by *User, now time.Time) error {
 	if by == nil || !by.Role.IsMinistry() {
 		return fmt.Errorf("store: revoke name: %w", ErrForbidden)
 	}
 	d, err := ParseDate(strings.TrimSpace(effective))
-	if err != nil || strings.TrimSpace(reason) == "" {
+	if err != nil || ValidateRevocationReason(reason).Any() {
 		return fmt.Errorf("store: revoke name: a date and a reason are required: %w", ErrInvalid)
 	}
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -27,6 +28,21 @@ type Organisation struct {
 	BusinessRegNo string `gorm:"size:16"`
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+}
+
+// ValidateOrganisationNames checks the names typed for an organisation
+// that is to be registered (a consortium member given by name).
+func ValidateOrganisationNames(nameKO, nameEN string) FieldErrors {
+	errs := FieldErrors{}
+	if strings.TrimSpace(nameKO) == "" {
+		errs.Add("name_ko", "form.required")
+	}
+	if strings.TrimSpace(nameEN) == "" {
+		errs.Add("name_en", "form.required")
+	}
+	errs.CheckText("name_ko", nameKO, MaxOrganisationName, SingleLine)
+	errs.CheckText("name_en", nameEN, MaxOrganisationName, SingleLine)
+	return errs
 }
 
 // ListOrganisations returns every organisation by Korean name.

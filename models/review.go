@@ -145,6 +145,8 @@ func ValidateScores(criteria []Criterion, in []ScoreInput) FieldErrors {
 			errs.Add(field, "review.error.range")
 		case strings.TrimSpace(s.Comment) == "":
 			errs.Add(field, "review.error.comment")
+		default:
+			errs.CheckText(field, s.Comment, MaxScoreComment, MultiLine)
 		}
 	}
 	for _, s := range in {
