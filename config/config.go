@@ -5,6 +5,9 @@ package config
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -54,6 +57,13 @@ type Config struct {
 	LogLevel     string
 	LogFormat    string
 	MetricsToken string
+
+	// SecretKey seals the secrets kept in the database (clusters' bearer
+	// tokens): 32 bytes from PORTAL_SECRET_KEY; in development without it,
+	// DevSecretKey (SecretKeyIsDev). Nil in production without it: then no
+	// token can be stored, and the portal refuses to start while one is.
+	SecretKey      []byte
+	SecretKeyIsDev bool
 
 	AppealAnswerDays int  // days the ministry has to answer an appeal
 	Collector        bool // run the telemetry collector inside serve
@@ -151,6 +161,15 @@ func Load(getenv Getenv) (*Config, error) {
 	}
 
 	dev := c.Mode == ModeDevelopment
+	if v := str("PORTAL_SECRET_KEY", ""); v != "" {
+		key, err := ParseSecretKey(v)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		c.SecretKey = key
+	} else if dev {
+		c.SecretKey, c.SecretKeyIsDev = DevSecretKey(), true
+	}
 	c.DemoLogin = boolean("PORTAL_DEMO_LOGIN", dev && c.OIDCIssuer == "")
 	c.DemoData = boolean("PORTAL_DEMO_DATA", dev)
 	c.Collector = boolean("PORTAL_COLLECTOR", true)
@@ -199,8 +218,43 @@ func (c *Config) Validate() error {
 		if c.DemoLogin {
 			errs = append(errs, errors.New("PORTAL_DEMO_LOGIN: the demo sign-in is refused in production mode"))
 		}
+		if c.SecretKeyIsDev {
+			errs = append(errs, errors.New("PORTAL_SECRET_KEY: production mode never uses the public development key"))
+		}
+	}
+	if len(c.SecretKey) != 0 && len(c.SecretKey) != 32 {
+		errs = append(errs, fmt.Errorf("PORTAL_SECRET_KEY: want 32 bytes, got %d", len(c.SecretKey)))
 	}
 	return errors.Join(errs...)
+}
+
+// DevSecretKey is the key that seals secrets in development when
+// PORTAL_SECRET_KEY is not set: SHA-256 of a phrase published here and in
+// .env.example, so it protects nothing. Production never uses it.
+func DevSecretKey() []byte {
+	sum := sha256.Sum256([]byte("kaiportal development secret key; public, never for production"))
+	return sum[:]
+}
+
+// ParseSecretKey reads PORTAL_SECRET_KEY: 32 bytes written as 64 hex
+// digits or in base64 (standard or URL alphabet, padded or not), as
+// `openssl rand -hex 32` or `openssl rand -base64 32` prints them.
+func ParseSecretKey(v string) ([]byte, error) {
+	v = strings.TrimSpace(v)
+	if len(v) == 64 {
+		if b, err := hex.DecodeString(v); err == nil {
+			return b, nil
+		}
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(v); err == nil {
+			if len(b) == 32 {
+				return b, nil
+			}
+			return nil, fmt.Errorf("PORTAL_SECRET_KEY: want 32 bytes, got %d (generate one with: openssl rand -base64 32)", len(b))
+		}
+	}
+	return nil, errors.New("PORTAL_SECRET_KEY: want 32 bytes as 64 hex digits or base64 (generate one with: openssl rand -base64 32)")
 }
 
 // Production reports whether the portal runs in production mode.

@@ -159,3 +159,42 @@ func TestLoadDotenv(t *testing.T) {
 		t.Errorf("malformed line: err = %v, want the line number", err)
 	}
 }
+
+// PORTAL_SECRET_KEY: 32 bytes in hex or base64; in development without it
+// the public development key, said so; in production without it none, and
+// never the development key.
+func TestSecretKey(t *testing.T) {
+	want := []byte("0123456789abcdef0123456789abcdef")
+	for _, v := range []string{
+		"3031323334353637383961626364656630313233343536373839616263646566", // hex
+		"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",                     // base64
+		"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY",                      // base64 without padding
+	} {
+		c, err := Load(env(map[string]string{"PORTAL_SECRET_KEY": v}))
+		if err != nil || string(c.SecretKey) != string(want) || c.SecretKeyIsDev {
+			t.Errorf("PORTAL_SECRET_KEY=%s: key %q dev %t, %v", v, c.SecretKey, c != nil && c.SecretKeyIsDev, err)
+		}
+	}
+	for _, v := range []string{"short", "MDEyMzQ1Njc4OWFiY2RlZg==", strings.Repeat("z", 64)} {
+		if _, err := Load(env(map[string]string{"PORTAL_SECRET_KEY": v})); err == nil || !strings.Contains(err.Error(), "PORTAL_SECRET_KEY") {
+			t.Errorf("PORTAL_SECRET_KEY=%s: err = %v, want it refused", v, err)
+		}
+	}
+	dev, err := Load(env(nil))
+	if err != nil || !dev.SecretKeyIsDev || string(dev.SecretKey) != string(DevSecretKey()) || len(dev.SecretKey) != 32 {
+		t.Errorf("development without a key: %v dev %t", err, dev.SecretKeyIsDev)
+	}
+	prod := map[string]string{
+		"PORTAL_MODE": "production", "PORTAL_BASE_URL": "https://k-ai.example.go.kr",
+		"OIDC_ISSUER": "https://sso.example.go.kr/realms/k-ai", "OIDC_CLIENT_ID": "portal",
+		"OIDC_CLIENT_SECRET": "s3cret", "PORTAL_SESSION_KEY": strings.Repeat("k", 32),
+	}
+	c, err := Load(env(prod))
+	if err != nil || c.SecretKey != nil || c.SecretKeyIsDev {
+		t.Errorf("production without a key: %v, key %q", err, c.SecretKey)
+	}
+	c.SecretKey, c.SecretKeyIsDev = DevSecretKey(), true
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "PORTAL_SECRET_KEY") {
+		t.Errorf("production with the development key: %v", err)
+	}
+}

@@ -60,7 +60,7 @@ func (h *Handler) showEditClusterPage(c *gin.Context) {
 	v := views.ClusterFormView{ID: cl.ID, Name: cl.Name, Provider: cl.Provider, Region: cl.Region, GPUModel: cl.GPUModel,
 		GPUCount: strconv.Itoa(cl.GPUCount), SourceKind: cl.SourceKind, Endpoints: cl.Endpoints,
 		PollSeconds: strconv.Itoa(cl.PollSeconds), SimSeed: strconv.FormatInt(cl.SimSeed, 10), TLSSkipVerify: cl.TLSSkipVerify,
-		TokenHint: cl.TokenHint(), Errors: models.FieldErrors{}}
+		TokenSet: cl.HasToken(), Errors: models.FieldErrors{}}
 	h.render(c, http.StatusOK, views.ClusterForm(h.page(c, "gpu.cluster.edit_title"), v))
 }
 
@@ -81,7 +81,7 @@ func (h *Handler) saveCluster(c *gin.Context, stored *models.Cluster) {
 		Region: c.PostForm("region"), GPUModel: c.PostForm("gpu_model"), GPUCount: strings.TrimSpace(c.PostForm("gpu_count")),
 		SourceKind: c.PostForm("source_kind"), Endpoints: c.PostForm("endpoints"),
 		PollSeconds: strings.TrimSpace(c.PostForm("poll_seconds")), SimSeed: strings.TrimSpace(c.PostForm("sim_seed")),
-		TLSSkipVerify: c.PostForm("tls_skip_verify") != "", TokenHint: stored.TokenHint(), Errors: models.FieldErrors{}}
+		TLSSkipVerify: c.PostForm("tls_skip_verify") != "", TokenSet: stored.HasToken(), Errors: models.FieldErrors{}}
 	cl := &models.Cluster{ID: stored.ID, Name: v.Name, Provider: v.Provider, Region: v.Region, GPUModel: v.GPUModel,
 		SourceKind: v.SourceKind, Endpoints: v.Endpoints, TLSSkipVerify: v.TLSSkipVerify, BearerToken: c.PostForm("bearer_token")}
 	var err error
@@ -102,7 +102,7 @@ func (h *Handler) saveCluster(c *gin.Context, stored *models.Cluster) {
 	}
 	if !v.Errors.Any() {
 		var errs models.FieldErrors
-		errs, err = models.SaveCluster(c.Request.Context(), h.db, cl, c.PostForm("clear_token") != "", currentUser(c), h.now())
+		errs, err = models.SaveCluster(c.Request.Context(), h.db, h.secrets, cl, c.PostForm("clear_token") != "", currentUser(c), h.now())
 		switch {
 		case errors.Is(err, models.ErrInvalid):
 			v.Errors = errs

@@ -75,7 +75,7 @@ func newGPUApp(t *testing.T, kind testdb.Kind) *gpuApp {
 	g.officer = applyUser(t, app, "demo-officer")
 	g.cluster = &models.Cluster{Name: "kt-b200-1", Provider: "KT Cloud", Region: "KR-Central", GPUModel: "NVIDIA B200",
 		GPUCount: 16, SourceKind: models.SourceSimulator, PollSeconds: 15, SimSeed: 7}
-	if _, err := models.SaveCluster(ctx, app.db, g.cluster, false, g.officer, app.clock.Now()); err != nil {
+	if _, err := models.SaveCluster(ctx, app.db, nil, g.cluster, false, g.officer, app.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	var seen []models.SeenGPU
@@ -191,8 +191,11 @@ func TestClusterForms(t *testing.T) {
 			t.Fatalf("save: status %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 		}
 		cs, _ := models.ListClusters(t.Context(), app.db)
-		if len(cs) != 1 || cs[0].BearerToken != token || len(cs[0].EndpointList()) != 2 {
+		if len(cs) != 1 || !cs[0].HasToken() || len(cs[0].EndpointList()) != 2 {
 			t.Fatalf("stored: %+v", cs)
+		}
+		if tok, err := app.h.secrets.Open(cs[0].SealedToken); tok != token || err != nil {
+			t.Fatalf("stored token opens to %q, %v", tok, err)
 		}
 		id := itoa(cs[0].ID)
 		doc = admin.page(admin.get("/admin/clusters"))
@@ -200,14 +203,14 @@ func TestClusterForms(t *testing.T) {
 			t.Errorf("listed: %q", got)
 		}
 
-		// Editing: the token is shown masked only, and kept when left blank.
+		// Editing: the form says a token is set, shows none of it, and keeps it when left blank.
 		resp = admin.get("/admin/clusters/" + id)
 		body = readAll(resp)
-		if strings.Contains(body, token) {
-			t.Error("the edit form shows the bearer token")
+		if strings.Contains(body, token) || strings.Contains(body, token[len(token)-4:]) || strings.Contains(body, cs[0].SealedToken) {
+			t.Error("the edit form shows the bearer token, a part of it, or its sealed form")
 		}
 		doc = parseHTML(t, body)
-		if hint := doc.Find(`[data-testid="token-hint"]`).Text(); !strings.Contains(hint, "••••6789") {
+		if hint := doc.Find(`[data-testid="token-hint"]`).Text(); hint != app.h.cat.For("ko").T("gpu.cluster.token_set") {
 			t.Errorf("token hint %q", hint)
 		}
 		form.Set("bearer_token", "")
@@ -218,8 +221,8 @@ func TestClusterForms(t *testing.T) {
 			t.Fatalf("edit: status %d", resp.StatusCode)
 		}
 		c, _ := models.GetCluster(t.Context(), app.db, cs[0].ID)
-		if c.BearerToken != token || c.PollSeconds != 30 {
-			t.Errorf("after edit: token %q, poll %d", c.BearerToken, c.PollSeconds)
+		if tok, _ := app.h.secrets.Open(c.SealedToken); tok != token || c.PollSeconds != 30 {
+			t.Errorf("after edit: token %q, poll %d", tok, c.PollSeconds)
 		}
 
 		// Another cluster of the same name is refused on the name.

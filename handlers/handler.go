@@ -34,6 +34,7 @@ type Handler struct {
 	policy  models.SessionPolicy
 	files   *models.FileStore
 	uploads models.UploadPolicy
+	secrets *models.SecretBox // seals clusters' bearer tokens; nil without PORTAL_SECRET_KEY
 }
 
 // Options are the dependencies of a Handler.
@@ -66,6 +67,11 @@ func New(opts Options) (*Handler, error) {
 	}
 	if h.files, err = models.NewFileStore(filepath.Join(opts.Config.DataDir, "files")); err != nil {
 		return nil, err
+	}
+	if len(opts.Config.SecretKey) > 0 {
+		if h.secrets, err = models.NewSecretBox(opts.Config.SecretKey); err != nil {
+			return nil, err
+		}
 	}
 	h.uploads = models.UploadPolicy{MaxBytes: opts.Config.MaxUploadBytes,
 		Allowed: []models.FileKind{models.FilePDF, models.FileHWP, models.FileHWPX}}

@@ -83,7 +83,7 @@ func benchMonth(b *testing.B, kind testdb.Kind) (*gorm.DB, *models.Allocation) {
 	}
 	c := &models.Cluster{Name: "bench", Provider: "p", Region: "r", GPUModel: "NVIDIA H100 80GB HBM3", GPUCount: benchGPUs,
 		SourceKind: models.SourceSimulator, PollSeconds: 15}
-	if _, err := models.SaveCluster(ctx, db, c, false, by, now); err != nil {
+	if _, err := models.SaveCluster(ctx, db, nil, c, false, by, now); err != nil {
 		b.Fatal(err)
 	}
 	seen := make([]models.SeenGPU, benchGPUs)

@@ -89,9 +89,13 @@ type Cluster struct {
 	SourceKind  string `gorm:"size:16;not null"`
 	Endpoints   string `gorm:"type:text;not null"` // one URL or hostengine address per line
 	PollSeconds int    `gorm:"not null"`
-	// BearerToken is sent to dcgm-exporter endpoints. It is a secret: pages
-	// show only TokenHint, and a blank field on the form keeps it.
-	BearerToken   string `gorm:"size:4096;not null;default:''"`
+	// BearerToken is sent to dcgm-exporter endpoints: the token in the
+	// clear, as an administrator typed it for SaveCluster or as the
+	// collector's store opened it. It is never stored, and never shown.
+	BearerToken string `gorm:"-"`
+	// SealedToken is what the database holds: BearerToken sealed by a
+	// SecretBox (see SealClusterTokens for rows stored before sealing).
+	SealedToken   string `gorm:"column:bearer_token;size:4096;not null;default:''"`
 	TLSSkipVerify bool   `gorm:"column:tls_skip_verify;not null;default:false"`
 	SimSeed       int64  `gorm:"not null;default:0"`
 
@@ -120,18 +124,8 @@ func (c *Cluster) EndpointList() []string {
 // PollInterval is the cluster's poll interval.
 func (c *Cluster) PollInterval() time.Duration { return time.Duration(c.PollSeconds) * time.Second }
 
-// TokenHint shows that a bearer token is set without revealing it: its last
-// four characters at most, and only when it is long enough to keep the rest secret.
-func (c *Cluster) TokenHint() string {
-	switch t := c.BearerToken; {
-	case t == "":
-		return ""
-	case len(t) < 16:
-		return "••••"
-	default:
-		return "••••" + t[len(t)-4:]
-	}
-}
+// HasToken reports whether a bearer token is stored; pages say only that.
+func (c *Cluster) HasToken() bool { return c.SealedToken != "" }
 
 // Healthy reports whether the last poll succeeded.
 func (c *Cluster) Healthy() bool {
@@ -239,10 +233,12 @@ func validHostPort(s string) bool {
 	return true
 }
 
-// SaveCluster creates (ID 0) or updates a cluster with its audit row. On an
-// update a blank BearerToken keeps the stored one; clearToken removes it.
-// A name already in use is reported as a field error (ErrInvalid).
-func SaveCluster(ctx context.Context, db *gorm.DB, c *Cluster, clearToken bool, by *User, now time.Time) (FieldErrors, error) {
+// SaveCluster creates (ID 0) or updates a cluster with its audit row. A
+// bearer token typed (BearerToken) is stored sealed by box; on an update a
+// blank one keeps the stored token, and clearToken removes it. Without a box
+// (no PORTAL_SECRET_KEY) a token cannot be stored: a field error. A name
+// already in use is a field error too (ErrInvalid).
+func SaveCluster(ctx context.Context, db *gorm.DB, box *SecretBox, c *Cluster, clearToken bool, by *User, now time.Time) (FieldErrors, error) {
 	c.Name, c.Provider, c.Region, c.GPUModel = strings.TrimSpace(c.Name), strings.TrimSpace(c.Provider),
 		strings.TrimSpace(c.Region), strings.TrimSpace(c.GPUModel)
 	c.BearerToken = strings.TrimSpace(c.BearerToken)
@@ -250,7 +246,11 @@ func SaveCluster(ctx context.Context, db *gorm.DB, c *Cluster, clearToken bool, 
 	if errs := c.Validate(); errs.Any() {
 		return errs, fmt.Errorf("store: save cluster: %w", ErrInvalid)
 	}
-	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	sealed, err := box.Seal(c.BearerToken)
+	if err != nil {
+		return FieldErrors{"bearer_token": "input.token_no_key"}, fmt.Errorf("store: save cluster %q: %v: %w", c.Name, err, ErrInvalid)
+	}
+	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		action := "cluster.create"
 		if c.ID != 0 {
 			action = "cluster.update"
@@ -260,20 +260,25 @@ func SaveCluster(ctx context.Context, db *gorm.DB, c *Cluster, clearToken bool, 
 			}
 			switch {
 			case clearToken:
-				c.BearerToken = ""
+				c.BearerToken, c.SealedToken = "", ""
 			case c.BearerToken == "":
-				c.BearerToken = old.BearerToken
+				c.SealedToken = old.SealedToken
+			default:
+				c.SealedToken = sealed
 			}
 			err := tx.Model(&Cluster{ID: c.ID}).Select("Name", "Provider", "Region", "GPUModel", "GPUCount", "SourceKind",
-				"Endpoints", "PollSeconds", "BearerToken", "TLSSkipVerify", "SimSeed", "UpdatedAt").Updates(c).Error
+				"Endpoints", "PollSeconds", "SealedToken", "TLSSkipVerify", "SimSeed", "UpdatedAt").Updates(c).Error
 			if err != nil {
 				return err
 			}
-		} else if err := tx.Create(c).Error; err != nil {
-			return err
+		} else {
+			c.SealedToken = sealed
+			if err := tx.Create(c).Error; err != nil {
+				return err
+			}
 		}
 		token := "none"
-		if c.BearerToken != "" {
+		if c.HasToken() {
 			token = "set"
 		}
 		summary := fmt.Sprintf("%s: %s %s, %d × %s, %s source (%d endpoint(s), every %ds, token %s, TLS verify %t)",
@@ -291,6 +296,49 @@ func SaveCluster(ctx context.Context, db *gorm.DB, c *Cluster, clearToken bool, 
 		return nil, fmt.Errorf("store: save cluster %q: %w", c.Name, err)
 	}
 	return nil, nil
+}
+
+// SealClusterTokens readies the stored bearer tokens for box at start,
+// after the migrations and before anything reads them. Tokens stored in the
+// clear (written before tokens were sealed) are sealed in place, in one
+// transaction, each with a "cluster.token_sealed" audit row; it returns how
+// many. Then every sealed token must open with box: one sealed under
+// another key, or any token when box is nil (no PORTAL_SECRET_KEY), is an
+// error naming the cluster, matching ErrSecretKey, and the portal does not
+// start rather than poll without its credentials.
+func SealClusterTokens(ctx context.Context, db *gorm.DB, box *SecretBox, now time.Time) (int, error) {
+	sealed := 0
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var cs []Cluster
+		if err := tx.Where("bearer_token <> ''").Order("id").Find(&cs).Error; err != nil {
+			return fmt.Errorf("store: read cluster tokens: %w", err)
+		}
+		for _, c := range cs {
+			if IsSealed(c.SealedToken) {
+				if _, err := box.Open(c.SealedToken); err != nil {
+					return fmt.Errorf("store: bearer token of cluster %q (id %d): %w", c.Name, c.ID, err)
+				}
+				continue
+			}
+			s, err := box.Seal(c.SealedToken)
+			if err != nil {
+				return fmt.Errorf("store: cluster %q (id %d) has a bearer token stored in the clear; set PORTAL_SECRET_KEY to seal it: %w", c.Name, c.ID, err)
+			}
+			if err := tx.Model(&Cluster{}).Where("id = ?", c.ID).UpdateColumn("bearer_token", s).Error; err != nil {
+				return fmt.Errorf("store: seal the token of cluster %d: %w", c.ID, err)
+			}
+			if err := RecordAudit(ctx, tx, ActorOf(nil), "cluster.token_sealed", "cluster", strconv.FormatUint(uint64(c.ID), 10),
+				fmt.Sprintf("%s: bearer token stored in the clear sealed with key %s", c.Name, box.KeyID()), now); err != nil {
+				return err
+			}
+			sealed++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return sealed, nil
 }
 
 // GetCluster loads one cluster.
@@ -885,7 +933,7 @@ func seedDemoTeamGPUs(ctx context.Context, tx *gorm.DB, team Organisation, seed 
 	}
 	c := &Cluster{Name: "demo-" + team.Code, Provider: d.Provider, Region: d.Region, GPUModel: d.Model,
 		GPUCount: DemoGPUsPerTeam, SourceKind: SourceSimulator, PollSeconds: demoPollSeconds, SimSeed: seed}
-	if errs, err := SaveCluster(ctx, tx, c, false, officer, now); err != nil {
+	if errs, err := SaveCluster(ctx, tx, nil, c, false, officer, now); err != nil {
 		return fmt.Errorf("store: seed demo cluster %s: %w (%v)", c.Name, err, errs)
 	}
 	// The simulator is deterministic: its GPUs are known before the collector first polls.

@@ -437,12 +437,18 @@ func ReleaseClusterLease(ctx context.Context, db *gorm.DB, clusterID uint, owner
 	return nil
 }
 
-// TelemetryStore is the collector's store (dcgm.Store) on the portal database.
-type TelemetryStore struct{ DB *gorm.DB }
+// TelemetryStore is the collector's store (dcgm.Store) on the portal
+// database. Secrets opens the clusters' sealed bearer tokens; it may be nil
+// when no cluster has one.
+type TelemetryStore struct {
+	DB      *gorm.DB
+	Secrets *SecretBox
+}
 
 var _ dcgm.Store = TelemetryStore{}
 
-// ClusterConfig is the cluster as the collector needs it.
+// ClusterConfig is the cluster as the collector needs it, with the token
+// in the clear if BearerToken holds it (TelemetryStore opens it).
 func (c *Cluster) ClusterConfig() dcgm.ClusterConfig {
 	return dcgm.ClusterConfig{ID: c.ID, Name: c.Name, Kind: c.SourceKind, Endpoints: c.EndpointList(),
 		Interval: c.PollInterval(), BearerToken: c.BearerToken, TLSSkipVerify: c.TLSSkipVerify, Seed: c.SimSeed,
@@ -457,6 +463,9 @@ func (s TelemetryStore) Clusters(ctx context.Context) ([]dcgm.ClusterConfig, err
 	}
 	out := make([]dcgm.ClusterConfig, len(cs))
 	for i := range cs {
+		if cs[i].BearerToken, err = s.Secrets.Open(cs[i].SealedToken); err != nil {
+			return nil, fmt.Errorf("store: bearer token of cluster %q (id %d): %w", cs[i].Name, cs[i].ID, err)
+		}
 		out[i] = cs[i].ClusterConfig()
 	}
 	return out, nil

@@ -67,7 +67,7 @@ func (f *gpuFixture) newCluster(t *testing.T, name, model string, nodes ...strin
 	t.Helper()
 	c := &models.Cluster{Name: name, Provider: "KT Cloud", Region: "KR-Central", GPUModel: model, GPUCount: 4 * len(nodes),
 		SourceKind: models.SourceSimulator, PollSeconds: 10, SimSeed: 1}
-	if errs, err := models.SaveCluster(t.Context(), f.db, c, false, f.officer, f.now); err != nil {
+	if errs, err := models.SaveCluster(t.Context(), f.db, testSecrets, c, false, f.officer, f.now); err != nil {
 		t.Fatalf("save cluster %s: %v %v", name, err, errs)
 	}
 	var seen []models.SeenGPU
@@ -135,15 +135,6 @@ func TestClusterValidate(t *testing.T) {
 	}
 }
 
-func TestClusterTokenHint(t *testing.T) {
-	for token, want := range map[string]string{"": "", "short": "••••", "0123456789abcdefWXYZ": "••••WXYZ"} {
-		c := models.Cluster{BearerToken: token}
-		if got := c.TokenHint(); got != want {
-			t.Errorf("TokenHint(%q) = %q, want %q", token, got, want)
-		}
-	}
-}
-
 func TestSaveCluster(t *testing.T) {
 	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
@@ -151,7 +142,7 @@ func TestSaveCluster(t *testing.T) {
 		c := &models.Cluster{Name: "exp", Provider: "NHN Cloud", Region: "KR-Pangyo", GPUModel: "NVIDIA H200", GPUCount: 16,
 			SourceKind: models.SourceExporter, Endpoints: " http://n1:9400/metrics \n\nhttp://n2:9400/metrics",
 			PollSeconds: 30, BearerToken: "secret-token-0123456789"}
-		if errs, err := models.SaveCluster(ctx, db, c, false, f.officer, f.now); err != nil {
+		if errs, err := models.SaveCluster(ctx, db, testSecrets, c, false, f.officer, f.now); err != nil {
 			t.Fatalf("create: %v %v", err, errs)
 		}
 		if got := c.EndpointList(); len(got) != 2 || got[0] != "http://n1:9400/metrics" {
@@ -161,37 +152,37 @@ func TestSaveCluster(t *testing.T) {
 		// A blank token on edit keeps the stored one; clearToken removes it.
 		edit := *c
 		edit.BearerToken, edit.Region = "", "KR-Seoul"
-		if _, err := models.SaveCluster(ctx, db, &edit, false, f.officer, f.now); err != nil {
+		if _, err := models.SaveCluster(ctx, db, testSecrets, &edit, false, f.officer, f.now); err != nil {
 			t.Fatal(err)
 		}
 		got, err := models.GetCluster(ctx, db, c.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.BearerToken != "secret-token-0123456789" || got.Region != "KR-Seoul" {
-			t.Errorf("after edit: token %q, region %q", got.BearerToken, got.Region)
+		if tok, err := testSecrets.Open(got.SealedToken); tok != "secret-token-0123456789" || err != nil || got.Region != "KR-Seoul" {
+			t.Errorf("after edit: token %q (%v), region %q", tok, err, got.Region)
 		}
-		if _, err := models.SaveCluster(ctx, db, &edit, true, f.officer, f.now); err != nil {
+		if _, err := models.SaveCluster(ctx, db, testSecrets, &edit, true, f.officer, f.now); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ = models.GetCluster(ctx, db, c.ID); got.BearerToken != "" {
-			t.Errorf("token not cleared: %q", got.BearerToken)
+		if got, _ = models.GetCluster(ctx, db, c.ID); got.HasToken() {
+			t.Errorf("token not cleared: %q", got.SealedToken)
 		}
 
 		// A name in use is a field error; so is an invalid cluster.
 		dup := *c
 		dup.ID = 0
-		errs, err := models.SaveCluster(ctx, db, &dup, false, f.officer, f.now)
+		errs, err := models.SaveCluster(ctx, db, testSecrets, &dup, false, f.officer, f.now)
 		if !errors.Is(err, models.ErrInvalid) || !errs.Has("name") {
 			t.Errorf("duplicate name: %v %v, want ErrInvalid on name", err, errs)
 		}
 		bad := models.Cluster{Name: "x"}
-		if errs, err := models.SaveCluster(ctx, db, &bad, false, f.officer, f.now); !errors.Is(err, models.ErrInvalid) || !errs.Has("gpu_count") {
+		if errs, err := models.SaveCluster(ctx, db, testSecrets, &bad, false, f.officer, f.now); !errors.Is(err, models.ErrInvalid) || !errs.Has("gpu_count") {
 			t.Errorf("invalid cluster: %v %v", err, errs)
 		}
 		missing := *c
 		missing.ID = 99999
-		if _, err := models.SaveCluster(ctx, db, &missing, false, f.officer, f.now); !errors.Is(err, models.ErrNotFound) {
+		if _, err := models.SaveCluster(ctx, db, testSecrets, &missing, false, f.officer, f.now); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("unknown cluster: %v, want ErrNotFound", err)
 		}
 
@@ -685,7 +676,7 @@ func TestCollectorOnDatabase(t *testing.T) {
 		officer, _ := models.UpsertUser(ctx, db, models.Identity{Issuer: "test", Subject: "o", Name: "o", Role: models.RoleAdmin}, time.Now())
 		c := &models.Cluster{Name: "live", Provider: "p", Region: "r", GPUModel: "NVIDIA H100 80GB HBM3", GPUCount: 16,
 			SourceKind: models.SourceSimulator, PollSeconds: 1, SimSeed: 42}
-		if _, err := models.SaveCluster(ctx, db, c, false, officer, time.Now()); err != nil {
+		if _, err := models.SaveCluster(ctx, db, testSecrets, c, false, officer, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		col := &dcgm.Collector{Store: models.TelemetryStore{DB: db}, Owner: "test", WriteEvery: 300 * time.Millisecond,

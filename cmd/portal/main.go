@@ -108,6 +108,12 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 	if err := models.Migrate(ctx, db); err != nil {
 		return err
 	}
+	var secrets *models.SecretBox
+	if cmd == "serve" || cmd == "collect" || cmd == "migrate" {
+		if secrets, err = openSecrets(ctx, cfg, db, log); err != nil {
+			return err
+		}
+	}
 
 	switch cmd {
 	case "migrate":
@@ -122,9 +128,36 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 	case "audit-verify":
 		return auditVerify(ctx, db, stdout)
 	case "collect":
-		return runCollect(ctx, cfg, db, log)
+		return runCollect(ctx, cfg, db, secrets, log)
 	}
-	return serve(ctx, cfg, db, log)
+	return serve(ctx, cfg, db, secrets, log)
+}
+
+// openSecrets builds the box that seals the clusters' bearer tokens from
+// PORTAL_SECRET_KEY and readies the stored tokens for it: tokens still in
+// the clear are sealed now, and one that this key cannot open stops the
+// start (see models.SealClusterTokens). Without a key (production only) the
+// box is nil: the portal runs as long as no cluster has a token.
+func openSecrets(ctx context.Context, cfg *config.Config, db *gorm.DB, log *slog.Logger) (*models.SecretBox, error) {
+	var box *models.SecretBox
+	if len(cfg.SecretKey) > 0 {
+		var err error
+		if box, err = models.NewSecretBox(cfg.SecretKey); err != nil {
+			return nil, fmt.Errorf("PORTAL_SECRET_KEY: %w", err)
+		}
+	}
+	if cfg.SecretKeyIsDev {
+		log.Warn("PORTAL_SECRET_KEY is not set: cluster bearer tokens are sealed with the public development key; set a key of your own before storing real tokens",
+			"key_id", box.KeyID())
+	}
+	n, err := models.SealClusterTokens(ctx, db, box, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("cluster bearer tokens: %w", err)
+	}
+	if n > 0 {
+		log.Info("cluster bearer tokens stored in the clear were sealed", "count", n, "key_id", box.KeyID())
+	}
+	return box, nil
 }
 
 // devSessionKey reads, or creates, the development session key file.
@@ -195,7 +228,7 @@ func seedDemo(ctx context.Context, cfg *config.Config, db *gorm.DB) error {
 }
 
 // serve runs the web portal until ctx ends, then drains requests.
-func serve(ctx context.Context, cfg *config.Config, db *gorm.DB, log *slog.Logger) error {
+func serve(ctx context.Context, cfg *config.Config, db *gorm.DB, secrets *models.SecretBox, log *slog.Logger) error {
 	if cfg.DemoData {
 		if err := seedDemo(ctx, cfg, db); err != nil {
 			return err
@@ -220,7 +253,7 @@ func serve(ctx context.Context, cfg *config.Config, db *gorm.DB, log *slog.Logge
 	}
 	go h.Cleanup(ctx, 10*time.Minute)
 	if cfg.Collector {
-		defer startCollector(ctx, db, log)() // the collector stops, having written what it holds, before the database closes
+		defer startCollector(ctx, db, secrets, log)() // the collector stops, having written what it holds, before the database closes
 	}
 
 	log.Info("portal listening", "addr", ln.Addr().String(), "url", cfg.BaseURL, "mode", cfg.Mode,
