@@ -224,6 +224,24 @@ func TestClusterForms(t *testing.T) {
 		if tok, _ := app.h.secrets.Open(c.SealedToken); tok != token || c.PollSeconds != 30 {
 			t.Errorf("after edit: token %q, poll %d", tok, c.PollSeconds)
 		}
+		// The explicit clear removes it; the form then says that none is stored.
+		form.Set("clear_token", "1")
+		resp = admin.post("/admin/clusters/"+id, form)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("clear: status %d", resp.StatusCode)
+		}
+		form.Del("clear_token")
+		if c, _ = models.GetCluster(t.Context(), app.db, cs[0].ID); c.HasToken() {
+			t.Error("the token was not cleared")
+		}
+		doc = admin.page(admin.get("/admin/clusters/" + id))
+		if hint := doc.Find(`[data-testid="token-hint"]`).Text(); hint != app.h.cat.For("ko").T("input.token_not_set") {
+			t.Errorf("token hint after clearing %q", hint)
+		}
+		if doc.Find(`#clear_token`).Length() != 0 {
+			t.Error("a clear option is offered with no token stored")
+		}
 
 		// Another cluster of the same name is refused on the name.
 		resp = admin.post("/admin/clusters", form)

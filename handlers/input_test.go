@@ -13,6 +13,7 @@ import (
 
 	"kaiportal/models"
 	"kaiportal/testdb"
+	"kaiportal/views"
 )
 
 // Bad text (invalid UTF-8, NUL, too long) typed into any form is a field
@@ -111,6 +112,15 @@ func TestBadTextInFormsIsAFieldError(t *testing.T) {
 				"gpu_model": {"NVIDIA B200"}, "gpu_count": {"8"}, "source_kind": {models.SourceSimulator}, "poll_seconds": {"15"}})
 			inFieldError(t, app, "cluster provider with "+name, resp, "provider", models.MsgTextInvalid, "provider", inHead, inTail)
 		}
+		// The reasons of an officer's answer to an appeal.
+		appeal := views.AppealHref(f.fileAs(upstage, "평가 절차에 하자가 있습니다."))
+		offStatus(t, officer.post(appeal+"/review", nil), http.StatusSeeOther)
+		for name, bad := range inBad {
+			typed := inHead + bad + inTail
+			resp := officer.post(appeal+"/decide", url.Values{"outcome": {string(models.AppealDismiss)}, "reasons": {typed}})
+			inFieldError(t, app, "appeal reasons with "+name, resp, "reasons", models.MsgTextInvalid, "reasons", inHead, inTail)
+		}
+
 		if after := calls(); after != before {
 			t.Errorf("%d calls were stored from bad forms", after-before)
 		}
