@@ -146,6 +146,9 @@ func openSecrets(ctx context.Context, cfg *config.Config, db *gorm.DB, log *slog
 			return nil, fmt.Errorf("PORTAL_SECRET_KEY: %w", err)
 		}
 	}
+	if box == nil {
+		log.Warn("PORTAL_SECRET_KEY is not set: clusters cannot be given a bearer token")
+	}
 	if cfg.SecretKeyIsDev {
 		log.Warn("PORTAL_SECRET_KEY is not set: cluster bearer tokens are sealed with the public development key; set a key of your own before storing real tokens",
 			"key_id", box.KeyID())
