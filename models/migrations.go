@@ -83,13 +83,14 @@ func migrations() []*gormigrate.Migration {
 				})
 			},
 			Rollback: func(tx *gorm.DB) error {
-				for model, fields := range map[any][]string{
-					&Call{}:     {"RemediesKO", "RemediesEN"},
-					&Decision{}: {"WindowNoticeKO", "WindowNoticeEN", "RemediesKO", "RemediesEN", "HashVersion"},
-					&Appeal{}:   {"RemediesKO", "RemediesEN"},
+				// Plain ALTER TABLE: gorm's SQLite DropColumn rebuilds the table.
+				for table, cols := range map[string][]string{
+					"calls":     {"remedies_ko", "remedies_en"},
+					"decisions": {"window_notice_ko", "window_notice_en", "remedies_ko", "remedies_en", "hash_version"},
+					"appeals":   {"remedies_ko", "remedies_en"},
 				} {
-					for _, f := range fields {
-						if err := tx.Migrator().DropColumn(model, f); err != nil {
+					for _, col := range cols {
+						if err := tx.Exec("ALTER TABLE " + table + " DROP COLUMN " + col).Error; err != nil {
 							return err
 						}
 					}
