@@ -45,6 +45,10 @@ func (h *Handler) showNewAppealPage(c *gin.Context) {
 	if !ok {
 		return
 	}
+	if errors.Is(v.Refusal, models.ErrDecisionSuperseded) {
+		h.refuseAppeal(c, v.Decision, v.Refusal)
+		return
+	}
 	v.Form.Key = models.RandomToken(24)
 	h.render(c, http.StatusOK, views.NewAppeal(h.page(c, "appeal.new.title"), v))
 }
@@ -71,7 +75,11 @@ func (h *Handler) fileAppeal(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, views.AppealHref(prior.ID)+"?filed=1")
 		return
 	}
-	if !v.Window.IsOpen(now) {
+	switch {
+	case errors.Is(v.Refusal, models.ErrDecisionSuperseded):
+		h.refuseAppeal(c, v.Decision, v.Refusal)
+		return
+	case v.Refusal != nil:
 		v.Refused = true
 		render(http.StatusConflict)
 		return
@@ -127,10 +135,8 @@ func (h *Handler) fileAppeal(c *gin.Context) {
 			return
 		}
 		c.Redirect(http.StatusSeeOther, views.AppealHref(prior.ID)+"?filed=1")
-	case errors.Is(err, models.ErrForbidden):
-		h.renderMessage(c, http.StatusForbidden, "appeal.error.not_concerned", "")
 	default:
-		h.fail(c, err)
+		h.refuseAppeal(c, v.Decision, err)
 	}
 }
 
@@ -212,24 +218,37 @@ func (h *Handler) newAppealView(c *gin.Context) (views.NewAppealView, bool) {
 		h.renderMessage(c, http.StatusForbidden, "appeal.error.not_concerned", "")
 		return views.NewAppealView{}, false
 	}
-	entry, ok := d.Entry(*u.OrganisationID)
-	if !ok {
-		h.renderMessage(c, http.StatusForbidden, "appeal.error.not_concerned", "")
-		return views.NewAppealView{}, false
-	}
 	now := h.now()
-	w, err := models.DecisionWindow(ctx, h.db, d, now)
-	if err != nil {
-		h.fail(c, err)
+	w, refusal := models.CheckAppealable(ctx, h.db, d, *u.OrganisationID, now)
+	if refusal != nil && !errors.Is(refusal, models.ErrAppealWindowClosed) && !errors.Is(refusal, models.ErrDecisionSuperseded) {
+		h.refuseAppeal(c, d, refusal)
 		return views.NewAppealView{}, false
 	}
+	entry, _ := d.Entry(*u.OrganisationID)
 	prior, err := models.ListAppeals(ctx, h.db, models.AppealFilter{DecisionID: d.ID, OrganisationID: *u.OrganisationID})
 	if err != nil {
 		h.fail(c, err)
 		return views.NewAppealView{}, false
 	}
 	return views.NewAppealView{Decision: d, Window: w, Now: now, Own: entry, Prior: prior, Errors: models.FieldErrors{},
-		MaxUpload: h.uploads.MaxBytes, MaxFiles: maxEvidenceFiles}, true
+		MaxUpload: h.uploads.MaxBytes, MaxFiles: maxEvidenceFiles, Refusal: refusal}, true
+}
+
+// refuseAppeal answers a filing (or the form for one) that the appeal rules
+// refuse whatever is typed: a decision that does not concern the
+// organisation, or one a correction has replaced (409, naming the decision
+// that now stands).
+func (h *Handler) refuseAppeal(c *gin.Context, d *models.Decision, err error) {
+	var superseded *models.DecisionSupersededError
+	switch {
+	case errors.As(err, &superseded):
+		h.render(c, http.StatusConflict, views.AppealSuperseded(h.page(c, "appeal.new.title"),
+			views.AppealSupersededView{Decision: d, Standing: superseded.Standing}))
+	case errors.Is(err, models.ErrForbidden):
+		h.renderMessage(c, http.StatusForbidden, "appeal.error.not_concerned", "")
+	default:
+		h.fail(c, err)
+	}
 }
 
 // priorAppeal finds the appeal filed with an idempotency key among the organisation's.

@@ -735,6 +735,7 @@ func TestAppealUpheldAndCorrectedDecision(t *testing.T) {
 		off = f.staff("demo-officer")
 		form.Del("_csrf") // the earlier post put the other session's token in
 		form.Set("supersedes", itoa(f.decision.ID))
+		shownNotice(t, off, ranking, form)
 		resp := off.post("/officer/calls/"+itoa(f.call.ID)+"/decision", form)
 		body := readAll(resp)
 		loc := resp.Header.Get("Location")

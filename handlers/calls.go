@@ -44,6 +44,7 @@ func (h *Handler) showCallPage(c *gin.Context) {
 // showNewCallPage is the empty form for a new call.
 func (h *Handler) showNewCallPage(c *gin.Context) {
 	v := views.CallFormView{Slots: strconv.Itoa(callFormDefaultSlots), Errors: models.FieldErrors{}}
+	v.RemediesKO, v.RemediesEN = (&models.Call{}).Remedies()
 	v.Criteria, v.Documents = padCallRows(nil, nil)
 	h.render(c, http.StatusOK, views.CallForm(h.page(c, "officer.call.new_title"), v))
 }
@@ -144,6 +145,7 @@ func callFormOf(call *models.Call) views.CallFormView {
 		TitleKO: call.TitleKO, TitleEN: call.TitleEN, DescriptionKO: call.DescriptionKO, DescriptionEN: call.DescriptionEN,
 		OpensAt: kstInput(call.OpensAt), ClosesAt: kstInput(call.ClosesAt), Slots: strconv.Itoa(call.Slots),
 		Errors: models.FieldErrors{}}
+	v.RemediesKO, v.RemediesEN = call.Remedies()
 	for _, cr := range call.Criteria {
 		v.Criteria = append(v.Criteria, views.CriterionInput{NameKO: cr.NameKO, NameEN: cr.NameEN,
 			Weight: strconv.FormatFloat(cr.Weight, 'f', -1, 64), MaxScore: strconv.Itoa(cr.MaxScore)})
@@ -195,6 +197,7 @@ func readCallForm(c *gin.Context) views.CallFormView {
 		OpensAt: strings.TrimSpace(c.PostForm("opens_at")), ClosesAt: strings.TrimSpace(c.PostForm("closes_at")),
 		Slots: strings.TrimSpace(c.PostForm("slots")),
 	}
+	v.RemediesKO, v.RemediesEN = c.PostForm("remedies_ko"), c.PostForm("remedies_en")
 	v.Version, _ = strconv.Atoi(c.PostForm("version"))
 	for i := 0; i < 50; i++ {
 		p := fmt.Sprintf("criteria.%d.", i)
@@ -222,7 +225,8 @@ func readCallForm(c *gin.Context) views.CallFormView {
 func callFromForm(v views.CallFormView) (*models.Call, models.FieldErrors) {
 	errs := models.FieldErrors{}
 	call := &models.Call{ID: v.ID, Version: v.Version, TitleKO: strings.TrimSpace(v.TitleKO), TitleEN: strings.TrimSpace(v.TitleEN),
-		DescriptionKO: strings.TrimSpace(v.DescriptionKO), DescriptionEN: strings.TrimSpace(v.DescriptionEN)}
+		DescriptionKO: strings.TrimSpace(v.DescriptionKO), DescriptionEN: strings.TrimSpace(v.DescriptionEN),
+		RemediesKO: strings.TrimSpace(v.RemediesKO), RemediesEN: strings.TrimSpace(v.RemediesEN)}
 	var ok bool
 	if call.OpensAt, ok = parseKST(v.OpensAt); !ok {
 		errs.Add("opens_at", "form.datetime")

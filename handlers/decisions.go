@@ -83,13 +83,14 @@ func (h *Handler) showDecisionPage(c *gin.Context) {
 			if e, ok := d.Entry(*u.OrganisationID); ok {
 				v.Own = &e
 				// The organisation's own appeals, and the way to file one
-				// while the window is open (not against a corrected decision).
+				// when the appeal rules allow it.
 				if v.OwnAppeals, err = models.ListAppeals(ctx, h.db, models.AppealFilter{DecisionID: d.ID,
 					OrganisationID: *u.OrganisationID}); err != nil {
 					h.fail(c, err)
 					return
 				}
-				v.CanAppeal = v.WindowKnown && v.Window.IsOpen(v.Now) && v.Standing.SupersededBy == nil
+				_, refusal := models.CheckAppealable(ctx, h.db, d, *u.OrganisationID, v.Now)
+				v.CanAppeal = refusal == nil
 			}
 		case u.Role.IsMinistry():
 			v.ShowRanking, v.ShowFollowUp = d.Kind == models.DecisionSelection, d.Kind == models.DecisionSelection

@@ -152,8 +152,12 @@ func TestPublicDecisionPages(t *testing.T) {
 		if v, _ := doc.Find(`[data-testid="decision-verified"]`).Attr("data-verified"); v != "true" {
 			t.Errorf("decision-verified = %q, want true", v)
 		}
-		if got := textOf(doc, "decision-notice"); !strings.Contains(got, "5개 정예팀을 선정") || !strings.Contains(got, "10일간 이의신청") {
+		if got := textOf(doc, "decision-notice"); !strings.Contains(got, "5개 정예팀을 선정") {
 			t.Errorf("notice = %q, want the Korean notice", got)
+		}
+		// The notice's sentence about the window states the closing instant the portal enforces.
+		if got := textOf(doc, "decision-window-notice"); !strings.Contains(got, "2025. 8. 14.(목) 24:00까지") {
+			t.Errorf("window sentence = %q, want the closing instant 2025. 8. 14.(목) 24:00", got)
 		}
 		// Nothing of the applicants that were not selected, no score, no rank.
 		main := doc.Find("main").Text()

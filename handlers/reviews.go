@@ -402,6 +402,18 @@ func (h *Handler) publishDecision(c *gin.Context) {
 	if v.Decision != nil {
 		in.Supersedes = v.Decision.ID
 	}
+	// The generated text is shown again for the rule and deadline as sent;
+	// the text the page showed must be the text published.
+	if !v.Errors.Has("explicit_close") && in.CountingRule.Valid() {
+		if v.Texts, err = models.NoticeTextsFor(ctx, h.db, call, in.CountingRule, in.ExplicitClose, h.now()); err != nil {
+			h.fail(c, err)
+			return
+		}
+	}
+	if c.PostForm("preview") != "" {
+		render(http.StatusOK)
+		return
+	}
 	for field, msg := range in.Validate(call, v.Ranking()) {
 		v.Errors.Add(field, msg)
 	}
@@ -417,6 +429,10 @@ func (h *Handler) publishDecision(c *gin.Context) {
 	}
 	d, err := models.PublishSelection(ctx, h.db, in, currentUser(c), h.now())
 	switch {
+	case errors.Is(err, models.ErrNoticeChanged):
+		v.MessageID = "legal.notice.changed"
+		render(http.StatusConflict)
+		return
 	case errors.Is(err, models.ErrConflict):
 		v.MessageID = "officer.decision.already_published"
 		render(http.StatusConflict)
@@ -440,7 +456,9 @@ func readPublishForm(c *gin.Context, call *models.Call, now time.Time) (models.P
 	errs := models.FieldErrors{}
 	form := views.PublishForm{Selected: map[uint]bool{}, NoticeKO: c.PostForm("notice_ko"), NoticeEN: c.PostForm("notice_en"),
 		CountingRule: c.PostForm("counting_rule"), ExplicitClose: strings.TrimSpace(c.PostForm("explicit_close"))}
-	in := models.PublishInput{CallID: call.ID, NoticeKO: form.NoticeKO, NoticeEN: form.NoticeEN}
+	in := models.PublishInput{CallID: call.ID, NoticeKO: form.NoticeKO, NoticeEN: form.NoticeEN,
+		Shown: &models.NoticeTexts{WindowKO: c.PostForm("window_notice_ko"), WindowEN: c.PostForm("window_notice_en"),
+			RemediesKO: c.PostForm("remedies_ko"), RemediesEN: c.PostForm("remedies_en")}}
 	for _, s := range c.PostFormArray("selected") {
 		id, err := strconv.ParseUint(s, 10, 32)
 		if err != nil {
@@ -503,6 +521,11 @@ func (h *Handler) rankingView(ctx context.Context, call *models.Call) (views.Ran
 	v.Form = views.PublishForm{Selected: map[uint]bool{}, CountingRule: string(models.RuleCivil),
 		NoticeKO: h.cat.For(i18n.Korean).T("officer.decision.notice_default", map[string]any{"Title": call.TitleKO}),
 		NoticeEN: h.cat.For(i18n.English).T("officer.decision.notice_default", map[string]any{"Title": call.TitleEN})}
+	if v.Decision == nil || v.Correcting {
+		if v.Texts, err = models.NoticeTextsFor(ctx, h.db, call, models.RuleCivil, nil, v.Now); err != nil {
+			return v, err
+		}
+	}
 	for _, r := range v.Rows {
 		if r.Rank <= call.Slots && r.Reviewers > 0 {
 			v.Form.Selected[r.ApplicationID] = true

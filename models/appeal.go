@@ -84,6 +84,73 @@ func NextAppealStatus(from AppealStatus, action AppealAction, role Role) (Appeal
 // ErrAppealWindowClosed is returned for a filing outside the window.
 var ErrAppealWindowClosed = errors.New("the appeal window is closed")
 
+// ErrDecisionSuperseded is returned for an appeal against a decision that a
+// correction has replaced: only the decision that now stands can be
+// appealed against.
+var ErrDecisionSuperseded = errors.New("the decision has been corrected")
+
+// DecisionSupersededError names the corrected decision and the one that now
+// stands (the latest in the chain of corrections).
+type DecisionSupersededError struct {
+	Decision uint
+	Standing *Decision
+}
+
+func (e *DecisionSupersededError) Error() string {
+	return fmt.Sprintf("decision %d has been corrected; decision %d stands", e.Decision, e.Standing.ID)
+}
+
+// Is makes errors.Is(err, ErrDecisionSuperseded) true.
+func (e *DecisionSupersededError) Is(target error) bool { return target == ErrDecisionSuperseded }
+
+// maxCorrections bounds the walk along a chain of corrections.
+const maxCorrections = 100
+
+// StandingDecision follows the chain of corrections from d to the decision
+// that now stands: d itself when nothing corrects it.
+func StandingDecision(ctx context.Context, db *gorm.DB, d *Decision) (*Decision, error) {
+	cur := d
+	for range maxCorrections {
+		var next Decision
+		err := db.WithContext(ctx).Where("supersedes_id = ?", cur.ID).Order("id").First(&next).Error
+		switch {
+		case errors.Is(err, gorm.ErrRecordNotFound):
+			return cur, nil
+		case err != nil:
+			return nil, fmt.Errorf("store: standing decision of %d: %w", d.ID, err)
+		}
+		cur = &next
+	}
+	return nil, fmt.Errorf("store: standing decision of %d: more than %d corrections", d.ID, maxCorrections)
+}
+
+// CheckAppealable applies the rules that decide whether the organisation may
+// appeal against d at now, the typed input aside: the decision must concern
+// it (ErrForbidden), must not have been corrected (a
+// *DecisionSupersededError naming the decision that stands) and its window
+// must be open (an *AppealWindowClosedError). The window is returned
+// whenever it could be computed, also with a refusal.
+func CheckAppealable(ctx context.Context, db *gorm.DB, d *Decision, orgID uint, now time.Time) (Window, error) {
+	if _, ok := d.Entry(orgID); !ok {
+		return Window{}, fmt.Errorf("store: appeal: decision %d does not concern organisation %d: %w", d.ID, orgID, ErrForbidden)
+	}
+	w, err := DecisionWindow(ctx, db, d, now)
+	if err != nil {
+		return Window{}, err
+	}
+	standing, err := StandingDecision(ctx, db, d)
+	if err != nil {
+		return w, err
+	}
+	if standing.ID != d.ID {
+		return w, &DecisionSupersededError{Decision: d.ID, Standing: standing}
+	}
+	if !w.IsOpen(now) {
+		return w, &AppealWindowClosedError{Closes: w.Closes}
+	}
+	return w, nil
+}
+
 // AppealWindowClosedError carries the closing instant for the message.
 type AppealWindowClosedError struct{ Closes time.Time }
 
@@ -117,6 +184,11 @@ type Appeal struct {
 	Evidence       []AppealEvidence `gorm:"constraint:OnDelete:CASCADE"`
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+
+	// RemediesKO and RemediesEN are the statement of further remedies given
+	// with the answer (the call's, as it stood when the appeal was decided).
+	RemediesKO string `gorm:"type:text;not null;default:''"`
+	RemediesEN string `gorm:"type:text;not null;default:''"`
 }
 
 // AppealEvidence is a file attached to an appeal.
@@ -193,8 +265,9 @@ func AppealReceipt(id uint, at time.Time) string {
 }
 
 // FileAppeal files an appeal for the user's organisation, checking at now
-// (the server's clock, in KST) that the window is open and that the
-// decision concerns the organisation. A second filing with the same
+// (the server's clock, in KST) with CheckAppealable that the decision
+// concerns the organisation, has not been corrected and that its window is
+// open. A second filing with the same
 // idempotency key (a double submit) returns the first appeal and created=false.
 // evidence are files already stored; they are attached in the same transaction.
 func FileAppeal(ctx context.Context, db *gorm.DB, in AppealInput, evidence []*StoredFile, by *User, answerDays int, now time.Time) (a *Appeal, created bool, err error) {
@@ -219,15 +292,8 @@ func FileAppeal(ctx context.Context, db *gorm.DB, in AppealInput, evidence []*St
 		if err != nil {
 			return err
 		}
-		if _, ok := d.Entry(orgID); !ok {
-			return fmt.Errorf("store: file appeal: decision %d does not concern organisation %d: %w", d.ID, orgID, ErrForbidden)
-		}
-		w, err := DecisionWindow(ctx, tx, d, now)
-		if err != nil {
+		if _, err := CheckAppealable(ctx, tx, d, orgID, now); err != nil {
 			return err
-		}
-		if !w.IsOpen(now) {
-			return &AppealWindowClosedError{Closes: w.Closes}
 		}
 		a = &Appeal{DecisionID: d.ID, OrganisationID: orgID, FiledByID: by.ID, Ground: in.Ground,
 			Statement: strings.TrimSpace(in.Statement), Status: AppealReceived, IdempotencyKey: in.IdempotencyKey,
@@ -289,6 +355,11 @@ func DecideAppeal(ctx context.Context, db *gorm.DB, id uint, action AppealAction
 			updates["decided_at"] = at
 			updates["decided_by_id"] = by.ID
 			updates["reasons"] = reasons
+			var d Decision
+			if err := tx.Preload("Call").First(&d, a.DecisionID).Error; err != nil {
+				return notFound(fmt.Sprintf("store: decide appeal %d: decision %d", id, a.DecisionID), err)
+			}
+			updates["remedies_ko"], updates["remedies_en"] = d.Call.Remedies()
 		}
 		res := tx.Model(&Appeal{}).Where("id = ? AND status = ?", a.ID, a.Status).Updates(updates)
 		if res.Error != nil {

@@ -29,6 +29,12 @@ type Call struct {
 	Documents     []RequiredDocument `gorm:"constraint:OnDelete:CASCADE"`
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+
+	// RemediesKO and RemediesEN state the remedies beyond an objection
+	// (불복 고지) that the call's decisions and appeal answers carry; saved
+	// empty, they are the default (see Remedies).
+	RemediesKO string `gorm:"type:text;not null;default:''"`
+	RemediesEN string `gorm:"type:text;not null;default:''"`
 }
 
 // Criterion is one scoring criterion of a call: its weight in percent (the
@@ -98,6 +104,12 @@ func (c *Call) Validate() FieldErrors {
 	}
 	if !c.OpensAt.IsZero() && !c.ClosesAt.IsZero() && !c.ClosesAt.After(c.OpensAt) {
 		errs.Add("closes_at", "call.error.close_before_open")
+	}
+	if len([]rune(c.RemediesKO)) > maxRemedies {
+		errs.Add("remedies_ko", "form.too_long")
+	}
+	if len([]rune(c.RemediesEN)) > maxRemedies {
+		errs.Add("remedies_en", "form.too_long")
 	}
 	if c.Slots < 1 || c.Slots > 100 {
 		errs.Add("slots", "call.error.slots")
@@ -169,6 +181,7 @@ func SaveCall(ctx context.Context, db *gorm.DB, c *Call, by *User, now time.Time
 	if errs := c.Validate(); errs.Any() {
 		return fmt.Errorf("store: save call: %w", ErrInvalid)
 	}
+	c.RemediesKO, c.RemediesEN = c.Remedies()
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for i := range c.Criteria {
 			c.Criteria[i].ID, c.Criteria[i].Position = 0, i+1
@@ -200,7 +213,7 @@ func SaveCall(ctx context.Context, db *gorm.DB, c *Call, by *User, now time.Time
 			res := tx.Model(&Call{}).Where("id = ? AND version = ?", c.ID, c.Version).Updates(map[string]any{
 				"title_ko": c.TitleKO, "title_en": c.TitleEN, "description_ko": c.DescriptionKO,
 				"description_en": c.DescriptionEN, "opens_at": c.OpensAt.UTC(), "closes_at": c.ClosesAt.UTC(),
-				"slots": c.Slots, "version": c.Version + 1, "updated_at": now.UTC(),
+				"slots": c.Slots, "remedies_ko": c.RemediesKO, "remedies_en": c.RemediesEN, "version": c.Version + 1, "updated_at": now.UTC(),
 			})
 			if res.Error != nil {
 				return fmt.Errorf("store: update call %d: %w", c.ID, res.Error)

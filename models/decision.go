@@ -38,6 +38,20 @@ type Decision struct {
 	// SupersedesID names the decision this one corrects after an upheld appeal.
 	SupersedesID *uint           `gorm:"index"`
 	Entries      []DecisionEntry `gorm:"constraint:OnDelete:RESTRICT"`
+
+	// WindowNoticeKO and WindowNoticeEN are the notice's sentence about the
+	// appeal window, generated from the rule or the explicit deadline (see
+	// NoticeTextsFor); RemediesKO and RemediesEN the call's statement of
+	// further remedies as it stood at publication. Decisions published
+	// before they existed have them empty.
+	WindowNoticeKO string `gorm:"type:text;not null;default:''"`
+	WindowNoticeEN string `gorm:"type:text;not null;default:''"`
+	RemediesKO     string `gorm:"type:text;not null;default:''"`
+	RemediesEN     string `gorm:"type:text;not null;default:''"`
+	// HashVersion says what ContentHash covers: 1 for decisions published
+	// before the notice's generated parts and the explicit deadline were
+	// hashed, 2 since (see hash).
+	HashVersion int `gorm:"not null;default:1"`
 }
 
 // DecisionEntry is one ranked application in a decision, with the names as
@@ -76,14 +90,65 @@ func (d *Decision) Entry(orgID uint) (DecisionEntry, bool) {
 	return DecisionEntry{}, false
 }
 
+// hashVersion is the ContentHash version of decisions published now.
+const hashVersion = 2
+
 // hash is a digest of the decision's published content, shown with it so
-// any later change can be noticed.
+// any later change can be noticed, computed as its HashVersion says.
+// Unknown versions give "", which matches no hash.
 func (d *Decision) hash() string {
+	switch d.HashVersion {
+	case 0, 1:
+		return d.hashV1()
+	case 2:
+		return d.hashV2()
+	}
+	return ""
+}
+
+// hashV1 is the digest of the first decisions: the free text of the notice
+// and the ranked list, fields joined with "|"; it leaves out the explicit
+// deadline, the tie-break rule and the names in English. Kept unchanged so
+// that those decisions still verify.
+func (d *Decision) hashV1() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%d|%s|%s|%s|%s|%d|%s\n", d.CallID, d.Kind, d.NoticeKO, d.NoticeEN, d.CountingRule,
 		d.PublishedByID, d.PublishedAt.UTC().Format(time.RFC3339Nano))
 	for _, e := range d.Entries {
 		fmt.Fprintf(h, "%d|%d|%d|%s|%.6f|%t\n", e.Rank, e.ApplicationID, e.OrganisationID, e.NameKO, e.Score, e.Selected)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// hashV2 covers everything the decision states: the notice with its
+// generated window sentence and statement of remedies, the counting rule
+// and the explicit deadline, the tie-break rule, the decision it corrects,
+// and every field of every entry. Each field is written with its length,
+// so no text can pass for a field boundary.
+func (d *Decision) hashV2() string {
+	h := sha256.New()
+	field := func(s string) { fmt.Fprintf(h, "%d:%s;", len(s), s) }
+	instant := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	supersedes := ""
+	if d.SupersedesID != nil {
+		supersedes = fmt.Sprint(*d.SupersedesID)
+	}
+	for _, s := range []string{"kai-decision-v2", fmt.Sprint(d.CallID), d.Kind, d.NoticeKO, d.NoticeEN,
+		d.WindowNoticeKO, d.WindowNoticeEN, d.RemediesKO, d.RemediesEN, string(d.CountingRule),
+		instant(d.ExplicitClose), d.TieBreak, supersedes, fmt.Sprint(d.PublishedByID), instant(&d.PublishedAt),
+		fmt.Sprint(len(d.Entries))} {
+		field(s)
+	}
+	for _, e := range d.Entries {
+		for _, s := range []string{fmt.Sprint(e.Rank), fmt.Sprint(e.ApplicationID), fmt.Sprint(e.OrganisationID),
+			e.NameKO, e.NameEN, e.Members, fmt.Sprintf("%.6f", e.Score), fmt.Sprint(e.Selected)} {
+			field(s)
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -99,6 +164,11 @@ type PublishInput struct {
 	// Supersedes is the decision being corrected (0 for a first decision):
 	// allowed only when an appeal against it was upheld.
 	Supersedes uint
+	// Shown is the generated text the officer was shown with the form (see
+	// NoticeTextsFor). When set, the decision is published only if the text
+	// generated at publication is the same (ErrNoticeChanged otherwise), so
+	// that what is published is exactly what was shown.
+	Shown *NoticeTexts
 }
 
 // Validate checks the officer's input against the ranking.
@@ -186,9 +256,19 @@ func PublishSelection(ctx context.Context, db *gorm.DB, in PublishInput, by *Use
 			d.SupersedesID = &in.Supersedes
 		}
 		if in.ExplicitClose != nil {
-			t := in.ExplicitClose.UTC()
+			t := in.ExplicitClose.UTC().Truncate(time.Microsecond)
 			d.ExplicitClose = &t
 		}
+		texts, err := NoticeTextsFor(ctx, tx, call, d.CountingRule, d.ExplicitClose, now)
+		if err != nil {
+			return fmt.Errorf("store: publish decision: %w: %w", ErrInvalid, err)
+		}
+		if in.Shown != nil && *in.Shown != texts {
+			return fmt.Errorf("store: publish decision: %w", ErrNoticeChanged)
+		}
+		d.WindowNoticeKO, d.WindowNoticeEN = texts.WindowKO, texts.WindowEN
+		d.RemediesKO, d.RemediesEN = texts.RemediesKO, texts.RemediesEN
+		d.HashVersion = hashVersion
 		for _, r := range ranking {
 			a, err := GetApplication(ctx, tx, r.ApplicationID)
 			if err != nil {

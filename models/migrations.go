@@ -68,7 +68,54 @@ func migrations() []*gormigrate.Migration {
 				return tx.Migrator().DropTable(&ClusterLease{}, &GPURollupDay{}, &GPURollup{}, &AllocationGPU{}, &Allocation{}, &GPU{}, &Cluster{})
 			},
 		},
+		{
+			// The generated parts of a decision's notice (window sentence,
+			// statement of remedies) and its hash version: decisions already
+			// published keep version 1, whose hash leaves them out. Columns are
+			// added one by one: rebuilding the immutable decisions table would
+			// drop its triggers.
+			ID: "2026112705_legal_notices",
+			Migrate: func(tx *gorm.DB) error {
+				return addColumns(tx, map[any][]string{
+					&Call{}:     {"RemediesKO", "RemediesEN"},
+					&Decision{}: {"WindowNoticeKO", "WindowNoticeEN", "RemediesKO", "RemediesEN", "HashVersion"},
+					&Appeal{}:   {"RemediesKO", "RemediesEN"},
+				})
+			},
+			Rollback: func(tx *gorm.DB) error {
+				// Plain ALTER TABLE: gorm's SQLite DropColumn rebuilds the table.
+				for table, cols := range map[string][]string{
+					"calls":     {"remedies_ko", "remedies_en"},
+					"decisions": {"window_notice_ko", "window_notice_en", "remedies_ko", "remedies_en", "hash_version"},
+					"appeals":   {"remedies_ko", "remedies_en"},
+				} {
+					for _, col := range cols {
+						if err := tx.Exec("ALTER TABLE " + table + " DROP COLUMN " + col).Error; err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			},
+		},
 	}
+}
+
+// addColumns adds the fields' columns that a table lacks (the first
+// migrations create tables from the current types, so a fresh database may
+// have them already).
+func addColumns(tx *gorm.DB, columns map[any][]string) error {
+	for model, fields := range columns {
+		for _, f := range fields {
+			if tx.Migrator().HasColumn(model, f) {
+				continue
+			}
+			if err := tx.Migrator().AddColumn(model, f); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // immutable makes the database refuse updates and deletes of published rows.

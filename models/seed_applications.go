@@ -163,13 +163,11 @@ const (
 		"기업 규모나 유형에 따른 할당 없이 글로벌 파급력을 갖춘 팀을 선정하였습니다.\n\n" +
 		"선정된 정예팀은 8월 초 협약을 체결한 뒤 개발에 착수하며, 'K-AI 모델' 또는 'K-AI 기업' 명칭을 공식적으로 사용할 수 있습니다. " +
 		"정예팀은 6개월마다 단계평가를 받으며, 단계평가마다 한 팀이 탈락합니다.\n\n" +
-		"평가 결과에 이의가 있는 신청기관은 발표일로부터 10일간 이의신청을 할 수 있습니다. " +
 		"평가 절차에 중대한 하자가 확인되면 이의신청이 받아들여질 수 있습니다."
 	demoNoticeEN = "The Ministry of Science and ICT evaluated the 15 consortia that applied to the call for elite teams of the Sovereign AI Foundation Model Project and selected five elite teams. " +
 		"Teams were chosen for their global impact, with no quota by company size or type.\n\n" +
 		"The selected teams sign their agreements with the ministry in early August and then start development; they may officially use the names \"K-AI model\" or \"K-AI company\". " +
 		"Every six months a stage evaluation eliminates one team.\n\n" +
-		"Applicants that object to the result may file an objection within 10 days of the announcement. " +
 		"An objection can be upheld when a material defect in the evaluation procedure is found."
 )
 
