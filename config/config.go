@@ -41,6 +41,12 @@ type Config struct {
 	MaxUploadBytes int64
 	TrustedProxies []string
 
+	// RoleRecheck is how often a signed-in user's role is asked of the
+	// provider again; RoleRecheckGrace how long past that a session is still
+	// served while the provider cannot be reached.
+	RoleRecheck      time.Duration
+	RoleRecheckGrace time.Duration
+
 	OIDCIssuer                string
 	OIDCClientID              string
 	OIDCClientSecret          string
@@ -113,6 +119,8 @@ func Load(getenv Getenv) (*Config, error) {
 		DatabaseURL:               str("DATABASE_URL", ""),
 		SessionIdle:               duration("PORTAL_SESSION_IDLE", 30*time.Minute),
 		SessionMaxAge:             duration("PORTAL_SESSION_MAX_AGE", 12*time.Hour),
+		RoleRecheck:               duration("PORTAL_ROLE_RECHECK", 5*time.Minute),
+		RoleRecheckGrace:          duration("PORTAL_ROLE_RECHECK_GRACE", 10*time.Minute),
 		OIDCIssuer:                str("OIDC_ISSUER", ""),
 		OIDCClientID:              str("OIDC_CLIENT_ID", ""),
 		OIDCClientSecret:          str("OIDC_CLIENT_SECRET", ""),
@@ -197,6 +205,10 @@ func (c *Config) Validate() error {
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") &&
 		!strings.HasPrefix(c.DatabaseURL, "postgresql://") && !strings.HasPrefix(c.DatabaseURL, "sqlite:") {
 		errs = append(errs, fmt.Errorf("DATABASE_URL: want postgres://… or sqlite:PATH, got %q", redact(c.DatabaseURL)))
+	}
+	if c.RoleRecheck > c.SessionMaxAge {
+		errs = append(errs, fmt.Errorf("PORTAL_ROLE_RECHECK: %s is longer than PORTAL_SESSION_MAX_AGE (%s), so roles would never be re-checked",
+			c.RoleRecheck, c.SessionMaxAge))
 	}
 	if c.OIDCIssuer != "" {
 		if c.OIDCClientID == "" {

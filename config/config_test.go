@@ -27,6 +27,9 @@ func TestLoadDefaults(t *testing.T) {
 	if c.SessionIdle != 30*time.Minute || c.SessionMaxAge != 12*time.Hour {
 		t.Errorf("session durations %v %v", c.SessionIdle, c.SessionMaxAge)
 	}
+	if c.RoleRecheck != 5*time.Minute || c.RoleRecheckGrace != 10*time.Minute {
+		t.Errorf("role re-check %v, grace %v; want 5m and 10m", c.RoleRecheck, c.RoleRecheckGrace)
+	}
 	if c.SQLitePath() != filepath.Join("data", "portal.db") || c.UsesPostgres() {
 		t.Errorf("database: %q postgres=%v", c.SQLitePath(), c.UsesPostgres())
 	}
@@ -92,6 +95,9 @@ func TestValidateRejects(t *testing.T) {
 		{"issuer without client", map[string]string{"OIDC_ISSUER": "https://i"}, "OIDC_CLIENT_ID"},
 		{"bad duration", map[string]string{"PORTAL_SESSION_IDLE": "soon"}, "PORTAL_SESSION_IDLE"},
 		{"bad bool", map[string]string{"PORTAL_DEMO_DATA": "perhaps"}, "PORTAL_DEMO_DATA"},
+		{"bad role re-check", map[string]string{"PORTAL_ROLE_RECHECK": "0s"}, "PORTAL_ROLE_RECHECK"},
+		{"bad role re-check grace", map[string]string{"PORTAL_ROLE_RECHECK_GRACE": "-1m"}, "PORTAL_ROLE_RECHECK_GRACE"},
+		{"role re-check beyond the session", map[string]string{"PORTAL_ROLE_RECHECK": "13h"}, "PORTAL_ROLE_RECHECK"},
 		{"bad body limit", map[string]string{"PORTAL_MAX_BODY_BYTES": "-1"}, "PORTAL_MAX_BODY_BYTES"},
 		{"role map unknown role", map[string]string{"OIDC_ROLE_MAP": "staff=superuser"}, "OIDC_ROLE_MAP"},
 		{"role map malformed", map[string]string{"OIDC_ROLE_MAP": "officer"}, "OIDC_ROLE_MAP"},

@@ -3,6 +3,7 @@ package handlers
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -320,7 +321,7 @@ func TestOIDCStateMismatch(t *testing.T) {
 		}},
 		{"state cookie differs", func(c *testClient, _ *url.URL) {
 			c.c.Jar.SetCookies(mustParse(c.app.t, c.app.srv.URL),
-				[]*http.Cookie{{Name: stateCookie, Value: models.RandomToken(32), Path: "/"}})
+				[]*http.Cookie{{Name: c.app.h.stateCookie(), Value: models.RandomToken(32), Path: "/"}})
 		}},
 		{"no state cookie: answer opened in another browser", nil},
 	}
@@ -345,43 +346,49 @@ func TestOIDCStateMismatch(t *testing.T) {
 }
 
 func TestOIDCCodeReplay(t *testing.T) {
-	p := newTestProvider(t, testStart, providerConfig{})
-	app, logs := newOIDCApp(t, testdb.SQLite, p)
-	portal := mustParse(t, app.srv.URL)
-	c := app.client()
-	authURL := c.oidcLogin("")
-	p.m.QueueUser(officerKim)
-	cb := c.oidcAuthorize(authURL)
-	wantRedirect(t, c.oidcCallback(cb), "/dashboard")
-	state, code := cb.Query().Get("state"), cb.Query().Get("code")
-
-	// The same answer again: the portal has cleared its state cookie.
-	for _, ck := range c.c.Jar.Cookies(portal) {
-		if ck.Name == stateCookie {
-			t.Errorf("state cookie %q kept after sign-in", ck.Value)
+	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
+		p := newTestProvider(t, testStart, providerConfig{})
+		app, logs := newOIDCApp(t, kind, p)
+		portal := mustParse(t, app.srv.URL)
+		c := app.client()
+		authURL := c.oidcLogin("")
+		sealed := c.cookie(app.h.stateCookie())
+		if sealed == "" {
+			t.Fatal("no state cookie after starting the sign-in")
 		}
-	}
-	wantErrorPage(t, c, c.oidcCallback(cb), http.StatusBadRequest, "error.signin_state")
+		p.m.QueueUser(officerKim)
+		cb := c.oidcAuthorize(authURL)
+		wantRedirect(t, c.oidcCallback(cb), "/dashboard")
+		code := cb.Query().Get("code")
 
-	// With the cookie put back (someone holding both): the state was used once.
-	c.c.Jar.SetCookies(portal, []*http.Cookie{{Name: stateCookie, Value: state, Path: "/"}})
-	wantErrorPage(t, c, c.oidcCallback(cb), http.StatusBadRequest, "error.signin_state")
+		// The same answer again: the portal has cleared its state cookie.
+		if v := c.cookie(app.h.stateCookie()); v != "" {
+			t.Errorf("state cookie %q kept after sign-in", v)
+		}
+		wantErrorPage(t, c, c.oidcCallback(cb), http.StatusBadRequest, "error.signin_state")
 
-	// A fresh sign-in (its own state and cookie) fed the redeemed code: the
-	// provider refuses the code at the token endpoint.
-	c2 := app.client()
-	fresh := c2.oidcLogin("")
-	replay := *cb
-	replay.RawQuery = url.Values{"code": {code}, "state": {fresh.Query().Get("state")}}.Encode()
-	resp := c2.oidcCallback(&replay)
-	wantErrorPage(t, c2, resp, http.StatusUnauthorized, "error.signin_failed")
-	if sessionCookieSet(app, resp) {
-		t.Error("replayed code set a session cookie")
-	}
-	wantLog(t, logs, "Invalid code")
-	if n := count(t, app, &models.Session{}, "1 = 1"); n != 1 {
-		t.Errorf("%d sessions, want only the first sign-in's", n)
-	}
+		// With the cookie put back (someone holding both): the state was used
+		// once, and the portal refuses it before it asks the provider.
+		c.c.Jar.SetCookies(portal, []*http.Cookie{{Name: app.h.stateCookie(), Value: sealed, Path: "/"}})
+		wantErrorPage(t, c, c.oidcCallback(cb), http.StatusBadRequest, "error.signin_state")
+		wantLog(t, logs, "sign-in answer replayed")
+
+		// A fresh sign-in (its own state and cookie) fed the redeemed code: the
+		// provider refuses the code at the token endpoint.
+		c2 := app.client()
+		fresh := c2.oidcLogin("")
+		replay := *cb
+		replay.RawQuery = url.Values{"code": {code}, "state": {fresh.Query().Get("state")}}.Encode()
+		resp := c2.oidcCallback(&replay)
+		wantErrorPage(t, c2, resp, http.StatusUnauthorized, "error.signin_failed")
+		if sessionCookieSet(app, resp) {
+			t.Error("replayed code set a session cookie")
+		}
+		wantLog(t, logs, "Invalid code")
+		if n := count(t, app, &models.Session{}, "1 = 1"); n != 1 {
+			t.Errorf("%d sessions, want only the first sign-in's", n)
+		}
+	})
 }
 
 func TestOIDCNonceMismatch(t *testing.T) {
@@ -445,19 +452,19 @@ func TestOIDCPKCE(t *testing.T) {
 	if q.Has("code_verifier") {
 		t.Error("the verifier leaks into the authorization URL")
 	}
-	var attempt models.LoginAttempt
-	if err := app.db.First(&attempt, "id = ?", models.HashToken(q.Get("state"))).Error; err != nil {
-		t.Fatalf("login attempt for the state: %v", err)
+	req := c.loginRequest()
+	if req.State != q.Get("state") {
+		t.Errorf("sealed state %q, want the authorization URL's %q", req.State, q.Get("state"))
 	}
-	sum := sha256.Sum256([]byte(attempt.Verifier))
+	sum := sha256.Sum256([]byte(req.Verifier))
 	if got, want := q.Get("code_challenge"), base64.RawURLEncoding.EncodeToString(sum[:]); got != want {
-		t.Errorf("code_challenge %q, want S256 of the stored verifier %q", got, want)
+		t.Errorf("code_challenge %q, want S256 of the sealed verifier %q", got, want)
 	}
 
 	// The provider holds the portal to its challenge: another verifier fails.
-	if err := app.db.Model(&attempt).Update("verifier", models.RandomToken(48)).Error; err != nil {
-		t.Fatal(err)
-	}
+	req.Verifier = models.RandomToken(48)
+	c.c.Jar.SetCookies(mustParse(t, app.srv.URL), []*http.Cookie{{Name: app.h.stateCookie(),
+		Value: app.h.sealLoginRequest(req), Path: "/"}})
 	p.m.QueueUser(officerKim)
 	resp := c.oidcCallback(c.oidcAuthorize(authURL))
 	wantErrorPage(t, c, resp, http.StatusUnauthorized, "error.signin_failed")
@@ -544,13 +551,13 @@ func TestOIDCProviderDown(t *testing.T) {
 		c := app.client()
 		resp := c.get("/auth/login")
 		for _, ck := range resp.Cookies() {
-			if ck.Name == stateCookie {
+			if ck.Name == app.h.stateCookie() {
 				t.Error("login set a state cookie without a provider")
 			}
 		}
 		wantErrorPage(t, c, resp, http.StatusServiceUnavailable, "error.idp_unavailable")
-		if n := count(t, app, &models.LoginAttempt{}, "1 = 1"); n != 0 {
-			t.Errorf("%d login attempts saved without a provider", n)
+		if n := count(t, app, &models.UsedLoginState{}, "1 = 1"); n != 0 {
+			t.Errorf("%d login states saved without a provider", n)
 		}
 		if resp := c.get("/"); resp.StatusCode != http.StatusOK {
 			t.Errorf("GET / while the provider is down: %d, want 200", resp.StatusCode)
@@ -581,6 +588,31 @@ func TestOIDCProviderError(t *testing.T) {
 		t.Errorf("error detail %q, want the provider's error", got)
 	}
 	wantNoSignIn(t, app, resp, officerKim.Subject)
+}
+
+// cookie is the value of the browser's cookie for the portal, "" if none.
+func (c *testClient) cookie(name string) string {
+	for _, ck := range c.c.Jar.Cookies(mustParse(c.app.t, c.app.srv.URL)) {
+		if ck.Name == name {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+// loginRequest opens the browser's sealed sign-in request.
+func (c *testClient) loginRequest() loginRequest {
+	c.app.t.Helper()
+	sealed := c.cookie(c.app.h.stateCookie())
+	b, err := c.app.h.stateSealer.Open(sealed)
+	if err != nil {
+		c.app.t.Fatalf("state cookie %q: %v", sealed, err)
+	}
+	var r loginRequest
+	if err := json.Unmarshal(b, &r); err != nil {
+		c.app.t.Fatal(err)
+	}
+	return r
 }
 
 func mustParse(t testing.TB, raw string) *url.URL {

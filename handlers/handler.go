@@ -35,6 +35,9 @@ type Handler struct {
 	files   *models.FileStore
 	uploads models.UploadPolicy
 	secrets *models.SecretBox // seals clusters' bearer tokens; nil without PORTAL_SECRET_KEY
+	// stateSealer seals sign-in requests into their cookie; tokenSealer
+	// the provider's tokens kept on session rows.
+	stateSealer, tokenSealer *models.Sealer
 }
 
 // Options are the dependencies of a Handler.
@@ -64,6 +67,20 @@ func New(opts Options) (*Handler, error) {
 		now:    opts.Now,
 		cat:    cat,
 		policy: models.SessionPolicy{Idle: opts.Config.SessionIdle, MaxAge: opts.Config.SessionMaxAge, Key: opts.Config.SessionKey},
+	}
+	key := opts.Config.SessionKey
+	if len(key) == 0 {
+		// Development without PORTAL_SESSION_KEY (production requires one): a
+		// key for this process only. Sign-ins in flight and the provider
+		// tokens of sessions do not survive a restart; such sessions end at
+		// their next role re-check.
+		key = []byte(models.RandomToken(32))
+	}
+	if h.stateSealer, err = models.NewSealer(key, "oidc login request"); err != nil {
+		return nil, err
+	}
+	if h.tokenSealer, err = models.NewSealer(key, "provider tokens"); err != nil {
+		return nil, err
 	}
 	if h.files, err = models.NewFileStore(filepath.Join(opts.Config.DataDir, "files")); err != nil {
 		return nil, err
@@ -114,7 +131,7 @@ func (h *Handler) Router() *gin.Engine {
 	return r
 }
 
-// Cleanup removes expired sessions and login attempts until ctx ends.
+// Cleanup removes expired sessions and used login states until ctx ends.
 func (h *Handler) Cleanup(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()

@@ -171,6 +171,15 @@ func (h *Handler) loadSession(c *gin.Context) {
 		c.Abort()
 		return
 	default:
+		if s, err = h.recheckRole(c, s, now); err != nil {
+			h.renderError(c, http.StatusInternalServerError, err)
+			c.Abort()
+			return
+		}
+		if s == nil { // ended by the role re-check
+			h.setCookie(c, h.sessionCookie(), "", -1)
+			break
+		}
 		if s.NeedsTouch(now) {
 			if err := models.TouchSession(ctx, h.db, s.ID, now); err != nil {
 				h.log.Warn("touch session", "err", err)

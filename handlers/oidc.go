@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -91,37 +93,48 @@ type claims struct {
 var errNonce = errors.New("oidc: nonce in the ID token does not match the sign-in request")
 
 // exchange trades the code for tokens, verifies the ID token and its nonce,
-// and returns the raw ID token and its claims.
-func (o *oidcClient) exchange(ctx context.Context, code, verifier, nonce string) (string, claims, error) {
+// and returns the raw ID token, its claims and the provider's tokens.
+func (o *oidcClient) exchange(ctx context.Context, code, verifier, nonce string) (string, claims, *oauth2.Token, error) {
 	var cl claims
 	tok, err := o.oauth.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
-		return "", cl, fmt.Errorf("oidc: code exchange: %w", err)
+		return "", cl, nil, fmt.Errorf("oidc: code exchange: %w", err)
 	}
 	raw, ok := tok.Extra("id_token").(string)
 	if !ok || raw == "" {
-		return "", cl, errors.New("oidc: token response has no id_token")
+		return "", cl, nil, errors.New("oidc: token response has no id_token")
 	}
 	idt, err := o.verifier.Verify(ctx, raw)
 	if err != nil {
-		return "", cl, fmt.Errorf("oidc: verify ID token: %w", err)
+		return "", cl, nil, fmt.Errorf("oidc: verify ID token: %w", err)
 	}
 	if !constantEqual(idt.Nonce, nonce) {
-		return "", cl, errNonce
+		return "", cl, nil, errNonce
 	}
+	cl, err = o.claimsOf(ctx, tok, idt, idt.Subject)
+	return raw, cl, tok, err
+}
+
+// claimsOf reads the portal's claims from the ID token, when there is one,
+// and from the user info when the token lacks the role claim, making sure
+// the user info speaks of subject.
+func (o *oidcClient) claimsOf(ctx context.Context, tok *oauth2.Token, idt *oidc.IDToken, subject string) (claims, error) {
+	var cl claims
 	all := map[string]any{}
-	if err := idt.Claims(&all); err != nil {
-		return "", cl, fmt.Errorf("oidc: ID token claims: %w", err)
+	if idt != nil {
+		if err := idt.Claims(&all); err != nil {
+			return cl, fmt.Errorf("oidc: ID token claims: %w", err)
+		}
 	}
 	// Providers often put groups only in the user info: ask for it, and
 	// make sure it speaks of the same subject.
 	if _, has := all[o.cfg.OIDCRoleClaim]; !has && o.provider.UserInfoEndpoint() != "" {
 		ui, err := o.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
 		if err != nil {
-			return "", cl, fmt.Errorf("oidc: user info: %w", err)
+			return cl, fmt.Errorf("oidc: user info: %w", err)
 		}
-		if ui.Subject != idt.Subject {
-			return "", cl, errors.New("oidc: user info subject differs from the ID token's")
+		if ui.Subject != subject {
+			return cl, errors.New("oidc: user info subject differs from the ID token's")
 		}
 		extra := map[string]any{}
 		if err := ui.Claims(&extra); err == nil {
@@ -132,13 +145,86 @@ func (o *oidcClient) exchange(ctx context.Context, code, verifier, nonce string)
 			}
 		}
 	}
-	cl.Subject = idt.Subject
+	cl.Subject = subject
 	cl.Email = stringClaim(all["email"])
 	cl.Name = stringClaim(all["name"])
 	cl.PreferredUsername = stringClaim(all["preferred_username"])
 	cl.Roles = stringsClaim(all[o.cfg.OIDCRoleClaim])
 	cl.Org = stringClaim(all[o.cfg.OIDCOrgClaim])
-	return raw, cl, nil
+	return cl, nil
+}
+
+// errRevoked says that the provider answered and no longer accepts the
+// session's tokens (or no longer speaks of its subject): the session ends.
+// Any other re-check error means the provider could not be reached.
+var errRevoked = errors.New("oidc: the provider no longer accepts the session")
+
+// recheck asks the provider again what it says about subject: with the
+// refresh token when it gave one (the answer's ID token, or the user info),
+// else the user info with the stored access token. It returns the claims and
+// the tokens to keep for next time.
+func (o *oidcClient) recheck(ctx context.Context, tok *oauth2.Token, subject string) (claims, *oauth2.Token, error) {
+	var cl claims
+	if err := o.discover(ctx); err != nil {
+		return cl, nil, err
+	}
+	st := &statusTransport{base: http.DefaultTransport}
+	ctx = oidc.ClientContext(ctx, &http.Client{Transport: st})
+	var idt *oidc.IDToken
+	if tok.RefreshToken != "" {
+		// An expired copy makes the token source refresh now.
+		fresh, err := o.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+		var re *oauth2.RetrieveError
+		switch {
+		case errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500:
+			return cl, nil, fmt.Errorf("%w: refresh: %v", errRevoked, err)
+		case err != nil:
+			return cl, nil, fmt.Errorf("oidc: refresh: %w", err)
+		}
+		tok = fresh
+		if raw, ok := tok.Extra("id_token").(string); ok && raw != "" {
+			if idt, err = o.verifier.Verify(ctx, raw); err != nil {
+				return cl, nil, fmt.Errorf("%w: refreshed ID token: %v", errRevoked, err)
+			}
+			if idt.Subject != subject {
+				return cl, nil, fmt.Errorf("%w: refreshed ID token names another subject", errRevoked)
+			}
+		}
+	}
+	cl, err := o.claimsOf(ctx, tok, idt, subject)
+	if err != nil {
+		if code := st.last(); code == http.StatusUnauthorized || code == http.StatusForbidden ||
+			strings.Contains(err.Error(), "subject differs") {
+			return cl, nil, fmt.Errorf("%w: %v", errRevoked, err)
+		}
+		return cl, nil, err
+	}
+	return cl, tok, nil
+}
+
+// statusTransport remembers the status of the last response, to tell a
+// provider that refuses a token from one that cannot be reached.
+type statusTransport struct {
+	base http.RoundTripper
+	mu   sync.Mutex
+	code int
+}
+
+func (t *statusTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.code = 0
+	if err == nil {
+		t.code = resp.StatusCode
+	}
+	return resp, err
+}
+
+func (t *statusTransport) last() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.code
 }
 
 // logoutURL is the provider's end-session URL, or "" when it has none.

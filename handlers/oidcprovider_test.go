@@ -24,6 +24,7 @@ const endSessionPath = mockoidc.IssuerBase + "/end_session"
 type providerConfig struct {
 	endSession bool          // advertise end_session_endpoint in discovery
 	tokenTTL   time.Duration // lifetime of ID and access tokens; mockoidc's 10 minutes when 0
+	noRefresh  bool          // give no refresh token, as some providers do for this client
 }
 
 // testProvider is a real OpenID provider on loopback: mockoidc's own
@@ -36,7 +37,7 @@ type testProvider struct {
 	cfg providerConfig
 
 	mu      sync.Mutex
-	down    bool         // discovery answers 503
+	down    bool         // every endpoint answers 503
 	logouts []url.Values // what the end-session endpoint was sent
 }
 
@@ -61,14 +62,20 @@ func newTestProvider(t testing.TB, now time.Time, cfg providerConfig) *testProvi
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc(mockoidc.AuthorizationEndpoint, m.Authorize)
-	mux.HandleFunc(mockoidc.TokenEndpoint, m.Token)
+	mux.HandleFunc(mockoidc.TokenEndpoint, p.token)
 	mux.HandleFunc(mockoidc.UserinfoEndpoint, m.Userinfo)
 	mux.HandleFunc(mockoidc.JWKSEndpoint, m.JWKS)
 	mux.HandleFunc(mockoidc.DiscoveryEndpoint, p.discovery)
 	mux.HandleFunc(endSessionPath, p.endSession)
 	// mockoidc derives its issuer from Server.Addr; it exposes Server for
 	// callers that serve its handlers themselves.
-	m.Server = &http.Server{Addr: ln.Addr().String(), Handler: mux}
+	m.Server = &http.Server{Addr: ln.Addr().String(), Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p.isDown() {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})}
 	go m.Server.Serve(ln)
 	t.Cleanup(func() { m.Server.Close() })
 	return p
@@ -78,11 +85,44 @@ func (p *testProvider) issuer() string { return p.m.Issuer() }
 
 func (p *testProvider) endSessionURL() string { return p.m.Addr() + endSessionPath }
 
-// setDown makes discovery fail (true) or work again (false).
+// setDown makes every endpoint fail (true) or work again (false).
 func (p *testProvider) setDown(down bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.down = down
+}
+
+func (p *testProvider) isDown() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.down
+}
+
+// advance moves the provider's clock with the portal's.
+func (p *testProvider) advance(d time.Duration) { p.m.FastForward(d) }
+
+// token is mockoidc's token endpoint, less the refresh token when the
+// provider is configured to give none.
+func (p *testProvider) token(w http.ResponseWriter, r *http.Request) {
+	if !p.cfg.noRefresh {
+		p.m.Token(w, r)
+		return
+	}
+	rec := httptest.NewRecorder()
+	p.m.Token(rec, r)
+	body := rec.Body.Bytes()
+	doc := map[string]any{}
+	if rec.Code == http.StatusOK && json.Unmarshal(body, &doc) == nil {
+		delete(doc, "refresh_token")
+		body, _ = json.Marshal(doc)
+	}
+	for k, v := range rec.Header() {
+		if k != "Content-Length" {
+			w.Header()[k] = v
+		}
+	}
+	w.WriteHeader(rec.Code)
+	w.Write(body)
 }
 
 // lastLogout is the query of the latest end-session request, nil if none.
@@ -97,13 +137,6 @@ func (p *testProvider) lastLogout() url.Values {
 
 // discovery is mockoidc's document, plus end_session_endpoint when configured.
 func (p *testProvider) discovery(w http.ResponseWriter, r *http.Request) {
-	p.mu.Lock()
-	down := p.down
-	p.mu.Unlock()
-	if down {
-		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
-		return
-	}
 	rec := httptest.NewRecorder()
 	p.m.Discovery(rec, r)
 	doc := map[string]any{}

@@ -118,6 +118,14 @@ func (h *Handler) routes() []Route {
 		{"POST", "/officer/naming", roles(ministry...), h.grantName},
 		{"POST", "/officer/naming/:gid/revoke", roles(ministry...), h.revokeName},
 
+		// Users, their roles and live sessions (admins): end a user's sessions
+		// at once (after a confirmation page), set a role in the portal.
+		{"GET", "/admin/users", roles(models.RoleAdmin), h.showUsersPage},
+		{"GET", "/admin/users/:id", roles(models.RoleAdmin), h.showUserPage},
+		{"POST", "/admin/users/:id/role", roles(models.RoleAdmin), h.setUserRole},
+		{"GET", "/admin/users/:id/end-sessions", roles(models.RoleAdmin), h.showEndSessionsPage},
+		{"POST", "/admin/users/:id/end-sessions", roles(models.RoleAdmin), h.endUserSessionsNow},
+
 		// One-off public holidays that move appeal deadlines (admins).
 		{"GET", "/admin/holidays", roles(models.RoleAdmin), h.showHolidaysPage},
 		{"POST", "/admin/holidays", roles(models.RoleAdmin), h.addHoliday},

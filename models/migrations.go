@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/go-gormigrate/gormigrate/v2"
 	"gorm.io/gorm"
@@ -21,14 +22,14 @@ func migrations() []*gormigrate.Migration {
 			Migrate: func(tx *gorm.DB) error {
 				// Frozen copies of the types as they were at this migration would be
 				// the strict form; the types have not changed since, so they serve.
-				if err := tx.AutoMigrate(&Organisation{}, &User{}, &Session{}, &LoginAttempt{},
+				if err := tx.AutoMigrate(&Organisation{}, &User{}, &Session{}, &loginAttemptV1{},
 					&AuditEntry{}, &Programme{}, &Call{}); err != nil {
 					return err
 				}
 				return appendOnlyAudit(tx)
 			},
 			Rollback: func(tx *gorm.DB) error {
-				return tx.Migrator().DropTable(&Call{}, &Programme{}, &AuditEntry{}, &LoginAttempt{},
+				return tx.Migrator().DropTable(&Call{}, &Programme{}, &AuditEntry{}, &loginAttemptV1{},
 					&Session{}, &User{}, &Organisation{})
 			},
 		},
@@ -98,6 +99,45 @@ func migrations() []*gormigrate.Migration {
 				return nil
 			},
 		},
+		{
+			// Sign-in requests move into a sealed cookie (only used states are
+			// recorded); sessions keep the provider's sealed tokens and when the
+			// role was last confirmed; users keep the provider's role apart from
+			// one set in the portal. Sessions from before have no tokens: their
+			// first re-check ends them, and their users sign in again.
+			ID: "2026120101_role_recheck",
+			Migrate: func(tx *gorm.DB) error {
+				if err := tx.AutoMigrate(&User{}, &Session{}, &UsedLoginState{}); err != nil {
+					return err
+				}
+				if err := tx.Exec("UPDATE users SET provider_role = role WHERE provider_role = ''").Error; err != nil {
+					return err
+				}
+				if err := tx.Exec("UPDATE sessions SET role_checked_at = created_at WHERE role_checked_at IS NULL").Error; err != nil {
+					return err
+				}
+				return tx.Migrator().DropTable(&loginAttemptV1{})
+			},
+			Rollback: func(tx *gorm.DB) error {
+				if err := tx.AutoMigrate(&loginAttemptV1{}); err != nil {
+					return err
+				}
+				if err := tx.Migrator().DropTable(&UsedLoginState{}); err != nil {
+					return err
+				}
+				for _, col := range []string{"ProviderToken", "RoleCheckedAt", "RecheckStartedAt"} {
+					if err := tx.Migrator().DropColumn(&Session{}, col); err != nil {
+						return err
+					}
+				}
+				for _, col := range []string{"ProviderRole", "RoleOverride"} {
+					if err := tx.Migrator().DropColumn(&User{}, col); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+		},
 	}
 }
 
@@ -117,6 +157,18 @@ func addColumns(tx *gorm.DB, columns map[any][]string) error {
 	}
 	return nil
 }
+
+// loginAttemptV1 is the table of sign-in requests in flight as the
+// foundation created it, before they moved into a sealed cookie.
+type loginAttemptV1 struct {
+	ID        string `gorm:"primaryKey;size:64"`
+	Nonce     string `gorm:"size:64;not null"`
+	Verifier  string `gorm:"size:128;not null"`
+	ReturnTo  string `gorm:"size:512"`
+	ExpiresAt time.Time
+}
+
+func (loginAttemptV1) TableName() string { return "login_attempts" }
 
 // immutable makes the database refuse updates and deletes of published rows.
 func immutable(tx *gorm.DB, tables ...string) error {

@@ -78,7 +78,7 @@ func TestMigrateIdempotent(t *testing.T) {
 			if n := pending(t, db); n != 0 {
 				t.Errorf("pending after Migrate = %d, want 0", n)
 			}
-			for _, m := range []any{&models.Organisation{}, &models.User{}, &models.Session{}, &models.LoginAttempt{},
+			for _, m := range []any{&models.Organisation{}, &models.User{}, &models.Session{}, &models.UsedLoginState{},
 				&models.AuditEntry{}, &models.Programme{}, &models.Call{}} {
 				if !db.Migrator().HasTable(m) {
 					t.Errorf("no table for %T after Migrate", m)

@@ -104,3 +104,10 @@ func FindOrRegisterOrganisation(ctx context.Context, tx *gorm.DB, brn BusinessRe
 	return org.ID, RecordAudit(ctx, tx, ActorOf(by), "organisation.create", "organisation", fmt.Sprint(org.ID),
 		fmt.Sprintf("%s (%s), 사업자등록번호 %s, registered as a consortium member", nameKO, nameEN, brn), now)
 }
+
+// IsApplicant reports whether the organisation can take part in a call as
+// an applicant: a company or a university. The ministry and other public
+// bodies cannot, and no company user may belong to them.
+func (o *Organisation) IsApplicant() bool {
+	return o != nil && (o.Kind == OrgCompany || o.Kind == OrgUniversity)
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Session is a signed-in browser. The cookie carries an opaque random token;
@@ -25,6 +26,18 @@ type Session struct {
 	CreatedAt  time.Time
 	LastSeenAt time.Time `gorm:"not null"`
 	ExpiresAt  time.Time `gorm:"not null;index"` // absolute expiry
+
+	// ProviderToken is the OpenID provider's access and refresh tokens,
+	// sealed (see Sealer): what the role re-check presents to the provider.
+	// Empty for demo sessions.
+	ProviderToken string `gorm:"type:text"`
+	// RoleCheckedAt is when the provider last confirmed the user's role;
+	// sign-in counts as a confirmation.
+	RoleCheckedAt time.Time
+	// RecheckStartedAt is when a re-check was last begun and not completed:
+	// it keeps concurrent requests from asking the provider at once, and
+	// spaces out the retries while the provider cannot be reached.
+	RecheckStartedAt *time.Time
 }
 
 // SessionPolicy holds the expiry rules and the key that hashes cookie tokens.
@@ -56,6 +69,33 @@ func (s *Session) NeedsTouch(now time.Time) bool {
 	return now.Sub(s.LastSeenAt) >= time.Minute
 }
 
+// RoleRecheckDue reports whether the provider must be asked again about the
+// user's role: every interval since it last confirmed it.
+func (s *Session) RoleRecheckDue(now time.Time, every time.Duration) bool {
+	return !now.Before(s.RoleCheckedAt.Add(every))
+}
+
+// RoleRecheckGrace reports whether a session whose re-check is due may still
+// be served while the provider cannot be reached: until grace after the
+// re-check fell due. After that it ends.
+func (s *Session) RoleRecheckGrace(now time.Time, every, grace time.Duration) bool {
+	return now.Before(s.RoleCheckedAt.Add(every + grace))
+}
+
+// ClaimRoleRecheck lets one request at a time re-check a session: it reports
+// whether this caller claimed it. A claim not completed by ConfirmRole (the
+// provider could not be reached) can be taken again after retry.
+func ClaimRoleRecheck(ctx context.Context, db *gorm.DB, id string, now time.Time, retry time.Duration) (bool, error) {
+	now = now.UTC()
+	res := db.WithContext(ctx).Model(&Session{}).
+		Where("id = ? AND (recheck_started_at IS NULL OR recheck_started_at <= ?)", id, now.Add(-retry)).
+		Update("recheck_started_at", now)
+	if res.Error != nil {
+		return false, fmt.Errorf("store: claim role re-check: %w", res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
 // RandomToken returns n random bytes, base64url encoded.
 func RandomToken(n int) string {
 	b := make([]byte, n)
@@ -73,6 +113,12 @@ func HashToken(token string) string {
 
 // CreateSession starts a session for user in tx and returns the cookie token.
 func CreateSession(ctx context.Context, tx *gorm.DB, userID uint, idToken string, now time.Time, p SessionPolicy) (string, *Session, error) {
+	return CreateProviderSession(ctx, tx, userID, idToken, "", now, p)
+}
+
+// CreateProviderSession is CreateSession keeping the provider's sealed
+// tokens, for the role re-check.
+func CreateProviderSession(ctx context.Context, tx *gorm.DB, userID uint, idToken, providerToken string, now time.Time, p SessionPolicy) (string, *Session, error) {
 	// UTC in storage: SQLite compares times as text, so one zone for every row.
 	now = now.UTC()
 	token := RandomToken(32)
@@ -84,6 +130,9 @@ func CreateSession(ctx context.Context, tx *gorm.DB, userID uint, idToken string
 		CreatedAt:  now,
 		LastSeenAt: now,
 		ExpiresAt:  now.Add(p.MaxAge),
+
+		ProviderToken: providerToken,
+		RoleCheckedAt: now,
 	}
 	if err := tx.WithContext(ctx).Create(s).Error; err != nil {
 		return "", nil, fmt.Errorf("store: create session: %w", err)
@@ -129,62 +178,43 @@ func DeleteSession(ctx context.Context, tx *gorm.DB, id string) error {
 }
 
 // DeleteExpiredSessions removes sessions past their absolute expiry or idle
-// for longer than the policy allows, and login attempts that were never finished.
+// for longer than the policy allows, and used login states past their expiry.
 func DeleteExpiredSessions(ctx context.Context, db *gorm.DB, now time.Time, p SessionPolicy) (int64, error) {
 	now = now.UTC()
 	res := db.WithContext(ctx).Where("expires_at <= ? OR last_seen_at <= ?", now, now.Add(-p.Idle)).Delete(&Session{})
 	if res.Error != nil {
 		return 0, fmt.Errorf("store: delete expired sessions: %w", res.Error)
 	}
-	if err := db.WithContext(ctx).Where("expires_at <= ?", now).Delete(&LoginAttempt{}).Error; err != nil {
-		return 0, fmt.Errorf("store: delete expired login attempts: %w", err)
+	if err := db.WithContext(ctx).Where("expires_at <= ?", now).Delete(&UsedLoginState{}).Error; err != nil {
+		return 0, fmt.Errorf("store: delete expired login states: %w", err)
 	}
 	return res.RowsAffected, nil
 }
 
-// LoginAttempt is an OpenID Connect authorization request in flight: the
-// state (stored hashed), the nonce expected in the ID token and the PKCE
-// verifier. It is used once.
-type LoginAttempt struct {
-	ID        string `gorm:"primaryKey;size:64"` // HashToken(state)
-	Nonce     string `gorm:"size:64;not null"`
-	Verifier  string `gorm:"size:128;not null"`
-	ReturnTo  string `gorm:"size:512"`
-	ExpiresAt time.Time
+// UsedLoginState records a sign-in answer the portal has accepted, so that
+// the same answer (its state) is never accepted twice. The request itself
+// (state, nonce, PKCE verifier) travels in a sealed cookie: starting a
+// sign-in writes nothing, and a row is written only at the callback, for a
+// state the portal sealed itself. Rows outlive their cookie's expiry and are
+// then removed.
+type UsedLoginState struct {
+	ID        string    `gorm:"primaryKey;size:64"` // HashToken(state)
+	ExpiresAt time.Time `gorm:"not null;index"`
 }
 
-// SaveLoginAttempt records a new authorization request.
-func SaveLoginAttempt(ctx context.Context, db *gorm.DB, state string, a LoginAttempt) error {
-	a.ID = HashToken(state)
-	a.ExpiresAt = a.ExpiresAt.UTC()
-	if err := db.WithContext(ctx).Create(&a).Error; err != nil {
-		return fmt.Errorf("store: save login attempt: %w", err)
+// UseLoginState marks state as used, in db. A state already used is
+// ErrConflict; expiresAt is when its sign-in request ends.
+func UseLoginState(ctx context.Context, db *gorm.DB, state string, expiresAt, now time.Time) error {
+	if !now.Before(expiresAt) {
+		return fmt.Errorf("store: login state expired: %w", ErrNotFound)
+	}
+	u := UsedLoginState{ID: HashToken(state), ExpiresAt: expiresAt.UTC()}
+	res := db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&u)
+	if res.Error != nil {
+		return fmt.Errorf("store: use login state: %w", res.Error)
+	}
+	if res.RowsAffected != 1 {
+		return fmt.Errorf("store: login state used before: %w", ErrConflict)
 	}
 	return nil
-}
-
-// TakeLoginAttempt loads and deletes the attempt for state, so that a state
-// can never be used twice. Expired attempts are ErrNotFound.
-func TakeLoginAttempt(ctx context.Context, db *gorm.DB, state string, now time.Time) (*LoginAttempt, error) {
-	var a LoginAttempt
-	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Where("id = ?", HashToken(state)).First(&a).Error; err != nil {
-			return notFound("store: login attempt", err)
-		}
-		res := tx.Delete(&LoginAttempt{}, "id = ?", a.ID)
-		if res.Error != nil {
-			return fmt.Errorf("store: delete login attempt: %w", res.Error)
-		}
-		if res.RowsAffected != 1 { // taken by a concurrent request
-			return fmt.Errorf("store: login attempt: %w", ErrNotFound)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if !now.Before(a.ExpiresAt) {
-		return nil, fmt.Errorf("store: login attempt expired: %w", ErrNotFound)
-	}
-	return &a, nil
 }

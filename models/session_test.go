@@ -250,7 +250,7 @@ func TestDeleteExpiredSessions(t *testing.T) {
 		}
 		liveState, deadState := "state-live", "state-dead"
 		for state, exp := range map[string]time.Time{liveState: now.Add(time.Second), deadState: now} {
-			if err := models.SaveLoginAttempt(ctx, db, state, models.LoginAttempt{Nonce: "n", Verifier: "v", ExpiresAt: exp}); err != nil {
+			if err := models.UseLoginState(ctx, db, state, exp, t0); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -274,10 +274,10 @@ func TestDeleteExpiredSessions(t *testing.T) {
 				t.Errorf("%s: kept but Expired() says it has expired", c.name)
 			}
 		}
-		var attempts []models.LoginAttempt
-		db.Find(&attempts)
-		if len(attempts) != 1 || attempts[0].ID != models.HashToken(liveState) {
-			t.Errorf("login attempts left = %+v, want only the live one", attempts)
+		var used []models.UsedLoginState
+		db.Find(&used)
+		if len(used) != 1 || used[0].ID != models.HashToken(liveState) {
+			t.Errorf("used login states left = %+v, want only the live one", used)
 		}
 		if n, err := models.DeleteExpiredSessions(ctx, db, now, policy); err != nil || n != 0 {
 			t.Errorf("second sweep = %d, %v; want 0", n, err)
@@ -285,58 +285,38 @@ func TestDeleteExpiredSessions(t *testing.T) {
 	})
 }
 
-func TestLoginAttempt(t *testing.T) {
+func TestUseLoginState(t *testing.T) {
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		clock.Set(t0)
 		ctx := t.Context()
 		now := clock.Now()
-		save := func(state string, expires time.Time) {
-			t.Helper()
-			a := models.LoginAttempt{Nonce: "nonce-" + state, Verifier: "verifier-" + state, ReturnTo: "/applications", ExpiresAt: expires}
-			if err := models.SaveLoginAttempt(ctx, db, state, a); err != nil {
-				t.Fatalf("save %s: %v", state, err)
-			}
-		}
+		expires := now.Add(10 * time.Minute)
 
-		save("state-1", now.Add(10*time.Minute))
-		var stored models.LoginAttempt
+		if err := models.UseLoginState(ctx, db, "state-1", expires, now); err != nil {
+			t.Fatalf("first use: %v", err)
+		}
+		var stored models.UsedLoginState
 		if err := db.First(&stored).Error; err != nil || stored.ID != models.HashToken("state-1") {
 			t.Errorf("stored ID = %q (%v), want the state's hash, not the state", stored.ID, err)
 		}
-		a, err := models.TakeLoginAttempt(ctx, db, "state-1", now)
-		if err != nil {
-			t.Fatalf("first take: %v", err)
+		if err := models.UseLoginState(ctx, db, "state-1", expires, now); !errors.Is(err, models.ErrConflict) {
+			t.Errorf("second use: err = %v, want ErrConflict", err)
 		}
-		if a.Nonce != "nonce-state-1" || a.Verifier != "verifier-state-1" || a.ReturnTo != "/applications" {
-			t.Errorf("taken attempt = %+v", a)
-		}
-		if _, err := models.TakeLoginAttempt(ctx, db, "state-1", now); !errors.Is(err, models.ErrNotFound) {
-			t.Errorf("second take: err = %v, want ErrNotFound", err)
-		}
-		if _, err := models.TakeLoginAttempt(ctx, db, "never-issued", now); !errors.Is(err, models.ErrNotFound) {
-			t.Errorf("unknown state: err = %v, want ErrNotFound", err)
-		}
-
-		// Expiry: one second before is fine, at ExpiresAt it is refused, and used up either way.
-		save("state-2", now.Add(10*time.Minute))
-		if _, err := models.TakeLoginAttempt(ctx, db, "state-2", now.Add(10*time.Minute-time.Second)); err != nil {
+		// Expiry: one second before is fine, at the expiry it is refused and nothing is written.
+		if err := models.UseLoginState(ctx, db, "state-2", expires, expires.Add(-time.Second)); err != nil {
 			t.Errorf("one second before expiry: %v", err)
 		}
-		save("state-3", now.Add(10*time.Minute))
-		if _, err := models.TakeLoginAttempt(ctx, db, "state-3", now.Add(10*time.Minute)); !errors.Is(err, models.ErrNotFound) {
+		if err := models.UseLoginState(ctx, db, "state-3", expires, expires); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("at expiry: err = %v, want ErrNotFound", err)
 		}
-		if _, err := models.TakeLoginAttempt(ctx, db, "state-3", now); !errors.Is(err, models.ErrNotFound) {
-			t.Errorf("expired attempt taken again: err = %v, want ErrNotFound", err)
-		}
-		if n := count(t, db, &models.LoginAttempt{}); n != 0 {
-			t.Errorf("login attempts left = %d, want 0", n)
+		if n := count(t, db, &models.UsedLoginState{}); n != 2 {
+			t.Errorf("used states = %d, want 2", n)
 		}
 	})
 }
 
-func TestTakeLoginAttemptConcurrent(t *testing.T) {
+func TestUseLoginStateConcurrent(t *testing.T) {
 	const rounds, takers = 5, 8
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
@@ -344,10 +324,6 @@ func TestTakeLoginAttemptConcurrent(t *testing.T) {
 		ctx := t.Context()
 		for r := range rounds {
 			state := fmt.Sprintf("state-%d", r)
-			err := models.SaveLoginAttempt(ctx, db, state, models.LoginAttempt{Nonce: "n", Verifier: "v", ExpiresAt: t0.Add(time.Hour)})
-			if err != nil {
-				t.Fatal(err)
-			}
 			var (
 				wg     sync.WaitGroup
 				start  = make(chan struct{})
@@ -358,13 +334,13 @@ func TestTakeLoginAttemptConcurrent(t *testing.T) {
 			for range takers {
 				wg.Go(func() {
 					<-start
-					_, err := models.TakeLoginAttempt(ctx, db, state, clock.Now())
+					err := models.UseLoginState(ctx, db, state, t0.Add(time.Hour), clock.Now())
 					mu.Lock()
 					defer mu.Unlock()
 					switch {
 					case err == nil:
 						wins++
-					case !errors.Is(err, models.ErrNotFound):
+					case !errors.Is(err, models.ErrConflict):
 						others = append(others, err)
 					}
 				})
@@ -372,7 +348,7 @@ func TestTakeLoginAttemptConcurrent(t *testing.T) {
 			close(start)
 			wg.Wait()
 			if wins != 1 || len(others) != 0 {
-				t.Errorf("round %d: %d takes succeeded, unexpected errors %v; want exactly one success and ErrNotFound for the rest", r, wins, others)
+				t.Errorf("round %d: %d uses succeeded, unexpected errors %v; want exactly one success and ErrConflict for the rest", r, wins, others)
 			}
 		}
 	})
@@ -401,8 +377,7 @@ func TestSessionTimesAnyZone(t *testing.T) {
 				t.Fatal(err)
 			}
 			for state, exp := range map[string]time.Time{"live": t0.Add(3 * time.Hour), "dead": t0.Add(2 * time.Hour)} {
-				a := models.LoginAttempt{Nonce: "n", Verifier: "v", ExpiresAt: exp.In(create)}
-				if err := models.SaveLoginAttempt(ctx, db, state, a); err != nil {
+				if err := models.UseLoginState(ctx, db, state, exp.In(create), t0.In(create)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -417,13 +392,13 @@ func TestSessionTimesAnyZone(t *testing.T) {
 				t.Errorf("created in %s, swept in %s: deleted %d, left %d sessions; want the expired one deleted and the live one kept",
 					create, sweep, n, len(left))
 			}
-			var attempts []models.LoginAttempt
-			db.Find(&attempts)
-			if len(attempts) != 1 || attempts[0].ID != models.HashToken("live") {
-				t.Errorf("created in %s, swept in %s: login attempts left = %d, want the live one", create, sweep, len(attempts))
+			var used []models.UsedLoginState
+			db.Find(&used)
+			if len(used) != 1 || used[0].ID != models.HashToken("live") {
+				t.Errorf("created in %s, swept in %s: used login states left = %d, want the live one", create, sweep, len(used))
 			}
 			db.Where("1 = 1").Delete(&models.Session{})
-			db.Where("1 = 1").Delete(&models.LoginAttempt{})
+			db.Where("1 = 1").Delete(&models.UsedLoginState{})
 		}
 	})
 }

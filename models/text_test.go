@@ -96,7 +96,6 @@ func TestTextLimitsMatchColumns(t *testing.T) {
 		{&models.AllocationGPU{}, "GPUUUID", models.MaxGPUUUID, false},
 		{&models.GPU{}, "UUID", models.MaxGPUUUID, false},
 		{&models.GPU{}, "Node", models.MaxNodeName, false},
-		{&models.LoginAttempt{}, "ReturnTo", models.MaxReturnPath, false},
 	}
 	cache := &sync.Map{}
 	for _, tc := range cases {

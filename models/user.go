@@ -21,7 +21,9 @@ type User struct {
 	Subject        string        `gorm:"size:255;not null;uniqueIndex:idx_users_identity"`
 	Email          string        `gorm:"size:255"`
 	Name           string        `gorm:"size:200;not null"`
-	Role           Role          `gorm:"size:16;not null"`
+	Role           Role          `gorm:"size:16;not null"`            // the role the user acts with: EffectiveRole(ProviderRole, RoleOverride)
+	ProviderRole   Role          `gorm:"size:16;not null;default:''"` // what the identity provider's claims map to, as last seen
+	RoleOverride   Role          `gorm:"size:16;not null;default:''"` // set by an administrator in the portal; empty: none
 	OrganisationID *uint         `gorm:"index"`
 	Organisation   *Organisation `gorm:"constraint:OnDelete:RESTRICT"`
 	LastLoginAt    *time.Time
@@ -86,11 +88,22 @@ func UpsertUser(ctx context.Context, tx *gorm.DB, id Identity, now time.Time) (*
 	if name == "" {
 		name = id.Email
 	}
-	u := User{Issuer: id.Issuer, Subject: id.Subject, Email: id.Email, Name: name, Role: id.Role,
-		OrganisationID: id.OrganisationID, LastLoginAt: &now}
+	// A role set in the portal outlives sign-ins (EffectiveRole).
+	var overrides []string
+	if err := tx.WithContext(ctx).Model(&User{}).Where("issuer = ? AND subject = ?", id.Issuer, id.Subject).
+		Pluck("role_override", &overrides).Error; err != nil {
+		return nil, fmt.Errorf("store: upsert user %s/%s: %w", id.Issuer, id.Subject, err)
+	}
+	var override Role
+	if len(overrides) == 1 {
+		override = Role(overrides[0])
+	}
+	u := User{Issuer: id.Issuer, Subject: id.Subject, Email: id.Email, Name: name, Role: EffectiveRole(id.Role, override),
+		ProviderRole: id.Role, OrganisationID: id.OrganisationID, LastLoginAt: &now}
 	err := tx.WithContext(ctx).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "issuer"}, {Name: "subject"}},
-		DoUpdates: clause.AssignmentColumns([]string{"email", "name", "role", "organisation_id", "last_login_at", "updated_at"}),
+		Columns: []clause.Column{{Name: "issuer"}, {Name: "subject"}},
+		DoUpdates: clause.AssignmentColumns([]string{"email", "name", "role", "provider_role", "organisation_id",
+			"last_login_at", "updated_at"}),
 	}).Create(&u).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: upsert user %s/%s: %w", id.Issuer, id.Subject, err)
