@@ -68,7 +68,36 @@ func migrations() []*gormigrate.Migration {
 				return tx.Migrator().DropTable(&ClusterLease{}, &GPURollupDay{}, &GPURollup{}, &AllocationGPU{}, &Allocation{}, &GPU{}, &Cluster{})
 			},
 		},
+		{
+			ID: "2026120101_holiday_sources",
+			Migrate: func(tx *gorm.DB) error {
+				if err := tx.AutoMigrate(&BuiltinHolidayRecord{}, &HolidayList{}, &HolidayListDay{}); err != nil {
+					return err
+				}
+				return recordBuiltinHolidays(tx, "2024.1", "2026.1")
+			},
+			Rollback: func(tx *gorm.DB) error {
+				return tx.Migrator().DropTable(&HolidayListDay{}, &HolidayList{}, &BuiltinHolidayRecord{})
+			},
+		},
 	}
+}
+
+// recordBuiltinHolidays records when the built-in table's version current
+// took effect. A database with published decisions had windows computed
+// with version previous until now, so current counts from now on (and
+// windows closed by then keep the old table); a database without decisions
+// uses current from the beginning.
+func recordBuiltinHolidays(tx *gorm.DB, previous, current string) error {
+	var n int64
+	if err := tx.Table("decisions").Count(&n).Error; err != nil {
+		return err
+	}
+	rows := []BuiltinHolidayRecord{{Version: current}}
+	if n > 0 {
+		rows = []BuiltinHolidayRecord{{Version: previous}, {Version: current, InEffectFrom: tx.Config.NowFunc()}}
+	}
+	return tx.Create(&rows).Error
 }
 
 // immutable makes the database refuse updates and deletes of published rows.
