@@ -44,6 +44,7 @@ func (h *Handler) addHoliday(c *gin.Context) {
 			h.fail(c, err)
 			return
 		}
+		r.Extras = nil // a one-off holiday on the date is refused as a duplicate below
 		if _, listed := r.At(h.now()).IsHoliday(d); listed {
 			errs.Add("date", "holiday.error.builtin")
 		}
