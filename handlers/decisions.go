@@ -61,7 +61,7 @@ func (h *Handler) showDecisionPage(c *gin.Context) {
 	slices.SortStableFunc(v.Selected, func(a, b models.DecisionEntry) int {
 		return strings.Compare(views.Bilingual(lang, a.NameKO, a.NameEN), views.Bilingual(lang, b.NameKO, b.NameEN))
 	})
-	if v.Window, err = models.DecisionWindow(ctx, h.db, d, v.Now); err != nil {
+	if v.Window, v.WindowMoves, err = models.DecisionWindowHistory(ctx, h.db, d, v.Now); err != nil {
 		h.log.Warn("appeal window", "request_id", c.GetString(keyRequestID), "decision", d.ID, "err", err)
 	} else {
 		v.WindowKnown = true

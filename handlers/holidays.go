@@ -39,7 +39,13 @@ func (h *Handler) addHoliday(c *gin.Context) {
 	f := views.HolidayForm{Date: c.PostForm("date"), NameKO: c.PostForm("name_ko"), NameEN: c.PostForm("name_en")}
 	errs := models.ValidateHoliday(f.Date, f.NameKO, f.NameEN)
 	if d, err := models.ParseDate(strings.TrimSpace(f.Date)); err == nil {
-		if _, builtIn := models.KoreanHolidays.IsHoliday(d); builtIn {
+		r, err := models.LoadHolidayRecords(c.Request.Context(), h.db)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		r.Extras = nil // a one-off holiday on the date is refused as a duplicate below
+		if _, listed := r.At(h.now()).IsHoliday(d); listed {
 			errs.Add("date", "holiday.error.builtin")
 		}
 	}
@@ -79,20 +85,31 @@ func (h *Handler) removeHoliday(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/admin/holidays?done=removed")
 }
 
-// holidaysView loads the built-in holidays of this year and the next (KST)
-// and every one-off holiday with who added or removed it.
+// holidaysView loads the holidays in effect for this year and the next
+// (KST) with where each year's come from, the imported lists, and every
+// one-off holiday with who added or removed it.
 func (h *Handler) holidaysView(c *gin.Context) (views.HolidaysView, error) {
 	ctx := c.Request.Context()
 	now := h.now()
 	year := models.DateOf(now).Year
 	v := views.HolidaysView{Now: now}
-	for _, y := range []int{year, year + 1} {
-		v.Years = append(v.Years, views.HolidayYear{Year: y, Holidays: models.KoreanHolidays.Year(y)})
-	}
-	extras, err := models.ListExtraHolidays(ctx, h.db)
+	r, err := models.LoadHolidayRecords(ctx, h.db)
 	if err != nil {
 		return v, err
 	}
+	cal := r.At(now)
+	for _, y := range []int{year, year + 1} {
+		if !cal.Covered(y) {
+			v.Years = append(v.Years, views.HolidayYear{Year: y})
+			continue
+		}
+		v.Years = append(v.Years, views.HolidayYear{Year: y, Holidays: cal.Year(y), Source: cal.Source(y)})
+	}
+	if v.Lists, err = models.ListHolidayLists(ctx, h.db); err != nil {
+		return v, err
+	}
+	v.Import.Year = strconv.Itoa(year + 1)
+	extras := r.Extras
 	names := map[uint]string{}
 	userName := func(id uint) (string, error) {
 		if n, ok := names[id]; ok {

@@ -130,6 +130,11 @@ func (h *Handler) routes() []Route {
 		{"GET", "/admin/holidays", roles(models.RoleAdmin), h.showHolidaysPage},
 		{"POST", "/admin/holidays", roles(models.RoleAdmin), h.addHoliday},
 		{"POST", "/admin/holidays/:hid/remove", roles(models.RoleAdmin), h.removeHoliday},
+		// Official lists of a year's public holidays: imported, reviewed as a difference, confirmed.
+		{"POST", "/admin/holidays/imports", roles(models.RoleAdmin), h.importHolidayList},
+		{"GET", "/admin/holidays/imports/:lid", roles(models.RoleAdmin), h.showHolidayListPage},
+		{"POST", "/admin/holidays/imports/:lid/confirm", roles(models.RoleAdmin), h.confirmHolidayList},
+		{"POST", "/admin/holidays/imports/:lid/discard", roles(models.RoleAdmin), h.discardHolidayList},
 
 		// GPU clusters, allocations and telemetry: administrators register clusters,
 		// officers allocate their GPUs, and the ministry, auditors and the team read the telemetry.

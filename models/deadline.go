@@ -249,6 +249,10 @@ type Window struct {
 	Rule CountingRule
 	// Explicit reports that the notice stated Closes itself.
 	Explicit bool
+	// Sources says where the holidays of each year from Nominal to LastDay
+	// came from (the built-in table of a version, or an imported list);
+	// empty for an explicit window and for a calendar that does not say.
+	Sources []HolidaySource
 }
 
 // IsOpen reports whether an objection filed at t is in time: Opens ≤ t < Closes.

@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -44,37 +43,13 @@ func HolidaysAt(extras []ExtraHoliday, t time.Time) HolidaySet {
 	return set
 }
 
-// AppealWindowAsOf computes a decision's window at now with the one-off
-// holidays as they stood when it mattered: for a window still open, the
-// holidays standing now; for one that has closed, those standing when it
-// closed — so adding or removing a holiday later never moves a window that
-// has already closed. The set of holidays changes only at the instants one
-// was added or removed, and stays the same on each interval (e, next e]
-// between them (see InEffect); the intervals are walked in order up to
-// now, and the first one in which the window, as computed with that
-// interval's holidays, had closed decides it for good.
+// AppealWindowAsOf computes a window at now over base and the one-off
+// holidays extras as they stood when it mattered (see
+// HolidayRecords.WindowAsOf): adding or removing a holiday later never moves
+// a window that has already closed.
 func AppealWindowAsOf(announced time.Time, days int, rule CountingRule, base HolidayCalendar, extras []ExtraHoliday, now time.Time) (Window, error) {
-	var changes []time.Time
-	for _, h := range extras {
-		changes = append(changes, h.AddedAt)
-		if h.RemovedAt != nil {
-			changes = append(changes, *h.RemovedAt)
-		}
-	}
-	slices.SortFunc(changes, time.Time.Compare)
-	for _, end := range append(changes, now) {
-		if end.After(now) {
-			break
-		}
-		w, err := AppealWindow(announced, days, rule, WithExtra(base, HolidaysAt(extras, end)))
-		if err != nil {
-			return Window{}, err
-		}
-		if !w.Closes.After(end) || end.Equal(now) {
-			return w, nil
-		}
-	}
-	return AppealWindow(announced, days, rule, WithExtra(base, HolidaysAt(extras, now)))
+	w, _, err := HolidayRecords{Extras: extras, base: base}.WindowAsOf(announced, days, rule, now)
+	return w, err
 }
 
 // ListExtraHolidays returns every one-off holiday, removed ones included, by date.
@@ -120,10 +95,19 @@ func AddExtraHoliday(ctx context.Context, db *gorm.DB, date, nameKO, nameEN stri
 		if n > 0 {
 			return fmt.Errorf("store: add holiday %s: already listed: %w", h.Date, ErrConflict)
 		}
+		before, err := LoadHolidayRecords(ctx, tx)
+		if err != nil {
+			return err
+		}
 		if err := tx.Create(h).Error; err != nil {
 			return fmt.Errorf("store: add holiday: %w", err)
 		}
-		return RecordAudit(ctx, tx, ActorOf(by), "holiday.add", "holiday", h.Date, h.NameKO+" / "+h.NameEN, now)
+		moves, err := movesSince(ctx, tx, before, now)
+		if err != nil {
+			return err
+		}
+		return RecordAudit(ctx, tx, ActorOf(by), "holiday.add", "holiday", h.Date,
+			h.NameKO+" / "+h.NameEN+"; "+movesSummary(moves), now)
 	})
 	if err != nil {
 		return nil, err
@@ -141,26 +125,52 @@ func RemoveExtraHoliday(ctx context.Context, db *gorm.DB, id uint, by *User, now
 		if h.RemovedAt != nil {
 			return fmt.Errorf("store: remove holiday %d: already removed: %w", id, ErrInvalidTransition)
 		}
+		before, err := LoadHolidayRecords(ctx, tx)
+		if err != nil {
+			return err
+		}
 		at := now.UTC()
 		if err := tx.Model(&h).Updates(map[string]any{"removed_at": at, "removed_by_id": by.ID}).Error; err != nil {
 			return fmt.Errorf("store: remove holiday: %w", err)
 		}
-		return RecordAudit(ctx, tx, ActorOf(by), "holiday.remove", "holiday", h.Date, h.NameKO, now)
+		moves, err := movesSince(ctx, tx, before, now)
+		if err != nil {
+			return err
+		}
+		return RecordAudit(ctx, tx, ActorOf(by), "holiday.remove", "holiday", h.Date, h.NameKO+"; "+movesSummary(moves), now)
 	})
 }
 
-// DecisionWindow is the appeal window of a published decision, with the
-// built-in Korean holidays and the one-off ones as they stood (see
-// AppealWindowAsOf). An explicit closing instant in the notice overrides.
-func DecisionWindow(ctx context.Context, db *gorm.DB, d *Decision, now time.Time) (Window, error) {
-	if d.ExplicitClose != nil {
-		return AppealWindowUntil(d.PublishedAt, *d.ExplicitClose)
-	}
-	extras, err := ListExtraHolidays(ctx, db)
+// movesSince lists the open windows that the change just written in tx at
+// now moved, compared with the records before it.
+func movesSince(ctx context.Context, tx *gorm.DB, before HolidayRecords, now time.Time) ([]DecisionMove, error) {
+	after, err := LoadHolidayRecords(ctx, tx)
 	if err != nil {
-		return Window{}, err
+		return nil, err
 	}
-	return AppealWindowAsOf(d.PublishedAt, AppealDays, d.CountingRule, KoreanHolidays, extras, now)
+	return windowMoves(ctx, tx, before, after, now)
+}
+
+// DecisionWindow is the appeal window of a published decision, with the
+// holidays as they stood when it mattered (see HolidayRecords.WindowAsOf).
+// An explicit closing instant in the notice overrides.
+func DecisionWindow(ctx context.Context, db *gorm.DB, d *Decision, now time.Time) (Window, error) {
+	w, _, err := DecisionWindowHistory(ctx, db, d, now)
+	return w, err
+}
+
+// DecisionWindowHistory is DecisionWindow with every move of the closing
+// instant that a change of the holidays caused while the window was open.
+func DecisionWindowHistory(ctx context.Context, db *gorm.DB, d *Decision, now time.Time) (Window, []WindowChange, error) {
+	if d.ExplicitClose != nil {
+		w, err := AppealWindowUntil(d.PublishedAt, *d.ExplicitClose)
+		return w, nil, err
+	}
+	r, err := LoadHolidayRecords(ctx, db)
+	if err != nil {
+		return Window{}, nil, err
+	}
+	return r.WindowAsOf(d.PublishedAt, AppealDays, d.CountingRule, now)
 }
 
 // AppealDays is the length of the objection period: 10 days from the announcement.

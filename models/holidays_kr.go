@@ -22,10 +22,26 @@ package models
 // announced lists (KASI 월력요항 2024, 2025 and 2026; later years derived by
 // hand from the rules).
 //
-// Not included, because their status was not settled when this table was
-// written: 제헌절 (7/17) and 노동절 (5/1), both proposed as public holidays;
-// any 임시공휴일 designated after 2025 (the government did not designate
-// 2025-10-10). Administrators add such dates with WithExtra.
+// 제헌절 (7/17) is a public holiday again from 2026: the amendment of
+// 공휴일에 관한 법률 §2 passed by the National Assembly on 2026-01-29 makes
+// every 국경일 of 국경일에 관한 법률 §2 (삼일절, 제헌절, 광복절, 개천절, 한글날)
+// a public holiday; its promulgation was approved by the Cabinet in February
+// 2026 and it took effect three months later, before 2026-07-17. As a
+// 국경일 it takes the substitute rule of the other national days: 공휴일에
+// 관한 법률 §3 and 관공서의 공휴일에 관한 규정 §3① give a 대체공휴일 when a
+// 국경일 falls on a Saturday, a Sunday or another public holiday (so
+// 2027-07-17, a Saturday, gives Monday 2027-07-19). Built-in version
+// "2026.1" adds it; version "2024.1" (without it) is kept so that windows
+// computed before this version took effect are reproduced exactly.
+//
+// Not included: 노동절 (5/1). 노동절 제정에 관한 법률 (passed 2025-10-26,
+// in force 2026) renamed 근로자의 날 but left it a paid holiday for workers
+// under 근로기준법, not a 관공서 공휴일; the bill to make it a public holiday
+// was still before the 행정안전위원회 in the latest sources checked, and no
+// amendment of 관공서의 공휴일에 관한 규정 adding it was found. Nor is any
+// 임시공휴일 designated after 2025 (the government did not designate
+// 2025-10-10). Such days reach the portal through an imported official list
+// (holiday_import.go) or a one-off holiday an administrator adds.
 
 import (
 	"slices"
@@ -87,25 +103,85 @@ type Holiday struct {
 	// Name is the Korean name; names are joined with "·" when two holidays
 	// fall on the same date (2025-05-05 어린이날·부처님오신날).
 	Name string
+	// NameEN is the English name.
+	NameEN string
 	// Substitute marks a 대체공휴일.
 	Substitute bool
 }
 
-// KoreanCalendar is the built-in HolidayCalendar of Korean public holidays,
-// 2024–2030 inclusive. It covers only those years: AppealWindow returns
-// ErrNoHolidayData rather than guess outside them.
-type KoreanCalendar struct{}
+// LocalName is the holiday's name in lang ("en" or Korean otherwise).
+func (h Holiday) LocalName(lang string) string {
+	if lang == "en" && h.NameEN != "" {
+		return h.NameEN
+	}
+	return h.Name
+}
 
-// KoreanHolidays is the built-in calendar of Korean public holidays.
-var KoreanHolidays KoreanCalendar
+// KoreanCalendar is a built-in HolidayCalendar of Korean public holidays,
+// 2024–2030 inclusive, as one version of the built-in rules knows them. It
+// covers only those years: AppealWindow returns ErrNoHolidayData rather than
+// guess outside them.
+type KoreanCalendar struct {
+	v *builtinTable
+}
 
-var koreanTable, koreanByDate = buildKoreanTable()
+// builtinTable is one version of the built-in rules, expanded.
+type builtinTable struct {
+	version string
+	// constitutionDayFrom is the first year in which 제헌절 is a public
+	// holiday; 0 when this version does not list it.
+	constitutionDayFrom int
+	byYear              map[int][]Holiday
+	byDate              map[Date]Holiday
+}
+
+// builtinVersions are the versions of the built-in table in the order they
+// shipped. Old ones stay so that a window computed while one was in effect is
+// computed again the same way (see HolidayRecords). Add a version, with a
+// migration recording when it took effect, whenever the rules change.
+var builtinVersions = []*builtinTable{
+	buildKoreanTable("2024.1", 0),
+	buildKoreanTable("2026.1", 2026),
+}
+
+// KoreanHolidays is the built-in calendar of Korean public holidays, in its
+// current version.
+var KoreanHolidays = KoreanCalendar{v: builtinVersions[len(builtinVersions)-1]}
+
+// BuiltinHolidayVersion is the version of the current built-in table.
+var BuiltinHolidayVersion = KoreanHolidays.Version()
+
+// builtinCalendar returns the built-in calendar of a version, or false.
+func builtinCalendar(version string) (KoreanCalendar, bool) {
+	for _, t := range builtinVersions {
+		if t.version == version {
+			return KoreanCalendar{v: t}, true
+		}
+	}
+	return KoreanCalendar{}, false
+}
+
+// Version names the version of the built-in rules.
+func (c KoreanCalendar) Version() string { return c.table().version }
+
+func (c KoreanCalendar) table() *builtinTable {
+	if c.v == nil {
+		return builtinVersions[len(builtinVersions)-1]
+	}
+	return c.v
+}
 
 // IsHoliday implements HolidayCalendar. Sundays are not listed unless they
 // are also a named holiday.
-func (KoreanCalendar) IsHoliday(d Date) (string, bool) {
-	name, ok := koreanByDate[NewDate(d.Year, d.Month, d.Day)]
-	return name, ok
+func (c KoreanCalendar) IsHoliday(d Date) (string, bool) {
+	h, ok := c.table().byDate[NewDate(d.Year, d.Month, d.Day)]
+	return h.Name, ok
+}
+
+// Holiday returns the holiday on d with both names.
+func (c KoreanCalendar) Holiday(d Date) (Holiday, bool) {
+	h, ok := c.table().byDate[NewDate(d.Year, d.Month, d.Day)]
+	return h, ok
 }
 
 // Covers reports whether the table has data for d's year.
@@ -115,13 +191,13 @@ func (KoreanCalendar) Covers(d Date) bool {
 
 // Year returns the holidays of year in date order, or nil for a year the
 // table does not cover.
-func (KoreanCalendar) Year(year int) []Holiday {
-	return slices.Clone(koreanTable[year])
+func (c KoreanCalendar) Year(year int) []Holiday {
+	return slices.Clone(c.table().byYear[year])
 }
 
-func buildKoreanTable() (map[int][]Holiday, map[Date]string) {
-	byYear := make(map[int][]Holiday)
-	byDate := make(map[Date]string)
+func buildKoreanTable(version string, constitutionDayFrom int) *builtinTable {
+	t := &builtinTable{version: version, constitutionDayFrom: constitutionDayFrom,
+		byYear: make(map[int][]Holiday), byDate: make(map[Date]Holiday)}
 	for year := koreanFirstYear; year <= koreanLastYear; year++ {
 		var extra []baseHoliday
 		for _, o := range koreanOneOff {
@@ -129,13 +205,19 @@ func buildKoreanTable() (map[int][]Holiday, map[Date]string) {
 				extra = append(extra, baseHoliday{date: o.date, name: o.name})
 			}
 		}
+		if constitutionDayFrom != 0 && year >= constitutionDayFrom {
+			extra = append(extra, baseHoliday{date: NewDate(year, 7, 17), name: "제헌절", group: "제헌절", rule: pastWeekend})
+		}
 		hs := koreanYear(year, koreanLunar[year], extra)
-		byYear[year] = hs
+		for i := range hs {
+			hs[i].NameEN = HolidayNameEN(hs[i].Name)
+		}
+		t.byYear[year] = hs
 		for _, h := range hs {
-			byDate[h.Date] = h.Name
+			t.byDate[h.Date] = h
 		}
 	}
-	return byYear, byDate
+	return t
 }
 
 // substituteRule says when a holiday gets a 대체공휴일 (관공서의 공휴일에 관한
@@ -145,8 +227,9 @@ type substituteRule int
 const (
 	// noSubstitute: 신정, 현충일, election days, temporary holidays.
 	noSubstitute substituteRule = iota
-	// pastWeekend: 삼일절, 광복절, 개천절, 한글날, 어린이날, 부처님오신날,
-	// 기독탄신일 move past a Saturday, a Sunday or another holiday.
+	// pastWeekend: the national days (삼일절, 제헌절 from 2026, 광복절,
+	// 개천절, 한글날), 어린이날, 부처님오신날 and 기독탄신일 move past a
+	// Saturday, a Sunday or another holiday.
 	pastWeekend
 	// pastSunday: the three days of 설날 and of 추석 move past a Sunday or
 	// another holiday, not past a Saturday.

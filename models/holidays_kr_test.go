@@ -45,6 +45,7 @@ func TestKoreanHolidaysOfficialLists(t *testing.T) {
 			"05-24", "05-25*", // 부처님오신날 on a Sunday
 			"06-03",           // 9th local elections
 			"06-06",           // 현충일 on a Saturday: no substitute
+			"07-17",           // 제헌절, a public holiday again from 2026 (a Friday)
 			"08-15", "08-17*", // Saturday
 			"09-24", "09-25", "09-26", // 추석 Thu–Sat: no substitute for a Saturday
 			"10-03", "10-05*", // Saturday
@@ -55,6 +56,7 @@ func TestKoreanHolidaysOfficialLists(t *testing.T) {
 			"02-06", "02-07", "02-08", "02-09*", // 설날 on a Sunday
 			"03-01", "05-05", "05-13",
 			"06-06",           // Sunday, no substitute
+			"07-17", "07-19*", // 제헌절 on a Saturday: substitute on Monday
 			"08-15", "08-16*", // Sunday
 			"09-14", "09-15", "09-16",
 			"10-03", "10-04*", // Sunday
@@ -66,7 +68,9 @@ func TestKoreanHolidaysOfficialLists(t *testing.T) {
 			"01-26", "01-27", "01-28",
 			"03-01",
 			"04-12", // 23rd National Assembly election
-			"05-02", "05-05", "06-06", "08-15",
+			"05-02", "05-05", "06-06",
+			"07-17", // Monday
+			"08-15",
 			"10-02", "10-03", "10-04", "10-05*", // 추석 on 개천절
 			"10-09", "12-25",
 		},
@@ -76,7 +80,9 @@ func TestKoreanHolidaysOfficialLists(t *testing.T) {
 			"03-01",
 			"05-05", "05-07*", // Saturday
 			"05-20", "05-21*", // 부처님오신날 on a Sunday
-			"06-06", "08-15",
+			"06-06",
+			"07-17", // Tuesday
+			"08-15",
 			"09-21", "09-22", "09-23", "09-24*", // 추석 다음날 on a Sunday
 			"10-03", "10-09", "12-25",
 		},
@@ -88,6 +94,7 @@ func TestKoreanHolidaysOfficialLists(t *testing.T) {
 			"05-05", "05-06*", // Sunday
 			"05-09", "06-06",
 			"06-12", // 10th local elections, computed (unsure)
+			"07-17", // Wednesday
 			"08-15",
 			"09-11", "09-12", "09-13",
 			"10-03", "10-09", "12-25",
@@ -123,13 +130,92 @@ func TestKoreanHolidaysNames(t *testing.T) {
 		{"2027-12-27", "대체공휴일(기독탄신일)"},
 		{"2025-06-03", "제21대 대통령선거일"},
 		{"2025-08-14", ""},
-		{"2025-08-17", ""}, // a plain Sunday is not listed; the rule handles it
-		{"2026-07-17", ""}, // 제헌절 is not a public holiday (see holidays_kr.go)
+		{"2025-08-17", ""},    // a plain Sunday is not listed; the rule handles it
+		{"2026-07-17", "제헌절"}, // a public holiday again from 2026 (see holidays_kr.go)
+		{"2027-07-19", "대체공휴일(제헌절)"},
+		{"2025-07-17", ""}, // not yet a public holiday in 2025
+		{"2026-05-01", ""}, // 노동절 is not a 관공서 공휴일 (see holidays_kr.go)
 	}
 	for _, tt := range tests {
 		name, ok := KoreanHolidays.IsHoliday(mustDate(t, tt.date))
 		if name != tt.name || ok != (tt.name != "") {
 			t.Errorf("IsHoliday(%s) = %q, %v; want %q", tt.date, name, ok, tt.name)
+		}
+	}
+}
+
+// TestConstitutionDayByVersion pins 제헌절 in both built-in versions, with
+// and without substitution, 2026–2030: version 2024.1 never lists it, version
+// 2026.1 lists it from 2026 and gives a substitute when it falls on a
+// Saturday or a Sunday.
+func TestConstitutionDayByVersion(t *testing.T) {
+	old, ok := builtinCalendar("2024.1")
+	if !ok {
+		t.Fatal("version 2024.1 missing")
+	}
+	cur, ok := builtinCalendar("2026.1")
+	if !ok {
+		t.Fatal("version 2026.1 missing")
+	}
+	tests := []struct {
+		year       int
+		weekday    time.Weekday
+		substitute string // "" when none
+	}{
+		{2026, time.Friday, ""},
+		{2027, time.Saturday, "2027-07-19"},
+		{2028, time.Monday, ""},
+		{2029, time.Tuesday, ""},
+		{2030, time.Wednesday, ""},
+	}
+	for _, tt := range tests {
+		d := NewDate(tt.year, 7, 17)
+		if d.Weekday() != tt.weekday {
+			t.Fatalf("%s is a %s, not a %s", d, d.Weekday(), tt.weekday)
+		}
+		if _, ok := old.IsHoliday(d); ok {
+			t.Errorf("2024.1 lists %s", d)
+		}
+		h, ok := cur.Holiday(d)
+		if !ok || h.Name != "제헌절" || h.NameEN != "Constitution Day" {
+			t.Errorf("2026.1 %s = %+v, %v; want 제헌절 / Constitution Day", d, h, ok)
+		}
+		var subs []string
+		for _, y := range cur.Year(tt.year) {
+			if y.Substitute && strings.Contains(y.Name, "제헌절") {
+				subs = append(subs, y.Date.String())
+			}
+		}
+		want := []string{}
+		if tt.substitute != "" {
+			want = []string{tt.substitute}
+		}
+		if !slices.Equal(append([]string{}, subs...), want) {
+			t.Errorf("%d: substitutes for 제헌절 %v, want %v", tt.year, subs, want)
+		}
+	}
+	// A week with no 제헌절 substitute in either version: 2025 is before the law.
+	if _, ok := cur.IsHoliday(NewDate(2025, 7, 17)); ok {
+		t.Error("2026.1 lists 2025-07-17")
+	}
+}
+
+func TestHolidayNameEN(t *testing.T) {
+	for ko, en := range map[string]string{
+		"광복절":         "Liberation Day",
+		"어린이날·부처님오신날": "Children's Day · Buddha's Birthday",
+		"대체공휴일(어린이날·부처님오신날)": "Substitute holiday (Children's Day, Buddha's Birthday)",
+		"추석 전날":         "Day before Chuseok",
+		"설날 다음날":        "Day after Seollal (Lunar New Year)",
+		"제21대 대통령선거일":   "Presidential election day",
+		"제9회 전국동시지방선거일": "Local elections day",
+		"임시공휴일(국군의 날)":  "Temporary holiday (Armed Forces Day)",
+		"1월1일":          "New Year's Day",
+		"3·1절":          "Independence Movement Day",
+		"모르는 날":         "모르는 날",
+	} {
+		if got := HolidayNameEN(ko); got != en {
+			t.Errorf("HolidayNameEN(%q) = %q, want %q", ko, got, en)
 		}
 	}
 }

@@ -63,7 +63,8 @@ var ErrNoticeChanged = errors.New("the generated notice text changed since it wa
 
 // NoticeTextsFor returns what a decision on call published at now would
 // state with the counting rule or the explicit deadline: the window as
-// DecisionWindow will compute it (the one-off holidays as they stand now)
+// DecisionWindow will compute it (the holidays in effect now: imported
+// lists, the built-in table and one-off holidays)
 // and the call's remedies.
 func NoticeTextsFor(ctx context.Context, db *gorm.DB, call *Call, rule CountingRule, explicitClose *time.Time, now time.Time) (NoticeTexts, error) {
 	announced := now.UTC().Truncate(time.Microsecond)
@@ -72,11 +73,11 @@ func NoticeTextsFor(ctx context.Context, db *gorm.DB, call *Call, rule CountingR
 	if explicitClose != nil {
 		w, err = AppealWindowUntil(announced, *explicitClose)
 	} else {
-		var extras []ExtraHoliday
-		if extras, err = ListExtraHolidays(ctx, db); err != nil {
+		var r HolidayRecords
+		if r, err = LoadHolidayRecords(ctx, db); err != nil {
 			return NoticeTexts{}, err
 		}
-		w, err = AppealWindowAsOf(announced, AppealDays, rule, KoreanHolidays, extras, announced)
+		w, _, err = r.WindowAsOf(announced, AppealDays, rule, announced)
 	}
 	if err != nil {
 		return NoticeTexts{}, fmt.Errorf("store: notice of call %d: %w", call.ID, err)

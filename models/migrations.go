@@ -138,6 +138,18 @@ func migrations() []*gormigrate.Migration {
 				return nil
 			},
 		},
+		{
+			ID: "2026120102_holiday_sources",
+			Migrate: func(tx *gorm.DB) error {
+				if err := tx.AutoMigrate(&BuiltinHolidayRecord{}, &HolidayList{}, &HolidayListDay{}); err != nil {
+					return err
+				}
+				return recordBuiltinHolidays(tx, "2024.1", "2026.1")
+			},
+			Rollback: func(tx *gorm.DB) error {
+				return tx.Migrator().DropTable(&HolidayListDay{}, &HolidayList{}, &BuiltinHolidayRecord{})
+			},
+		},
 	}
 }
 
@@ -169,6 +181,23 @@ type loginAttemptV1 struct {
 }
 
 func (loginAttemptV1) TableName() string { return "login_attempts" }
+
+// recordBuiltinHolidays records when the built-in table's version current
+// took effect. A database with published decisions had windows computed
+// with version previous until now, so current counts from now on (and
+// windows closed by then keep the old table); a database without decisions
+// uses current from the beginning.
+func recordBuiltinHolidays(tx *gorm.DB, previous, current string) error {
+	var n int64
+	if err := tx.Table("decisions").Count(&n).Error; err != nil {
+		return err
+	}
+	rows := []BuiltinHolidayRecord{{Version: current}}
+	if n > 0 {
+		rows = []BuiltinHolidayRecord{{Version: previous}, {Version: current, InEffectFrom: tx.Config.NowFunc()}}
+	}
+	return tx.Create(&rows).Error
+}
 
 // immutable makes the database refuse updates and deletes of published rows.
 func immutable(tx *gorm.DB, tables ...string) error {

@@ -82,6 +82,14 @@ func KST(t time.Time) string {
 	return t.In(kst).Format("2006-01-02 15:04:05") + " KST"
 }
 
+// KSTDate formats the KST calendar date of an instant.
+func KSTDate(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(kst).Format("2006-01-02")
+}
+
 // RoleLabelID is the message ID of a role's name.
 func RoleLabelID(r models.Role) string {
 	if r == models.RoleAnonymous {

@@ -35,6 +35,7 @@ Commands:
   seed-demo       load the demo programme (idempotent) and exit
   audit-verify    check the audit trail's hash chain; exit 1 naming the first broken row
   appeal-window   print an appeal window: --announced <RFC 3339> [--days 10] [--rule civil|announcement-day]
+                  [--data-dir DIR | --database-url URL] [--as-of <RFC 3339>] (the portal's holidays, imported lists included)
   telemetry       telemetry probe URL|ADDRESS: one poll of a dcgm-exporter URL or an nv-hostengine
                   address; prints the GPUs and field values seen
   collect         run the GPU telemetry collector alone, without the web portal (serve runs it too)
@@ -69,7 +70,7 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		fmt.Fprint(stdout, usage)
 		return nil
 	case "appeal-window":
-		return appealWindow(args, stdout, stderr)
+		return appealWindow(ctx, args, stdout, stderr)
 	case "telemetry":
 		return runTelemetry(ctx, args, stdout, stderr)
 	case "dcgm-reader": // hidden: the go-dcgm reader child of an nv-hostengine source
@@ -282,13 +283,19 @@ func serve(ctx context.Context, cfg *config.Config, db *gorm.DB, secrets *models
 }
 
 // appealWindow prints the last day and exclusive closing instant of an
-// appeal window, for officers drafting a notice.
-func appealWindow(args []string, stdout, stderr io.Writer) error {
+// appeal window, for officers drafting a notice. Given the portal's database
+// (--data-dir or --database-url) it uses the same holidays as the portal:
+// imported lists and one-off holidays as they stood at --as-of (now by
+// default); otherwise the built-in table alone, and it says so.
+func appealWindow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("appeal-window", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	announced := fs.String("announced", "", "announcement instant, RFC 3339 (e.g. 2025-08-04T10:00:00+09:00)")
 	days := fs.Int("days", 10, "length of the period in days")
 	rule := fs.String("rule", string(models.RuleCivil), "counting rule: civil (first day not counted) or announcement-day")
+	dataDir := fs.String("data-dir", "", "the portal's data directory: use the holidays of its SQLite database (portal.db)")
+	dbURL := fs.String("database-url", "", "the portal's PostgreSQL database: use its holidays")
+	asOf := fs.String("as-of", "", "the instant at which to take the holidays, RFC 3339 (default: now)")
 	if err := fs.Parse(args); err != nil {
 		return errQuiet
 	}
@@ -303,7 +310,17 @@ func appealWindow(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("appeal-window: --rule: %w", err)
 	}
-	w, err := models.AppealWindow(at, *days, r, models.KoreanHolidays)
+	now := time.Now()
+	if *asOf != "" {
+		if now, err = time.Parse(time.RFC3339, *asOf); err != nil {
+			return fmt.Errorf("appeal-window: --as-of: want RFC 3339, got %q", *asOf)
+		}
+	}
+	records, fromDB, err := holidayRecords(ctx, *dataDir, *dbURL)
+	if err != nil {
+		return fmt.Errorf("appeal-window: %w", err)
+	}
+	w, moves, err := records.WindowAsOf(at, *days, r, now)
 	if err != nil {
 		return fmt.Errorf("appeal-window: %w", err)
 	}
@@ -312,5 +329,57 @@ func appealWindow(args []string, stdout, stderr io.Writer) error {
 	if w.Nominal != w.LastDay {
 		fmt.Fprintf(stdout, "note:      day %d falls on %s, a Saturday or public holiday; moved to the next working day (Civil Act §161)\n", *days, w.Nominal)
 	}
+	for _, s := range w.Sources {
+		fmt.Fprintf(stdout, "holidays:  %s\n", describeHolidaySource(s))
+	}
+	if !fromDB {
+		fmt.Fprintln(stdout, "note:      no database given (--data-dir or --database-url): imported lists and one-off holidays are not included")
+	}
+	for _, m := range moves {
+		fmt.Fprintf(stdout, "moved:     at %s from %s to %s (%s)\n", m.At.In(models.KST).Format(time.RFC3339),
+			m.From.In(models.KST).Format(time.RFC3339), m.To.In(models.KST).Format(time.RFC3339), m.Cause.Kind)
+	}
 	return nil
+}
+
+// holidayRecords loads the holidays of the portal's database when one is
+// named, else the built-in table alone.
+func holidayRecords(ctx context.Context, dataDir, dbURL string) (models.HolidayRecords, bool, error) {
+	var db *gorm.DB
+	var err error
+	switch {
+	case dataDir != "" && dbURL != "":
+		return models.HolidayRecords{}, false, errors.New("give --data-dir or --database-url, not both")
+	case dbURL != "":
+		db, err = models.OpenPostgres(dbURL, time.Now)
+	case dataDir != "":
+		path := filepath.Join(dataDir, "portal.db")
+		if _, serr := os.Stat(path); serr != nil {
+			return models.HolidayRecords{}, false, fmt.Errorf("--data-dir: %w", serr)
+		}
+		db, err = models.OpenSQLite(path, time.Now)
+	default:
+		return models.HolidayRecords{}, false, nil
+	}
+	if err != nil {
+		return models.HolidayRecords{}, false, err
+	}
+	defer models.Close(db)
+	r, err := models.LoadHolidayRecords(ctx, db)
+	if err != nil {
+		return r, false, fmt.Errorf("%w (run 'portal migrate' first if the database is older than this version)", err)
+	}
+	return r, true, nil
+}
+
+func describeHolidaySource(s models.HolidaySource) string {
+	out := fmt.Sprintf("%d from the built-in table, version %s", s.Year, s.Builtin)
+	if s.ListID != 0 {
+		out = fmt.Sprintf("%d from the official list %d imported %s, confirmed %s", s.Year, s.ListID,
+			s.ImportedAt.In(models.KST).Format(time.DateOnly), s.ConfirmedAt.In(models.KST).Format(time.RFC3339))
+	}
+	if s.Extras > 0 {
+		out += fmt.Sprintf(", with %d one-off holiday(s)", s.Extras)
+	}
+	return out
 }

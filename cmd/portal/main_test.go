@@ -207,3 +207,63 @@ func TestServeShutsDownGracefully(t *testing.T) {
 		t.Error("the portal still answers after shutdown")
 	}
 }
+
+// TestAppealWindowCommandUsesThePortalsHolidays: announced Wednesday
+// 2027-07-07 10:00, day 10 is Saturday 07-17 (제헌절). The built-in table
+// gives 07-19 as its substitute, so the last day is Tuesday 07-20. A
+// confirmed 2027 list in the portal's database that has no substitute (as
+// if the law had changed) makes it Monday 07-19 — for the command as for
+// the portal — and the command names the list it used.
+func TestAppealWindowCommandUsesThePortalsHolidays(t *testing.T) {
+	ctx := context.Background()
+	env := devEnv(t)
+	announced := []string{"appeal-window", "--announced", "2027-07-07T10:00:00+09:00", "--as-of", "2027-07-10T00:00:00+09:00"}
+	var out bytes.Buffer
+	if err := run(ctx, announced, envOf(nil), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"last day:  2027-07-20", "closes:    2027-07-21T00:00:00+09:00",
+		"holidays:  2027 from the built-in table, version " + models.BuiltinHolidayVersion, "no database given"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("built-in only: output %q lacks %q", out.String(), want)
+		}
+	}
+
+	if err := run(ctx, []string{"seed-demo"}, envOf(env), io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	db, err := models.OpenSQLite(filepath.Join(env["PORTAL_DATA_DIR"], "portal.db"), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var admin models.User
+	if err := db.Where("subject = ?", "demo-admin").First(&admin).Error; err != nil {
+		t.Fatal(err)
+	}
+	importedAt := time.Date(2027, 7, 1, 9, 0, 0, 0, models.KST)
+	l, err := models.ImportHolidayList(ctx, db, 2027, "2027.csv", []byte("2027-01-01,신정\n2027-07-17,제헌절\n2027-08-15,광복절\n"), &admin, importedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := models.ConfirmHolidayList(ctx, db, l.ID, &admin, importedAt); err != nil {
+		t.Fatal(err)
+	}
+	models.Close(db)
+
+	out.Reset()
+	if err := run(ctx, append(announced, "--data-dir", env["PORTAL_DATA_DIR"]), envOf(nil), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"last day:  2027-07-19", "closes:    2027-07-20T00:00:00+09:00",
+		"holidays:  2027 from the official list", "imported 2027-07-01"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("with the database: output %q lacks %q", out.String(), want)
+		}
+	}
+	if strings.Contains(out.String(), "no database given") {
+		t.Errorf("with the database: output %q says no database", out.String())
+	}
+	if err := run(ctx, append(announced, "--data-dir", t.TempDir()), envOf(nil), io.Discard, io.Discard); err == nil {
+		t.Error("a data dir without a database: want an error")
+	}
+}
