@@ -128,11 +128,13 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 
 func (m *metrics) middleware(c *gin.Context) {
 	start := time.Now()
+	client := c.Request.Context()
 	c.Next()
 	route := c.FullPath()
 	if route == "" {
 		route = "unmatched"
 	}
-	m.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Inc()
+	status := loggedStatus(client, c.Writer.Status())
+	m.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route, c.Request.Method).Observe(time.Since(start).Seconds())
 }
