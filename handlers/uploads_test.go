@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"kaiportal/models"
 	"kaiportal/testdb"
 )
@@ -199,4 +201,34 @@ func TestUploadTemporaries(t *testing.T) {
 			t.Errorf("upload over the limit: %d temporary files left after the request", n)
 		}
 	})
+}
+
+// The upload forms send the CSRF token as their first field: the portal reads
+// it from there before it reads anything else of the body.
+func TestUploadFormsSendTokenFirst(t *testing.T) {
+	f := newAplFixture(t, testdb.SQLite)
+	ac := f.company("upstage")
+	ap := newApFixture(t, testdb.SQLite, nil)
+	pc := ap.company("demo-company-upstage")
+	id := ap.create(pc, "양식 시험")
+	for _, tc := range []struct {
+		what string
+		c    *testClient
+		path string
+	}{
+		{"the appeal form", ac, f.appealPath()},
+		{"the document upload form", pc, fmt.Sprintf("/applications/%d", id)},
+	} {
+		doc := pc.page(tc.c.get(tc.path))
+		forms := doc.Find(`form[enctype="multipart/form-data"]`)
+		if forms.Length() == 0 {
+			t.Fatalf("%s: no multipart form on %s", tc.what, tc.path)
+		}
+		forms.Each(func(_ int, form *goquery.Selection) {
+			first, _ := form.Find("input[name], select[name], textarea[name], button[name]").First().Attr("name")
+			if first != "_csrf" {
+				t.Errorf("%s: the first field is %q, want _csrf", tc.what, first)
+			}
+		})
+	}
 }
