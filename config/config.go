@@ -71,8 +71,50 @@ type Config struct {
 	SecretKey      []byte
 	SecretKeyIsDev bool
 
+	// DBRequestTimeout bounds the database work of one request: past it the
+	// request answers 503. On SQLite it is also how long a statement waits
+	// for another connection's write lock.
+	DBRequestTimeout time.Duration
+
+	// Per-client rate limits; a zero RateLimit is no limit.
+	RateLimitSignIn RateLimit // GET /auth/login and POST /auth/demo
+	RateLimitAPI    RateLimit // GET /api/v1/k-ai/verify
+	RateLimitPost   RateLimit // every other POST
+
 	AppealAnswerDays int  // days the ministry has to answer an appeal
 	Collector        bool // run the telemetry collector inside serve
+}
+
+// RateLimit allows N requests per Per to one client, in a burst or spread
+// out; the zero value allows everything.
+type RateLimit struct {
+	N   int
+	Per time.Duration
+}
+
+// Off reports whether the limit allows everything.
+func (r RateLimit) Off() bool { return r.N <= 0 || r.Per <= 0 }
+
+// String writes the limit as it is set: "30/1m0s" or "off".
+func (r RateLimit) String() string {
+	if r.Off() {
+		return "off"
+	}
+	return strconv.Itoa(r.N) + "/" + r.Per.String()
+}
+
+// parseRateLimit reads "N/duration" (e.g. 30/1m) or "off".
+func parseRateLimit(name, v string) (RateLimit, error) {
+	if strings.EqualFold(v, "off") {
+		return RateLimit{}, nil
+	}
+	n, per, ok := strings.Cut(v, "/")
+	count, err := strconv.Atoi(strings.TrimSpace(n))
+	d, derr := time.ParseDuration(strings.TrimSpace(per))
+	if !ok || err != nil || derr != nil || count < 1 || d <= 0 {
+		return RateLimit{}, fmt.Errorf("%s: want requests/duration such as 30/1m, or off, got %q", name, v)
+	}
+	return RateLimit{N: count, Per: d}, nil
 }
 
 // Getenv looks a variable up; os.Getenv in production, a map in tests.
@@ -130,7 +172,18 @@ func Load(getenv Getenv) (*Config, error) {
 		LogLevel:                  str("PORTAL_LOG_LEVEL", "info"),
 		LogFormat:                 str("PORTAL_LOG_FORMAT", "text"),
 		MetricsToken:              str("PORTAL_METRICS_TOKEN", ""),
+		DBRequestTimeout:          duration("PORTAL_DB_REQUEST_TIMEOUT", 5*time.Second),
 	}
+	rateLimit := func(name, def string) RateLimit {
+		r, err := parseRateLimit(name, str(name, def))
+		if err != nil {
+			errs = append(errs, err)
+		}
+		return r
+	}
+	c.RateLimitSignIn = rateLimit("PORTAL_RATE_LIMIT_SIGNIN", "30/1m")
+	c.RateLimitAPI = rateLimit("PORTAL_RATE_LIMIT_API", "300/1m")
+	c.RateLimitPost = rateLimit("PORTAL_RATE_LIMIT_POST", "120/1m")
 	c.BaseURL = strings.TrimRight(str("PORTAL_BASE_URL", "http://"+c.Addr), "/")
 	c.OIDCRedirectURL = str("OIDC_REDIRECT_URL", c.BaseURL+"/auth/callback")
 	c.OIDCScopes = strings.Fields(strings.ReplaceAll(str("OIDC_SCOPES", "openid profile email"), ",", " "))
@@ -267,6 +320,16 @@ func ParseSecretKey(v string) ([]byte, error) {
 		}
 	}
 	return nil, errors.New("PORTAL_SECRET_KEY: want 32 bytes as 64 hex digits or base64 (generate one with: openssl rand -base64 32)")
+}
+
+// Warnings are settings that are allowed but probably not meant, for the
+// start-up log.
+func (c *Config) Warnings() []string {
+	var w []string
+	if c.Production() && c.MetricsToken == "" {
+		w = append(w, "PORTAL_METRICS_TOKEN is not set: /metrics answers 404 in production until it is")
+	}
+	return w
 }
 
 // Production reports whether the portal runs in production mode.

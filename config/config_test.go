@@ -101,6 +101,10 @@ func TestValidateRejects(t *testing.T) {
 		{"bad body limit", map[string]string{"PORTAL_MAX_BODY_BYTES": "-1"}, "PORTAL_MAX_BODY_BYTES"},
 		{"role map unknown role", map[string]string{"OIDC_ROLE_MAP": "staff=superuser"}, "OIDC_ROLE_MAP"},
 		{"role map malformed", map[string]string{"OIDC_ROLE_MAP": "officer"}, "OIDC_ROLE_MAP"},
+		{"bad request timeout", map[string]string{"PORTAL_DB_REQUEST_TIMEOUT": "0s"}, "PORTAL_DB_REQUEST_TIMEOUT"},
+		{"rate limit without period", map[string]string{"PORTAL_RATE_LIMIT_POST": "60"}, "PORTAL_RATE_LIMIT_POST"},
+		{"rate limit of zero", map[string]string{"PORTAL_RATE_LIMIT_API": "0/1m"}, "PORTAL_RATE_LIMIT_API"},
+		{"rate limit bad period", map[string]string{"PORTAL_RATE_LIMIT_SIGNIN": "10/soon"}, "PORTAL_RATE_LIMIT_SIGNIN"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -202,5 +206,51 @@ func TestSecretKey(t *testing.T) {
 	c.SecretKey, c.SecretKeyIsDev = DevSecretKey(), true
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "PORTAL_SECRET_KEY") {
 		t.Errorf("production with the development key: %v", err)
+	}
+}
+
+func TestRequestLimits(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DBRequestTimeout != 5*time.Second {
+		t.Errorf("PORTAL_DB_REQUEST_TIMEOUT default %v, want 5s", c.DBRequestTimeout)
+	}
+	for name, got := range map[string]RateLimit{"signin": c.RateLimitSignIn, "api": c.RateLimitAPI, "post": c.RateLimitPost} {
+		if got.Off() || got.Per != time.Minute {
+			t.Errorf("rate limit %s default %s, want a limit per minute", name, got)
+		}
+	}
+	c, err = Load(env(map[string]string{"PORTAL_RATE_LIMIT_POST": "off", "PORTAL_RATE_LIMIT_API": "10/30s",
+		"PORTAL_DB_REQUEST_TIMEOUT": "2s"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.RateLimitPost.Off() || c.RateLimitAPI != (RateLimit{N: 10, Per: 30 * time.Second}) || c.DBRequestTimeout != 2*time.Second {
+		t.Errorf("post %s, api %s, timeout %v", c.RateLimitPost, c.RateLimitAPI, c.DBRequestTimeout)
+	}
+}
+
+// Production without a metrics token starts, with a warning that /metrics is closed.
+func TestWarnings(t *testing.T) {
+	prod := map[string]string{
+		"PORTAL_MODE": "production", "PORTAL_BASE_URL": "https://k-ai.example.go.kr",
+		"OIDC_ISSUER": "https://sso.example.go.kr/realms/k-ai", "OIDC_CLIENT_ID": "portal",
+		"OIDC_CLIENT_SECRET": "s3cret", "PORTAL_SESSION_KEY": strings.Repeat("k", 32),
+	}
+	c, err := Load(env(prod))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := c.Warnings(); len(w) != 1 || !strings.Contains(w[0], "PORTAL_METRICS_TOKEN") {
+		t.Errorf("warnings %q, want one about PORTAL_METRICS_TOKEN", w)
+	}
+	prod["PORTAL_METRICS_TOKEN"] = "scrape-secret"
+	if c, _ = Load(env(prod)); len(c.Warnings()) != 0 {
+		t.Errorf("warnings with a token: %q", c.Warnings())
+	}
+	if c, _ = Load(env(nil)); len(c.Warnings()) != 0 {
+		t.Errorf("warnings in development: %q", c.Warnings())
 	}
 }

@@ -403,8 +403,7 @@ func (h *Handler) allocationSeries(c *gin.Context) {
 			c.JSON(http.StatusNotFound, gin.H{"error": "not found"})
 			return
 		}
-		h.log.Error("series", "request_id", c.GetString(keyRequestID), "err", err)
-		c.JSON(http.StatusInternalServerError, gin.H{"error": "internal error"})
+		h.failJSON(c, err)
 		return
 	}
 	from, to, errs := h.telemetryRange(a, c.Query("from"), c.Query("to"))
@@ -419,8 +418,7 @@ func (h *Handler) allocationSeries(c *gin.Context) {
 		c.JSON(http.StatusNotFound, gin.H{"error": "not found"})
 		return
 	case err != nil:
-		h.log.Error("series", "request_id", c.GetString(keyRequestID), "err", err)
-		c.JSON(http.StatusInternalServerError, gin.H{"error": "internal error"})
+		h.failJSON(c, err)
 		return
 	}
 	out := seriesJSON{Allocation: a.ID, GPU: gpu, From: from.Start().Unix(), To: to.AddDays(1).Start().Unix(),

@@ -38,6 +38,7 @@ type Handler struct {
 	// stateSealer seals sign-in requests into their cookie; tokenSealer
 	// the provider's tokens kept on session rows.
 	stateSealer, tokenSealer *models.Sealer
+	limits                   rateLimits
 }
 
 // Options are the dependencies of a Handler.
@@ -90,6 +91,7 @@ func New(opts Options) (*Handler, error) {
 			return nil, err
 		}
 	}
+	h.limits = newRateLimits(opts.Config)
 	h.uploads = models.UploadPolicy{MaxBytes: opts.Config.MaxUploadBytes,
 		Allowed: []models.FileKind{models.FilePDF, models.FileHWP, models.FileHWPX}}
 	if h.log == nil {
@@ -121,10 +123,22 @@ func (h *Handler) Router() *gin.Engine {
 	if err := r.SetTrustedProxies(h.cfg.TrustedProxies); err != nil {
 		h.log.Error("trusted proxies", "err", err)
 	}
-	r.Use(h.requestID, h.recover, h.accessLog, h.metrics.middleware, h.securityHeaders, h.limitBody,
-		h.loadSession, h.localize, h.checkQuery, h.csrf)
-	for _, rt := range h.routes() {
-		r.Handle(rt.Method, rt.Path, h.guard(rt.Access), rt.Handle)
+	routes := h.routes()
+	upload := map[string]bool{}
+	for _, rt := range routes {
+		upload[rt.Method+" "+rt.Path] = rt.Access.Upload
+	}
+	// The language comes first, so that every page after it, errors
+	// included, speaks the visitor's language; the rate limit and the
+	// database deadline come before the first database call.
+	r.Use(h.requestID, h.recover, h.accessLog, h.metrics.middleware, h.securityHeaders, h.localize,
+		h.checkQuery, h.limitBody(upload), h.rateLimit, h.dbDeadline, h.loadSession, h.csrf)
+	for _, rt := range routes {
+		chain := []gin.HandlerFunc{h.guard(rt.Access)}
+		if rt.Access.Upload {
+			chain = append(chain, h.readUpload)
+		}
+		r.Handle(rt.Method, rt.Path, append(chain, rt.Handle)...)
 	}
 	r.NoRoute(func(c *gin.Context) { h.renderError(c, 404, nil) })
 	r.NoMethod(func(c *gin.Context) { h.renderError(c, 405, nil) })

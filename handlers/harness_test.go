@@ -34,11 +34,14 @@ type testApp struct {
 	srv   *httptest.Server
 }
 
-// testConfig is the development configuration with the demo sign-in.
+// testConfig is the development configuration with the demo sign-in. The
+// rate limits are off (the test clock stands still, so no bucket would
+// refill); the tests of the limits set them.
 func testConfig(t testing.TB, env map[string]string) *config.Config {
 	t.Helper()
 	base := map[string]string{"PORTAL_MODE": "development", "PORTAL_ADDR": "127.0.0.1:0",
-		"PORTAL_BASE_URL": "http://127.0.0.1", "PORTAL_DATA_DIR": t.TempDir()}
+		"PORTAL_BASE_URL": "http://127.0.0.1", "PORTAL_DATA_DIR": t.TempDir(),
+		"PORTAL_RATE_LIMIT_SIGNIN": "off", "PORTAL_RATE_LIMIT_API": "off", "PORTAL_RATE_LIMIT_POST": "off"}
 	for k, v := range env {
 		base[k] = v
 	}

@@ -1,9 +1,13 @@
 package handlers
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
+	"io"
 	"log/slog"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -23,6 +27,9 @@ const (
 	keyRequestID = "request_id"
 	keySession   = "session"
 	keyCSRF      = "csrf"
+	keyUpload    = "upload"    // bool: a multipart body on a route that takes files
+	keyMultipart = "multipart" // *multipart.Reader whose first part (the token) csrf has read
+	keyRenew     = "renew"     // func(): starts the database deadline again
 )
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
@@ -60,13 +67,15 @@ func (h *Handler) recover(c *gin.Context) {
 // accessLog writes one structured line per request.
 func (h *Handler) accessLog(c *gin.Context) {
 	start := time.Now()
+	client := c.Request.Context()
 	c.Next()
+	status := loggedStatus(client, c.Writer.Status())
 	attrs := []any{
 		"request_id", c.GetString(keyRequestID),
 		"method", c.Request.Method,
 		"route", c.FullPath(),
 		"path", c.Request.URL.Path,
-		"status", c.Writer.Status(),
+		"status", status,
 		"bytes", c.Writer.Size(),
 		"duration_ms", float64(time.Since(start).Microseconds()) / 1000,
 		"ip", c.ClientIP(),
@@ -75,10 +84,45 @@ func (h *Handler) accessLog(c *gin.Context) {
 		attrs = append(attrs, "user_id", u.ID)
 	}
 	level := slog.LevelInfo
-	if c.Writer.Status() >= 500 {
+	if status >= 500 {
 		level = slog.LevelError
 	}
-	h.log.Log(c.Request.Context(), level, "request", attrs...)
+	h.log.Log(client, level, "request", attrs...)
+}
+
+// statusClientClosed stands, in logs and metrics, for the answer to a client
+// that went away before it (nginx's 499): nobody receives it, and it is not
+// a server error.
+const statusClientClosed = 499
+
+// loggedStatus is the status to log and count for a request whose server
+// context is client: a server error that came of the client going away
+// (a cancelled query, a broken pipe) is statusClientClosed.
+func loggedStatus(client context.Context, status int) int {
+	if status >= 500 && errors.Is(client.Err(), context.Canceled) {
+		return statusClientClosed
+	}
+	return status
+}
+
+// dbDeadline gives the request's database work a deadline,
+// PORTAL_DB_REQUEST_TIMEOUT from now: the store calls take the request's
+// context, so past it they fail and the request answers 503 instead of
+// waiting on a frozen database.
+func (h *Handler) dbDeadline(c *gin.Context) {
+	client := c.Request.Context()
+	ctx, cancel := context.WithTimeout(client, h.cfg.DBRequestTimeout)
+	defer func() { cancel() }()
+	c.Request = c.Request.WithContext(ctx)
+	// An upload's body arrives at its own pace, after the session was loaded:
+	// readUpload starts the deadline again once it has it all.
+	c.Set(keyRenew, func() {
+		cancel()
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(c.Request.Context()), h.cfg.DBRequestTimeout)
+		context.AfterFunc(client, cancel) // the client went away
+		c.Request = c.Request.WithContext(ctx)
+	})
+	c.Next()
 }
 
 // securityHeaders sets a strict Content-Security-Policy that every page
@@ -109,15 +153,88 @@ func (h *Handler) securityHeaders(c *gin.Context) {
 // each file is also checked against the upload limit on its own.
 const maxFilesPerRequest = 10
 
+// uploadMemory is how much of an upload's files is kept in memory; the rest
+// goes to temporary files, removed when the request ends.
+const uploadMemory = 8 << 20
+
 // limitBody caps request bodies: forms at PORTAL_MAX_BODY_BYTES, file
 // uploads (multipart) at maxFilesPerRequest uploads plus room for the fields.
-func (h *Handler) limitBody(c *gin.Context) {
-	if c.Request.Body != nil {
-		limit := h.cfg.MaxBodyBytes
-		if strings.HasPrefix(c.ContentType(), "multipart/form-data") {
-			limit = maxFilesPerRequest*h.cfg.MaxUploadBytes + 1<<20
+// Only the routes in upload ("METHOD /pattern", Access.Upload) take a
+// multipart body; any other route answers 415 without reading it. Whatever
+// multipart form the request ends up holding is removed when it ends.
+func (h *Handler) limitBody(upload map[string]bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+		multi := strings.HasPrefix(mt, "multipart/")
+		takesFiles := upload[c.Request.Method+" "+c.FullPath()]
+		if multi && c.FullPath() != "" && (!takesFiles || mt != "multipart/form-data") {
+			h.renderError(c, http.StatusUnsupportedMediaType, nil)
+			c.Abort()
+			return
 		}
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+		if c.Request.Body != nil {
+			limit := h.cfg.MaxBodyBytes
+			if multi && takesFiles {
+				limit = maxFilesPerRequest*h.cfg.MaxUploadBytes + 1<<20
+			}
+			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+		}
+		c.Set(keyUpload, multi && takesFiles)
+		defer func() {
+			if f := c.Request.MultipartForm; f != nil {
+				f.RemoveAll()
+			}
+		}()
+		c.Next()
+	}
+}
+
+// readUpload reads an upload's body, once the guard and the CSRF check have
+// let it through, into the request's multipart form: files over
+// uploadMemory go to temporary files, which are removed when the request
+// ends, whatever its answer. Then the database deadline starts again.
+func (h *Handler) readUpload(c *gin.Context) {
+	if !c.GetBool(keyUpload) {
+		c.Next()
+		return
+	}
+	v, _ := c.Get(keyMultipart)
+	mr, _ := v.(*multipart.Reader)
+	if mr == nil {
+		var err error
+		if mr, err = c.Request.MultipartReader(); err != nil {
+			h.renderError(c, http.StatusBadRequest, nil)
+			c.Abort()
+			return
+		}
+	}
+	form, err := mr.ReadForm(uploadMemory) // removes its files itself when it fails
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge), errors.Is(err, multipart.ErrMessageTooLarge):
+		h.renderMessage(c, http.StatusRequestEntityTooLarge, "error.too_large", "")
+		c.Abort()
+		return
+	case err != nil:
+		h.renderError(c, http.StatusBadRequest, nil)
+		c.Abort()
+		return
+	}
+	defer form.RemoveAll()
+	r := c.Request
+	r.MultipartForm = form
+	if r.Form == nil {
+		r.Form = url.Values{}
+	}
+	if r.PostForm == nil {
+		r.PostForm = url.Values{}
+	}
+	for k, v := range form.Value {
+		r.Form[k] = append(r.Form[k], v...)
+		r.PostForm[k] = append(r.PostForm[k], v...)
+	}
+	if v, ok := c.Get(keyRenew); ok {
+		v.(func())()
 	}
 	c.Next()
 }
@@ -288,11 +405,13 @@ func (h *Handler) csrf(c *gin.Context) {
 		return
 	}
 	// Parse the body here, whichever way the token comes, so that one over
-	// the limit is refused as such: ParseMultipartForm alone drops the error
-	// of a URL-encoded body, and gin's PostForm ignores it.
+	// the limit is refused as such: gin's PostForm ignores the error. An
+	// upload (multipart) is not read here: its token is in the header or is
+	// its first part, and the rest waits for the guard (readUpload).
 	err := c.Request.ParseForm()
-	if err == nil {
-		err = c.Request.ParseMultipartForm(8 << 20)
+	got := c.GetHeader("X-CSRF-Token")
+	if err == nil && got == "" && c.GetBool(keyUpload) {
+		got, err = h.uploadToken(c)
 	}
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -300,13 +419,12 @@ func (h *Handler) csrf(c *gin.Context) {
 		h.renderMessage(c, http.StatusRequestEntityTooLarge, "error.too_large", "")
 		c.Abort()
 		return
-	case err != nil && !errors.Is(err, http.ErrNotMultipart):
+	case err != nil:
 		h.renderError(c, http.StatusBadRequest, nil)
 		c.Abort()
 		return
 	}
-	got := c.GetHeader("X-CSRF-Token")
-	if got == "" {
+	if got == "" && !c.GetBool(keyUpload) {
 		got = c.Request.PostFormValue("_csrf")
 	}
 	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(expected)) != 1 {
@@ -315,6 +433,28 @@ func (h *Handler) csrf(c *gin.Context) {
 		return
 	}
 	c.Next()
+}
+
+// uploadToken reads an upload's first part, which must be the _csrf field
+// (the upload forms put it first, and browsers send fields in order), and
+// keeps the reader for readUpload. It returns "" when the first part is
+// anything else.
+func (h *Handler) uploadToken(c *gin.Context) (string, error) {
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		return "", err
+	}
+	c.Set(keyMultipart, mr)
+	p, err := mr.NextPart()
+	if err != nil {
+		return "", err
+	}
+	defer p.Close()
+	if p.FormName() != "_csrf" || p.FileName() != "" {
+		return "", nil
+	}
+	b, err := io.ReadAll(io.LimitReader(p, 256))
+	return string(b), err
 }
 
 // guard enforces a route's Access.

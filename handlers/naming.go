@@ -84,9 +84,7 @@ func (h *Handler) verifyName(c *gin.Context) {
 	l, msgID, err := h.lookupName(ctx, c.Query("name"), c.Query("date"))
 	switch {
 	case err != nil:
-		h.log.Error("verify name", "request_id", c.GetString(keyRequestID), "err", err)
-		hd.Set("Cache-Control", "no-store")
-		c.JSON(http.StatusInternalServerError, gin.H{"error": "internal error"})
+		h.failJSON(c, err)
 		return
 	case msgID != "":
 		hd.Set("Cache-Control", "no-store")

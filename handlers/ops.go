@@ -39,7 +39,9 @@ func (h *Handler) readyz(c *gin.Context) {
 }
 
 // metricsHandler serves Prometheus metrics: with PORTAL_METRICS_TOKEN set,
-// to requests bearing it; without, only to clients on this machine.
+// to requests bearing it. Without a token, in development only to clients
+// on this machine; in production to no one (404), since behind a proxy on
+// the same host every request comes from this machine.
 func (h *Handler) metricsHandler(c *gin.Context) {
 	if tok := h.cfg.MetricsToken; tok != "" {
 		got, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
@@ -48,6 +50,9 @@ func (h *Handler) metricsHandler(c *gin.Context) {
 			c.String(http.StatusUnauthorized, "metrics: bearer token required\n")
 			return
 		}
+	} else if h.cfg.Production() {
+		h.renderError(c, http.StatusNotFound, nil)
+		return
 	} else if ip := net.ParseIP(c.RemoteIP()); ip == nil || !ip.IsLoopback() {
 		c.String(http.StatusForbidden, "metrics: set PORTAL_METRICS_TOKEN to scrape from another host\n")
 		return
@@ -123,11 +128,13 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 
 func (m *metrics) middleware(c *gin.Context) {
 	start := time.Now()
+	client := c.Request.Context()
 	c.Next()
 	route := c.FullPath()
 	if route == "" {
 		route = "unmatched"
 	}
-	m.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Inc()
+	status := loggedStatus(client, c.Writer.Status())
+	m.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route, c.Request.Method).Observe(time.Since(start).Seconds())
 }

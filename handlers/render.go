@@ -31,10 +31,11 @@ func (h *Handler) page(c *gin.Context, titleID string) views.Page {
 }
 
 // render writes a component after rendering it whole into a buffer, so a
-// failure never sends half a page.
+// failure never sends half a page. The page renders even when the request's
+// database deadline has passed: that is when the 503 page is needed.
 func (h *Handler) render(c *gin.Context, status int, comp templ.Component) {
 	var buf bytes.Buffer
-	if err := comp.Render(c.Request.Context(), &buf); err != nil {
+	if err := comp.Render(context.WithoutCancel(c.Request.Context()), &buf); err != nil {
 		h.log.Error("render", "request_id", c.GetString(keyRequestID), "err", err)
 		if status == http.StatusInternalServerError {
 			c.String(status, "internal error")
@@ -47,12 +48,68 @@ func (h *Handler) render(c *gin.Context, status int, comp templ.Component) {
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 
+// retryAfterOutage is the Retry-After, in seconds, of a 503 for a database outage.
+const retryAfterOutage = "30"
+
 // renderError shows the generic page for a status, logging server errors.
+// A server error that err shows to be the database's unavailability is a
+// 503 with Retry-After, and one that came of the client going away is not
+// answered at all (see failureStatus).
 func (h *Handler) renderError(c *gin.Context, status int, err error) {
-	h.renderMessage(c, status, "error.message."+strconv.Itoa(status), "")
 	if err != nil && status >= 500 {
-		h.log.Error("request failed", "request_id", c.GetString(keyRequestID), "path", c.Request.URL.Path, "err", err)
+		if status = h.failureStatus(c, err); status == statusClientClosed {
+			c.Status(statusClientClosed)
+			return
+		}
 	}
+	if status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", retryAfterOutage)
+	}
+	h.renderMessage(c, status, "error.message."+strconv.Itoa(status), "")
+}
+
+// failureStatus classifies a server-side failure, in the one place that
+// does, and logs it: statusClientClosed when the client has gone (its
+// request context was cancelled: nothing to answer, nothing wrong), 503 when
+// the database is unavailable or the request's database deadline has
+// passed, else 500.
+func (h *Handler) failureStatus(c *gin.Context, err error) int {
+	ctx := c.Request.Context()
+	attrs := []any{"request_id", c.GetString(keyRequestID), "path", c.Request.URL.Path, "err", err}
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		h.log.Debug("client closed the request", attrs...)
+		return statusClientClosed
+	case models.Unavailable(err), errors.Is(ctx.Err(), context.DeadlineExceeded):
+		h.log.Warn("database unavailable", attrs...)
+		return http.StatusServiceUnavailable
+	}
+	h.log.Error("request failed", attrs...)
+	return http.StatusInternalServerError
+}
+
+// failJSON is fail for the JSON endpoints: 503 with Retry-After while the
+// database is unavailable, else 500, with the message in both languages.
+func (h *Handler) failJSON(c *gin.Context, err error) {
+	status := h.failureStatus(c, err)
+	switch status {
+	case statusClientClosed:
+		c.Status(status)
+		return
+	case http.StatusServiceUnavailable:
+		c.Header("Retry-After", retryAfterOutage)
+	}
+	h.jsonError(c, status, "error.message."+strconv.Itoa(status))
+}
+
+// jsonError answers a JSON endpoint's error with its message in English
+// ("error") and Korean ("error_ko").
+func (h *Handler) jsonError(c *gin.Context, status int, messageID string) {
+	c.Header("Cache-Control", "no-store")
+	c.JSON(status, gin.H{
+		"error":    h.cat.For(i18n.English).T(messageID),
+		"error_ko": h.cat.For(i18n.Korean).T(messageID),
+	})
 }
 
 // renderMessage shows the error page with a specific message.

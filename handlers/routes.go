@@ -10,6 +10,10 @@ import (
 type Access struct {
 	Public bool          // anyone, signed in or not
 	Roles  []models.Role // signed-in users with one of these roles; empty with !Public: any signed-in user
+	// Upload: the route takes files (multipart/form-data). Every other route
+	// refuses a multipart body with 415 before reading it; this one reads it
+	// only once the guard and the CSRF check have passed.
+	Upload bool
 }
 
 var (
@@ -18,6 +22,12 @@ var (
 )
 
 func roles(r ...models.Role) Access { return Access{Roles: r} }
+
+// uploads marks a route's Access as taking files.
+func uploads(a Access) Access {
+	a.Upload = true
+	return a
+}
 
 // Role sets used by the routes.
 var (
@@ -81,7 +91,7 @@ func (h *Handler) routes() []Route {
 		{"POST", "/applications/:id", roles(models.RoleCompany), h.updateApplication},
 		{"POST", "/applications/:id/members", roles(models.RoleCompany), h.addMember},
 		{"POST", "/applications/:id/members/:mid/delete", roles(models.RoleCompany), h.removeMember},
-		{"POST", "/applications/:id/documents", roles(models.RoleCompany), h.uploadDocument},
+		{"POST", "/applications/:id/documents", uploads(roles(models.RoleCompany)), h.uploadDocument},
 		{"GET", "/applications/:id/documents/:did", roles(append(programmeAll, models.RoleCompany)...), h.downloadDocument},
 		{"POST", "/applications/:id/submit", roles(models.RoleCompany), h.submitApplication},
 		{"POST", "/applications/:id/withdraw", roles(models.RoleCompany), h.withdrawApplication},
@@ -104,7 +114,7 @@ func (h *Handler) routes() []Route {
 
 		// Appeals (이의신청): filed by an organisation a decision concerns, answered by officers.
 		{"GET", "/decisions/:id/appeal", roles(models.RoleCompany), h.showNewAppealPage},
-		{"POST", "/decisions/:id/appeal", roles(models.RoleCompany), h.fileAppeal},
+		{"POST", "/decisions/:id/appeal", uploads(roles(models.RoleCompany)), h.fileAppeal},
 		{"GET", "/appeals", roles(append(programmeAll, models.RoleCompany)...), h.showAppealsPage},
 		{"GET", "/appeals/:id", roles(append(programmeAll, models.RoleCompany)...), h.showAppealPage},
 		{"GET", "/appeals/:id/evidence/:eid", roles(append(programmeAll, models.RoleCompany)...), h.downloadEvidence},
@@ -131,7 +141,7 @@ func (h *Handler) routes() []Route {
 		{"POST", "/admin/holidays", roles(models.RoleAdmin), h.addHoliday},
 		{"POST", "/admin/holidays/:hid/remove", roles(models.RoleAdmin), h.removeHoliday},
 		// Official lists of a year's public holidays: imported, reviewed as a difference, confirmed.
-		{"POST", "/admin/holidays/imports", roles(models.RoleAdmin), h.importHolidayList},
+		{"POST", "/admin/holidays/imports", uploads(roles(models.RoleAdmin)), h.importHolidayList},
 		{"GET", "/admin/holidays/imports/:lid", roles(models.RoleAdmin), h.showHolidayListPage},
 		{"POST", "/admin/holidays/imports/:lid/confirm", roles(models.RoleAdmin), h.confirmHolidayList},
 		{"POST", "/admin/holidays/imports/:lid/discard", roles(models.RoleAdmin), h.discardHolidayList},

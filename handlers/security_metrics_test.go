@@ -54,3 +54,44 @@ func TestMetricsLoopbackOnly(t *testing.T) {
 		}
 	}
 }
+
+// In production /metrics wants the token: without one set it is not there
+// (404), since behind a proxy on the same host every request comes from
+// loopback; with one, loopback is no pass either.
+func TestMetricsProduction(t *testing.T) {
+	prod := map[string]string{"PORTAL_MODE": "production", "PORTAL_BASE_URL": "https://k-ai.example.go.kr",
+		"OIDC_ISSUER": "https://sso.example.go.kr/realms/k-ai", "OIDC_CLIENT_ID": "portal",
+		"OIDC_CLIENT_SECRET": "s3cret", "PORTAL_SESSION_KEY": strings.Repeat("k", 32), "PORTAL_DEMO_DATA": "false"}
+	withToken := map[string]string{"PORTAL_METRICS_TOKEN": "scrape-secret"}
+	for k, v := range prod {
+		withToken[k] = v
+	}
+	for _, tc := range []struct {
+		name   string
+		env    map[string]string
+		remote string
+		auth   string
+		want   int
+	}{
+		{"no token set, from loopback", prod, "127.0.0.1:5000", "", http.StatusNotFound},
+		{"no token set, from ::1", prod, "[::1]:5000", "", http.StatusNotFound},
+		{"no token set, from elsewhere", prod, "10.1.2.3:5000", "", http.StatusNotFound},
+		{"token set, from loopback without it", withToken, "127.0.0.1:5000", "", http.StatusUnauthorized},
+		{"token set, from loopback with it", withToken, "127.0.0.1:5000", "Bearer scrape-secret", http.StatusOK},
+	} {
+		app := newTestApp(t, testdb.SQLite, tc.env)
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		req.RemoteAddr = tc.remote
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		rec := httptest.NewRecorder()
+		app.h.Router().ServeHTTP(rec, req)
+		if rec.Code != tc.want {
+			t.Errorf("%s: status %d, want %d", tc.name, rec.Code, tc.want)
+		}
+		if tc.want != http.StatusOK && strings.Contains(rec.Body.String(), "portal_http_requests_total") {
+			t.Errorf("%s: the metrics were served", tc.name)
+		}
+	}
+}

@@ -583,8 +583,9 @@ func TestBodyLimit(t *testing.T) {
 	resp = secSend(c, http.MethodPost, "/lang", form.Encode(), map[string]string{"X-CSRF-Token": token})
 	secErrorPage(t, "large form, token in the header", resp, http.StatusRequestEntityTooLarge)
 
-	// Uploads (multipart) have their own limit: PORTAL_MAX_UPLOAD_BYTES plus
-	// 1 MiB for the other fields.
+	// A route that takes no files refuses a multipart body, whatever its
+	// size, without reading it; uploads have their own limit
+	// (TestUploadTemporaries).
 	multipartPost := func(size int) *http.Response {
 		var buf bytes.Buffer
 		mw := multipart.NewWriter(&buf)
@@ -597,8 +598,7 @@ func TestBodyLimit(t *testing.T) {
 		req.Header.Set("Content-Type", mw.FormDataContentType())
 		return c.do(req)
 	}
-	secWantRedirect(t, "multipart form over the form limit, under the upload limit", multipartPost(len(pad)), "/")
-	secErrorPage(t, "multipart form over the upload limit", multipartPost(maxFilesPerRequest*1024+1<<20+4096), http.StatusRequestEntityTooLarge)
+	secErrorPage(t, "multipart form to a route that takes no files", multipartPost(len(pad)), http.StatusUnsupportedMediaType)
 }
 
 // --- (f) Error pages ---

@@ -2,23 +2,44 @@ package models
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/mattn/go-sqlite3"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 )
 
+// SQLiteBusyTimeout is how long, by default, a statement on SQLite waits for
+// another connection's lock before failing with "database is locked".
+const SQLiteBusyTimeout = 10 * time.Second
+
 // OpenSQLite opens (creating if needed) the SQLite database at path with WAL,
 // foreign keys, a busy timeout, durable commits and write transactions that
 // take the write lock at BEGIN, so that concurrent writers queue instead of
 // failing with "database is locked" half-way.
 func OpenSQLite(path string, now func() time.Time) (*gorm.DB, error) {
+	return OpenSQLiteWait(path, now, SQLiteBusyTimeout)
+}
+
+// OpenSQLiteWait is OpenSQLite with the busy timeout given. SQLite keeps
+// waiting for a lock after the statement's context has ended, so the portal
+// sets it to its request deadline: a database locked by another writer then
+// fails the request in time instead of holding it.
+func OpenSQLiteWait(path string, now func() time.Time, busy time.Duration) (*gorm.DB, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("store: create %s: %w", dir, err)
@@ -27,7 +48,7 @@ func OpenSQLite(path string, now func() time.Time) (*gorm.DB, error) {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_foreign_keys", "on")
-	q.Set("_busy_timeout", "10000")
+	q.Set("_busy_timeout", strconv.FormatInt(max(busy.Milliseconds(), 1), 10))
 	q.Set("_synchronous", "FULL")
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + path + "?" + q.Encode()
@@ -85,4 +106,48 @@ func Close(db *gorm.DB) error {
 		return err
 	}
 	return sqlDB.Close()
+}
+
+// Unavailable reports whether err says that the database could not serve a
+// request — unreachable, closed, restarting, locked past the busy timeout,
+// out of disk, or past the request's deadline — rather than that the request
+// or the code is at fault. Such a failure is worth retrying later: the
+// portal answers it with 503. A cancelled context is not an outage (the
+// caller went away) and is not reported here.
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, sql.ErrConnDone) || errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || pgconn.Timeout(err) {
+		return true
+	}
+	var netErr net.Error
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &netErr) || errors.As(err, &connectErr) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "53300", // too_many_connections
+			"55P03",                   // lock_not_available (lock_timeout)
+			"57014",                   // query_canceled (statement_timeout, a cancelled query)
+			"57P01", "57P02", "57P03": // the server shutting down, crashed, or starting
+			return true
+		}
+		return strings.HasPrefix(pgErr.Code, "08") // connection exceptions
+	}
+	var liteErr sqlite3.Error
+	if errors.As(err, &liteErr) {
+		switch liteErr.Code {
+		case sqlite3.ErrBusy, sqlite3.ErrLocked, sqlite3.ErrInterrupt, sqlite3.ErrIoErr,
+			sqlite3.ErrFull, sqlite3.ErrCantOpen, sqlite3.ErrReadonly, sqlite3.ErrProtocol:
+			return true
+		}
+		return false
+	}
+	// database/sql's "database is closed" has no exported value to compare with.
+	return strings.Contains(err.Error(), "sql: database is closed")
 }

@@ -196,7 +196,8 @@ func openDB(cfg *config.Config) (*gorm.DB, error) {
 	if cfg.UsesPostgres() {
 		return models.OpenPostgres(cfg.DatabaseURL, time.Now)
 	}
-	return models.OpenSQLite(cfg.SQLitePath(), time.Now)
+	// SQLite waits for a lock no longer than a request may take.
+	return models.OpenSQLiteWait(cfg.SQLitePath(), time.Now, cfg.DBRequestTimeout)
 }
 
 func auditVerify(ctx context.Context, db *gorm.DB, stdout io.Writer) error {
@@ -264,6 +265,9 @@ func serve(ctx context.Context, cfg *config.Config, db *gorm.DB, secrets *models
 		"database", db.Dialector.Name(), "demo_login", cfg.DemoLogin, "oidc", cfg.OIDCEnabled())
 	if cfg.DemoLogin {
 		log.Warn("demo sign-in is ON: anyone can sign in as a demo user; never use this in production")
+	}
+	for _, w := range cfg.Warnings() {
+		log.Warn(w)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
