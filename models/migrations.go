@@ -68,6 +68,15 @@ func migrations() []*gormigrate.Migration {
 				return tx.Migrator().DropTable(&ClusterLease{}, &GPURollupDay{}, &GPURollup{}, &AllocationGPU{}, &Allocation{}, &GPU{}, &Cluster{})
 			},
 		},
+		{
+			ID: "2026120801_saved_forms",
+			Migrate: func(tx *gorm.DB) error {
+				return tx.AutoMigrate(&SavedForm{})
+			},
+			Rollback: func(tx *gorm.DB) error {
+				return tx.Migrator().DropTable(&SavedForm{})
+			},
+		},
 	}
 }
 
