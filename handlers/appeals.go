@@ -393,6 +393,14 @@ func (h *Handler) decideAppeal(c *gin.Context) {
 		h.render(c, http.StatusUnprocessableEntity, views.AppealPage(h.page(c, "appeal.page.title_short"), v))
 		return
 	}
+	if !confirmed(c) {
+		if editing(c) {
+			h.render(c, http.StatusOK, views.AppealPage(h.page(c, "appeal.page.title_short"), v))
+			return
+		}
+		h.confirmDecide(c, a, action, v.Decide.Reasons)
+		return
+	}
 	if err := models.DecideAppeal(c.Request.Context(), h.db, a.ID, action, v.Decide.Reasons, u, h.now()); err != nil {
 		h.refuseAppealStep(c, err)
 		return

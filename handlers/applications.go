@@ -505,8 +505,21 @@ func (h *Handler) submitApplication(c *gin.Context) {
 	h.transitionApplication(c, models.ActSubmit, "submitted")
 }
 
-// withdrawApplication withdraws a draft or a submission before the close.
+// withdrawApplication withdraws a draft or a submission before the close,
+// once the user has confirmed it on the page that says it cannot be undone.
 func (h *Handler) withdrawApplication(c *gin.Context) {
+	if !confirmed(c) {
+		a := h.visibleApplication(c)
+		if a == nil {
+			return
+		}
+		if _, err := models.NextStatus(a.Status, models.ActWithdraw, currentUser(c).Role, &a.Call, h.now()); err != nil {
+			h.refuseApplicationAction(c, a, err)
+			return
+		}
+		h.confirmWithdraw(c, a)
+		return
+	}
 	h.transitionApplication(c, models.ActWithdraw, "withdrawn")
 }
 

@@ -844,7 +844,7 @@ func TestRankingAndPublish(t *testing.T) {
 
 		// Publish the top five.
 		form := url.Values{"selected": top[:5], "notice_ko": {"선정 결과를 공고합니다."},
-			"notice_en": {"The selection is announced."}, "counting_rule": {"civil"}}
+			"notice_en": {"The selection is announced."}, "counting_rule": {"civil"}, "confirm": {"1"}}
 		resp = c.post(f.path("/officer/calls/%d/decision", f.call.ID), form)
 		offStatus(t, resp, http.StatusSeeOther)
 		var d models.Decision
