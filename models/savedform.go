@@ -19,8 +19,8 @@ import (
 type SavedForm struct {
 	ID        string `gorm:"primaryKey;size:64"` // HashToken of the cookie's token
 	UserID    uint   `gorm:"not null;index"`
-	Page      string `gorm:"size:512;not null"` // the form's page, where it is filled in again
-	Action    string `gorm:"size:512;not null"` // the address the form posted to
+	Page      string `gorm:"size:512;not null"`  // the form's page, where it is filled in again
+	Action    string `gorm:"size:512;not null"`  // the address the form posted to
 	Fields    string `gorm:"type:text;not null"` // JSON of the fields, name to values
 	Files     string `gorm:"size:2048"`          // JSON of the file fields whose files were not kept
 	CreatedAt time.Time
