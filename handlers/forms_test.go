@@ -553,3 +553,55 @@ func TestConfirmIrreversible(t *testing.T) {
 		})
 	})
 }
+
+// TestSubmittedFieldsStreamsMultipart: a multipart body nobody parsed yet
+// is read part by part: text fields kept, files named and discarded, and
+// nothing written to disk; an over-long field ends the reading.
+func TestSubmittedFieldsStreamsMultipart(t *testing.T) {
+	build := func(statement string) *http.Request {
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		w.WriteField("_owner", "7.mac")
+		w.WriteField("statement", statement)
+		fw, _ := w.CreateFormFile("evidence", "a.pdf")
+		fw.Write(bytes.Repeat([]byte("x"), 1<<20))
+		w.CreateFormFile("empty", "")
+		w.WriteField("ground", "procedural_defect")
+		w.Close()
+		req, _ := http.NewRequest(http.MethodPost, "/x", &buf)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		return req
+	}
+	fields, files := submittedFields(build("이유"))
+	if fields.Get("statement") != "이유" || fields.Get("ground") != "procedural_defect" || fields.Get("_owner") != "7.mac" {
+		t.Errorf("fields %v", fields)
+	}
+	if !slices.Equal(files, []string{"evidence"}) {
+		t.Errorf("files %v, want [evidence]", files)
+	}
+	fields, _ = submittedFields(build(strings.Repeat("가", savedFieldMax)))
+	if fields.Has("statement") || fields.Has("ground") {
+		t.Errorf("an over-long field was kept, or the reading went on: %v", fields)
+	}
+}
+
+// TestFormKeptStaleTokenSameUser: signed out and in again in another tab,
+// the user submits a form from before: its token is stale, but it is
+// theirs, so it comes straight back filled in, not submitted.
+func TestFormKeptStaleTokenSameUser(t *testing.T) {
+	app := newTestApp(t, testdb.SQLite, nil)
+	c := app.client()
+	c.signInDemo("demo-officer")
+	doc := apPage(t, c, "the call form", c.get("/officer/calls/new"), http.StatusOK)
+	form := formFields(t, doc, "/officer/calls")
+	form.Set("title_ko", "다른 탭에서 다시 로그인한 뒤")
+	c.signInDemo("demo-officer") // a new session: a new token
+	wantRedirect(t, c.postRaw("/officer/calls", form, nil), "/officer/calls/new")
+	doc = apPage(t, c, "the call form", c.get("/officer/calls/new"), http.StatusOK)
+	if apValue(doc, `#title_ko`) != "다른 탭에서 다시 로그인한 뒤" || doc.Find(`[data-testid="form-restored"]`).Length() != 1 {
+		t.Error("the form was not filled in again")
+	}
+	if n := count(t, app, &models.Call{}, "title_ko = ?", "다른 탭에서 다시 로그인한 뒤"); n != 0 {
+		t.Error("a stale form was submitted")
+	}
+}
