@@ -72,7 +72,9 @@
     var items = Array.prototype.slice.call(summary.querySelectorAll("li"));
     items.forEach(function (li) {
       var a = li.querySelector("a[data-field]");
-      var field = a && document.getElementById(a.getAttribute("data-field"));
+      // The field itself, or its message when the error is about a group of fields.
+      var field = a && (document.getElementById(a.getAttribute("data-field")) ||
+        document.getElementById(a.getAttribute("data-field") + "-error"));
       li._field = field;
       if (!field) { return; }
       var label = labelOf(field);
