@@ -50,6 +50,12 @@ func (h *Handler) showNewAppealPage(c *gin.Context) {
 		return
 	}
 	v.Form.Key = models.RandomToken(24)
+	if f := h.restoredForm(c, c.Request.URL.Path); f != nil {
+		v.Form = appealFormOf(f)
+		if v.Form.Key == "" {
+			v.Form.Key = models.RandomToken(24)
+		}
+	}
 	h.render(c, http.StatusOK, views.NewAppeal(h.page(c, "appeal.new.title"), v))
 }
 
@@ -64,8 +70,7 @@ func (h *Handler) fileAppeal(c *gin.Context) {
 	ctx := c.Request.Context()
 	u, now := currentUser(c), v.Now
 	orgID := *u.OrganisationID
-	v.Form = views.AppealForm{Ground: c.PostForm("ground"), Statement: c.PostForm("statement"),
-		Key: strings.TrimSpace(c.PostForm("idempotency_key"))}
+	v.Form = appealFormOf(postedForm(c))
 	render := func(status int) {
 		h.render(c, status, views.NewAppeal(h.page(c, "appeal.new.title"), v))
 	}
@@ -138,6 +143,12 @@ func (h *Handler) fileAppeal(c *gin.Context) {
 	default:
 		h.refuseAppeal(c, v.Decision, err)
 	}
+}
+
+// appealFormOf reads the typed fields of an appeal form.
+func appealFormOf(f formValues) views.AppealForm {
+	return views.AppealForm{Ground: f.get("ground"), Statement: f.get("statement"),
+		Key: strings.TrimSpace(f.get("idempotency_key"))}
 }
 
 // uploadError names the evidence file a store error is about.
@@ -308,6 +319,11 @@ func (h *Handler) showAppealPage(c *gin.Context) {
 	v := h.appealView(c, a)
 	v.Filed = c.Query("filed") == "1" && currentUser(c).Role == models.RoleCompany
 	v.Notice = appealNotices[c.Query("done")]
+	if v.Ministry && a.Status == models.AppealUnderReview {
+		if f := h.restoredForm(c, views.AppealHref(a.ID)+"/decide"); f != nil {
+			v.Decide = decideFormOf(f)
+		}
+	}
 	h.render(c, http.StatusOK, views.AppealPage(h.page(c, "appeal.page.title_short"), v))
 }
 
@@ -376,7 +392,7 @@ func (h *Handler) decideAppeal(c *gin.Context) {
 	}
 	u := currentUser(c)
 	v := h.appealView(c, a)
-	v.Decide = views.AppealDecideForm{Outcome: c.PostForm("outcome"), Reasons: c.PostForm("reasons")}
+	v.Decide = decideFormOf(postedForm(c))
 	action := models.AppealAction(v.Decide.Outcome)
 	if action == models.AppealUphold || action == models.AppealDismiss {
 		if _, err := models.NextAppealStatus(a.Status, action, u.Role); err != nil {
@@ -393,6 +409,14 @@ func (h *Handler) decideAppeal(c *gin.Context) {
 		h.render(c, http.StatusUnprocessableEntity, views.AppealPage(h.page(c, "appeal.page.title_short"), v))
 		return
 	}
+	if !confirmed(c) {
+		if editing(c) {
+			h.render(c, http.StatusOK, views.AppealPage(h.page(c, "appeal.page.title_short"), v))
+			return
+		}
+		h.confirmDecide(c, a, action, v.Decide.Reasons)
+		return
+	}
 	if err := models.DecideAppeal(c.Request.Context(), h.db, a.ID, action, v.Decide.Reasons, u, h.now()); err != nil {
 		h.refuseAppealStep(c, err)
 		return
@@ -402,6 +426,11 @@ func (h *Handler) decideAppeal(c *gin.Context) {
 		done = "upheld"
 	}
 	c.Redirect(http.StatusSeeOther, views.AppealHref(a.ID)+"?done="+done)
+}
+
+// decideFormOf reads an officer's answer to an appeal as typed.
+func decideFormOf(f formValues) views.AppealDecideForm {
+	return views.AppealDecideForm{Outcome: f.get("outcome"), Reasons: f.get("reasons")}
 }
 
 // refuseAppealStep answers an officer's step the appeal cannot take now.

@@ -619,7 +619,7 @@ func TestAppealReviewAndDecideByRole(t *testing.T) {
 		id := f.fileAs(kaist, "절차상 하자가 있습니다.")
 		base := views.AppealHref(id)
 		decide := func(c *testClient, outcome, reasons string) *http.Response {
-			return c.post(base+"/decide", url.Values{"outcome": {outcome}, "reasons": {reasons}})
+			return c.post(base+"/decide", url.Values{"outcome": {outcome}, "reasons": {reasons}, "confirm": {"1"}})
 		}
 
 		// The company and the auditor may not act: the guard refuses.
@@ -702,7 +702,7 @@ func TestAppealUpheldAndCorrectedDecision(t *testing.T) {
 		off := f.staff("demo-officer")
 		base := views.AppealHref(id)
 		apWantRedirect(t, "review", off.post(base+"/review", nil), base+"?done=review")
-		apWantRedirect(t, "uphold", off.post(base+"/decide", url.Values{"outcome": {"uphold"}, "reasons": {"합산 오류가 확인되었습니다."}}),
+		apWantRedirect(t, "uphold", off.post(base+"/decide", url.Values{"outcome": {"uphold"}, "reasons": {"합산 오류가 확인되었습니다."}, "confirm": {"1"}}),
 			base+"?done=upheld")
 
 		old := "/decisions/" + itoa(f.decision.ID)
@@ -727,7 +727,7 @@ func TestAppealUpheldAndCorrectedDecision(t *testing.T) {
 			t.Errorf("supersedes = %q", v)
 		}
 		form := url.Values{"selected": {itoa(f.apps["upstage"]), itoa(f.apps["kaist"])}, "counting_rule": {"civil"},
-			"notice_ko": {"이의신청 인용에 따라 정정합니다."}, "notice_en": {"Corrected after an upheld appeal."}}
+			"notice_ko": {"이의신청 인용에 따라 정정합니다."}, "notice_en": {"Corrected after an upheld appeal."}, "confirm": {"1"}}
 		// A form that does not name the decision it corrects is stale.
 		apPage(t, off, "no supersedes", off.post("/officer/calls/"+itoa(f.call.ID)+"/decision", form), http.StatusConflict)
 
@@ -821,7 +821,7 @@ func TestAppealOverdue(t *testing.T) {
 		}
 		// Answered: no longer overdue.
 		apWantRedirect(t, "review", off.post(views.AppealHref(id)+"/review", nil), views.AppealHref(id)+"?done=review")
-		apWantRedirect(t, "dismiss", off.post(views.AppealHref(id)+"/decide", url.Values{"outcome": {"dismiss"}, "reasons": {"늦은 답변"}}),
+		apWantRedirect(t, "dismiss", off.post(views.AppealHref(id)+"/decide", url.Values{"outcome": {"dismiss"}, "reasons": {"늦은 답변"}, "confirm": {"1"}}),
 			views.AppealHref(id)+"?done=dismissed")
 		check(a.AnswerBy.Add(time.Hour), "false")
 	})

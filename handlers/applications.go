@@ -79,6 +79,9 @@ func (h *Handler) showNewApplicationPage(c *gin.Context) {
 		return
 	}
 	v := views.NewApplicationView{Call: call, Organisation: org, Errors: models.FieldErrors{}}
+	if f := h.restoredForm(c, c.Request.URL.Path); f != nil {
+		v.Form = applicationFormOf(f)
+	}
 	h.render(c, http.StatusOK, views.NewApplication(h.page(c, "application.new.title"), v))
 }
 
@@ -89,7 +92,7 @@ func (h *Handler) createApplication(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	form := applicationFormOf(c)
+	form := applicationFormOf(postedForm(c))
 	a := &models.Application{CallID: call.ID, TitleKO: form.TitleKO, TitleEN: form.TitleEN, Summary: form.Summary}
 	if errs := a.Validate(); errs.Any() {
 		v := views.NewApplicationView{Call: call, Organisation: org, Form: form, Errors: errs}
@@ -182,6 +185,12 @@ func (h *Handler) showApplicationPage(c *gin.Context) {
 		return
 	}
 	v.Notice = applicationNotices[c.Query("done")]
+	if v.Editable {
+		if f := h.restoredForm(c, c.Request.URL.Path); f != nil {
+			v.Form = applicationFormOf(f)
+			v.Form.Version, _ = strconv.Atoi(f.get("version"))
+		}
+	}
 	h.renderApplication(c, http.StatusOK, v)
 }
 
@@ -198,7 +207,7 @@ func (h *Handler) updateApplication(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	form := applicationFormOf(c)
+	form := applicationFormOf(postedForm(c))
 	form.Version, _ = strconv.Atoi(c.PostForm("version")) // garbage is version 0, which is always stale
 	v.Form = form
 	edit := &models.Application{ID: a.ID, TitleKO: form.TitleKO, TitleEN: form.TitleEN, Summary: form.Summary, Version: form.Version}
@@ -487,8 +496,21 @@ func (h *Handler) submitApplication(c *gin.Context) {
 	h.transitionApplication(c, models.ActSubmit, "submitted")
 }
 
-// withdrawApplication withdraws a draft or a submission before the close.
+// withdrawApplication withdraws a draft or a submission before the close,
+// once the user has confirmed it on the page that says it cannot be undone.
 func (h *Handler) withdrawApplication(c *gin.Context) {
+	if !confirmed(c) {
+		a := h.visibleApplication(c)
+		if a == nil {
+			return
+		}
+		if _, err := models.NextStatus(a.Status, models.ActWithdraw, currentUser(c).Role, &a.Call, h.now()); err != nil {
+			h.refuseApplicationAction(c, a, err)
+			return
+		}
+		h.confirmWithdraw(c, a)
+		return
+	}
 	h.transitionApplication(c, models.ActWithdraw, "withdrawn")
 }
 
@@ -634,11 +656,11 @@ func (h *Handler) renderApplication(c *gin.Context, status int, v views.Applicat
 }
 
 // applicationFormOf reads the typed fields of an application form.
-func applicationFormOf(c *gin.Context) views.ApplicationForm {
+func applicationFormOf(f formValues) views.ApplicationForm {
 	return views.ApplicationForm{
-		TitleKO: strings.TrimSpace(c.PostForm("title_ko")),
-		TitleEN: strings.TrimSpace(c.PostForm("title_en")),
-		Summary: c.PostForm("summary"),
+		TitleKO: strings.TrimSpace(f.get("title_ko")),
+		TitleEN: strings.TrimSpace(f.get("title_en")),
+		Summary: f.get("summary"),
 	}
 }
 

@@ -471,7 +471,7 @@ func TestApplicationDraftJourney(t *testing.T) {
 
 		// Withdraw before the close.
 		f.app.clock.Advance(time.Hour)
-		apWantRedirect(t, "withdraw", c.post(page+"/withdraw", nil), page+"?done=withdrawn")
+		apWantRedirect(t, "withdraw", c.post(page+"/withdraw", url.Values{"confirm": {"1"}}), page+"?done=withdrawn")
 		if a := f.load(id); a.Status != models.StatusWithdrawn {
 			t.Errorf("withdraw: status %s", a.Status)
 		}

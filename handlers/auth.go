@@ -78,7 +78,7 @@ func constantEqual(a, b string) bool {
 func (h *Handler) showSignInPage(c *gin.Context) {
 	next := localPath(c.Query("next"), "/dashboard")
 	v := views.SignInView{OIDC: h.oidc != nil, Demo: h.cfg.DemoLogin, Next: next,
-		LoginURL: "/auth/login?next=" + url.QueryEscape(next)}
+		LoginURL: "/auth/login?next=" + url.QueryEscape(next), SessionEnded: c.Query("kept") == "1"}
 	if v.Demo {
 		users, err := models.ListDemoUsers(c.Request.Context(), h.db)
 		if err != nil {

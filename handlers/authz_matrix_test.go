@@ -114,6 +114,9 @@ var authzMatrix = map[string]matrixRow{
 		cells: sameCells(cellSeeOther("/dashboard"))},
 	"POST /auth/logout": {path: "/auth/logout", cells: matrixCells(
 		cellForbidden, cellSeeOther("/"), cellSeeOther("/"), cellSeeOther("/"), cellSeeOther("/"), cellSeeOther("/"))},
+	// The "stay signed in" button of the expiry warning: any signed-in user.
+	"POST /auth/keepalive": {path: "/auth/keepalive", cells: matrixCells(
+		cellForbidden, cellOK, cellOK, cellOK, cellOK, cellOK)},
 
 	// Dashboards by role.
 	"GET /dashboard": {path: "/dashboard", cells: matrixCells(

@@ -118,7 +118,12 @@ func TestBrowserAppealJourney(t *testing.T) {
 		chromedp.Click(testID("outcome-dismiss")),
 		chromedp.SetValue(chromedp.CSS(`#reasons`), reasons),
 		chromedp.Click(testID("decide-submit")),
-		chromedp.WaitVisible(testID("appeal-answer")))
+		chromedp.WaitVisible(testID("confirm")))
+	if got := off.text(`[data-testid="confirm-reasons"]`); got != reasons {
+		t.Errorf("the confirmation shows the reasons %q", got)
+	}
+	off.page("/appeals/:id/decide (confirm)")
+	off.do("confirm the answer", chromedp.Click(testID("confirm-submit")), chromedp.WaitVisible(testID("appeal-answer")))
 	if got := off.applyAttr(`[data-testid="appeal"]`, "data-status"); got != string(models.AppealDismissed) {
 		t.Errorf("after the answer the appeal is %q", got)
 	}

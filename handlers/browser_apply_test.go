@@ -163,7 +163,12 @@ func TestBrowserApplyReviewPublish(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`#notice_ko`), "특화 모델 공모 평가 결과 1개 팀을 선정하였습니다. 이의신청은 발표일로부터 10일간 받습니다."),
 		chromedp.SetValue(chromedp.CSS(`#notice_en`), "One team was selected. Objections are accepted for 10 days from the announcement."),
 		chromedp.Click(testID("publish-submit")),
-		chromedp.WaitVisible(testID("decision")))
+		chromedp.WaitVisible(testID("confirm")))
+	if got := off.applyAttr(`[data-testid="confirm-selected-team"]`, "data-app"); got != appID {
+		t.Errorf("the confirmation selects application %q, want %s", got, appID)
+	}
+	off.page("/officer/calls/:id/decision (confirm)")
+	off.do("confirm publishing", chromedp.Click(testID("confirm-submit")), chromedp.WaitVisible(testID("decision")))
 	decisionPath := off.path()
 	if !strings.HasPrefix(decisionPath, "/decisions/") {
 		t.Fatalf("publishing led to %s, want /decisions/:id", decisionPath)

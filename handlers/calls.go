@@ -45,14 +45,18 @@ func (h *Handler) showCallPage(c *gin.Context) {
 func (h *Handler) showNewCallPage(c *gin.Context) {
 	v := views.CallFormView{Slots: strconv.Itoa(callFormDefaultSlots), Errors: models.FieldErrors{}}
 	v.RemediesKO, v.RemediesEN = (&models.Call{}).Remedies()
-	v.Criteria, v.Documents = padCallRows(nil, nil)
+	if f := h.restoredForm(c, "/officer/calls"); f != nil {
+		v = readCallForm(f)
+		v.Errors = models.FieldErrors{}
+	}
+	v.Criteria, v.Documents = padCallRows(v.Criteria, v.Documents)
 	h.render(c, http.StatusOK, views.CallForm(h.page(c, "officer.call.new_title"), v))
 }
 
 // createCall saves a new call, or shows the form again with what is wrong.
 func (h *Handler) createCall(c *gin.Context) {
 	ctx := c.Request.Context()
-	v := readCallForm(c)
+	v := readCallForm(postedForm(c))
 	call, errs := callFromForm(v)
 	if errs.Any() {
 		h.renderCallForm(c, http.StatusUnprocessableEntity, v, errs)
@@ -77,7 +81,13 @@ func (h *Handler) showEditCallPage(c *gin.Context) {
 	if !ok {
 		return
 	}
-	h.render(c, http.StatusOK, views.CallForm(h.page(c, "officer.call.edit_title"), callFormOf(call)))
+	v := callFormOf(call)
+	if f := h.restoredForm(c, fmt.Sprintf("/officer/calls/%d", call.ID)); f != nil {
+		v = readCallForm(f)
+		v.ID, v.Errors = call.ID, models.FieldErrors{}
+		v.Criteria, v.Documents = padCallRows(v.Criteria, v.Documents)
+	}
+	h.render(c, http.StatusOK, views.CallForm(h.page(c, "officer.call.edit_title"), v))
 }
 
 // updateCall saves an edited call if nobody changed it since the form was
@@ -88,7 +98,7 @@ func (h *Handler) updateCall(c *gin.Context) {
 	if !ok {
 		return
 	}
-	v := readCallForm(c)
+	v := readCallForm(postedForm(c))
 	v.ID = stored.ID
 	call, errs := callFromForm(v)
 	if errs.Any() {
@@ -190,31 +200,31 @@ func countDocuments(rows []views.DocumentInput) int {
 
 // readCallForm reads the posted form as typed: nothing is lost when it is
 // shown again.
-func readCallForm(c *gin.Context) views.CallFormView {
+func readCallForm(f formValues) views.CallFormView {
 	v := views.CallFormView{
-		TitleKO: c.PostForm("title_ko"), TitleEN: c.PostForm("title_en"),
-		DescriptionKO: c.PostForm("description_ko"), DescriptionEN: c.PostForm("description_en"),
-		OpensAt: strings.TrimSpace(c.PostForm("opens_at")), ClosesAt: strings.TrimSpace(c.PostForm("closes_at")),
-		Slots: strings.TrimSpace(c.PostForm("slots")),
+		TitleKO: f.get("title_ko"), TitleEN: f.get("title_en"),
+		DescriptionKO: f.get("description_ko"), DescriptionEN: f.get("description_en"),
+		OpensAt: strings.TrimSpace(f.get("opens_at")), ClosesAt: strings.TrimSpace(f.get("closes_at")),
+		Slots: strings.TrimSpace(f.get("slots")),
 	}
-	v.RemediesKO, v.RemediesEN = c.PostForm("remedies_ko"), c.PostForm("remedies_en")
-	v.Version, _ = strconv.Atoi(c.PostForm("version"))
+	v.RemediesKO, v.RemediesEN = f.get("remedies_ko"), f.get("remedies_en")
+	v.Version, _ = strconv.Atoi(f.get("version"))
 	for i := 0; i < 50; i++ {
 		p := fmt.Sprintf("criteria.%d.", i)
-		if _, ok := c.GetPostForm(p + "name_ko"); !ok {
+		if !f.has(p + "name_ko") {
 			break
 		}
-		v.Criteria = append(v.Criteria, views.CriterionInput{NameKO: c.PostForm(p + "name_ko"),
-			NameEN: c.PostForm(p + "name_en"), Weight: strings.TrimSpace(c.PostForm(p + "weight")),
-			MaxScore: strings.TrimSpace(c.PostForm(p + "max_score"))})
+		v.Criteria = append(v.Criteria, views.CriterionInput{NameKO: f.get(p + "name_ko"),
+			NameEN: f.get(p + "name_en"), Weight: strings.TrimSpace(f.get(p + "weight")),
+			MaxScore: strings.TrimSpace(f.get(p + "max_score"))})
 	}
 	for i := 0; i < 50; i++ {
 		p := fmt.Sprintf("documents.%d.", i)
-		if _, ok := c.GetPostForm(p + "name_ko"); !ok {
+		if !f.has(p + "name_ko") {
 			break
 		}
-		v.Documents = append(v.Documents, views.DocumentInput{NameKO: c.PostForm(p + "name_ko"),
-			NameEN: c.PostForm(p + "name_en"), Required: c.PostForm(p+"required") != ""})
+		v.Documents = append(v.Documents, views.DocumentInput{NameKO: f.get(p + "name_ko"),
+			NameEN: f.get(p + "name_en"), Required: f.get(p+"required") != ""})
 	}
 	return v
 }

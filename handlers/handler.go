@@ -39,6 +39,9 @@ type Handler struct {
 	// the provider's tokens kept on session rows.
 	stateSealer, tokenSealer *models.Sealer
 	limits                   rateLimits
+	// ownerKey signs the owner a form is shown to (savedform.go): the
+	// session key, or a random key for this process when there is none.
+	ownerKey []byte
 }
 
 // Options are the dependencies of a Handler.
@@ -94,6 +97,9 @@ func New(opts Options) (*Handler, error) {
 	h.limits = newRateLimits(opts.Config)
 	h.uploads = models.UploadPolicy{MaxBytes: opts.Config.MaxUploadBytes,
 		Allowed: []models.FileKind{models.FilePDF, models.FileHWP, models.FileHWPX}}
+	if h.ownerKey = opts.Config.SessionKey; len(h.ownerKey) == 0 {
+		h.ownerKey = []byte(models.RandomToken(32))
+	}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -155,6 +161,11 @@ func (h *Handler) Cleanup(ctx context.Context, every time.Duration) {
 			h.log.Error("session cleanup", "err", err)
 		} else if n > 0 {
 			h.log.Info("expired sessions removed", "count", n)
+		}
+		if n, err := models.DeleteExpiredSavedForms(ctx, h.db, h.now()); err != nil && ctx.Err() == nil {
+			h.log.Error("saved form cleanup", "err", err)
+		} else if n > 0 {
+			h.log.Info("expired saved forms removed", "count", n)
 		}
 		select {
 		case <-ctx.Done():

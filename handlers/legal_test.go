@@ -39,7 +39,7 @@ func shownNotice(t *testing.T, c *testClient, ranking string, form url.Values) {
 // formValues is what a browser sends for the form sel of a page without
 // touching it: its inputs (ticked boxes and radios only), selects and
 // textareas, but no submit button.
-func formValues(doc *goquery.Document, sel string) url.Values {
+func formFieldsOf(doc *goquery.Document, sel string) url.Values {
 	v := url.Values{}
 	doc.Find(sel).Find("input, textarea, select").Each(func(_ int, s *goquery.Selection) {
 		name, ok := s.Attr("name")
@@ -103,7 +103,7 @@ func TestPublishNoticeAsShown(t *testing.T) {
 
 		// The officer switches to the announcement-day rule but sends the
 		// civil sentence: nothing is published, the right sentence is shown.
-		form := formValues(doc, `[data-testid="publish-form"]`)
+		form := formFieldsOf(doc, `[data-testid="publish-form"]`)
 		form.Set("counting_rule", string(models.RuleAnnouncementDay))
 		doc = apPage(t, c, "stale sentence", c.post(publish, form), http.StatusConflict)
 		if got := apText(doc, "ranking-message"); !strings.Contains(got, "공표하지 않았습니다") {
@@ -119,7 +119,7 @@ func TestPublishNoticeAsShown(t *testing.T) {
 		}
 
 		// An explicit deadline: the preview rewrites the sentence and publishes nothing.
-		form = formValues(doc, `[data-testid="publish-form"]`)
+		form = formFieldsOf(doc, `[data-testid="publish-form"]`)
 		form.Set("explicit_close", "2026-12-10T18:00")
 		form.Set("preview", "1")
 		doc = apPage(t, c, "preview", c.post(publish, form), http.StatusOK)
@@ -133,7 +133,7 @@ func TestPublishNoticeAsShown(t *testing.T) {
 		}
 
 		// Published as shown.
-		form = formValues(doc, `[data-testid="publish-form"]`)
+		form = formFieldsOf(doc, `[data-testid="publish-form"]`)
 		if form.Get("explicit_close") != "2026-12-10T18:00" || form.Get("counting_rule") != string(models.RuleAnnouncementDay) {
 			t.Fatalf("the preview lost the input: %v", form)
 		}
@@ -183,7 +183,7 @@ func TestAppealCorrectedDecisionRefused(t *testing.T) {
 			t.Helper()
 			f.app.clock.Advance(time.Minute)
 			doc := apPage(t, off, "ranking", off.get(ranking), http.StatusOK)
-			resp := off.post("/officer/calls/"+itoa(f.call.ID)+"/decision", formValues(doc, `[data-testid="publish-form"]`))
+			resp := off.post("/officer/calls/"+itoa(f.call.ID)+"/decision", formFieldsOf(doc, `[data-testid="publish-form"]`))
 			loc := resp.Header.Get("Location")
 			if resp.StatusCode != http.StatusSeeOther {
 				t.Fatalf("correcting %d: status %d: %s", d.ID, resp.StatusCode, apSnippet(readAll(resp)))
@@ -245,7 +245,7 @@ func TestAppealAnswerStatesRemedies(t *testing.T) {
 
 		edit := "/officer/calls/" + itoa(f.call.ID) + "/edit"
 		doc = apPage(t, off, "edit call", off.get(edit), http.StatusOK)
-		form := formValues(doc, `[data-testid="call-form"]`)
+		form := formFieldsOf(doc, `[data-testid="call-form"]`)
 		const own = "이 결과에 불복하는 경우 90일 이내에 중앙행정심판위원회에 행정심판을 청구할 수 있습니다."
 		form.Set("remedies_ko", own)
 		resp := off.post("/officer/calls/"+itoa(f.call.ID), form)

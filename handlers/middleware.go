@@ -428,6 +428,11 @@ func (h *Handler) csrf(c *gin.Context) {
 		got = c.Request.PostFormValue("_csrf")
 	}
 	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(expected)) != 1 {
+		// A form sent after its session ended keeps its text (savedform.go).
+		if h.keepExpiredForm(c) {
+			c.Abort()
+			return
+		}
 		h.renderMessage(c, http.StatusForbidden, "error.csrf", "")
 		c.Abort()
 		return

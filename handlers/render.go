@@ -18,7 +18,7 @@ import (
 
 // page returns the frame every page needs.
 func (h *Handler) page(c *gin.Context, titleID string) views.Page {
-	return views.Page{
+	p := views.Page{
 		TitleID:    titleID,
 		User:       currentUser(c),
 		CSRF:       c.GetString(keyCSRF),
@@ -27,7 +27,13 @@ func (h *Handler) page(c *gin.Context, titleID string) views.Page {
 		StaticBase: staticBase,
 		DemoLogin:  h.cfg.DemoLogin,
 		OIDC:       h.oidc != nil,
+		Restored:   restoredNotice(c),
 	}
+	if s := currentSession(c); s != nil {
+		p.FormOwner = h.formOwner(s.UserID)
+		p.Session = h.sessionClock(s)
+	}
+	return p
 }
 
 // render writes a component after rendering it whole into a buffer, so a

@@ -427,6 +427,14 @@ func (h *Handler) publishDecision(c *gin.Context) {
 		render(http.StatusUnprocessableEntity)
 		return
 	}
+	if !confirmed(c) {
+		if editing(c) {
+			render(http.StatusOK)
+			return
+		}
+		h.confirmPublish(c, v, in)
+		return
+	}
 	d, err := models.PublishSelection(ctx, h.db, in, currentUser(c), h.now())
 	switch {
 	case errors.Is(err, models.ErrNoticeChanged):

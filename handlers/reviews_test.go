@@ -18,6 +18,7 @@ import (
 
 	"kaiportal/models"
 	"kaiportal/testdb"
+	"kaiportal/views"
 )
 
 // The officers' side of the selection: the list of a call's applications
@@ -842,10 +843,32 @@ func TestRankingAndPublish(t *testing.T) {
 			t.Fatalf("%d decisions after a refused publication", n)
 		}
 
-		// Publish the top five.
+		// Publish the top five: first the confirmation page, which publishes nothing.
 		form := url.Values{"selected": top[:5], "notice_ko": {"선정 결과를 공고합니다."},
 			"notice_en": {"The selection is announced."}, "counting_rule": {"civil"}}
 		shownNotice(t, c, ranking, form)
+		resp = c.post(f.path("/officer/calls/%d/decision", f.call.ID), form)
+		offStatus(t, resp, http.StatusOK)
+		doc = c.page(resp)
+		var confirmed []string
+		doc.Find(`[data-testid="confirm-selected-team"]`).Each(func(_ int, s *goquery.Selection) {
+			id, _ := s.Attr("data-app")
+			confirmed = append(confirmed, id)
+		})
+		if !slices.Equal(confirmed, top[:5]) || doc.Find(`[data-testid="confirm-ranking-row"]`).Length() != len(offRankingOrder) {
+			t.Errorf("confirmation selects %v, want %v, with the whole ranking", confirmed, top[:5])
+		}
+		if w, _ := models.DecisionWindow(t.Context(), f.app.db, &models.Decision{PublishedAt: f.app.clock.Now(), CountingRule: models.RuleCivil},
+			f.app.clock.Now()); strings.TrimSpace(doc.Find(`[data-testid="confirm-window-closes"]`).Text()) != views.KST(w.Closes) {
+			t.Errorf("confirmation shows the window closing %q, want %s", doc.Find(`[data-testid="confirm-window-closes"]`).Text(), views.KST(w.Closes))
+		}
+		if n := doc.Find(`[data-testid="confirm-form"] input[name="selected"]`).Length(); n != 5 {
+			t.Errorf("the confirmation sends %d selected, want 5", n)
+		}
+		if n := count(t, f.app, &models.Decision{}, "call_id = ?", f.call.ID); n != 0 {
+			t.Fatalf("%d decisions before the confirmation", n)
+		}
+		form.Set("confirm", "1")
 		resp = c.post(f.path("/officer/calls/%d/decision", f.call.ID), form)
 		offStatus(t, resp, http.StatusSeeOther)
 		var d models.Decision

@@ -61,6 +61,7 @@ func (h *Handler) routes() []Route {
 		{"GET", "/auth/callback", public, h.finishOIDCLogin},
 		{"POST", "/auth/demo", public, h.demoSignIn},
 		{"POST", "/auth/logout", signedIn, h.signOut},
+		{"POST", "/auth/keepalive", signedIn, h.keepSessionAlive},
 
 		// Dashboards by role.
 		{"GET", "/dashboard", signedIn, h.redirectToDashboard},

@@ -150,6 +150,15 @@ func migrations() []*gormigrate.Migration {
 				return tx.Migrator().DropTable(&HolidayListDay{}, &HolidayList{}, &BuiltinHolidayRecord{})
 			},
 		},
+		{
+			ID: "2026120103_saved_forms",
+			Migrate: func(tx *gorm.DB) error {
+				return tx.AutoMigrate(&SavedForm{})
+			},
+			Rollback: func(tx *gorm.DB) error {
+				return tx.Migrator().DropTable(&SavedForm{})
+			},
+		},
 	}
 }
 

@@ -20,6 +20,13 @@ type Page struct {
 	StaticBase string // /static/<build hash>
 	DemoLogin  bool   // the demo sign-in is on: show the banner
 	OIDC       bool
+	// FormOwner is the signed id of the signed-in user, which forms carry
+	// so that one sent after the session ended can be kept for that user.
+	FormOwner string
+	// Session says when the signed-in session ends, for the warning before it does.
+	Session SessionClock
+	// Restored is a form sent after the session ended and kept, now filled in again.
+	Restored *RestoredForm
 }
 
 // Asset returns the URL of a static file under the checksum path.

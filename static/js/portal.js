@@ -49,9 +49,137 @@
     btn.addEventListener("click", function () { window.print(); });
   }
 
+  // Error summaries (views/form.templ, ErrorSummary): each entry names its
+  // field's label before the message, the entries follow the fields' order
+  // on the page, a click puts the focus in the field, and the first summary
+  // takes the focus when the page loads, so that it is read out first.
+  function labelOf(field) {
+    var label = document.querySelector('label[for="' + field.id.replace(/"/g, '\\"') + '"]');
+    var text = field.getAttribute("aria-label") || "";
+    if (label) {
+      label = label.cloneNode(true);
+      Array.prototype.forEach.call(label.querySelectorAll(".sr-only, [aria-hidden]"), function (n) { n.remove(); });
+      text = label.textContent;
+    }
+    if (!text) {
+      var legend = field.closest("fieldset") && field.closest("fieldset").querySelector("legend");
+      text = legend ? legend.textContent : "";
+    }
+    return text.replace(/\*/g, "").replace(/\s+/g, " ").trim();
+  }
+  function enhanceSummary(summary, index) {
+    var list = summary.querySelector("ul");
+    var items = Array.prototype.slice.call(summary.querySelectorAll("li"));
+    items.forEach(function (li) {
+      var a = li.querySelector("a[data-field]");
+      // The field itself, or its message when the error is about a group of fields.
+      var field = a && (document.getElementById(a.getAttribute("data-field")) ||
+        document.getElementById(a.getAttribute("data-field") + "-error"));
+      li._field = field;
+      if (!field) { return; }
+      var label = labelOf(field);
+      if (label && a.textContent.indexOf(label) !== 0) {
+        var span = document.createElement("span");
+        span.className = "portal-error-label";
+        span.textContent = label + ": ";
+        a.insertBefore(span, a.firstChild);
+      }
+      a.addEventListener("click", function (e) {
+        e.preventDefault();
+        if (!field.hasAttribute("tabindex") && field.tabIndex < 0) { field.setAttribute("tabindex", "-1"); }
+        field.focus();
+        field.scrollIntoView({ block: "center" });
+      });
+    });
+    items.sort(function (x, y) {
+      if (!x._field || !y._field) { return 0; }
+      return x._field.compareDocumentPosition(y._field) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1;
+    });
+    items.forEach(function (li) { list.appendChild(li); });
+    if (index === 0) { summary.focus(); }
+  }
+
+  // The warning before the session ends (views/session.templ): shown
+  // data-warn-seconds before data-ends, counted on this browser's monotonic
+  // clock from the server's time when the page was made. Only the user's
+  // press on "stay signed in" renews the session (a POST with the CSRF
+  // header); nothing here keeps it alive by itself.
+  function startSessionWarning(el) {
+    var box = el.querySelector("[data-session-box]");
+    var left = el.querySelector("[data-session-left]");
+    var format = left ? left.getAttribute("data-format") || "" : "";
+    var keep = el.querySelector("[data-session-keepalive]");
+    var ends = Date.parse(el.getAttribute("data-ends"));
+    var serverNow = Date.parse(el.getAttribute("data-server-now"));
+    var warn = parseInt(el.getAttribute("data-warn-seconds"), 10) * 1000;
+    if (!box || isNaN(ends) || isNaN(serverNow) || isNaN(warn)) { return; }
+    var loaded = performance.now();
+    var timer = null;
+    var dismissed = false;
+    function show(part) {
+      ["data-session-soon", "data-session-ended", "data-session-renewed", "data-session-failed"].forEach(function (a) {
+        var p = el.querySelector("[" + a + "]");
+        if (p) { p.hidden = a !== part; }
+      });
+    }
+    function tick() {
+      var ms = ends - serverNow - (performance.now() - loaded);
+      if (ms <= 0) {
+        show("data-session-ended");
+        if (keep) { keep.hidden = true; }
+        box.hidden = false;
+        clearInterval(timer);
+        return;
+      }
+      if (ms <= warn && !dismissed) {
+        var s = Math.ceil(ms / 1000);
+        if (left) { left.textContent = format.replace("{m}", String(Math.floor(s / 60))).replace("{s}", String(s % 60)); }
+        if (box.hidden) {
+          show("data-session-soon");
+          box.hidden = false;
+        }
+      }
+    }
+    function restart(state) {
+      ends = Date.parse(state.ends);
+      serverNow = Date.parse(state.server_now);
+      loaded = performance.now();
+      dismissed = false;
+    }
+    if (keep) {
+      keep.addEventListener("click", function () {
+        var meta = document.querySelector('meta[name="csrf-token"]');
+        keep.disabled = true;
+        fetch("/auth/keepalive", {
+          method: "POST", credentials: "same-origin",
+          headers: { "X-CSRF-Token": meta ? meta.getAttribute("content") : "", "Accept": "application/json" }
+        }).then(function (r) {
+          if (!r.ok) { throw new Error("keep-alive: " + r.status); }
+          return r.json();
+        }).then(function (state) {
+          restart(state);
+          show("data-session-renewed");
+          keep.disabled = false;
+          setTimeout(function () { if (!dismissed) { box.hidden = true; } }, 3000);
+        }).catch(function () {
+          show("data-session-failed");
+          keep.hidden = true;
+        });
+      });
+    }
+    var close = el.querySelector("[data-session-dismiss]");
+    if (close) {
+      close.addEventListener("click", function () { dismissed = true; box.hidden = true; });
+    }
+    tick();
+    timer = setInterval(tick, 1000);
+  }
+
   function init() {
     Array.prototype.forEach.call(document.querySelectorAll("[data-countdown]"), startCountdown);
     Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), enablePrint);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-error-summary]"), enhanceSummary);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-session-warning]"), startSessionWarning);
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
