@@ -55,7 +55,15 @@ func (c *testClient) postRaw(path string, form url.Values, file []byte) *http.Re
 	} else {
 		var buf bytes.Buffer
 		w := multipart.NewWriter(&buf)
+		// As a browser sends the portal's forms: the token first (the
+		// upload routes read it from the first part), then the fields.
+		for _, v := range form["_csrf"] {
+			w.WriteField("_csrf", v)
+		}
 		for k, vs := range form {
+			if k == "_csrf" {
+				continue
+			}
 			for _, v := range vs {
 				w.WriteField(k, v)
 			}
@@ -572,14 +580,14 @@ func TestSubmittedFieldsStreamsMultipart(t *testing.T) {
 		req.Header.Set("Content-Type", w.FormDataContentType())
 		return req
 	}
-	fields, files := submittedFields(build("이유"))
+	fields, files := submittedFields(build("이유"), nil)
 	if fields.Get("statement") != "이유" || fields.Get("ground") != "procedural_defect" || fields.Get("_owner") != "7.mac" {
 		t.Errorf("fields %v", fields)
 	}
 	if !slices.Equal(files, []string{"evidence"}) {
 		t.Errorf("files %v, want [evidence]", files)
 	}
-	fields, _ = submittedFields(build(strings.Repeat("가", savedFieldMax)))
+	fields, _ = submittedFields(build(strings.Repeat("가", savedFieldMax)), nil)
 	if fields.Has("statement") || fields.Has("ground") {
 		t.Errorf("an over-long field was kept, or the reading went on: %v", fields)
 	}

@@ -137,6 +137,8 @@ func TestPublishNoticeAsShown(t *testing.T) {
 		if form.Get("explicit_close") != "2026-12-10T18:00" || form.Get("counting_rule") != string(models.RuleAnnouncementDay) {
 			t.Fatalf("the preview lost the input: %v", form)
 		}
+		form.Del("preview")
+		form.Set("confirm", "1")
 		resp := c.post(publish, form)
 		offStatus(t, resp, http.StatusSeeOther)
 		loc := resp.Header.Get("Location")
@@ -176,14 +178,16 @@ func TestAppealCorrectedDecisionRefused(t *testing.T) {
 		uphold := func(id uint) {
 			base := views.AppealHref(id)
 			apWantRedirect(t, "review", off.post(base+"/review", nil), base+"?done=review")
-			apWantRedirect(t, "uphold", off.post(base+"/decide", url.Values{"outcome": {"uphold"}, "reasons": {"인용합니다."}}),
+			apWantRedirect(t, "uphold", off.post(base+"/decide", url.Values{"outcome": {"uphold"}, "reasons": {"인용합니다."}, "confirm": {"1"}}),
 				base+"?done=upheld")
 		}
 		correct := func(d *models.Decision) *models.Decision {
 			t.Helper()
 			f.app.clock.Advance(time.Minute)
 			doc := apPage(t, off, "ranking", off.get(ranking), http.StatusOK)
-			resp := off.post("/officer/calls/"+itoa(f.call.ID)+"/decision", formFieldsOf(doc, `[data-testid="publish-form"]`))
+			form := formFieldsOf(doc, `[data-testid="publish-form"]`)
+			form.Set("confirm", "1")
+			resp := off.post("/officer/calls/"+itoa(f.call.ID)+"/decision", form)
 			loc := resp.Header.Get("Location")
 			if resp.StatusCode != http.StatusSeeOther {
 				t.Fatalf("correcting %d: status %d: %s", d.ID, resp.StatusCode, apSnippet(readAll(resp)))
@@ -266,7 +270,7 @@ func TestAppealAnswerStatesRemedies(t *testing.T) {
 			t.Error("an undecided appeal states remedies")
 		}
 		apWantRedirect(t, "review", off.post(base+"/review", nil), base+"?done=review")
-		apWantRedirect(t, "dismiss", off.post(base+"/decide", url.Values{"outcome": {"dismiss"}, "reasons": {"하자가 없습니다."}}),
+		apWantRedirect(t, "dismiss", off.post(base+"/decide", url.Values{"outcome": {"dismiss"}, "reasons": {"하자가 없습니다."}, "confirm": {"1"}}),
 			base+"?done=dismissed")
 		doc = apPage(t, kaist, "answer", kaist.get(base), http.StatusOK)
 		if got := apText(doc, "appeal-remedies"); got != own {

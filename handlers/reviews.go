@@ -427,6 +427,12 @@ func (h *Handler) publishDecision(c *gin.Context) {
 		render(http.StatusUnprocessableEntity)
 		return
 	}
+	if in.NoticeStale(v.Texts) {
+		// Asked to confirm a text that is no longer what would be published.
+		v.MessageID = "legal.notice.changed"
+		render(http.StatusConflict)
+		return
+	}
 	if !confirmed(c) {
 		if editing(c) {
 			render(http.StatusOK)

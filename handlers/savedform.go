@@ -112,7 +112,9 @@ func (h *Handler) keepExpiredForm(c *gin.Context) bool {
 	if page == "" {
 		return false
 	}
-	fields, files := submittedFields(c.Request)
+	started, _ := c.Get(keyMultipart) // an upload whose first part csrf has read
+	mr, _ := started.(*multipart.Reader)
+	fields, files := submittedFields(c.Request, mr)
 	owner, ok := h.verifyOwner(first(fields["_owner"]))
 	if !ok {
 		return false
@@ -162,8 +164,10 @@ func savedFormPage(c *gin.Context) string {
 // submittedFields returns a form's text fields and the names of its file
 // fields that carried a file. A multipart body not parsed yet is read here
 // part by part, the files discarded as they stream (nothing is written to
-// disk), the text fields up to savedFieldMax each and savedFormMax in all.
-func submittedFields(r *http.Request) (url.Values, []string) {
+// disk), the text fields up to savedFieldMax each and savedFormMax in all;
+// started is the reader of an upload whose first part was read already
+// (net/http then marks the request's MultipartForm as taken).
+func submittedFields(r *http.Request, started *multipart.Reader) (url.Values, []string) {
 	fields := url.Values{}
 	var files []string
 	addFile := func(name string) {
@@ -175,6 +179,8 @@ func submittedFields(r *http.Request) (url.Values, []string) {
 		files = append(files, name)
 	}
 	switch {
+	case started != nil:
+		readParts(started, fields, addFile)
 	case r.MultipartForm != nil:
 		for k, vs := range r.MultipartForm.Value {
 			fields[k] = append([]string(nil), vs...)
@@ -200,30 +206,36 @@ func submittedFields(r *http.Request) (url.Values, []string) {
 			}
 			return fields, files
 		}
-		total := 0
-		for {
-			part, err := mr.NextPart()
-			if err != nil {
-				break
-			}
-			name := part.FormName()
-			if part.FileName() != "" {
-				if n, _ := io.Copy(io.Discard, part); n > 0 && name != "" {
-					addFile(name)
-				}
-				continue
-			}
-			v, ok := readField(part, total)
-			if !ok {
-				break
-			}
-			total += len(v)
-			if name != "" {
-				fields[name] = append(fields[name], v)
-			}
-		}
+		readParts(mr, fields, addFile)
 	}
 	return fields, files
+}
+
+// readParts reads the text parts of mr into fields, discarding files as
+// they stream and naming them with addFile.
+func readParts(mr *multipart.Reader, fields url.Values, addFile func(string)) {
+	total := 0
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			return
+		}
+		name := part.FormName()
+		if part.FileName() != "" {
+			if n, _ := io.Copy(io.Discard, part); n > 0 && name != "" {
+				addFile(name)
+			}
+			continue
+		}
+		v, ok := readField(part, total)
+		if !ok {
+			return
+		}
+		total += len(v)
+		if name != "" {
+			fields[name] = append(fields[name], v)
+		}
+	}
 }
 
 // readField reads one text part, refusing it past the limits.

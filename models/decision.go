@@ -171,6 +171,12 @@ type PublishInput struct {
 	Shown *NoticeTexts
 }
 
+// NoticeStale reports whether the generated text the officer was shown
+// differs from current, the text that publishing now would state.
+func (in PublishInput) NoticeStale(current NoticeTexts) bool {
+	return in.Shown != nil && *in.Shown != current
+}
+
 // Validate checks the officer's input against the ranking.
 func (in PublishInput) Validate(call *Call, ranking []Ranked) FieldErrors {
 	errs := FieldErrors{}
@@ -263,7 +269,7 @@ func PublishSelection(ctx context.Context, db *gorm.DB, in PublishInput, by *Use
 		if err != nil {
 			return fmt.Errorf("store: publish decision: %w: %w", ErrInvalid, err)
 		}
-		if in.Shown != nil && *in.Shown != texts {
+		if in.NoticeStale(texts) {
 			return fmt.Errorf("store: publish decision: %w", ErrNoticeChanged)
 		}
 		d.WindowNoticeKO, d.WindowNoticeEN = texts.WindowKO, texts.WindowEN
