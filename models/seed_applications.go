@@ -142,9 +142,9 @@ var demoApplications = []demoApplication{
 
 // demoReviewers review every application with the demo officer.
 var demoReviewers = []demoUser{
-	{"demo-reviewer-1", "한심사 (심사위원)", "reviewer1@demo.k-ai.invalid", RoleOfficer, MinistryCode},
-	{"demo-reviewer-2", "윤평가 (심사위원)", "reviewer2@demo.k-ai.invalid", RoleOfficer, MinistryCode},
-	{"demo-reviewer-3", "장검토 (심사위원)", "reviewer3@demo.k-ai.invalid", RoleOfficer, MinistryCode},
+	{"demo-reviewer-1", "한심사", "reviewer1@demo.k-ai.invalid", RoleOfficer, MinistryCode},
+	{"demo-reviewer-2", "윤평가", "reviewer2@demo.k-ai.invalid", RoleOfficer, MinistryCode},
+	{"demo-reviewer-3", "장검토", "reviewer3@demo.k-ai.invalid", RoleOfficer, MinistryCode},
 }
 
 // The one recusal of the story: the third reviewer has a conflict with KAIST.
