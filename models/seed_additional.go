@@ -95,13 +95,16 @@ func demoAdditionalStory(ctx context.Context, tx *gorm.DB, now time.Time) (*demo
 		}
 	}
 	selected := demoAdditionalScores[0].Org
-	closing := "공고문 하단의 이의신청 안내에 표시된 마감 일시까지"
-	closingEN := "until the closing time shown with this notice"
+	// The notice states the window as the portal will enforce it; only when
+	// the holiday table cannot say (after 2030) does it state the rule alone.
+	windowKO := "공고일의 다음 날부터 10일 이내에 이의신청을 할 수 있으며, 기간의 마지막 날이 토요일이나 공휴일이면 그다음 날까지 할 수 있습니다."
+	windowEN := "within 10 days from the day after the announcement; when the last day is a Saturday or a public holiday, the period ends on the next working day."
 	w, err := DecisionWindow(ctx, tx, &Decision{PublishedAt: decisionAt, CountingRule: RuleCivil}, now)
-	if err == nil {
-		closing = fmt.Sprintf("%s 24:00(한국 표준시)까지", w.LastDay)
-		closingEN = fmt.Sprintf("until 24:00 Korea Standard Time on %s", w.LastDay)
-	} else if !errors.Is(err, ErrNoHolidayData) {
+	switch {
+	case err == nil:
+		windowKO = fmt.Sprintf("공고일의 다음 날부터 10일 이내, 곧 %s 24:00(한국 표준시)까지 이의신청을 할 수 있습니다.", w.LastDay)
+		windowEN = fmt.Sprintf("within 10 days from the day after the announcement, that is until 24:00 Korea Standard Time on %s.", w.LastDay)
+	case !errors.Is(err, ErrNoHolidayData):
 		return nil, nil, err
 	}
 	story := &demoStory{
@@ -116,11 +119,9 @@ func demoAdditionalStory(ctx context.Context, tx *gorm.DB, now time.Time) (*demo
 		scoresFrom: closeDay.AddDays(2).Start().Add(10 * time.Hour),
 		decisionAt: decisionAt,
 		noticeKO: "과학기술정보통신부는 「독자 AI 파운데이션 모델 프로젝트」 추가 정예팀 공모에 신청한 4개 컨소시엄을 평가하여 정예팀 1개를 추가로 선정하였습니다.\n\n" +
-			"평가 결과에 이의가 있는 신청기관은 공고일의 다음 날부터 10일 이내, " + closing + " 이의신청을 할 수 있습니다. " +
-			"기간의 마지막 날이 토요일이나 공휴일이면 그다음 날까지 할 수 있습니다.",
+			"평가 결과에 이의가 있는 신청기관은 " + windowKO,
 		noticeEN: "The Ministry of Science and ICT evaluated the 4 consortia that applied to the additional call for an elite team of the Sovereign AI Foundation Model Project and selected one more elite team.\n\n" +
-			"Applicants that object to the result may file an objection within 10 days from the day after the announcement, " + closingEN + ". " +
-			"When the last day is a Saturday or a public holiday, the period ends on the next working day.",
+			"Applicants that object to the result may file an objection " + windowEN,
 	}
 	return story, call, nil
 }
