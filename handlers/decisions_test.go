@@ -137,7 +137,7 @@ func TestPublicDecisionPages(t *testing.T) {
 		for id, want := range map[string]string{
 			"page-title":              d.Call.TitleKO,
 			"decision-published-at":   "2025-08-04 10:00:00 KST",
-			"decision-published-by":   "과학기술정보통신부 · 김정책 (담당관)",
+			"decision-published-by":   "과학기술정보통신부 · 김정책",
 			"decision-hash":           d.ContentHash,
 			"appeal-opens":            "2025-08-04 10:00:00 KST",
 			"appeal-last-day":         "2025-08-14 (목)",

@@ -78,6 +78,7 @@ func (h *Handler) routes() []Route {
 		{"GET", "/audit", roles(programmeAll...), h.showAuditPage},
 
 		// Calls: public notices; officers create and edit them.
+		{"GET", "/calls", public, h.showCallsPage},
 		{"GET", "/calls/:id", public, h.showCallPage},
 		{"GET", "/officer/calls/new", roles(ministry...), h.showNewCallPage},
 		{"POST", "/officer/calls", roles(ministry...), h.createCall},

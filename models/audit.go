@@ -155,18 +155,34 @@ func VerifyAuditChain(ctx context.Context, db *gorm.DB) (AuditCheck, error) {
 
 var errStopWalk = errors.New("stop")
 
-// AuditFilter narrows the audit list.
+// AuditFilter narrows the audit list. Empty fields do not filter; From and
+// To bound At (From inclusive, To exclusive) when they are set.
 type AuditFilter struct {
-	Action string
-	Limit  int
-	Offset int
+	Actor      string // part of the actor's recorded label, any case
+	Action     string
+	ObjectType string
+	From, To   time.Time
+	Limit      int
+	Offset     int
 }
 
 // ListAudit returns the newest audit rows first.
 func ListAudit(ctx context.Context, db *gorm.DB, f AuditFilter) ([]AuditEntry, int64, error) {
 	q := db.WithContext(ctx).Model(&AuditEntry{})
+	if a := strings.TrimSpace(f.Actor); a != "" {
+		q = q.Where(`LOWER(actor) LIKE ? ESCAPE '\'`, "%"+escapeLike(strings.ToLower(a))+"%")
+	}
 	if a := strings.TrimSpace(f.Action); a != "" {
 		q = q.Where("action = ?", a)
+	}
+	if o := strings.TrimSpace(f.ObjectType); o != "" {
+		q = q.Where("object_type = ?", o)
+	}
+	if !f.From.IsZero() {
+		q = q.Where("at >= ?", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		q = q.Where("at < ?", f.To.UTC())
 	}
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
@@ -180,4 +196,29 @@ func ListAudit(ctx context.Context, db *gorm.DB, f AuditFilter) ([]AuditEntry, i
 		return nil, 0, fmt.Errorf("store: list audit: %w", err)
 	}
 	return rows, total, nil
+}
+
+// AuditFacets are the actions and object types the trail holds, for the
+// audit page's filters.
+type AuditFacets struct {
+	Actions, ObjectTypes []string
+}
+
+// ListAuditFacets returns the distinct actions and object types recorded, sorted.
+func ListAuditFacets(ctx context.Context, db *gorm.DB) (AuditFacets, error) {
+	var f AuditFacets
+	q := db.WithContext(ctx).Model(&AuditEntry{})
+	if err := q.Distinct("action").Order("action").Pluck("action", &f.Actions).Error; err != nil {
+		return f, fmt.Errorf("store: audit actions: %w", err)
+	}
+	q = db.WithContext(ctx).Model(&AuditEntry{})
+	if err := q.Distinct("object_type").Order("object_type").Pluck("object_type", &f.ObjectTypes).Error; err != nil {
+		return f, fmt.Errorf("store: audit object types: %w", err)
+	}
+	return f, nil
+}
+
+// escapeLike escapes the LIKE wildcards of s, with backslash as the escape.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
 }

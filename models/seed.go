@@ -45,9 +45,9 @@ type demoUser struct {
 }
 
 var demoUsers = []demoUser{
-	{"demo-officer", "김정책 (담당관)", "officer@demo.k-ai.invalid", RoleOfficer, MinistryCode},
-	{"demo-admin", "이시스템 (관리자)", "admin@demo.k-ai.invalid", RoleAdmin, MinistryCode},
-	{"demo-auditor", "박점검 (감사)", "auditor@demo.k-ai.invalid", RoleAuditor, ""},
+	{"demo-officer", "김정책", "officer@demo.k-ai.invalid", RoleOfficer, MinistryCode},
+	{"demo-admin", "이시스템", "admin@demo.k-ai.invalid", RoleAdmin, MinistryCode},
+	{"demo-auditor", "박점검", "auditor@demo.k-ai.invalid", RoleAuditor, ""},
 	{"demo-company-upstage", "최업스 (업스테이지)", "company@upstage.demo.k-ai.invalid", RoleCompany, "upstage"},
 	{"demo-company-kaist", "정카이 (KAIST)", "company@kaist.demo.k-ai.invalid", RoleCompany, "kaist"},
 }

@@ -142,9 +142,9 @@ var demoApplications = []demoApplication{
 
 // demoReviewers review every application with the demo officer.
 var demoReviewers = []demoUser{
-	{"demo-reviewer-1", "한심사 (심사위원)", "reviewer1@demo.k-ai.invalid", RoleOfficer, MinistryCode},
-	{"demo-reviewer-2", "윤평가 (심사위원)", "reviewer2@demo.k-ai.invalid", RoleOfficer, MinistryCode},
-	{"demo-reviewer-3", "장검토 (심사위원)", "reviewer3@demo.k-ai.invalid", RoleOfficer, MinistryCode},
+	{"demo-reviewer-1", "한심사", "reviewer1@demo.k-ai.invalid", RoleOfficer, MinistryCode},
+	{"demo-reviewer-2", "윤평가", "reviewer2@demo.k-ai.invalid", RoleOfficer, MinistryCode},
+	{"demo-reviewer-3", "장검토", "reviewer3@demo.k-ai.invalid", RoleOfficer, MinistryCode},
 }
 
 // The one recusal of the story: the third reviewer has a conflict with KAIST.
@@ -207,9 +207,40 @@ func SeedDemoApplications(ctx context.Context, db *gorm.DB, files *FileStore, no
 		if apps > 0 {
 			return nil
 		}
-		s := &demoSeeder{ctx: ctx, tx: tx, files: files, now: now, orgs: map[string]*Organisation{}}
+		s := &demoSeeder{ctx: ctx, tx: tx, files: files, now: now, orgs: map[string]*Organisation{}, story: demoStory2025()}
 		return s.run(call.ID)
 	})
+}
+
+// demoStory is one call's replay: who applies, when each step happens, who
+// is selected and the notice of the decision.
+type demoStory struct {
+	pdfHeading string // the first line of the generated documents
+	apps       []demoApplication
+	selected   func(code string) bool
+	draftsFrom time.Time     // the first draft; each next one draftStep later
+	draftStep  time.Duration //
+	submitFrom time.Time     // the first submission; each next one submitStep later
+	submitStep time.Duration //
+	lastSubmit time.Time     // the last application's submission, just before the close
+	reviewFrom time.Time     // reviewers assigned
+	conflictAt time.Time     // conflicts of interest declared
+	scoresFrom time.Time     // the first reviewer's scores; each next reviewer a day later
+	decisionAt time.Time     // the decision published
+	noticeKO   string
+	noticeEN   string
+}
+
+// demoStory2025 is the 2025 call's story (see the top of this file).
+func demoStory2025() *demoStory {
+	return &demoStory{
+		pdfHeading: "Sovereign AI Foundation Model Project - 2025 call for elite teams",
+		apps:       demoApplications, selected: demoSelected,
+		draftsFrom: demoDraftsFrom, draftStep: 24*time.Hour + 17*time.Minute,
+		submitFrom: demoSubmitFrom, submitStep: 6*time.Hour + 7*time.Minute, lastSubmit: demoLastSubmit,
+		reviewFrom: demoReviewFrom, conflictAt: demoConflictAt, scoresFrom: demoScoresFrom,
+		decisionAt: DemoDecisionAt, noticeKO: demoNoticeKO, noticeEN: demoNoticeEN,
+	}
 }
 
 // demoSeeder carries the state of one replay.
@@ -218,6 +249,7 @@ type demoSeeder struct {
 	tx        *gorm.DB
 	files     *FileStore
 	now       time.Time
+	story     *demoStory
 	officer   *User
 	reviewers []*User // the demo officer first
 	orgs      map[string]*Organisation
@@ -225,6 +257,18 @@ type demoSeeder struct {
 }
 
 func (s *demoSeeder) run(callID uint) error {
+	if err := s.staff(); err != nil {
+		return err
+	}
+	if err := s.criteria(callID); err != nil {
+		return err
+	}
+	_, err := s.replay()
+	return err
+}
+
+// staff finds the demo officer and registers the demo reviewers.
+func (s *demoSeeder) staff() error {
 	var err error
 	if s.officer, err = getUserBy(s.ctx, s.tx, "issuer = ? AND subject = ?", DemoIssuer, "demo-officer"); err != nil {
 		return fmt.Errorf("store: seed demo applications: the demo officer: %w", err)
@@ -242,21 +286,25 @@ func (s *demoSeeder) run(callID uint) error {
 		}
 		s.reviewers = append(s.reviewers, u)
 	}
-	if err := s.criteria(callID); err != nil {
-		return err
-	}
+	return nil
+}
+
+// replay applies, reviews and decides s.call as the story tells, and
+// returns the published decision.
+func (s *demoSeeder) replay() (*Decision, error) {
 	if err := s.partners(); err != nil {
-		return err
+		return nil, err
 	}
-	ids := make([]uint, len(demoApplications))
-	for i, d := range demoApplications {
+	var err error
+	ids := make([]uint, len(s.story.apps))
+	for i, d := range s.story.apps {
 		if ids[i], err = s.apply(i, d); err != nil {
-			return fmt.Errorf("store: seed demo application of %s: %w", d.Org, err)
+			return nil, fmt.Errorf("store: seed demo application of %s: %w", d.Org, err)
 		}
 	}
-	for i, d := range demoApplications {
+	for i, d := range s.story.apps {
 		if err := s.review(i, ids[i], d); err != nil {
-			return fmt.Errorf("store: seed demo review of %s: %w", d.Org, err)
+			return nil, fmt.Errorf("store: seed demo review of %s: %w", d.Org, err)
 		}
 	}
 	return s.publish(ids)
@@ -333,7 +381,7 @@ func (s *demoSeeder) apply(i int, d demoApplication) (uint, error) {
 	if err != nil {
 		return 0, err
 	}
-	at := demoDraftsFrom.Add(time.Duration(i) * (24*time.Hour + 17*time.Minute))
+	at := s.story.draftsFrom.Add(time.Duration(i) * s.story.draftStep)
 	a := &Application{CallID: s.call.ID, TitleKO: d.TitleKO, TitleEN: d.TitleEN, Summary: d.Summary,
 		CreatedAt: at.UTC(), UpdatedAt: at.UTC()}
 	if err := CreateApplication(s.ctx, s.tx, a, user, at); err != nil {
@@ -355,7 +403,7 @@ func (s *demoSeeder) apply(i int, d demoApplication) (uint, error) {
 		}
 		upAt := at.Add(time.Hour + time.Duration(k)*5*time.Minute)
 		pdf := DemoPDF([]string{
-			"Sovereign AI Foundation Model Project - 2025 call for elite teams",
+			s.story.pdfHeading,
 			rd.NameEN,
 			"Applicant: " + lead.NameEN,
 			"Project: " + d.TitleEN,
@@ -371,9 +419,9 @@ func (s *demoSeeder) apply(i int, d demoApplication) (uint, error) {
 			return 0, err
 		}
 	}
-	submitAt := demoSubmitFrom.Add(time.Duration(i) * (6*time.Hour + 7*time.Minute))
-	if i == len(demoApplications)-1 {
-		submitAt = demoLastSubmit
+	submitAt := s.story.submitFrom.Add(time.Duration(i) * s.story.submitStep)
+	if i == len(s.story.apps)-1 {
+		submitAt = s.story.lastSubmit
 	}
 	done, err := TransitionApplication(s.ctx, s.tx, a.ID, ActSubmit, user, submitAt)
 	if err != nil {
@@ -389,7 +437,7 @@ func (s *demoSeeder) apply(i int, d demoApplication) (uint, error) {
 func (s *demoSeeder) review(i int, appID uint, d demoApplication) error {
 	step := time.Duration(i)
 	for j, r := range s.reviewers {
-		if err := AssignReviewer(s.ctx, s.tx, appID, r.ID, s.officer, demoReviewFrom.Add(step*4*time.Minute+time.Duration(j)*time.Minute)); err != nil {
+		if err := AssignReviewer(s.ctx, s.tx, appID, r.ID, s.officer, s.story.reviewFrom.Add(step*4*time.Minute+time.Duration(j)*time.Minute)); err != nil {
 			return err
 		}
 	}
@@ -407,7 +455,7 @@ func (s *demoSeeder) review(i int, appID uint, d demoApplication) error {
 		if r.Subject == demoRecusedReviewer && d.Org == demoRecusedFrom {
 			conflict = ConflictRecused
 		}
-		declAt := demoConflictAt.Add(time.Duration(j)*10*time.Minute + step*30*time.Second)
+		declAt := s.story.conflictAt.Add(time.Duration(j)*10*time.Minute + step*30*time.Second)
 		if err := DeclareConflict(s.ctx, s.tx, a.ID, conflict, r, declAt); err != nil {
 			return err
 		}
@@ -419,7 +467,7 @@ func (s *demoSeeder) review(i int, appID uint, d demoApplication) error {
 			v := d.Scores[k] + demoOffsets[(j+k)%len(demoOffsets)]
 			in[k] = ScoreInput{CriterionID: c.ID, Value: v, Comment: demoComment(c, v)}
 		}
-		scoredAt := demoScoresFrom.Add(time.Duration(j)*24*time.Hour + step*15*time.Minute)
+		scoredAt := s.story.scoresFrom.Add(time.Duration(j)*24*time.Hour + step*15*time.Minute)
 		if err := SaveScores(s.ctx, s.tx, a.ID, in, r, scoredAt); err != nil {
 			return err
 		}
@@ -440,34 +488,34 @@ func demoComment(c Criterion, v float64) string {
 	return c.NameKO + ": 보통. 실행 계획과 근거 보완이 필요함."
 }
 
-// publish checks that the ranking puts the selected teams of BRIEF.md on
-// top and publishes the decision as the demo officer.
-func (s *demoSeeder) publish(ids []uint) error {
+// publish checks that the ranking puts the story's selected teams (for
+// 2025, those of BRIEF.md) on top and publishes the decision as the demo
+// officer.
+func (s *demoSeeder) publish(ids []uint) (*Decision, error) {
 	sheets, err := LoadScoreSheets(s.ctx, s.tx, s.call)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ranking := RankApplications(s.call.Criteria, sheets)
 	want := map[uint]bool{}
 	var selected []uint
-	for i, d := range demoApplications {
-		if demoSelected(d.Org) {
+	for i, d := range s.story.apps {
+		if s.story.selected(d.Org) {
 			want[ids[i]] = true
 			selected = append(selected, ids[i])
 		}
 	}
 	if len(selected) != s.call.Slots || len(ranking) != len(ids) {
-		return fmt.Errorf("store: seed demo decision: %d selected of %d ranked: %w", len(selected), len(ranking), ErrInvalid)
+		return nil, fmt.Errorf("store: seed demo decision: %d selected of %d ranked: %w", len(selected), len(ranking), ErrInvalid)
 	}
 	for _, r := range ranking[:len(selected)] {
 		if !want[r.ApplicationID] {
-			return fmt.Errorf("store: seed demo decision: application %d ranks %d but was not selected: %w",
+			return nil, fmt.Errorf("store: seed demo decision: application %d ranks %d but was not selected: %w",
 				r.ApplicationID, r.Rank, ErrInvalid)
 		}
 	}
-	_, err = PublishSelection(s.ctx, s.tx, PublishInput{CallID: s.call.ID, Selected: selected,
-		NoticeKO: demoNoticeKO, NoticeEN: demoNoticeEN, CountingRule: RuleCivil}, s.officer, DemoDecisionAt)
-	return err
+	return PublishSelection(s.ctx, s.tx, PublishInput{CallID: s.call.ID, Selected: selected,
+		NoticeKO: s.story.noticeKO, NoticeEN: s.story.noticeEN, CountingRule: RuleCivil}, s.officer, s.story.decisionAt)
 }
 
 func demoSelected(code string) bool {

@@ -50,7 +50,7 @@ type NavItem struct {
 
 // Nav lists the navigation for the visitor's role.
 func (p Page) Nav() []NavItem {
-	items := []NavItem{{"/", "nav.home"}, {"/decisions", "nav.decisions"}, {"/k-ai", "nav.registry"}}
+	items := []NavItem{{"/", "nav.home"}, {"/calls", "nav.calls"}, {"/decisions", "nav.decisions"}, {"/k-ai", "nav.registry"}}
 	switch p.Role() {
 	case models.RoleCompany:
 		items = append(items, NavItem{"/company", "nav.dashboard"}, NavItem{"/company/applications", "nav.applications"},

@@ -214,22 +214,28 @@ func auditVerify(ctx context.Context, db *gorm.DB, stdout io.Writer) error {
 }
 
 // seedDemo loads the demo programme and its story: the 2025 call, the 15
-// applications with their documents, the reviews and the decision of 2025-08-04.
+// applications with their documents, the reviews and the decision of
+// 2025-08-04; then an additional call decided a day or so before today, so
+// that its appeal window is open on the day the demo is loaded.
 func seedDemo(ctx context.Context, cfg *config.Config, db *gorm.DB) error {
-	if err := models.SeedDemo(ctx, db, time.Now()); err != nil {
+	now := time.Now()
+	if err := models.SeedDemo(ctx, db, now); err != nil {
 		return err
 	}
 	files, err := models.NewFileStore(filepath.Join(cfg.DataDir, "files"))
 	if err != nil {
 		return err
 	}
-	if err := models.SeedDemoApplications(ctx, db, files, time.Now()); err != nil {
+	if err := models.SeedDemoApplications(ctx, db, files, now); err != nil {
 		return err
 	}
-	if err := models.SeedDemoNaming(ctx, db, time.Now()); err != nil {
+	if err := models.SeedDemoNaming(ctx, db, now); err != nil {
 		return err
 	}
-	return models.SeedDemoGPUs(ctx, db, time.Now())
+	if err := models.SeedDemoGPUs(ctx, db, now); err != nil {
+		return err
+	}
+	return models.SeedDemoAdditionalCall(ctx, db, files, now)
 }
 
 // serve runs the web portal until ctx ends, then drains requests.

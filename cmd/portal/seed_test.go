@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"kaiportal/models"
+)
+
+// TestSeedDemoCommandLeavesAnOpenAppealWindow: `portal seed-demo` loads,
+// besides the 2025 story, a decision whose appeal window is open on the day
+// it runs (the dates themselves are tested with a fixed clock in models).
+func TestSeedDemoCommandLeavesAnOpenAppealWindow(t *testing.T) {
+	env := devEnv(t)
+	ctx := context.Background()
+	if err := run(ctx, []string{"seed-demo"}, envOf(env), io.Discard, io.Discard); err != nil {
+		t.Fatalf("seed-demo: %v", err)
+	}
+	now := time.Now()
+	db, err := models.OpenSQLite(filepath.Join(env["PORTAL_DATA_DIR"], "portal.db"), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer models.Close(db)
+	ds, err := models.ListDecisions(ctx, db)
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("decisions = %d, %v; want the 2025 selection and the additional call's", len(ds), err)
+	}
+	open := 0
+	for i := range ds {
+		w, err := models.DecisionWindow(ctx, db, &ds[i], now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.IsOpen(now) {
+			open++
+		}
+	}
+	if open != 1 {
+		t.Errorf("%d decisions with an open appeal window at %s, want 1", open, now.In(models.KST))
+	}
+}
