@@ -57,6 +57,8 @@ type Config struct {
 
 	AppealAnswerDays int  // days the ministry has to answer an appeal
 	Collector        bool // run the telemetry collector inside serve
+
+	MinFreeBytes int64 // free space /readyz wants in the data directory; 0 checks none
 }
 
 // Getenv looks a variable up; os.Getenv in production, a map in tests.
@@ -135,6 +137,11 @@ func Load(getenv Getenv) (*Config, error) {
 		errs = append(errs, fmt.Errorf("PORTAL_APPEAL_ANSWER_DAYS: want a number of days from 1 to 365, got %q", getenv("PORTAL_APPEAL_ANSWER_DAYS")))
 	}
 	c.AppealAnswerDays = answerDays
+	minFree, err := strconv.ParseInt(str("PORTAL_MIN_FREE_BYTES", "1073741824"), 10, 64)
+	if err != nil || minFree < 0 {
+		errs = append(errs, fmt.Errorf("PORTAL_MIN_FREE_BYTES: want a number of bytes, 0 or more, got %q", getenv("PORTAL_MIN_FREE_BYTES")))
+	}
+	c.MinFreeBytes = minFree
 
 	if v := str("PORTAL_TRUSTED_PROXIES", ""); v != "" {
 		c.TrustedProxies = strings.Split(strings.ReplaceAll(v, " ", ""), ",")

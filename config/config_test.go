@@ -27,6 +27,9 @@ func TestLoadDefaults(t *testing.T) {
 	if c.SessionIdle != 30*time.Minute || c.SessionMaxAge != 12*time.Hour {
 		t.Errorf("session durations %v %v", c.SessionIdle, c.SessionMaxAge)
 	}
+	if c.MinFreeBytes != 1<<30 {
+		t.Errorf("free space %d", c.MinFreeBytes)
+	}
 	if c.SQLitePath() != filepath.Join("data", "portal.db") || c.UsesPostgres() {
 		t.Errorf("database: %q postgres=%v", c.SQLitePath(), c.UsesPostgres())
 	}
@@ -93,6 +96,8 @@ func TestValidateRejects(t *testing.T) {
 		{"bad duration", map[string]string{"PORTAL_SESSION_IDLE": "soon"}, "PORTAL_SESSION_IDLE"},
 		{"bad bool", map[string]string{"PORTAL_DEMO_DATA": "perhaps"}, "PORTAL_DEMO_DATA"},
 		{"bad body limit", map[string]string{"PORTAL_MAX_BODY_BYTES": "-1"}, "PORTAL_MAX_BODY_BYTES"},
+		{"negative free space", map[string]string{"PORTAL_MIN_FREE_BYTES": "-1"}, "PORTAL_MIN_FREE_BYTES"},
+		{"free space not a number", map[string]string{"PORTAL_MIN_FREE_BYTES": "1G"}, "PORTAL_MIN_FREE_BYTES"},
 		{"role map unknown role", map[string]string{"OIDC_ROLE_MAP": "staff=superuser"}, "OIDC_ROLE_MAP"},
 		{"role map malformed", map[string]string{"OIDC_ROLE_MAP": "officer"}, "OIDC_ROLE_MAP"},
 	}

@@ -25,14 +25,27 @@ func (h *Handler) healthz(c *gin.Context) {
 	c.String(http.StatusOK, "ok\n")
 }
 
-// readyz answers 200 when the database answers within two seconds.
+// readyz answers 200 when a filing would succeed: the database takes a
+// write (rolled back) within three seconds and has the expected schema, and
+// the data directory and file store take files and have
+// PORTAL_MIN_FREE_BYTES free. Otherwise it answers 503 with one line per
+// failed check.
 func (h *Handler) readyz(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 	defer cancel()
-	if err := models.Ping(ctx, h.db); err != nil {
-		h.log.Warn("not ready", "err", err)
-		c.String(http.StatusServiceUnavailable, "database unavailable\n")
+	problems := models.Ready(ctx, h.db, models.ReadyOptions{
+		Dirs:    []string{h.cfg.DataDir, h.files.Dir()},
+		MinFree: uint64(h.cfg.MinFreeBytes),
+	}, h.now())
+	if len(problems) > 0 {
+		var b strings.Builder
+		b.WriteString("not ready\n")
+		for _, p := range problems {
+			h.log.Warn("not ready", "check", p.Check, "problem", p.Detail)
+			b.WriteString(p.String() + "\n")
+		}
+		c.String(http.StatusServiceUnavailable, b.String())
 		return
 	}
 	c.String(http.StatusOK, "ready\n")

@@ -126,6 +126,9 @@ func (s *FileStore) Put(r io.Reader) (sha string, size int64, err error) {
 	return sha, size, nil
 }
 
+// Dir is the store's top directory.
+func (s *FileStore) Dir() string { return s.dir }
+
 // syncDir makes a directory's entries durable. Windows cannot sync a
 // directory and does not need to.
 func syncDir(dir string) error {
