@@ -58,7 +58,8 @@ type Config struct {
 	AppealAnswerDays int  // days the ministry has to answer an appeal
 	Collector        bool // run the telemetry collector inside serve
 
-	MinFreeBytes int64 // free space /readyz wants in the data directory; 0 checks none
+	MinFreeBytes int64         // free space /readyz wants in the data directory; 0 checks none
+	OrphanAge    time.Duration // stored files no row points to are removed once this old
 }
 
 // Getenv looks a variable up; os.Getenv in production, a map in tests.
@@ -142,6 +143,10 @@ func Load(getenv Getenv) (*Config, error) {
 		errs = append(errs, fmt.Errorf("PORTAL_MIN_FREE_BYTES: want a number of bytes, 0 or more, got %q", getenv("PORTAL_MIN_FREE_BYTES")))
 	}
 	c.MinFreeBytes = minFree
+	// An upload being written, or a filing not yet committed, must never look abandoned.
+	if c.OrphanAge = duration("PORTAL_ORPHAN_AGE", 24*time.Hour); c.OrphanAge < time.Hour {
+		errs = append(errs, fmt.Errorf("PORTAL_ORPHAN_AGE: want at least 1h, got %q", getenv("PORTAL_ORPHAN_AGE")))
+	}
 
 	if v := str("PORTAL_TRUSTED_PROXIES", ""); v != "" {
 		c.TrustedProxies = strings.Split(strings.ReplaceAll(v, " ", ""), ",")

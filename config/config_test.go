@@ -27,8 +27,8 @@ func TestLoadDefaults(t *testing.T) {
 	if c.SessionIdle != 30*time.Minute || c.SessionMaxAge != 12*time.Hour {
 		t.Errorf("session durations %v %v", c.SessionIdle, c.SessionMaxAge)
 	}
-	if c.MinFreeBytes != 1<<30 {
-		t.Errorf("free space %d", c.MinFreeBytes)
+	if c.MinFreeBytes != 1<<30 || c.OrphanAge != 24*time.Hour {
+		t.Errorf("free space %d, orphan age %v", c.MinFreeBytes, c.OrphanAge)
 	}
 	if c.SQLitePath() != filepath.Join("data", "portal.db") || c.UsesPostgres() {
 		t.Errorf("database: %q postgres=%v", c.SQLitePath(), c.UsesPostgres())
@@ -98,6 +98,7 @@ func TestValidateRejects(t *testing.T) {
 		{"bad body limit", map[string]string{"PORTAL_MAX_BODY_BYTES": "-1"}, "PORTAL_MAX_BODY_BYTES"},
 		{"negative free space", map[string]string{"PORTAL_MIN_FREE_BYTES": "-1"}, "PORTAL_MIN_FREE_BYTES"},
 		{"free space not a number", map[string]string{"PORTAL_MIN_FREE_BYTES": "1G"}, "PORTAL_MIN_FREE_BYTES"},
+		{"orphan age too short", map[string]string{"PORTAL_ORPHAN_AGE": "10m"}, "PORTAL_ORPHAN_AGE"},
 		{"role map unknown role", map[string]string{"OIDC_ROLE_MAP": "staff=superuser"}, "OIDC_ROLE_MAP"},
 		{"role map malformed", map[string]string{"OIDC_ROLE_MAP": "officer"}, "OIDC_ROLE_MAP"},
 	}

@@ -108,7 +108,8 @@ func (h *Handler) Router() *gin.Engine {
 	return r
 }
 
-// Cleanup removes expired sessions and login attempts until ctx ends.
+// Cleanup removes expired sessions and login attempts, and sweeps orphan
+// files from the file store, until ctx ends.
 func (h *Handler) Cleanup(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -119,6 +120,7 @@ func (h *Handler) Cleanup(ctx context.Context, every time.Duration) {
 		} else if n > 0 {
 			h.log.Info("expired sessions removed", "count", n)
 		}
+		h.sweepOrphans(ctx)
 		select {
 		case <-ctx.Done():
 			return

@@ -51,6 +51,21 @@ func (h *Handler) readyz(c *gin.Context) {
 	c.String(http.StatusOK, "ready\n")
 }
 
+// sweepOrphans removes stored files that no row points to and temporary
+// files, once older than PORTAL_ORPHAN_AGE, and counts them.
+func (h *Handler) sweepOrphans(ctx context.Context) {
+	sw, err := h.files.SweepOrphans(ctx, h.db, h.now().Add(-h.cfg.OrphanAge))
+	h.metrics.orphans.WithLabelValues("content").Add(float64(sw.Contents))
+	h.metrics.orphans.WithLabelValues("temporary").Add(float64(sw.Temporaries))
+	if err != nil && ctx.Err() == nil {
+		h.log.Error("orphan file sweep", "err", err)
+	}
+	if sw.Contents > 0 || sw.Temporaries > 0 {
+		h.log.Info("orphan files removed", "contents", sw.Contents, "temporaries", sw.Temporaries,
+			"bytes", sw.Bytes, "older_than", h.cfg.OrphanAge.String())
+	}
+}
+
 // metricsHandler serves Prometheus metrics: with PORTAL_METRICS_TOKEN set,
 // to requests bearing it; without, only to clients on this machine.
 func (h *Handler) metricsHandler(c *gin.Context) {
@@ -111,6 +126,7 @@ func contentType(name string) string {
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	orphans  *prometheus.CounterVec
 	handler  http.Handler
 }
 
@@ -123,8 +139,12 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 			Name: "portal_http_request_duration_seconds", Help: "HTTP request latency by route.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"route", "method"}),
+		orphans: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portal_orphan_files_removed_total",
+			Help: "Files removed from the file store by the orphan sweep: content no row pointed to, or temporary files.",
+		}, []string{"kind"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration,
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.orphans,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
