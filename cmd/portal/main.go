@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -92,6 +93,9 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	log := newLogger(cfg, stderr)
+	if err := checkDirs(cfg); err != nil {
+		return err
+	}
 	if len(cfg.SessionKey) == 0 {
 		// Development only (production refuses to start without a key): a
 		// random key kept in the data directory, so sessions survive restarts.
@@ -125,6 +129,54 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		return runCollect(ctx, cfg, db, log)
 	}
 	return serve(ctx, cfg, db, log)
+}
+
+// checkDirs makes sure that the data directory, the file store in it and
+// the SQLite database's directory exist, are directories and take new
+// files, so that a start fails naming the real cause (a read-only file
+// system, a permission, a file in the way), not with what SQLite makes of it.
+func checkDirs(cfg *config.Config) error {
+	dirs := []struct{ path, what string }{
+		{cfg.DataDir, "data directory (PORTAL_DATA_DIR)"},
+		{filepath.Join(cfg.DataDir, "files"), "file store"},
+	}
+	if !cfg.UsesPostgres() {
+		dirs = append(dirs, struct{ path, what string }{filepath.Dir(cfg.SQLitePath()), "database directory (DATABASE_URL)"})
+	}
+	for _, d := range dirs {
+		fi, err := os.Stat(d.path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if err := os.MkdirAll(d.path, 0o750); err != nil {
+				return fmt.Errorf("%s %s cannot be created: %w", d.what, d.path, err)
+			}
+		case err != nil:
+			return fmt.Errorf("%s %s: %w", d.what, d.path, err)
+		case !fi.IsDir():
+			return fmt.Errorf("%s %s is a file, not a directory", d.what, d.path)
+		}
+		if err := models.ProbeWritable(d.path); err != nil {
+			return fmt.Errorf("%s %s does not take new files: %w", d.what, d.path, err)
+		}
+	}
+	if cfg.UsesPostgres() {
+		return nil
+	}
+	path := cfg.SQLitePath()
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("database %s: %w", path, err)
+	case fi.IsDir():
+		return fmt.Errorf("database %s is a directory, not a SQLite file", path)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("database %s cannot be written: %w", path, err)
+	}
+	return f.Close()
 }
 
 // devSessionKey reads, or creates, the development session key file.
