@@ -180,6 +180,16 @@ func (s *FileStore) walk(content, temp func(storedFile) error) error {
 	})
 }
 
+// CountContents counts the contents stored, temporary files aside.
+func (s *FileStore) CountContents() (int, error) {
+	n := 0
+	err := s.walk(func(storedFile) error { n++; return nil }, func(storedFile) error { return nil })
+	if err != nil {
+		return 0, fmt.Errorf("files: count %s: %w", s.dir, err)
+	}
+	return n, nil
+}
+
 // OrphanSweep counts what SweepOrphans removed.
 type OrphanSweep struct {
 	Contents    int   // stored contents that no row pointed to

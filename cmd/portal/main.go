@@ -104,13 +104,39 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		}
 	}
 
+	// A missing or empty SQLite file is judged before opening creates it.
+	state := missingSQLite(cfg)
+	if state != "" {
+		if err := checkFreshDB(cfg, state, log); err != nil {
+			return err
+		}
+	}
 	db, err := openDB(cfg)
 	if err != nil {
 		return err
 	}
 	defer models.Close(db)
+	if state == "" {
+		fresh, err := models.Fresh(ctx, db)
+		if err != nil {
+			return err
+		}
+		if fresh {
+			if err := checkFreshDB(cfg, "has no portal tables", log); err != nil {
+				return err
+			}
+		}
+	}
+	if err := models.QuickCheck(ctx, db); err != nil {
+		return fmt.Errorf("%w\nthe database %s is damaged: restore it from a backup", err, cfg.SQLitePath())
+	}
 	if err := models.Migrate(ctx, db); err != nil {
 		return err
+	}
+	if cmd != "audit-verify" { // which reports a broken chain itself
+		if err := checkAuditTail(ctx, db); err != nil {
+			return err
+		}
 	}
 
 	switch cmd {
@@ -177,6 +203,69 @@ func checkDirs(cfg *config.Config) error {
 		return fmt.Errorf("database %s cannot be written: %w", path, err)
 	}
 	return f.Close()
+}
+
+// missingSQLite says whether the SQLite file is missing or empty; "" when
+// it has content or the database is PostgreSQL.
+func missingSQLite(cfg *config.Config) string {
+	if cfg.UsesPostgres() {
+		return ""
+	}
+	fi, err := os.Stat(cfg.SQLitePath())
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "did not exist"
+	case err == nil && fi.Size() == 0:
+		return "was an empty file"
+	}
+	return ""
+}
+
+// checkFreshDB is called for a database that is new or empty (state says
+// how). Beside a file store that holds files, the database that went with
+// them was lost or replaced, and starting would silently begin a new one:
+// production refuses; development goes on, saying so.
+func checkFreshDB(cfg *config.Config, state string, log *slog.Logger) error {
+	store, err := models.NewFileStore(filepath.Join(cfg.DataDir, "files"))
+	if err != nil {
+		return err
+	}
+	n, err := store.CountContents()
+	if err != nil || n == 0 {
+		return err
+	}
+	name := "the PostgreSQL database (DATABASE_URL)"
+	if !cfg.UsesPostgres() {
+		name = "the SQLite database " + cfg.SQLitePath()
+	}
+	if cfg.Production() {
+		return fmt.Errorf("%s %s, but the file store %s holds %d files: the database that goes with them "+
+			"was lost or replaced. Refusing to start on a new, empty database in production: restore the "+
+			"database from the backup taken with these files, or move the file store aside to start afresh",
+			name, state, store.Dir(), n)
+	}
+	log.Warn("the database was empty beside a file store that holds files: starting on a new, empty database; "+
+		"the stored files belong to no row (production refuses this)",
+		"database", name, "state", state, "file_store", store.Dir(), "files", n)
+	return nil
+}
+
+// auditTailRows is how many of the newest audit rows every start verifies.
+const auditTailRows = 100
+
+// checkAuditTail verifies the newest audit rows, so that a damaged or
+// rewritten trail stops the start.
+func checkAuditTail(ctx context.Context, db *gorm.DB) error {
+	check, err := models.VerifyAuditTail(ctx, db, auditTailRows)
+	if err != nil {
+		return err
+	}
+	if !check.OK() {
+		return fmt.Errorf("audit trail broken at row %d: %s. Refusing to start; "+
+			"run 'portal audit-verify' to check the whole chain, and restore the database from a backup",
+			check.BrokenID, check.BrokenWhy)
+	}
+	return nil
 }
 
 // devSessionKey reads, or creates, the development session key file.

@@ -1,14 +1,21 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"gorm.io/gorm"
+
+	"kaiportal/models"
 )
 
 // prodEnv is a complete production configuration on a fresh data directory.
@@ -23,6 +30,89 @@ func prodEnv(t *testing.T) map[string]string {
 	return env
 }
 
+// storeWithFiles puts two contents in the file store of a data directory.
+func storeWithFiles(t *testing.T, dataDir string) {
+	t.Helper()
+	s, err := models.NewFileStore(filepath.Join(dataDir, "files"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"%PDF-1.7 evidence", "%PDF-1.7 business plan"} {
+		if _, _, err := s.Put(strings.NewReader(c)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A missing or empty database beside a file store that holds files: the
+// database was lost. Production refuses to start; development starts and
+// says what it did.
+func TestStartOnLostDatabase(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, dbPath string)
+		state string
+	}{
+		{"missing", func(*testing.T, string) {}, "did not exist"},
+		{"empty file", func(t *testing.T, p string) {
+			if err := os.WriteFile(p, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "was an empty file"},
+		{"no tables", func(t *testing.T, p string) {
+			db, err := models.OpenSQLite(p, time.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.Exec("CREATE TABLE notes (x TEXT)")
+			models.Close(db)
+		}, "has no portal tables"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := prodEnv(t)
+			dbPath := filepath.Join(env["PORTAL_DATA_DIR"], "portal.db")
+			storeWithFiles(t, env["PORTAL_DATA_DIR"])
+			tt.setup(t, dbPath)
+			err := run(context.Background(), []string{"migrate"}, envOf(env), io.Discard, io.Discard)
+			if err == nil {
+				t.Fatal("production started on a new database beside a file store of 2 files")
+			}
+			for _, want := range []string{dbPath, tt.state, "holds 2 files", "Refusing to start", "restore the database"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error does not say %q: %v", want, err)
+				}
+			}
+			if tt.name == "missing" {
+				if _, err := os.Stat(dbPath); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("refusing production created the database file: %v", err)
+				}
+			}
+
+			env["PORTAL_MODE"] = "development"
+			var logs bytes.Buffer
+			if err := run(context.Background(), []string{"migrate"}, envOf(env), io.Discard, &logs); err != nil {
+				t.Fatalf("development: %v", err)
+			}
+			for _, want := range []string{"starting on a new, empty database", "files=2", tt.state} {
+				if !strings.Contains(logs.String(), want) {
+					t.Errorf("development log does not say %q:\n%s", want, logs.String())
+				}
+			}
+		})
+	}
+
+	// A new database beside an empty file store is a first start: silent.
+	env := prodEnv(t)
+	var logs bytes.Buffer
+	if err := run(context.Background(), []string{"migrate"}, envOf(env), io.Discard, &logs); err != nil {
+		t.Fatalf("first start in production: %v", err)
+	}
+	if logs.Len() > 0 {
+		t.Errorf("first start logged:\n%s", logs.String())
+	}
+}
+
 // runBriefly runs a command that should refuse to start; one that starts
 // anyway (serve) is stopped after a while, and returns nil.
 func runBriefly(t *testing.T, cmd string, env map[string]string) error {
@@ -30,6 +120,93 @@ func runBriefly(t *testing.T, cmd string, env map[string]string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	return run(ctx, []string{cmd}, envOf(env), io.Discard, io.Discard)
+}
+
+// migrated runs migrate on env's data directory and opens its database.
+func migrated(t *testing.T, env map[string]string) (*gorm.DB, string) {
+	t.Helper()
+	if err := run(context.Background(), []string{"migrate"}, envOf(env), io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(env["PORTAL_DATA_DIR"], "portal.db")
+	db, err := models.OpenSQLite(path, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, path
+}
+
+// A rewritten row among the newest audit rows stops the start, naming it;
+// audit-verify still runs to report it.
+func TestStartChecksAuditTail(t *testing.T) {
+	env := devEnv(t)
+	ctx := context.Background()
+	db, _ := migrated(t, env)
+	for i := range 5 {
+		err := db.Transaction(func(tx *gorm.DB) error {
+			return models.RecordAudit(ctx, tx, models.ActorOf(nil), "test.event", "thing", "1", "event", time.Now().Add(time.Duration(i)*time.Second))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var last uint
+	db.Raw("SELECT MAX(id) FROM audit_entries").Scan(&last)
+	if err := db.Exec("DROP TRIGGER audit_entries_no_update").Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Exec("UPDATE audit_entries SET summary = 'nothing happened' WHERE id = ?", last).Error; err != nil {
+		t.Fatal(err)
+	}
+	models.Close(db)
+
+	for _, cmd := range []string{"serve", "migrate"} {
+		err := runBriefly(t, cmd, env)
+		if err == nil {
+			t.Fatalf("%s started on a rewritten audit trail", cmd)
+		}
+		for _, want := range []string{"audit trail broken at row " + itoa(last), "portal audit-verify"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: error does not say %q: %v", cmd, want, err)
+			}
+		}
+	}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"audit-verify"}, envOf(env), &out, io.Discard); !errors.Is(err, errQuiet) ||
+		!strings.Contains(out.String(), "BROKEN at row "+itoa(last)) {
+		t.Errorf("audit-verify: %v, %q", err, out.String())
+	}
+}
+
+func itoa(n uint) string { return strconv.FormatUint(uint64(n), 10) }
+
+// A damaged SQLite file stops the start, saying so.
+func TestStartChecksSQLitePages(t *testing.T) {
+	env := devEnv(t)
+	db, path := migrated(t, env)
+	for _, q := range []string{
+		"CREATE TABLE filler (b BLOB)",
+		"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 2000) INSERT INTO filler SELECT randomblob(400) FROM n",
+	} {
+		if err := db.Exec(q).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	models.Close(db)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := f.Stat()
+	for off := fi.Size() - 20*4096; off < fi.Size(); off += 3 * 4096 {
+		f.WriteAt(bytes.Repeat([]byte{0xff}, 16), off)
+	}
+	f.Close()
+
+	err = runBriefly(t, "serve", env)
+	if err == nil || !strings.Contains(err.Error(), "damaged") || !strings.Contains(err.Error(), path) {
+		t.Fatalf("serve on a damaged database: %v, want an error naming it damaged", err)
+	}
 }
 
 // Start errors name the real cause, never SQLite's "no such file or directory".
