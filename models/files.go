@@ -79,9 +79,8 @@ const tempPrefix = ".upload-"
 // size. Content already stored is replaced by the new, identical copy, which
 // gives it a fresh modification time: the orphan sweep, which removes only
 // old content no row points to, then leaves it to the row about to point to
-// it. On error
-// nothing is left behind; a read error of r is returned wrapped, so that
-// errors.Is finds ErrUploadTooLarge from CheckUpload's reader.
+// it. On error nothing is left behind; a read error of r is returned
+// wrapped, so that errors.Is finds ErrUploadTooLarge from CheckUpload's reader.
 func (s *FileStore) Put(r io.Reader) (sha string, size int64, err error) {
 	tmp, err := os.CreateTemp(s.dir, tempPrefix+"*")
 	if err != nil {
