@@ -83,6 +83,9 @@ type Config struct {
 
 	AppealAnswerDays int  // days the ministry has to answer an appeal
 	Collector        bool // run the telemetry collector inside serve
+
+	MinFreeBytes int64         // free space /readyz wants in the data directory; 0 checks none
+	OrphanAge    time.Duration // stored files no row points to are removed once this old
 }
 
 // RateLimit allows N requests per Per to one client, in a burst or spread
@@ -206,6 +209,15 @@ func Load(getenv Getenv) (*Config, error) {
 		errs = append(errs, fmt.Errorf("PORTAL_APPEAL_ANSWER_DAYS: want a number of days from 1 to 365, got %q", getenv("PORTAL_APPEAL_ANSWER_DAYS")))
 	}
 	c.AppealAnswerDays = answerDays
+	minFree, err := strconv.ParseInt(str("PORTAL_MIN_FREE_BYTES", "1073741824"), 10, 64)
+	if err != nil || minFree < 0 {
+		errs = append(errs, fmt.Errorf("PORTAL_MIN_FREE_BYTES: want a number of bytes, 0 or more, got %q", getenv("PORTAL_MIN_FREE_BYTES")))
+	}
+	c.MinFreeBytes = minFree
+	// An upload being written, or a filing not yet committed, must never look abandoned.
+	if c.OrphanAge = duration("PORTAL_ORPHAN_AGE", 24*time.Hour); c.OrphanAge < time.Hour {
+		errs = append(errs, fmt.Errorf("PORTAL_ORPHAN_AGE: want at least 1h, got %q", getenv("PORTAL_ORPHAN_AGE")))
+	}
 
 	if v := str("PORTAL_TRUSTED_PROXIES", ""); v != "" {
 		c.TrustedProxies = strings.Split(strings.ReplaceAll(v, " ", ""), ",")

@@ -30,6 +30,9 @@ func TestLoadDefaults(t *testing.T) {
 	if c.RoleRecheck != 5*time.Minute || c.RoleRecheckGrace != 10*time.Minute {
 		t.Errorf("role re-check %v, grace %v; want 5m and 10m", c.RoleRecheck, c.RoleRecheckGrace)
 	}
+	if c.MinFreeBytes != 1<<30 || c.OrphanAge != 24*time.Hour {
+		t.Errorf("free space %d, orphan age %v", c.MinFreeBytes, c.OrphanAge)
+	}
 	if c.SQLitePath() != filepath.Join("data", "portal.db") || c.UsesPostgres() {
 		t.Errorf("database: %q postgres=%v", c.SQLitePath(), c.UsesPostgres())
 	}
@@ -99,6 +102,9 @@ func TestValidateRejects(t *testing.T) {
 		{"bad role re-check grace", map[string]string{"PORTAL_ROLE_RECHECK_GRACE": "-1m"}, "PORTAL_ROLE_RECHECK_GRACE"},
 		{"role re-check beyond the session", map[string]string{"PORTAL_ROLE_RECHECK": "13h"}, "PORTAL_ROLE_RECHECK"},
 		{"bad body limit", map[string]string{"PORTAL_MAX_BODY_BYTES": "-1"}, "PORTAL_MAX_BODY_BYTES"},
+		{"negative free space", map[string]string{"PORTAL_MIN_FREE_BYTES": "-1"}, "PORTAL_MIN_FREE_BYTES"},
+		{"free space not a number", map[string]string{"PORTAL_MIN_FREE_BYTES": "1G"}, "PORTAL_MIN_FREE_BYTES"},
+		{"orphan age too short", map[string]string{"PORTAL_ORPHAN_AGE": "10m"}, "PORTAL_ORPHAN_AGE"},
 		{"role map unknown role", map[string]string{"OIDC_ROLE_MAP": "staff=superuser"}, "OIDC_ROLE_MAP"},
 		{"role map malformed", map[string]string{"OIDC_ROLE_MAP": "officer"}, "OIDC_ROLE_MAP"},
 		{"bad request timeout", map[string]string{"PORTAL_DB_REQUEST_TIMEOUT": "0s"}, "PORTAL_DB_REQUEST_TIMEOUT"},

@@ -151,7 +151,8 @@ func (h *Handler) Router() *gin.Engine {
 	return r
 }
 
-// Cleanup removes expired sessions and used login states until ctx ends.
+// Cleanup removes expired sessions, used login states and kept forms, and
+// sweeps orphan files from the file store, until ctx ends.
 func (h *Handler) Cleanup(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -167,6 +168,7 @@ func (h *Handler) Cleanup(ctx context.Context, every time.Duration) {
 		} else if n > 0 {
 			h.log.Info("expired saved forms removed", "count", n)
 		}
+		h.sweepOrphans(ctx)
 		select {
 		case <-ctx.Done():
 			return

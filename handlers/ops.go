@@ -25,17 +25,45 @@ func (h *Handler) healthz(c *gin.Context) {
 	c.String(http.StatusOK, "ok\n")
 }
 
-// readyz answers 200 when the database answers within two seconds.
+// readyz answers 200 when a filing would succeed: the database takes a
+// write (rolled back) within three seconds and has the expected schema, and
+// the data directory and file store take files and have
+// PORTAL_MIN_FREE_BYTES free. Otherwise it answers 503 with one line per
+// failed check.
 func (h *Handler) readyz(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 	defer cancel()
-	if err := models.Ping(ctx, h.db); err != nil {
-		h.log.Warn("not ready", "err", err)
-		c.String(http.StatusServiceUnavailable, "database unavailable\n")
+	problems := models.Ready(ctx, h.db, models.ReadyOptions{
+		Dirs:    []string{h.cfg.DataDir, h.files.Dir()},
+		MinFree: uint64(h.cfg.MinFreeBytes),
+	}, h.now())
+	if len(problems) > 0 {
+		var b strings.Builder
+		b.WriteString("not ready\n")
+		for _, p := range problems {
+			h.log.Warn("not ready", "check", p.Check, "problem", p.Detail)
+			b.WriteString(p.String() + "\n")
+		}
+		c.String(http.StatusServiceUnavailable, b.String())
 		return
 	}
 	c.String(http.StatusOK, "ready\n")
+}
+
+// sweepOrphans removes stored files that no row points to and temporary
+// files, once older than PORTAL_ORPHAN_AGE, and counts them.
+func (h *Handler) sweepOrphans(ctx context.Context) {
+	sw, err := h.files.SweepOrphans(ctx, h.db, h.now().Add(-h.cfg.OrphanAge))
+	h.metrics.orphans.WithLabelValues("content").Add(float64(sw.Contents))
+	h.metrics.orphans.WithLabelValues("temporary").Add(float64(sw.Temporaries))
+	if err != nil && ctx.Err() == nil {
+		h.log.Error("orphan file sweep", "err", err)
+	}
+	if sw.Contents > 0 || sw.Temporaries > 0 {
+		h.log.Info("orphan files removed", "contents", sw.Contents, "temporaries", sw.Temporaries,
+			"bytes", sw.Bytes, "older_than", h.cfg.OrphanAge.String())
+	}
 }
 
 // metricsHandler serves Prometheus metrics: with PORTAL_METRICS_TOKEN set,
@@ -103,6 +131,7 @@ func contentType(name string) string {
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	orphans  *prometheus.CounterVec
 	handler  http.Handler
 }
 
@@ -115,8 +144,12 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 			Name: "portal_http_request_duration_seconds", Help: "HTTP request latency by route.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"route", "method"}),
+		orphans: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portal_orphan_files_removed_total",
+			Help: "Files removed from the file store by the orphan sweep: content no row pointed to, or temporary files.",
+		}, []string{"kind"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration,
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.orphans,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		if err := reg.Register(c); err != nil {
 			return nil, err

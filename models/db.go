@@ -99,6 +99,43 @@ func Ping(ctx context.Context, db *gorm.DB) error {
 	return sqlDB.PingContext(ctx)
 }
 
+// QuickCheck runs SQLite's PRAGMA quick_check, which reads every page of
+// the database file, and returns an error listing what it found wrong. On
+// PostgreSQL, which checks its own pages, it does nothing.
+func QuickCheck(ctx context.Context, db *gorm.DB) error {
+	if db.Dialector.Name() != "sqlite" {
+		return nil
+	}
+	var lines []string
+	if err := db.WithContext(ctx).Raw("PRAGMA quick_check").Scan(&lines).Error; err != nil {
+		// SQLite stops the check itself at some damage ("database disk image is malformed").
+		return fmt.Errorf("store: quick_check could not read the database, which is damaged: %w", err)
+	}
+	if len(lines) == 1 && lines[0] == "ok" {
+		return nil
+	}
+	lines = strings.Split(strings.Join(lines, "\n"), "\n") // a row may hold several lines
+	const most = 10
+	if len(lines) > most {
+		lines = append(lines[:most], fmt.Sprintf("… and %d more", len(lines)-most))
+	}
+	return fmt.Errorf("store: quick_check found the database damaged:\n  %s", strings.Join(lines, "\n  "))
+}
+
+// Fresh reports whether no migration has ever been applied to the database:
+// it is new, or was emptied.
+func Fresh(ctx context.Context, db *gorm.DB) (bool, error) {
+	db = db.WithContext(ctx)
+	if !db.Migrator().HasTable("schema_migrations") {
+		return true, nil
+	}
+	var n int64
+	if err := db.Table("schema_migrations").Count(&n).Error; err != nil {
+		return false, fmt.Errorf("store: count migrations: %w", err)
+	}
+	return n == 0, nil
+}
+
 // Close closes the pool.
 func Close(db *gorm.DB) error {
 	sqlDB, err := db.DB()

@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -57,6 +58,9 @@ type StoredFile struct {
 // content is stored once.
 type FileStore struct {
 	dir string
+	// mu orders Put's renames and the orphan sweep's removals, so that the
+	// sweep never removes content that Put has just given a fresh time.
+	mu sync.Mutex
 }
 
 // NewFileStore returns a store in dir, creating it (0750) if needed.
@@ -72,9 +76,11 @@ func NewFileStore(dir string) (*FileStore, error) {
 const tempPrefix = ".upload-"
 
 // Put stores everything r yields and returns its SHA-256 (lower-case hex) and
-// size. Content already stored is kept and the new copy dropped. On error
-// nothing is left behind; a read error of r is returned wrapped, so that
-// errors.Is finds ErrUploadTooLarge from CheckUpload's reader.
+// size. Content already stored is replaced by the new, identical copy, which
+// gives it a fresh modification time: the orphan sweep, which removes only
+// old content no row points to, then leaves it to the row about to point to
+// it. On error nothing is left behind; a read error of r is returned
+// wrapped, so that errors.Is finds ErrUploadTooLarge from CheckUpload's reader.
 func (s *FileStore) Put(r io.Reader) (sha string, size int64, err error) {
 	tmp, err := os.CreateTemp(s.dir, tempPrefix+"*")
 	if err != nil {
@@ -105,16 +111,16 @@ func (s *FileStore) Put(r io.Reader) (sha string, size int64, err error) {
 	sha = hex.EncodeToString(h.Sum(nil))
 
 	final := s.path(sha)
-	if _, err := os.Stat(final); err == nil {
-		return sha, size, nil // the same content is already stored; the deferred cleanup drops ours
-	}
 	leaf := filepath.Dir(final)
-	if err := os.MkdirAll(leaf, 0o750); err != nil {
-		return "", 0, fmt.Errorf("files: create %s: %w", leaf, err)
+	s.mu.Lock()
+	err = os.MkdirAll(leaf, 0o750)
+	if err == nil {
+		// Renaming over a file already there is fine: its content is ours.
+		err = os.Rename(tmp.Name(), final)
 	}
-	// Renaming over a file that appeared meanwhile is fine: its content is ours.
-	if err := os.Rename(tmp.Name(), final); err != nil {
-		return "", 0, fmt.Errorf("files: rename into place: %w", err)
+	s.mu.Unlock()
+	if err != nil {
+		return "", 0, fmt.Errorf("files: store %s: %w", sha, err)
 	}
 	renamed = true
 	// The new name, and any directory made for it, must survive a crash too.
@@ -124,6 +130,144 @@ func (s *FileStore) Put(r io.Reader) (sha string, size int64, err error) {
 		}
 	}
 	return sha, size, nil
+}
+
+// Dir is the store's top directory.
+func (s *FileStore) Dir() string { return s.dir }
+
+// storedFile is one content file found in the store.
+type storedFile struct {
+	sha, path string
+	size      int64
+	modTime   time.Time
+}
+
+// walk calls content for each stored content (dir/ab/cd/abcd…) and temp for
+// each file being written, or left behind, in the top directory. Anything
+// else is left alone.
+func (s *FileStore) walk(content, temp func(storedFile) error) error {
+	return filepath.WalkDir(s.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(s.dir, path)
+		parts := strings.Split(filepath.ToSlash(rel), "/")
+		if d.IsDir() {
+			if rel != "." && (len(parts) > 2 || len(parts[len(parts)-1]) != 2) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		info, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // removed meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		f := storedFile{sha: d.Name(), path: path, size: info.Size(), modTime: info.ModTime()}
+		switch {
+		case len(parts) == 1 && (strings.HasPrefix(d.Name(), tempPrefix) || strings.HasPrefix(d.Name(), readyPrefix)):
+			return temp(f)
+		case len(parts) == 3 && validSHA256(f.sha) && parts[0] == f.sha[0:2] && parts[1] == f.sha[2:4]:
+			return content(f)
+		}
+		return nil
+	})
+}
+
+// CountContents counts the contents stored, temporary files aside.
+func (s *FileStore) CountContents() (int, error) {
+	n := 0
+	err := s.walk(func(storedFile) error { n++; return nil }, func(storedFile) error { return nil })
+	if err != nil {
+		return 0, fmt.Errorf("files: count %s: %w", s.dir, err)
+	}
+	return n, nil
+}
+
+// OrphanSweep counts what SweepOrphans removed.
+type OrphanSweep struct {
+	Contents    int   // stored contents that no row pointed to
+	Temporaries int   // files left half-written by an upload or a readiness probe
+	Bytes       int64 // their total size
+}
+
+// SweepOrphans removes what was last written before the cutoff and is no
+// longer wanted: stored contents whose SHA-256 no stored_files row names
+// (their filing never committed), and temporary files. A content that a row
+// names is never removed, however old; nor is one written after the cutoff,
+// which may belong to a filing still in progress.
+func (s *FileStore) SweepOrphans(ctx context.Context, db *gorm.DB, before time.Time) (OrphanSweep, error) {
+	var sw OrphanSweep
+	var old []storedFile
+	remove := func(f storedFile, n *int) error {
+		err := os.Remove(f.path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		*n++
+		sw.Bytes += f.size
+		return nil
+	}
+	err := s.walk(func(f storedFile) error {
+		if f.modTime.Before(before) {
+			old = append(old, f)
+		}
+		return ctx.Err()
+	}, func(f storedFile) error {
+		if !f.modTime.Before(before) {
+			return nil
+		}
+		return remove(f, &sw.Temporaries)
+	})
+	if err != nil {
+		return sw, fmt.Errorf("files: sweep %s: %w", s.dir, err)
+	}
+	const batch = 500
+	for chunk := range slices.Chunk(old, batch) {
+		shas := make([]string, len(chunk))
+		for i, f := range chunk {
+			shas[i] = f.sha
+		}
+		var named []string
+		if err := db.WithContext(ctx).Model(&StoredFile{}).Distinct("sha256").Where("sha256 IN ?", shas).Pluck("sha256", &named).Error; err != nil {
+			return sw, fmt.Errorf("files: sweep: read file rows: %w", err)
+		}
+		for _, f := range chunk {
+			if slices.Contains(named, f.sha) {
+				continue
+			}
+			if err := s.removeIfOld(f, before, func(f storedFile) error { return remove(f, &sw.Contents) }); err != nil {
+				return sw, fmt.Errorf("files: sweep: %w", err)
+			}
+		}
+	}
+	return sw, nil
+}
+
+// removeIfOld removes f unless Put has stored it again since it was seen.
+func (s *FileStore) removeIfOld(f storedFile, before time.Time, remove func(storedFile) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	info, err := os.Stat(f.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !info.ModTime().Before(before) {
+		return nil
+	}
+	f.size = info.Size()
+	return remove(f)
 }
 
 // syncDir makes a directory's entries durable. Windows cannot sync a

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -93,6 +94,9 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	log := newLogger(cfg, stderr)
+	if err := checkDirs(cfg); err != nil {
+		return err
+	}
 	if len(cfg.SessionKey) == 0 {
 		// Development only (production refuses to start without a key): a
 		// random key kept in the data directory, so sessions survive restarts.
@@ -101,13 +105,39 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		}
 	}
 
+	// A missing or empty SQLite file is judged before opening creates it.
+	state := missingSQLite(cfg)
+	if state != "" {
+		if err := checkFreshDB(cfg, state, log); err != nil {
+			return err
+		}
+	}
 	db, err := openDB(cfg)
 	if err != nil {
 		return err
 	}
 	defer models.Close(db)
+	if state == "" {
+		fresh, err := models.Fresh(ctx, db)
+		if err != nil {
+			return err
+		}
+		if fresh {
+			if err := checkFreshDB(cfg, "has no portal tables", log); err != nil {
+				return err
+			}
+		}
+	}
+	if err := models.QuickCheck(ctx, db); err != nil {
+		return fmt.Errorf("%w\nthe database %s is damaged: restore it from a backup", err, cfg.SQLitePath())
+	}
 	if err := models.Migrate(ctx, db); err != nil {
 		return err
+	}
+	if cmd != "audit-verify" { // which reports a broken chain itself
+		if err := checkAuditTail(ctx, db); err != nil {
+			return err
+		}
 	}
 	var secrets *models.SecretBox
 	if cmd == "serve" || cmd == "collect" || cmd == "migrate" {
@@ -162,6 +192,117 @@ func openSecrets(ctx context.Context, cfg *config.Config, db *gorm.DB, log *slog
 		log.Info("cluster bearer tokens stored in the clear were sealed", "count", n, "key_id", box.KeyID())
 	}
 	return box, nil
+}
+
+// checkDirs makes sure that the data directory, the file store in it and
+// the SQLite database's directory exist, are directories and take new
+// files, so that a start fails naming the real cause (a read-only file
+// system, a permission, a file in the way), not with what SQLite makes of it.
+func checkDirs(cfg *config.Config) error {
+	dirs := []struct{ path, what string }{
+		{cfg.DataDir, "data directory (PORTAL_DATA_DIR)"},
+		{filepath.Join(cfg.DataDir, "files"), "file store"},
+	}
+	if !cfg.UsesPostgres() {
+		dirs = append(dirs, struct{ path, what string }{filepath.Dir(cfg.SQLitePath()), "database directory (DATABASE_URL)"})
+	}
+	for _, d := range dirs {
+		fi, err := os.Stat(d.path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if err := os.MkdirAll(d.path, 0o750); err != nil {
+				return fmt.Errorf("%s %s cannot be created: %w", d.what, d.path, err)
+			}
+		case err != nil:
+			return fmt.Errorf("%s %s: %w", d.what, d.path, err)
+		case !fi.IsDir():
+			return fmt.Errorf("%s %s is a file, not a directory", d.what, d.path)
+		}
+		if err := models.ProbeWritable(d.path); err != nil {
+			return fmt.Errorf("%s %s does not take new files: %w", d.what, d.path, err)
+		}
+	}
+	if cfg.UsesPostgres() {
+		return nil
+	}
+	path := cfg.SQLitePath()
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("database %s: %w", path, err)
+	case fi.IsDir():
+		return fmt.Errorf("database %s is a directory, not a SQLite file", path)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("database %s cannot be written: %w", path, err)
+	}
+	return f.Close()
+}
+
+// missingSQLite says whether the SQLite file is missing or empty; "" when
+// it has content or the database is PostgreSQL.
+func missingSQLite(cfg *config.Config) string {
+	if cfg.UsesPostgres() {
+		return ""
+	}
+	fi, err := os.Stat(cfg.SQLitePath())
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "did not exist"
+	case err == nil && fi.Size() == 0:
+		return "was an empty file"
+	}
+	return ""
+}
+
+// checkFreshDB is called for a database that is new or empty (state says
+// how). Beside a file store that holds files, the database that went with
+// them was lost or replaced, and starting would silently begin a new one:
+// production refuses; development goes on, saying so.
+func checkFreshDB(cfg *config.Config, state string, log *slog.Logger) error {
+	store, err := models.NewFileStore(filepath.Join(cfg.DataDir, "files"))
+	if err != nil {
+		return err
+	}
+	n, err := store.CountContents()
+	if err != nil || n == 0 {
+		return err
+	}
+	name := "the PostgreSQL database (DATABASE_URL)"
+	if !cfg.UsesPostgres() {
+		name = "the SQLite database " + cfg.SQLitePath()
+	}
+	if cfg.Production() {
+		return fmt.Errorf("%s %s, but the file store %s holds %d files: the database that goes with them "+
+			"was lost or replaced. Refusing to start on a new, empty database in production: restore the "+
+			"database from the backup taken with these files, or move the file store aside to start afresh",
+			name, state, store.Dir(), n)
+	}
+	log.Warn("the database was empty beside a file store that holds files: starting on a new, empty database; "+
+		"the stored files belong to no row (production refuses this)",
+		"database", name, "state", state, "file_store", store.Dir(), "files", n)
+	return nil
+}
+
+// auditTailRows is how many of the newest audit rows every start verifies.
+const auditTailRows = 100
+
+// checkAuditTail verifies the newest audit rows, so that a damaged or
+// rewritten trail stops the start.
+func checkAuditTail(ctx context.Context, db *gorm.DB) error {
+	check, err := models.VerifyAuditTail(ctx, db, auditTailRows)
+	if err != nil {
+		return err
+	}
+	if !check.OK() {
+		return fmt.Errorf("audit trail broken at row %d: %s. Refusing to start; "+
+			"run 'portal audit-verify' to check the whole chain, and restore the database from a backup",
+			check.BrokenID, check.BrokenWhy)
+	}
+	return nil
 }
 
 // devSessionKey reads, or creates, the development session key file.
