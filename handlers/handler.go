@@ -34,6 +34,7 @@ type Handler struct {
 	policy  models.SessionPolicy
 	files   *models.FileStore
 	uploads models.UploadPolicy
+	pages   []string // the GET routes' patterns, for the language switch (formPage)
 }
 
 // Options are the dependencies of a Handler.
@@ -69,6 +70,7 @@ func New(opts Options) (*Handler, error) {
 	}
 	h.uploads = models.UploadPolicy{MaxBytes: opts.Config.MaxUploadBytes,
 		Allowed: []models.FileKind{models.FilePDF, models.FileHWP, models.FileHWPX}}
+	h.pages = getPatterns(h.routes())
 	if h.log == nil {
 		h.log = slog.Default()
 	}

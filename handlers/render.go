@@ -24,9 +24,11 @@ func (h *Handler) page(c *gin.Context, titleID string) views.Page {
 		CSRF:       c.GetString(keyCSRF),
 		Lang:       i18n.Lang(c.Request.Context()),
 		Path:       c.Request.URL.Path,
+		Here:       h.here(c),
 		StaticBase: staticBase,
 		DemoLogin:  h.cfg.DemoLogin,
 		OIDC:       h.oidc != nil,
+		HelpDesk:   views.HelpDesk{Phone: h.cfg.HelpDeskPhone, Email: h.cfg.HelpDeskEmail},
 	}
 }
 
