@@ -226,46 +226,61 @@ func platformFonts(sel string) chromedp.Action[[]*css.PlatformFontUsage] {
 	}
 }
 
-// TestBrowserFontCoversHangul: rare syllables outside KS X 1001 and the
-// Korean in the API example's code block are drawn with the portal's own
-// Pretendard GOV, never with a fallback (or as boxes), and a page loads
-// only some of the font's pieces.
+// missingGlyphs draws each character of the text with the portal's font on
+// a canvas and returns those drawn exactly like an unassigned code point:
+// the boxes (tofu) a reader would see.
+const missingGlyphs = `(async text => {
+	const font = '32px "Pretendard GOV Variable", "Pretendard GOV"';
+	await document.fonts.load(font, text);
+	const c = document.createElement('canvas');
+	c.width = c.height = 40;
+	const g = c.getContext('2d', {willReadFrequently: true});
+	const draw = ch => { g.clearRect(0, 0, 40, 40); g.font = font; g.fillText(ch, 2, 32); return g.getImageData(0, 0, 40, 40).data.join(); };
+	const box = draw('\u{FFFF}');
+	return [...text].filter(ch => ch.trim() && draw(ch) === box).join('');
+})`
+
+// TestBrowserFontCoversHangul: Hangul syllables outside KS X 1001, a sample
+// of all 11,172, and the Korean in the API example's code block are drawn
+// with the portal's own Pretendard GOV, never as boxes, and a page loads
+// only some of the font's unicode-range pieces.
 func TestBrowserFontCoversHangul(t *testing.T) {
 	b := newTestBrowser(t)
 	app := newTestApp(t, testdb.SQLite, nil)
 	tb := b.newTab(t)
 	tb.do("open /k-ai", chromedp.EmulateViewport(1400, 1000), chromedp.Navigate(app.srv.URL+"/k-ai"),
 		chromedp.WaitVisible(testID("api-example")))
-	tb.do("add rare syllables", chromedp.Evaluate[chromedp.Void](`(() => {
-		const p = document.createElement('p');
-		p.id = 'rare'; p.textContent = '똠방각하 햏 쀍 뷁 챃';
-		document.querySelector('main').append(p);
-		return document.fonts.load('16px "Pretendard GOV Variable"', p.textContent).then(() => document.fonts.ready);
-	})()`, chromedp.EvalAwaitPromise))
-	for _, sel := range []string{"#rare", "pre.naming-code:nth-of-type(2) code"} {
-		fonts := run(tb, "fonts of "+sel, platformFonts(sel))
-		hangul := 0.0
-		for _, f := range fonts {
-			t.Logf("%s: %s (custom %v): %v glyphs", sel, f.FamilyName, f.IsCustomFont, f.GlyphCount)
-			if strings.HasPrefix(f.FamilyName, "Pretendard GOV") && f.IsCustomFont {
-				hangul += f.GlyphCount
-			}
-		}
-		if hangul == 0 {
-			t.Errorf("%s: no glyph drawn with the served Pretendard GOV (fonts %v)", sel, fonts)
-		}
-		if sel == "#rare" {
-			for _, f := range fonts {
-				if !strings.HasPrefix(f.FamilyName, "Pretendard GOV") && f.GlyphCount > 1 {
-					t.Errorf("#rare: %v glyphs drawn with %s, want all with Pretendard GOV", f.GlyphCount, f.FamilyName)
-				}
-			}
-		}
-	}
+	tb.do("wait for the fonts", chromedp.Evaluate[chromedp.Void](`document.fonts.ready.then(() => true)`, chromedp.EvalAwaitPromise))
 	loaded := tb.count(`Array.from(document.fonts).filter(f => f.status === 'loaded').length`)
 	all := tb.count(`Array.from(document.fonts).length`)
 	if loaded == 0 || loaded > all/2 {
 		t.Errorf("%d of %d font pieces loaded: want some, and only those the page uses", loaded, all)
+	}
+
+	var sample strings.Builder
+	sample.WriteString("쀍챃똠햏뷁 ")
+	for r := rune(0xAC00); r <= 0xD7A3; r += 97 {
+		sample.WriteRune(r)
+	}
+	sample.WriteRune(0xD7A3)
+	if missing := tb.eval(missingGlyphs + `(` + strconv.Quote(sample.String()) + `)`); missing != "" {
+		t.Errorf("drawn as boxes: %q", missing)
+	}
+
+	fonts := run(tb, "fonts of the API example", platformFonts("pre.naming-code:nth-of-type(2) code"))
+	own := 0.0
+	for _, f := range fonts {
+		t.Logf("API example: %s (custom %v): %v glyphs", f.FamilyName, f.IsCustomFont, f.GlyphCount)
+		if strings.HasPrefix(f.FamilyName, "Pretendard GOV") && f.IsCustomFont {
+			own += f.GlyphCount
+		}
+	}
+	if own < 10 {
+		t.Errorf("API example: %v glyphs drawn with the served Pretendard GOV, want its Korean (업스테이지, 모델, 정예팀 선정 결정)", own)
+	}
+	korean := tb.eval(`document.querySelector('pre.naming-code:nth-of-type(2) code').textContent.replace(/[^\uAC00-\uD7A3]/g, '')`)
+	if missing := tb.eval(missingGlyphs + `(` + strconv.Quote(korean) + `)`); korean == "" || missing != "" {
+		t.Errorf("API example's Korean %q: drawn as boxes: %q", korean, missing)
 	}
 	tb.page("/k-ai")
 }
