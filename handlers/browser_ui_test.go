@@ -8,6 +8,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/css"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -98,7 +99,8 @@ func TestBrowserNavigationAtPhoneAndDesktopSize(t *testing.T) {
 		tb.page("/ with the menu open")
 
 		// Escape closes it and gives focus back to the button.
-		tb.do("close with Escape", chromedp.KeyEvent(kb.Escape), chromedp.Poll[chromedp.Void](visibleNavLinks+` === 0`))
+		tb.do("close with Escape", chromedp.KeyEvent(kb.Escape), chromedp.Poll[chromedp.Void](visibleNavLinks+` === 0`),
+			chromedp.Poll[chromedp.Void](`getComputedStyle(document.getElementById('portal-nav')).visibility === 'hidden'`))
 		if got := tb.eval(activeTestID); got != "menu-open" {
 			t.Errorf("after Escape focus is on %q, want the menu button", got)
 		}
@@ -130,6 +132,24 @@ func TestBrowserNavigationAtPhoneAndDesktopSize(t *testing.T) {
 		}
 		tb.screenshot("nav-1400")
 	})
+}
+
+// TestBrowserNavigationWithoutJavaScript: with scripts off the menu button
+// could not open anything, so at a phone's size the navigation stays in
+// the page (css/noscript.css) and the button is not shown.
+func TestBrowserNavigationWithoutJavaScript(t *testing.T) {
+	b := newTestBrowser(t)
+	app := newTestApp(t, testdb.SQLite, nil)
+	tb := b.newTab(t)
+	noScript := func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return chromedp.Void{}, err
+	}
+	tb.do("phone size, no JavaScript", chromedp.EmulateViewport(390, 844), noScript,
+		chromedp.Navigate(app.srv.URL+"/"), chromedp.WaitVisible(testID("masthead")))
+	tb.do("the navigation is in the page", chromedp.WaitVisible(chromedp.CSS(`#portal-nav a[href="/decisions"]`)),
+		chromedp.WaitNotVisible(testID("menu-open")))
+	tb.screenshot("nav-390-noscript")
 }
 
 func TestBrowserLinksAreUnderlined(t *testing.T) {
