@@ -86,6 +86,14 @@ type Config struct {
 
 	MinFreeBytes int64         // free space /readyz wants in the data directory; 0 checks none
 	OrphanAge    time.Duration // stored files no row points to are removed once this old
+
+	// Contact details published in the footer, on /help and /privacy.
+	// Empty: the pages say the operator has not set them yet.
+	HelpDeskPhone    string
+	HelpDeskEmail    string
+	PrivacyOfficer   string    // 개인정보 보호책임자: department, title and name
+	PrivacyContact   string    // the privacy officer's phone or e-mail
+	PrivacyEffective time.Time // the day the privacy policy took effect; zero: not set
 }
 
 // RateLimit allows N requests per Per to one client, in a burst or spread
@@ -247,6 +255,18 @@ func Load(getenv Getenv) (*Config, error) {
 	c.DemoData = boolean("PORTAL_DEMO_DATA", dev)
 	c.Collector = boolean("PORTAL_COLLECTOR", true)
 
+	c.HelpDeskPhone = str("PORTAL_HELPDESK_PHONE", "")
+	c.HelpDeskEmail = str("PORTAL_HELPDESK_EMAIL", "")
+	c.PrivacyOfficer = str("PORTAL_PRIVACY_OFFICER", "")
+	c.PrivacyContact = str("PORTAL_PRIVACY_CONTACT", "")
+	if v := str("PORTAL_PRIVACY_EFFECTIVE", ""); v != "" {
+		d, err := time.Parse("2006-01-02", v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("PORTAL_PRIVACY_EFFECTIVE: want a date YYYY-MM-DD, got %q", v))
+		}
+		c.PrivacyEffective = d
+	}
+
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -282,6 +302,12 @@ func (c *Config) Validate() error {
 		if c.OIDCClientSecret == "" {
 			errs = append(errs, errors.New("OIDC_CLIENT_SECRET: must be set when OIDC_ISSUER is set"))
 		}
+	}
+	if c.HelpDeskPhone != "" && strings.Trim(c.HelpDeskPhone, "0123456789+-() ") != "" {
+		errs = append(errs, fmt.Errorf("PORTAL_HELPDESK_PHONE: want a phone number (digits, spaces, + - ( )), got %q", c.HelpDeskPhone))
+	}
+	if c.HelpDeskEmail != "" && !plausibleEmail(c.HelpDeskEmail) {
+		errs = append(errs, fmt.Errorf("PORTAL_HELPDESK_EMAIL: want an e-mail address, got %q", c.HelpDeskEmail))
 	}
 	if c.Mode == ModeProduction {
 		if c.OIDCIssuer == "" {
@@ -401,6 +427,13 @@ func parseRoleMap(s string) (map[string]string, error) {
 		m[claim] = role
 	}
 	return m, nil
+}
+
+// plausibleEmail accepts one address of the form local@domain.tld.
+func plausibleEmail(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && local != "" && strings.Contains(domain, ".") && !strings.ContainsAny(s, " <>,;\"") &&
+		!strings.Contains(domain, "@")
 }
 
 func redact(u string) string {

@@ -253,7 +253,7 @@ const (
 )
 
 // fontsLoaded counts the Pretendard GOV faces the page has loaded.
-const fontsLoaded = `document.fonts.ready.then(() => Array.from(document.fonts).filter(f => f.family.replace(/"/g,'') === 'Pretendard GOV' && f.status === 'loaded').length)`
+const fontsLoaded = `document.fonts.ready.then(() => Array.from(document.fonts).filter(f => f.family.replace(/"/g,'').startsWith('Pretendard GOV') && f.status === 'loaded').length)`
 
 // checkWebFont asserts the page rendered with the portal's own Pretendard GOV.
 func (tb *tab) checkWebFont(page string) {

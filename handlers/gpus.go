@@ -369,6 +369,10 @@ func (h *Handler) showAllocationPage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	if v.Series, v.Step, err = models.AllocationSeries(ctx, h.db, a, from.Start(), to.AddDays(1).Start(), gpu); err != nil {
+		h.fail(c, err)
+		return
+	}
 	q := url.Values{"from": {from.String()}, "to": {to.String()}}
 	if gpu != "" {
 		q.Set("gpu", gpu)

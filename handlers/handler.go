@@ -42,6 +42,7 @@ type Handler struct {
 	// ownerKey signs the owner a form is shown to (savedform.go): the
 	// session key, or a random key for this process when there is none.
 	ownerKey []byte
+	pages    []string // the GET routes' patterns, for the language switch (formPage)
 }
 
 // Options are the dependencies of a Handler.
@@ -100,6 +101,7 @@ func New(opts Options) (*Handler, error) {
 	if h.ownerKey = opts.Config.SessionKey; len(h.ownerKey) == 0 {
 		h.ownerKey = []byte(models.RandomToken(32))
 	}
+	h.pages = getPatterns(h.routes())
 	if h.log == nil {
 		h.log = slog.Default()
 	}

@@ -24,10 +24,12 @@ func (h *Handler) page(c *gin.Context, titleID string) views.Page {
 		CSRF:       c.GetString(keyCSRF),
 		Lang:       i18n.Lang(c.Request.Context()),
 		Path:       c.Request.URL.Path,
+		Here:       h.here(c),
 		StaticBase: staticBase,
 		DemoLogin:  h.cfg.DemoLogin,
 		OIDC:       h.oidc != nil,
 		Restored:   restoredNotice(c),
+		HelpDesk:   views.HelpDesk{Phone: h.cfg.HelpDeskPhone, Email: h.cfg.HelpDeskEmail},
 	}
 	if s := currentSession(c); s != nil {
 		p.FormOwner = h.formOwner(s.UserID)

@@ -54,6 +54,9 @@ func (h *Handler) routes() []Route {
 		{"GET", "/metrics", public, h.metricsHandler},
 		{"GET", "/static/:hash/*path", public, h.serveStatic},
 		{"POST", "/lang", public, h.switchLanguage},
+		{"GET", "/privacy", public, h.showPrivacyPage},
+		{"GET", "/accessibility", public, h.showAccessibilityPage},
+		{"GET", "/help", public, h.showHelpPage},
 
 		// Sign-in and sign-out.
 		{"GET", "/auth/signin", public, h.showSignInPage},

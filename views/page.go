@@ -17,6 +17,7 @@ type Page struct {
 	CSRF       string
 	Lang       string
 	Path       string
+	Here       string // where a language switch returns: this page, or for a page answering a POST, the page of its form
 	StaticBase string // /static/<build hash>
 	DemoLogin  bool   // the demo sign-in is on: show the banner
 	OIDC       bool
@@ -27,6 +28,13 @@ type Page struct {
 	Session SessionClock
 	// Restored is a form sent after the session ended and kept, now filled in again.
 	Restored *RestoredForm
+	HelpDesk HelpDesk // the footer's contact details
+}
+
+// HelpDesk is how visitors reach the portal's operators (PORTAL_HELPDESK_*);
+// an empty field is shown as not yet configured.
+type HelpDesk struct {
+	Phone, Email string
 }
 
 // Asset returns the URL of a static file under the checksum path.

@@ -11,7 +11,7 @@
   var colours = { util: "#256ef4", power: "#d0661e", memory: "#228738" };
   var height = 220;
   // The page's own font (static/vendor/pretendard-gov), also on the canvas.
-  var font = "12px 'Pretendard GOV', system-ui, sans-serif";
+  var font = "12px 'Pretendard GOV Variable', system-ui, sans-serif";
 
   function fmt(digits) {
     return function (u, v) {

@@ -27,11 +27,11 @@ cp "$nm/krds-uiux/resources/css/component/output.css" "$here/krds-uiux/css/compo
 cp -r "$nm/krds-uiux/resources/img/component/icon" "$here/krds-uiux/img/component/"
 cp "$nm/krds-uiux/package.json" "$here/krds-uiux/"
 
-# Pretendard GOV: the KS X 1001 subset (all 2,350 common Hangul syllables) in three weights, and its licence.
-mkdir -p "$here/pretendard-gov"
-for w in Regular Medium Bold; do
-  cp "$nm/pretendard-gov/dist/web/static/woff2-subset/PretendardGOV-$w.subset.woff2" "$here/pretendard-gov/"
-done
+# Pretendard GOV: the variable font in its dynamic subsets (every modern Hangul syllable, Latin, symbols),
+# one woff2 per unicode-range, so a page downloads only the pieces its text uses; and its licence.
+mkdir -p "$here/pretendard-gov/woff2-dynamic-subset"
+cp "$nm/pretendard-gov/dist/web/variable/pretendardvariable-gov-dynamic-subset.css" "$here/pretendard-gov/"
+cp "$nm/pretendard-gov/dist/web/variable/woff2-dynamic-subset/"*.woff2 "$here/pretendard-gov/woff2-dynamic-subset/"
 cp "$nm/pretendard-gov/dist/LICENSE.txt" "$here/pretendard-gov/"
 cp "$nm/pretendard-gov/package.json" "$here/pretendard-gov/"
 
