@@ -16,7 +16,7 @@ build:
 	$(GO) build -o $(BIN) ./cmd/portal
 
 test: check
-	$(GO) test -count=1 -timeout 20m $(PKGS)
+	$(GO) test -count=1 -timeout 45m $(PKGS)
 
 test-short:
 	$(GO) test -count=1 -short $(PKGS)

@@ -204,10 +204,7 @@ func TestAuditPageFilters(t *testing.T) {
 			{"page=abc", "page"},
 			{"page=0", "page"},
 			{"page=99999999999999999999", "page"},
-			{"actor=%00", "actor"},
-			{"actor=%ff%fe", "actor"},
 			{"actor=" + strings.Repeat("가", 101), "actor"},
-			{"from=%00", "from"},
 		} {
 			doc := auditPage(t, c, "/audit?"+tc.query, http.StatusBadRequest)
 			if doc.Find(`[data-testid="error-`+tc.field+`"]`).Length() != 1 {
@@ -215,6 +212,14 @@ func TestAuditPageFilters(t *testing.T) {
 			}
 			if doc.Find(`[data-testid="form-errors"]`).Length() != 1 || doc.Find(`[data-testid="audit-row"]`).Length() != 0 {
 				t.Errorf("%s: no error summary, or rows listed", tc.query)
+			}
+		}
+		// Bytes no text may hold (NUL, invalid UTF-8) are refused for every
+		// page before it runs (checkQuery): 400, nothing listed.
+		for _, q := range []string{"actor=%00", "actor=%ff%fe", "from=%00"} {
+			doc := auditPage(t, c, "/audit?"+q, http.StatusBadRequest)
+			if doc.Find(`[data-testid="audit-row"]`).Length() != 0 {
+				t.Errorf("%s: rows listed", q)
 			}
 		}
 		doc = auditPage(t, c, "/audit?from=2025-08-05&to=2025-08-04&actor=%ED%95%9C", http.StatusBadRequest)

@@ -43,7 +43,7 @@ func TestFollowUpLinkFollowsSlots(t *testing.T) {
 			}
 			if lang == "ko" {
 				list := c.page(c.get(f.path("/officer/calls/%d/follow-up", f.call.ID)))
-				if h := list.Find("h2").First().Text(); !strings.Contains(h, "4–8위") {
+				if h := list.Find("main h2").First().Text(); !strings.Contains(h, "4–8위") {
 					t.Errorf("follow-up list heading %q, want ranks 4–8", h)
 				}
 			}

@@ -167,6 +167,11 @@ func dynamicIDs(statuses []int) map[string][]string {
 		"officer.member.":          each("officer.member.", models.MemberRoles...),
 		// The tie-break rules RankApplications (models/review.go) names.
 		"officer.ranking.tie.": each("officer.ranking.tie.", "criterion", "submitted", "number"),
+		// The holiday list review (views/holidays.templ).
+		"holidays.list.done.": each("holidays.list.done.", "confirmed", "discarded"),
+		"holidays.format.": each("holidays.format.", models.HolidayFormatKASIXML, models.HolidayFormatKASIJSON,
+			models.HolidayFormatICal, models.HolidayFormatCSV),
+		"holidays.diff.": each("holidays.diff.", models.DiffSame, models.DiffAdded, models.DiffRemoved, models.DiffRenamed),
 	}
 }
 
