@@ -43,7 +43,7 @@ var gzipWriters = sync.Pool{New: func() any {
 	return w
 }}
 
-// gzipBytes compresses b at the default level with a pooled writer.
+// gzipBytes compresses b at level, with a pooled writer at the default level.
 func gzipBytes(b []byte, level int) []byte {
 	var buf bytes.Buffer
 	buf.Grow(len(b) / 3)
