@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"io/fs"
 	"net"
 	"net/http"
 	"path"
@@ -90,13 +89,15 @@ func (h *Handler) metricsHandler(c *gin.Context) {
 
 // serveStatic serves the embedded assets. Under the current checksum they
 // are immutable for a year; under an old one they are served uncached.
+// Text assets go gzip-compressed to clients that take it, compressed once
+// per process (loadAsset); fonts and images go as they are.
 func (h *Handler) serveStatic(c *gin.Context) {
 	name := strings.TrimPrefix(path.Clean(c.Param("path")), "/")
 	if name == "" || name == "." || strings.HasSuffix(name, ".sh") || strings.HasSuffix(name, ".md") {
 		h.renderError(c, http.StatusNotFound, nil)
 		return
 	}
-	b, err := fs.ReadFile(static.FS, name)
+	a, err := loadAsset(name)
 	if err != nil {
 		h.renderError(c, http.StatusNotFound, nil)
 		return
@@ -106,7 +107,7 @@ func (h *Handler) serveStatic(c *gin.Context) {
 	} else {
 		c.Header("Cache-Control", "no-cache")
 	}
-	c.Data(http.StatusOK, contentType(name), b)
+	writeBody(c, http.StatusOK, a.contentType, a.body, a.gz, a.compressible)
 }
 
 func contentType(name string) string {

@@ -39,7 +39,7 @@ func (h *Handler) page(c *gin.Context, titleID string) views.Page {
 }
 
 // render writes a component after rendering it whole into a buffer, so a
-// failure never sends half a page. The page renders even when the request's
+// failure never sends half a page, gzip-compressed when the client takes it. The page renders even when the request's
 // database deadline has passed: that is when the 503 page is needed.
 func (h *Handler) render(c *gin.Context, status int, comp templ.Component) {
 	var buf bytes.Buffer
@@ -53,7 +53,7 @@ func (h *Handler) render(c *gin.Context, status int, comp templ.Component) {
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+	writeBody(c, status, "text/html; charset=utf-8", buf.Bytes(), nil, true)
 }
 
 // retryAfterOutage is the Retry-After, in seconds, of a 503 for a database outage.

@@ -2,7 +2,7 @@
 // measured in the same run, so figures from different machines compare.
 //
 //	go test -run '^$' -bench . ./... | benchratio        Go benchmarks: each ÷ its package's Baseline benchmark
-//	benchratio -load -portal bin/portal                 HTTP load with wrk: each page's req/s ÷ /healthz's
+//	benchratio -load -portal bin/portal                 HTTP load with wrk: each page's req/s ÷ bare gin's serving the same bytes
 package main
 
 import (
@@ -21,6 +21,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gin-gonic/gin"
 )
 
 func main() {
@@ -101,18 +103,19 @@ func ratios(r io.Reader, w io.Writer) error {
 }
 
 // loadTest starts the portal on a free loopback port with a fresh data
-// directory, then drives it with wrk: /healthz is the baseline.
+// directory, then drives it with wrk. Each page is compared with a bare gin
+// handler, started in this process, that serves the same bytes with the same
+// content type: the ratio of their req/s is what the portal costs over gin
+// itself, measured in the same run on the same machine.
 func loadTest(portal string, d time.Duration, w io.Writer) error {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		fmt.Fprintln(w, "load test skipped: wrk is not installed (apt-get install wrk)")
 		return nil
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeAddr()
 	if err != nil {
 		return err
 	}
-	addr := ln.Addr().String()
-	ln.Close()
 	dir, err := os.MkdirTemp("", "kai-load-")
 	if err != nil {
 		return err
@@ -124,7 +127,8 @@ func loadTest(portal string, d time.Duration, w io.Writer) error {
 		return err
 	}
 	cmd := exec.CommandContext(ctx, portal, "serve")
-	cmd.Env = append(os.Environ(), "PORTAL_ADDR="+addr, "PORTAL_DATA_DIR="+dir, "PORTAL_LOG_LEVEL=error", "PORTAL_MODE=development")
+	cmd.Env = append(os.Environ(), "PORTAL_ADDR="+addr, "PORTAL_DATA_DIR="+dir, "PORTAL_LOG_LEVEL=error",
+		"PORTAL_MODE=development", "PORTAL_RATE_LIMIT_SIGNIN=off", "PORTAL_RATE_LIMIT_API=off", "PORTAL_RATE_LIMIT_POST=off")
 	cmd.Dir = dir
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", portal, err)
@@ -134,28 +138,108 @@ func loadTest(portal string, d time.Duration, w io.Writer) error {
 	if err := waitReady(base + "/readyz"); err != nil {
 		return err
 	}
-	pages := []string{"/healthz", "/", "/decisions", "/calls/1"}
-	rates := map[string]float64{}
-	fmt.Fprintf(w, "wrk -t2 -c16 -d%s against the portal on %s (SQLite, demo data)\n", d, addr)
+	pages := []string{"/", "/decisions", "/calls/1", "/k-ai", "/calls"}
+	bare, err := startBare(base, pages)
+	if err != nil {
+		return err
+	}
+	defer bare.Close()
+	fmt.Fprintf(w, "wrk -t2 -c16 -d%s --latency against the portal on %s (SQLite, demo data)\n", d, addr)
+	fmt.Fprintf(w, "and against bare gin on %s serving each page's bytes (no Accept-Encoding: identity bodies)\n", bare.Addr)
+	fmt.Fprintf(w, "| page | portal req/s | bare gin, same bytes | ratio | portal p99 | bare p99 | bytes |\n| --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, p := range pages {
-		out, err := exec.Command("wrk", "-t2", "-c16", "-d"+d.String(), base+p).CombinedOutput()
+		pr, err := runWrk(base+p, d)
 		if err != nil {
-			return fmt.Errorf("wrk %s: %v\n%s", p, err, out)
+			return err
 		}
-		m := regexp.MustCompile(`Requests/sec:\s+([\d.]+)`).FindSubmatch(out)
-		if m == nil {
-			return fmt.Errorf("wrk %s: no Requests/sec in\n%s", p, out)
+		br, err := runWrk("http://"+bare.Addr+p, d)
+		if err != nil {
+			return err
 		}
-		rates[p], _ = strconv.ParseFloat(string(m[1]), 64)
-		if regexp.MustCompile(`Non-2xx or 3xx responses`).Match(out) {
+		if pr.errors {
 			fmt.Fprintf(w, "  warning: %s answered errors under load\n", p)
 		}
-	}
-	fmt.Fprintln(w, "Throughput as a ratio of /healthz's (higher is faster):")
-	for _, p := range pages {
-		fmt.Fprintf(w, "  %-12s %10.0f req/s  %6.3f×\n", p, rates[p], rates[p]/rates["/healthz"])
+		fmt.Fprintf(w, "| `%s` | %.0f | %.0f | %.2f | %s | %s | %d |\n", p, pr.rate, br.rate, pr.rate/br.rate, pr.p99, br.p99, len(bare.bodies[p]))
 	}
 	return nil
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// wrkResult is one wrk run: requests per second and the 99th percentile latency.
+type wrkResult struct {
+	rate   float64
+	p99    string
+	errors bool
+}
+
+var (
+	wrkRate = regexp.MustCompile(`Requests/sec:\s+([\d.]+)`)
+	wrkP99  = regexp.MustCompile(`\s99%\s+(\S+)`)
+)
+
+func runWrk(url string, d time.Duration) (wrkResult, error) {
+	out, err := exec.Command("wrk", "-t2", "-c16", "-d"+d.String(), "--latency", url).CombinedOutput()
+	if err != nil {
+		return wrkResult{}, fmt.Errorf("wrk %s: %v\n%s", url, err, out)
+	}
+	m := wrkRate.FindSubmatch(out)
+	if m == nil {
+		return wrkResult{}, fmt.Errorf("wrk %s: no Requests/sec in\n%s", url, out)
+	}
+	var r wrkResult
+	r.rate, _ = strconv.ParseFloat(string(m[1]), 64)
+	if m := wrkP99.FindSubmatch(out); m != nil {
+		r.p99 = string(m[1])
+	}
+	r.errors = strings.Contains(string(out), "Non-2xx or 3xx responses")
+	return r, nil
+}
+
+// bareServer is gin with nothing but one route per page, each answering the
+// bytes the portal answered for that page, fetched once before the run.
+type bareServer struct {
+	*http.Server
+	Addr   string
+	bodies map[string][]byte
+}
+
+func startBare(portalBase string, pages []string) (*bareServer, error) {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	b := &bareServer{bodies: map[string][]byte{}}
+	for _, p := range pages {
+		resp, err := http.Get(portalBase + p)
+		if err != nil {
+			return nil, err
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("%s answered %d", p, resp.StatusCode)
+		}
+		b.bodies[p] = body
+		ct := resp.Header.Get("Content-Type")
+		r.GET(p, func(c *gin.Context) { c.Data(http.StatusOK, ct, body) })
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	b.Addr = ln.Addr().String()
+	b.Server = &http.Server{Handler: r, ReadHeaderTimeout: 5 * time.Second}
+	go b.Serve(ln)
+	return b, nil
 }
 
 func waitReady(url string) error {
