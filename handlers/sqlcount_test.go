@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -212,7 +211,7 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 	must(t, err)
 
 	if more > 0 {
-		seedMoreApplications(t, db, &call, &decision, more, now)
+		seedMoreApplications(t, db, &call, &decision, more)
 	}
 	return map[string]string{
 		"/static/:hash/*path":              staticBase + "/css/app.css",
@@ -263,7 +262,7 @@ func holidayListCSV(year int) string {
 // others in the decision: each with its own lead organisation, a partner,
 // the documents, the reviewers' assignments and scores and a decision entry.
 // They are inserted directly (the story's instants are long past).
-func seedMoreApplications(t *testing.T, db *gorm.DB, call *models.Call, decision *models.Decision, n int, now time.Time) {
+func seedMoreApplications(t *testing.T, db *gorm.DB, call *models.Call, decision *models.Decision, n int) {
 	t.Helper()
 	must(t, db.Transaction(func(tx *gorm.DB) error {
 		var c models.Call
@@ -324,5 +323,4 @@ func seedMoreApplications(t *testing.T, db *gorm.DB, call *models.Call, decision
 		}
 		return nil
 	}))
-	_ = now
 }
