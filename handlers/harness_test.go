@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -170,4 +171,50 @@ func readAll(resp *http.Response) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// stmtCounter counts the SQL statements gorm sends to one database, through
+// callbacks registered after each of gorm's operations, and keeps their text.
+type stmtCounter struct {
+	mu   sync.Mutex
+	sqls []string
+}
+
+// countStatements starts counting the statements run on db (every session
+// derived from it: the portal's requests included).
+func countStatements(t testing.TB, db *gorm.DB) *stmtCounter {
+	t.Helper()
+	sc := &stmtCounter{}
+	record := func(tx *gorm.DB) {
+		sc.mu.Lock()
+		sc.sqls = append(sc.sqls, tx.Statement.SQL.String())
+		sc.mu.Unlock()
+	}
+	const name = "test:count_statements"
+	cb := db.Callback()
+	for _, err := range []error{
+		cb.Create().After("gorm:create").Register(name, record),
+		cb.Query().After("gorm:query").Register(name, record),
+		cb.Update().After("gorm:update").Register(name, record),
+		cb.Delete().After("gorm:delete").Register(name, record),
+		cb.Row().After("gorm:row").Register(name, record),
+		cb.Raw().After("gorm:raw").Register(name, record),
+	} {
+		if err != nil {
+			t.Fatalf("count statements: %v", err)
+		}
+	}
+	return sc
+}
+
+// around runs fn (one request, waited for to the end) and returns the
+// statements it ran.
+func (sc *stmtCounter) around(fn func()) []string {
+	sc.mu.Lock()
+	sc.sqls = nil
+	sc.mu.Unlock()
+	fn()
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	return append([]string(nil), sc.sqls...)
 }

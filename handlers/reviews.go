@@ -55,14 +55,15 @@ func (h *Handler) showCallApplicationsPage(c *gin.Context) {
 		return
 	}
 	v.ShowScores = scores != nil
+	assignments, err := models.AssignmentsFor(ctx, h.db, applicationIDs(apps))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
 	for _, a := range apps {
-		row := views.CallApplicationRow{App: a}
+		row := views.CallApplicationRow{App: a, Assignments: assignments[a.ID]}
 		if sc, ok := scores[a.ID]; ok {
 			row.Score = &sc
-		}
-		if row.Assignments, err = models.ListAssignments(ctx, h.db, a.ID); err != nil {
-			h.fail(c, err)
-			return
 		}
 		v.Rows = append(v.Rows, row)
 	}
@@ -126,12 +127,13 @@ func (h *Handler) exportCallApplications(c *gin.Context) {
 	if scores != nil {
 		table.Header = append(table.Header, t("officer.col.rank"), t("officer.col.score"))
 	}
+	assignments, err := models.AssignmentsFor(ctx, h.db, applicationIDs(apps))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
 	for _, a := range apps {
-		as, err := models.ListAssignments(ctx, h.db, a.ID)
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
+		as := assignments[a.ID]
 		submitted := ""
 		if a.SubmittedAt != nil {
 			submitted = views.KST(*a.SubmittedAt)
@@ -221,14 +223,18 @@ func (h *Handler) showMyReviewsPage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	ids := make([]uint, len(as))
+	for i, a := range as {
+		ids[i] = a.ApplicationID
+	}
+	apps, err := models.GetApplications(ctx, h.db, ids)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
 	var v views.MyReviewsView
 	for _, a := range as {
-		app, err := models.GetApplication(ctx, h.db, a.ApplicationID)
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		v.Rows = append(v.Rows, views.MyReviewRow{Assignment: a, App: app})
+		v.Rows = append(v.Rows, views.MyReviewRow{Assignment: a, App: apps[a.ApplicationID]})
 	}
 	h.render(c, http.StatusOK, views.MyReviews(h.page(c, "officer.reviews.title"), v))
 }
@@ -511,12 +517,17 @@ func (h *Handler) rankingView(ctx context.Context, call *models.Call) (views.Ran
 	if err != nil {
 		return v, err
 	}
-	for _, r := range models.RankApplications(call.Criteria, sheets) {
-		app, err := models.GetApplication(ctx, h.db, r.ApplicationID)
-		if err != nil {
-			return v, err
-		}
-		v.Rows = append(v.Rows, views.RankingRow{Ranked: r, App: app})
+	ranking := models.RankApplications(call.Criteria, sheets)
+	ids := make([]uint, len(ranking))
+	for i, r := range ranking {
+		ids[i] = r.ApplicationID
+	}
+	apps, err := models.GetApplications(ctx, h.db, ids)
+	if err != nil {
+		return v, err
+	}
+	for _, r := range ranking {
+		v.Rows = append(v.Rows, views.RankingRow{Ranked: r, App: apps[r.ApplicationID]})
 	}
 	if _, v.Pending, err = models.ListApplications(ctx, h.db, models.ApplicationFilter{CallID: call.ID,
 		Status: models.StatusSubmitted, Limit: 1}); err != nil {
@@ -606,6 +617,15 @@ func (h *Handler) callScores(ctx context.Context, call *models.Call, d *models.D
 		out[r.ApplicationID] = views.AppScore{Total: r.Total, Rank: r.Rank, Reviewers: r.Reviewers}
 	}
 	return out, nil
+}
+
+// applicationIDs are the applications' ids, in their order.
+func applicationIDs(apps []models.Application) []uint {
+	ids := make([]uint, len(apps))
+	for i, a := range apps {
+		ids[i] = a.ID
+	}
+	return ids
 }
 
 // ministryUsers are the users who may review: officers and admins.

@@ -246,6 +246,53 @@ func GetApplication(ctx context.Context, db *gorm.DB, id uint) (*Application, er
 	return &a, nil
 }
 
+// GetApplications loads applications as GetApplication does, each with its
+// call, lead, members and documents, in a fixed number of queries whatever
+// their number; an id that names no application is ErrNotFound.
+func GetApplications(ctx context.Context, db *gorm.DB, ids []uint) (map[uint]*Application, error) {
+	out := make(map[uint]*Application, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var apps []Application
+	err := db.WithContext(ctx).Preload("LeadOrg").Preload("Members.Organisation").Preload("Documents.File").
+		Where("id IN ?", ids).Find(&apps).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: applications: %w", err)
+	}
+	callIDs := make([]uint, 0, len(apps))
+	for _, a := range apps {
+		callIDs = append(callIDs, a.CallID)
+	}
+	var calls []Call
+	err = db.WithContext(ctx).Preload("Programme").
+		Preload("Criteria", func(tx *gorm.DB) *gorm.DB { return tx.Order("position") }).
+		Preload("Documents", func(tx *gorm.DB) *gorm.DB { return tx.Order("position") }).
+		Where("id IN ?", callIDs).Find(&calls).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: applications' calls: %w", err)
+	}
+	byID := make(map[uint]*Call, len(calls))
+	for i := range calls {
+		byID[calls[i].ID] = &calls[i]
+	}
+	for i := range apps {
+		a := &apps[i]
+		call, ok := byID[a.CallID]
+		if !ok {
+			return nil, fmt.Errorf("store: call %d: %w", a.CallID, ErrNotFound)
+		}
+		a.Call = *call
+		out[a.ID] = a
+	}
+	for _, id := range ids {
+		if _, ok := out[id]; !ok {
+			return nil, fmt.Errorf("store: application %d: %w", id, ErrNotFound)
+		}
+	}
+	return out, nil
+}
+
 // ApplicationFilter narrows, sorts and pages the list of applications.
 type ApplicationFilter struct {
 	CallID    uint

@@ -218,6 +218,26 @@ func ListAssignments(ctx context.Context, db *gorm.DB, appID uint) ([]ReviewAssi
 	return out, nil
 }
 
+// AssignmentsFor returns the reviewers of each of the applications, with
+// their scores, as ListAssignments does for one, in three queries whatever
+// the number of applications.
+func AssignmentsFor(ctx context.Context, db *gorm.DB, appIDs []uint) (map[uint][]ReviewAssignment, error) {
+	out := make(map[uint][]ReviewAssignment, len(appIDs))
+	if len(appIDs) == 0 {
+		return out, nil
+	}
+	var as []ReviewAssignment
+	err := db.WithContext(ctx).Preload("Reviewer").Preload("Scores").Where("application_id IN ?", appIDs).
+		Order("id").Find(&as).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: list assignments: %w", err)
+	}
+	for _, a := range as {
+		out[a.ApplicationID] = append(out[a.ApplicationID], a)
+	}
+	return out, nil
+}
+
 // AssignmentsOf returns a reviewer's assignments.
 func AssignmentsOf(ctx context.Context, db *gorm.DB, reviewerID uint) ([]ReviewAssignment, error) {
 	var out []ReviewAssignment
@@ -330,17 +350,21 @@ func LoadScoreSheets(ctx context.Context, db *gorm.DB, call *Call) ([]ScoreSheet
 	if err != nil {
 		return nil, fmt.Errorf("store: score sheets: %w", err)
 	}
+	ids := make([]uint, len(apps))
+	for i, a := range apps {
+		ids[i] = a.ID
+	}
+	assignments, err := AssignmentsFor(ctx, db, ids)
+	if err != nil {
+		return nil, err
+	}
 	sheets := make([]ScoreSheet, 0, len(apps))
 	for _, a := range apps {
 		s := ScoreSheet{ApplicationID: a.ID, Scores: map[uint][]float64{}}
 		if a.SubmittedAt != nil {
 			s.SubmittedAt = *a.SubmittedAt
 		}
-		as, err := ListAssignments(ctx, db, a.ID)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range as {
+		for _, r := range assignments[a.ID] {
 			if r.Conflict != ConflictNone || len(r.Scores) < len(call.Criteria) {
 				continue
 			}

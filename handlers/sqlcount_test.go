@@ -1,0 +1,326 @@
+package handlers
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"kaiportal/models"
+	"kaiportal/testdb"
+)
+
+// The demo with this many more applications on the 2025 call (150 in all)
+// is the large dataset of the statement count test.
+const moreApplications = 135
+
+// skippedStatementPages are the GET routes the statement count test does not
+// request, with the reason; every other GET route is requested.
+var skippedStatementPages = map[string]string{}
+
+// notFoundVisits are the requests of the statement count test that answer
+// 404 by design, with the reason; any other 404 means a sample object is wrong.
+var notFoundVisits = map[string]string{
+	"anonymous GET /auth/login":    "the tests configure no OIDC provider",
+	"anonymous GET /auth/callback": "the tests configure no OIDC provider",
+	"demo-admin GET /reviews/:aid": "the sample assignment is the demo officer's, not the admin's",
+}
+
+// companyFor names the company user who requests a route when it is not the
+// demo company upstage: the appeal is KAIST's.
+var companyFor = map[string]string{
+	"/appeals/:id":               "demo-company-kaist",
+	"/appeals/:id/evidence/:eid": "demo-company-kaist",
+}
+
+// visitRoles are the demo users who request a route: every role its guard
+// lets in ("" is the anonymous visitor).
+var visitRoles = map[models.Role]string{
+	models.RoleOfficer: "demo-officer",
+	models.RoleAdmin:   "demo-admin",
+	models.RoleAuditor: "demo-auditor",
+	models.RoleCompany: "demo-company-upstage",
+}
+
+// TestStatementCountsDoNotGrowWithData: every GET page of the route table,
+// requested by every role its guard admits with real objects for its
+// parameters, runs as many SQL statements on the demo with 15 applications
+// as on the demo with 150 (no query per row).
+func TestStatementCountsDoNotGrowWithData(t *testing.T) {
+	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
+		small := pageStatements(t, kind, 0)
+		large := pageStatements(t, kind, moreApplications)
+		keys := make([]string, 0, len(small))
+		for k := range small {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var grown []string
+		for _, k := range keys {
+			s, l := small[k], large[k]
+			if s.status != l.status {
+				t.Errorf("%s: status %d with 15 applications, %d with 150", k, s.status, l.status)
+			}
+			if len(s.sqls) != len(l.sqls) {
+				grown = append(grown, fmt.Sprintf("%s: %d statements with 15 applications, %d with 150", k, len(s.sqls), len(l.sqls)))
+				t.Logf("%s with 150 applications:\n  %s", k, strings.Join(l.sqls, "\n  "))
+			}
+		}
+		if len(grown) > 0 {
+			t.Errorf("pages whose statement count grows with the data:\n%s", strings.Join(grown, "\n"))
+		}
+	})
+}
+
+type pageRun struct {
+	status int
+	sqls   []string
+}
+
+// pageStatements seeds the demo (with more extra applications on the 2025
+// call) and requests every GET route, returning per "role GET path" the
+// response status and the statements run.
+func pageStatements(t *testing.T, kind testdb.Kind, more int) map[string]pageRun {
+	t.Helper()
+	app := newTestApp(t, kind, nil)
+	samples := seedStatementDemo(t, app, more)
+	clients := map[string]*testClient{"": app.client()}
+	for _, subject := range append(mapValues(visitRoles), mapValues(companyFor)...) {
+		c := app.client()
+		c.signInDemo(subject)
+		clients[subject] = c
+	}
+	counter := countStatements(t, app.db)
+	runs := map[string]pageRun{}
+	for _, r := range app.h.routes() {
+		if r.Method != http.MethodGet {
+			continue
+		}
+		if _, skip := skippedStatementPages[r.Path]; skip {
+			continue
+		}
+		path := r.Path
+		if sample, ok := samples[r.Path]; ok {
+			path = sample
+		}
+		if strings.Contains(path, ":") || strings.Contains(path, "*") {
+			t.Fatalf("GET %s: no sample object for its parameters; give one or list the route in skippedStatementPages", r.Path)
+		}
+		var subjects []string
+		switch {
+		case r.Access.Public:
+			subjects = []string{""}
+		case len(r.Access.Roles) == 0:
+			subjects = []string{visitRoles[models.RoleOfficer]}
+		}
+		for _, role := range r.Access.Roles {
+			subject := visitRoles[role]
+			if other, ok := companyFor[r.Path]; ok && role == models.RoleCompany {
+				subject = other
+			}
+			subjects = append(subjects, subject)
+		}
+		for _, subject := range subjects {
+			c := clients[subject]
+			var status int
+			sqls := counter.around(func() {
+				resp := c.get(path)
+				readAll(resp)
+				status = resp.StatusCode
+			})
+			key := fmt.Sprintf("%s GET %s", cmp.Or(subject, "anonymous"), r.Path)
+			_, notFound := notFoundVisits[key]
+			if status >= 500 || (status == http.StatusNotFound) != notFound {
+				t.Errorf("%s (%s): status %d", key, path, status)
+			}
+			runs[key] = pageRun{status: status, sqls: sqls}
+		}
+	}
+	return runs
+}
+
+func mapValues[K comparable](m map[K]string) []string {
+	vs := make([]string, 0, len(m))
+	for _, v := range m {
+		vs = append(vs, v)
+	}
+	return vs
+}
+
+// seedStatementDemo seeds the whole demo as the portal's demo mode does, an
+// appeal and an imported holiday list, then more applications on the 2025
+// call; it returns, for each route with parameters, the path with real
+// objects: the demo company upstage's own where the route shows one.
+func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
+	t.Helper()
+	ctx := t.Context()
+	db, now := app.db, app.clock.Now()
+	if err := models.SeedDemoApplications(ctx, db, app.h.files, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := models.SeedDemoNaming(ctx, db, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := models.SeedDemoGPUs(ctx, db, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := models.SeedDemoAdditionalCall(ctx, db, app.h.files, now); err != nil {
+		t.Fatal(err)
+	}
+	user := func(subject string) *models.User {
+		var u models.User
+		if err := db.Where("issuer = ? AND subject = ?", models.DemoIssuer, subject).First(&u).Error; err != nil {
+			t.Fatalf("demo user %s: %v", subject, err)
+		}
+		return &u
+	}
+	upstage, admin, kaist := user("demo-company-upstage"), user("demo-admin"), user("demo-company-kaist")
+
+	var call models.Call
+	must(t, db.Order("id").First(&call).Error)
+	var decision, additional models.Decision
+	must(t, db.Where("call_id = ?", call.ID).Order("id").First(&decision).Error)
+	must(t, db.Where("call_id <> ?", call.ID).Order("id").First(&additional).Error)
+	var application models.Application
+	must(t, db.Where("call_id = ? AND lead_org_id = ?", call.ID, *upstage.OrganisationID).First(&application).Error)
+	var document models.ApplicationDocument
+	must(t, db.Where("application_id = ?", application.ID).Order("id").First(&document).Error)
+	var assignment models.ReviewAssignment
+	must(t, db.Where("application_id = ? AND reviewer_id = ?", application.ID, user("demo-officer").ID).First(&assignment).Error)
+	var cluster models.Cluster
+	must(t, db.Order("id").First(&cluster).Error)
+	var allocation models.Allocation
+	must(t, db.Where("organisation_id = ?", *upstage.OrganisationID).Order("id").First(&allocation).Error)
+
+	// KAIST, not selected in the additional call, appeals with evidence.
+	evidence, err := app.h.files.Save(ctx, db, "evidence.pdf", bytes.NewReader(models.DemoPDF([]string{"Evidence"})),
+		app.h.uploads, kaist.ID, now)
+	must(t, err)
+	appeal, _, err := models.FileAppeal(ctx, db, models.AppealInput{DecisionID: additional.ID, Ground: models.GroundScoringError,
+		Statement: "평가 점수의 합산에 오류가 있어 다시 검토를 요청합니다.", IdempotencyKey: "statement-count-test"},
+		[]*models.StoredFile{evidence}, kaist, 20, now)
+	must(t, err)
+	var ev models.AppealEvidence
+	must(t, db.Where("appeal_id = ?", appeal.ID).First(&ev).Error)
+	list, err := models.ImportHolidayList(ctx, db, 2027, "2027.csv", []byte(holidayListCSV(2027)), admin, now)
+	must(t, err)
+
+	if more > 0 {
+		seedMoreApplications(t, db, &call, &decision, more)
+	}
+	return map[string]string{
+		"/static/:hash/*path":              staticBase + "/css/app.css",
+		"/organisations/:id":               fmt.Sprintf("/organisations/%d", *upstage.OrganisationID),
+		"/calls/:id":                       fmt.Sprintf("/calls/%d", call.ID),
+		"/officer/calls/:id/edit":          fmt.Sprintf("/officer/calls/%d/edit", call.ID),
+		"/calls/:id/apply":                 fmt.Sprintf("/calls/%d/apply", call.ID),
+		"/applications/:id":                fmt.Sprintf("/applications/%d", application.ID),
+		"/applications/:id/documents/:did": fmt.Sprintf("/applications/%d/documents/%d", application.ID, document.ID),
+		"/officer/calls/:id/applications":  fmt.Sprintf("/officer/calls/%d/applications", call.ID),
+		"/officer/calls/:id/export":        fmt.Sprintf("/officer/calls/%d/export", call.ID),
+		"/reviews/:aid":                    fmt.Sprintf("/reviews/%d", assignment.ID),
+		"/officer/calls/:id/ranking":       fmt.Sprintf("/officer/calls/%d/ranking", call.ID),
+		"/officer/calls/:id/follow-up":     fmt.Sprintf("/officer/calls/%d/follow-up", call.ID),
+		"/decisions/:id":                   fmt.Sprintf("/decisions/%d", decision.ID),
+		"/decisions/:id/appeal":            fmt.Sprintf("/decisions/%d/appeal", decision.ID),
+		"/appeals/:id":                     fmt.Sprintf("/appeals/%d", appeal.ID),
+		"/appeals/:id/evidence/:eid":       fmt.Sprintf("/appeals/%d/evidence/%d", appeal.ID, ev.ID),
+		"/admin/users/:id":                 fmt.Sprintf("/admin/users/%d", upstage.ID),
+		"/admin/users/:id/end-sessions":    fmt.Sprintf("/admin/users/%d/end-sessions", upstage.ID),
+		"/admin/holidays/imports/:lid":     fmt.Sprintf("/admin/holidays/imports/%d", list.ID),
+		"/admin/clusters/:id":              fmt.Sprintf("/admin/clusters/%d", cluster.ID),
+		"/allocations/:id":                 fmt.Sprintf("/allocations/%d", allocation.ID),
+		"/allocations/:id/series":          fmt.Sprintf("/allocations/%d/series", allocation.ID),
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// holidayListCSV is the official list of a year's public holidays as the
+// built-in table has it.
+func holidayListCSV(year int) string {
+	var b strings.Builder
+	b.WriteString("date,name_ko\n")
+	for _, h := range models.KoreanHolidays.Year(year) {
+		fmt.Fprintf(&b, "%s,%s\n", h.Date, h.Name)
+	}
+	return b.String()
+}
+
+// seedMoreApplications adds n applications to the call, as if they had
+// been submitted, reviewed by the call's reviewers and ranked below the
+// others in the decision: each with its own lead organisation, a partner,
+// the documents, the reviewers' assignments and scores and a decision entry.
+// They are inserted directly (the story's instants are long past).
+func seedMoreApplications(t *testing.T, db *gorm.DB, call *models.Call, decision *models.Decision, n int) {
+	t.Helper()
+	must(t, db.Transaction(func(tx *gorm.DB) error {
+		var c models.Call
+		if err := tx.Preload("Criteria").First(&c, call.ID).Error; err != nil {
+			return err
+		}
+		var model models.Application
+		if err := tx.Preload("Members").Preload("Documents").Where("call_id = ?", call.ID).Order("id").First(&model).Error; err != nil {
+			return err
+		}
+		var reviews []models.ReviewAssignment
+		if err := tx.Where("application_id = ?", model.ID).Order("id").Find(&reviews).Error; err != nil {
+			return err
+		}
+		var ranked int64
+		if err := tx.Model(&models.DecisionEntry{}).Where("decision_id = ?", decision.ID).Count(&ranked).Error; err != nil {
+			return err
+		}
+		at := model.CreatedAt
+		for i := range n {
+			org := models.Organisation{Code: fmt.Sprintf("bulk-%03d", i), NameKO: fmt.Sprintf("추가 신청기관 %03d", i),
+				NameEN: fmt.Sprintf("Extra applicant %03d", i), Kind: models.OrgCompany, CreatedAt: at, UpdatedAt: at}
+			if err := tx.Create(&org).Error; err != nil {
+				return err
+			}
+			submitted := *model.SubmittedAt
+			a := models.Application{CallID: call.ID, LeadOrgID: org.ID, TitleKO: fmt.Sprintf("추가 과제 %03d", i),
+				TitleEN: fmt.Sprintf("Extra project %03d", i), Summary: "추가 신청", Status: models.StatusNotSelected,
+				Receipt: models.ReceiptNumber(uint(1000+i), submitted), SubmittedAt: &submitted, Version: 2,
+				CreatedAt: at, UpdatedAt: at}
+			a.Members = []models.ConsortiumMember{{OrganisationID: org.ID, Role: models.MemberLead}}
+			for _, m := range model.Members {
+				if m.Role != models.MemberLead {
+					a.Members = append(a.Members, models.ConsortiumMember{OrganisationID: m.OrganisationID, Role: m.Role})
+				}
+			}
+			for _, d := range model.Documents {
+				a.Documents = append(a.Documents, models.ApplicationDocument{RequiredDocumentID: d.RequiredDocumentID, FileID: d.FileID, CreatedAt: at})
+			}
+			if err := tx.Create(&a).Error; err != nil {
+				return err
+			}
+			for _, r := range reviews {
+				ra := models.ReviewAssignment{ApplicationID: a.ID, ReviewerID: r.ReviewerID, Conflict: models.ConflictNone,
+					DeclaredAt: r.DeclaredAt, CreatedAt: r.CreatedAt}
+				for k, cr := range c.Criteria {
+					ra.Scores = append(ra.Scores, models.Score{CriterionID: cr.ID, Value: float64(60 - k), Comment: "보통", UpdatedAt: at})
+				}
+				if err := tx.Create(&ra).Error; err != nil {
+					return err
+				}
+			}
+			e := models.DecisionEntry{DecisionID: decision.ID, Rank: int(ranked) + i + 1, ApplicationID: a.ID,
+				OrganisationID: org.ID, NameKO: org.NameKO, NameEN: org.NameEN, Members: org.NameKO, Score: 59}
+			if err := tx.Create(&e).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+}
