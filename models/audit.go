@@ -3,9 +3,11 @@ package models
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"slices"
 	"strconv"
 	"strings"
@@ -124,28 +126,165 @@ type AuditCheck struct {
 func (c AuditCheck) OK() bool { return c.BrokenID == 0 }
 
 // VerifyAuditChain recomputes every row's hash in order and reports the
-// first row whose hash or link to the previous row does not match.
+// first row whose hash or link to the previous row does not match. It reads
+// the trail in id order, a batch at a time, and records nothing; see
+// CheckAuditChain for the pages' incremental check.
 func VerifyAuditChain(ctx context.Context, db *gorm.DB) (AuditCheck, error) {
-	var check AuditCheck
-	prev := genesisHash
-	var batch []AuditEntry
-	res := db.WithContext(ctx).Order("id").FindInBatches(&batch, 1000, func(tx *gorm.DB, _ int) error {
-		for i := range batch {
-			e := &batch[i]
-			if !check.verify(e, &prev) {
-				return errStopWalk
-			}
-		}
-		return nil
-	})
-	if res.Error != nil && !errors.Is(res.Error, errStopWalk) {
-		return check, fmt.Errorf("store: verify audit chain: %w", res.Error)
+	var w chainWalker
+	w.start(0, genesisHash)
+	if err := w.walk(ctx, db); err != nil {
+		return w.check, fmt.Errorf("store: verify audit chain: %w", err)
 	}
-	check.LastHash = prev
-	return check, nil
+	return w.check, nil
 }
 
-var errStopWalk = errors.New("stop")
+// auditBatch is how many rows the chain walk reads per statement.
+const auditBatch = 10_000
+
+// chainWalker verifies audit rows in id order against the hash of the row
+// before, reusing its hasher and buffers so that a row costs no allocation
+// of its own.
+type chainWalker struct {
+	check AuditCheck
+	h     hash.Hash
+	buf   []byte
+	tmp   []byte
+	sum   [sha256.Size]byte
+	hex   [2 * sha256.Size]byte
+	prev  []byte // hex hash the next row must link to
+	// anchorID, when not 0, is a row verified before: the walk starts at it,
+	// and it must still be there with the hash recorded then.
+	anchorID   uint
+	anchorHash string
+	// Read counts the rows read by this walk.
+	read int
+}
+
+// start sets the walk to begin after row afterID, whose hash is prev (0 and
+// the genesis hash: the start of the trail).
+func (w *chainWalker) start(afterID uint, prev string) {
+	w.h = sha256.New()
+	w.prev = append(w.prev[:0], prev...)
+	w.check.LastHash = prev
+	w.check.CheckedAtID = afterID
+	w.anchorID, w.anchorHash = afterID, prev
+}
+
+// walk reads the rows from the anchor on (or all of them) in batches by
+// keyset, and verifies each, stopping at the first that does not verify.
+func (w *chainWalker) walk(ctx context.Context, db *gorm.DB) error {
+	var (
+		id                                                              int64
+		at                                                              time.Time
+		actorID                                                         sql.NullInt64
+		actor, action, objectType, objectID, summary, prevHash, rowHash sql.RawBytes
+	)
+	// LastHash is that of the last row that verified.
+	defer func() { w.check.LastHash = string(w.prev) }()
+	from := int64(w.anchorID)
+	anchored := w.anchorID != 0
+	db = db.WithContext(ctx)
+	for {
+		rows, err := db.Raw(`SELECT id, at, actor_id, actor, action, object_type, object_id, summary, prev_hash, hash
+			FROM audit_entries WHERE id >= ? ORDER BY id LIMIT ?`, from, auditBatch).Rows()
+		if err != nil {
+			return err
+		}
+		n := 0
+		for rows.Next() {
+			if err := rows.Scan(&id, &at, &actorID, &actor, &action, &objectType, &objectID, &summary, &prevHash, &rowHash); err != nil {
+				rows.Close()
+				return err
+			}
+			n++
+			w.read++
+			if anchored {
+				anchored = false
+				if !w.anchor(uint(id), at, actorID, actor, action, objectType, objectID, summary, prevHash, rowHash) {
+					rows.Close()
+					return nil
+				}
+				continue
+			}
+			w.check.Rows++
+			w.check.CheckedAtID = uint(id)
+			switch {
+			case string(prevHash) != string(w.prev):
+				w.check.BrokenID, w.check.BrokenWhy = uint(id), whyLink
+			case !w.matches(at, actorID, actor, action, objectType, objectID, summary, prevHash, rowHash):
+				w.check.BrokenID, w.check.BrokenWhy = uint(id), whyAltered
+			}
+			if w.check.BrokenID != 0 {
+				rows.Close()
+				return nil
+			}
+			w.prev = append(w.prev[:0], rowHash...)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if anchored {
+			// The row verified last time is gone.
+			w.check.BrokenID, w.check.BrokenWhy = w.anchorID, whyAnchor
+			return nil
+		}
+		if n < auditBatch {
+			return nil
+		}
+		from = id + 1
+	}
+}
+
+// anchor checks the row the walk starts from: the row verified last time,
+// unchanged, with the hash recorded then.
+func (w *chainWalker) anchor(id uint, at time.Time, actorID sql.NullInt64, actor, action, objectType, objectID, summary, prevHash, rowHash sql.RawBytes) bool {
+	switch {
+	case id != w.anchorID:
+		w.check.BrokenID, w.check.BrokenWhy = w.anchorID, whyAnchor
+	case string(rowHash) != w.anchorHash ||
+		!w.matches(at, actorID, actor, action, objectType, objectID, summary, prevHash, rowHash):
+		w.check.BrokenID, w.check.BrokenWhy = id, whyAnchor
+	}
+	return w.check.BrokenID == 0
+}
+
+// matches reports whether the row's fields hash to its stored hash, as
+// computeHash defines it.
+func (w *chainWalker) matches(at time.Time, actorID sql.NullInt64, actor, action, objectType, objectID, summary, prevHash, rowHash sql.RawBytes) bool {
+	b := w.field(w.buf[:0], prevHash)
+	w.tmp = at.UTC().AppendFormat(w.tmp[:0], time.RFC3339Nano)
+	b = w.field(b, w.tmp)
+	w.tmp = w.tmp[:0]
+	if actorID.Valid {
+		w.tmp = strconv.AppendInt(w.tmp, actorID.Int64, 10)
+	}
+	b = w.field(b, w.tmp)
+	for _, f := range [...][]byte{actor, action, objectType, objectID, summary} {
+		b = w.field(b, f)
+	}
+	w.buf = b
+	w.h.Reset()
+	w.h.Write(b)
+	hex.Encode(w.hex[:], w.h.Sum(w.sum[:0]))
+	return string(w.hex[:]) == string(rowHash)
+}
+
+// field appends "len:value;".
+func (w *chainWalker) field(b, f []byte) []byte {
+	b = strconv.AppendInt(b, int64(len(f)), 10)
+	b = append(b, ':')
+	b = append(b, f...)
+	return append(b, ';')
+}
+
+const (
+	whyLink    = "previous-hash link does not match the row before (a row was removed, inserted or reordered)"
+	whyAltered = "row content does not match its hash (the row was altered)"
+	whyAnchor  = "the row verified last time is missing or no longer matches the hash recorded then"
+)
 
 // verify checks one row against the hash of the row before it, counts it,
 // and moves prev on to its hash. It reports false, recording why, when the
@@ -155,9 +294,9 @@ func (c *AuditCheck) verify(e *AuditEntry, prev *string) bool {
 	c.CheckedAtID = e.ID
 	switch {
 	case e.PrevHash != *prev:
-		c.BrokenID, c.BrokenWhy = e.ID, "previous-hash link does not match the row before (a row was removed, inserted or reordered)"
+		c.BrokenID, c.BrokenWhy = e.ID, whyLink
 	case e.computeHash() != e.Hash:
-		c.BrokenID, c.BrokenWhy = e.ID, "row content does not match its hash (the row was altered)"
+		c.BrokenID, c.BrokenWhy = e.ID, whyAltered
 	}
 	if c.BrokenID != 0 {
 		return false
