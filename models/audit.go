@@ -120,6 +120,22 @@ type AuditCheck struct {
 	BrokenWhy   string // what is wrong with it
 	LastHash    string
 	CheckedAtID uint
+
+	// Filled by CheckAuditChain: which rows this check read, and when the
+	// whole chain was last walked.
+	From      uint      // rows after this one were verified now (0: from the first)
+	Read      int       // rows read by this check
+	Full      bool      // this check walked the whole chain
+	CheckedAt time.Time // when this check ran
+	FullAt    time.Time // when the whole chain was last walked; zero: never
+}
+
+// NewRows is how many rows after From this check read.
+func (c AuditCheck) NewRows() int {
+	if c.From > 0 && c.Read > 0 {
+		return c.Read - 1 // the first row read is From's, verified before
+	}
+	return c.Read
 }
 
 // OK reports whether every row verified.
