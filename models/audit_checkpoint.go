@@ -41,7 +41,7 @@ const auditCheckpointID = 1
 // moves forward, and the record of a whole walk only to a later walk, each
 // in one statement.
 func CheckAuditChain(ctx context.Context, db *gorm.DB, full bool, now time.Time) (AuditCheck, error) {
-	now = now.UTC()
+	now = now.UTC().Truncate(time.Microsecond) // what both databases keep
 	var cp AuditCheckpoint
 	err := db.WithContext(ctx).Take(&cp, auditCheckpointID).Error
 	switch {
