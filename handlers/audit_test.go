@@ -231,3 +231,49 @@ func TestAuditPageFilters(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditPagesVerifyFromCheckpoint: the audit page and the auditor's
+// dashboard verify only the rows added since the last check (counted in
+// rows read, not time), say so, and walk the whole chain when asked.
+func TestAuditPagesVerifyFromCheckpoint(t *testing.T) {
+	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
+		app, _ := newStoryApp(t, kind)
+		c := app.client()
+		c.signInDemo("demo-auditor")
+		var total int64
+		if err := app.db.Model(&models.AuditEntry{}).Count(&total).Error; err != nil {
+			t.Fatal(err)
+		}
+		var last models.AuditEntry
+		if err := app.db.Order("id DESC").Take(&last).Error; err != nil {
+			t.Fatal(err)
+		}
+		verified := func(path string) (from, read, full string) {
+			t.Helper()
+			doc := auditPage(t, c, path, http.StatusOK)
+			if doc.Find(`[data-testid="chain-ok"]`).Length() != 1 {
+				t.Fatalf("GET %s: the chain does not verify", path)
+			}
+			p := doc.Find(`[data-testid="chain-verified"]`)
+			if doc.Find(`[data-testid="verify-all"]`).AttrOr("href", "") != "/audit?verify=all" {
+				t.Errorf("GET %s: no link to verify the whole chain", path)
+			}
+			return p.AttrOr("data-from", ""), p.AttrOr("data-read", ""), p.AttrOr("data-full", "")
+		}
+
+		// The first check since the story was loaded walks every row.
+		if from, read, full := verified("/audit"); from != "0" || read != itoa(uint(total)) || full != "true" {
+			t.Errorf("first /audit: from %s, read %s, full %s; want every one of %d rows", from, read, full, total)
+		}
+		// Later ones read only the checkpoint's row.
+		for _, path := range []string{"/audit", "/auditor", "/audit?action=decision.publish"} {
+			if from, read, full := verified(path); from != itoa(last.ID) || read != "1" || full != "false" {
+				t.Errorf("GET %s: from %s, read %s, full %s; want only row %d read", path, from, read, full, last.ID)
+			}
+		}
+		// Asked, the page walks the whole chain again.
+		if from, read, full := verified("/audit?verify=all"); from != "0" || read != itoa(uint(total)) || full != "true" {
+			t.Errorf("/audit?verify=all: from %s, read %s, full %s; want every one of %d rows", from, read, full, total)
+		}
+	})
+}

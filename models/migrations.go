@@ -159,6 +159,20 @@ func migrations() []*gormigrate.Migration {
 				return tx.Migrator().DropTable(&SavedForm{})
 			},
 		},
+		{
+			// How far the audit chain has been verified, so that the pages
+			// verify only the rows added since.
+			ID: "2026120104_audit_checkpoint",
+			Migrate: func(tx *gorm.DB) error {
+				if err := tx.AutoMigrate(&AuditCheckpoint{}); err != nil {
+					return err
+				}
+				return ensureAuditCheckpoint(tx)
+			},
+			Rollback: func(tx *gorm.DB) error {
+				return tx.Migrator().DropTable(&AuditCheckpoint{})
+			},
+		},
 	}
 }
 
@@ -218,7 +232,7 @@ func schemaModels() []any {
 		&ApplicationDocument{}, &ReviewAssignment{}, &Score{}, &Decision{}, &DecisionEntry{},
 		&ExtraHoliday{}, &Appeal{}, &AppealEvidence{}, &NamingGrant{},
 		&Cluster{}, &GPU{}, &Allocation{}, &AllocationGPU{}, &GPURollup{}, &GPURollupDay{}, &ClusterLease{},
-		&BuiltinHolidayRecord{}, &HolidayList{}, &HolidayListDay{}, &SavedForm{},
+		&BuiltinHolidayRecord{}, &HolidayList{}, &HolidayListDay{}, &SavedForm{}, &AuditCheckpoint{},
 	}
 }
 
