@@ -10,7 +10,7 @@ import (
 	"io/fs"
 )
 
-//go:embed css js vendor/krds-uiux vendor/pretendard-gov vendor/htmx.org vendor/uplot
+//go:embed css js vendor/krds-uiux vendor/pretendard-gov vendor/uplot
 var files embed.FS
 
 // FS is the tree of static files.

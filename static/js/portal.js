@@ -2,14 +2,6 @@
 // It is served from 'self', as the Content-Security-Policy requires.
 (function () {
   "use strict";
-  // Send the CSRF token with every htmx request.
-  document.addEventListener("htmx:configRequest", function (e) {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    if (meta) {
-      e.detail.headers["X-CSRF-Token"] = meta.getAttribute("content");
-    }
-  });
-
   // Appeal countdowns (views/appeals.templ, Countdown): the server renders
   // the time left; this counts it down every second from the server's time
   // (data-server-now) to the closing instant (data-closes), on the

@@ -5,7 +5,6 @@ set -euo pipefail
 
 KRDS=1.1.0
 PRETENDARD=1.3.9
-HTMX=2.0.11
 UPLOT=1.6.32
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,10 +14,10 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 npm init -y >/dev/null
 npm install --no-audit --no-fund --ignore-scripts \
-  "krds-uiux@$KRDS" "pretendard-gov@$PRETENDARD" "htmx.org@$HTMX" "uplot@$UPLOT" >/dev/null
+  "krds-uiux@$KRDS" "pretendard-gov@$PRETENDARD" "uplot@$UPLOT" >/dev/null
 nm="$work/node_modules"
 
-rm -rf "$here/krds-uiux" "$here/pretendard-gov" "$here/htmx.org" "$here/uplot"
+rm -rf "$here/krds-uiux" "$here/pretendard-gov" "$here/uplot"
 
 # KRDS: design tokens, the component stylesheet and the icons it references (relative paths kept).
 mkdir -p "$here/krds-uiux/css/token" "$here/krds-uiux/css/component" "$here/krds-uiux/img/component"
@@ -35,10 +34,7 @@ cp "$nm/pretendard-gov/dist/web/variable/woff2-dynamic-subset/"*.woff2 "$here/pr
 cp "$nm/pretendard-gov/dist/LICENSE.txt" "$here/pretendard-gov/"
 cp "$nm/pretendard-gov/package.json" "$here/pretendard-gov/"
 
-mkdir -p "$here/htmx.org"
-cp "$nm/htmx.org/dist/htmx.min.js" "$nm/htmx.org/LICENSE" "$nm/htmx.org/package.json" "$here/htmx.org/"
-
 mkdir -p "$here/uplot"
 cp "$nm/uplot/dist/uPlot.iife.min.js" "$nm/uplot/dist/uPlot.min.css" "$nm/uplot/LICENSE" "$nm/uplot/package.json" "$here/uplot/"
 
-echo "vendored: krds-uiux $KRDS, pretendard-gov $PRETENDARD, htmx.org $HTMX, uplot $UPLOT"
+echo "vendored: krds-uiux $KRDS, pretendard-gov $PRETENDARD, uplot $UPLOT"
