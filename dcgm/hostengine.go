@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -92,8 +92,9 @@ type HostengineOptions struct {
 	StartTimeout time.Duration
 	// PollTimeout bounds one poll (default 30 s), within the Poll's context.
 	PollTimeout time.Duration
-	// Command makes the reader process; ctx is the source's own context,
-	// cancelled by Close. Default: this executable run as
+	// Command makes the reader process; ctx carries the values of the Poll
+	// that starts it and is cancelled when that reader is stopped (by Close,
+	// or after it failed), not when the Poll returns. Default: this executable run as
 	// `<exe> dcgm-reader --address … --interval … --keep …` (ReaderArgs).
 	Command func(ctx context.Context) *exec.Cmd
 	// Stderr, if set, receives a copy of the reader's standard error.
@@ -132,8 +133,6 @@ func ReaderArgs(address string, o HostengineOptions) []string {
 type HostengineSource struct {
 	address string
 	opts    HostengineOptions
-	ctx     context.Context
-	cancel  context.CancelFunc
 
 	mu     sync.Mutex
 	child  *readerChild
@@ -147,8 +146,7 @@ var _ Source = (*HostengineSource)(nil)
 // ("host", "host:port", or a unix socket path, optionally "unix://…").
 // Nothing starts until the first Poll.
 func NewHostengineSource(address string, o HostengineOptions) *HostengineSource {
-	ctx, cancel := context.WithCancel(context.Background())
-	return &HostengineSource{address: address, opts: o.withDefaults(), ctx: ctx, cancel: cancel}
+	return &HostengineSource{address: address, opts: o.withDefaults()}
 }
 
 // Address is the nv-hostengine address this source reads.
@@ -220,18 +218,21 @@ func (s *HostengineSource) Close() error {
 	}
 	s.closed = true
 	s.stop()
-	s.cancel()
 	return nil
 }
 
 // start runs the reader and waits for its ready line.
 func (s *HostengineSource) start(ctx context.Context) (*readerChild, error) {
-	cmd, err := s.command()
+	// The reader outlives this Poll: its context ends when it is stopped.
+	cctx, ccancel := context.WithCancel(context.WithoutCancel(ctx))
+	cmd, err := s.command(cctx)
 	if err != nil {
+		ccancel()
 		return nil, err
 	}
-	c, err := startReader(cmd, s.opts.Stderr)
+	c, err := startReader(cmd, s.opts.Stderr, ccancel)
 	if err != nil {
+		ccancel()
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.StartTimeout)
@@ -258,15 +259,15 @@ func (s *HostengineSource) start(ctx context.Context) (*readerChild, error) {
 	return nil, fmt.Errorf("%w: want a %q line, got %q", ErrReaderProtocol, msgReady, m.Type)
 }
 
-func (s *HostengineSource) command() (*exec.Cmd, error) {
+func (s *HostengineSource) command(ctx context.Context) (*exec.Cmd, error) {
 	if s.opts.Command != nil {
-		cmd := s.opts.Command(s.ctx)
+		cmd := s.opts.Command(ctx)
 		if cmd == nil {
 			return nil, fmt.Errorf("%w: no reader command", ErrReaderExited)
 		}
 		return cmd, nil
 	}
-	if testing.Testing() {
+	if inTestBinary() {
 		// Re-executing a test binary would run its tests again, not the reader.
 		return nil, fmt.Errorf("%w: the reader cannot be started from a test binary; set HostengineOptions.Command", ErrReaderExited)
 	}
@@ -274,7 +275,13 @@ func (s *HostengineSource) command() (*exec.Cmd, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: cannot find the portal executable: %v", ErrReaderExited, err)
 	}
-	return exec.CommandContext(s.ctx, exe, ReaderArgs(s.address, s.opts)...), nil
+	return exec.CommandContext(ctx, exe, ReaderArgs(s.address, s.opts)...), nil
+}
+
+// inTestBinary reports whether this process is a `go test` binary, which
+// registers the -test.* flags before any test runs.
+func inTestBinary() bool {
+	return flag.Lookup("test.v") != nil
 }
 
 // stop ends the current reader gracefully (see readerChild.stop).
@@ -302,6 +309,7 @@ type readerChild struct {
 	done   chan struct{} // closed when we stop listening
 	exited chan struct{} // closed when Wait has returned
 	tail   *readerTail
+	cancel context.CancelFunc // ends the context the command was made with
 
 	readErr error // set before lines is closed
 	waitErr error // set before exited is closed
@@ -314,7 +322,7 @@ const (
 	readerTailSize = 4 << 10         // stderr kept for error messages
 )
 
-func startReader(cmd *exec.Cmd, stderr io.Writer) (*readerChild, error) {
+func startReader(cmd *exec.Cmd, stderr io.Writer, cancel context.CancelFunc) (*readerChild, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrReaderExited, err)
@@ -326,6 +334,7 @@ func startReader(cmd *exec.Cmd, stderr io.Writer) (*readerChild, error) {
 		done:   make(chan struct{}),
 		exited: make(chan struct{}),
 		tail:   &readerTail{max: readerTailSize},
+		cancel: cancel,
 	}
 	// Our own pipe rather than StdoutPipe: reading it does not race with
 	// Wait, so a reader that dies leaves its last lines readable.
@@ -432,6 +441,7 @@ func (c *readerChild) kill() {
 		}
 		c.stdout.Close()
 		<-c.exited // bounded by WaitDelay
+		c.cancel()
 	})
 }
 

@@ -334,7 +334,7 @@ func (h *Handler) downloadEvidence(c *gin.Context) {
 	if a == nil {
 		return
 	}
-	eid, ok := applicationParam(c, "eid")
+	eid, ok := idParam(c, "eid")
 	if !ok {
 		h.renderError(c, http.StatusNotFound, nil)
 		return

@@ -125,7 +125,7 @@ func (h *Handler) createApplication(c *gin.Context) {
 // sends the user to that application.
 func (h *Handler) callToApply(c *gin.Context) (*models.Call, *models.Organisation) {
 	ctx := c.Request.Context()
-	id, ok := applicationParam(c, "id")
+	id, ok := idParam(c, "id")
 	if !ok {
 		h.renderError(c, http.StatusNotFound, nil)
 		return nil, nil
@@ -319,7 +319,7 @@ func (h *Handler) removeMember(c *gin.Context) {
 	if a == nil {
 		return
 	}
-	mid, ok := applicationParam(c, "mid")
+	mid, ok := idParam(c, "mid")
 	if !ok {
 		h.renderError(c, http.StatusNotFound, nil)
 		return
@@ -421,7 +421,7 @@ func (h *Handler) downloadDocument(c *gin.Context) {
 	if a == nil {
 		return
 	}
-	did, ok := applicationParam(c, "did")
+	did, ok := idParam(c, "did")
 	if !ok {
 		h.renderError(c, http.StatusNotFound, nil)
 		return
@@ -662,11 +662,6 @@ func applicationFormOf(f formValues) views.ApplicationForm {
 		TitleEN: strings.TrimSpace(f.get("title_en")),
 		Summary: f.get("summary"),
 	}
-}
-
-// applicationParam reads a positive id from a path parameter.
-func applicationParam(c *gin.Context, name string) (uint, bool) {
-	return parseApplicationID(c.Param(name))
 }
 
 func parseApplicationID(s string) (uint, bool) {

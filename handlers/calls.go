@@ -136,12 +136,12 @@ func (h *Handler) renderCallForm(c *gin.Context, status int, v views.CallFormVie
 // loadCall loads the call named by the :id parameter, answering 404 itself
 // when there is none.
 func (h *Handler) loadCall(c *gin.Context) (*models.Call, bool) {
-	id, err := strconv.ParseUint(c.Param("id"), 10, 32)
-	if err != nil {
+	id, ok := idParam(c, "id")
+	if !ok {
 		h.renderError(c, http.StatusNotFound, nil)
 		return nil, false
 	}
-	call, err := models.GetCall(c.Request.Context(), h.db, uint(id))
+	call, err := models.GetCall(c.Request.Context(), h.db, id)
 	if err != nil {
 		h.fail(c, err)
 		return nil, false

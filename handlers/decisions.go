@@ -3,7 +3,6 @@ package handlers
 import (
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -39,13 +38,13 @@ func (h *Handler) showDecisionsPage(c *gin.Context) {
 // own appeals and, while the window is open, the way to appeal; officers get
 // links to the ranking.
 func (h *Handler) showDecisionPage(c *gin.Context) {
-	id, err := strconv.ParseUint(c.Param("id"), 10, 32)
-	if err != nil {
+	id, ok := idParam(c, "id")
+	if !ok {
 		h.renderError(c, http.StatusNotFound, nil)
 		return
 	}
 	ctx := c.Request.Context()
-	d, err := models.GetDecision(ctx, h.db, uint(id))
+	d, err := models.GetDecision(ctx, h.db, id)
 	if err != nil {
 		h.fail(c, err)
 		return

@@ -277,11 +277,11 @@ func (h *Handler) showAllocationsPage(c *gin.Context) {
 // loadAllocation loads the allocation named by :id if the user may see it:
 // another company's allocation is "not found", like one that does not exist.
 func (h *Handler) loadAllocation(c *gin.Context) (*models.Allocation, error) {
-	id, err := strconv.ParseUint(c.Param("id"), 10, 32)
-	if err != nil {
+	id, ok := idParam(c, "id")
+	if !ok {
 		return nil, models.ErrNotFound
 	}
-	a, err := models.GetAllocation(c.Request.Context(), h.db, uint(id))
+	a, err := models.GetAllocation(c.Request.Context(), h.db, id)
 	if err != nil {
 		return nil, err
 	}

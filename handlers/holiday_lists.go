@@ -76,7 +76,7 @@ func (h *Handler) importHolidayList(c *gin.Context) {
 // showHolidayListPage shows an imported list day by day against the
 // holidays in effect, and the open appeal windows confirming it would move.
 func (h *Handler) showHolidayListPage(c *gin.Context) {
-	id, ok := applicationParam(c, "lid")
+	id, ok := idParam(c, "lid")
 	if !ok {
 		h.renderError(c, http.StatusNotFound, nil)
 		return
@@ -106,7 +106,7 @@ func (h *Handler) discardHolidayList(c *gin.Context) {
 }
 
 func (h *Handler) decideHolidayList(c *gin.Context, act func(uint) error, done string) {
-	id, ok := applicationParam(c, "lid")
+	id, ok := idParam(c, "lid")
 	if !ok {
 		h.renderError(c, http.StatusNotFound, nil)
 		return

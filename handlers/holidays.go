@@ -73,12 +73,12 @@ func (h *Handler) addHoliday(c *gin.Context) {
 
 // removeHoliday withdraws a standing one-off holiday; the row stays.
 func (h *Handler) removeHoliday(c *gin.Context) {
-	id, err := strconv.ParseUint(c.Param("hid"), 10, 32)
-	if err != nil {
+	id, ok := idParam(c, "hid")
+	if !ok {
 		h.renderError(c, http.StatusNotFound, nil)
 		return
 	}
-	if err := models.RemoveExtraHoliday(c.Request.Context(), h.db, uint(id), currentUser(c), h.now()); err != nil {
+	if err := models.RemoveExtraHoliday(c.Request.Context(), h.db, id, currentUser(c), h.now()); err != nil {
 		h.fail(c, err)
 		return
 	}

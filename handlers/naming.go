@@ -249,8 +249,8 @@ func (h *Handler) grantName(c *gin.Context) {
 
 // revokeName ends a grant from a date, with the reason; the row stays.
 func (h *Handler) revokeName(c *gin.Context) {
-	id, err := strconv.ParseUint(c.Param("gid"), 10, 32)
-	if err != nil {
+	id, ok := idParam(c, "gid")
+	if !ok {
 		h.renderError(c, http.StatusNotFound, nil)
 		return
 	}
@@ -259,7 +259,7 @@ func (h *Handler) revokeName(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	i := slices.IndexFunc(v.Grants, func(g models.NamingGrant) bool { return g.ID == uint(id) })
+	i := slices.IndexFunc(v.Grants, func(g models.NamingGrant) bool { return g.ID == id })
 	if i < 0 {
 		h.renderError(c, http.StatusNotFound, nil)
 		return

@@ -3,7 +3,6 @@ package handlers
 import (
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -27,17 +26,17 @@ func (h *Handler) showOrganisationsPage(c *gin.Context) {
 // another organisation gets the same 404 as for one that does not exist, so
 // the answer does not even confirm that it exists.
 func (h *Handler) showOrganisationPage(c *gin.Context) {
-	id, err := strconv.ParseUint(c.Param("id"), 10, 32)
-	if err != nil {
+	id, ok := idParam(c, "id")
+	if !ok {
 		h.renderError(c, http.StatusNotFound, nil)
 		return
 	}
-	if !currentUser(c).MaySeeOrganisation(uint(id)) {
+	if !currentUser(c).MaySeeOrganisation(id) {
 		h.renderError(c, http.StatusNotFound, nil)
 		return
 	}
 	ctx := c.Request.Context()
-	org, err := models.GetOrganisation(ctx, h.db, uint(id))
+	org, err := models.GetOrganisation(ctx, h.db, id)
 	if err != nil {
 		h.fail(c, err)
 		return

@@ -144,6 +144,12 @@ func (h *Handler) fail(c *gin.Context, err error) {
 	}
 }
 
+// idParam reads a positive id from the route parameter name; false for
+// anything else (callers answer 404, as for a missing object).
+func idParam(c *gin.Context, name string) (uint, bool) {
+	return parseApplicationID(c.Param(name))
+}
+
 // loadVisible loads the object named by a route parameter and returns it
 // if the signed-in user may see it. A bad id, a missing object and one the
 // user may not see all answer the same 404 (so the answer does not reveal
@@ -151,7 +157,7 @@ func (h *Handler) fail(c *gin.Context, err error) {
 func loadVisible[T interface{ MaySee(*models.User) bool }](h *Handler, c *gin.Context, param string,
 	load func(context.Context, *gorm.DB, uint) (T, error)) T {
 	var none T
-	id, ok := applicationParam(c, param)
+	id, ok := idParam(c, param)
 	if !ok {
 		h.renderError(c, http.StatusNotFound, nil)
 		return none

@@ -176,8 +176,8 @@ var assignErrorCodes = []string{"reviewer", "duplicate", "open", "state"}
 // returns to the list with what happened.
 func (h *Handler) assignReviewer(c *gin.Context) {
 	ctx := c.Request.Context()
-	appID, err := strconv.ParseUint(c.Param("id"), 10, 32)
-	if err != nil {
+	appID, ok := idParam(c, "id")
+	if !ok {
 		h.renderError(c, http.StatusNotFound, nil)
 		return
 	}
@@ -335,8 +335,8 @@ func (h *Handler) saveScores(c *gin.Context) {
 // application; another reviewer's assignment is "not found".
 func (h *Handler) loadReview(c *gin.Context) (views.ReviewView, bool) {
 	ctx := c.Request.Context()
-	id, err := strconv.ParseUint(c.Param("aid"), 10, 32)
-	if err != nil {
+	id, ok := idParam(c, "aid")
+	if !ok {
 		h.renderError(c, http.StatusNotFound, nil)
 		return views.ReviewView{}, false
 	}

@@ -3,7 +3,6 @@ package handlers
 import (
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -26,12 +25,12 @@ func (h *Handler) showUsersPage(c *gin.Context) {
 
 // userAccount loads the user the :id parameter names, or answers 404.
 func (h *Handler) userAccount(c *gin.Context) *models.UserAccount {
-	id, err := strconv.ParseUint(c.Param("id"), 10, 32)
-	if err != nil {
+	id, ok := idParam(c, "id")
+	if !ok {
 		h.renderError(c, http.StatusNotFound, nil)
 		return nil
 	}
-	a, err := models.GetUserAccount(c.Request.Context(), h.db, uint(id), h.now(), h.policy)
+	a, err := models.GetUserAccount(c.Request.Context(), h.db, id, h.now(), h.policy)
 	if err != nil {
 		h.fail(c, err)
 		return nil
