@@ -189,6 +189,22 @@ func (h *Handler) limitBody(upload map[string]bool) gin.HandlerFunc {
 	}
 }
 
+// refusedBody answers a request whose body could not be read: 413 when it
+// was over the limit, 400 otherwise. It reports whether it answered.
+func (h *Handler) refusedBody(c *gin.Context, err error) bool {
+	if err == nil {
+		return false
+	}
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) || errors.Is(err, multipart.ErrMessageTooLarge) {
+		h.renderMessage(c, http.StatusRequestEntityTooLarge, "error.too_large", "")
+	} else {
+		h.renderError(c, http.StatusBadRequest, nil)
+	}
+	c.Abort()
+	return true
+}
+
 // readUpload reads an upload's body, once the guard and the CSRF check have
 // let it through, into the request's multipart form: files over
 // uploadMemory go to temporary files, which are removed when the request
@@ -209,15 +225,7 @@ func (h *Handler) readUpload(c *gin.Context) {
 		}
 	}
 	form, err := mr.ReadForm(uploadMemory) // removes its files itself when it fails
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge), errors.Is(err, multipart.ErrMessageTooLarge):
-		h.renderMessage(c, http.StatusRequestEntityTooLarge, "error.too_large", "")
-		c.Abort()
-		return
-	case err != nil:
-		h.renderError(c, http.StatusBadRequest, nil)
-		c.Abort()
+	if h.refusedBody(c, err) {
 		return
 	}
 	defer form.RemoveAll()
@@ -413,15 +421,7 @@ func (h *Handler) csrf(c *gin.Context) {
 	if err == nil && got == "" && c.GetBool(keyUpload) {
 		got, err = h.uploadToken(c)
 	}
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		h.renderMessage(c, http.StatusRequestEntityTooLarge, "error.too_large", "")
-		c.Abort()
-		return
-	case err != nil:
-		h.renderError(c, http.StatusBadRequest, nil)
-		c.Abort()
+	if h.refusedBody(c, err) {
 		return
 	}
 	if got == "" && !c.GetBool(keyUpload) {

@@ -297,12 +297,7 @@ func parseICal(data []byte) ([]rawHoliday, error) {
 		if !ok {
 			continue
 		}
-		prop := strings.ToUpper(name)
-		params := ""
-		if p, rest, ok := strings.Cut(prop, ";"); ok {
-			prop, params = p, rest
-		}
-		_ = params
+		prop, _, _ := strings.Cut(strings.ToUpper(name), ";") // parameters (VALUE=DATE, LANGUAGE=ko) are not needed
 		switch {
 		case prop == "BEGIN" && strings.EqualFold(value, "VEVENT"):
 			in, start, end, summary, at = true, Date{}, Date{}, "", lineNo[i]
