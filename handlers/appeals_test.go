@@ -26,30 +26,6 @@ import (
 // officer's review and answer, the public page's statistics and standing,
 // the corrected decision, overdue flags and isolation between companies.
 
-func init() {
-	// The matrix fixture has no published decision and no appeal, so the
-	// sample paths name missing ones: the guard's answer for the roles it
-	// refuses, 404 for the others. The 200s are covered below.
-	for k, v := range map[string]matrixRow{
-		"GET /decisions/:id/appeal": {path: "/decisions/999999/appeal", cells: matrixCells(
-			cellSignIn, cellNotFound, cellNotFound, cellForbidden, cellForbidden, cellForbidden)},
-		"POST /decisions/:id/appeal": {path: "/decisions/999999/appeal", cells: matrixCells(
-			cellForbidden, cellNotFound, cellNotFound, cellForbidden, cellForbidden, cellForbidden)},
-		"GET /appeals": {path: "/appeals", cells: matrixCells(
-			cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK)},
-		"GET /appeals/:id": {path: "/appeals/999999", cells: matrixCells(
-			cellSignIn, cellNotFound, cellNotFound, cellNotFound, cellNotFound, cellNotFound)},
-		"GET /appeals/:id/evidence/:eid": {path: "/appeals/999999/evidence/1", cells: matrixCells(
-			cellSignIn, cellNotFound, cellNotFound, cellNotFound, cellNotFound, cellNotFound)},
-		"POST /appeals/:id/review": {path: "/appeals/999999/review", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellNotFound, cellForbidden)},
-		"POST /appeals/:id/decide": {path: "/appeals/999999/decide", form: url.Values{"outcome": {"dismiss"}, "reasons": {"이유"}},
-			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellNotFound, cellForbidden)},
-	} {
-		authzMatrix[k] = v
-	}
-}
-
 // aplFixture is a call of the tests' own with two applicants, Upstage
 // (selected) and KAIST (not selected), scored and decided: the decision is
 // published at 2026-11-27 15:01 KST (a Friday), so under the Civil Act rule

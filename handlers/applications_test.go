@@ -26,46 +26,6 @@ import (
 // the consortium, documents, submission at the close instant, withdrawal,
 // stale edits, isolation between companies and the published result.
 
-var cellConflict = matrixWant{status: http.StatusConflict}
-
-// The matrix fixture's call closed in 2025 and the clock is in 2026: the
-// company's own actions are refused as too late (409), another company's
-// application is not found (404), and the ministry and auditors may not act
-// as a company (403) but may read.
-func init() {
-	draft := url.Values{"title_ko": {"시험 과제"}, "title_en": {"Test project"}, "summary": {"요약"}, "version": {"1"}}
-	rows := map[string]matrixRow{
-		"GET /company/applications": {path: "/company/applications", cells: matrixCells(
-			cellSignIn, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden)},
-		"GET /calls/:id/apply": {path: "/calls/{call}/apply", cells: matrixCells(
-			cellSignIn, cellConflict, cellConflict, cellForbidden, cellForbidden, cellForbidden)},
-		"POST /calls/:id/apply": {path: "/calls/{call}/apply", form: draft, cells: matrixCells(
-			cellForbidden, cellConflict, cellConflict, cellForbidden, cellForbidden, cellForbidden)},
-		"GET /applications/:id": {path: "/applications/{own_app}", otherPath: "/applications/{other_app}", cells: matrixCells(
-			cellSignIn, cellOK, cellNotFound, cellOK, cellOK, cellOK)},
-		"POST /applications/:id": {path: "/applications/{own_app}", otherPath: "/applications/{other_app}", form: draft,
-			cells: matrixCells(cellForbidden, cellConflict, cellNotFound, cellForbidden, cellForbidden, cellForbidden)},
-		"POST /applications/:id/members": {path: "/applications/{own_app}/members", otherPath: "/applications/{other_app}/members",
-			form:  url.Values{"organisation_id": {"{other}"}, "role": {models.MemberParticipant}},
-			cells: matrixCells(cellForbidden, cellConflict, cellNotFound, cellForbidden, cellForbidden, cellForbidden)},
-		"POST /applications/:id/members/:mid/delete": {path: "/applications/{own_app}/members/{own_member}/delete",
-			otherPath: "/applications/{other_app}/members/{other_member}/delete",
-			cells:     matrixCells(cellForbidden, cellConflict, cellNotFound, cellForbidden, cellForbidden, cellForbidden)},
-		"POST /applications/:id/documents": {path: "/applications/{own_app}/documents", otherPath: "/applications/{other_app}/documents",
-			cells: matrixCells(cellForbidden, cellConflict, cellNotFound, cellForbidden, cellForbidden, cellForbidden)},
-		// The fixture's drafts carry no document: "not found" for everyone who may see them.
-		"GET /applications/:id/documents/:did": {path: "/applications/{own_app}/documents/1", otherPath: "/applications/{other_app}/documents/1",
-			cells: matrixCells(cellSignIn, cellNotFound, cellNotFound, cellNotFound, cellNotFound, cellNotFound)},
-		"POST /applications/:id/submit": {path: "/applications/{own_app}/submit", otherPath: "/applications/{other_app}/submit",
-			cells: matrixCells(cellForbidden, cellConflict, cellNotFound, cellForbidden, cellForbidden, cellForbidden)},
-		"POST /applications/:id/withdraw": {path: "/applications/{own_app}/withdraw", otherPath: "/applications/{other_app}/withdraw",
-			cells: matrixCells(cellForbidden, cellConflict, cellNotFound, cellForbidden, cellForbidden, cellForbidden)},
-	}
-	for k, v := range rows {
-		authzMatrix[k] = v
-	}
-}
-
 // apKST is Korea Standard Time for the test's instants.
 var apKST = time.FixedZone("KST", 9*60*60)
 

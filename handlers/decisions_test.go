@@ -17,17 +17,6 @@ import (
 	"kaiportal/views"
 )
 
-// The public decision pages answer everyone. The matrix fixture has no
-// published decision, so the sample page is a missing one: 404 for all.
-func init() {
-	for k, v := range map[string]matrixRow{
-		"GET /decisions":     {path: "/decisions", cells: sameCells(cellOK)},
-		"GET /decisions/:id": {path: "/decisions/999999", cells: sameCells(cellNotFound)},
-	} {
-		authzMatrix[k] = v
-	}
-}
-
 // newStoryApp is the portal with the demo story seeded: the 2025 call, its
 // 15 applications and the selection published on 2025-08-04.
 func newStoryApp(t *testing.T, kind testdb.Kind) (*testApp, *models.Decision) {

@@ -17,39 +17,6 @@ import (
 	"kaiportal/views"
 )
 
-// The matrix fixture has no clusters or allocations, so the sample paths
-// name ids that do not exist: those who pass the guard get 404 (and the
-// company's own and another company's allocations are told apart in
-// TestAllocationIsolation). Forms are sent empty: the answer is the validation.
-func init() {
-	for k, v := range map[string]matrixRow{
-		"GET /admin/clusters": {path: "/admin/clusters", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellForbidden, cellOK, cellForbidden)},
-		"GET /admin/clusters/new": {path: "/admin/clusters/new", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellForbidden, cellOK, cellForbidden)},
-		"POST /admin/clusters": {path: "/admin/clusters", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellForbidden)},
-		"GET /admin/clusters/:id": {path: "/admin/clusters/999999", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellForbidden)},
-		"POST /admin/clusters/:id": {path: "/admin/clusters/999999", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellForbidden)},
-		"GET /gpus/clusters": {path: "/gpus/clusters", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellOK)},
-		"GET /officer/allocations/new": {path: "/officer/allocations/new", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)},
-		"POST /officer/allocations/new": {path: "/officer/allocations/new", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellUnprocessable, cellForbidden)},
-		"GET /allocations": {path: "/allocations", cells: matrixCells(
-			cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK)},
-		"GET /allocations/:id": {path: "/allocations/999999", cells: matrixCells(
-			cellSignIn, cellNotFound, cellNotFound, cellNotFound, cellNotFound, cellNotFound)},
-		"GET /allocations/:id/series": {path: "/allocations/999999/series", cells: matrixCells(
-			cellSignIn, cellNotFound, cellNotFound, cellNotFound, cellNotFound, cellNotFound)},
-	} {
-		authzMatrix[k] = v
-	}
-}
-
 // gpuApp is the portal with one simulated B200 cluster whose 16 GPUs (two
 // nodes of eight) have been discovered.
 type gpuApp struct {

@@ -14,23 +14,6 @@ import (
 	"kaiportal/views"
 )
 
-// Imported holiday lists are the administrators'. The import form sent
-// empty is refused (422); a list that does not exist is 404.
-func init() {
-	for k, v := range map[string]matrixRow{
-		"POST /admin/holidays/imports": {path: "/admin/holidays/imports", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellForbidden)},
-		"GET /admin/holidays/imports/:lid": {path: "/admin/holidays/imports/999999", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellForbidden)},
-		"POST /admin/holidays/imports/:lid/confirm": {path: "/admin/holidays/imports/999999/confirm", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellForbidden)},
-		"POST /admin/holidays/imports/:lid/discard": {path: "/admin/holidays/imports/999999/discard", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellForbidden)},
-	} {
-		authzMatrix[k] = v
-	}
-}
-
 // postHolidayList uploads a list as the import form does.
 func postHolidayList(t *testing.T, c *testClient, base, year, name string, data []byte) *http.Response {
 	t.Helper()

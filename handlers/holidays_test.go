@@ -11,21 +11,6 @@ import (
 	"kaiportal/testdb"
 )
 
-// The holidays page is the administrators'. Forms are sent empty (422) or
-// name a holiday that does not exist (404).
-func init() {
-	for k, v := range map[string]matrixRow{
-		"GET /admin/holidays": {path: "/admin/holidays", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellForbidden, cellOK, cellForbidden)},
-		"POST /admin/holidays": {path: "/admin/holidays", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellForbidden)},
-		"POST /admin/holidays/:hid/remove": {path: "/admin/holidays/999999/remove", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellForbidden)},
-	} {
-		authzMatrix[k] = v
-	}
-}
-
 func holForm(date, ko, en string) url.Values {
 	return url.Values{"date": {date}, "name_ko": {ko}, "name_en": {en}}
 }

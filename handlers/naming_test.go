@@ -14,25 +14,6 @@ import (
 	"kaiportal/testdb"
 )
 
-// The registry and its API answer everyone; the officers' page is the
-// ministry's. The matrix fixture has no grant: a revocation of a missing one
-// is "not found" to the ministry. The grant form is sent empty: 422.
-func init() {
-	for k, v := range map[string]matrixRow{
-		"GET /k-ai":               {path: "/k-ai", cells: sameCells(cellOK)},
-		"GET /api/v1/k-ai/verify": {path: "/api/v1/k-ai/verify?name=Solar%20Pro", cells: sameCells(cellOK)},
-		"GET /officer/naming": {path: "/officer/naming", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)},
-		"POST /officer/naming": {path: "/officer/naming", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellUnprocessable, cellForbidden)},
-		"POST /officer/naming/:gid/revoke": {path: "/officer/naming/999999/revoke",
-			form: url.Values{"revoked_on": {"2026-12-01"}, "reason": {"탈락"}}, cells: matrixCells(
-				cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellNotFound, cellForbidden)},
-	} {
-		authzMatrix[k] = v
-	}
-}
-
 // nmFixture is the portal with the demo story seeded (the 2025 call and its
 // selection of 2025-08-04) and an officer signed in.
 type nmFixture struct {

@@ -25,53 +25,6 @@ import (
 // and its exports, reviewer assignment, conflict of interest and scores,
 // the ranking with its tie-break, publication and the follow-up list.
 
-func init() {
-	// Rows of the authorisation matrix for the routes of calls.go and
-	// reviews.go. The sample paths name the demo call and the matrix
-	// fixture's draft applications; objects that do not exist answer 404
-	// to the roles the guard lets through.
-	for k, v := range map[string]matrixRow{
-		"GET /calls/:id": {path: "/calls/{call}", cells: sameCells(cellOK)},
-		"GET /officer/calls/new": {path: "/officer/calls/new", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)},
-		// A valid call: the officer's becomes call 2, the admin's call 3
-		// (the demo seeds one call).
-		"POST /officer/calls": {path: "/officer/calls", form: offCallForm("매트릭스 공모", "2025-09-01T09:00:00", "2025-09-30T18:00:00", 5,
-			[][4]string{{"기술력", "Technology", "100", "10"}}), cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellSeeOther("/calls/2"), cellSeeOther("/calls/3"), cellForbidden)},
-		"GET /officer/calls/:id/edit": {path: "/officer/calls/{call}/edit", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)},
-		"POST /officer/calls/:id": {path: "/officer/calls/999999", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellNotFound, cellForbidden)},
-
-		"GET /officer/calls/:id/applications": {path: "/officer/calls/{call}/applications", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellOK)},
-		"GET /officer/calls/:id/export": {path: "/officer/calls/{call}/export?format=csv", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellOK)},
-		// No reviewer named: back to the list with the message.
-		"POST /applications/:id/reviewers": {path: "/applications/{own_app}/reviewers", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden,
-			cellSeeOther("/officer/calls/{call}/applications?app={own_app}&assign_error=reviewer"),
-			cellSeeOther("/officer/calls/{call}/applications?app={own_app}&assign_error=reviewer"), cellForbidden)},
-		"GET /reviews": {path: "/reviews", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)},
-		"GET /reviews/:aid": {path: "/reviews/999999", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellNotFound, cellNotFound, cellForbidden)},
-		"POST /reviews/:aid/conflict": {path: "/reviews/999999/conflict", form: url.Values{"conflict": {"none"}}, cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellNotFound, cellForbidden)},
-		"POST /reviews/:aid/scores": {path: "/reviews/999999/scores", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellNotFound, cellForbidden)},
-		"GET /officer/calls/:id/ranking": {path: "/officer/calls/{call}/ranking", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)},
-		"POST /officer/calls/:id/decision": {path: "/officer/calls/999999/decision", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellNotFound, cellForbidden)},
-		"GET /officer/calls/:id/follow-up": {path: "/officer/calls/{call}/follow-up", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellOK)},
-	} {
-		authzMatrix[k] = v
-	}
-}
-
 // offCallForm is the call form as an officer fills it in.
 func offCallForm(title, opens, closes string, slots int, criteria [][4]string) url.Values {
 	f := url.Values{"title_ko": {title}, "title_en": {title + " (EN)"}, "description_ko": {"설명"},

@@ -10,18 +10,6 @@ import (
 	"kaiportal/testdb"
 )
 
-func init() {
-	adminOnly := matrixCells(cellSignIn, cellForbidden, cellForbidden, cellForbidden, cellOK, cellForbidden)
-	// POSTs are sent empty: the administrator's answer is the form's error
-	// (no role chosen, no confirmation) and nothing changes.
-	adminPost := matrixCells(cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellForbidden)
-	authzMatrix["GET /admin/users"] = matrixRow{path: "/admin/users", cells: adminOnly}
-	authzMatrix["GET /admin/users/:id"] = matrixRow{path: "/admin/users/{demo_user}", cells: adminOnly}
-	authzMatrix["POST /admin/users/:id/role"] = matrixRow{path: "/admin/users/{demo_user}/role", cells: adminPost}
-	authzMatrix["GET /admin/users/:id/end-sessions"] = matrixRow{path: "/admin/users/{demo_user}/end-sessions", cells: adminOnly}
-	authzMatrix["POST /admin/users/:id/end-sessions"] = matrixRow{path: "/admin/users/{demo_user}/end-sessions", cells: adminPost}
-}
-
 func demoUserID(t *testing.T, app *testApp, subject string) uint {
 	t.Helper()
 	var u models.User
