@@ -116,7 +116,7 @@ func (f *apFixture) create(c *testClient, title string) uint {
 func (f *apFixture) complete(c *testClient, title string) uint {
 	f.t.Helper()
 	id := f.create(c, title)
-	apWantRedirect(f.t, "upload", f.upload(c, id, f.planDoc(), "plan.pdf", apPDF(200)), fmt.Sprintf("/applications/%d?done=uploaded", id))
+	wantSeeOther(f.t, "upload", f.upload(c, id, f.planDoc(), "plan.pdf", apPDF(200)), fmt.Sprintf("/applications/%d?done=uploaded", id))
 	return id
 }
 
@@ -216,41 +216,6 @@ func apBRN(t *testing.T, nine string, valid bool) string {
 	return ""
 }
 
-func apWantRedirect(t *testing.T, what string, resp *http.Response, location string) {
-	t.Helper()
-	body := readAll(resp)
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("%s: status %d, want 303\n%s", what, resp.StatusCode, apSnippet(body))
-	}
-	if got := resp.Header.Get("Location"); got != location {
-		t.Fatalf("%s: redirects to %q, want %q", what, got, location)
-	}
-}
-
-// apPage checks the status and parses the page.
-func apPage(t *testing.T, c *testClient, what string, resp *http.Response, status int) *goquery.Document {
-	t.Helper()
-	if resp.StatusCode != status {
-		body := readAll(resp)
-		t.Fatalf("%s: status %d, want %d\n%s", what, resp.StatusCode, status, apSnippet(body))
-	}
-	return c.page(resp)
-}
-
-func apSnippet(body string) string {
-	if i := strings.Index(body, "<main"); i >= 0 {
-		body = body[i:]
-	}
-	if len(body) > 3000 {
-		body = body[:3000]
-	}
-	return body
-}
-
-func apText(doc *goquery.Document, testID string) string {
-	return strings.TrimSpace(doc.Find(`[data-testid="` + testID + `"]`).First().Text())
-}
-
 func apValue(doc *goquery.Document, sel string) string {
 	v, _ := doc.Find(sel).Attr("value")
 	return v
@@ -262,14 +227,14 @@ func TestApplicationDraftJourney(t *testing.T) {
 		c := f.company("demo-company-upstage")
 
 		// The list offers the open call.
-		doc := apPage(t, c, "my applications", c.get("/company/applications"), http.StatusOK)
+		doc := wantPage(t, "my applications", c.get("/company/applications"), http.StatusOK)
 		if doc.Find(fmt.Sprintf(`[data-testid="open-call"][data-id="%d"] [data-testid="apply"]`, f.call.ID)).Length() != 1 {
 			t.Fatal("my applications: no apply link for the open call")
 		}
 
 		// The form, then an empty submission: field errors, input kept.
-		apPage(t, c, "new form", c.get(fmt.Sprintf("/calls/%d/apply", f.call.ID)), http.StatusOK)
-		doc = apPage(t, c, "empty create", c.post(fmt.Sprintf("/calls/%d/apply", f.call.ID),
+		wantPage(t, "new form", c.get(fmt.Sprintf("/calls/%d/apply", f.call.ID)), http.StatusOK)
+		doc = wantPage(t, "empty create", c.post(fmt.Sprintf("/calls/%d/apply", f.call.ID),
 			url.Values{"title_ko": {"독자 모델"}, "title_en": {""}, "summary": {""}}), http.StatusUnprocessableEntity)
 		if doc.Find(`[data-testid="error-title_en"]`).Length() != 1 || doc.Find(`[data-testid="error-summary"]`).Length() != 1 {
 			t.Error("empty create: no field errors for title_en and summary")
@@ -280,27 +245,27 @@ func TestApplicationDraftJourney(t *testing.T) {
 
 		id := f.create(c, "독자 모델")
 		page := fmt.Sprintf("/applications/%d", id)
-		doc = apPage(t, c, "draft", c.get(page+"?done=created"), http.StatusOK)
+		doc = wantPage(t, "draft", c.get(page+"?done=created"), http.StatusOK)
 		if st, _ := doc.Find(`[data-testid="application-status"]`).Attr("data-status"); st != "draft" {
 			t.Errorf("draft: status %q", st)
 		}
-		if apText(doc, "notice") == "" {
+		if testIDText(doc, "notice") == "" {
 			t.Error("draft: no notice after creation")
 		}
-		if got := apText(doc, "call-closes"); got != apClosesText {
+		if got := testIDText(doc, "call-closes"); got != apClosesText {
 			t.Errorf("draft: close instant %q, want %q", got, apClosesText)
 		}
 		// A second application of the same organisation to the call leads to the first.
-		apWantRedirect(t, "apply again", c.get(fmt.Sprintf("/calls/%d/apply", f.call.ID)), page)
+		wantSeeOther(t, "apply again", c.get(fmt.Sprintf("/calls/%d/apply", f.call.ID)), page)
 
 		// Edit the draft.
 		version := apValue(doc, `[data-testid="application-form"] input[name="version"]`)
-		apWantRedirect(t, "save", c.post(page, url.Values{"version": {version}, "title_ko": {"독자 파운데이션 모델"},
+		wantSeeOther(t, "save", c.post(page, url.Values{"version": {version}, "title_ko": {"독자 파운데이션 모델"},
 			"title_en": {"Sovereign foundation model"}, "summary": {"한국어 특화 모델"}}), page+"?done=saved")
 		if a := f.load(id); a.TitleKO != "독자 파운데이션 모델" || a.Summary != "한국어 특화 모델" {
 			t.Errorf("save: stored %q / %q", a.TitleKO, a.Summary)
 		}
-		doc = apPage(t, c, "invalid save", c.post(page, url.Values{"version": {"2"}, "title_ko": {""},
+		doc = wantPage(t, "invalid save", c.post(page, url.Values{"version": {"2"}, "title_ko": {""},
 			"title_en": {"Kept"}, "summary": {"요약 유지"}}), http.StatusUnprocessableEntity)
 		if doc.Find(`[data-testid="error-title_ko"]`).Length() != 1 || apValue(doc, `input[name="title_en"]`) != "Kept" ||
 			strings.TrimSpace(doc.Find(`textarea[name="summary"]`).Text()) != "요약 유지" {
@@ -308,12 +273,11 @@ func TestApplicationDraftJourney(t *testing.T) {
 		}
 
 		// Members: an organisation from the list, a new one, bad numbers.
-		apWantRedirect(t, "add existing", c.post(page+"/members", url.Values{
+		wantSeeOther(t, "add existing", c.post(page+"/members", url.Values{
 			"organisation_id": {itoa(f.kakao.ID)}, "role": {models.MemberData}}), page+"?done=member_added")
 		brn := apBRN(t, "123456789", true)
-		apWantRedirect(t, "add new", c.post(page+"/members", url.Values{
-			"name_ko": {"새싹데이터"}, "name_en": {"Saessak Data"}, "business_reg_no": {brn}, "role": {models.MemberResearch}}),
-			page+"?done=member_added")
+		wantSeeOther(t, "add new", c.post(page+"/members", url.Values{
+			"name_ko": {"새싹데이터"}, "name_en": {"Saessak Data"}, "business_reg_no": {brn}, "role": {models.MemberResearch}}), page+"?done=member_added")
 		var created models.Organisation
 		if err := f.app.db.Where("name_ko = ?", "새싹데이터").First(&created).Error; err != nil {
 			t.Fatalf("new organisation not registered: %v", err)
@@ -325,17 +289,15 @@ func TestApplicationDraftJourney(t *testing.T) {
 			t.Errorf("organisation.create audit rows: %d", n)
 		}
 		// The same number again finds the organisation: it is already a member.
-		doc = apPage(t, c, "same number", c.post(page+"/members", url.Values{
-			"name_ko": {"다른 이름"}, "name_en": {"Other"}, "business_reg_no": {brn}, "role": {models.MemberParticipant}}),
-			http.StatusUnprocessableEntity)
+		doc = wantPage(t, "same number", c.post(page+"/members", url.Values{
+			"name_ko": {"다른 이름"}, "name_en": {"Other"}, "business_reg_no": {brn}, "role": {models.MemberParticipant}}), http.StatusUnprocessableEntity)
 		if doc.Find(`[data-testid="error-business_reg_no"]`).Length() != 1 {
 			t.Error("same number: no field error")
 		}
 		bad := apBRN(t, "123456789", false)
-		doc = apPage(t, c, "bad check digit", c.post(page+"/members", url.Values{
-			"name_ko": {"오류기관"}, "name_en": {"Typo Inc"}, "business_reg_no": {bad}, "role": {models.MemberParticipant}}),
-			http.StatusUnprocessableEntity)
-		checkDigitMsg := apText(doc, "error-business_reg_no")
+		doc = wantPage(t, "bad check digit", c.post(page+"/members", url.Values{
+			"name_ko": {"오류기관"}, "name_en": {"Typo Inc"}, "business_reg_no": {bad}, "role": {models.MemberParticipant}}), http.StatusUnprocessableEntity)
+		checkDigitMsg := testIDText(doc, "error-business_reg_no")
 		if !strings.Contains(checkDigitMsg, "검증번호") {
 			t.Errorf("bad check digit: message %q", checkDigitMsg)
 		}
@@ -345,19 +307,18 @@ func TestApplicationDraftJourney(t *testing.T) {
 		if sel, _ := doc.Find(`select[name="role"] option[selected]`).Attr("value"); sel != models.MemberParticipant {
 			t.Errorf("bad check digit: role kept as %q", sel)
 		}
-		doc = apPage(t, c, "bad format", c.post(page+"/members", url.Values{
-			"name_ko": {"오류기관"}, "name_en": {"Typo Inc"}, "business_reg_no": {"12-345"}, "role": {models.MemberParticipant}}),
-			http.StatusUnprocessableEntity)
-		if msg := apText(doc, "error-business_reg_no"); msg == "" || msg == checkDigitMsg {
+		doc = wantPage(t, "bad format", c.post(page+"/members", url.Values{
+			"name_ko": {"오류기관"}, "name_en": {"Typo Inc"}, "business_reg_no": {"12-345"}, "role": {models.MemberParticipant}}), http.StatusUnprocessableEntity)
+		if msg := testIDText(doc, "error-business_reg_no"); msg == "" || msg == checkDigitMsg {
 			t.Errorf("bad format: message %q should differ from the check digit's", msg)
 		}
-		doc = apPage(t, c, "lead role", c.post(page+"/members", url.Values{
+		doc = wantPage(t, "lead role", c.post(page+"/members", url.Values{
 			"organisation_id": {itoa(f.kaist.ID)}, "role": {models.MemberLead}}), http.StatusUnprocessableEntity)
 		if doc.Find(`[data-testid="error-role"]`).Length() != 1 {
 			t.Error("lead role: no field error")
 		}
 
-		doc = apPage(t, c, "members", c.get(page), http.StatusOK)
+		doc = wantPage(t, "members", c.get(page), http.StatusOK)
 		rows := doc.Find(`[data-testid="member-row"]`)
 		if rows.Length() != 3 {
 			t.Fatalf("members: %d rows, want 3 (lead, Kakao, new)", rows.Length())
@@ -371,13 +332,13 @@ func TestApplicationDraftJourney(t *testing.T) {
 		}
 		// Remove Kakao.
 		action, _ := kakaoRow.Find("form").Attr("action")
-		apWantRedirect(t, "remove", c.post(action, nil), page+"?done=member_removed")
+		wantSeeOther(t, "remove", c.post(action, nil), page+"?done=member_removed")
 		if n := len(f.load(id).Members); n != 2 {
 			t.Errorf("after removal: %d members", n)
 		}
 
 		// Submitting without the required document lists what is missing.
-		doc = apPage(t, c, "incomplete submit", c.post(page+"/submit", nil), http.StatusUnprocessableEntity)
+		doc = wantPage(t, "incomplete submit", c.post(page+"/submit", nil), http.StatusUnprocessableEntity)
 		if !strings.Contains(doc.Find(`[data-testid="missing"]`).Text(), "사업계획서") {
 			t.Errorf("incomplete submit: missing list %q", doc.Find(`[data-testid="missing"]`).Text())
 		}
@@ -387,9 +348,9 @@ func TestApplicationDraftJourney(t *testing.T) {
 
 		// Upload the plan: accepted, with its hash.
 		content := apPDF(1000)
-		apWantRedirect(t, "upload", f.upload(c, id, f.planDoc(), "사업계획서.pdf", content), page+"?done=uploaded")
+		wantSeeOther(t, "upload", f.upload(c, id, f.planDoc(), "사업계획서.pdf", content), page+"?done=uploaded")
 		sum := sha256.Sum256(content)
-		doc = apPage(t, c, "uploaded", c.get(page), http.StatusOK)
+		doc = wantPage(t, "uploaded", c.get(page), http.StatusOK)
 		row := doc.Find(fmt.Sprintf(`[data-testid="document-row"][data-required-id="%d"]`, f.planDoc()))
 		if got := strings.TrimSpace(row.Find(`[data-testid="document-sha256"]`).Text()); got != hex.EncodeToString(sum[:]) {
 			t.Errorf("uploaded: hash %q", got)
@@ -402,15 +363,15 @@ func TestApplicationDraftJourney(t *testing.T) {
 		}
 
 		// Submit: the receipt and the instant, to the second.
-		apWantRedirect(t, "submit", c.post(page+"/submit", nil), page+"?done=submitted")
-		doc = apPage(t, c, "submitted", c.get(page+"?done=submitted"), http.StatusOK)
+		wantSeeOther(t, "submit", c.post(page+"/submit", nil), page+"?done=submitted")
+		doc = wantPage(t, "submitted", c.get(page+"?done=submitted"), http.StatusOK)
 		if st, _ := doc.Find(`[data-testid="application-status"]`).Attr("data-status"); st != "submitted" {
 			t.Errorf("submitted: status %q", st)
 		}
-		if got, want := apText(doc, "application-receipt"), fmt.Sprintf("KAI-20261127-%05d", id); got != want {
+		if got, want := testIDText(doc, "application-receipt"), fmt.Sprintf("KAI-20261127-%05d", id); got != want {
 			t.Errorf("submitted: receipt %q, want %q", got, want)
 		}
-		if got := apText(doc, "application-submitted-at"); got != "2026-11-27 14:00:00 KST" {
+		if got := testIDText(doc, "application-submitted-at"); got != "2026-11-27 14:00:00 KST" {
 			t.Errorf("submitted: time %q", got)
 		}
 		if doc.Find(`[data-testid="application-form"], [data-testid="member-form"], [data-testid="upload-form"]`).Length() != 0 {
@@ -424,14 +385,14 @@ func TestApplicationDraftJourney(t *testing.T) {
 		}
 
 		// The list shows it with its receipt.
-		doc = apPage(t, c, "list", c.get("/company/applications"), http.StatusOK)
+		doc = wantPage(t, "list", c.get("/company/applications"), http.StatusOK)
 		if !strings.Contains(doc.Find(`[data-testid="my-application-row"]`).Text(), fmt.Sprintf("KAI-20261127-%05d", id)) {
 			t.Error("list: no row with the receipt")
 		}
 
 		// Withdraw before the close.
 		f.app.clock.Advance(time.Hour)
-		apWantRedirect(t, "withdraw", c.post(page+"/withdraw", url.Values{"confirm": {"1"}}), page+"?done=withdrawn")
+		wantSeeOther(t, "withdraw", c.post(page+"/withdraw", url.Values{"confirm": {"1"}}), page+"?done=withdrawn")
 		if a := f.load(id); a.Status != models.StatusWithdrawn {
 			t.Errorf("withdraw: status %s", a.Status)
 		}
@@ -458,7 +419,7 @@ func TestApplicationUploadRefusals(t *testing.T) {
 			{"empty", "empty.pdf", []byte{}, "빈 파일"},
 			{"no file", "", nil, "파일을 선택"},
 		} {
-			doc := apPage(t, c, tc.what, f.upload(c, id, f.planDoc(), tc.name, tc.content), http.StatusUnprocessableEntity)
+			doc := wantPage(t, tc.what, f.upload(c, id, f.planDoc(), tc.name, tc.content), http.StatusUnprocessableEntity)
 			row := doc.Find(fmt.Sprintf(`[data-testid="document-upload-row"][data-required-id="%d"]`, f.planDoc()))
 			if msg := strings.TrimSpace(row.Find(`[data-testid="error-file"]`).Text()); !strings.Contains(msg, tc.message) {
 				t.Errorf("%s: message %q, want it to contain %q", tc.what, msg, tc.message)
@@ -481,13 +442,13 @@ func TestApplicationUploadRefusals(t *testing.T) {
 		}
 
 		// Path traversal in the name: stored under its last element.
-		apWantRedirect(t, "traversal", f.upload(c, id, f.planDoc(), "../../evil.pdf", apPDF(100)), page+"?done=uploaded")
+		wantSeeOther(t, "traversal", f.upload(c, id, f.planDoc(), "../../evil.pdf", apPDF(100)), page+"?done=uploaded")
 		a := f.load(id)
 		if len(a.Documents) != 1 || a.Documents[0].File.Name != "evil.pdf" {
 			t.Fatalf("traversal: documents %+v", a.Documents)
 		}
-		doc := apPage(t, c, "after traversal", c.get(page), http.StatusOK)
-		if got := apText(doc, "document-download"); got != "evil.pdf" {
+		doc := wantPage(t, "after traversal", c.get(page), http.StatusOK)
+		if got := testIDText(doc, "document-download"); got != "evil.pdf" {
 			t.Errorf("traversal: shown as %q", got)
 		}
 		if f.storedContents() != 1 {
@@ -506,8 +467,7 @@ func TestApplicationSubmitAtClose(t *testing.T) {
 
 		// One second before the close: accepted.
 		f.app.clock.Set(apCloses.Add(-time.Second))
-		apWantRedirect(t, "submit 1s before", upstage.post(fmt.Sprintf("/applications/%d/submit", early), nil),
-			fmt.Sprintf("/applications/%d?done=submitted", early))
+		wantSeeOther(t, "submit 1s before", upstage.post(fmt.Sprintf("/applications/%d/submit", early), nil), fmt.Sprintf("/applications/%d?done=submitted", early))
 		if a := f.load(early); a.Status != models.StatusSubmitted || apKSTText(*a.SubmittedAt) != "2026-11-30 17:59:59 KST" {
 			t.Errorf("1s before: %s at %v", a.Status, a.SubmittedAt)
 		}
@@ -516,7 +476,7 @@ func TestApplicationSubmitAtClose(t *testing.T) {
 		before := f.load(late)
 		f.app.clock.Set(apCloses.Add(time.Second))
 		resp := kaist.post(fmt.Sprintf("/applications/%d/submit", late), nil)
-		doc := apPage(t, kaist, "submit 1s after", resp, http.StatusConflict)
+		doc := wantPage(t, "submit 1s after", resp, http.StatusConflict)
 		if msg := doc.Find("main").Text(); !strings.Contains(msg, apClosesText) {
 			t.Errorf("1s after: the message does not show the close instant %q:\n%s", apClosesText, msg)
 		}
@@ -529,8 +489,8 @@ func TestApplicationSubmitAtClose(t *testing.T) {
 			t.Errorf("1s after: %d submit audit rows", n)
 		}
 		// The draft page still shows it, with the close instant; withdrawing is too late as well.
-		doc = apPage(t, kaist, "draft after close", kaist.get(fmt.Sprintf("/applications/%d", late)), http.StatusOK)
-		if !strings.Contains(apText(doc, "alert"), apClosesText) || doc.Find(`[data-testid="application-form"]`).Length() != 0 {
+		doc = wantPage(t, "draft after close", kaist.get(fmt.Sprintf("/applications/%d", late)), http.StatusOK)
+		if !strings.Contains(testIDText(doc, "alert"), apClosesText) || doc.Find(`[data-testid="application-form"]`).Length() != 0 {
 			t.Error("draft after close: no close notice, or still editable")
 		}
 		resp = kaist.post(fmt.Sprintf("/applications/%d/withdraw", late), nil)
@@ -584,10 +544,10 @@ func TestApplicationDoubleSubmit(t *testing.T) {
 			if resp == nil {
 				t.Fatal("a request failed")
 			}
-			apWantRedirect(t, fmt.Sprintf("click %d", i+1), resp, want)
+			wantSeeOther(t, fmt.Sprintf("click %d", i+1), resp, want)
 		}
 		// And a third, later.
-		apWantRedirect(t, "click 3", c.post(path, nil), want)
+		wantSeeOther(t, "click 3", c.post(path, nil), want)
 		if n := f.auditCount("application.submit", id); n != 1 {
 			t.Errorf("%d application.submit audit rows, want 1", n)
 		}
@@ -595,8 +555,8 @@ func TestApplicationDoubleSubmit(t *testing.T) {
 		if a.Status != models.StatusSubmitted || a.Receipt != fmt.Sprintf("KAI-20261127-%05d", id) {
 			t.Errorf("status %s, receipt %q", a.Status, a.Receipt)
 		}
-		doc := apPage(t, c, "after double submit", c.get(want), http.StatusOK)
-		if apText(doc, "application-receipt") != a.Receipt {
+		doc := wantPage(t, "after double submit", c.get(want), http.StatusOK)
+		if testIDText(doc, "application-receipt") != a.Receipt {
 			t.Error("the page does not show the receipt")
 		}
 	})
@@ -609,18 +569,18 @@ func TestApplicationStaleEdit(t *testing.T) {
 		second := f.company("demo-company-upstage") // the same user in another browser
 		id := f.create(first, "원래 제목")
 		page := fmt.Sprintf("/applications/%d", id)
-		v1 := apValue(apPage(t, first, "load 1", first.get(page), http.StatusOK), `input[name="version"]`)
-		v2 := apValue(apPage(t, second, "load 2", second.get(page), http.StatusOK), `input[name="version"]`)
+		v1 := apValue(wantPage(t, "load 1", first.get(page), http.StatusOK), `input[name="version"]`)
+		v2 := apValue(wantPage(t, "load 2", second.get(page), http.StatusOK), `input[name="version"]`)
 		if v1 != v2 {
 			t.Fatalf("versions %q and %q", v1, v2)
 		}
-		apWantRedirect(t, "first save", first.post(page, url.Values{"version": {v1}, "title_ko": {"첫째가 고친 제목"},
+		wantSeeOther(t, "first save", first.post(page, url.Values{"version": {v1}, "title_ko": {"첫째가 고친 제목"},
 			"title_en": {"First"}, "summary": {"첫째 요약"}}), page+"?done=saved")
 
-		doc := apPage(t, second, "stale save", second.post(page, url.Values{"version": {v2}, "title_ko": {"둘째가 고친 제목"},
+		doc := wantPage(t, "stale save", second.post(page, url.Values{"version": {v2}, "title_ko": {"둘째가 고친 제목"},
 			"title_en": {"Second"}, "summary": {"둘째 요약"}}), http.StatusConflict)
-		if !strings.Contains(apText(doc, "alert"), "다른 사용자가 먼저 수정했습니다") {
-			t.Errorf("stale save: alert %q", apText(doc, "alert"))
+		if !strings.Contains(testIDText(doc, "alert"), "다른 사용자가 먼저 수정했습니다") {
+			t.Errorf("stale save: alert %q", testIDText(doc, "alert"))
 		}
 		if apValue(doc, `input[name="title_ko"]`) != "둘째가 고친 제목" || strings.TrimSpace(doc.Find(`textarea[name="summary"]`).Text()) != "둘째 요약" {
 			t.Error("stale save: the second user's input was not kept")
@@ -633,7 +593,7 @@ func TestApplicationStaleEdit(t *testing.T) {
 		}
 		// Saving again from the re-rendered form, now knowingly, works.
 		v3 := apValue(doc, `input[name="version"]`)
-		apWantRedirect(t, "save again", second.post(page, url.Values{"version": {v3}, "title_ko": {"둘째가 고친 제목"},
+		wantSeeOther(t, "save again", second.post(page, url.Values{"version": {v3}, "title_ko": {"둘째가 고친 제목"},
 			"title_en": {"Second"}, "summary": {"둘째 요약"}}), page+"?done=saved")
 		if a := f.load(id); a.TitleKO != "둘째가 고친 제목" {
 			t.Errorf("save again: %q", a.TitleKO)
@@ -649,7 +609,7 @@ func TestApplicationIsolationAndDownloads(t *testing.T) {
 		id := f.create(kaist, "카이스트 비공개 과제")
 		page := fmt.Sprintf("/applications/%d", id)
 		content := apPDF(300)
-		apWantRedirect(t, "upload", f.upload(kaist, id, f.planDoc(), "사업계획서 최종본.pdf", content), page+"?done=uploaded")
+		wantSeeOther(t, "upload", f.upload(kaist, id, f.planDoc(), "사업계획서 최종본.pdf", content), page+"?done=uploaded")
 		a := f.load(id)
 		docPath := fmt.Sprintf("%s/documents/%d", page, a.Documents[0].ID)
 
@@ -678,7 +638,7 @@ func TestApplicationIsolationAndDownloads(t *testing.T) {
 			{"계획.hwpx", "application/hwp+zip", apHWPX(t)},
 			{"plan.hwp", "application/hwp+zip", apHWPX(t)}, // named .hwp, but HWPX inside
 		} {
-			apWantRedirect(t, tc.name, f.upload(kaist, id, f.planDoc(), tc.name, tc.content), page+"?done=uploaded")
+			wantSeeOther(t, tc.name, f.upload(kaist, id, f.planDoc(), tc.name, tc.content), page+"?done=uploaded")
 			docs := f.load(id).Documents
 			if len(docs) != 1 {
 				t.Fatalf("%s: %d documents, want 1 (replaced)", tc.name, len(docs))
@@ -732,9 +692,9 @@ func TestApplicationIsolationAndDownloads(t *testing.T) {
 		// The ministry and auditors read it, without forms, and download.
 		for _, subject := range []string{"demo-officer", "demo-admin", "demo-auditor"} {
 			c := f.company(subject)
-			pg := apPage(t, c, subject, c.get(page), http.StatusOK)
-			if apText(pg, "application-title-ko") != "카이스트 비공개 과제" {
-				t.Errorf("%s: title %q", subject, apText(pg, "application-title-ko"))
+			pg := wantPage(t, subject, c.get(page), http.StatusOK)
+			if testIDText(pg, "application-title-ko") != "카이스트 비공개 과제" {
+				t.Errorf("%s: title %q", subject, testIDText(pg, "application-title-ko"))
 			}
 			if n := pg.Find(`main form`).Length(); n != 0 {
 				t.Errorf("%s: the read-only page has %d forms", subject, n)
@@ -756,14 +716,12 @@ func TestApplicationResultAfterDecision(t *testing.T) {
 		kaist := f.company("demo-company-kaist")
 		upID := f.complete(upstage, "업스테이지 과제")
 		kaID := f.complete(kaist, "카이스트 과제")
-		apWantRedirect(t, "submit Upstage", upstage.post(fmt.Sprintf("/applications/%d/submit", upID), nil),
-			fmt.Sprintf("/applications/%d?done=submitted", upID))
-		apWantRedirect(t, "submit KAIST", kaist.post(fmt.Sprintf("/applications/%d/submit", kaID), nil),
-			fmt.Sprintf("/applications/%d?done=submitted", kaID))
+		wantSeeOther(t, "submit Upstage", upstage.post(fmt.Sprintf("/applications/%d/submit", upID), nil), fmt.Sprintf("/applications/%d?done=submitted", upID))
+		wantSeeOther(t, "submit KAIST", kaist.post(fmt.Sprintf("/applications/%d/submit", kaID), nil), fmt.Sprintf("/applications/%d?done=submitted", kaID))
 		ids := map[uint]float64{upID: 95, kaID: 70}
 
 		// Before publication nothing is shown.
-		if n := apPage(t, upstage, "before", upstage.get(fmt.Sprintf("/applications/%d", upID)), http.StatusOK).
+		if n := wantPage(t, "before", upstage.get(fmt.Sprintf("/applications/%d", upID)), http.StatusOK).
 			Find(`[data-testid="application-result"]`).Length(); n != 0 {
 			t.Error("a result is shown before publication")
 		}
@@ -805,7 +763,7 @@ func TestApplicationResultAfterDecision(t *testing.T) {
 			{upstage, upID, "true", "1", "선정"},
 			{kaist, kaID, "false", "2", "미선정"},
 		} {
-			doc := apPage(t, tc.c, "result", tc.c.get(fmt.Sprintf("/applications/%d", tc.id)), http.StatusOK)
+			doc := wantPage(t, "result", tc.c.get(fmt.Sprintf("/applications/%d", tc.id)), http.StatusOK)
 			res := doc.Find(`[data-testid="application-result"]`)
 			if sel, _ := res.Attr("data-selected"); sel != tc.selected {
 				t.Errorf("application %d: selected %q, want %q", tc.id, sel, tc.selected)
@@ -813,7 +771,7 @@ func TestApplicationResultAfterDecision(t *testing.T) {
 			if r, _ := res.Find(`[data-testid="result-rank"]`).Attr("data-rank"); r != tc.rank {
 				t.Errorf("application %d: rank %q, want %q", tc.id, r, tc.rank)
 			}
-			if got := apText(doc, "result-outcome"); got != tc.outcome {
+			if got := testIDText(doc, "result-outcome"); got != tc.outcome {
 				t.Errorf("application %d: outcome %q, want %q", tc.id, got, tc.outcome)
 			}
 		}

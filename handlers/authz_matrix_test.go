@@ -371,8 +371,8 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 	pending := s.closedCall("2027년 심사 공모", "naver-cloud")
 	review := s.assign(pending.apps["naver-cloud"], s.officer())
 
-	ownAppeal := s.appeal(decided.decision, "upstage", "평가위원 구성이 공고와 달랐습니다.", storePDF("회의록.pdf"))
-	otherAppeal := s.appeal(decided.decision, "kaist", "점수 합산에 오류가 있습니다.", storePDF("의견서.pdf"))
+	ownAppeal := s.fileAppeal(decided.decision, "upstage", "평가위원 구성이 공고와 달랐습니다.", storePDF("회의록.pdf"))
+	otherAppeal := s.fileAppeal(decided.decision, "kaist", "점수 합산에 오류가 있습니다.", storePDF("의견서.pdf"))
 	s.appealStep(ownAppeal, models.AppealStartReview, "")
 	s.answerAppeal(otherAppeal, models.AppealDismiss, "평가 기록을 다시 확인한 결과 합산에 오류가 없었습니다.")
 

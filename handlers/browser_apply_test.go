@@ -28,7 +28,7 @@ func TestBrowserApplyReviewPublish(t *testing.T) {
 	ctx := t.Context()
 
 	// A call open at the test clock, with two criteria and one required document.
-	officer := applyUser(t, app, "demo-officer")
+	officer := demoUser(t, app, "demo-officer")
 	prog, err := models.CurrentProgramme(ctx, app.db)
 	if err != nil {
 		t.Fatal(err)
@@ -210,16 +210,6 @@ func TestBrowserApplyReviewPublish(t *testing.T) {
 		t.Errorf("own rank = %q, want 1", got)
 	}
 	company.page("/decisions/:id as the company")
-}
-
-// applyUser loads a seeded demo user.
-func applyUser(t *testing.T, app *testApp, subject string) *models.User {
-	t.Helper()
-	var u models.User
-	if err := app.db.Preload("Organisation").Where("issuer = ? AND subject = ?", models.DemoIssuer, subject).First(&u).Error; err != nil {
-		t.Fatalf("demo user %s: %v", subject, err)
-	}
-	return &u
 }
 
 // applySignIn signs in through the demo sign-in page and waits for the dashboard.

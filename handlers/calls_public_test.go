@@ -34,7 +34,7 @@ func TestPublicCallList(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app := newTestApp(t, kind, nil)
 		ctx := context.Background()
-		officer := offUser(t, app, "demo-officer")
+		officer := demoUser(t, app, "demo-officer")
 		prog, err := models.CurrentProgramme(ctx, app.db)
 		if err != nil {
 			t.Fatal(err)
@@ -61,7 +61,7 @@ func TestPublicCallList(t *testing.T) {
 
 		c := app.client()
 		resp := c.get("/calls")
-		offStatus(t, resp, http.StatusOK)
+		wantCode(t, "", resp, http.StatusOK)
 		doc := c.page(resp)
 		want := map[string][]string{
 			"open":     {itoa(open.ID)},

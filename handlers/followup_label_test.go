@@ -36,7 +36,7 @@ func TestFollowUpLinkFollowsSlots(t *testing.T) {
 				c.post("/lang", map[string][]string{"lang": {"en"}, "next": {"/"}}).Body.Close()
 			}
 			resp := c.get("/decisions/" + itoa(d.ID))
-			offStatus(t, resp, http.StatusOK)
+			wantCode(t, "", resp, http.StatusOK)
 			doc := c.page(resp)
 			if got := strings.TrimSpace(doc.Find(`[data-testid="follow-up-link"]`).Text()); got != want {
 				t.Errorf("%s: follow-up link %q, want %q", lang, got, want)

@@ -39,7 +39,7 @@ func newGPUApp(t *testing.T, kind testdb.Kind) *gpuApp {
 	if g.kaist, err = models.GetOrganisationByCode(ctx, app.db, "kaist"); err != nil {
 		t.Fatal(err)
 	}
-	g.officer = applyUser(t, app, "demo-officer")
+	g.officer = demoUser(t, app, "demo-officer")
 	g.cluster = &models.Cluster{Name: "kt-b200-1", Provider: "KT Cloud", Region: "KR-Central", GPUModel: "NVIDIA B200",
 		GPUCount: 16, SourceKind: models.SourceSimulator, PollSeconds: 15, SimSeed: 7}
 	if _, err := models.SaveCluster(ctx, app.db, nil, g.cluster, false, g.officer, app.clock.Now()); err != nil {
@@ -472,15 +472,6 @@ func TestAllocationIsolation(t *testing.T) {
 			}
 		}
 	})
-}
-
-func parseHTML(t *testing.T, body string) *goquery.Document {
-	t.Helper()
-	doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("parse HTML: %v", err)
-	}
-	return doc
 }
 
 func mustHTML(t *testing.T, s *goquery.Selection) string {

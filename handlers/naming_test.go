@@ -68,17 +68,6 @@ func (f *nmFixture) grantCount(t *testing.T) int64 {
 	return n
 }
 
-func nmStatus(t *testing.T, what string, resp *http.Response, want int) {
-	t.Helper()
-	if resp.StatusCode != want {
-		body := readAll(resp)
-		if len(body) > 600 {
-			body = body[:600]
-		}
-		t.Fatalf("%s: status %d, want %d: %s", what, resp.StatusCode, want, body)
-	}
-}
-
 // nmText is the text of s with its spaces collapsed; list items are
 // separated by a space.
 func nmText(s *goquery.Selection) string {
@@ -100,7 +89,7 @@ func TestNamingGrantToSelectedTeam(t *testing.T) {
 
 		// The form pre-filled for Upstage: its names, the decision day and the decision.
 		resp := f.officer.get("/officer/naming?holder=" + itoa(up.ID))
-		nmStatus(t, "GET /officer/naming?holder", resp, http.StatusOK)
+		wantCode(t, "GET /officer/naming?holder", resp, http.StatusOK)
 		doc := f.officer.page(resp)
 		if n := doc.Find(`[data-testid="naming-holder"]`).Length(); n != 5 {
 			t.Errorf("%d selected teams listed, want 5", n)
@@ -125,7 +114,7 @@ func TestNamingGrantToSelectedTeam(t *testing.T) {
 		// Granting K-AI 모델 for two product names.
 		resp = f.officer.post("/officer/naming", nmGrantForm("model", itoa(up.ID), "Solar Pro\r\n\r\n Solar Mini ",
 			"2025-08-04", "", "2025-08-04 정예팀 선정 결정", itoa(f.decision.ID)))
-		nmStatus(t, "POST /officer/naming", resp, http.StatusSeeOther)
+		wantCode(t, "POST /officer/naming", resp, http.StatusSeeOther)
 		gs, err := models.ListGrants(t.Context(), f.app.db)
 		if err != nil || len(gs) != 1 {
 			t.Fatalf("grants = %d, %v; want 1", len(gs), err)
@@ -157,7 +146,7 @@ func TestNamingGrantToSelectedTeam(t *testing.T) {
 		// The public registry lists it among the current holders.
 		anon := f.app.client()
 		resp = anon.get("/k-ai")
-		nmStatus(t, "GET /k-ai", resp, http.StatusOK)
+		wantCode(t, "GET /k-ai", resp, http.StatusOK)
 		doc = anon.page(resp)
 		cur := doc.Find(`[data-testid="current-row"][data-grant="` + itoa(g.ID) + `"]`)
 		if cur.Length() != 1 {
@@ -189,7 +178,7 @@ func TestNamingGrantRefused(t *testing.T) {
 		kakao := f.orgs["kakao"]
 		resp := f.officer.post("/officer/naming", nmGrantForm("company", itoa(kakao.ID), "카카오\nKakao",
 			"2025-08-04", "", "수동 부여", ""))
-		nmStatus(t, "grant to Kakao", resp, http.StatusUnprocessableEntity)
+		wantCode(t, "grant to Kakao", resp, http.StatusUnprocessableEntity)
 		doc := f.officer.page(resp)
 		if got := nmText(doc.Find(`[data-testid="error-holder_id"]`)); !strings.Contains(got, "선정된 정예팀") {
 			t.Errorf("holder error %q, want the not-selected message", got)
@@ -207,7 +196,7 @@ func TestNamingGrantRefused(t *testing.T) {
 
 		// Field errors, with everything typed kept.
 		resp = f.officer.post("/officer/naming", nmGrantForm("brand", "", "  \n ", "2025-13-01", "someday", "", "999999"))
-		nmStatus(t, "invalid grant", resp, http.StatusUnprocessableEntity)
+		wantCode(t, "invalid grant", resp, http.StatusUnprocessableEntity)
 		doc = f.officer.page(resp)
 		if doc.Find(`[data-testid="form-errors"]`).Length() != 1 {
 			t.Error("no error summary")
@@ -228,7 +217,7 @@ func TestNamingGrantRefused(t *testing.T) {
 		// An end before the start.
 		up := f.orgs["upstage"]
 		resp = f.officer.post("/officer/naming", nmGrantForm("company", itoa(up.ID), "업스테이지", "2025-08-04", "2025-08-01", "근거", ""))
-		nmStatus(t, "end before start", resp, http.StatusUnprocessableEntity)
+		wantCode(t, "end before start", resp, http.StatusUnprocessableEntity)
 		doc = f.officer.page(resp)
 		if got := nmText(doc.Find(`[data-testid="error-valid_to"]`)); !strings.Contains(got, "시작일") {
 			t.Errorf("valid_to error %q", got)
@@ -250,7 +239,7 @@ func TestNamingRevoke(t *testing.T) {
 
 		// No reason: refused with the date kept.
 		resp := f.officer.post(path, url.Values{"revoked_on": {"2026-06-30"}, "reason": {"  "}})
-		nmStatus(t, "revoke without a reason", resp, http.StatusUnprocessableEntity)
+		wantCode(t, "revoke without a reason", resp, http.StatusUnprocessableEntity)
 		doc := f.officer.page(resp)
 		row := doc.Find(`[data-testid="grant-row"][data-grant="` + itoa(g.ID) + `"]`)
 		if row.Find(`[data-testid="error-reason"]`).Length() != 1 {
@@ -265,7 +254,7 @@ func TestNamingRevoke(t *testing.T) {
 		// A date before the grant starts, and a malformed one.
 		for _, on := range []string{"2025-08-03", "2026-06-31"} {
 			resp = f.officer.post(path, url.Values{"revoked_on": {on}, "reason": {"탈락"}})
-			nmStatus(t, "revoke on "+on, resp, http.StatusUnprocessableEntity)
+			wantCode(t, "revoke on "+on, resp, http.StatusUnprocessableEntity)
 			doc = f.officer.page(resp)
 			if doc.Find(`[data-testid="error-revoked_on"]`).Length() != 1 {
 				t.Errorf("revoke on %s: no date error", on)
@@ -278,7 +267,7 @@ func TestNamingRevoke(t *testing.T) {
 		// Revoked from 2026-06-30 on elimination.
 		reason := "2026년 상반기 단계평가 탈락"
 		resp = f.officer.post(path, url.Values{"revoked_on": {"2026-06-30"}, "reason": {reason}})
-		nmStatus(t, "revoke", resp, http.StatusSeeOther)
+		wantCode(t, "revoke", resp, http.StatusSeeOther)
 		if n := auditRows(t, f.app, "naming.revoke", itoa(g.ID)); n != 1 {
 			t.Errorf("%d naming.revoke audit rows, want 1", n)
 		}
@@ -319,11 +308,11 @@ func TestNamingRevoke(t *testing.T) {
 
 		// Twice: a conflict; a grant that does not exist: not found.
 		resp = f.officer.post(path, url.Values{"revoked_on": {"2026-07-01"}, "reason": {"again"}})
-		nmStatus(t, "revoke twice", resp, http.StatusConflict)
+		wantCode(t, "revoke twice", resp, http.StatusConflict)
 		resp = f.officer.post("/officer/naming/999999/revoke", url.Values{"revoked_on": {"2026-07-01"}, "reason": {"x"}})
-		nmStatus(t, "revoke a missing grant", resp, http.StatusNotFound)
+		wantCode(t, "revoke a missing grant", resp, http.StatusNotFound)
 		resp = f.officer.post("/officer/naming/abc/revoke", url.Values{"revoked_on": {"2026-07-01"}, "reason": {"x"}})
-		nmStatus(t, "revoke grant abc", resp, http.StatusNotFound)
+		wantCode(t, "revoke grant abc", resp, http.StatusNotFound)
 	})
 }
 
@@ -478,7 +467,7 @@ func TestNamingVerifyAPI(t *testing.T) {
 			{"Nonexistent", "", "false", "unknown"},
 		} {
 			resp := anon.get("/k-ai?" + q(c.name, c.date).Encode())
-			nmStatus(t, "lookup "+c.name, resp, http.StatusOK)
+			wantCode(t, "lookup "+c.name, resp, http.StatusOK)
 			doc := anon.page(resp)
 			ans := doc.Find(`[data-testid="lookup-answer"]`)
 			if v, _ := ans.Attr("data-valid"); v != c.valid {
@@ -493,7 +482,7 @@ func TestNamingVerifyAPI(t *testing.T) {
 			t.Errorf("lookup shows revoked on %q", got)
 		}
 		resp = anon.get("/k-ai?name=Solar+Pro&date=2026-13-01")
-		nmStatus(t, "lookup with a bad date", resp, http.StatusBadRequest)
+		wantCode(t, "lookup with a bad date", resp, http.StatusBadRequest)
 		doc = anon.page(resp)
 		if doc.Find(`[data-testid="lookup-error"]`).Length() != 1 {
 			t.Error("the lookup does not explain the bad date")

@@ -76,9 +76,9 @@ func newOffFixture(t *testing.T, kind testdb.Kind, applicants int) *offFixture {
 	ctx := context.Background()
 	app := newTestApp(t, kind, nil)
 	f := &offFixture{app: app}
-	f.officer = offUser(t, app, "demo-officer")
-	f.admin = offUser(t, app, "demo-admin")
-	f.auditor = offUser(t, app, "demo-auditor")
+	f.officer = demoUser(t, app, "demo-officer")
+	f.admin = demoUser(t, app, "demo-admin")
+	f.auditor = demoUser(t, app, "demo-auditor")
 	prog, err := models.CurrentProgramme(ctx, app.db)
 	if err != nil {
 		t.Fatal(err)
@@ -141,15 +141,6 @@ func newOffFixture(t *testing.T, kind testdb.Kind, applicants int) *offFixture {
 	return f
 }
 
-func offUser(t *testing.T, app *testApp, subject string) *models.User {
-	t.Helper()
-	var u models.User
-	if err := app.db.Where("issuer = ? AND subject = ?", models.DemoIssuer, subject).First(&u).Error; err != nil {
-		t.Fatal(err)
-	}
-	return &u
-}
-
 // assign makes a reviewer of an application and returns the assignment's id.
 func (f *offFixture) assign(t *testing.T, appIdx int, reviewer *models.User) uint {
 	t.Helper()
@@ -196,17 +187,6 @@ func offTestIDs(doc *goquery.Document, id string) []string {
 		out = append(out, strings.TrimSpace(s.Text()))
 	})
 	return out
-}
-
-func offStatus(t *testing.T, resp *http.Response, want int) {
-	t.Helper()
-	if resp.StatusCode != want {
-		body := readAll(resp)
-		if len(body) > 600 {
-			body = body[:600]
-		}
-		t.Fatalf("status %d, want %d: %s", resp.StatusCode, want, body)
-	}
 }
 
 func TestCallApplicationsListFilterSortPage(t *testing.T) {
@@ -310,7 +290,7 @@ func TestCallApplicationsListFilterSortPage(t *testing.T) {
 		}
 
 		// Unknown filter values are ignored, not errors.
-		offStatus(t, c.get(base+"?status=bogus&sort=drop+table&page=-1"), http.StatusOK)
+		wantCode(t, "", c.get(base+"?status=bogus&sort=drop+table&page=-1"), http.StatusOK)
 	})
 }
 
@@ -333,7 +313,7 @@ func TestCallApplicationsExport(t *testing.T) {
 
 		// CSV: BOM, header, Korean names, the filter's rows only.
 		resp := c.get(base + "?format=csv&status=submitted&sort=lead")
-		offStatus(t, resp, http.StatusOK)
+		wantCode(t, "", resp, http.StatusOK)
 		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
 			t.Errorf("content type %q", ct)
 		}
@@ -378,7 +358,7 @@ func TestCallApplicationsExport(t *testing.T) {
 
 		// XLSX, opened with excelize.
 		resp = c.get(base + "?format=xlsx&q=" + url.QueryEscape(f.orgs[2].NameKO))
-		offStatus(t, resp, http.StatusOK)
+		wantCode(t, "", resp, http.StatusOK)
 		if ct := resp.Header.Get("Content-Type"); ct != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" {
 			t.Errorf("xlsx content type %q", ct)
 		}
@@ -413,7 +393,7 @@ func TestCallApplicationsExport(t *testing.T) {
 			t.Error("auditor list offers to assign reviewers")
 		}
 
-		offStatus(t, c.get(base+"?format=pdf"), http.StatusBadRequest)
+		wantCode(t, "", c.get(base+"?format=pdf"), http.StatusBadRequest)
 	})
 }
 
@@ -441,7 +421,7 @@ func TestAssignReviewer(t *testing.T) {
 			t.Fatalf("%d assign forms, want 2", n)
 		}
 		resp := c.post(target, url.Values{"reviewer_id": {itoa(f.admin.ID)}})
-		offStatus(t, resp, http.StatusSeeOther)
+		wantCode(t, "", resp, http.StatusSeeOther)
 		if loc := resp.Header.Get("Location"); loc != list+"?assigned="+itoa(f.apps[0].ID) {
 			t.Errorf("redirect to %q", loc)
 		}
@@ -464,7 +444,7 @@ func TestAssignReviewer(t *testing.T) {
 			{"abc", "reviewer"},
 		} {
 			resp := c.post(target, url.Values{"reviewer_id": {tc.reviewer}})
-			offStatus(t, resp, http.StatusSeeOther)
+			wantCode(t, "", resp, http.StatusSeeOther)
 			loc := resp.Header.Get("Location")
 			if !strings.Contains(loc, "assign_error="+tc.code) {
 				t.Errorf("reviewer %s: redirect %q, want assign_error=%s", tc.reviewer, loc, tc.code)
@@ -477,7 +457,7 @@ func TestAssignReviewer(t *testing.T) {
 		if n := count(t, f.app, &models.ReviewAssignment{}, "application_id = ?", f.apps[0].ID); n != 1 {
 			t.Errorf("%d assignments, want 1", n)
 		}
-		offStatus(t, c.post("/applications/999999/reviewers", url.Values{"reviewer_id": {itoa(f.admin.ID)}}), http.StatusNotFound)
+		wantCode(t, "", c.post("/applications/999999/reviewers", url.Values{"reviewer_id": {itoa(f.admin.ID)}}), http.StatusNotFound)
 	})
 }
 
@@ -512,7 +492,7 @@ func TestReviewFlow(t *testing.T) {
 			full.Set(fmt.Sprintf("comment.%d", cr[i].ID), "좋음")
 		}
 		resp := c.post(page+"/scores", full)
-		offStatus(t, resp, http.StatusConflict)
+		wantCode(t, "", resp, http.StatusConflict)
 		if c.page(resp).Find(`[data-testid="review-message"]`).Length() != 1 {
 			t.Error("scores before the declaration: no message")
 		}
@@ -521,13 +501,13 @@ func TestReviewFlow(t *testing.T) {
 		}
 
 		// A recused reviewer cannot score.
-		offStatus(t, c.post(f.path("/reviews/%d/conflict", recusing), url.Values{"conflict": {"recused"}}), http.StatusSeeOther)
+		wantCode(t, "", c.post(f.path("/reviews/%d/conflict", recusing), url.Values{"conflict": {"recused"}}), http.StatusSeeOther)
 		rec := url.Values{}
 		for i := range cr {
 			rec.Set(fmt.Sprintf("score.%d", cr[i].ID), "5")
 			rec.Set(fmt.Sprintf("comment.%d", cr[i].ID), "x")
 		}
-		offStatus(t, c.post(f.path("/reviews/%d/scores", recusing), rec), http.StatusConflict)
+		wantCode(t, "", c.post(f.path("/reviews/%d/scores", recusing), rec), http.StatusConflict)
 		if n := count(t, f.app, &models.Score{}, "assignment_id = ?", recusing); n != 0 {
 			t.Errorf("%d scores saved by a recused reviewer", n)
 		}
@@ -537,9 +517,9 @@ func TestReviewFlow(t *testing.T) {
 		}
 
 		// A declaration must choose, and is made once.
-		offStatus(t, c.post(page+"/conflict", url.Values{"conflict": {"maybe"}}), http.StatusUnprocessableEntity)
-		offStatus(t, c.post(page+"/conflict", url.Values{"conflict": {"none"}}), http.StatusSeeOther)
-		offStatus(t, c.post(page+"/conflict", url.Values{"conflict": {"recused"}}), http.StatusConflict)
+		wantCode(t, "", c.post(page+"/conflict", url.Values{"conflict": {"maybe"}}), http.StatusUnprocessableEntity)
+		wantCode(t, "", c.post(page+"/conflict", url.Values{"conflict": {"none"}}), http.StatusSeeOther)
+		wantCode(t, "", c.post(page+"/conflict", url.Values{"conflict": {"recused"}}), http.StatusConflict)
 
 		// Bad scores: out of range, no comment, not a number; the input is kept.
 		bad := url.Values{}
@@ -550,7 +530,7 @@ func TestReviewFlow(t *testing.T) {
 		bad.Set(fmt.Sprintf("score.%d", cr[2].ID), "일곱")
 		bad.Set(fmt.Sprintf("comment.%d", cr[2].ID), "숫자 아님")
 		resp = c.post(page+"/scores", bad)
-		offStatus(t, resp, http.StatusUnprocessableEntity)
+		wantCode(t, "", resp, http.StatusUnprocessableEntity)
 		doc = c.page(resp)
 		for i, msg := range []string{"review.error.range", "review.error.comment", "form.number"} {
 			want := f.app.h.cat.For("ko").T(msg)
@@ -570,7 +550,7 @@ func TestReviewFlow(t *testing.T) {
 
 		// Good scores, decimals allowed.
 		resp = c.post(page+"/scores", full)
-		offStatus(t, resp, http.StatusSeeOther)
+		wantCode(t, "", resp, http.StatusSeeOther)
 		doc = c.page(c.get(resp.Header.Get("Location")))
 		if doc.Find(`[data-testid="scores-saved"]`).Length() != 1 {
 			t.Error("no confirmation after saving")
@@ -588,7 +568,7 @@ func TestReviewFlow(t *testing.T) {
 			c.post(f.path("/reviews/%d/conflict", others), url.Values{"conflict": {"none"}}),
 			c.post(f.path("/reviews/%d/scores", others), full),
 		} {
-			offStatus(t, resp, http.StatusNotFound)
+			wantCode(t, "", resp, http.StatusNotFound)
 		}
 	})
 }
@@ -711,7 +691,7 @@ func TestRankingAndPublish(t *testing.T) {
 		// Auditors may not see the ranking.
 		a := f.app.client()
 		a.signInDemo("demo-auditor")
-		offStatus(t, a.get(ranking), http.StatusForbidden)
+		wantCode(t, "", a.get(ranking), http.StatusForbidden)
 
 		doc = c.page(c.get(ranking))
 		rows := doc.Find(`[data-testid="ranking-row"]`)
@@ -778,7 +758,7 @@ func TestRankingAndPublish(t *testing.T) {
 		}
 		resp := c.post(f.path("/officer/calls/%d/decision", f.call.ID), url.Values{"selected": top,
 			"notice_ko": {""}, "notice_en": {"The result."}, "counting_rule": {"announcement-day"}})
-		offStatus(t, resp, http.StatusUnprocessableEntity)
+		wantCode(t, "", resp, http.StatusUnprocessableEntity)
 		doc = c.page(resp)
 		if doc.Find(`[data-testid="error-notice_ko"]`).Length() != 1 || doc.Find(`[data-testid="error-selected"]`).Length() != 1 {
 			t.Error("publish errors: want messages on notice_ko and selected")
@@ -801,7 +781,7 @@ func TestRankingAndPublish(t *testing.T) {
 			"notice_en": {"The selection is announced."}, "counting_rule": {"civil"}}
 		shownNotice(t, c, ranking, form)
 		resp = c.post(f.path("/officer/calls/%d/decision", f.call.ID), form)
-		offStatus(t, resp, http.StatusOK)
+		wantCode(t, "", resp, http.StatusOK)
 		doc = c.page(resp)
 		var confirmed []string
 		doc.Find(`[data-testid="confirm-selected-team"]`).Each(func(_ int, s *goquery.Selection) {
@@ -823,7 +803,7 @@ func TestRankingAndPublish(t *testing.T) {
 		}
 		form.Set("confirm", "1")
 		resp = c.post(f.path("/officer/calls/%d/decision", f.call.ID), form)
-		offStatus(t, resp, http.StatusSeeOther)
+		wantCode(t, "", resp, http.StatusSeeOther)
 		var d models.Decision
 		if err := f.app.db.Where("call_id = ?", f.call.ID).First(&d).Error; err != nil {
 			t.Fatal(err)
@@ -854,7 +834,7 @@ func TestRankingAndPublish(t *testing.T) {
 
 		// A second publication is refused.
 		resp = c.post(f.path("/officer/calls/%d/decision", f.call.ID), form)
-		offStatus(t, resp, http.StatusConflict)
+		wantCode(t, "", resp, http.StatusConflict)
 		if n := count(t, f.app, &models.Decision{}, "call_id = ?", f.call.ID); n != 1 {
 			t.Errorf("%d decisions after a second publication, want 1", n)
 		}
@@ -920,13 +900,13 @@ func TestOfficerPagesTranslated(t *testing.T) {
 			for _, subject := range []string{"demo-officer", "demo-admin", "demo-auditor"} {
 				c := f.app.client()
 				c.signInDemo(subject)
-				offStatus(t, c.post("/lang", url.Values{"lang": {lang}, "next": {"/"}}), http.StatusSeeOther)
+				wantCode(t, "", c.post("/lang", url.Values{"lang": {lang}, "next": {"/"}}), http.StatusSeeOther)
 				paths := []string{f.path("/calls/%d", f.call.ID), f.path("/officer/calls/%d/applications", f.call.ID),
 					f.path("/officer/calls/%d/follow-up", f.call.ID)}
 				if subject != "demo-auditor" {
 					paths = append(paths, "/officer/calls/new", f.path("/officer/calls/%d/edit", f.call.ID),
 						f.path("/officer/calls/%d/ranking", f.call.ID), "/reviews")
-					as, _ := models.AssignmentsOf(context.Background(), f.app.db, offUser(t, f.app, subject).ID)
+					as, _ := models.AssignmentsOf(context.Background(), f.app.db, demoUser(t, f.app, subject).ID)
 					for _, a := range as {
 						paths = append(paths, f.path("/reviews/%d", a.ID))
 					}

@@ -341,8 +341,8 @@ func (s *story) decidedCall(title string, applicants ...applicant) *storyCall {
 	return c
 }
 
-// appeal files an appeal of the organisation against the decision, with the evidence.
-func (s *story) appeal(d *models.Decision, code, statement string, evidence ...storyFile) *models.Appeal {
+// fileAppeal files an appeal of the organisation against the decision, with the evidence.
+func (s *story) fileAppeal(d *models.Decision, code, statement string, evidence ...storyFile) *models.Appeal {
 	s.t.Helper()
 	ctx := s.t.Context()
 	by := s.companyUser(code)
