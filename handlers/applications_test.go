@@ -37,8 +37,8 @@ const apClosesText = "2026-11-30 18:00:00 KST"
 
 // apFixture is the portal with a call of its own, open now.
 type apFixture struct {
+	*story
 	t       *testing.T
-	app     *testApp
 	call    *models.Call
 	officer *models.User
 	upstage *models.Organisation
@@ -54,23 +54,9 @@ func newApFixture(t *testing.T, kind testdb.Kind, env map[string]string) *apFixt
 	for k, v := range env {
 		all[k] = v
 	}
-	app := newTestApp(t, kind, all)
-	ctx := t.Context()
-	f := &apFixture{t: t, app: app, officer: &models.User{}}
-	if err := app.db.Where("issuer = ? AND subject = ?", models.DemoIssuer, "demo-officer").First(f.officer).Error; err != nil {
-		t.Fatal(err)
-	}
-	prog, err := models.CurrentProgramme(ctx, app.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for code, o := range map[string]**models.Organisation{"upstage": &f.upstage, "kaist": &f.kaist, "kakao": &f.kakao} {
-		if *o, err = models.GetOrganisationByCode(ctx, app.db, code); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f.call = &models.Call{ProgrammeID: prog.ID,
-		TitleKO: "시험 공모", TitleEN: "Test call",
+	s := newStory(t, kind, all)
+	f := &apFixture{story: s, t: t, officer: s.officer(), upstage: s.org("upstage"), kaist: s.org("kaist"), kakao: s.org("kakao")}
+	f.call = s.saveCall(&models.Call{TitleKO: "시험 공모", TitleEN: "Test call",
 		OpensAt: testStart.Add(-24 * time.Hour), ClosesAt: apCloses, Slots: 5,
 		Criteria: []models.Criterion{
 			{NameKO: "기술력", NameEN: "Technology", Weight: 60, MaxScore: 100},
@@ -80,21 +66,12 @@ func newApFixture(t *testing.T, kind testdb.Kind, env map[string]string) *apFixt
 			{NameKO: "사업계획서", NameEN: "Business plan", Required: true},
 			{NameKO: "보안 서약서", NameEN: "Security pledge", Required: false},
 		},
-	}
-	if err := models.SaveCall(ctx, app.db, f.call, f.officer, app.clock.Now()); err != nil {
-		t.Fatalf("save call: %v", err)
-	}
+	})
 	return f
 }
 
 // planDoc is the call's required document.
 func (f *apFixture) planDoc() uint { return f.call.Documents[0].ID }
-
-func (f *apFixture) company(subject string) *testClient {
-	c := f.app.client()
-	c.signInDemo(subject)
-	return c
-}
 
 // create starts an application through the form and returns its id.
 func (f *apFixture) create(c *testClient, title string) uint {
@@ -147,15 +124,6 @@ func (f *apFixture) load(id uint) *models.Application {
 		f.t.Fatal(err)
 	}
 	return a
-}
-
-func (f *apFixture) auditCount(action string, appID uint) int64 {
-	f.t.Helper()
-	var n int64
-	if err := f.app.db.Model(&models.AuditEntry{}).Where("action = ? AND object_id = ?", action, itoa(appID)).Count(&n).Error; err != nil {
-		f.t.Fatal(err)
-	}
-	return n
 }
 
 // storedContents counts the file contents in the portal's file store.
@@ -224,7 +192,7 @@ func apValue(doc *goquery.Document, sel string) string {
 func TestApplicationDraftJourney(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, nil)
-		c := f.company("demo-company-upstage")
+		c := f.signIn("demo-company-upstage")
 
 		// The list offers the open call.
 		doc := wantPage(t, "my applications", c.get("/company/applications"), http.StatusOK)
@@ -285,7 +253,7 @@ func TestApplicationDraftJourney(t *testing.T) {
 		if created.BusinessRegNo != strings.ReplaceAll(brn, "-", "") {
 			t.Errorf("new organisation's number %q, want %q", created.BusinessRegNo, brn)
 		}
-		if n := f.auditCount("organisation.create", created.ID); n != 1 {
+		if n := auditRows(t, f.app, "organisation.create", itoa(created.ID)); n != 1 {
 			t.Errorf("organisation.create audit rows: %d", n)
 		}
 		// The same number again finds the organisation: it is already a member.
@@ -396,7 +364,7 @@ func TestApplicationDraftJourney(t *testing.T) {
 		if a := f.load(id); a.Status != models.StatusWithdrawn {
 			t.Errorf("withdraw: status %s", a.Status)
 		}
-		if n := f.auditCount("application.withdraw", id); n != 1 {
+		if n := auditRows(t, f.app, "application.withdraw", itoa(id)); n != 1 {
 			t.Errorf("withdraw audit rows: %d", n)
 		}
 	})
@@ -405,7 +373,7 @@ func TestApplicationDraftJourney(t *testing.T) {
 func TestApplicationUploadRefusals(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, map[string]string{"PORTAL_MAX_UPLOAD_BYTES": "2048"})
-		c := f.company("demo-company-upstage")
+		c := f.signIn("demo-company-upstage")
 		id := f.create(c, "업로드 시험")
 		page := fmt.Sprintf("/applications/%d", id)
 
@@ -460,8 +428,8 @@ func TestApplicationUploadRefusals(t *testing.T) {
 func TestApplicationSubmitAtClose(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, nil)
-		upstage := f.company("demo-company-upstage")
-		kaist := f.company("demo-company-kaist")
+		upstage := f.signIn("demo-company-upstage")
+		kaist := f.signIn("demo-company-kaist")
 		early := f.complete(upstage, "마감 직전")
 		late := f.complete(kaist, "마감 직후")
 
@@ -485,7 +453,7 @@ func TestApplicationSubmitAtClose(t *testing.T) {
 			after.SubmittedAt != nil || !after.UpdatedAt.Equal(before.UpdatedAt) || after.TitleKO != before.TitleKO {
 			t.Errorf("1s after: the draft changed: %+v → %+v", before, after)
 		}
-		if n := f.auditCount("application.submit", late); n != 0 {
+		if n := auditRows(t, f.app, "application.submit", itoa(late)); n != 0 {
 			t.Errorf("1s after: %d submit audit rows", n)
 		}
 		// The draft page still shows it, with the close instant; withdrawing is too late as well.
@@ -516,7 +484,7 @@ func apKSTText(t time.Time) string { return t.In(apKST).Format("2006-01-02 15:04
 func TestApplicationDoubleSubmit(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, nil)
-		c := f.company("demo-company-upstage")
+		c := f.signIn("demo-company-upstage")
 		id := f.complete(c, "두 번 누름")
 		path := fmt.Sprintf("/applications/%d/submit", id)
 		tok := c.csrfToken()
@@ -548,7 +516,7 @@ func TestApplicationDoubleSubmit(t *testing.T) {
 		}
 		// And a third, later.
 		wantSeeOther(t, "click 3", c.post(path, nil), want)
-		if n := f.auditCount("application.submit", id); n != 1 {
+		if n := auditRows(t, f.app, "application.submit", itoa(id)); n != 1 {
 			t.Errorf("%d application.submit audit rows, want 1", n)
 		}
 		a := f.load(id)
@@ -565,8 +533,8 @@ func TestApplicationDoubleSubmit(t *testing.T) {
 func TestApplicationStaleEdit(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, nil)
-		first := f.company("demo-company-upstage")
-		second := f.company("demo-company-upstage") // the same user in another browser
+		first := f.signIn("demo-company-upstage")
+		second := f.signIn("demo-company-upstage") // the same user in another browser
 		id := f.create(first, "원래 제목")
 		page := fmt.Sprintf("/applications/%d", id)
 		v1 := apValue(wantPage(t, "load 1", first.get(page), http.StatusOK), `input[name="version"]`)
@@ -604,8 +572,8 @@ func TestApplicationStaleEdit(t *testing.T) {
 func TestApplicationIsolationAndDownloads(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, nil)
-		kaist := f.company("demo-company-kaist")
-		upstage := f.company("demo-company-upstage")
+		kaist := f.signIn("demo-company-kaist")
+		upstage := f.signIn("demo-company-upstage")
 		id := f.create(kaist, "카이스트 비공개 과제")
 		page := fmt.Sprintf("/applications/%d", id)
 		content := apPDF(300)
@@ -691,7 +659,7 @@ func TestApplicationIsolationAndDownloads(t *testing.T) {
 
 		// The ministry and auditors read it, without forms, and download.
 		for _, subject := range []string{"demo-officer", "demo-admin", "demo-auditor"} {
-			c := f.company(subject)
+			c := f.signIn(subject)
 			pg := wantPage(t, subject, c.get(page), http.StatusOK)
 			if testIDText(pg, "application-title-ko") != "카이스트 비공개 과제" {
 				t.Errorf("%s: title %q", subject, testIDText(pg, "application-title-ko"))
@@ -712,8 +680,8 @@ func TestApplicationResultAfterDecision(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, nil)
 		ctx := t.Context()
-		upstage := f.company("demo-company-upstage")
-		kaist := f.company("demo-company-kaist")
+		upstage := f.signIn("demo-company-upstage")
+		kaist := f.signIn("demo-company-kaist")
 		upID := f.complete(upstage, "업스테이지 과제")
 		kaID := f.complete(kaist, "카이스트 과제")
 		wantSeeOther(t, "submit Upstage", upstage.post(fmt.Sprintf("/applications/%d/submit", upID), nil), fmt.Sprintf("/applications/%d?done=submitted", upID))

@@ -507,7 +507,7 @@ func TestConfirmIrreversible(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		t.Run("withdraw", func(t *testing.T) {
 			f := newApFixture(t, kind, nil)
-			c := f.company("demo-company-upstage")
+			c := f.signIn("demo-company-upstage")
 			page := fmt.Sprintf("/applications/%d", f.create(c, "철회 시험"))
 			doc := wantPage(t, "withdraw unconfirmed", c.post(page+"/withdraw", nil), http.StatusOK)
 			if doc.Find(`[data-testid="confirm"]`).Length() != 1 || doc.Find(`[data-testid="confirm-withdraw-final"]`).Length() != 1 {

@@ -58,7 +58,7 @@ var offPDF = []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /
 // (50/30/20, scored out of 10) and one required document, and applications
 // submitted by real company users, one second apart, before it closed.
 type offFixture struct {
-	app     *testApp
+	*story
 	call    *models.Call
 	officer *models.User
 	admin   *models.User
@@ -73,18 +73,10 @@ var offApplicants = []string{"naver-cloud", "upstage", "sk-telecom", "nc-ai", "l
 
 func newOffFixture(t *testing.T, kind testdb.Kind, applicants int) *offFixture {
 	t.Helper()
-	ctx := context.Background()
-	app := newTestApp(t, kind, nil)
-	f := &offFixture{app: app}
-	f.officer = demoUser(t, app, "demo-officer")
-	f.admin = demoUser(t, app, "demo-admin")
-	f.auditor = demoUser(t, app, "demo-auditor")
-	prog, err := models.CurrentProgramme(ctx, app.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := app.clock.Now()
-	f.call = &models.Call{ProgrammeID: prog.ID, TitleKO: "2027년 정예팀 공모", TitleEN: "2027 elite team call",
+	s := newStory(t, kind, nil)
+	f := &offFixture{story: s, officer: s.officer(), admin: s.user("demo-admin"), auditor: s.user("demo-auditor")}
+	now := s.now()
+	f.call = s.saveCall(&models.Call{TitleKO: "2027년 정예팀 공모", TitleEN: "2027 elite team call",
 		DescriptionKO: "시험 공모", DescriptionEN: "Test call", OpensAt: now.Add(-24 * time.Hour), ClosesAt: now.Add(time.Hour), Slots: 5,
 		Criteria: []models.Criterion{
 			{NameKO: "기술력", NameEN: "Technology", Weight: 50, MaxScore: 10},
@@ -92,89 +84,29 @@ func newOffFixture(t *testing.T, kind testdb.Kind, applicants int) *offFixture {
 			{NameKO: "파급효과", NameEN: "Impact", Weight: 20, MaxScore: 10},
 		},
 		Documents: []models.RequiredDocument{{NameKO: "사업계획서", NameEN: "Business plan", Required: true}},
-	}
-	if err := models.SaveCall(ctx, app.db, f.call, f.officer, now); err != nil {
-		t.Fatal(err)
-	}
-	if f.call, err = models.GetCall(ctx, app.db, f.call.ID); err != nil {
-		t.Fatal(err)
-	}
-	orgs := map[string]models.Organisation{}
-	all, err := models.ListOrganisations(ctx, app.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range all {
-		orgs[o.Code] = o
-	}
+	})
 	for i, code := range offApplicants[:applicants] {
-		org, ok := orgs[code]
-		if !ok {
-			t.Fatalf("no organisation %s in the demo data", code)
-		}
-		orgID := org.ID
-		user, err := models.UpsertUser(ctx, app.db, models.Identity{Issuer: "test", Subject: "company-" + code,
-			Name: org.NameKO + " 담당자", Role: models.RoleCompany, OrganisationID: &orgID}, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		at := now.Add(time.Duration(i) * time.Second)
-		a := &models.Application{CallID: f.call.ID, TitleKO: org.NameKO + " 파운데이션 모델", TitleEN: org.NameEN + " foundation model",
-			Summary: "컨소시엄 개요"}
-		if err := models.CreateApplication(ctx, app.db, a, user, at); err != nil {
-			t.Fatalf("application of %s: %v", code, err)
-		}
-		file, err := app.h.files.Save(ctx, app.db, "사업계획서.pdf", bytes.NewReader(offPDF), app.h.uploads, user.ID, at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := models.AttachDocument(ctx, app.db, a.ID, f.call.Documents[0].ID, file, user, at); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := models.TransitionApplication(ctx, app.db, a.ID, models.ActSubmit, user, at); err != nil {
-			t.Fatalf("submit %s: %v", code, err)
-		}
+		s.app.clock.Set(now.Add(time.Duration(i) * time.Second))
+		a := s.draft(f.call, code)
+		s.attach(a, f.call, 0, storyFile{"사업계획서.pdf", offPDF})
+		s.submit(a)
 		f.apps = append(f.apps, a)
-		f.orgs = append(f.orgs, org)
+		f.orgs = append(f.orgs, *s.org(code))
 	}
-	app.clock.Set(f.call.ClosesAt.Add(time.Minute))
+	s.app.clock.Set(f.call.ClosesAt.Add(time.Minute))
 	return f
 }
 
 // assign makes a reviewer of an application and returns the assignment's id.
 func (f *offFixture) assign(t *testing.T, appIdx int, reviewer *models.User) uint {
 	t.Helper()
-	ctx := context.Background()
-	if err := models.AssignReviewer(ctx, f.app.db, f.apps[appIdx].ID, reviewer.ID, f.officer, f.app.clock.Now()); err != nil {
-		t.Fatalf("assign %s: %v", reviewer.Subject, err)
-	}
-	as, err := models.ListAssignments(ctx, f.app.db, f.apps[appIdx].ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range as {
-		if a.ReviewerID == reviewer.ID {
-			return a.ID
-		}
-	}
-	t.Fatal("assignment not found")
-	return 0
+	return f.story.assign(f.apps[appIdx], reviewer)
 }
 
 // score has the reviewer declare no conflict and score the three criteria.
 func (f *offFixture) score(t *testing.T, appIdx int, reviewer *models.User, a, b, c float64) {
 	t.Helper()
-	ctx := context.Background()
-	id := f.assign(t, appIdx, reviewer)
-	now := f.app.clock.Now()
-	if err := models.DeclareConflict(ctx, f.app.db, id, models.ConflictNone, reviewer, now); err != nil {
-		t.Fatal(err)
-	}
-	in := []models.ScoreInput{{CriterionID: f.call.Criteria[0].ID, Value: a, Comment: "의견"},
-		{CriterionID: f.call.Criteria[1].ID, Value: b, Comment: "의견"}, {CriterionID: f.call.Criteria[2].ID, Value: c, Comment: "의견"}}
-	if err := models.SaveScores(ctx, f.app.db, id, in, reviewer, now); err != nil {
-		t.Fatal(err)
-	}
+	f.story.score(f.apps[appIdx], f.call, reviewer, a, b, c)
 }
 
 func (f *offFixture) path(format string, args ...any) string {
@@ -292,15 +224,6 @@ func TestCallApplicationsListFilterSortPage(t *testing.T) {
 		// Unknown filter values are ignored, not errors.
 		wantCode(t, "", c.get(base+"?status=bogus&sort=drop+table&page=-1"), http.StatusOK)
 	})
-}
-
-func offOrgID(t *testing.T, f *offFixture, code string) uint {
-	t.Helper()
-	o, err := models.GetOrganisationByCode(context.Background(), f.app.db, code)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o.ID
 }
 
 func TestCallApplicationsExport(t *testing.T) {

@@ -141,7 +141,9 @@ func (s *story) newCall(title string, opens, closes time.Time, documents ...stri
 // draft starts the organisation's application to the call, led by it.
 func (s *story) draft(call *models.Call, code string) *models.Application {
 	s.t.Helper()
-	a := &models.Application{CallID: call.ID, TitleKO: code + " 모델", TitleEN: code + " model", Summary: "개요"}
+	org := s.org(code)
+	a := &models.Application{CallID: call.ID, TitleKO: org.NameKO + " 파운데이션 모델", TitleEN: org.NameEN + " foundation model",
+		Summary: "컨소시엄 개요"}
 	if err := models.CreateApplication(s.t.Context(), s.app.db, a, s.companyUser(code), s.now()); err != nil {
 		s.t.Fatalf("application of %s: %v", code, err)
 	}
