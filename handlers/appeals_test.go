@@ -355,10 +355,7 @@ func TestAppealWindowWithOneOffHoliday(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		f.app.clock.Advance(time.Hour)
-		if _, err := models.AddExtraHoliday(t.Context(), f.app.db, "2026-12-07", "임시공휴일", "Temporary holiday",
-			demoUser(t, f.app, "demo-admin"), f.app.clock.Now()); err != nil {
-			t.Fatal(err)
-		}
+		f.holiday("2026-12-07", "임시공휴일", "Temporary holiday")
 		f.app.clock.Set(time.Date(2026, 12, 8, 12, 0, 0, 0, models.KST)) // past the table's close, inside the moved one
 		kaist := f.company("kaist")
 		doc := wantPage(t, "decision", kaist.get("/decisions/"+itoa(f.decision.ID)), http.StatusOK)

@@ -697,23 +697,7 @@ func TestApplicationResultAfterDecision(t *testing.T) {
 		f.app.clock.Set(apCloses.Add(24 * time.Hour))
 		now := f.app.clock.Now()
 		for id, score := range ids {
-			if err := models.AssignReviewer(ctx, f.app.db, id, f.officer.ID, f.officer, now); err != nil {
-				t.Fatal(err)
-			}
-			as, err := models.ListAssignments(ctx, f.app.db, id)
-			if err != nil || len(as) != 1 {
-				t.Fatalf("assignments: %v", err)
-			}
-			if err := models.DeclareConflict(ctx, f.app.db, as[0].ID, models.ConflictNone, f.officer, now); err != nil {
-				t.Fatal(err)
-			}
-			var in []models.ScoreInput
-			for _, cr := range f.call.Criteria {
-				in = append(in, models.ScoreInput{CriterionID: cr.ID, Value: score, Comment: "평가 의견"})
-			}
-			if err := models.SaveScores(ctx, f.app.db, as[0].ID, in, f.officer, now); err != nil {
-				t.Fatal(err)
-			}
+			f.score(&models.Application{ID: id}, f.call, f.officer, score, score)
 		}
 		if _, err := models.PublishSelection(ctx, f.app.db, models.PublishInput{CallID: f.call.ID, Selected: []uint{upID},
 			NoticeKO: "선정 결과를 알립니다.", NoticeEN: "Selection result.", CountingRule: models.RuleAnnouncementDay},

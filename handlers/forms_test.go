@@ -88,20 +88,11 @@ func (c *testClient) signInDemoTo(t *testing.T, subject, next string) {
 // formsCall is an open call of the tests' own, open for weeks.
 func formsCall(t *testing.T, app *testApp) *models.Call {
 	t.Helper()
-	ctx := t.Context()
-	prog, err := models.CurrentProgramme(ctx, app.db)
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := app.clock.Now()
-	call := &models.Call{ProgrammeID: prog.ID, TitleKO: "보관 시험 공모", TitleEN: "Kept forms call",
+	return storyOf(t, app).saveCall(&models.Call{TitleKO: "보관 시험 공모", TitleEN: "Kept forms call",
 		OpensAt: now.Add(-time.Hour), ClosesAt: now.Add(30 * 24 * time.Hour), Slots: 2,
 		Criteria:  []models.Criterion{{NameKO: "기술력", NameEN: "Technology", Weight: 100, MaxScore: 10}},
-		Documents: []models.RequiredDocument{{NameKO: "사업계획서", NameEN: "Business plan", Required: true}}}
-	if err := models.SaveCall(ctx, app.db, call, demoUser(t, app, "demo-officer"), now); err != nil {
-		t.Fatal(err)
-	}
-	return call
+		Documents: []models.RequiredDocument{{NameKO: "사업계획서", NameEN: "Business plan", Required: true}}})
 }
 
 func savedForms(t *testing.T, app *testApp) int64 {

@@ -154,11 +154,7 @@ func TestBadTextInFormsIsAFieldError(t *testing.T) {
 
 		// An open call to apply to: the apply form, the draft's fields and a new consortium member.
 		now := app.clock.Now()
-		open := &models.Call{ProgrammeID: f.call.ProgrammeID, TitleKO: "열린 공모", TitleEN: "Open call", OpensAt: now.Add(-time.Hour),
-			ClosesAt: now.Add(72 * time.Hour), Slots: 5, Criteria: []models.Criterion{{NameKO: "기술력", NameEN: "Technology", Weight: 100, MaxScore: 10}}}
-		if err := models.SaveCall(ctx, app.db, open, f.officer, now); err != nil {
-			t.Fatal(err)
-		}
+		open := f.newCall("열린 공모", now.Add(-time.Hour), now.Add(72*time.Hour))
 		apply := fmt.Sprintf("/calls/%d/apply", open.ID)
 		for name, bad := range inBad {
 			typed := inHead + bad + inTail
