@@ -266,7 +266,7 @@ func TestAppealFileWithEvidence(t *testing.T) {
 
 		// Lists and the public counts.
 		doc = wantPage(t, "company list", kaist.get("/appeals"), http.StatusOK)
-		if got := offTestIDs(doc, "appeal-link"); len(got) != 1 || got[0] != a.Receipt {
+		if got := testIDTexts(doc, "appeal-link"); len(got) != 1 || got[0] != a.Receipt {
 			t.Errorf("KAIST's list: %q", got)
 		}
 		if doc.Find(`[data-testid="appeal-organisation"]`).Length() != 0 {
@@ -729,7 +729,7 @@ func TestAppealIsolation(t *testing.T) {
 			}
 		}
 		doc := wantPage(t, "list", upstage.get("/appeals"), http.StatusOK)
-		if got := offTestIDs(doc, "appeal-link"); len(got) != 1 || got[0] != up.Receipt {
+		if got := testIDTexts(doc, "appeal-link"); len(got) != 1 || got[0] != up.Receipt {
 			t.Errorf("Upstage's list %q", got)
 		}
 		// The ministry and auditors see both; the anonymous visitor is sent to sign in.

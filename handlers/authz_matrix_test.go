@@ -392,8 +392,8 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 	ownAlloc := s.allocate(cluster, "upstage", "kt-gn001")
 	otherAlloc := s.allocate(cluster, "kaist", "kt-gn002")
 
-	ownGrant := s.grant("upstage", decided.decision, "Solar Pro")
-	otherGrant := s.grant("kaist", other.decision, "KAIST LLM")
+	ownGrant := s.grant("upstage", decided.decision, models.NamingModel, "Solar Pro", "")
+	otherGrant := s.grant("kaist", other.decision, models.NamingModel, "KAIST LLM", "")
 
 	// The own objects are Upstage's and the other ones KAIST's.
 	for what, ids := range map[string][2]uint{

@@ -21,19 +21,8 @@ import (
 // 15 applications and the selection published on 2025-08-04.
 func newStoryApp(t *testing.T, kind testdb.Kind) (*testApp, *models.Decision) {
 	t.Helper()
-	app := newTestApp(t, kind, nil)
-	if err := models.SeedDemoApplications(t.Context(), app.db, app.h.files, app.clock.Now()); err != nil {
-		t.Fatalf("seed the demo story: %v", err)
-	}
-	ds, err := models.ListDecisions(t.Context(), app.db)
-	if err != nil || len(ds) != 1 {
-		t.Fatalf("decisions = %d, %v; want the demo selection", len(ds), err)
-	}
-	d, err := models.GetDecision(t.Context(), app.db, ds[0].ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return app, d
+	s := newStory(t, kind, nil)
+	return s.app, s.demoSelection()
 }
 
 func textOf(doc *goquery.Document, testID string) string {

@@ -272,6 +272,15 @@ func testIDText(doc *goquery.Document, testID string) string {
 	return strings.TrimSpace(doc.Find(`[data-testid="` + testID + `"]`).First().Text())
 }
 
+// testIDTexts are the trimmed texts of the elements with the data-testid, in order.
+func testIDTexts(doc *goquery.Document, testID string) []string {
+	var out []string
+	doc.Find(`[data-testid="` + testID + `"]`).Each(func(_ int, s *goquery.Selection) {
+		out = append(out, strings.TrimSpace(s.Text()))
+	})
+	return out
+}
+
 // fieldError is the error a form page shows on a field ("" when none).
 func fieldError(doc *goquery.Document, field string) string {
 	return testIDText(doc, "error-"+field)

@@ -17,46 +17,26 @@ import (
 // nmFixture is the portal with the demo story seeded (the 2025 call and its
 // selection of 2025-08-04) and an officer signed in.
 type nmFixture struct {
-	app      *testApp
+	*story
 	officer  *testClient
 	user     *models.User // the demo officer
 	decision *models.Decision
-	orgs     map[string]*models.Organisation // by code
 }
 
 func newNmFixture(t *testing.T, kind testdb.Kind) *nmFixture {
 	t.Helper()
-	app := newTestApp(t, kind, nil)
-	ctx := t.Context()
-	if err := models.SeedDemoApplications(ctx, app.db, app.h.files, app.clock.Now()); err != nil {
-		t.Fatalf("seed the demo story: %v", err)
-	}
-	ds, err := models.ListDecisions(ctx, app.db)
-	if err != nil || len(ds) != 1 {
-		t.Fatalf("decisions = %d, %v; want the demo selection", len(ds), err)
-	}
-	f := &nmFixture{app: app, officer: app.client(), orgs: map[string]*models.Organisation{}}
-	if f.decision, err = models.GetDecision(ctx, app.db, ds[0].ID); err != nil {
-		t.Fatal(err)
-	}
+	s := newStory(t, kind, nil)
+	f := &nmFixture{story: s, decision: s.demoSelection(), officer: s.signIn("demo-officer"), user: s.officer()}
 	for _, code := range []string{"upstage", "naver-cloud", "kakao", "kaist"} {
-		if f.orgs[code], err = models.GetOrganisationByCode(ctx, app.db, code); err != nil {
-			t.Fatal(err)
-		}
+		s.org(code) // in f.orgs
 	}
-	f.user = f.officer.signInDemo("demo-officer")
 	return f
 }
 
-// grant records a grant directly in the store.
+// grant records a grant directly in the store, on the demo selection.
 func (f *nmFixture) grant(t *testing.T, kind models.NamingKind, code, names, from string) *models.NamingGrant {
 	t.Helper()
-	g, err := models.GrantName(t.Context(), f.app.db, models.GrantInput{Kind: kind, HolderID: f.orgs[code].ID,
-		Names: names, ValidFrom: from, Basis: "시험 부여", DecisionID: &f.decision.ID}, f.user, f.app.clock.Now())
-	if err != nil {
-		t.Fatalf("grant %s to %s: %v", names, code, err)
-	}
-	return g
+	return f.story.grant(code, f.decision, kind, names, from)
 }
 
 func (f *nmFixture) grantCount(t *testing.T) int64 {

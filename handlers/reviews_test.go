@@ -113,14 +113,6 @@ func (f *offFixture) path(format string, args ...any) string {
 	return fmt.Sprintf(format, args...)
 }
 
-func offTestIDs(doc *goquery.Document, id string) []string {
-	var out []string
-	doc.Find(`[data-testid="` + id + `"]`).Each(func(_ int, s *goquery.Selection) {
-		out = append(out, strings.TrimSpace(s.Text()))
-	})
-	return out
-}
-
 func TestCallApplicationsListFilterSortPage(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newOffFixture(t, kind, 12)
@@ -153,7 +145,7 @@ func TestCallApplicationsListFilterSortPage(t *testing.T) {
 		if n := doc.Find(`[data-testid="application-row"]`).Length(); n != 20 {
 			t.Fatalf("page 1: %d rows, want 20", n)
 		}
-		if got := offTestIDs(doc, "app-count"); len(got) != 1 || !strings.Contains(got[0], "23") {
+		if got := testIDTexts(doc, "app-count"); len(got) != 1 || !strings.Contains(got[0], "23") {
 			t.Errorf("count %v, want 23", got)
 		}
 
@@ -168,7 +160,7 @@ func TestCallApplicationsListFilterSortPage(t *testing.T) {
 				t.Errorf("submitted filter shows a %s row", st)
 			}
 		})
-		if got := offTestIDs(c.page(c.get(base+"?status=under_review")), "app-lead"); !slices.Equal(got, []string{f.orgs[0].NameKO}) {
+		if got := testIDTexts(c.page(c.get(base+"?status=under_review")), "app-lead"); !slices.Equal(got, []string{f.orgs[0].NameKO}) {
 			t.Errorf("under_review filter: %v", got)
 		}
 		if n := c.page(c.get(base + "?status=draft")).Find(`[data-testid="application-row"]`).Length(); n != 11 {
@@ -176,16 +168,16 @@ func TestCallApplicationsListFilterSortPage(t *testing.T) {
 		}
 
 		// Filter by text, in Korean and English names.
-		if got := offTestIDs(c.page(c.get(base+"?q="+url.QueryEscape("업스테이지"))), "app-lead"); len(got) != 1 || got[0] != f.orgs[1].NameKO {
+		if got := testIDTexts(c.page(c.get(base+"?q="+url.QueryEscape("업스테이지"))), "app-lead"); len(got) != 1 || got[0] != f.orgs[1].NameKO {
 			t.Errorf("query 업스테이지: %v", got)
 		}
-		if got := offTestIDs(c.page(c.get(base+"?q=UPSTAGE")), "app-lead"); len(got) != 1 {
+		if got := testIDTexts(c.page(c.get(base+"?q=UPSTAGE")), "app-lead"); len(got) != 1 {
 			t.Errorf("query UPSTAGE: %v", got)
 		}
 
 		// Sort by lead, both ways, over two pages.
 		all := func(sort string) []string {
-			p1 := offTestIDs(c.page(c.get(base+"?sort="+sort)), "app-lead")
+			p1 := testIDTexts(c.page(c.get(base+"?sort="+sort)), "app-lead")
 			doc := c.page(c.get(base + "?sort=" + sort + "&page=2"))
 			if doc.Find(`[data-testid="page-next"]`).Length() != 0 || doc.Find(`[data-testid="page-prev"]`).Length() != 1 {
 				t.Errorf("sort %s, last page: want a previous link and no next link", sort)
@@ -193,7 +185,7 @@ func TestCallApplicationsListFilterSortPage(t *testing.T) {
 			if href, _ := doc.Find(`[data-testid="page-prev"]`).Attr("href"); !strings.Contains(href, "sort="+sort) {
 				t.Errorf("previous page link %q loses the sort", href)
 			}
-			return append(p1, offTestIDs(doc, "app-lead")...)
+			return append(p1, testIDTexts(doc, "app-lead")...)
 		}
 		asc, desc := all("lead"), all("-lead")
 		if len(asc) != 23 || !slices.IsSorted(asc) {
@@ -212,7 +204,7 @@ func TestCallApplicationsListFilterSortPage(t *testing.T) {
 			t.Errorf("export link %q", href)
 		}
 		// Sort by submission time: the order they were submitted in.
-		got := offTestIDs(c.page(c.get(base+"?status=submitted&sort=submitted")), "app-lead")
+		got := testIDTexts(c.page(c.get(base+"?status=submitted&sort=submitted")), "app-lead")
 		var want []string
 		for _, o := range f.orgs[1:] {
 			want = append(want, o.NameKO)

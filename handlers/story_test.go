@@ -380,6 +380,26 @@ func (s *story) answerAppeal(a *models.Appeal, action models.AppealAction, reaso
 	s.appealStep(a, action, reasons)
 }
 
+// demoSelection seeds the demo's 2025 story (its call's 15 applications,
+// reviewed, and the selection published on 2025-08-04) and returns that
+// decision.
+func (s *story) demoSelection() *models.Decision {
+	s.t.Helper()
+	ctx := s.t.Context()
+	if err := models.SeedDemoApplications(ctx, s.app.db, s.app.h.files, s.now()); err != nil {
+		s.t.Fatalf("seed the demo story: %v", err)
+	}
+	ds, err := models.ListDecisions(ctx, s.app.db)
+	if err != nil || len(ds) != 1 {
+		s.t.Fatalf("decisions = %d, %v; want the demo selection", len(ds), err)
+	}
+	d, err := models.GetDecision(ctx, s.app.db, ds[0].ID)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return d
+}
+
 // holiday adds a one-off public holiday, as the demo administrator.
 func (s *story) holiday(date, nameKO, nameEN string) *models.ExtraHoliday {
 	s.t.Helper()
@@ -452,12 +472,16 @@ func (s *story) allocate(c *models.Cluster, code string, nodes ...string) *model
 	return a
 }
 
-// grant gives the organisation, selected by the decision, the right to a
-// "K-AI 모델" name from the decision's day.
-func (s *story) grant(code string, d *models.Decision, names string) *models.NamingGrant {
+// grant gives the organisation, selected by the decision, the right to
+// the names (one a line) of the kind from the day from (the decision's day
+// when "").
+func (s *story) grant(code string, d *models.Decision, kind models.NamingKind, names, from string) *models.NamingGrant {
 	s.t.Helper()
-	g, err := models.GrantName(s.t.Context(), s.app.db, models.GrantInput{Kind: models.NamingModel, HolderID: s.org(code).ID,
-		Names: names, ValidFrom: models.DateOf(d.PublishedAt).String(), Basis: "시험 부여", DecisionID: &d.ID}, s.officer(), s.now())
+	if from == "" {
+		from = models.DateOf(d.PublishedAt).String()
+	}
+	g, err := models.GrantName(s.t.Context(), s.app.db, models.GrantInput{Kind: kind, HolderID: s.org(code).ID,
+		Names: names, ValidFrom: from, Basis: "시험 부여", DecisionID: &d.ID}, s.officer(), s.now())
 	if err != nil {
 		s.t.Fatalf("grant %s to %s: %v", names, code, err)
 	}
