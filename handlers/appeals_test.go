@@ -461,7 +461,7 @@ func TestAppealBadEvidence(t *testing.T) {
 		} {
 			form := f.form(kaist, models.GroundConflictOfInterest, statement)
 			doc := wantPage(t, tc.what, f.post(kaist, form, tc.files...), http.StatusUnprocessableEntity)
-			if got := testIDText(doc, "error-evidence"); !strings.Contains(got, tc.message) {
+			if got := fieldError(doc, "evidence"); !strings.Contains(got, tc.message) {
 				t.Errorf("%s: message %q, want %q", tc.what, got, tc.message)
 			}
 			if doc.Find(`[data-testid="form-errors"]`).Length() != 1 {
@@ -486,11 +486,7 @@ func TestAppealBadEvidence(t *testing.T) {
 		}
 		// Missing fields: the field errors, and a fresh key for a tampered one.
 		doc := wantPage(t, "missing", f.post(kaist, url.Values{"ground": {"nonsense"}, "statement": {" "}, "idempotency_key": {"short"}}), http.StatusUnprocessableEntity)
-		for _, id := range []string{"error-ground", "error-statement", "error-idempotency_key"} {
-			if doc.Find(`[data-testid="`+id+`"]`).Length() != 1 {
-				t.Errorf("no %s", id)
-			}
-		}
+		wantFieldError(t, "missing", doc, "ground", "statement", "idempotency_key")
 		if key, _ := doc.Find(`input[name="idempotency_key"]`).Attr("value"); len(key) < 16 {
 			t.Errorf("re-rendered key %q", key)
 		}

@@ -265,7 +265,7 @@ func TestApplicationDraftJourney(t *testing.T) {
 		bad := apBRN(t, "123456789", false)
 		doc = wantPage(t, "bad check digit", c.post(page+"/members", url.Values{
 			"name_ko": {"오류기관"}, "name_en": {"Typo Inc"}, "business_reg_no": {bad}, "role": {models.MemberParticipant}}), http.StatusUnprocessableEntity)
-		checkDigitMsg := testIDText(doc, "error-business_reg_no")
+		checkDigitMsg := fieldError(doc, "business_reg_no")
 		if !strings.Contains(checkDigitMsg, "검증번호") {
 			t.Errorf("bad check digit: message %q", checkDigitMsg)
 		}
@@ -277,7 +277,7 @@ func TestApplicationDraftJourney(t *testing.T) {
 		}
 		doc = wantPage(t, "bad format", c.post(page+"/members", url.Values{
 			"name_ko": {"오류기관"}, "name_en": {"Typo Inc"}, "business_reg_no": {"12-345"}, "role": {models.MemberParticipant}}), http.StatusUnprocessableEntity)
-		if msg := testIDText(doc, "error-business_reg_no"); msg == "" || msg == checkDigitMsg {
+		if msg := fieldError(doc, "business_reg_no"); msg == "" || msg == checkDigitMsg {
 			t.Errorf("bad format: message %q should differ from the check digit's", msg)
 		}
 		doc = wantPage(t, "lead role", c.post(page+"/members", url.Values{

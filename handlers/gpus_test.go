@@ -103,11 +103,7 @@ func TestClusterForms(t *testing.T) {
 			t.Error("the form shows the bearer token back")
 		}
 		doc = parseHTML(t, body)
-		for _, f := range []string{"name", "gpu_count", "endpoints"} {
-			if doc.Find(`[data-testid="error-`+f+`"]`).Length() != 1 {
-				t.Errorf("no error on %s", f)
-			}
-		}
+		wantFieldError(t, "invalid cluster", doc, "name", "gpu_count", "endpoints")
 		if got := doc.Find("#endpoints").Text(); got != "not-a-url" {
 			t.Errorf("endpoints kept as %q", got)
 		}
