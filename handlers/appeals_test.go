@@ -26,38 +26,14 @@ import (
 // officer's review and answer, the public page's statistics and standing,
 // the corrected decision, overdue flags and isolation between companies.
 
-func init() {
-	// The matrix fixture has no published decision and no appeal, so the
-	// sample paths name missing ones: the guard's answer for the roles it
-	// refuses, 404 for the others. The 200s are covered below.
-	for k, v := range map[string]matrixRow{
-		"GET /decisions/:id/appeal": {path: "/decisions/999999/appeal", cells: matrixCells(
-			cellSignIn, cellNotFound, cellNotFound, cellForbidden, cellForbidden, cellForbidden)},
-		"POST /decisions/:id/appeal": {path: "/decisions/999999/appeal", cells: matrixCells(
-			cellForbidden, cellNotFound, cellNotFound, cellForbidden, cellForbidden, cellForbidden)},
-		"GET /appeals": {path: "/appeals", cells: matrixCells(
-			cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK)},
-		"GET /appeals/:id": {path: "/appeals/999999", cells: matrixCells(
-			cellSignIn, cellNotFound, cellNotFound, cellNotFound, cellNotFound, cellNotFound)},
-		"GET /appeals/:id/evidence/:eid": {path: "/appeals/999999/evidence/1", cells: matrixCells(
-			cellSignIn, cellNotFound, cellNotFound, cellNotFound, cellNotFound, cellNotFound)},
-		"POST /appeals/:id/review": {path: "/appeals/999999/review", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellNotFound, cellForbidden)},
-		"POST /appeals/:id/decide": {path: "/appeals/999999/decide", form: url.Values{"outcome": {"dismiss"}, "reasons": {"이유"}},
-			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellNotFound, cellForbidden)},
-	} {
-		authzMatrix[k] = v
-	}
-}
-
 // aplFixture is a call of the tests' own with two applicants, Upstage
 // (selected) and KAIST (not selected), scored and decided: the decision is
 // published at 2026-11-27 15:01 KST (a Friday), so under the Civil Act rule
 // its window's last day is Monday 2026-12-07 and it closes at
 // 2026-12-08 00:00:00 KST.
 type aplFixture struct {
+	*story
 	t        *testing.T
-	app      *testApp
 	call     *models.Call
 	officer  *models.User
 	decision *models.Decision
@@ -69,72 +45,14 @@ const aplCloses = "2026-12-08 00:00:00 KST"
 
 func newAplFixture(t *testing.T, kind testdb.Kind) *aplFixture {
 	t.Helper()
-	ctx := t.Context()
-	app := newTestApp(t, kind, nil)
-	f := &aplFixture{t: t, app: app, officer: offUser(t, app, "demo-officer"), apps: map[string]uint{}}
-	prog, err := models.CurrentProgramme(ctx, app.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := app.clock.Now()
-	f.call = &models.Call{ProgrammeID: prog.ID, TitleKO: "2027년 이의신청 시험 공모", TitleEN: "2027 appeal test call",
-		DescriptionKO: "시험 공모", DescriptionEN: "Test call", OpensAt: now.Add(-24 * time.Hour), ClosesAt: now.Add(time.Hour), Slots: 5,
-		Criteria:  []models.Criterion{{NameKO: "기술력", NameEN: "Technology", Weight: 100, MaxScore: 10}},
-		Documents: []models.RequiredDocument{{NameKO: "사업계획서", NameEN: "Business plan", Required: true}},
-	}
-	if err := models.SaveCall(ctx, app.db, f.call, f.officer, now); err != nil {
-		t.Fatal(err)
-	}
-	if f.call, err = models.GetCall(ctx, app.db, f.call.ID); err != nil {
-		t.Fatal(err)
-	}
-	scores := map[string]float64{"upstage": 9, "kaist": 6}
-	for _, code := range []string{"upstage", "kaist"} {
-		u := offUser(t, app, "demo-company-"+code)
-		a := &models.Application{CallID: f.call.ID, TitleKO: code + " 모델", TitleEN: code + " model", Summary: "개요"}
-		if err := models.CreateApplication(ctx, app.db, a, u, now); err != nil {
-			t.Fatal(err)
-		}
-		file, err := app.h.files.Save(ctx, app.db, "plan.pdf", bytes.NewReader(offPDF), app.h.uploads, u.ID, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := models.AttachDocument(ctx, app.db, a.ID, f.call.Documents[0].ID, file, u, now); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := models.TransitionApplication(ctx, app.db, a.ID, models.ActSubmit, u, now); err != nil {
-			t.Fatal(err)
-		}
+	s := newStory(t, kind, nil)
+	c := s.decidedCall("2027년 이의신청 시험 공모", applicant{"upstage", 9, true}, applicant{"kaist", 6, false})
+	f := &aplFixture{story: s, t: t, call: c.Call, officer: s.officer(), decision: c.decision, apps: map[string]uint{}}
+	for code, a := range c.apps {
 		f.apps[code] = a.ID
 	}
-	app.clock.Set(f.call.ClosesAt.Add(time.Minute))
-	now = app.clock.Now()
-	for code, score := range scores {
-		id := f.apps[code]
-		if err := models.AssignReviewer(ctx, app.db, id, f.officer.ID, f.officer, now); err != nil {
-			t.Fatal(err)
-		}
-		as, err := models.ListAssignments(ctx, app.db, id)
-		if err != nil || len(as) != 1 {
-			t.Fatalf("assignments: %d, %v", len(as), err)
-		}
-		if err := models.DeclareConflict(ctx, app.db, as[0].ID, models.ConflictNone, f.officer, now); err != nil {
-			t.Fatal(err)
-		}
-		in := []models.ScoreInput{{CriterionID: f.call.Criteria[0].ID, Value: score, Comment: "의견"}}
-		if err := models.SaveScores(ctx, app.db, as[0].ID, in, f.officer, now); err != nil {
-			t.Fatal(err)
-		}
-	}
-	d, err := models.PublishSelection(ctx, app.db, models.PublishInput{CallID: f.call.ID, Selected: []uint{f.apps["upstage"]},
-		NoticeKO: "선정 결과를 알립니다. 이의신청은 10일간 받습니다.", NoticeEN: "Selection result.", CountingRule: models.RuleCivil}, f.officer, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f.decision, err = models.GetDecision(ctx, app.db, d.ID); err != nil {
-		t.Fatal(err)
-	}
-	if f.window, err = models.DecisionWindow(ctx, app.db, f.decision, now); err != nil {
+	var err error
+	if f.window, err = models.DecisionWindow(t.Context(), s.app.db, f.decision, s.now()); err != nil {
 		t.Fatal(err)
 	}
 	if got := views.KST(f.window.Closes); got != aplCloses || f.window.LastDay.String() != "2026-12-07" {
@@ -144,28 +62,12 @@ func newAplFixture(t *testing.T, kind testdb.Kind) *aplFixture {
 }
 
 // company signs a company's demo user in at the current clock.
-func (f *aplFixture) company(code string) *testClient {
-	c := f.app.client()
-	c.signInDemo("demo-company-" + code)
-	return c
-}
-
-func (f *aplFixture) staff(subject string) *testClient {
-	c := f.app.client()
-	c.signInDemo(subject)
-	return c
-}
+func (f *aplFixture) company(code string) *testClient { return f.signIn("demo-company-" + code) }
 
 func (f *aplFixture) appealPath() string { return "/decisions/" + itoa(f.decision.ID) + "/appeal" }
 
-// aplFile is an evidence file as a browser sends it.
-type aplFile struct {
-	name    string
-	content []byte
-}
-
 // post sends the appeal form as multipart/form-data, as the browser does.
-func (f *aplFixture) post(c *testClient, form url.Values, files ...aplFile) *http.Response {
+func (f *aplFixture) post(c *testClient, form url.Values, files ...storyFile) *http.Response {
 	f.t.Helper()
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
@@ -196,7 +98,7 @@ func (f *aplFixture) post(c *testClient, form url.Values, files ...aplFile) *htt
 // send them, with the statement typed in.
 func (f *aplFixture) form(c *testClient, ground models.AppealGround, statement string) url.Values {
 	f.t.Helper()
-	doc := apPage(f.t, c, "the appeal form", c.get(f.appealPath()), http.StatusOK)
+	doc := wantPage(f.t, "the appeal form", c.get(f.appealPath()), http.StatusOK)
 	key, _ := doc.Find(`[data-testid="appeal-form"] input[name="idempotency_key"]`).Attr("value")
 	if len(key) < 16 {
 		f.t.Fatalf("the form's idempotency key is %q", key)
@@ -213,7 +115,7 @@ func (f *aplFixture) filed(what string, resp *http.Response) uint {
 	loc := resp.Header.Get("Location")
 	m := aplLocation.FindStringSubmatch(loc)
 	if resp.StatusCode != http.StatusSeeOther || m == nil {
-		f.t.Fatalf("%s: status %d to %q, want 303 to /appeals/:id?filed=1: %s", what, resp.StatusCode, loc, apSnippet(body))
+		f.t.Fatalf("%s: status %d to %q, want 303 to /appeals/:id?filed=1: %s", what, resp.StatusCode, loc, snippet(body))
 	}
 	var id uint
 	fmt.Sscan(m[1], &id)
@@ -221,7 +123,7 @@ func (f *aplFixture) filed(what string, resp *http.Response) uint {
 }
 
 // fileAs files an appeal for a company through the form, with evidence.
-func (f *aplFixture) fileAs(c *testClient, statement string, files ...aplFile) uint {
+func (f *aplFixture) fileAs(c *testClient, statement string, files ...storyFile) uint {
 	f.t.Helper()
 	return f.filed("file "+statement, f.post(c, f.form(c, models.GroundProceduralDefect, statement), files...))
 }
@@ -233,19 +135,6 @@ func (f *aplFixture) appeal(id uint) *models.Appeal {
 		f.t.Fatal(err)
 	}
 	return a
-}
-
-func (f *aplFixture) count(model any, where string, args ...any) int64 {
-	f.t.Helper()
-	var n int64
-	q := f.app.db.Model(model)
-	if where != "" {
-		q = q.Where(where, args...)
-	}
-	if err := q.Count(&n).Error; err != nil {
-		f.t.Fatal(err)
-	}
-	return n
 }
 
 // latecomer is a company user of an organisation the decision does not concern.
@@ -271,11 +160,11 @@ func TestAppealFileWithEvidence(t *testing.T) {
 
 		// The public page: the window, a countdown, the link to file, no appeals yet.
 		dpath := "/decisions/" + itoa(f.decision.ID)
-		doc := apPage(t, kaist, "decision", kaist.get(dpath), http.StatusOK)
+		doc := wantPage(t, "decision", kaist.get(dpath), http.StatusOK)
 		if href, _ := doc.Find(`[data-testid="appeal-link"]`).Attr("href"); href != f.appealPath() {
 			t.Errorf("appeal link = %q, want %q", href, f.appealPath())
 		}
-		if got := apText(doc, "appeal-closes"); got != aplCloses {
+		if got := testIDText(doc, "appeal-closes"); got != aplCloses {
 			t.Errorf("decision page closes %q, want %q", got, aplCloses)
 		}
 		cd := doc.Find(`[data-testid="appeal-window"] [data-testid="countdown"]`)
@@ -288,20 +177,20 @@ func TestAppealFileWithEvidence(t *testing.T) {
 		if got := strings.TrimSpace(cd.Text()); got != "7일 08시간 59분 00초 남음" {
 			t.Errorf("countdown text = %q", got)
 		}
-		if got := apText(doc, "stat-filed"); got != "0" {
+		if got := testIDText(doc, "stat-filed"); got != "0" {
 			t.Errorf("stat-filed = %q before any appeal", got)
 		}
 		// Upstage, selected, is concerned too and may appeal; the public may not.
-		if doc := apPage(t, f.company("upstage"), "decision", f.company("upstage").get(dpath), http.StatusOK); doc.Find(`[data-testid="appeal-link"]`).Length() != 1 {
+		if doc := wantPage(t, "decision", f.company("upstage").get(dpath), http.StatusOK); doc.Find(`[data-testid="appeal-link"]`).Length() != 1 {
 			t.Error("Upstage sees no appeal link")
 		}
 		anon := f.app.client()
-		if doc := apPage(t, anon, "decision", anon.get(dpath), http.StatusOK); doc.Find(`[data-testid="appeal-link"]`).Length() != 0 {
+		if doc := wantPage(t, "decision", anon.get(dpath), http.StatusOK); doc.Find(`[data-testid="appeal-link"]`).Length() != 0 {
 			t.Error("the public sees an appeal link")
 		}
 
 		// The form: grounds in the legal wording, the window to the second.
-		doc = apPage(t, kaist, "form", kaist.get(f.appealPath()), http.StatusOK)
+		doc = wantPage(t, "form", kaist.get(f.appealPath()), http.StatusOK)
 		if got := strings.TrimSpace(doc.Find(`#ground option[value="procedural_defect"]`).Text()); got != "평가 절차의 중대한 하자" {
 			t.Errorf("procedural_defect option = %q", got)
 		}
@@ -310,7 +199,7 @@ func TestAppealFileWithEvidence(t *testing.T) {
 		}
 		for id, want := range map[string]string{"window-opens": "2026-11-27 15:01:00 KST", "window-last-day": "2026-12-07 (월)",
 			"window-closes": aplCloses} {
-			if got := apText(doc, id); got != want {
+			if got := testIDText(doc, id); got != want {
 				t.Errorf("form %s = %q, want %q", id, got, want)
 			}
 		}
@@ -325,7 +214,7 @@ func TestAppealFileWithEvidence(t *testing.T) {
 		statement := "평가위원 구성이 공고와 달랐습니다.\n둘째 줄."
 		pdf := apPDF(200)
 		id := f.filed("file", f.post(kaist, f.form(kaist, models.GroundProceduralDefect, statement),
-			aplFile{"회의록.pdf", pdf}, aplFile{"../의견서.hwp", apHWP()}))
+			storyFile{"회의록.pdf", pdf}, storyFile{"../의견서.hwp", apHWP()}))
 		a := f.appeal(id)
 		if a.Status != models.AppealReceived || a.Ground != models.GroundProceduralDefect || a.Statement != statement || len(a.Evidence) != 2 {
 			t.Fatalf("appeal %+v", a)
@@ -336,16 +225,16 @@ func TestAppealFileWithEvidence(t *testing.T) {
 		if want := now.AddDate(0, 0, f.app.cfg.AppealAnswerDays); !a.AnswerBy.Equal(want) {
 			t.Errorf("answer by %v, want %v", a.AnswerBy, want)
 		}
-		if n := f.count(&models.AuditEntry{}, "action = ? AND object_id = ?", "appeal.file", itoa(id)); n != 1 {
+		if n := count(t, f.app, &models.AuditEntry{}, "action = ? AND object_id = ?", "appeal.file", itoa(id)); n != 1 {
 			t.Errorf("%d audit rows appeal.file, want 1", n)
 		}
 
 		// The acknowledgement: receipt number and filing time to the second.
-		doc = apPage(t, kaist, "receipt", kaist.get(views.AppealHref(id)+"?filed=1"), http.StatusOK)
-		if got := apText(doc, "appeal-receipt"); got != a.Receipt || !strings.HasPrefix(got, "KAI-APL-20261130-") {
+		doc = wantPage(t, "receipt", kaist.get(views.AppealHref(id)+"?filed=1"), http.StatusOK)
+		if got := testIDText(doc, "appeal-receipt"); got != a.Receipt || !strings.HasPrefix(got, "KAI-APL-20261130-") {
 			t.Errorf("receipt shown %q, stored %q", got, a.Receipt)
 		}
-		if got := apText(doc, "appeal-filed-at"); got != "2026-11-30 15:01:00 KST" {
+		if got := testIDText(doc, "appeal-filed-at"); got != "2026-11-30 15:01:00 KST" {
 			t.Errorf("filed at %q", got)
 		}
 		if got := doc.Find(`[data-testid="appeal-statement"]`).Text(); got != statement {
@@ -376,23 +265,23 @@ func TestAppealFileWithEvidence(t *testing.T) {
 		}
 
 		// Lists and the public counts.
-		doc = apPage(t, kaist, "company list", kaist.get("/appeals"), http.StatusOK)
-		if got := offTestIDs(doc, "appeal-link"); len(got) != 1 || got[0] != a.Receipt {
+		doc = wantPage(t, "company list", kaist.get("/appeals"), http.StatusOK)
+		if got := testIDTexts(doc, "appeal-link"); len(got) != 1 || got[0] != a.Receipt {
 			t.Errorf("KAIST's list: %q", got)
 		}
 		if doc.Find(`[data-testid="appeal-organisation"]`).Length() != 0 {
 			t.Error("the company list has an organisation column")
 		}
-		doc = apPage(t, anon, "public page", anon.get(dpath), http.StatusOK)
+		doc = wantPage(t, "public page", anon.get(dpath), http.StatusOK)
 		for id, want := range map[string]string{"stat-filed": "1", "stat-upheld": "0", "stat-dismissed": "0", "stat-pending": "1"} {
-			if got := apText(doc, id); got != want {
+			if got := testIDText(doc, id); got != want {
 				t.Errorf("public %s = %q, want %q", id, got, want)
 			}
 		}
 		if strings.Contains(doc.Find("main").Text(), "평가위원 구성이") || doc.Find(`[data-testid="own-appeals"]`).Length() != 0 {
 			t.Error("the public page shows an appeal's contents")
 		}
-		doc = apPage(t, kaist, "decision", kaist.get(dpath), http.StatusOK)
+		doc = wantPage(t, "decision", kaist.get(dpath), http.StatusOK)
 		if st, _ := doc.Find(`[data-testid="own-appeal"]`).Attr("data-status"); st != "received" {
 			t.Errorf("KAIST's own appeal on the decision page: status %q", st)
 		}
@@ -416,9 +305,9 @@ func TestAppealClosingInstant(t *testing.T) {
 		form := f.form(kaist, models.GroundScoringError, statement)
 		for _, at := range []time.Duration{0, time.Second} {
 			f.app.clock.Set(closes.Add(at))
-			resp := f.post(kaist, form, aplFile{"근거.pdf", apPDF(10)})
-			doc := apPage(t, kaist, fmt.Sprintf("closes%+v", at), resp, http.StatusConflict)
-			if got := apText(doc, "appeal-late"); !strings.Contains(got, aplCloses) {
+			resp := f.post(kaist, form, storyFile{"근거.pdf", apPDF(10)})
+			doc := wantPage(t, fmt.Sprintf("closes%+v", at), resp, http.StatusConflict)
+			if got := testIDText(doc, "appeal-late"); !strings.Contains(got, aplCloses) {
 				t.Errorf("closes%+v: message %q does not show %s", at, got, aplCloses)
 			}
 			if got := doc.Find(`textarea[name="statement"]`).Text(); got != statement {
@@ -431,30 +320,30 @@ func TestAppealClosingInstant(t *testing.T) {
 				t.Errorf("closes%+v: a submit button after the close", at)
 			}
 		}
-		if n := f.count(&models.Appeal{}, ""); n != 1 {
+		if n := count(t, f.app, &models.Appeal{}, ""); n != 1 {
 			t.Errorf("%d appeals, want 1", n)
 		}
-		if n := f.count(&models.StoredFile{}, "name = ?", "근거.pdf"); n != 0 {
+		if n := count(t, f.app, &models.StoredFile{}, "name = ?", "근거.pdf"); n != 0 {
 			t.Errorf("late filings stored %d files", n)
 		}
 		// After the close the form is not offered, nor the link.
-		doc := apPage(t, kaist, "form after", kaist.get(f.appealPath()), http.StatusOK)
-		if doc.Find(`[data-testid="appeal-form"]`).Length() != 0 || !strings.Contains(apText(doc, "appeal-closed"), aplCloses) {
+		doc := wantPage(t, "form after", kaist.get(f.appealPath()), http.StatusOK)
+		if doc.Find(`[data-testid="appeal-form"]`).Length() != 0 || !strings.Contains(testIDText(doc, "appeal-closed"), aplCloses) {
 			t.Error("after the close: the form is offered, or the closing instant not shown")
 		}
-		doc = apPage(t, kaist, "decision after", kaist.get("/decisions/"+itoa(f.decision.ID)), http.StatusOK)
+		doc = wantPage(t, "decision after", kaist.get("/decisions/"+itoa(f.decision.ID)), http.StatusOK)
 		if doc.Find(`[data-testid="appeal-link"]`).Length() != 0 || doc.Find(`[data-testid="appeal-window"] [data-testid="countdown"]`).Length() != 0 {
 			t.Error("after the close: the decision page still offers to appeal")
 		}
 
 		// Before the announcement: impossible (a clock set back).
 		f.app.clock.Set(f.decision.PublishedAt.Add(-time.Second))
-		doc = apPage(t, kaist, "early", f.post(kaist, url.Values{"ground": {"other"}, "statement": {"이른 신청"},
+		doc = wantPage(t, "early", f.post(kaist, url.Values{"ground": {"other"}, "statement": {"이른 신청"},
 			"idempotency_key": {models.RandomToken(24)}}), http.StatusConflict)
 		if doc.Find(`[data-testid="appeal-early"]`).Length() != 1 {
 			t.Error("a filing before the announcement is not refused as early")
 		}
-		if n := f.count(&models.Appeal{}, ""); n != 1 {
+		if n := count(t, f.app, &models.Appeal{}, ""); n != 1 {
 			t.Errorf("%d appeals after the early try, want 1", n)
 		}
 	})
@@ -466,19 +355,16 @@ func TestAppealWindowWithOneOffHoliday(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		f.app.clock.Advance(time.Hour)
-		if _, err := models.AddExtraHoliday(t.Context(), f.app.db, "2026-12-07", "임시공휴일", "Temporary holiday",
-			offUser(t, f.app, "demo-admin"), f.app.clock.Now()); err != nil {
-			t.Fatal(err)
-		}
+		f.holiday("2026-12-07", "임시공휴일", "Temporary holiday")
 		f.app.clock.Set(time.Date(2026, 12, 8, 12, 0, 0, 0, models.KST)) // past the table's close, inside the moved one
 		kaist := f.company("kaist")
-		doc := apPage(t, kaist, "decision", kaist.get("/decisions/"+itoa(f.decision.ID)), http.StatusOK)
+		doc := wantPage(t, "decision", kaist.get("/decisions/"+itoa(f.decision.ID)), http.StatusOK)
 		for id, want := range map[string]string{"appeal-last-day": "2026-12-08 (화) (본래 2026-12-07이었으나 휴일로 미뤄짐)", "appeal-closes": "2026-12-09 00:00:00 KST"} {
-			if got := apText(doc, id); got != want {
+			if got := testIDText(doc, id); got != want {
 				t.Errorf("%s = %q, want %q", id, got, want)
 			}
 		}
-		if !strings.Contains(apText(doc, "appeal-moved"), "2026-12-07") || doc.Find(`[data-testid="appeal-link"]`).Length() != 1 {
+		if !strings.Contains(testIDText(doc, "appeal-moved"), "2026-12-07") || doc.Find(`[data-testid="appeal-link"]`).Length() != 1 {
 			t.Error("the moved window is not explained, or the appeal link is missing")
 		}
 		id := f.fileAs(kaist, "임시공휴일로 연장된 기간에 제출")
@@ -494,23 +380,23 @@ func TestAppealNotConcerned(t *testing.T) {
 		late := f.latecomer()
 		for _, resp := range []*http.Response{late.get(f.appealPath()),
 			f.post(late, url.Values{"ground": {"other"}, "statement": {"관계없는 기관"}, "idempotency_key": {models.RandomToken(24)}})} {
-			doc := apPage(t, late, "not concerned", resp, http.StatusForbidden)
-			if got := apText(doc, "error-message"); !strings.Contains(got, "이 결과에 해당하는 신청기관") {
+			doc := wantPage(t, "not concerned", resp, http.StatusForbidden)
+			if got := testIDText(doc, "error-message"); !strings.Contains(got, "이 결과에 해당하는 신청기관") {
 				t.Errorf("403 message %q", got)
 			}
 		}
-		if n := f.count(&models.Appeal{}, ""); n != 0 {
+		if n := count(t, f.app, &models.Appeal{}, ""); n != 0 {
 			t.Errorf("%d appeals", n)
 		}
-		if doc := apPage(t, late, "decision", late.get("/decisions/"+itoa(f.decision.ID)), http.StatusOK); doc.Find(`[data-testid="appeal-link"]`).Length() != 0 {
+		if doc := wantPage(t, "decision", late.get("/decisions/"+itoa(f.decision.ID)), http.StatusOK); doc.Find(`[data-testid="appeal-link"]`).Length() != 0 {
 			t.Error("an organisation not concerned sees the appeal link")
 		}
 		// Officers do not file appeals; an unknown decision is not found.
-		off := f.staff("demo-officer")
-		apPage(t, off, "officer", off.get(f.appealPath()), http.StatusForbidden)
+		off := f.signIn("demo-officer")
+		wantPage(t, "officer", off.get(f.appealPath()), http.StatusForbidden)
 		kaist := f.company("kaist")
-		apPage(t, kaist, "unknown", kaist.get("/decisions/999999/appeal"), http.StatusNotFound)
-		apPage(t, kaist, "malformed", kaist.get("/decisions/abc/appeal"), http.StatusNotFound)
+		wantPage(t, "unknown", kaist.get("/decisions/999999/appeal"), http.StatusNotFound)
+		wantPage(t, "malformed", kaist.get("/decisions/abc/appeal"), http.StatusNotFound)
 	})
 }
 
@@ -519,8 +405,8 @@ func TestAppealDoubleSubmit(t *testing.T) {
 		f := newAplFixture(t, kind)
 		kaist := f.company("kaist")
 		form := f.form(kaist, models.GroundOther, "두 번 누른 제출")
-		first := f.filed("first", f.post(kaist, form, aplFile{"a.pdf", apPDF(20)}))
-		second := f.filed("second", f.post(kaist, form, aplFile{"a.pdf", apPDF(20)}))
+		first := f.filed("first", f.post(kaist, form, storyFile{"a.pdf", apPDF(20)}))
+		second := f.filed("second", f.post(kaist, form, storyFile{"a.pdf", apPDF(20)}))
 		if first != second {
 			t.Errorf("double submit made appeals %d and %d", first, second)
 		}
@@ -551,10 +437,10 @@ func TestAppealDoubleSubmit(t *testing.T) {
 		if codes[0] != http.StatusSeeOther || codes[1] != http.StatusSeeOther || locs[0] != locs[1] {
 			t.Errorf("concurrent submits: %v to %q", codes, locs)
 		}
-		if n := f.count(&models.Appeal{}, ""); n != 2 {
+		if n := count(t, f.app, &models.Appeal{}, ""); n != 2 {
 			t.Errorf("%d appeals, want 2", n)
 		}
-		if n := f.count(&models.AuditEntry{}, "action = ?", "appeal.file"); n != 2 {
+		if n := count(t, f.app, &models.AuditEntry{}, "action = ?", "appeal.file"); n != 2 {
 			t.Errorf("%d audit rows appeal.file, want 2", n)
 		}
 	})
@@ -567,15 +453,15 @@ func TestAppealBadEvidence(t *testing.T) {
 		statement := "증빙이 잘못된 이의신청"
 		for _, tc := range []struct {
 			what    string
-			files   []aplFile
+			files   []storyFile
 			message string
 		}{
-			{"PNG as .pdf", []aplFile{{"ok.pdf", apPDF(10)}, {"scan.pdf", apPNG()}}, "scan.pdf: PDF, HWP, HWPX 파일만"},
-			{"empty", []aplFile{{"empty.pdf", nil}}, "empty.pdf: 빈 파일"},
+			{"PNG as .pdf", []storyFile{{"ok.pdf", apPDF(10)}, {"scan.pdf", apPNG()}}, "scan.pdf: PDF, HWP, HWPX 파일만"},
+			{"empty", []storyFile{{"empty.pdf", nil}}, "empty.pdf: 빈 파일"},
 		} {
 			form := f.form(kaist, models.GroundConflictOfInterest, statement)
-			doc := apPage(t, kaist, tc.what, f.post(kaist, form, tc.files...), http.StatusUnprocessableEntity)
-			if got := apText(doc, "error-evidence"); !strings.Contains(got, tc.message) {
+			doc := wantPage(t, tc.what, f.post(kaist, form, tc.files...), http.StatusUnprocessableEntity)
+			if got := fieldError(doc, "evidence"); !strings.Contains(got, tc.message) {
 				t.Errorf("%s: message %q, want %q", tc.what, got, tc.message)
 			}
 			if doc.Find(`[data-testid="form-errors"]`).Length() != 1 {
@@ -591,21 +477,16 @@ func TestAppealBadEvidence(t *testing.T) {
 				t.Errorf("%s: the form's key changed", tc.what)
 			}
 		}
-		if n := f.count(&models.Appeal{}, ""); n != 0 {
+		if n := count(t, f.app, &models.Appeal{}, ""); n != 0 {
 			t.Errorf("%d appeals", n)
 		}
-		if n := f.count(&models.StoredFile{}, "uploaded_by_id <> ?", 0); n != 2 {
+		if n := count(t, f.app, &models.StoredFile{}, "uploaded_by_id <> ?", 0); n != 2 {
 			// The two business plans of the fixture, nothing more.
 			t.Errorf("%d stored files, want the fixture's 2", n)
 		}
 		// Missing fields: the field errors, and a fresh key for a tampered one.
-		doc := apPage(t, kaist, "missing", f.post(kaist, url.Values{"ground": {"nonsense"}, "statement": {" "}, "idempotency_key": {"short"}}),
-			http.StatusUnprocessableEntity)
-		for _, id := range []string{"error-ground", "error-statement", "error-idempotency_key"} {
-			if doc.Find(`[data-testid="`+id+`"]`).Length() != 1 {
-				t.Errorf("no %s", id)
-			}
-		}
+		doc := wantPage(t, "missing", f.post(kaist, url.Values{"ground": {"nonsense"}, "statement": {" "}, "idempotency_key": {"short"}}), http.StatusUnprocessableEntity)
+		wantFieldError(t, "missing", doc, "ground", "statement", "idempotency_key")
 		if key, _ := doc.Find(`input[name="idempotency_key"]`).Attr("value"); len(key) < 16 {
 			t.Errorf("re-rendered key %q", key)
 		}
@@ -623,39 +504,39 @@ func TestAppealReviewAndDecideByRole(t *testing.T) {
 		}
 
 		// The company and the auditor may not act: the guard refuses.
-		aud := f.staff("demo-auditor")
+		aud := f.signIn("demo-auditor")
 		for who, c := range map[string]*testClient{"company": kaist, "auditor": aud} {
-			apPage(t, c, who+" review", c.post(base+"/review", nil), http.StatusForbidden)
-			apPage(t, c, who+" decide", decide(c, "uphold", "이유"), http.StatusForbidden)
+			wantPage(t, who+" review", c.post(base+"/review", nil), http.StatusForbidden)
+			wantPage(t, who+" decide", decide(c, "uphold", "이유"), http.StatusForbidden)
 		}
-		doc := apPage(t, aud, "auditor reads", aud.get(base), http.StatusOK)
+		doc := wantPage(t, "auditor reads", aud.get(base), http.StatusOK)
 		if doc.Find(`[data-testid="appeal-actions"]`).Length() != 0 {
 			t.Error("the auditor sees the officer's actions")
 		}
 
-		off := f.staff("demo-officer")
-		doc = apPage(t, off, "officer reads", off.get(base), http.StatusOK)
+		off := f.signIn("demo-officer")
+		doc = wantPage(t, "officer reads", off.get(base), http.StatusOK)
 		if doc.Find(`[data-testid="start-review"]`).Length() != 1 || doc.Find(`[data-testid="decide-form"]`).Length() != 0 {
 			t.Error("a received appeal: want the review button only")
 		}
 		// Received → decided directly: 409.
-		apPage(t, off, "decide before review", decide(off, "dismiss", "이유"), http.StatusConflict)
-		apWantRedirect(t, "review", off.post(base+"/review", nil), base+"?done=review")
-		apPage(t, off, "review twice", off.post(base+"/review", nil), http.StatusConflict)
-		doc = apPage(t, off, "under review", off.get(base+"?done=review"), http.StatusOK)
-		if apText(doc, "notice") == "" || doc.Find(`[data-testid="decide-form"]`).Length() != 1 {
+		wantPage(t, "decide before review", decide(off, "dismiss", "이유"), http.StatusConflict)
+		wantSeeOther(t, "review", off.post(base+"/review", nil), base+"?done=review")
+		wantPage(t, "review twice", off.post(base+"/review", nil), http.StatusConflict)
+		doc = wantPage(t, "under review", off.get(base+"?done=review"), http.StatusOK)
+		if testIDText(doc, "notice") == "" || doc.Find(`[data-testid="decide-form"]`).Length() != 1 {
 			t.Error("under review: want the notice and the decision form")
 		}
 
 		// Dismissing without reasons: the field error, the choice kept.
-		doc = apPage(t, off, "no reasons", decide(off, "dismiss", "  "), http.StatusUnprocessableEntity)
+		doc = wantPage(t, "no reasons", decide(off, "dismiss", "  "), http.StatusUnprocessableEntity)
 		if doc.Find(`[data-testid="error-reasons"]`).Length() != 1 {
 			t.Error("no reasons: no field error")
 		}
 		if _, ok := doc.Find(`[data-testid="outcome-dismiss"]`).Attr("checked"); !ok {
 			t.Error("no reasons: the outcome is not kept")
 		}
-		doc = apPage(t, off, "no outcome", decide(off, "", "이유만"), http.StatusUnprocessableEntity)
+		doc = wantPage(t, "no outcome", decide(off, "", "이유만"), http.StatusUnprocessableEntity)
 		if doc.Find(`[data-testid="error-outcome"]`).Length() != 1 || doc.Find(`textarea[name="reasons"]`).Text() != "이유만" {
 			t.Error("no outcome: no field error, or the reasons lost")
 		}
@@ -664,31 +545,31 @@ func TestAppealReviewAndDecideByRole(t *testing.T) {
 		}
 
 		reasons := "평가 절차를 확인한 결과 공고와 다르지 않았습니다.\n평가위원 구성은 적법합니다."
-		apWantRedirect(t, "dismiss", decide(off, "dismiss", reasons), base+"?done=dismissed")
+		wantSeeOther(t, "dismiss", decide(off, "dismiss", reasons), base+"?done=dismissed")
 		a := f.appeal(id)
 		if a.Status != models.AppealDismissed || a.Reasons != reasons || a.DecidedAt == nil {
 			t.Fatalf("after dismissal: %s, %q", a.Status, a.Reasons)
 		}
-		apPage(t, off, "decide twice", decide(off, "uphold", "다시"), http.StatusConflict)
+		wantPage(t, "decide twice", decide(off, "uphold", "다시"), http.StatusConflict)
 		for _, action := range []string{"appeal.start_review", "appeal.dismiss"} {
-			if n := f.count(&models.AuditEntry{}, "action = ? AND object_id = ?", action, itoa(id)); n != 1 {
+			if n := count(t, f.app, &models.AuditEntry{}, "action = ? AND object_id = ?", action, itoa(id)); n != 1 {
 				t.Errorf("%d audit rows %s, want 1", n, action)
 			}
 		}
 
 		// The company reads the answer and its reasons.
-		doc = apPage(t, kaist, "company reads", kaist.get(base), http.StatusOK)
+		doc = wantPage(t, "company reads", kaist.get(base), http.StatusOK)
 		if got := doc.Find(`[data-testid="appeal-reasons"]`).Text(); got != reasons {
 			t.Errorf("reasons shown %q", got)
 		}
 		if st, _ := doc.Find(`[data-testid="appeal-facts"] [data-testid="appeal-status"]`).Attr("data-status"); st != "dismissed" {
 			t.Errorf("status shown %q", st)
 		}
-		if got := apText(doc, "appeal-status"); got != "기각" {
+		if got := testIDText(doc, "appeal-status"); got != "기각" {
 			t.Errorf("status label %q", got)
 		}
-		doc = apPage(t, f.app.client(), "public", f.app.client().get("/decisions/"+itoa(f.decision.ID)), http.StatusOK)
-		if apText(doc, "stat-dismissed") != "1" || apText(doc, "stat-pending") != "0" || doc.Find(`[data-testid="under-rereview"]`).Length() != 0 {
+		doc = wantPage(t, "public", f.app.client().get("/decisions/"+itoa(f.decision.ID)), http.StatusOK)
+		if testIDText(doc, "stat-dismissed") != "1" || testIDText(doc, "stat-pending") != "0" || doc.Find(`[data-testid="under-rereview"]`).Length() != 0 {
 			t.Error("public counts after a dismissal")
 		}
 	})
@@ -699,27 +580,26 @@ func TestAppealUpheldAndCorrectedDecision(t *testing.T) {
 		f := newAplFixture(t, kind)
 		kaist := f.company("kaist")
 		id := f.fileAs(kaist, "점수 합산에 오류가 있습니다.")
-		off := f.staff("demo-officer")
+		off := f.signIn("demo-officer")
 		base := views.AppealHref(id)
-		apWantRedirect(t, "review", off.post(base+"/review", nil), base+"?done=review")
-		apWantRedirect(t, "uphold", off.post(base+"/decide", url.Values{"outcome": {"uphold"}, "reasons": {"합산 오류가 확인되었습니다."}, "confirm": {"1"}}),
-			base+"?done=upheld")
+		wantSeeOther(t, "review", off.post(base+"/review", nil), base+"?done=review")
+		wantSeeOther(t, "uphold", off.post(base+"/decide", url.Values{"outcome": {"uphold"}, "reasons": {"합산 오류가 확인되었습니다."}, "confirm": {"1"}}), base+"?done=upheld")
 
 		old := "/decisions/" + itoa(f.decision.ID)
 		anon := f.app.client()
-		doc := apPage(t, anon, "public", anon.get(old), http.StatusOK)
-		if got := apText(doc, "under-rereview"); !strings.Contains(got, "재심사 중") {
+		doc := wantPage(t, "public", anon.get(old), http.StatusOK)
+		if got := testIDText(doc, "under-rereview"); !strings.Contains(got, "재심사 중") {
 			t.Errorf("under re-review banner %q", got)
 		}
 		for id, want := range map[string]string{"stat-filed": "1", "stat-upheld": "1", "stat-dismissed": "0", "stat-pending": "0"} {
-			if got := apText(doc, id); got != want {
+			if got := testIDText(doc, id); got != want {
 				t.Errorf("public %s = %q, want %q", id, got, want)
 			}
 		}
 
 		// The ranking offers the correction.
 		ranking := "/officer/calls/" + itoa(f.call.ID) + "/ranking"
-		doc = apPage(t, off, "ranking", off.get(ranking), http.StatusOK)
+		doc = wantPage(t, "ranking", off.get(ranking), http.StatusOK)
 		if doc.Find(`[data-testid="ranking-rereview"]`).Length() != 1 || doc.Find(`[data-testid="correction-title"]`).Length() != 1 {
 			t.Fatal("the ranking does not offer the correction")
 		}
@@ -729,10 +609,10 @@ func TestAppealUpheldAndCorrectedDecision(t *testing.T) {
 		form := url.Values{"selected": {itoa(f.apps["upstage"]), itoa(f.apps["kaist"])}, "counting_rule": {"civil"},
 			"notice_ko": {"이의신청 인용에 따라 정정합니다."}, "notice_en": {"Corrected after an upheld appeal."}, "confirm": {"1"}}
 		// A form that does not name the decision it corrects is stale.
-		apPage(t, off, "no supersedes", off.post("/officer/calls/"+itoa(f.call.ID)+"/decision", form), http.StatusConflict)
+		wantPage(t, "no supersedes", off.post("/officer/calls/"+itoa(f.call.ID)+"/decision", form), http.StatusConflict)
 
 		f.app.clock.Advance(2 * 24 * time.Hour) // Sunday 2026-11-29 15:01 KST
-		off = f.staff("demo-officer")
+		off = f.signIn("demo-officer")
 		form.Del("_csrf") // the earlier post put the other session's token in
 		form.Set("supersedes", itoa(f.decision.ID))
 		shownNotice(t, off, ranking, form)
@@ -740,26 +620,26 @@ func TestAppealUpheldAndCorrectedDecision(t *testing.T) {
 		body := readAll(resp)
 		loc := resp.Header.Get("Location")
 		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/decisions/") || loc == old {
-			t.Fatalf("publishing the correction: %d to %q: %s", resp.StatusCode, loc, apSnippet(body))
+			t.Fatalf("publishing the correction: %d to %q: %s", resp.StatusCode, loc, snippet(body))
 		}
 		// Once corrected, nothing more to publish.
-		apPage(t, off, "again", off.post("/officer/calls/"+itoa(f.call.ID)+"/decision", form), http.StatusConflict)
+		wantPage(t, "again", off.post("/officer/calls/"+itoa(f.call.ID)+"/decision", form), http.StatusConflict)
 
-		doc = apPage(t, anon, "corrected", anon.get(loc), http.StatusOK)
+		doc = wantPage(t, "corrected", anon.get(loc), http.StatusOK)
 		if href, _ := doc.Find(`[data-testid="corrects-link"]`).Attr("href"); href != old {
 			t.Errorf("corrects link %q, want %q", href, old)
 		}
-		if got := apText(doc, "corrects-link"); got != "이 결정은 #"+itoa(f.decision.ID)+"을(를) 정정합니다." {
+		if got := testIDText(doc, "corrects-link"); got != "이 결정은 #"+itoa(f.decision.ID)+"을(를) 정정합니다." {
 			t.Errorf("corrects text %q", got)
 		}
 		// Its own window: announced Sunday 2026-11-29, last day 2026-12-09.
-		if got := apText(doc, "appeal-closes"); got != "2026-12-10 00:00:00 KST" {
+		if got := testIDText(doc, "appeal-closes"); got != "2026-12-10 00:00:00 KST" {
 			t.Errorf("the correction closes %q", got)
 		}
-		if got := apText(doc, "decision-selected-count"); got != "2개 팀" {
+		if got := testIDText(doc, "decision-selected-count"); got != "2개 팀" {
 			t.Errorf("the correction selects %q", got)
 		}
-		doc = apPage(t, anon, "old", anon.get(old), http.StatusOK)
+		doc = wantPage(t, "old", anon.get(old), http.StatusOK)
 		if href, _ := doc.Find(`[data-testid="superseded-link"]`).Attr("href"); href != loc {
 			t.Errorf("superseded link %q, want %q", href, loc)
 		}
@@ -771,15 +651,15 @@ func TestAppealUpheldAndCorrectedDecision(t *testing.T) {
 			t.Errorf("KAIST's application is %s after the correction (%v)", a.Status, err)
 		}
 		kaist = f.company("kaist")
-		doc = apPage(t, kaist, "kaist old", kaist.get(old), http.StatusOK)
+		doc = wantPage(t, "kaist old", kaist.get(old), http.StatusOK)
 		if doc.Find(`[data-testid="appeal-link"]`).Length() != 0 {
 			t.Error("KAIST may still appeal against the corrected decision")
 		}
-		doc = apPage(t, kaist, "kaist new", kaist.get(loc), http.StatusOK)
+		doc = wantPage(t, "kaist new", kaist.get(loc), http.StatusOK)
 		if sel, _ := doc.Find(`[data-testid="own-status"]`).Attr("data-selected"); sel != "true" || doc.Find(`[data-testid="appeal-link"]`).Length() != 1 {
 			t.Errorf("KAIST on the correction: selected %q, appeal link %d", sel, doc.Find(`[data-testid="appeal-link"]`).Length())
 		}
-		doc = apPage(t, off, "ranking after", off.get(ranking), http.StatusOK)
+		doc = wantPage(t, "ranking after", off.get(ranking), http.StatusOK)
 		if doc.Find(`[data-testid="publish-form"] [data-testid="publish"]`).Length() != 0 {
 			t.Error("the ranking still offers to publish")
 		}
@@ -796,8 +676,8 @@ func TestAppealOverdue(t *testing.T) {
 		check := func(at time.Time, want string) {
 			t.Helper()
 			f.app.clock.Set(at)
-			off := f.staff("demo-officer")
-			doc := apPage(t, off, "list", off.get("/appeals"), http.StatusOK)
+			off := f.signIn("demo-officer")
+			doc := wantPage(t, "list", off.get("/appeals"), http.StatusOK)
 			if got, _ := doc.Find(row).Attr("data-overdue"); got != want {
 				t.Errorf("at %s: overdue %q, want %s", views.KST(at), got, want)
 			}
@@ -812,17 +692,16 @@ func TestAppealOverdue(t *testing.T) {
 		}
 		check(a.AnswerBy.Add(-time.Second), "false")
 		check(a.AnswerBy, "true")
-		off := f.staff("demo-officer")
-		if n := apPage(t, off, "received", off.get("/appeals?status=received"), http.StatusOK).Find(row).Length(); n != 1 {
+		off := f.signIn("demo-officer")
+		if n := wantPage(t, "received", off.get("/appeals?status=received"), http.StatusOK).Find(row).Length(); n != 1 {
 			t.Errorf("status=received: %d rows", n)
 		}
-		if n := apPage(t, off, "dismissed", off.get("/appeals?status=dismissed"), http.StatusOK).Find(`[data-testid="appeal-row"]`).Length(); n != 0 {
+		if n := wantPage(t, "dismissed", off.get("/appeals?status=dismissed"), http.StatusOK).Find(`[data-testid="appeal-row"]`).Length(); n != 0 {
 			t.Errorf("status=dismissed: %d rows", n)
 		}
 		// Answered: no longer overdue.
-		apWantRedirect(t, "review", off.post(views.AppealHref(id)+"/review", nil), views.AppealHref(id)+"?done=review")
-		apWantRedirect(t, "dismiss", off.post(views.AppealHref(id)+"/decide", url.Values{"outcome": {"dismiss"}, "reasons": {"늦은 답변"}, "confirm": {"1"}}),
-			views.AppealHref(id)+"?done=dismissed")
+		wantSeeOther(t, "review", off.post(views.AppealHref(id)+"/review", nil), views.AppealHref(id)+"?done=review")
+		wantSeeOther(t, "dismiss", off.post(views.AppealHref(id)+"/decide", url.Values{"outcome": {"dismiss"}, "reasons": {"늦은 답변"}, "confirm": {"1"}}), views.AppealHref(id)+"?done=dismissed")
 		check(a.AnswerBy.Add(time.Hour), "false")
 	})
 }
@@ -831,8 +710,8 @@ func TestAppealIsolation(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		kaist := f.company("kaist")
-		id := f.fileAs(kaist, "KAIST의 이의신청", aplFile{"kaist.pdf", apPDF(30)})
-		upID := f.fileAs(f.company("upstage"), "업스테이지의 이의신청", aplFile{"upstage.pdf", apPDF(40)})
+		id := f.fileAs(kaist, "KAIST의 이의신청", storyFile{"kaist.pdf", apPDF(30)})
+		upID := f.fileAs(f.company("upstage"), "업스테이지의 이의신청", storyFile{"upstage.pdf", apPDF(40)})
 		a, up := f.appeal(id), f.appeal(upID)
 		evidence := fmt.Sprintf("/appeals/%d/evidence/%d", id, a.Evidence[0].ID)
 
@@ -840,19 +719,19 @@ func TestAppealIsolation(t *testing.T) {
 		for _, path := range []string{views.AppealHref(id), evidence, views.AppealHref(id) + "?filed=1",
 			// Another appeal's evidence through the own appeal's path.
 			fmt.Sprintf("/appeals/%d/evidence/%d", upID, a.Evidence[0].ID)} {
-			doc := apPage(t, upstage, path, upstage.get(path), http.StatusNotFound)
+			doc := wantPage(t, path, upstage.get(path), http.StatusNotFound)
 			if strings.Contains(doc.Find("main").Text(), "KAIST") {
 				t.Errorf("%s: the 404 names KAIST", path)
 			}
 		}
-		doc := apPage(t, upstage, "list", upstage.get("/appeals"), http.StatusOK)
-		if got := offTestIDs(doc, "appeal-link"); len(got) != 1 || got[0] != up.Receipt {
+		doc := wantPage(t, "list", upstage.get("/appeals"), http.StatusOK)
+		if got := testIDTexts(doc, "appeal-link"); len(got) != 1 || got[0] != up.Receipt {
 			t.Errorf("Upstage's list %q", got)
 		}
 		// The ministry and auditors see both; the anonymous visitor is sent to sign in.
 		for _, subject := range []string{"demo-officer", "demo-auditor"} {
-			c := f.staff(subject)
-			if n := apPage(t, c, subject, c.get("/appeals"), http.StatusOK).Find(`[data-testid="appeal-row"]`).Length(); n != 2 {
+			c := f.signIn(subject)
+			if n := wantPage(t, subject, c.get("/appeals"), http.StatusOK).Find(`[data-testid="appeal-row"]`).Length(); n != 2 {
 				t.Errorf("%s sees %d appeals", subject, n)
 			}
 			resp := c.get(evidence)
@@ -891,12 +770,12 @@ func TestAppealPagesTranslated(t *testing.T) {
 	}
 	f := newAplFixture(t, testdb.SQLite)
 	kaist := f.company("kaist")
-	id := f.fileAs(kaist, "번역 시험", aplFile{"a.pdf", apPDF(5)})
-	off := f.staff("demo-officer")
-	apWantRedirect(t, "review", off.post(views.AppealHref(id)+"/review", nil), views.AppealHref(id)+"?done=review")
+	id := f.fileAs(kaist, "번역 시험", storyFile{"a.pdf", apPDF(5)})
+	off := f.signIn("demo-officer")
+	wantSeeOther(t, "review", off.post(views.AppealHref(id)+"/review", nil), views.AppealHref(id)+"?done=review")
 	for _, lang := range i18n.Languages {
 		for who, c := range map[string]*testClient{"company": kaist, "officer": off} {
-			offStatus(t, c.post("/lang", url.Values{"lang": {lang}, "next": {"/"}}), http.StatusSeeOther)
+			wantCode(t, "", c.post("/lang", url.Values{"lang": {lang}, "next": {"/"}}), http.StatusSeeOther)
 			paths := []string{"/appeals", views.AppealHref(id), views.AppealHref(id) + "?filed=1", "/decisions/" + itoa(f.decision.ID)}
 			if who == "company" {
 				paths = append(paths, f.appealPath())

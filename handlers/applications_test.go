@@ -26,46 +26,6 @@ import (
 // the consortium, documents, submission at the close instant, withdrawal,
 // stale edits, isolation between companies and the published result.
 
-var cellConflict = matrixWant{status: http.StatusConflict}
-
-// The matrix fixture's call closed in 2025 and the clock is in 2026: the
-// company's own actions are refused as too late (409), another company's
-// application is not found (404), and the ministry and auditors may not act
-// as a company (403) but may read.
-func init() {
-	draft := url.Values{"title_ko": {"시험 과제"}, "title_en": {"Test project"}, "summary": {"요약"}, "version": {"1"}}
-	rows := map[string]matrixRow{
-		"GET /company/applications": {path: "/company/applications", cells: matrixCells(
-			cellSignIn, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden)},
-		"GET /calls/:id/apply": {path: "/calls/{call}/apply", cells: matrixCells(
-			cellSignIn, cellConflict, cellConflict, cellForbidden, cellForbidden, cellForbidden)},
-		"POST /calls/:id/apply": {path: "/calls/{call}/apply", form: draft, cells: matrixCells(
-			cellForbidden, cellConflict, cellConflict, cellForbidden, cellForbidden, cellForbidden)},
-		"GET /applications/:id": {path: "/applications/{own_app}", otherPath: "/applications/{other_app}", cells: matrixCells(
-			cellSignIn, cellOK, cellNotFound, cellOK, cellOK, cellOK)},
-		"POST /applications/:id": {path: "/applications/{own_app}", otherPath: "/applications/{other_app}", form: draft,
-			cells: matrixCells(cellForbidden, cellConflict, cellNotFound, cellForbidden, cellForbidden, cellForbidden)},
-		"POST /applications/:id/members": {path: "/applications/{own_app}/members", otherPath: "/applications/{other_app}/members",
-			form:  url.Values{"organisation_id": {"{other}"}, "role": {models.MemberParticipant}},
-			cells: matrixCells(cellForbidden, cellConflict, cellNotFound, cellForbidden, cellForbidden, cellForbidden)},
-		"POST /applications/:id/members/:mid/delete": {path: "/applications/{own_app}/members/{own_member}/delete",
-			otherPath: "/applications/{other_app}/members/{other_member}/delete",
-			cells:     matrixCells(cellForbidden, cellConflict, cellNotFound, cellForbidden, cellForbidden, cellForbidden)},
-		"POST /applications/:id/documents": {path: "/applications/{own_app}/documents", otherPath: "/applications/{other_app}/documents",
-			cells: matrixCells(cellForbidden, cellConflict, cellNotFound, cellForbidden, cellForbidden, cellForbidden)},
-		// The fixture's drafts carry no document: "not found" for everyone who may see them.
-		"GET /applications/:id/documents/:did": {path: "/applications/{own_app}/documents/1", otherPath: "/applications/{other_app}/documents/1",
-			cells: matrixCells(cellSignIn, cellNotFound, cellNotFound, cellNotFound, cellNotFound, cellNotFound)},
-		"POST /applications/:id/submit": {path: "/applications/{own_app}/submit", otherPath: "/applications/{other_app}/submit",
-			cells: matrixCells(cellForbidden, cellConflict, cellNotFound, cellForbidden, cellForbidden, cellForbidden)},
-		"POST /applications/:id/withdraw": {path: "/applications/{own_app}/withdraw", otherPath: "/applications/{other_app}/withdraw",
-			cells: matrixCells(cellForbidden, cellConflict, cellNotFound, cellForbidden, cellForbidden, cellForbidden)},
-	}
-	for k, v := range rows {
-		authzMatrix[k] = v
-	}
-}
-
 // apKST is Korea Standard Time for the test's instants.
 var apKST = time.FixedZone("KST", 9*60*60)
 
@@ -77,8 +37,8 @@ const apClosesText = "2026-11-30 18:00:00 KST"
 
 // apFixture is the portal with a call of its own, open now.
 type apFixture struct {
+	*story
 	t       *testing.T
-	app     *testApp
 	call    *models.Call
 	officer *models.User
 	upstage *models.Organisation
@@ -94,23 +54,9 @@ func newApFixture(t *testing.T, kind testdb.Kind, env map[string]string) *apFixt
 	for k, v := range env {
 		all[k] = v
 	}
-	app := newTestApp(t, kind, all)
-	ctx := t.Context()
-	f := &apFixture{t: t, app: app, officer: &models.User{}}
-	if err := app.db.Where("issuer = ? AND subject = ?", models.DemoIssuer, "demo-officer").First(f.officer).Error; err != nil {
-		t.Fatal(err)
-	}
-	prog, err := models.CurrentProgramme(ctx, app.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for code, o := range map[string]**models.Organisation{"upstage": &f.upstage, "kaist": &f.kaist, "kakao": &f.kakao} {
-		if *o, err = models.GetOrganisationByCode(ctx, app.db, code); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f.call = &models.Call{ProgrammeID: prog.ID,
-		TitleKO: "시험 공모", TitleEN: "Test call",
+	s := newStory(t, kind, all)
+	f := &apFixture{story: s, t: t, officer: s.officer(), upstage: s.org("upstage"), kaist: s.org("kaist"), kakao: s.org("kakao")}
+	f.call = s.saveCall(&models.Call{TitleKO: "시험 공모", TitleEN: "Test call",
 		OpensAt: testStart.Add(-24 * time.Hour), ClosesAt: apCloses, Slots: 5,
 		Criteria: []models.Criterion{
 			{NameKO: "기술력", NameEN: "Technology", Weight: 60, MaxScore: 100},
@@ -120,21 +66,12 @@ func newApFixture(t *testing.T, kind testdb.Kind, env map[string]string) *apFixt
 			{NameKO: "사업계획서", NameEN: "Business plan", Required: true},
 			{NameKO: "보안 서약서", NameEN: "Security pledge", Required: false},
 		},
-	}
-	if err := models.SaveCall(ctx, app.db, f.call, f.officer, app.clock.Now()); err != nil {
-		t.Fatalf("save call: %v", err)
-	}
+	})
 	return f
 }
 
 // planDoc is the call's required document.
 func (f *apFixture) planDoc() uint { return f.call.Documents[0].ID }
-
-func (f *apFixture) company(subject string) *testClient {
-	c := f.app.client()
-	c.signInDemo(subject)
-	return c
-}
 
 // create starts an application through the form and returns its id.
 func (f *apFixture) create(c *testClient, title string) uint {
@@ -156,7 +93,7 @@ func (f *apFixture) create(c *testClient, title string) uint {
 func (f *apFixture) complete(c *testClient, title string) uint {
 	f.t.Helper()
 	id := f.create(c, title)
-	apWantRedirect(f.t, "upload", f.upload(c, id, f.planDoc(), "plan.pdf", apPDF(200)), fmt.Sprintf("/applications/%d?done=uploaded", id))
+	wantSeeOther(f.t, "upload", f.upload(c, id, f.planDoc(), "plan.pdf", apPDF(200)), fmt.Sprintf("/applications/%d?done=uploaded", id))
 	return id
 }
 
@@ -187,15 +124,6 @@ func (f *apFixture) load(id uint) *models.Application {
 		f.t.Fatal(err)
 	}
 	return a
-}
-
-func (f *apFixture) auditCount(action string, appID uint) int64 {
-	f.t.Helper()
-	var n int64
-	if err := f.app.db.Model(&models.AuditEntry{}).Where("action = ? AND object_id = ?", action, itoa(appID)).Count(&n).Error; err != nil {
-		f.t.Fatal(err)
-	}
-	return n
 }
 
 // storedContents counts the file contents in the portal's file store.
@@ -256,41 +184,6 @@ func apBRN(t *testing.T, nine string, valid bool) string {
 	return ""
 }
 
-func apWantRedirect(t *testing.T, what string, resp *http.Response, location string) {
-	t.Helper()
-	body := readAll(resp)
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("%s: status %d, want 303\n%s", what, resp.StatusCode, apSnippet(body))
-	}
-	if got := resp.Header.Get("Location"); got != location {
-		t.Fatalf("%s: redirects to %q, want %q", what, got, location)
-	}
-}
-
-// apPage checks the status and parses the page.
-func apPage(t *testing.T, c *testClient, what string, resp *http.Response, status int) *goquery.Document {
-	t.Helper()
-	if resp.StatusCode != status {
-		body := readAll(resp)
-		t.Fatalf("%s: status %d, want %d\n%s", what, resp.StatusCode, status, apSnippet(body))
-	}
-	return c.page(resp)
-}
-
-func apSnippet(body string) string {
-	if i := strings.Index(body, "<main"); i >= 0 {
-		body = body[i:]
-	}
-	if len(body) > 3000 {
-		body = body[:3000]
-	}
-	return body
-}
-
-func apText(doc *goquery.Document, testID string) string {
-	return strings.TrimSpace(doc.Find(`[data-testid="` + testID + `"]`).First().Text())
-}
-
 func apValue(doc *goquery.Document, sel string) string {
 	v, _ := doc.Find(sel).Attr("value")
 	return v
@@ -299,17 +192,17 @@ func apValue(doc *goquery.Document, sel string) string {
 func TestApplicationDraftJourney(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, nil)
-		c := f.company("demo-company-upstage")
+		c := f.signIn("demo-company-upstage")
 
 		// The list offers the open call.
-		doc := apPage(t, c, "my applications", c.get("/company/applications"), http.StatusOK)
+		doc := wantPage(t, "my applications", c.get("/company/applications"), http.StatusOK)
 		if doc.Find(fmt.Sprintf(`[data-testid="open-call"][data-id="%d"] [data-testid="apply"]`, f.call.ID)).Length() != 1 {
 			t.Fatal("my applications: no apply link for the open call")
 		}
 
 		// The form, then an empty submission: field errors, input kept.
-		apPage(t, c, "new form", c.get(fmt.Sprintf("/calls/%d/apply", f.call.ID)), http.StatusOK)
-		doc = apPage(t, c, "empty create", c.post(fmt.Sprintf("/calls/%d/apply", f.call.ID),
+		wantPage(t, "new form", c.get(fmt.Sprintf("/calls/%d/apply", f.call.ID)), http.StatusOK)
+		doc = wantPage(t, "empty create", c.post(fmt.Sprintf("/calls/%d/apply", f.call.ID),
 			url.Values{"title_ko": {"독자 모델"}, "title_en": {""}, "summary": {""}}), http.StatusUnprocessableEntity)
 		if doc.Find(`[data-testid="error-title_en"]`).Length() != 1 || doc.Find(`[data-testid="error-summary"]`).Length() != 1 {
 			t.Error("empty create: no field errors for title_en and summary")
@@ -320,27 +213,27 @@ func TestApplicationDraftJourney(t *testing.T) {
 
 		id := f.create(c, "독자 모델")
 		page := fmt.Sprintf("/applications/%d", id)
-		doc = apPage(t, c, "draft", c.get(page+"?done=created"), http.StatusOK)
+		doc = wantPage(t, "draft", c.get(page+"?done=created"), http.StatusOK)
 		if st, _ := doc.Find(`[data-testid="application-status"]`).Attr("data-status"); st != "draft" {
 			t.Errorf("draft: status %q", st)
 		}
-		if apText(doc, "notice") == "" {
+		if testIDText(doc, "notice") == "" {
 			t.Error("draft: no notice after creation")
 		}
-		if got := apText(doc, "call-closes"); got != apClosesText {
+		if got := testIDText(doc, "call-closes"); got != apClosesText {
 			t.Errorf("draft: close instant %q, want %q", got, apClosesText)
 		}
 		// A second application of the same organisation to the call leads to the first.
-		apWantRedirect(t, "apply again", c.get(fmt.Sprintf("/calls/%d/apply", f.call.ID)), page)
+		wantSeeOther(t, "apply again", c.get(fmt.Sprintf("/calls/%d/apply", f.call.ID)), page)
 
 		// Edit the draft.
 		version := apValue(doc, `[data-testid="application-form"] input[name="version"]`)
-		apWantRedirect(t, "save", c.post(page, url.Values{"version": {version}, "title_ko": {"독자 파운데이션 모델"},
+		wantSeeOther(t, "save", c.post(page, url.Values{"version": {version}, "title_ko": {"독자 파운데이션 모델"},
 			"title_en": {"Sovereign foundation model"}, "summary": {"한국어 특화 모델"}}), page+"?done=saved")
 		if a := f.load(id); a.TitleKO != "독자 파운데이션 모델" || a.Summary != "한국어 특화 모델" {
 			t.Errorf("save: stored %q / %q", a.TitleKO, a.Summary)
 		}
-		doc = apPage(t, c, "invalid save", c.post(page, url.Values{"version": {"2"}, "title_ko": {""},
+		doc = wantPage(t, "invalid save", c.post(page, url.Values{"version": {"2"}, "title_ko": {""},
 			"title_en": {"Kept"}, "summary": {"요약 유지"}}), http.StatusUnprocessableEntity)
 		if doc.Find(`[data-testid="error-title_ko"]`).Length() != 1 || apValue(doc, `input[name="title_en"]`) != "Kept" ||
 			strings.TrimSpace(doc.Find(`textarea[name="summary"]`).Text()) != "요약 유지" {
@@ -348,12 +241,11 @@ func TestApplicationDraftJourney(t *testing.T) {
 		}
 
 		// Members: an organisation from the list, a new one, bad numbers.
-		apWantRedirect(t, "add existing", c.post(page+"/members", url.Values{
+		wantSeeOther(t, "add existing", c.post(page+"/members", url.Values{
 			"organisation_id": {itoa(f.kakao.ID)}, "role": {models.MemberData}}), page+"?done=member_added")
 		brn := apBRN(t, "123456789", true)
-		apWantRedirect(t, "add new", c.post(page+"/members", url.Values{
-			"name_ko": {"새싹데이터"}, "name_en": {"Saessak Data"}, "business_reg_no": {brn}, "role": {models.MemberResearch}}),
-			page+"?done=member_added")
+		wantSeeOther(t, "add new", c.post(page+"/members", url.Values{
+			"name_ko": {"새싹데이터"}, "name_en": {"Saessak Data"}, "business_reg_no": {brn}, "role": {models.MemberResearch}}), page+"?done=member_added")
 		var created models.Organisation
 		if err := f.app.db.Where("name_ko = ?", "새싹데이터").First(&created).Error; err != nil {
 			t.Fatalf("new organisation not registered: %v", err)
@@ -361,21 +253,19 @@ func TestApplicationDraftJourney(t *testing.T) {
 		if created.BusinessRegNo != strings.ReplaceAll(brn, "-", "") {
 			t.Errorf("new organisation's number %q, want %q", created.BusinessRegNo, brn)
 		}
-		if n := f.auditCount("organisation.create", created.ID); n != 1 {
+		if n := auditRows(t, f.app, "organisation.create", itoa(created.ID)); n != 1 {
 			t.Errorf("organisation.create audit rows: %d", n)
 		}
 		// The same number again finds the organisation: it is already a member.
-		doc = apPage(t, c, "same number", c.post(page+"/members", url.Values{
-			"name_ko": {"다른 이름"}, "name_en": {"Other"}, "business_reg_no": {brn}, "role": {models.MemberParticipant}}),
-			http.StatusUnprocessableEntity)
+		doc = wantPage(t, "same number", c.post(page+"/members", url.Values{
+			"name_ko": {"다른 이름"}, "name_en": {"Other"}, "business_reg_no": {brn}, "role": {models.MemberParticipant}}), http.StatusUnprocessableEntity)
 		if doc.Find(`[data-testid="error-business_reg_no"]`).Length() != 1 {
 			t.Error("same number: no field error")
 		}
 		bad := apBRN(t, "123456789", false)
-		doc = apPage(t, c, "bad check digit", c.post(page+"/members", url.Values{
-			"name_ko": {"오류기관"}, "name_en": {"Typo Inc"}, "business_reg_no": {bad}, "role": {models.MemberParticipant}}),
-			http.StatusUnprocessableEntity)
-		checkDigitMsg := apText(doc, "error-business_reg_no")
+		doc = wantPage(t, "bad check digit", c.post(page+"/members", url.Values{
+			"name_ko": {"오류기관"}, "name_en": {"Typo Inc"}, "business_reg_no": {bad}, "role": {models.MemberParticipant}}), http.StatusUnprocessableEntity)
+		checkDigitMsg := fieldError(doc, "business_reg_no")
 		if !strings.Contains(checkDigitMsg, "검증번호") {
 			t.Errorf("bad check digit: message %q", checkDigitMsg)
 		}
@@ -385,19 +275,18 @@ func TestApplicationDraftJourney(t *testing.T) {
 		if sel, _ := doc.Find(`select[name="role"] option[selected]`).Attr("value"); sel != models.MemberParticipant {
 			t.Errorf("bad check digit: role kept as %q", sel)
 		}
-		doc = apPage(t, c, "bad format", c.post(page+"/members", url.Values{
-			"name_ko": {"오류기관"}, "name_en": {"Typo Inc"}, "business_reg_no": {"12-345"}, "role": {models.MemberParticipant}}),
-			http.StatusUnprocessableEntity)
-		if msg := apText(doc, "error-business_reg_no"); msg == "" || msg == checkDigitMsg {
+		doc = wantPage(t, "bad format", c.post(page+"/members", url.Values{
+			"name_ko": {"오류기관"}, "name_en": {"Typo Inc"}, "business_reg_no": {"12-345"}, "role": {models.MemberParticipant}}), http.StatusUnprocessableEntity)
+		if msg := fieldError(doc, "business_reg_no"); msg == "" || msg == checkDigitMsg {
 			t.Errorf("bad format: message %q should differ from the check digit's", msg)
 		}
-		doc = apPage(t, c, "lead role", c.post(page+"/members", url.Values{
+		doc = wantPage(t, "lead role", c.post(page+"/members", url.Values{
 			"organisation_id": {itoa(f.kaist.ID)}, "role": {models.MemberLead}}), http.StatusUnprocessableEntity)
 		if doc.Find(`[data-testid="error-role"]`).Length() != 1 {
 			t.Error("lead role: no field error")
 		}
 
-		doc = apPage(t, c, "members", c.get(page), http.StatusOK)
+		doc = wantPage(t, "members", c.get(page), http.StatusOK)
 		rows := doc.Find(`[data-testid="member-row"]`)
 		if rows.Length() != 3 {
 			t.Fatalf("members: %d rows, want 3 (lead, Kakao, new)", rows.Length())
@@ -411,13 +300,13 @@ func TestApplicationDraftJourney(t *testing.T) {
 		}
 		// Remove Kakao.
 		action, _ := kakaoRow.Find("form").Attr("action")
-		apWantRedirect(t, "remove", c.post(action, nil), page+"?done=member_removed")
+		wantSeeOther(t, "remove", c.post(action, nil), page+"?done=member_removed")
 		if n := len(f.load(id).Members); n != 2 {
 			t.Errorf("after removal: %d members", n)
 		}
 
 		// Submitting without the required document lists what is missing.
-		doc = apPage(t, c, "incomplete submit", c.post(page+"/submit", nil), http.StatusUnprocessableEntity)
+		doc = wantPage(t, "incomplete submit", c.post(page+"/submit", nil), http.StatusUnprocessableEntity)
 		if !strings.Contains(doc.Find(`[data-testid="missing"]`).Text(), "사업계획서") {
 			t.Errorf("incomplete submit: missing list %q", doc.Find(`[data-testid="missing"]`).Text())
 		}
@@ -427,9 +316,9 @@ func TestApplicationDraftJourney(t *testing.T) {
 
 		// Upload the plan: accepted, with its hash.
 		content := apPDF(1000)
-		apWantRedirect(t, "upload", f.upload(c, id, f.planDoc(), "사업계획서.pdf", content), page+"?done=uploaded")
+		wantSeeOther(t, "upload", f.upload(c, id, f.planDoc(), "사업계획서.pdf", content), page+"?done=uploaded")
 		sum := sha256.Sum256(content)
-		doc = apPage(t, c, "uploaded", c.get(page), http.StatusOK)
+		doc = wantPage(t, "uploaded", c.get(page), http.StatusOK)
 		row := doc.Find(fmt.Sprintf(`[data-testid="document-row"][data-required-id="%d"]`, f.planDoc()))
 		if got := strings.TrimSpace(row.Find(`[data-testid="document-sha256"]`).Text()); got != hex.EncodeToString(sum[:]) {
 			t.Errorf("uploaded: hash %q", got)
@@ -442,15 +331,15 @@ func TestApplicationDraftJourney(t *testing.T) {
 		}
 
 		// Submit: the receipt and the instant, to the second.
-		apWantRedirect(t, "submit", c.post(page+"/submit", nil), page+"?done=submitted")
-		doc = apPage(t, c, "submitted", c.get(page+"?done=submitted"), http.StatusOK)
+		wantSeeOther(t, "submit", c.post(page+"/submit", nil), page+"?done=submitted")
+		doc = wantPage(t, "submitted", c.get(page+"?done=submitted"), http.StatusOK)
 		if st, _ := doc.Find(`[data-testid="application-status"]`).Attr("data-status"); st != "submitted" {
 			t.Errorf("submitted: status %q", st)
 		}
-		if got, want := apText(doc, "application-receipt"), fmt.Sprintf("KAI-20261127-%05d", id); got != want {
+		if got, want := testIDText(doc, "application-receipt"), fmt.Sprintf("KAI-20261127-%05d", id); got != want {
 			t.Errorf("submitted: receipt %q, want %q", got, want)
 		}
-		if got := apText(doc, "application-submitted-at"); got != "2026-11-27 14:00:00 KST" {
+		if got := testIDText(doc, "application-submitted-at"); got != "2026-11-27 14:00:00 KST" {
 			t.Errorf("submitted: time %q", got)
 		}
 		if doc.Find(`[data-testid="application-form"], [data-testid="member-form"], [data-testid="upload-form"]`).Length() != 0 {
@@ -464,18 +353,18 @@ func TestApplicationDraftJourney(t *testing.T) {
 		}
 
 		// The list shows it with its receipt.
-		doc = apPage(t, c, "list", c.get("/company/applications"), http.StatusOK)
+		doc = wantPage(t, "list", c.get("/company/applications"), http.StatusOK)
 		if !strings.Contains(doc.Find(`[data-testid="my-application-row"]`).Text(), fmt.Sprintf("KAI-20261127-%05d", id)) {
 			t.Error("list: no row with the receipt")
 		}
 
 		// Withdraw before the close.
 		f.app.clock.Advance(time.Hour)
-		apWantRedirect(t, "withdraw", c.post(page+"/withdraw", url.Values{"confirm": {"1"}}), page+"?done=withdrawn")
+		wantSeeOther(t, "withdraw", c.post(page+"/withdraw", url.Values{"confirm": {"1"}}), page+"?done=withdrawn")
 		if a := f.load(id); a.Status != models.StatusWithdrawn {
 			t.Errorf("withdraw: status %s", a.Status)
 		}
-		if n := f.auditCount("application.withdraw", id); n != 1 {
+		if n := auditRows(t, f.app, "application.withdraw", itoa(id)); n != 1 {
 			t.Errorf("withdraw audit rows: %d", n)
 		}
 	})
@@ -484,7 +373,7 @@ func TestApplicationDraftJourney(t *testing.T) {
 func TestApplicationUploadRefusals(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, map[string]string{"PORTAL_MAX_UPLOAD_BYTES": "2048"})
-		c := f.company("demo-company-upstage")
+		c := f.signIn("demo-company-upstage")
 		id := f.create(c, "업로드 시험")
 		page := fmt.Sprintf("/applications/%d", id)
 
@@ -498,7 +387,7 @@ func TestApplicationUploadRefusals(t *testing.T) {
 			{"empty", "empty.pdf", []byte{}, "빈 파일"},
 			{"no file", "", nil, "파일을 선택"},
 		} {
-			doc := apPage(t, c, tc.what, f.upload(c, id, f.planDoc(), tc.name, tc.content), http.StatusUnprocessableEntity)
+			doc := wantPage(t, tc.what, f.upload(c, id, f.planDoc(), tc.name, tc.content), http.StatusUnprocessableEntity)
 			row := doc.Find(fmt.Sprintf(`[data-testid="document-upload-row"][data-required-id="%d"]`, f.planDoc()))
 			if msg := strings.TrimSpace(row.Find(`[data-testid="error-file"]`).Text()); !strings.Contains(msg, tc.message) {
 				t.Errorf("%s: message %q, want it to contain %q", tc.what, msg, tc.message)
@@ -521,13 +410,13 @@ func TestApplicationUploadRefusals(t *testing.T) {
 		}
 
 		// Path traversal in the name: stored under its last element.
-		apWantRedirect(t, "traversal", f.upload(c, id, f.planDoc(), "../../evil.pdf", apPDF(100)), page+"?done=uploaded")
+		wantSeeOther(t, "traversal", f.upload(c, id, f.planDoc(), "../../evil.pdf", apPDF(100)), page+"?done=uploaded")
 		a := f.load(id)
 		if len(a.Documents) != 1 || a.Documents[0].File.Name != "evil.pdf" {
 			t.Fatalf("traversal: documents %+v", a.Documents)
 		}
-		doc := apPage(t, c, "after traversal", c.get(page), http.StatusOK)
-		if got := apText(doc, "document-download"); got != "evil.pdf" {
+		doc := wantPage(t, "after traversal", c.get(page), http.StatusOK)
+		if got := testIDText(doc, "document-download"); got != "evil.pdf" {
 			t.Errorf("traversal: shown as %q", got)
 		}
 		if f.storedContents() != 1 {
@@ -539,15 +428,14 @@ func TestApplicationUploadRefusals(t *testing.T) {
 func TestApplicationSubmitAtClose(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, nil)
-		upstage := f.company("demo-company-upstage")
-		kaist := f.company("demo-company-kaist")
+		upstage := f.signIn("demo-company-upstage")
+		kaist := f.signIn("demo-company-kaist")
 		early := f.complete(upstage, "마감 직전")
 		late := f.complete(kaist, "마감 직후")
 
 		// One second before the close: accepted.
 		f.app.clock.Set(apCloses.Add(-time.Second))
-		apWantRedirect(t, "submit 1s before", upstage.post(fmt.Sprintf("/applications/%d/submit", early), nil),
-			fmt.Sprintf("/applications/%d?done=submitted", early))
+		wantSeeOther(t, "submit 1s before", upstage.post(fmt.Sprintf("/applications/%d/submit", early), nil), fmt.Sprintf("/applications/%d?done=submitted", early))
 		if a := f.load(early); a.Status != models.StatusSubmitted || apKSTText(*a.SubmittedAt) != "2026-11-30 17:59:59 KST" {
 			t.Errorf("1s before: %s at %v", a.Status, a.SubmittedAt)
 		}
@@ -556,7 +444,7 @@ func TestApplicationSubmitAtClose(t *testing.T) {
 		before := f.load(late)
 		f.app.clock.Set(apCloses.Add(time.Second))
 		resp := kaist.post(fmt.Sprintf("/applications/%d/submit", late), nil)
-		doc := apPage(t, kaist, "submit 1s after", resp, http.StatusConflict)
+		doc := wantPage(t, "submit 1s after", resp, http.StatusConflict)
 		if msg := doc.Find("main").Text(); !strings.Contains(msg, apClosesText) {
 			t.Errorf("1s after: the message does not show the close instant %q:\n%s", apClosesText, msg)
 		}
@@ -565,12 +453,12 @@ func TestApplicationSubmitAtClose(t *testing.T) {
 			after.SubmittedAt != nil || !after.UpdatedAt.Equal(before.UpdatedAt) || after.TitleKO != before.TitleKO {
 			t.Errorf("1s after: the draft changed: %+v → %+v", before, after)
 		}
-		if n := f.auditCount("application.submit", late); n != 0 {
+		if n := auditRows(t, f.app, "application.submit", itoa(late)); n != 0 {
 			t.Errorf("1s after: %d submit audit rows", n)
 		}
 		// The draft page still shows it, with the close instant; withdrawing is too late as well.
-		doc = apPage(t, kaist, "draft after close", kaist.get(fmt.Sprintf("/applications/%d", late)), http.StatusOK)
-		if !strings.Contains(apText(doc, "alert"), apClosesText) || doc.Find(`[data-testid="application-form"]`).Length() != 0 {
+		doc = wantPage(t, "draft after close", kaist.get(fmt.Sprintf("/applications/%d", late)), http.StatusOK)
+		if !strings.Contains(testIDText(doc, "alert"), apClosesText) || doc.Find(`[data-testid="application-form"]`).Length() != 0 {
 			t.Error("draft after close: no close notice, or still editable")
 		}
 		resp = kaist.post(fmt.Sprintf("/applications/%d/withdraw", late), nil)
@@ -596,7 +484,7 @@ func apKSTText(t time.Time) string { return t.In(apKST).Format("2006-01-02 15:04
 func TestApplicationDoubleSubmit(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, nil)
-		c := f.company("demo-company-upstage")
+		c := f.signIn("demo-company-upstage")
 		id := f.complete(c, "두 번 누름")
 		path := fmt.Sprintf("/applications/%d/submit", id)
 		tok := c.csrfToken()
@@ -624,19 +512,19 @@ func TestApplicationDoubleSubmit(t *testing.T) {
 			if resp == nil {
 				t.Fatal("a request failed")
 			}
-			apWantRedirect(t, fmt.Sprintf("click %d", i+1), resp, want)
+			wantSeeOther(t, fmt.Sprintf("click %d", i+1), resp, want)
 		}
 		// And a third, later.
-		apWantRedirect(t, "click 3", c.post(path, nil), want)
-		if n := f.auditCount("application.submit", id); n != 1 {
+		wantSeeOther(t, "click 3", c.post(path, nil), want)
+		if n := auditRows(t, f.app, "application.submit", itoa(id)); n != 1 {
 			t.Errorf("%d application.submit audit rows, want 1", n)
 		}
 		a := f.load(id)
 		if a.Status != models.StatusSubmitted || a.Receipt != fmt.Sprintf("KAI-20261127-%05d", id) {
 			t.Errorf("status %s, receipt %q", a.Status, a.Receipt)
 		}
-		doc := apPage(t, c, "after double submit", c.get(want), http.StatusOK)
-		if apText(doc, "application-receipt") != a.Receipt {
+		doc := wantPage(t, "after double submit", c.get(want), http.StatusOK)
+		if testIDText(doc, "application-receipt") != a.Receipt {
 			t.Error("the page does not show the receipt")
 		}
 	})
@@ -645,22 +533,22 @@ func TestApplicationDoubleSubmit(t *testing.T) {
 func TestApplicationStaleEdit(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, nil)
-		first := f.company("demo-company-upstage")
-		second := f.company("demo-company-upstage") // the same user in another browser
+		first := f.signIn("demo-company-upstage")
+		second := f.signIn("demo-company-upstage") // the same user in another browser
 		id := f.create(first, "원래 제목")
 		page := fmt.Sprintf("/applications/%d", id)
-		v1 := apValue(apPage(t, first, "load 1", first.get(page), http.StatusOK), `input[name="version"]`)
-		v2 := apValue(apPage(t, second, "load 2", second.get(page), http.StatusOK), `input[name="version"]`)
+		v1 := apValue(wantPage(t, "load 1", first.get(page), http.StatusOK), `input[name="version"]`)
+		v2 := apValue(wantPage(t, "load 2", second.get(page), http.StatusOK), `input[name="version"]`)
 		if v1 != v2 {
 			t.Fatalf("versions %q and %q", v1, v2)
 		}
-		apWantRedirect(t, "first save", first.post(page, url.Values{"version": {v1}, "title_ko": {"첫째가 고친 제목"},
+		wantSeeOther(t, "first save", first.post(page, url.Values{"version": {v1}, "title_ko": {"첫째가 고친 제목"},
 			"title_en": {"First"}, "summary": {"첫째 요약"}}), page+"?done=saved")
 
-		doc := apPage(t, second, "stale save", second.post(page, url.Values{"version": {v2}, "title_ko": {"둘째가 고친 제목"},
+		doc := wantPage(t, "stale save", second.post(page, url.Values{"version": {v2}, "title_ko": {"둘째가 고친 제목"},
 			"title_en": {"Second"}, "summary": {"둘째 요약"}}), http.StatusConflict)
-		if !strings.Contains(apText(doc, "alert"), "다른 사용자가 먼저 수정했습니다") {
-			t.Errorf("stale save: alert %q", apText(doc, "alert"))
+		if !strings.Contains(testIDText(doc, "alert"), "다른 사용자가 먼저 수정했습니다") {
+			t.Errorf("stale save: alert %q", testIDText(doc, "alert"))
 		}
 		if apValue(doc, `input[name="title_ko"]`) != "둘째가 고친 제목" || strings.TrimSpace(doc.Find(`textarea[name="summary"]`).Text()) != "둘째 요약" {
 			t.Error("stale save: the second user's input was not kept")
@@ -673,7 +561,7 @@ func TestApplicationStaleEdit(t *testing.T) {
 		}
 		// Saving again from the re-rendered form, now knowingly, works.
 		v3 := apValue(doc, `input[name="version"]`)
-		apWantRedirect(t, "save again", second.post(page, url.Values{"version": {v3}, "title_ko": {"둘째가 고친 제목"},
+		wantSeeOther(t, "save again", second.post(page, url.Values{"version": {v3}, "title_ko": {"둘째가 고친 제목"},
 			"title_en": {"Second"}, "summary": {"둘째 요약"}}), page+"?done=saved")
 		if a := f.load(id); a.TitleKO != "둘째가 고친 제목" {
 			t.Errorf("save again: %q", a.TitleKO)
@@ -684,12 +572,12 @@ func TestApplicationStaleEdit(t *testing.T) {
 func TestApplicationIsolationAndDownloads(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, nil)
-		kaist := f.company("demo-company-kaist")
-		upstage := f.company("demo-company-upstage")
+		kaist := f.signIn("demo-company-kaist")
+		upstage := f.signIn("demo-company-upstage")
 		id := f.create(kaist, "카이스트 비공개 과제")
 		page := fmt.Sprintf("/applications/%d", id)
 		content := apPDF(300)
-		apWantRedirect(t, "upload", f.upload(kaist, id, f.planDoc(), "사업계획서 최종본.pdf", content), page+"?done=uploaded")
+		wantSeeOther(t, "upload", f.upload(kaist, id, f.planDoc(), "사업계획서 최종본.pdf", content), page+"?done=uploaded")
 		a := f.load(id)
 		docPath := fmt.Sprintf("%s/documents/%d", page, a.Documents[0].ID)
 
@@ -718,7 +606,7 @@ func TestApplicationIsolationAndDownloads(t *testing.T) {
 			{"계획.hwpx", "application/hwp+zip", apHWPX(t)},
 			{"plan.hwp", "application/hwp+zip", apHWPX(t)}, // named .hwp, but HWPX inside
 		} {
-			apWantRedirect(t, tc.name, f.upload(kaist, id, f.planDoc(), tc.name, tc.content), page+"?done=uploaded")
+			wantSeeOther(t, tc.name, f.upload(kaist, id, f.planDoc(), tc.name, tc.content), page+"?done=uploaded")
 			docs := f.load(id).Documents
 			if len(docs) != 1 {
 				t.Fatalf("%s: %d documents, want 1 (replaced)", tc.name, len(docs))
@@ -771,10 +659,10 @@ func TestApplicationIsolationAndDownloads(t *testing.T) {
 
 		// The ministry and auditors read it, without forms, and download.
 		for _, subject := range []string{"demo-officer", "demo-admin", "demo-auditor"} {
-			c := f.company(subject)
-			pg := apPage(t, c, subject, c.get(page), http.StatusOK)
-			if apText(pg, "application-title-ko") != "카이스트 비공개 과제" {
-				t.Errorf("%s: title %q", subject, apText(pg, "application-title-ko"))
+			c := f.signIn(subject)
+			pg := wantPage(t, subject, c.get(page), http.StatusOK)
+			if testIDText(pg, "application-title-ko") != "카이스트 비공개 과제" {
+				t.Errorf("%s: title %q", subject, testIDText(pg, "application-title-ko"))
 			}
 			if n := pg.Find(`main form`).Length(); n != 0 {
 				t.Errorf("%s: the read-only page has %d forms", subject, n)
@@ -792,18 +680,16 @@ func TestApplicationResultAfterDecision(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, nil)
 		ctx := t.Context()
-		upstage := f.company("demo-company-upstage")
-		kaist := f.company("demo-company-kaist")
+		upstage := f.signIn("demo-company-upstage")
+		kaist := f.signIn("demo-company-kaist")
 		upID := f.complete(upstage, "업스테이지 과제")
 		kaID := f.complete(kaist, "카이스트 과제")
-		apWantRedirect(t, "submit Upstage", upstage.post(fmt.Sprintf("/applications/%d/submit", upID), nil),
-			fmt.Sprintf("/applications/%d?done=submitted", upID))
-		apWantRedirect(t, "submit KAIST", kaist.post(fmt.Sprintf("/applications/%d/submit", kaID), nil),
-			fmt.Sprintf("/applications/%d?done=submitted", kaID))
+		wantSeeOther(t, "submit Upstage", upstage.post(fmt.Sprintf("/applications/%d/submit", upID), nil), fmt.Sprintf("/applications/%d?done=submitted", upID))
+		wantSeeOther(t, "submit KAIST", kaist.post(fmt.Sprintf("/applications/%d/submit", kaID), nil), fmt.Sprintf("/applications/%d?done=submitted", kaID))
 		ids := map[uint]float64{upID: 95, kaID: 70}
 
 		// Before publication nothing is shown.
-		if n := apPage(t, upstage, "before", upstage.get(fmt.Sprintf("/applications/%d", upID)), http.StatusOK).
+		if n := wantPage(t, "before", upstage.get(fmt.Sprintf("/applications/%d", upID)), http.StatusOK).
 			Find(`[data-testid="application-result"]`).Length(); n != 0 {
 			t.Error("a result is shown before publication")
 		}
@@ -811,23 +697,7 @@ func TestApplicationResultAfterDecision(t *testing.T) {
 		f.app.clock.Set(apCloses.Add(24 * time.Hour))
 		now := f.app.clock.Now()
 		for id, score := range ids {
-			if err := models.AssignReviewer(ctx, f.app.db, id, f.officer.ID, f.officer, now); err != nil {
-				t.Fatal(err)
-			}
-			as, err := models.ListAssignments(ctx, f.app.db, id)
-			if err != nil || len(as) != 1 {
-				t.Fatalf("assignments: %v", err)
-			}
-			if err := models.DeclareConflict(ctx, f.app.db, as[0].ID, models.ConflictNone, f.officer, now); err != nil {
-				t.Fatal(err)
-			}
-			var in []models.ScoreInput
-			for _, cr := range f.call.Criteria {
-				in = append(in, models.ScoreInput{CriterionID: cr.ID, Value: score, Comment: "평가 의견"})
-			}
-			if err := models.SaveScores(ctx, f.app.db, as[0].ID, in, f.officer, now); err != nil {
-				t.Fatal(err)
-			}
+			f.score(&models.Application{ID: id}, f.call, f.officer, score, score)
 		}
 		if _, err := models.PublishSelection(ctx, f.app.db, models.PublishInput{CallID: f.call.ID, Selected: []uint{upID},
 			NoticeKO: "선정 결과를 알립니다.", NoticeEN: "Selection result.", CountingRule: models.RuleAnnouncementDay},
@@ -845,7 +715,7 @@ func TestApplicationResultAfterDecision(t *testing.T) {
 			{upstage, upID, "true", "1", "선정"},
 			{kaist, kaID, "false", "2", "미선정"},
 		} {
-			doc := apPage(t, tc.c, "result", tc.c.get(fmt.Sprintf("/applications/%d", tc.id)), http.StatusOK)
+			doc := wantPage(t, "result", tc.c.get(fmt.Sprintf("/applications/%d", tc.id)), http.StatusOK)
 			res := doc.Find(`[data-testid="application-result"]`)
 			if sel, _ := res.Attr("data-selected"); sel != tc.selected {
 				t.Errorf("application %d: selected %q, want %q", tc.id, sel, tc.selected)
@@ -853,7 +723,7 @@ func TestApplicationResultAfterDecision(t *testing.T) {
 			if r, _ := res.Find(`[data-testid="result-rank"]`).Attr("data-rank"); r != tc.rank {
 				t.Errorf("application %d: rank %q, want %q", tc.id, r, tc.rank)
 			}
-			if got := apText(doc, "result-outcome"); got != tc.outcome {
+			if got := testIDText(doc, "result-outcome"); got != tc.outcome {
 				t.Errorf("application %d: outcome %q, want %q", tc.id, got, tc.outcome)
 			}
 		}

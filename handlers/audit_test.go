@@ -207,9 +207,7 @@ func TestAuditPageFilters(t *testing.T) {
 			{"actor=" + strings.Repeat("가", 101), "actor"},
 		} {
 			doc := auditPage(t, c, "/audit?"+tc.query, http.StatusBadRequest)
-			if doc.Find(`[data-testid="error-`+tc.field+`"]`).Length() != 1 {
-				t.Errorf("%s: no error on %s", tc.query, tc.field)
-			}
+			wantFieldError(t, tc.query, doc, tc.field)
 			if doc.Find(`[data-testid="form-errors"]`).Length() != 1 || doc.Find(`[data-testid="audit-row"]`).Length() != 0 {
 				t.Errorf("%s: no error summary, or rows listed", tc.query)
 			}

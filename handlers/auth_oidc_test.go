@@ -7,12 +7,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/PuerkitoBio/goquery"
 
 	"kaiportal/i18n"
 	"kaiportal/models"
@@ -105,34 +102,6 @@ func (c *testClient) oidcSignIn(p *testProvider, u *oidcUser, next string) *http
 	return c.oidcCallback(c.oidcAuthorize(authURL))
 }
 
-// wantRedirect checks a 303 to location.
-func wantRedirect(t *testing.T, resp *http.Response, location string) {
-	t.Helper()
-	readAll(resp)
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != location {
-		t.Fatalf("%s %s: %d %q, want 303 %q", resp.Request.Method, resp.Request.URL.Path,
-			resp.StatusCode, resp.Header.Get("Location"), location)
-	}
-}
-
-// wantErrorPage checks that resp is the error page with status and the
-// (Korean, the default language) message messageID.
-func wantErrorPage(t *testing.T, c *testClient, resp *http.Response, status int, messageID string) *goquery.Document {
-	t.Helper()
-	doc := c.page(resp)
-	if resp.StatusCode != status {
-		t.Fatalf("%s: status %d, want %d", resp.Request.URL.Path, resp.StatusCode, status)
-	}
-	if got := doc.Find(`[data-testid="error"]`).AttrOr("data-status", ""); got != strconv.Itoa(status) {
-		t.Errorf("error page data-status %q, want %d", got, status)
-	}
-	want := c.app.h.cat.For(i18n.Korean).T(messageID)
-	if got := strings.TrimSpace(doc.Find(`[data-testid="error-message"]`).Text()); got != want {
-		t.Errorf("error message %q, want %q (%s)", got, want, messageID)
-	}
-	return doc
-}
-
 // sessionCookieSet reports whether resp starts a session in the browser.
 func sessionCookieSet(app *testApp, resp *http.Response) bool {
 	for _, ck := range resp.Cookies() {
@@ -156,20 +125,6 @@ func wantNoSignIn(t *testing.T, app *testApp, resp *http.Response, subject strin
 	if n := count(t, app, &models.User{}, "subject = ?", subject); n != 0 {
 		t.Errorf("%d users with subject %s after a refused sign-in, want 0", n, subject)
 	}
-}
-
-func count(t *testing.T, app *testApp, model any, where string, args ...any) int64 {
-	t.Helper()
-	var n int64
-	if err := app.db.Model(model).Where(where, args...).Count(&n).Error; err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-func auditRows(t *testing.T, app *testApp, action, objectID string) int64 {
-	t.Helper()
-	return count(t, app, &models.AuditEntry{}, "action = ? AND object_id = ?", action, objectID)
 }
 
 func oidcUserRow(t *testing.T, app *testApp, p *testProvider, subject string) models.User {
@@ -199,8 +154,8 @@ func TestOIDCSignIn(t *testing.T) {
 		if !sessionCookieSet(app, resp) {
 			t.Error("sign-in set no session cookie")
 		}
-		wantRedirect(t, resp, "/dashboard")
-		wantRedirect(t, c.get("/dashboard"), "/officer")
+		wantSeeOther(t, "", resp, "/dashboard")
+		wantSeeOther(t, "", c.get("/dashboard"), "/officer")
 		resp = c.get("/officer")
 		if doc := c.page(resp); resp.StatusCode != http.StatusOK || doc.Find(`[data-testid="officer-dashboard"]`).Length() != 1 {
 			t.Fatalf("/officer: status %d, officer-dashboard %d", resp.StatusCode, doc.Find(`[data-testid="officer-dashboard"]`).Length())
@@ -222,7 +177,7 @@ func TestOIDCSignIn(t *testing.T) {
 		renamed := *officerKim
 		renamed.Name, renamed.Email = "김담당 주무관", "kim.officer@msit.example"
 		c2 := app.client()
-		wantRedirect(t, c2.oidcSignIn(p, &renamed, "/officer"), "/officer")
+		wantSeeOther(t, "", c2.oidcSignIn(p, &renamed, "/officer"), "/officer")
 		if n := count(t, app, &models.User{}, "issuer = ? AND subject = ?", p.issuer(), officerKim.Subject); n != 1 {
 			t.Errorf("%d user rows for one subject, want 1", n)
 		}
@@ -235,8 +190,8 @@ func TestOIDCSignIn(t *testing.T) {
 
 		// A company user is linked to the organisation the org claim names.
 		c3 := app.client()
-		wantRedirect(t, c3.oidcSignIn(p, companyLee, ""), "/dashboard")
-		wantRedirect(t, c3.get("/dashboard"), "/company")
+		wantSeeOther(t, "", c3.oidcSignIn(p, companyLee, ""), "/dashboard")
+		wantSeeOther(t, "", c3.get("/dashboard"), "/company")
 		org, err := models.GetOrganisationByCode(t.Context(), app.db, "upstage")
 		if err != nil {
 			t.Fatal(err)
@@ -293,8 +248,8 @@ func TestOIDCUserInfo(t *testing.T) {
 		c := app.client()
 		user := *officerKim
 		user.GroupsInUserInfo = true
-		wantRedirect(t, c.oidcSignIn(p, &user, ""), "/dashboard")
-		wantRedirect(t, c.get("/dashboard"), "/officer")
+		wantSeeOther(t, "", c.oidcSignIn(p, &user, ""), "/dashboard")
+		wantSeeOther(t, "", c.get("/dashboard"), "/officer")
 	})
 	t.Run("user info of another subject", func(t *testing.T) {
 		p := newTestProvider(t, testStart, providerConfig{})
@@ -358,7 +313,7 @@ func TestOIDCCodeReplay(t *testing.T) {
 		}
 		p.m.QueueUser(officerKim)
 		cb := c.oidcAuthorize(authURL)
-		wantRedirect(t, c.oidcCallback(cb), "/dashboard")
+		wantSeeOther(t, "", c.oidcCallback(cb), "/dashboard")
 		code := cb.Query().Get("code")
 
 		// The same answer again: the portal has cleared its state cookie.
@@ -419,7 +374,7 @@ func TestOIDCNonceMismatch(t *testing.T) {
 func TestOIDCExpiredIDToken(t *testing.T) {
 	p := newTestProvider(t, testStart, providerConfig{tokenTTL: time.Minute})
 	app, logs := newOIDCApp(t, testdb.SQLite, p)
-	wantRedirect(t, app.client().oidcSignIn(p, officerKim, ""), "/dashboard")
+	wantSeeOther(t, "", app.client().oidcSignIn(p, officerKim, ""), "/dashboard")
 
 	c := app.client()
 	authURL := c.oidcLogin("")
@@ -477,7 +432,7 @@ func TestOIDCLogout(t *testing.T) {
 		p := newTestProvider(t, testStart, cfg)
 		app, _ := newOIDCApp(t, testdb.SQLite, p)
 		c := app.client()
-		wantRedirect(t, c.oidcSignIn(p, officerKim, ""), "/dashboard")
+		wantSeeOther(t, "", c.oidcSignIn(p, officerKim, ""), "/dashboard")
 		var s models.Session
 		if err := app.db.Joins("User").Where("subject = ?", officerKim.Subject).First(&s).Error; err != nil {
 			t.Fatal(err)
@@ -534,7 +489,7 @@ func TestOIDCLogout(t *testing.T) {
 	})
 	t.Run("provider without end_session_endpoint", func(t *testing.T) {
 		p, app, c, s := signedIn(t, providerConfig{})
-		wantRedirect(t, c.post("/auth/logout", nil), "/")
+		wantSeeOther(t, "", c.post("/auth/logout", nil), "/")
 		wantSignedOut(t, app, c, s)
 		if p.lastLogout() != nil {
 			t.Error("the provider's end-session endpoint was called")

@@ -57,7 +57,7 @@ func TestOIDCLoginWritesNothing(t *testing.T) {
 		// is all the portal needs.
 		c := browsers[3]
 		p.m.QueueUser(officerKim)
-		wantRedirect(t, c.oidcCallback(c.oidcAuthorize(auths[3])), "/officer")
+		wantSeeOther(t, "", c.oidcCallback(c.oidcAuthorize(auths[3])), "/officer")
 		if n := count(t, app, &models.UsedLoginState{}, "1 = 1"); n != 1 {
 			t.Errorf("%d used login states after one sign-in, want 1", n)
 		}
@@ -158,6 +158,6 @@ func TestOIDCCompanyOfNonApplicant(t *testing.T) {
 		c := app.client()
 		officer := &oidcUser{Subject: "kc-0310", Email: "y@msit.example", Name: "Y", Groups: []string{"kai-officers"},
 			Org: models.MinistryCode}
-		wantRedirect(t, c.oidcSignIn(p, officer, ""), "/dashboard")
+		wantSeeOther(t, "", c.oidcSignIn(p, officer, ""), "/dashboard")
 	})
 }

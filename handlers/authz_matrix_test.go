@@ -1,8 +1,11 @@
 package handlers
 
 import (
+	"bytes"
+	"mime/multipart"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -18,14 +21,18 @@ import (
 // The authorisation matrix: for every route of routes(), what each role gets.
 // Every cell is run through the real router over HTTP, with a real session
 // for the signed-in roles and a valid CSRF token on every POST, so that the
-// answer is the guard's and the handler's, never the CSRF check's.
+// answer is the guard's and the handler's, never the CSRF check's. Every
+// route with an id in its path is tried on real objects of the programme
+// story (newMatrixFixture): one of the signed-in company's own organisation
+// and one of another organisation, so that "allowed" never hides behind
+// "not found".
 
 // matrixRole is one column of the matrix.
 type matrixRole string
 
 const (
 	asAnonymous    matrixRole = "anonymous"
-	asCompany      matrixRole = "company"       // demo-company-upstage on the sample path (its own objects)
+	asCompany      matrixRole = "company"       // demo-company-upstage on the row's path (its own objects)
 	asCompanyOther matrixRole = "company-other" // demo-company-upstage on otherPath (another organisation's objects)
 	asOfficer      matrixRole = "officer"
 	asAdmin        matrixRole = "admin"
@@ -59,6 +66,9 @@ var (
 	// cellUnprocessable: the guard let the request through and the
 	// handler refused the (empty) form.
 	cellUnprocessable = matrixWant{status: http.StatusUnprocessableEntity}
+	// cellConflict: the guard let the request through and the object's
+	// state refused the step.
+	cellConflict = matrixWant{status: http.StatusConflict}
 )
 
 func cellSeeOther(location string) matrixWant {
@@ -82,236 +92,476 @@ func sameCells(w matrixWant) map[matrixRole]matrixWant {
 	return matrixCells(w, w, w, w, w, w)
 }
 
+// Rows that follow from a route's guard alone, for the common role sets.
+var (
+	// A page for the ministry (officers and administrators).
+	ministryPage = matrixCells(cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)
+	// A page for the ministry and auditors.
+	programmePage = matrixCells(cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellOK)
+	// A page for administrators.
+	adminPage = matrixCells(cellSignIn, cellForbidden, cellForbidden, cellForbidden, cellOK, cellForbidden)
+	// A ministry form sent empty: the ministry's answer is the validation.
+	ministryEmptyForm = matrixCells(cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellUnprocessable, cellForbidden)
+	// An administrator's form sent empty.
+	adminEmptyForm = matrixCells(cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellForbidden)
+	// An organisation's object that the company, the ministry and auditors
+	// see: the company its own only, another's is "not found".
+	ownObjectPage = matrixCells(cellSignIn, cellOK, cellNotFound, cellOK, cellOK, cellOK)
+)
+
+// companyPost is a company's step on an application: own is the company's
+// answer on its own; another organisation's is "not found"; nobody else
+// passes the guard.
+func companyPost(own matrixWant) map[matrixRole]matrixWant {
+	return matrixCells(cellForbidden, own, cellNotFound, cellForbidden, cellForbidden, cellForbidden)
+}
+
 // matrixRow is the expectation for one route.
 type matrixRow struct {
-	path      string     // a concrete sample path: {own} Upstage's organisation, {own_app} its application, {own_member} its lead member, {call} the demo call, {review} the officer's review assignment, {hash} the static hash
-	otherPath string     // the company-other column's path: {other}, {other_app}, {other_member} are KAIST's; "" means path
-	form      url.Values // POST form fields (the CSRF token is added); {demo_user} is a demo user's id
-	cells     map[matrixRole]matrixWant
+	// path is a concrete sample path, with placeholders for the story's
+	// objects (matrixFixture.vars): {own...} are the signed-in company's
+	// organisation's.
+	path string
+	// otherPath is the company-other column's path, naming another
+	// organisation's objects ({other...}); "" means path. A row whose path
+	// names an {own...} object must have one.
+	otherPath string
+	form      url.Values // POST form fields (the CSRF token is added); placeholders allowed
+	// fresh: the request changes the browser's session or language, so each
+	// cell gets a browser of its own instead of the column's.
+	fresh bool
+	cells map[matrixRole]matrixWant
 }
 
-// authzMatrix is keyed by "METHOD /pattern", exactly as routes() registers it.
-// An area's test file may add its routes' rows in an init function, next to
-// the tests that explain them (applications_test.go, decisions_test.go).
-// matrixCells takes, in order: anonymous, company, company-other, officer,
-// admin, auditor.
-var authzMatrix = map[string]matrixRow{
-	// Public pages and operations: the same answer for everyone.
-	"GET /":                   {path: "/", cells: sameCells(cellOK)},
-	"GET /healthz":            {path: "/healthz", cells: sameCells(cellOK)},
-	"GET /readyz":             {path: "/readyz", cells: sameCells(cellOK)},
-	"GET /metrics":            {path: "/metrics", cells: sameCells(cellOK)},
-	"GET /static/:hash/*path": {path: "/static/{hash}/css/app.css", cells: sameCells(cellOK)},
-	"POST /lang": {path: "/lang", form: url.Values{"lang": {"en"}, "next": {"/audit"}},
-		cells: sameCells(cellSeeOther("/audit"))},
-
-	// Sign-in and sign-out. Without an OIDC issuer /auth/login and
-	// /auth/callback do not exist for anyone.
-	"GET /auth/signin":   {path: "/auth/signin", cells: sameCells(cellOK)},
-	"GET /auth/login":    {path: "/auth/login", cells: sameCells(cellNotFound)},
-	"GET /auth/callback": {path: "/auth/callback?code=x&state=y", cells: sameCells(cellNotFound)},
-	"POST /auth/demo": {path: "/auth/demo", form: url.Values{"user_id": {"{demo_user}"}},
-		cells: sameCells(cellSeeOther("/dashboard"))},
-	"POST /auth/logout": {path: "/auth/logout", cells: matrixCells(
-		cellForbidden, cellSeeOther("/"), cellSeeOther("/"), cellSeeOther("/"), cellSeeOther("/"), cellSeeOther("/"))},
-	// The "stay signed in" button of the expiry warning: any signed-in user.
-	"POST /auth/keepalive": {path: "/auth/keepalive", cells: matrixCells(
-		cellForbidden, cellOK, cellOK, cellOK, cellOK, cellOK)},
-
-	// Dashboards by role.
-	"GET /dashboard": {path: "/dashboard", cells: matrixCells(
-		cellSignIn, cellSeeOther("/company"), cellSeeOther("/company"), cellSeeOther("/officer"), cellSeeOther("/admin"), cellSeeOther("/auditor"))},
-	"GET /officer": {path: "/officer", cells: matrixCells(
-		cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)},
-	"GET /admin": {path: "/admin", cells: matrixCells(
-		cellSignIn, cellForbidden, cellForbidden, cellForbidden, cellOK, cellForbidden)},
-	"GET /company": {path: "/company", cells: matrixCells(
-		cellSignIn, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden)},
-	"GET /auditor": {path: "/auditor", cells: matrixCells(
-		cellSignIn, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellOK)},
-
-	// Organisations: the list is for the ministry and auditors; a company
-	// sees its own organisation, and another one's is "not found".
-	"GET /organisations": {path: "/organisations", cells: matrixCells(
-		cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellOK)},
-	"GET /organisations/:id": {path: "/organisations/{own}", otherPath: "/organisations/{other}", cells: matrixCells(
-		cellSignIn, cellOK, cellNotFound, cellOK, cellOK, cellOK)},
-
-	// Audit trail.
-	"GET /audit": {path: "/audit", cells: matrixCells(
-		cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellOK)},
-
-	// Calls: public notices; officers create and edit them. The forms are
-	// sent empty, so the ministry's answer is the validation (422) and
-	// nothing changes.
-	"GET /calls/:id": {path: "/calls/{call}", cells: sameCells(cellOK)},
-	"GET /officer/calls/new": {path: "/officer/calls/new", cells: matrixCells(
-		cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)},
-	"POST /officer/calls": {path: "/officer/calls", cells: matrixCells(
-		cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellUnprocessable, cellForbidden)},
-	"GET /officer/calls/:id/edit": {path: "/officer/calls/{call}/edit", cells: matrixCells(
-		cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)},
-	"POST /officer/calls/:id": {path: "/officer/calls/{call}", cells: matrixCells(
-		cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellUnprocessable, cellForbidden)},
-
-	// Applications (GET /company/applications, /calls/:id/apply and
-	// /applications/...): their rows are in applications_test.go.
-
-	// Review and selection. {review} is the demo officer's assignment on a
-	// submitted application; the admin is not its reviewer, so it is "not
-	// found" to them. Forms are sent empty: nothing changes.
-	"GET /officer/calls/:id/applications": {path: "/officer/calls/{call}/applications", cells: matrixCells(
-		cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellOK)},
-	"GET /officer/calls/:id/export": {path: "/officer/calls/{call}/export", cells: matrixCells(
-		cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellOK)},
-	"POST /applications/:id/reviewers": {path: "/applications/{own_app}/reviewers", cells: matrixCells(
-		cellForbidden, cellForbidden, cellForbidden,
-		cellSeeOther("/officer/calls/{call}/applications?app={own_app}&assign_error=reviewer"),
-		cellSeeOther("/officer/calls/{call}/applications?app={own_app}&assign_error=reviewer"), cellForbidden)},
-	"GET /reviews": {path: "/reviews", cells: matrixCells(
-		cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)},
-	"GET /reviews/:aid": {path: "/reviews/{review}", cells: matrixCells(
-		cellSignIn, cellForbidden, cellForbidden, cellOK, cellNotFound, cellForbidden)},
-	"POST /reviews/:aid/conflict": {path: "/reviews/{review}/conflict", cells: matrixCells(
-		cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellNotFound, cellForbidden)},
-	// Scores before the reviewer has declared no conflict of interest: 409.
-	"POST /reviews/:aid/scores": {path: "/reviews/{review}/scores", cells: matrixCells(
-		cellForbidden, cellForbidden, cellForbidden, matrixWant{status: http.StatusConflict}, cellNotFound, cellForbidden)},
-	"GET /officer/calls/:id/ranking": {path: "/officer/calls/{call}/ranking", cells: matrixCells(
-		cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)},
-	"POST /officer/calls/:id/decision": {path: "/officer/calls/{call}/decision", cells: matrixCells(
-		cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellUnprocessable, cellForbidden)},
-	"GET /officer/calls/:id/follow-up": {path: "/officer/calls/{call}/follow-up", cells: matrixCells(
-		cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellOK)},
-
-	// Published decisions (GET /decisions, /decisions/:id): their rows are
-	// in decisions_test.go.
+// matrixEntry is one row of the matrix under its route's key.
+type matrixEntry struct {
+	key string // "METHOD /pattern", exactly as routes() registers it
+	row matrixRow
 }
 
-// matrixFixture holds the objects the sample paths name: the demo call, a
-// draft application of Upstage (own) and of KAIST (other), and a review
-// assignment of the demo officer.
+// newAuthzMatrix keys the entries by route; two rows for one route are a
+// mistake in the table (the later would silently replace the earlier), so
+// it panics.
+func newAuthzMatrix(entries []matrixEntry) map[string]matrixRow {
+	m := make(map[string]matrixRow, len(entries))
+	for _, e := range entries {
+		if _, dup := m[e.key]; dup {
+			panic("authz matrix: two rows for " + e.key)
+		}
+		m[e.key] = e.row
+	}
+	return m
+}
+
+// authzMatrix is the whole matrix, built here and only here: a new route's
+// row goes in this list, in the order of routes().
+func authzMatrix() map[string]matrixRow {
+	return newAuthzMatrix([]matrixEntry{
+		// Public pages and operations: the same answer for everyone.
+		{"GET /", matrixRow{path: "/", cells: sameCells(cellOK)}},
+		{"GET /healthz", matrixRow{path: "/healthz", cells: sameCells(cellOK)}},
+		{"GET /readyz", matrixRow{path: "/readyz", cells: sameCells(cellOK)}},
+		{"GET /metrics", matrixRow{path: "/metrics", cells: sameCells(cellOK)}},
+		{"GET /static/:hash/*path", matrixRow{path: "/static/{hash}/css/app.css", cells: sameCells(cellOK)}},
+		{"POST /lang", matrixRow{path: "/lang", form: url.Values{"lang": {"en"}, "next": {"/audit"}}, fresh: true,
+			cells: sameCells(cellSeeOther("/audit"))}},
+		{"GET /privacy", matrixRow{path: "/privacy", cells: sameCells(cellOK)}},
+		{"GET /accessibility", matrixRow{path: "/accessibility", cells: sameCells(cellOK)}},
+		{"GET /help", matrixRow{path: "/help", cells: sameCells(cellOK)}},
+
+		// Sign-in and sign-out. Without an OIDC issuer /auth/login and
+		// /auth/callback do not exist for anyone.
+		{"GET /auth/signin", matrixRow{path: "/auth/signin", cells: sameCells(cellOK)}},
+		{"GET /auth/login", matrixRow{path: "/auth/login", cells: sameCells(cellNotFound)}},
+		{"GET /auth/callback", matrixRow{path: "/auth/callback?code=x&state=y", cells: sameCells(cellNotFound)}},
+		{"POST /auth/demo", matrixRow{path: "/auth/demo", form: url.Values{"user_id": {"{demo_user}"}}, fresh: true,
+			cells: sameCells(cellSeeOther("/dashboard"))}},
+		{"POST /auth/logout", matrixRow{path: "/auth/logout", fresh: true, cells: matrixCells(
+			cellForbidden, cellSeeOther("/"), cellSeeOther("/"), cellSeeOther("/"), cellSeeOther("/"), cellSeeOther("/"))}},
+		// The "stay signed in" button of the expiry warning: any signed-in user.
+		{"POST /auth/keepalive", matrixRow{path: "/auth/keepalive", cells: matrixCells(
+			cellForbidden, cellOK, cellOK, cellOK, cellOK, cellOK)}},
+
+		// Dashboards by role.
+		{"GET /dashboard", matrixRow{path: "/dashboard", cells: matrixCells(
+			cellSignIn, cellSeeOther("/company"), cellSeeOther("/company"), cellSeeOther("/officer"), cellSeeOther("/admin"), cellSeeOther("/auditor"))}},
+		{"GET /officer", matrixRow{path: "/officer", cells: ministryPage}},
+		{"GET /admin", matrixRow{path: "/admin", cells: adminPage}},
+		{"GET /company", matrixRow{path: "/company", cells: matrixCells(
+			cellSignIn, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden)}},
+		{"GET /auditor", matrixRow{path: "/auditor", cells: matrixCells(
+			cellSignIn, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellOK)}},
+
+		// Organisations: the list is for the ministry and auditors; a company
+		// sees its own organisation, and another one's is "not found".
+		{"GET /organisations", matrixRow{path: "/organisations", cells: programmePage}},
+		{"GET /organisations/:id", matrixRow{path: "/organisations/{own}", otherPath: "/organisations/{other}", cells: ownObjectPage}},
+
+		// Audit trail.
+		{"GET /audit", matrixRow{path: "/audit", cells: programmePage}},
+
+		// Calls: public notices; officers create and edit them. The forms
+		// are sent empty: the ministry's answer is the validation and
+		// nothing changes.
+		{"GET /calls", matrixRow{path: "/calls", cells: sameCells(cellOK)}},
+		{"GET /calls/:id", matrixRow{path: "/calls/{call}", cells: sameCells(cellOK)}},
+		{"GET /officer/calls/new", matrixRow{path: "/officer/calls/new", cells: ministryPage}},
+		{"POST /officer/calls", matrixRow{path: "/officer/calls", cells: ministryEmptyForm}},
+		{"GET /officer/calls/:id/edit", matrixRow{path: "/officer/calls/{call}/edit", cells: ministryPage}},
+		{"POST /officer/calls/:id", matrixRow{path: "/officer/calls/{open_call}", cells: ministryEmptyForm}},
+
+		// Applications. {apply_call} is open and Upstage has not applied
+		// yet: the form, and the empty form refused. {own_app} and
+		// {other_app} are drafts of Upstage and KAIST in {open_call}, each
+		// with a participant and one of the two required documents.
+		{"GET /company/applications", matrixRow{path: "/company/applications", cells: matrixCells(
+			cellSignIn, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden)}},
+		{"GET /calls/:id/apply", matrixRow{path: "/calls/{apply_call}/apply", cells: matrixCells(
+			cellSignIn, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden)}},
+		{"POST /calls/:id/apply", matrixRow{path: "/calls/{apply_call}/apply", cells: matrixCells(
+			cellForbidden, cellUnprocessable, cellUnprocessable, cellForbidden, cellForbidden, cellForbidden)}},
+		{"GET /applications/:id", matrixRow{path: "/applications/{own_app}", otherPath: "/applications/{other_app}", cells: ownObjectPage}},
+		{"POST /applications/:id", matrixRow{path: "/applications/{own_app}", otherPath: "/applications/{other_app}",
+			cells: companyPost(cellUnprocessable)}},
+		{"POST /applications/:id/members", matrixRow{path: "/applications/{own_app}/members", otherPath: "/applications/{other_app}/members",
+			cells: companyPost(cellUnprocessable)}},
+		// Removing the participant: done on the company's own draft.
+		{"POST /applications/:id/members/:mid/delete", matrixRow{path: "/applications/{own_app}/members/{own_member}/delete",
+			otherPath: "/applications/{other_app}/members/{other_member}/delete",
+			cells:     companyPost(cellSeeOther("/applications/{own_app}?done=member_removed"))}},
+		// Sent without a document named: refused.
+		{"POST /applications/:id/documents", matrixRow{path: "/applications/{own_app}/documents", otherPath: "/applications/{other_app}/documents",
+			cells: companyPost(cellUnprocessable)}},
+		{"GET /applications/:id/documents/:did", matrixRow{path: "/applications/{own_app}/documents/{own_doc}",
+			otherPath: "/applications/{other_app}/documents/{other_doc}", cells: ownObjectPage}},
+		// A document is missing: refused, and the draft stays a draft.
+		{"POST /applications/:id/submit", matrixRow{path: "/applications/{own_app}/submit", otherPath: "/applications/{other_app}/submit",
+			cells: companyPost(cellUnprocessable)}},
+		// Without the confirmation: the page that asks for it.
+		{"POST /applications/:id/withdraw", matrixRow{path: "/applications/{own_app}/withdraw", otherPath: "/applications/{other_app}/withdraw",
+			cells: companyPost(cellOK)}},
+
+		// Review and selection. {call} is decided (Upstage selected, KAIST
+		// not); {review} is the demo officer's assignment, no conflict
+		// declared yet, on Naver Cloud's submission to another closed call:
+		// the admin is not its reviewer, so it is "not found" to them.
+		{"GET /officer/calls/:id/applications", matrixRow{path: "/officer/calls/{call}/applications", cells: programmePage}},
+		{"GET /officer/calls/:id/export", matrixRow{path: "/officer/calls/{call}/export?format=csv", cells: programmePage}},
+		// No reviewer named: back to the list with the message.
+		{"POST /applications/:id/reviewers", matrixRow{path: "/applications/{own_app}/reviewers", otherPath: "/applications/{other_app}/reviewers",
+			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden,
+				cellSeeOther("/officer/calls/{open_call}/applications?app={own_app}&assign_error=reviewer"),
+				cellSeeOther("/officer/calls/{open_call}/applications?app={own_app}&assign_error=reviewer"), cellForbidden)}},
+		{"GET /reviews", matrixRow{path: "/reviews", cells: ministryPage}},
+		{"GET /reviews/:aid", matrixRow{path: "/reviews/{review}", cells: matrixCells(
+			cellSignIn, cellForbidden, cellForbidden, cellOK, cellNotFound, cellForbidden)}},
+		// The forms sent empty: the reviewer's answer is the validation.
+		{"POST /reviews/:aid/conflict", matrixRow{path: "/reviews/{review}/conflict", cells: matrixCells(
+			cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellNotFound, cellForbidden)}},
+		{"POST /reviews/:aid/scores", matrixRow{path: "/reviews/{review}/scores", cells: matrixCells(
+			cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellNotFound, cellForbidden)}},
+		{"GET /officer/calls/:id/ranking", matrixRow{path: "/officer/calls/{call}/ranking", cells: ministryPage}},
+		{"POST /officer/calls/:id/decision", matrixRow{path: "/officer/calls/{open_call}/decision", cells: ministryEmptyForm}},
+		{"GET /officer/calls/:id/follow-up", matrixRow{path: "/officer/calls/{call}/follow-up", cells: programmePage}},
+
+		// Published decisions, for everyone.
+		{"GET /decisions", matrixRow{path: "/decisions", cells: sameCells(cellOK)}},
+		{"GET /decisions/:id", matrixRow{path: "/decisions/{decision}", cells: sameCells(cellOK)}},
+
+		// Appeals. {decision} concerns Upstage (and KAIST), its window is
+		// open; {other_decision} concerns KAIST alone. {own_appeal} is
+		// Upstage's, under review, {other_appeal} KAIST's, answered; each
+		// has an evidence file.
+		{"GET /decisions/:id/appeal", matrixRow{path: "/decisions/{decision}/appeal", otherPath: "/decisions/{other_decision}/appeal",
+			cells: matrixCells(cellSignIn, cellOK, cellForbidden, cellForbidden, cellForbidden, cellForbidden)}},
+		{"POST /decisions/:id/appeal", matrixRow{path: "/decisions/{decision}/appeal", otherPath: "/decisions/{other_decision}/appeal",
+			cells: matrixCells(cellForbidden, cellUnprocessable, cellForbidden, cellForbidden, cellForbidden, cellForbidden)}},
+		{"GET /appeals", matrixRow{path: "/appeals", cells: matrixCells(
+			cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK)}},
+		{"GET /appeals/:id", matrixRow{path: "/appeals/{own_appeal}", otherPath: "/appeals/{other_appeal}", cells: ownObjectPage}},
+		{"GET /appeals/:id/evidence/:eid", matrixRow{path: "/appeals/{own_appeal}/evidence/{own_evidence}",
+			otherPath: "/appeals/{other_appeal}/evidence/{other_evidence}", cells: ownObjectPage}},
+		// Already under review: the step is refused.
+		{"POST /appeals/:id/review", matrixRow{path: "/appeals/{own_appeal}/review", otherPath: "/appeals/{other_appeal}/review",
+			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellConflict, cellConflict, cellForbidden)}},
+		{"POST /appeals/:id/decide", matrixRow{path: "/appeals/{own_appeal}/decide", otherPath: "/appeals/{other_appeal}/decide",
+			cells: ministryEmptyForm}},
+
+		// K-AI naming rights. {own_grant} is Upstage's, {other_grant} KAIST's.
+		{"GET /k-ai", matrixRow{path: "/k-ai", cells: sameCells(cellOK)}},
+		{"GET /api/v1/k-ai/verify", matrixRow{path: "/api/v1/k-ai/verify?name=Solar%20Pro", cells: sameCells(cellOK)}},
+		{"GET /officer/naming", matrixRow{path: "/officer/naming", cells: ministryPage}},
+		{"POST /officer/naming", matrixRow{path: "/officer/naming", cells: ministryEmptyForm}},
+		{"POST /officer/naming/:gid/revoke", matrixRow{path: "/officer/naming/{own_grant}/revoke",
+			otherPath: "/officer/naming/{other_grant}/revoke", cells: ministryEmptyForm}},
+
+		// Users, their roles and sessions (admins). The POSTs are sent empty:
+		// the administrator's answer is the form's error (no role chosen, no
+		// confirmation) and nothing changes.
+		{"GET /admin/users", matrixRow{path: "/admin/users", cells: adminPage}},
+		{"GET /admin/users/:id", matrixRow{path: "/admin/users/{demo_user}", cells: adminPage}},
+		{"POST /admin/users/:id/role", matrixRow{path: "/admin/users/{demo_user}/role", cells: adminEmptyForm}},
+		{"GET /admin/users/:id/end-sessions", matrixRow{path: "/admin/users/{demo_user}/end-sessions", cells: adminPage}},
+		{"POST /admin/users/:id/end-sessions", matrixRow{path: "/admin/users/{demo_user}/end-sessions", cells: adminEmptyForm}},
+
+		// One-off holidays and official lists (admins). {holiday} is a
+		// one-off holiday, {holiday_list} and {holiday_list2} lists waiting
+		// to be confirmed.
+		{"GET /admin/holidays", matrixRow{path: "/admin/holidays", cells: adminPage}},
+		{"POST /admin/holidays", matrixRow{path: "/admin/holidays", cells: adminEmptyForm}},
+		{"POST /admin/holidays/:hid/remove", matrixRow{path: "/admin/holidays/{holiday}/remove", cells: matrixCells(
+			cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellSeeOther("/admin/holidays?done=removed"), cellForbidden)}},
+		{"POST /admin/holidays/imports", matrixRow{path: "/admin/holidays/imports", cells: adminEmptyForm}},
+		{"GET /admin/holidays/imports/:lid", matrixRow{path: "/admin/holidays/imports/{holiday_list}", cells: adminPage}},
+		{"POST /admin/holidays/imports/:lid/confirm", matrixRow{path: "/admin/holidays/imports/{holiday_list}/confirm", cells: matrixCells(
+			cellForbidden, cellForbidden, cellForbidden, cellForbidden,
+			cellSeeOther("/admin/holidays/imports/{holiday_list}?done=confirmed"), cellForbidden)}},
+		{"POST /admin/holidays/imports/:lid/discard", matrixRow{path: "/admin/holidays/imports/{holiday_list2}/discard", cells: matrixCells(
+			cellForbidden, cellForbidden, cellForbidden, cellForbidden,
+			cellSeeOther("/admin/holidays/imports/{holiday_list2}?done=discarded"), cellForbidden)}},
+
+		// GPU clusters and allocations. {cluster} has two nodes;
+		// {own_alloc} gives Upstage the first, {other_alloc} KAIST the second.
+		{"GET /admin/clusters", matrixRow{path: "/admin/clusters", cells: adminPage}},
+		{"GET /admin/clusters/new", matrixRow{path: "/admin/clusters/new", cells: adminPage}},
+		{"POST /admin/clusters", matrixRow{path: "/admin/clusters", cells: adminEmptyForm}},
+		{"GET /admin/clusters/:id", matrixRow{path: "/admin/clusters/{cluster}", cells: adminPage}},
+		{"POST /admin/clusters/:id", matrixRow{path: "/admin/clusters/{cluster}", cells: adminEmptyForm}},
+		{"GET /gpus/clusters", matrixRow{path: "/gpus/clusters", cells: programmePage}},
+		{"GET /officer/allocations/new", matrixRow{path: "/officer/allocations/new", cells: ministryPage}},
+		{"POST /officer/allocations/new", matrixRow{path: "/officer/allocations/new", cells: ministryEmptyForm}},
+		{"GET /allocations", matrixRow{path: "/allocations", cells: matrixCells(
+			cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK)}},
+		{"GET /allocations/:id", matrixRow{path: "/allocations/{own_alloc}", otherPath: "/allocations/{other_alloc}", cells: ownObjectPage}},
+		{"GET /allocations/:id/series", matrixRow{path: "/allocations/{own_alloc}/series", otherPath: "/allocations/{other_alloc}/series",
+			cells: ownObjectPage}},
+	})
+}
+
+// matrixFixture is the programme story told once, with every object a
+// sample path names: the organisations' own and another's.
 type matrixFixture struct {
-	app              *testApp
-	upstage, kaist   *models.Organisation
-	demoUser         *models.User
-	call             *models.Call
-	ownApp, otherApp *models.Application
-	review           uint // the demo officer's review assignment
+	*story
+	app            *testApp
+	upstage, kaist *models.Organisation
+	vars           map[string]string // placeholder → value
 }
 
+// newMatrixFixture tells the story, from the demo data at 2026-11-27
+// 14:00 KST:
+//   - {call}: Upstage (selected) and KAIST (not selected) apply, are scored
+//     and decided ({decision}); a second call decides KAIST alone
+//     ({other_decision}); a third has Naver Cloud's submission waiting for
+//     the demo officer's declaration ({review});
+//   - Upstage appeals ({own_appeal}, under review) and KAIST appeals
+//     ({other_appeal}, dismissed), each with evidence;
+//   - {open_call} is open for a month with drafts of Upstage and KAIST, each
+//     with a participant and one of two required documents; {apply_call}
+//     is open with no application;
+//   - a one-off holiday and two imported lists waiting to be confirmed;
+//   - a GPU cluster of two nodes, one allocated to Upstage, one to KAIST;
+//   - naming rights for Upstage and KAIST.
 func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 	t.Helper()
-	app := newTestApp(t, kind, nil)
-	f := &matrixFixture{app: app, demoUser: &models.User{}}
-	var err error
-	if f.upstage, err = models.GetOrganisationByCode(t.Context(), app.db, "upstage"); err != nil {
-		t.Fatal(err)
+	s := newStory(t, kind, nil)
+	f := &matrixFixture{story: s, app: s.app, upstage: s.org("upstage"), kaist: s.org("kaist")}
+
+	decided := s.decidedCall("2027년 정예팀 공모", applicant{"upstage", 9, true}, applicant{"kaist", 6, false})
+	other := s.decidedCall("2027년 특별 공모", applicant{"kaist", 8, true})
+	pending := s.closedCall("2027년 심사 공모", "naver-cloud")
+	review := s.assign(pending.apps["naver-cloud"], s.officer())
+
+	ownAppeal := s.fileAppeal(decided.decision, "upstage", "평가위원 구성이 공고와 달랐습니다.", storePDF("회의록.pdf"))
+	otherAppeal := s.fileAppeal(decided.decision, "kaist", "점수 합산에 오류가 있습니다.", storePDF("의견서.pdf"))
+	s.appealStep(ownAppeal, models.AppealStartReview, "")
+	s.answerAppeal(otherAppeal, models.AppealDismiss, "평가 기록을 다시 확인한 결과 합산에 오류가 없었습니다.")
+
+	now := s.now()
+	open := s.newCall("2027년 상시 공모", now.Add(-time.Hour), now.Add(30*24*time.Hour), "사업계획서", "예산서")
+	ownApp, otherApp := s.draft(open, "upstage"), s.draft(open, "kaist")
+	ownMember := s.member(ownApp, "naver-cloud", models.MemberParticipant)
+	otherMember := s.member(otherApp, "kakao", models.MemberParticipant)
+	ownDoc := s.attach(ownApp, open, 0, storePDF("사업계획서.pdf"))
+	otherDoc := s.attach(otherApp, open, 0, storePDF("사업계획서.pdf"))
+	apply := s.newCall("2027년 2차 공모", now.Add(-time.Hour), now.Add(30*24*time.Hour), "사업계획서")
+
+	holiday := s.holiday("2027-06-15", "임시공휴일", "Temporary holiday")
+	list, list2 := s.holidayList(2028), s.holidayList(2029)
+
+	cluster, _ := s.cluster("kt-b200-1", 2)
+	ownAlloc := s.allocate(cluster, "upstage", "kt-gn001")
+	otherAlloc := s.allocate(cluster, "kaist", "kt-gn002")
+
+	ownGrant := s.grant("upstage", decided.decision, models.NamingModel, "Solar Pro", "")
+	otherGrant := s.grant("kaist", other.decision, models.NamingModel, "KAIST LLM", "")
+
+	// The own objects are Upstage's and the other ones KAIST's.
+	for what, ids := range map[string][2]uint{
+		"application":  {ownApp.LeadOrgID, otherApp.LeadOrgID},
+		"appeal":       {ownAppeal.OrganisationID, otherAppeal.OrganisationID},
+		"allocation":   {ownAlloc.OrganisationID, otherAlloc.OrganisationID},
+		"naming grant": {ownGrant.HolderID, otherGrant.HolderID},
+	} {
+		if ids != [2]uint{f.upstage.ID, f.kaist.ID} {
+			t.Fatalf("the %ss belong to organisations %v, want Upstage %d and KAIST %d", what, ids, f.upstage.ID, f.kaist.ID)
+		}
 	}
-	if f.kaist, err = models.GetOrganisationByCode(t.Context(), app.db, "kaist"); err != nil {
-		t.Fatal(err)
+	if _, ok := other.decision.Entry(f.upstage.ID); ok {
+		t.Fatal("the other decision concerns Upstage")
 	}
-	if err := app.db.Where("issuer = ? AND subject = ?", models.DemoIssuer, "demo-company-upstage").
-		First(f.demoUser).Error; err != nil {
-		t.Fatal(err)
+
+	f.vars = map[string]string{
+		"hash":           static.Hash,
+		"own":            itoa(f.upstage.ID),
+		"other":          itoa(f.kaist.ID),
+		"demo_user":      itoa(s.user("demo-company-upstage").ID),
+		"call":           itoa(decided.ID),
+		"decision":       itoa(decided.decision.ID),
+		"other_decision": itoa(other.decision.ID),
+		"review":         itoa(review),
+		"own_appeal":     itoa(ownAppeal.ID),
+		"other_appeal":   itoa(otherAppeal.ID),
+		"own_evidence":   itoa(ownAppeal.Evidence[0].ID),
+		"other_evidence": itoa(otherAppeal.Evidence[0].ID),
+		"open_call":      itoa(open.ID),
+		"apply_call":     itoa(apply.ID),
+		"own_app":        itoa(ownApp.ID),
+		"other_app":      itoa(otherApp.ID),
+		"own_member":     itoa(ownMember),
+		"other_member":   itoa(otherMember),
+		"own_doc":        itoa(ownDoc),
+		"other_doc":      itoa(otherDoc),
+		"holiday":        itoa(holiday.ID),
+		"holiday_list":   itoa(list.ID),
+		"holiday_list2":  itoa(list2.ID),
+		"cluster":        itoa(cluster.ID),
+		"own_alloc":      itoa(ownAlloc.ID),
+		"other_alloc":    itoa(otherAlloc.ID),
+		"own_grant":      itoa(ownGrant.ID),
+		"other_grant":    itoa(otherGrant.ID),
 	}
-	calls, err := models.ListCalls(t.Context(), app.db)
-	if err != nil || len(calls) == 0 {
-		t.Fatalf("demo call: %v (%d calls)", err, len(calls))
-	}
-	f.call = &calls[0]
-	f.ownApp = matrixApplication(t, app, f.call, f.demoUser)
-	var kaistUser models.User
-	if err := app.db.Where("issuer = ? AND subject = ?", models.DemoIssuer, "demo-company-kaist").
-		First(&kaistUser).Error; err != nil {
-		t.Fatal(err)
-	}
-	f.otherApp = matrixApplication(t, app, f.call, &kaistUser)
-	f.review = matrixReview(t, app, f)
 	return f
 }
 
-// matrixReview submits a third company's application inside the call's
-// window and assigns it to the demo officer for review, after the close.
-func matrixReview(t *testing.T, app *testApp, f *matrixFixture) uint {
-	t.Helper()
-	ctx := t.Context()
-	naver, err := models.GetOrganisationByCode(ctx, app.db, "naver-cloud")
-	if err != nil {
-		t.Fatal(err)
-	}
-	applicant, err := models.UpsertUser(ctx, app.db, models.Identity{Issuer: "matrix-test", Subject: "naver-applicant",
-		Email: "applicant@naver.example", Name: "Applicant", Role: models.RoleCompany, OrganisationID: &naver.ID}, f.call.OpensAt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := matrixApplication(t, app, f.call, applicant)
-	if _, err := models.TransitionApplication(ctx, app.db, a.ID, models.ActSubmit, applicant, f.call.OpensAt.Add(2*time.Hour)); err != nil {
-		t.Fatalf("submit: %v", err)
-	}
-	var officer models.User
-	if err := app.db.Where("issuer = ? AND subject = ?", models.DemoIssuer, "demo-officer").First(&officer).Error; err != nil {
-		t.Fatal(err)
-	}
-	if err := models.AssignReviewer(ctx, app.db, a.ID, officer.ID, &officer, app.clock.Now()); err != nil {
-		t.Fatalf("assign reviewer: %v", err)
-	}
-	as, err := models.AssignmentsOf(ctx, app.db, officer.ID)
-	if err != nil || len(as) != 1 {
-		t.Fatalf("assignments of the officer: %d, %v", len(as), err)
-	}
-	return as[0].ID
-}
+var matrixPlaceholder = regexp.MustCompile(`\{[a-z_0-9]+\}`)
 
-// matrixApplication starts a draft for the user's organisation while the call is open.
-func matrixApplication(t *testing.T, app *testApp, call *models.Call, by *models.User) *models.Application {
-	t.Helper()
-	a := &models.Application{CallID: call.ID, TitleKO: "시험 신청서", TitleEN: "Test application", Summary: "시험"}
-	if err := models.CreateApplication(t.Context(), app.db, a, by, call.OpensAt.Add(time.Hour)); err != nil {
-		t.Fatalf("application of %s: %v", by.Subject, err)
-	}
-	if len(a.Members) == 0 {
-		t.Fatalf("application of %s has no lead member", by.Subject)
-	}
-	return a
-}
-
+// expand replaces the placeholders of s; an unknown one stays as it is.
 func (f *matrixFixture) expand(s string) string {
-	return strings.NewReplacer("{own}", itoa(f.upstage.ID), "{other}", itoa(f.kaist.ID),
-		"{hash}", static.Hash, "{demo_user}", itoa(f.demoUser.ID), "{call}", itoa(f.call.ID),
-		"{own_app}", itoa(f.ownApp.ID), "{other_app}", itoa(f.otherApp.ID),
-		"{own_member}", itoa(f.ownApp.Members[0].ID), "{other_member}", itoa(f.otherApp.Members[0].ID),
-		"{review}", itoa(f.review)).Replace(s)
+	return matrixPlaceholder.ReplaceAllStringFunc(s, func(p string) string {
+		if v, ok := f.vars[p[1:len(p)-1]]; ok {
+			return v
+		}
+		return p
+	})
 }
 
 // client returns a browser signed in for the column (none for anonymous).
 func (f *matrixFixture) client(role matrixRole) *testClient {
-	c := f.app.client()
 	if subject, ok := matrixSubjects[role]; ok {
-		c.signInDemo(subject)
+		return f.signIn(subject)
 	}
-	return c
+	return f.app.client()
+}
+
+// matrixBrowser is a column's browser with its CSRF token read once.
+type matrixBrowser struct {
+	*testClient
+	token string
+}
+
+// send makes the cell's request: a GET, or a POST of the form with the CSRF
+// token, as multipart/form-data to a route that takes files.
+func (b *matrixBrowser) send(method, path string, form url.Values, upload bool) *http.Response {
+	b.app.t.Helper()
+	if method == http.MethodGet {
+		return b.get(path)
+	}
+	if b.token == "" {
+		b.token = b.csrfToken()
+	}
+	if !upload {
+		f := url.Values{"_csrf": {b.token}}
+		for k, vs := range form {
+			f[k] = vs
+		}
+		return b.post(path, f)
+	}
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	w.WriteField("_csrf", b.token) // the first part, as the upload check wants it
+	for k, vs := range form {
+		for _, v := range vs {
+			w.WriteField(k, v)
+		}
+	}
+	w.Close()
+	req, _ := http.NewRequest(http.MethodPost, b.app.srv.URL+path, &buf)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	return b.do(req)
+}
+
+// checkMatrixRow checks what a row itself promises: each parameter of the
+// route is a story object, never a literal id; a row on an organisation's
+// own object also tries another organisation's, where the company gets
+// what the object's existence does not tell.
+func checkMatrixRow(t *testing.T, rt Route, row matrixRow) {
+	t.Helper()
+	key := rt.Method + " " + rt.Path
+	want := strings.Split(rt.Path, "/")
+	for _, p := range []string{row.path, row.otherPath} {
+		if p == "" {
+			continue
+		}
+		p, _, _ = strings.Cut(p, "?")
+		got := strings.Split(p, "/")
+		if len(got) < len(want) {
+			t.Errorf("%s: sample path %q is shorter than the route", key, p)
+			continue
+		}
+		for i, seg := range want {
+			if strings.HasPrefix(seg, ":") && !matrixPlaceholder.MatchString(got[i]) {
+				t.Errorf("%s: sample path %q gives %s the literal %q: name a story object ({...})", key, p, seg, got[i])
+			}
+		}
+	}
+	if strings.Contains(row.path, "{own") && !strings.Contains(row.otherPath, "{other") {
+		t.Errorf("%s: the row tries the company's own object but no other organisation's (otherPath)", key)
+	}
+	if row.otherPath != "" && row.cells[asCompany].status == http.StatusNotFound {
+		t.Errorf("%s: the company's own object is \"not found\": the fixture's object is not theirs or not real", key)
+	}
 }
 
 func TestAuthorisationMatrix(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newMatrixFixture(t, kind)
+		matrix := authzMatrix()
 
-		// One signed-in browser per column for the GET cells; POST cells get
-		// a fresh one each, since they sign in, out or switch the language.
-		browsers := map[matrixRole]*testClient{}
+		// One signed-in browser per column; a row marked fresh gets a new
+		// one per cell.
+		browsers := map[matrixRole]*matrixBrowser{}
 		for _, r := range matrixRoles {
-			browsers[r] = f.client(r)
+			browsers[r] = &matrixBrowser{testClient: f.client(r)}
 		}
 
 		registered := map[string]bool{}
 		for _, rt := range f.app.h.routes() {
 			key := rt.Method + " " + rt.Path
 			registered[key] = true
-			row, ok := authzMatrix[key]
+			row, ok := matrix[key]
 			if !ok {
-				t.Errorf("route %q has no row in authzMatrix: add one (in authz_matrix_test.go or the area's test file) with the expected answer for every role", key)
+				t.Errorf("route %q has no row in authzMatrix: add one in authz_matrix_test.go with the expected answer for every role", key)
 				continue
+			}
+			checkMatrixRow(t, rt, row)
+			if rt.Method != http.MethodGet && rt.Method != http.MethodPost {
+				t.Fatalf("%s: the matrix test does not know how to send %s", key, rt.Method)
+			}
+			form := url.Values{}
+			for k, vs := range row.form {
+				for _, v := range vs {
+					form.Add(k, f.expand(v))
+				}
 			}
 			for _, role := range matrixRoles {
 				w, ok := row.cells[role]
@@ -328,31 +578,32 @@ func TestAuthorisationMatrix(t *testing.T) {
 					t.Errorf("%s: unknown placeholder in sample path %q", key, path)
 					continue
 				}
-
-				var resp *http.Response
-				switch rt.Method {
-				case http.MethodGet:
-					resp = browsers[role].get(path)
-				case http.MethodPost:
-					form := url.Values{}
-					for k, vs := range row.form {
-						for _, v := range vs {
-							form.Add(k, f.expand(v))
-						}
-					}
-					resp = f.client(role).post(path, form)
-				default:
-					t.Fatalf("%s: the matrix test does not know how to send %s", key, rt.Method)
+				b := browsers[role]
+				if row.fresh {
+					b = &matrixBrowser{testClient: f.client(role)}
 				}
+				resp := b.send(rt.Method, path, form, rt.Access.Upload)
 				checkMatrixCell(t, f, key+" as "+string(role)+" ("+path+")", path, resp, w)
 			}
 		}
-		for key := range authzMatrix {
+		for key := range matrix {
 			if !registered[key] {
 				t.Errorf("authzMatrix has a row for %q, which routes() no longer registers: remove or rename it", key)
 			}
 		}
 	})
+}
+
+// TestAuthorisationMatrixRefusesDuplicateRows: two rows for one route stop
+// the matrix from being built.
+func TestAuthorisationMatrixRefusesDuplicateRows(t *testing.T) {
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(r.(string), "GET /help") {
+			t.Errorf("a duplicate row: recovered %v, want a panic naming the route", r)
+		}
+	}()
+	row := matrixRow{path: "/help", cells: sameCells(cellOK)}
+	newAuthzMatrix([]matrixEntry{{"GET /", row}, {"GET /help", row}, {"GET /help", row}})
 }
 
 // checkMatrixCell compares one answer with its cell.
@@ -390,9 +641,10 @@ func checkMatrixCell(t *testing.T, f *matrixFixture, what, path string, resp *ht
 		if n := doc.Find(`main [data-testid="organisation"], main [data-testid="organisations"], main [data-testid="audit-rows"]`).Length(); n > 0 {
 			t.Errorf("%s: refused with %d but the page shows protected content", what, w.status)
 		}
-	case http.StatusOK:
+	case http.StatusOK, http.StatusUnprocessableEntity:
+		// The page itself (a 422 is its form again, with what was wrong).
 		if errPage.Length() > 0 {
-			t.Errorf("%s: 200 with an error page", what)
+			t.Errorf("%s: %d with an error page", what, w.status)
 		}
 	}
 }
@@ -401,26 +653,27 @@ func checkMatrixCell(t *testing.T, f *matrixFixture, what, path string, resp *ht
 // own organisation and nothing of any other.
 func TestCompanyIsolation(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
-		f := newMatrixFixture(t, kind)
-		orgs, err := models.ListOrganisations(t.Context(), f.app.db)
+		s := newStory(t, kind, nil)
+		up, kaistOrg := s.org("upstage"), s.org("kaist")
+		orgs, err := models.ListOrganisations(t.Context(), s.app.db)
 		if err != nil {
 			t.Fatal(err)
 		}
 
-		upstage := f.client(asCompany)
+		upstage := s.signIn("demo-company-upstage")
 
 		// Their own organisation: its name, and no other organisation's.
-		resp := upstage.get("/organisations/" + itoa(f.upstage.ID))
+		resp := upstage.get("/organisations/" + itoa(up.ID))
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("own organisation: status %d, want 200", resp.StatusCode)
 		}
 		doc := upstage.page(resp)
-		if got := strings.TrimSpace(doc.Find(`[data-testid="organisation-name"]`).Text()); got != f.upstage.NameKO {
-			t.Errorf("own organisation page names %q, want %q", got, f.upstage.NameKO)
+		if got := strings.TrimSpace(doc.Find(`[data-testid="organisation-name"]`).Text()); got != up.NameKO {
+			t.Errorf("own organisation page names %q, want %q", got, up.NameKO)
 		}
 		main := doc.Find("main").Text()
 		for _, o := range orgs {
-			if o.ID == f.upstage.ID {
+			if o.ID == up.ID {
 				continue
 			}
 			for _, name := range []string{o.NameKO, o.NameEN, o.Code} {
@@ -432,14 +685,14 @@ func TestCompanyIsolation(t *testing.T) {
 
 		// The dashboard is about their organisation too.
 		doc = upstage.page(upstage.get("/company"))
-		if got := strings.TrimSpace(doc.Find(`[data-testid="company-org"]`).Text()); got != f.upstage.NameKO {
-			t.Errorf("company dashboard names %q, want %q", got, f.upstage.NameKO)
+		if got := strings.TrimSpace(doc.Find(`[data-testid="company-org"]`).Text()); got != up.NameKO {
+			t.Errorf("company dashboard names %q, want %q", got, up.NameKO)
 		}
 
 		// Another organisation, an unknown one and a malformed id answer the
 		// same 404: the answer does not even confirm that it exists.
 		for _, path := range []string{
-			"/organisations/" + itoa(f.kaist.ID),
+			"/organisations/" + itoa(kaistOrg.ID),
 			"/organisations/999999",
 			"/organisations/abc",
 		} {
@@ -451,19 +704,18 @@ func TestCompanyIsolation(t *testing.T) {
 			if st, _ := doc.Find(`[data-testid="error"]`).Attr("data-status"); st != "404" {
 				t.Errorf("company GET %s: no 404 error page", path)
 			}
-			if main := doc.Find("main").Text(); strings.Contains(main, f.kaist.NameKO) || strings.Contains(main, f.kaist.NameEN) {
+			if main := doc.Find("main").Text(); strings.Contains(main, kaistOrg.NameKO) || strings.Contains(main, kaistOrg.NameEN) {
 				t.Errorf("company GET %s: the 404 page shows KAIST's name", path)
 			}
 		}
 
 		// The other company user is kept out of Upstage's page the same way.
-		kaist := f.app.client()
-		kaist.signInDemo("demo-company-kaist")
-		resp = kaist.get("/organisations/" + itoa(f.upstage.ID))
+		kaist := s.signIn("demo-company-kaist")
+		resp = kaist.get("/organisations/" + itoa(up.ID))
 		if resp.StatusCode != http.StatusNotFound {
 			t.Errorf("KAIST user on Upstage's page: status %d, want 404", resp.StatusCode)
 		}
-		if main := kaist.page(resp).Find("main").Text(); strings.Contains(main, f.upstage.NameKO) {
+		if main := kaist.page(resp).Find("main").Text(); strings.Contains(main, up.NameKO) {
 			t.Errorf("KAIST user's 404 page shows Upstage's name")
 		}
 
@@ -484,7 +736,7 @@ func TestCompanyIsolation(t *testing.T) {
 			href, _ := s.Attr("href")
 			hrefs = append(hrefs, href)
 		})
-		if slices.Contains(hrefs, "/organisations") || !slices.Contains(hrefs, "/organisations/"+itoa(f.upstage.ID)) {
+		if slices.Contains(hrefs, "/organisations") || !slices.Contains(hrefs, "/organisations/"+itoa(up.ID)) {
 			t.Errorf("company navigation %v: want a link to their own organisation and none to the list", hrefs)
 		}
 	})

@@ -24,17 +24,12 @@ import (
 // Every page must load without a CSP violation or a script error.
 func TestBrowserApplyReviewPublish(t *testing.T) {
 	b := newTestBrowser(t)
-	app := newTestApp(t, testdb.SQLite, nil)
-	ctx := t.Context()
+	s := newStory(t, testdb.SQLite, nil)
+	app, officer := s.app, s.officer()
 
 	// A call open at the test clock, with two criteria and one required document.
-	officer := applyUser(t, app, "demo-officer")
-	prog, err := models.CurrentProgramme(ctx, app.db)
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := app.clock.Now()
-	call := &models.Call{ProgrammeID: prog.ID,
+	call := s.saveCall(&models.Call{
 		TitleKO: "2026년 K-AI 특화 모델 공모", TitleEN: "2026 call for specialised K-AI models",
 		DescriptionKO: "브라우저 시험용 공모입니다.", DescriptionEN: "A call for the browser test.",
 		OpensAt: now.Add(-24 * time.Hour), ClosesAt: now.Add(7 * 24 * time.Hour), Slots: 1,
@@ -43,14 +38,7 @@ func TestBrowserApplyReviewPublish(t *testing.T) {
 			{NameKO: "파급력", NameEN: "Impact", Weight: 40, MaxScore: 100},
 		},
 		Documents: []models.RequiredDocument{{NameKO: "사업계획서", NameEN: "Business plan", Required: true}},
-	}
-	if err := models.SaveCall(ctx, app.db, call, officer, now); err != nil {
-		t.Fatalf("create the call: %v", err)
-	}
-	call, err = models.GetCall(ctx, app.db, call.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	planID := itoa(call.Documents[0].ID)
 
 	pdf := models.DemoPDF([]string{"Business plan", "Applicant: KAIST", "Browser journey"})
@@ -210,16 +198,6 @@ func TestBrowserApplyReviewPublish(t *testing.T) {
 		t.Errorf("own rank = %q, want 1", got)
 	}
 	company.page("/decisions/:id as the company")
-}
-
-// applyUser loads a seeded demo user.
-func applyUser(t *testing.T, app *testApp, subject string) *models.User {
-	t.Helper()
-	var u models.User
-	if err := app.db.Preload("Organisation").Where("issuer = ? AND subject = ?", models.DemoIssuer, subject).First(&u).Error; err != nil {
-		t.Fatalf("demo user %s: %v", subject, err)
-	}
-	return &u
 }
 
 // applySignIn signs in through the demo sign-in page and waits for the dashboard.

@@ -24,7 +24,7 @@ func TestBrowserAllocationChart(t *testing.T) {
 	if err := models.SeedDemoGPUs(ctx, app.db, app.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	upstage := applyUser(t, app, "demo-company-upstage")
+	upstage := demoUser(t, app, "demo-company-upstage")
 	rows, err := models.ListAllocations(ctx, app.db, upstage.OrganisationID)
 	if err != nil || len(rows) != 1 {
 		t.Fatalf("Upstage's demo allocations: %d, %v", len(rows), err)

@@ -15,7 +15,7 @@ import (
 // confirm, and ends them; the page never scrolls sideways.
 func TestBrowserEndSessions(t *testing.T) {
 	app := newTestApp(t, testdb.SQLite, nil)
-	company := demoUserID(t, app, "demo-company-upstage")
+	company := demoUser(t, app, "demo-company-upstage").ID
 	for _, size := range [][2]int64{{390, 844}, {1400, 1000}} {
 		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
 			b := newTestBrowser(t) // one per size: the whole-test timeout is per browser

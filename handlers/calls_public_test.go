@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -13,10 +12,6 @@ import (
 	"kaiportal/models"
 	"kaiportal/testdb"
 )
-
-func init() {
-	authzMatrix["GET /calls"] = matrixRow{path: "/calls", cells: sameCells(cellOK)}
-}
 
 // callsOnPage returns, per group of the call list, the ids its cards carry.
 func callsOnPage(doc *goquery.Document) map[string][]string {
@@ -37,20 +32,11 @@ func callsOnPage(doc *goquery.Document) map[string][]string {
 func TestPublicCallList(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app := newTestApp(t, kind, nil)
-		ctx := context.Background()
-		officer := offUser(t, app, "demo-officer")
-		prog, err := models.CurrentProgramme(ctx, app.db)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := storyOf(t, app)
 		now := app.clock.Now() // 2026-11-27 14:00:00 KST
 		newCall := func(title string, opens, closes time.Time) *models.Call {
-			c := &models.Call{ProgrammeID: prog.ID, TitleKO: title, TitleEN: title + " (EN)", OpensAt: opens, ClosesAt: closes, Slots: 2,
-				Criteria: []models.Criterion{{NameKO: "기술력", NameEN: "Technology", Weight: 100, MaxScore: 10}}}
-			if err := models.SaveCall(ctx, app.db, c, officer, now); err != nil {
-				t.Fatal(err)
-			}
-			return c
+			return s.saveCall(&models.Call{TitleKO: title, TitleEN: title + " (EN)", OpensAt: opens, ClosesAt: closes, Slots: 2,
+				Criteria: []models.Criterion{{NameKO: "기술력", NameEN: "Technology", Weight: 100, MaxScore: 10}}})
 		}
 		// Open: closes in ten days, at an instant with seconds.
 		open := newCall("접수 중 공모", now.Add(-24*time.Hour), time.Date(2026, 12, 7, 18, 0, 30, 0, models.KST))
@@ -65,7 +51,7 @@ func TestPublicCallList(t *testing.T) {
 
 		c := app.client()
 		resp := c.get("/calls")
-		offStatus(t, resp, http.StatusOK)
+		wantCode(t, "", resp, http.StatusOK)
 		doc := c.page(resp)
 		want := map[string][]string{
 			"open":     {itoa(open.ID)},

@@ -19,7 +19,7 @@ import (
 func offNewCall(t *testing.T, app *testApp, c *testClient, form url.Values) *models.Call {
 	t.Helper()
 	resp := c.post("/officer/calls", form)
-	offStatus(t, resp, http.StatusSeeOther)
+	wantCode(t, "", resp, http.StatusSeeOther)
 	loc := resp.Header.Get("Location")
 	id, ok := strings.CutPrefix(loc, "/calls/")
 	if !ok {
@@ -50,7 +50,7 @@ func TestCallCreateValidation(t *testing.T) {
 			{"기술력", "Technology", "60", "10"}, {}, {"사업성", "", "30", "10"}})
 		form.Set("slots", "다섯")
 		resp := c.post("/officer/calls", form)
-		offStatus(t, resp, http.StatusUnprocessableEntity)
+		wantCode(t, "", resp, http.StatusUnprocessableEntity)
 		doc := c.page(resp)
 		ko := app.h.cat.For("ko")
 		for field, msg := range map[string]string{
@@ -91,7 +91,7 @@ func TestCallCreateValidation(t *testing.T) {
 		// No criteria at all, and an unparsable instant.
 		form = offCallForm("", "어제", "2025-07-21T18:00:00", 5, nil)
 		resp = c.post("/officer/calls", form)
-		offStatus(t, resp, http.StatusUnprocessableEntity)
+		wantCode(t, "", resp, http.StatusUnprocessableEntity)
 		doc = c.page(resp)
 		for field, msg := range map[string]string{"criteria": "call.error.no_criteria", "opens_at": "form.datetime", "title_ko": "form.required"} {
 			if got := strings.TrimSpace(doc.Find(`[data-testid="error-` + field + `"]`).Text()); got != ko.T(msg) {
@@ -180,7 +180,7 @@ func TestCallNoticeApplyLink(t *testing.T) {
 	// the first session has expired.)
 	officer = app.client()
 	officer.signInDemo("demo-officer")
-	offStatus(t, officer.post("/lang", url.Values{"lang": {"en"}, "next": {"/"}}), http.StatusSeeOther)
+	wantCode(t, "", officer.post("/lang", url.Values{"lang": {"en"}, "next": {"/"}}), http.StatusSeeOther)
 	doc = officer.page(officer.get("/calls/" + itoa(call.ID)))
 	if doc.Find(`[data-testid="call-tabs"] a`).Length() != 5 {
 		t.Error("officer notice without the five tabs")
@@ -188,8 +188,8 @@ func TestCallNoticeApplyLink(t *testing.T) {
 	if got := strings.TrimSpace(doc.Find(`[data-testid="page-title"]`).Text()); got != "열린 공모 (EN)" {
 		t.Errorf("English title %q", got)
 	}
-	offStatus(t, officer.get("/calls/999999"), http.StatusNotFound)
-	offStatus(t, officer.get("/calls/abc"), http.StatusNotFound)
+	wantCode(t, "", officer.get("/calls/999999"), http.StatusNotFound)
+	wantCode(t, "", officer.get("/calls/abc"), http.StatusNotFound)
 }
 
 func TestCallStaleEdit(t *testing.T) {
@@ -212,12 +212,12 @@ func TestCallStaleEdit(t *testing.T) {
 		}
 		a := offCallForm("첫째 수정", "2025-09-01T09:00:00", "2025-09-30T18:00:00", 5, [][4]string{{"기술력", "Technology", "100", "10"}})
 		a.Set("version", "1")
-		offStatus(t, first.post(edit, a), http.StatusSeeOther)
+		wantCode(t, "", first.post(edit, a), http.StatusSeeOther)
 
 		b := offCallForm("둘째 수정", "2025-09-01T09:00:00", "2025-10-31T18:00:00", 7, [][4]string{{"기술력", "Technology", "100", "10"}})
 		b.Set("version", "1")
 		resp := second.post(edit, b)
-		offStatus(t, resp, http.StatusConflict)
+		wantCode(t, "", resp, http.StatusConflict)
 		doc := second.page(resp)
 		if got := strings.TrimSpace(doc.Find(`[data-testid="form-stale"]`).Text()); got != app.h.cat.For("ko").T("form.stale") {
 			t.Errorf("stale message %q", got)
@@ -237,7 +237,7 @@ func TestCallStaleEdit(t *testing.T) {
 		}
 		// Reloaded at version 2, the second edit goes through.
 		b.Set("version", "2")
-		offStatus(t, second.post(edit, b), http.StatusSeeOther)
+		wantCode(t, "", second.post(edit, b), http.StatusSeeOther)
 		if n := auditRows(t, app, "call.update", itoa(call.ID)); n != 2 {
 			t.Errorf("%d call.update audit rows, want 2", n)
 		}
@@ -254,7 +254,7 @@ func TestCallCriteriaFrozen(t *testing.T) {
 			[][4]string{{"기술력", "Technology", "60", "10"}, {"사업성", "Business", "40", "10"}})
 		form.Set("version", itoa(uint(f.call.Version)))
 		resp := c.post(edit, form)
-		offStatus(t, resp, http.StatusConflict)
+		wantCode(t, "", resp, http.StatusConflict)
 		doc := c.page(resp)
 		if doc.Find(`[data-testid="criteria-frozen"]`).Length() != 1 {
 			t.Error("no message that the criteria are fixed")
@@ -266,7 +266,7 @@ func TestCallCriteriaFrozen(t *testing.T) {
 		form = offCallForm("새 제목", kstInput(f.call.OpensAt), kstInput(f.call.ClosesAt), 5, [][4]string{
 			{"기술력", "Technology", "50", "10"}, {"사업성", "Business", "30", "10"}, {"파급효과", "Impact", "20", "10"}})
 		form.Set("version", itoa(uint(f.call.Version)))
-		offStatus(t, c.post(edit, form), http.StatusSeeOther)
+		wantCode(t, "", c.post(edit, form), http.StatusSeeOther)
 		// The edit keeps the criteria and documents that applications and
 		// scores refer to.
 		a, err := models.GetApplication(context.Background(), f.app.db, f.apps[0].ID)

@@ -17,34 +17,12 @@ import (
 	"kaiportal/views"
 )
 
-// The public decision pages answer everyone. The matrix fixture has no
-// published decision, so the sample page is a missing one: 404 for all.
-func init() {
-	for k, v := range map[string]matrixRow{
-		"GET /decisions":     {path: "/decisions", cells: sameCells(cellOK)},
-		"GET /decisions/:id": {path: "/decisions/999999", cells: sameCells(cellNotFound)},
-	} {
-		authzMatrix[k] = v
-	}
-}
-
 // newStoryApp is the portal with the demo story seeded: the 2025 call, its
 // 15 applications and the selection published on 2025-08-04.
 func newStoryApp(t *testing.T, kind testdb.Kind) (*testApp, *models.Decision) {
 	t.Helper()
-	app := newTestApp(t, kind, nil)
-	if err := models.SeedDemoApplications(t.Context(), app.db, app.h.files, app.clock.Now()); err != nil {
-		t.Fatalf("seed the demo story: %v", err)
-	}
-	ds, err := models.ListDecisions(t.Context(), app.db)
-	if err != nil || len(ds) != 1 {
-		t.Fatalf("decisions = %d, %v; want the demo selection", len(ds), err)
-	}
-	d, err := models.GetDecision(t.Context(), app.db, ds[0].ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return app, d
+	s := newStory(t, kind, nil)
+	return s.app, s.demoSelection()
 }
 
 func textOf(doc *goquery.Document, testID string) string {

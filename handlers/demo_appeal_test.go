@@ -41,7 +41,7 @@ func TestDemoAppealRightAway(t *testing.T) {
 				c.signInDemo("demo-company-kaist")
 
 				// The decisions list, then each decision: exactly one offers to appeal.
-				list := apPage(t, c, "decisions", c.get("/decisions"), http.StatusOK)
+				list := wantPage(t, "decisions", c.get("/decisions"), http.StatusOK)
 				var appealable []string
 				rows := list.Find(`[data-testid="decision-row"]`)
 				if want := map[bool]int{true: 2, false: 1}[tc.story]; rows.Length() != want {
@@ -49,7 +49,7 @@ func TestDemoAppealRightAway(t *testing.T) {
 				}
 				for i := range rows.Length() {
 					id, _ := rows.Eq(i).Attr("data-decision")
-					doc := apPage(t, c, "decision "+id, c.get("/decisions/"+id), http.StatusOK)
+					doc := wantPage(t, "decision "+id, c.get("/decisions/"+id), http.StatusOK)
 					if doc.Find(`[data-testid="appeal-link"]`).Length() == 1 {
 						appealable = append(appealable, id)
 					}
@@ -61,13 +61,13 @@ func TestDemoAppealRightAway(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				f := &aplFixture{t: t, app: app, decision: d}
+				f := &aplFixture{story: storyOf(t, app), t: t, decision: d}
 				id := f.fileAs(c, "데모: 평가 절차에 하자가 있었습니다.")
 				a := f.appeal(id)
 				if a.DecisionID != d.ID || a.Status != models.AppealReceived {
 					t.Errorf("appeal %+v, want received against decision %d", a, d.ID)
 				}
-				apPage(t, c, "the receipt", c.get("/appeals/"+itoa(id)+"?filed=1"), http.StatusOK)
+				wantPage(t, "the receipt", c.get("/appeals/"+itoa(id)+"?filed=1"), http.StatusOK)
 			})
 		})
 	}

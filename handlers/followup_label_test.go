@@ -15,7 +15,6 @@ import (
 func TestFollowUpLinkFollowsSlots(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newOffFixture(t, kind, 5)
-		ctx := t.Context()
 		if err := f.app.db.Model(&models.Call{}).Where("id = ?", f.call.ID).Update("slots", 3).Error; err != nil {
 			t.Fatal(err)
 		}
@@ -23,12 +22,7 @@ func TestFollowUpLinkFollowsSlots(t *testing.T) {
 			v := float64(10 - i)
 			f.score(t, i, f.officer, v, v, v)
 		}
-		d, err := models.PublishSelection(ctx, f.app.db, models.PublishInput{CallID: f.call.ID,
-			Selected: []uint{f.apps[0].ID, f.apps[1].ID, f.apps[2].ID}, NoticeKO: "결과", NoticeEN: "Result",
-			CountingRule: models.RuleCivil}, f.officer, f.app.clock.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := f.publish(f.call, f.apps[0], f.apps[1], f.apps[2])
 		for lang, want := range map[string]string{"ko": "후속 지원 대상(4위 이하)", "en": "Follow-up list (rank 4 and after)"} {
 			c := f.app.client()
 			c.signInDemo("demo-officer")
@@ -36,7 +30,7 @@ func TestFollowUpLinkFollowsSlots(t *testing.T) {
 				c.post("/lang", map[string][]string{"lang": {"en"}, "next": {"/"}}).Body.Close()
 			}
 			resp := c.get("/decisions/" + itoa(d.ID))
-			offStatus(t, resp, http.StatusOK)
+			wantCode(t, "", resp, http.StatusOK)
 			doc := c.page(resp)
 			if got := strings.TrimSpace(doc.Find(`[data-testid="follow-up-link"]`).Text()); got != want {
 				t.Errorf("%s: follow-up link %q, want %q", lang, got, want)

@@ -81,27 +81,18 @@ func (c *testClient) postRaw(path string, form url.Values, file []byte) *http.Re
 // lands there.
 func (c *testClient) signInDemoTo(t *testing.T, subject, next string) {
 	t.Helper()
-	u := applyUser(t, c.app, subject)
-	wantRedirect(t, c.post("/auth/demo", url.Values{"user_id": {itoa(u.ID)}, "next": {next}}), next)
+	u := demoUser(t, c.app, subject)
+	wantSeeOther(t, "", c.post("/auth/demo", url.Values{"user_id": {itoa(u.ID)}, "next": {next}}), next)
 }
 
 // formsCall is an open call of the tests' own, open for weeks.
 func formsCall(t *testing.T, app *testApp) *models.Call {
 	t.Helper()
-	ctx := t.Context()
-	prog, err := models.CurrentProgramme(ctx, app.db)
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := app.clock.Now()
-	call := &models.Call{ProgrammeID: prog.ID, TitleKO: "보관 시험 공모", TitleEN: "Kept forms call",
+	return storyOf(t, app).saveCall(&models.Call{TitleKO: "보관 시험 공모", TitleEN: "Kept forms call",
 		OpensAt: now.Add(-time.Hour), ClosesAt: now.Add(30 * 24 * time.Hour), Slots: 2,
 		Criteria:  []models.Criterion{{NameKO: "기술력", NameEN: "Technology", Weight: 100, MaxScore: 10}},
-		Documents: []models.RequiredDocument{{NameKO: "사업계획서", NameEN: "Business plan", Required: true}}}
-	if err := models.SaveCall(ctx, app.db, call, applyUser(t, app, "demo-officer"), now); err != nil {
-		t.Fatal(err)
-	}
-	return call
+		Documents: []models.RequiredDocument{{NameKO: "사업계획서", NameEN: "Business plan", Required: true}}})
 }
 
 func savedForms(t *testing.T, app *testApp) int64 {
@@ -119,7 +110,7 @@ func TestFormKeptAfterSessionExpiry(t *testing.T) {
 		app := newTestApp(t, kind, nil)
 		ctx := t.Context()
 		call := formsCall(t, app)
-		upstage := applyUser(t, app, "demo-company-upstage")
+		upstage := demoUser(t, app, "demo-company-upstage")
 		draft := &models.Application{CallID: call.ID, TitleKO: "원래 제목", TitleEN: "Old title", Summary: "원래 요약"}
 		if err := models.CreateApplication(ctx, app.db, draft, upstage, app.clock.Now()); err != nil {
 			t.Fatal(err)
@@ -150,7 +141,7 @@ func TestFormKeptAfterSessionExpiry(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				c := app.client()
 				c.signInDemo(tc.subject)
-				doc := apPage(t, c, "the form", c.get(tc.page), http.StatusOK)
+				doc := wantPage(t, "the form", c.get(tc.page), http.StatusOK)
 				form := formFields(t, doc, tc.action)
 				for k, v := range tc.typed {
 					form[k] = v
@@ -158,16 +149,16 @@ func TestFormKeptAfterSessionExpiry(t *testing.T) {
 				app.clock.Advance(app.cfg.SessionIdle + time.Minute)
 
 				resp := c.postRaw(tc.action, form, nil)
-				wantRedirect(t, resp, "/auth/signin?kept=1&next="+url.QueryEscape(tc.page))
+				wantSeeOther(t, "", resp, "/auth/signin?kept=1&next="+url.QueryEscape(tc.page))
 				if n := savedForms(t, app); n != 1 {
 					t.Fatalf("%d kept forms, want 1", n)
 				}
-				doc = apPage(t, c, "sign-in", c.get("/auth/signin?kept=1&next="+url.QueryEscape(tc.page)), http.StatusOK)
+				doc = wantPage(t, "sign-in", c.get("/auth/signin?kept=1&next="+url.QueryEscape(tc.page)), http.StatusOK)
 				if doc.Find(`[data-testid="session-ended-kept"]`).Length() != 1 {
 					t.Error("the sign-in page does not say the text was kept")
 				}
 				c.signInDemoTo(t, tc.subject, tc.page)
-				doc = apPage(t, c, "the form again", c.get(tc.page), http.StatusOK)
+				doc = wantPage(t, "the form again", c.get(tc.page), http.StatusOK)
 				scope := doc.Find(`form[action="` + tc.action + `"]`)
 				if scope.Find(`[data-testid="form-restored"]`).Length() != 1 {
 					t.Error("no notice that the text was restored and not submitted")
@@ -185,7 +176,7 @@ func TestFormKeptAfterSessionExpiry(t *testing.T) {
 				if n := savedForms(t, app); n != 0 {
 					t.Errorf("%d kept forms after restoring, want 0", n)
 				}
-				doc = apPage(t, c, "the form a third time", c.get(tc.page), http.StatusOK)
+				doc = wantPage(t, "the form a third time", c.get(tc.page), http.StatusOK)
 				if doc.Find(`[data-testid="form-restored"]`).Length() != 0 {
 					t.Error("restored twice")
 				}
@@ -213,7 +204,7 @@ func TestAppealKeptAfterSessionExpiry(t *testing.T) {
 		app := f.app
 		c := f.company("kaist")
 		page := f.appealPath()
-		doc := apPage(t, c, "the appeal form", c.get(page), http.StatusOK)
+		doc := wantPage(t, "the appeal form", c.get(page), http.StatusOK)
 		form := formFields(t, doc, page)
 		statement := "평가위원회 구성이 공고문과 달랐습니다. 마감 직전에 작성했습니다."
 		form.Set("ground", string(models.GroundProceduralDefect))
@@ -221,14 +212,14 @@ func TestAppealKeptAfterSessionExpiry(t *testing.T) {
 		app.clock.Advance(app.cfg.SessionIdle + time.Minute)
 
 		resp := c.postRaw(page, form, models.DemoPDF([]string{"evidence"}))
-		wantRedirect(t, resp, "/auth/signin?kept=1&next="+url.QueryEscape(page))
+		wantSeeOther(t, "", resp, "/auth/signin?kept=1&next="+url.QueryEscape(page))
 		if n := count(t, app, &models.Appeal{}, "1 = 1"); n != 0 {
 			t.Fatalf("%d appeals filed by an expired session", n)
 		}
 
 		// Someone else signs in on this browser: nothing for them.
 		c.signInDemoTo(t, "demo-company-upstage", page)
-		doc = apPage(t, c, "the form for another user", c.get(page), http.StatusOK)
+		doc = wantPage(t, "the form for another user", c.get(page), http.StatusOK)
 		if doc.Find(`[data-testid="form-restored"]`).Length() != 0 || doc.Find(`#statement`).Text() != "" {
 			t.Fatal("another user got the kept appeal")
 		}
@@ -238,7 +229,7 @@ func TestAppealKeptAfterSessionExpiry(t *testing.T) {
 
 		// Its author signs in again: the appeal is back, not filed, files to attach again.
 		c.signInDemoTo(t, "demo-company-kaist", page)
-		doc = apPage(t, c, "the form restored", c.get(page), http.StatusOK)
+		doc = wantPage(t, "the form restored", c.get(page), http.StatusOK)
 		if got := doc.Find(`#statement`).Text(); got != statement {
 			t.Errorf("statement restored as %q", got)
 		}
@@ -262,11 +253,11 @@ func TestAppealKeptAfterSessionExpiry(t *testing.T) {
 		}
 
 		// Refused as before, nothing kept.
-		doc = apPage(t, c, "the form", c.get(page), http.StatusOK)
+		doc = wantPage(t, "the form", c.get(page), http.StatusOK)
 		good := formFields(t, doc, page)
 		kaist := func() *testClient { return c }
-		officer := func() *testClient { return f.staff("demo-officer") } // signed in just before it posts
-		upstageOwner := app.h.formOwner(applyUser(t, app, "demo-company-upstage").ID)
+		officer := func() *testClient { return f.signIn("demo-officer") } // signed in just before it posts
+		upstageOwner := app.h.formOwner(demoUser(t, app, "demo-company-upstage").ID)
 		for _, tc := range []struct {
 			name   string
 			client func() *testClient
@@ -307,15 +298,15 @@ func TestFormKeptOIDC(t *testing.T) {
 		p := newTestProvider(t, testStart, providerConfig{})
 		app, _ := newOIDCApp(t, kind, p)
 		c := app.client()
-		wantRedirect(t, c.oidcSignIn(p, officerKim, "/officer/calls/new"), "/officer/calls/new")
-		doc := apPage(t, c, "the call form", c.get("/officer/calls/new"), http.StatusOK)
+		wantSeeOther(t, "", c.oidcSignIn(p, officerKim, "/officer/calls/new"), "/officer/calls/new")
+		doc := wantPage(t, "the call form", c.get("/officer/calls/new"), http.StatusOK)
 		form := formFields(t, doc, "/officer/calls")
 		form.Set("title_ko", "단일 로그인 뒤 되살린 공모")
 		app.clock.Advance(app.cfg.SessionIdle + time.Minute)
 		p.m.FastForward(app.cfg.SessionIdle + time.Minute)
-		wantRedirect(t, c.postRaw("/officer/calls", form, nil), "/auth/signin?kept=1&next="+url.QueryEscape("/officer/calls/new"))
-		wantRedirect(t, c.oidcSignIn(p, officerKim, "/officer/calls/new"), "/officer/calls/new")
-		doc = apPage(t, c, "the call form again", c.get("/officer/calls/new"), http.StatusOK)
+		wantSeeOther(t, "", c.postRaw("/officer/calls", form, nil), "/auth/signin?kept=1&next="+url.QueryEscape("/officer/calls/new"))
+		wantSeeOther(t, "", c.oidcSignIn(p, officerKim, "/officer/calls/new"), "/officer/calls/new")
+		doc = wantPage(t, "the call form again", c.get("/officer/calls/new"), http.StatusOK)
 		if got := apValue(doc, `#title_ko`); got != "단일 로그인 뒤 되살린 공모" {
 			t.Errorf("title restored as %q", got)
 		}
@@ -330,14 +321,14 @@ func TestKeptFormExpires(t *testing.T) {
 	app := newTestApp(t, testdb.SQLite, nil)
 	c := app.client()
 	c.signInDemo("demo-officer")
-	doc := apPage(t, c, "the call form", c.get("/officer/calls/new"), http.StatusOK)
+	doc := wantPage(t, "the call form", c.get("/officer/calls/new"), http.StatusOK)
 	form := formFields(t, doc, "/officer/calls")
 	form.Set("title_ko", "늦게 돌아온 공모")
 	app.clock.Advance(app.cfg.SessionIdle + time.Minute)
-	wantRedirect(t, c.postRaw("/officer/calls", form, nil), "/auth/signin?kept=1&next="+url.QueryEscape("/officer/calls/new"))
+	wantSeeOther(t, "", c.postRaw("/officer/calls", form, nil), "/auth/signin?kept=1&next="+url.QueryEscape("/officer/calls/new"))
 	app.clock.Advance(savedFormTTL)
 	c.signInDemoTo(t, "demo-officer", "/officer/calls/new")
-	doc = apPage(t, c, "the call form", c.get("/officer/calls/new"), http.StatusOK)
+	doc = wantPage(t, "the call form", c.get("/officer/calls/new"), http.StatusOK)
 	if apValue(doc, `#title_ko`) != "" || doc.Find(`[data-testid="form-restored"]`).Length() != 0 {
 		t.Error("a kept form was restored after it expired")
 	}
@@ -354,7 +345,7 @@ func TestSessionWarningAndKeepAlive(t *testing.T) {
 		app := newTestApp(t, kind, map[string]string{"PORTAL_SESSION_IDLE": "30m", "PORTAL_SESSION_MAX_AGE": "12h"})
 		c := app.client()
 		c.signInDemo("demo-company-kaist")
-		doc := apPage(t, c, "dashboard", c.get("/company"), http.StatusOK)
+		doc := wantPage(t, "dashboard", c.get("/company"), http.StatusOK)
 		w := doc.Find(`[data-testid="session-warning"]`)
 		ends, _ := w.Attr("data-ends")
 		warn, _ := w.Attr("data-warn-seconds")
@@ -399,14 +390,14 @@ func TestSessionWarningAndKeepAlive(t *testing.T) {
 		short := newTestApp(t, kind, map[string]string{"PORTAL_SESSION_IDLE": "30m", "PORTAL_SESSION_MAX_AGE": "20m"})
 		s := short.client()
 		s.signInDemo("demo-officer")
-		doc = apPage(t, s, "dashboard", s.get("/officer"), http.StatusOK)
+		doc = wantPage(t, "dashboard", s.get("/officer"), http.StatusOK)
 		if ends, _ := doc.Find(`[data-testid="session-warning"]`).Attr("data-ends"); ends != short.clock.Now().Add(20*time.Minute).UTC().Format(time.RFC3339) {
 			t.Errorf("ends %q, want the absolute expiry", ends)
 		}
 		if doc.Find(`[data-testid="session-keepalive"]`).Length() != 0 {
 			t.Error("a stay-signed-in button that cannot help")
 		}
-		if anon := short.client(); apPage(t, anon, "home", anon.get("/"), http.StatusOK).Find(`[data-testid="session-warning"]`).Length() != 0 {
+		if anon := short.client(); wantPage(t, "home", anon.get("/"), http.StatusOK).Find(`[data-testid="session-warning"]`).Length() != 0 {
 			t.Error("a session warning for a visitor who is not signed in")
 		}
 	})
@@ -437,7 +428,7 @@ func TestErrorSummary(t *testing.T) {
 		{"application", kaist, fmt.Sprintf("/calls/%d/apply", call.ID), url.Values{"title_en": {"Only English"}}, []string{"title_ko", "summary"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			doc := apPage(t, tc.c, "failed form", tc.c.post(tc.path, tc.form), http.StatusUnprocessableEntity)
+			doc := wantPage(t, "failed form", tc.c.post(tc.path, tc.form), http.StatusUnprocessableEntity)
 			summary := doc.Find(`[data-testid="form-errors"]`)
 			if summary.Length() != 1 {
 				t.Fatalf("%d error summaries, want 1", summary.Length())
@@ -481,7 +472,7 @@ func TestErrorSummary(t *testing.T) {
 	}
 
 	// Required fields: marked in the label, and required + aria-required on the control.
-	doc := apPage(t, officer, "new call", officer.get("/officer/calls/new"), http.StatusOK)
+	doc := wantPage(t, "new call", officer.get("/officer/calls/new"), http.StatusOK)
 	for _, id := range []string{"title_ko", "title_en", "opens_at", "closes_at", "slots"} {
 		el := doc.Find(`#` + id)
 		_, req := el.Attr("required")
@@ -507,9 +498,9 @@ func TestConfirmIrreversible(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		t.Run("withdraw", func(t *testing.T) {
 			f := newApFixture(t, kind, nil)
-			c := f.company("demo-company-upstage")
+			c := f.signIn("demo-company-upstage")
 			page := fmt.Sprintf("/applications/%d", f.create(c, "철회 시험"))
-			doc := apPage(t, c, "withdraw unconfirmed", c.post(page+"/withdraw", nil), http.StatusOK)
+			doc := wantPage(t, "withdraw unconfirmed", c.post(page+"/withdraw", nil), http.StatusOK)
 			if doc.Find(`[data-testid="confirm"]`).Length() != 1 || doc.Find(`[data-testid="confirm-withdraw-final"]`).Length() != 1 {
 				t.Fatal("no confirmation page saying it cannot be undone")
 			}
@@ -522,7 +513,7 @@ func TestConfirmIrreversible(t *testing.T) {
 			if st := count(t, f.app, &models.Application{}, "status = ?", models.StatusWithdrawn); st != 0 {
 				t.Fatal("withdrawn without confirmation")
 			}
-			apWantRedirect(t, "withdraw confirmed", c.post(page+"/withdraw", url.Values{"confirm": {"1"}}), page+"?done=withdrawn")
+			wantSeeOther(t, "withdraw confirmed", c.post(page+"/withdraw", url.Values{"confirm": {"1"}}), page+"?done=withdrawn")
 			if st := count(t, f.app, &models.Application{}, "status = ?", models.StatusWithdrawn); st != 1 {
 				t.Fatal("not withdrawn after confirmation")
 			}
@@ -530,12 +521,12 @@ func TestConfirmIrreversible(t *testing.T) {
 		t.Run("decide appeal", func(t *testing.T) {
 			f := newAplFixture(t, kind)
 			id := f.fileAs(f.company("kaist"), "검토해 주십시오.")
-			off := f.staff("demo-officer")
+			off := f.signIn("demo-officer")
 			base := views.AppealHref(id)
-			apWantRedirect(t, "review", off.post(base+"/review", nil), base+"?done=review")
+			wantSeeOther(t, "review", off.post(base+"/review", nil), base+"?done=review")
 			reasons := "공고문 제5조에 따라 하자가 없습니다."
-			doc := apPage(t, off, "decide unconfirmed", off.post(base+"/decide", url.Values{"outcome": {"dismiss"}, "reasons": {reasons}}), http.StatusOK)
-			if got := apText(doc, "confirm-reasons"); got != reasons {
+			doc := wantPage(t, "decide unconfirmed", off.post(base+"/decide", url.Values{"outcome": {"dismiss"}, "reasons": {reasons}}), http.StatusOK)
+			if got := testIDText(doc, "confirm-reasons"); got != reasons {
 				t.Errorf("confirmation shows reasons %q", got)
 			}
 			if o, _ := doc.Find(`[data-testid="confirm-outcome"]`).Attr("data-outcome"); o != "dismiss" {
@@ -546,15 +537,14 @@ func TestConfirmIrreversible(t *testing.T) {
 			}
 			// Back to change it: the form again, with the reasons kept.
 			back := url.Values{"outcome": {"dismiss"}, "reasons": {reasons}, "edit": {"1"}}
-			doc = apPage(t, off, "back to edit", off.post(base+"/decide", back), http.StatusOK)
+			doc = wantPage(t, "back to edit", off.post(base+"/decide", back), http.StatusOK)
 			if got := doc.Find(`#reasons`).Text(); got != reasons {
 				t.Errorf("reasons after going back: %q", got)
 			}
 			if f.appeal(id).Status != models.AppealUnderReview {
 				t.Fatal("decided by going back")
 			}
-			apWantRedirect(t, "decide confirmed", off.post(base+"/decide", url.Values{"outcome": {"dismiss"}, "reasons": {reasons}, "confirm": {"1"}}),
-				base+"?done=dismissed")
+			wantSeeOther(t, "decide confirmed", off.post(base+"/decide", url.Values{"outcome": {"dismiss"}, "reasons": {reasons}, "confirm": {"1"}}), base+"?done=dismissed")
 			if a := f.appeal(id); a.Status != models.AppealDismissed || a.Reasons != reasons {
 				t.Errorf("after confirmation: %s %q", a.Status, a.Reasons)
 			}
@@ -600,12 +590,12 @@ func TestFormKeptStaleTokenSameUser(t *testing.T) {
 	app := newTestApp(t, testdb.SQLite, nil)
 	c := app.client()
 	c.signInDemo("demo-officer")
-	doc := apPage(t, c, "the call form", c.get("/officer/calls/new"), http.StatusOK)
+	doc := wantPage(t, "the call form", c.get("/officer/calls/new"), http.StatusOK)
 	form := formFields(t, doc, "/officer/calls")
 	form.Set("title_ko", "다른 탭에서 다시 로그인한 뒤")
 	c.signInDemo("demo-officer") // a new session: a new token
-	wantRedirect(t, c.postRaw("/officer/calls", form, nil), "/officer/calls/new")
-	doc = apPage(t, c, "the call form", c.get("/officer/calls/new"), http.StatusOK)
+	wantSeeOther(t, "", c.postRaw("/officer/calls", form, nil), "/officer/calls/new")
+	doc = wantPage(t, "the call form", c.get("/officer/calls/new"), http.StatusOK)
 	if apValue(doc, `#title_ko`) != "다른 탭에서 다시 로그인한 뒤" || doc.Find(`[data-testid="form-restored"]`).Length() != 1 {
 		t.Error("the form was not filled in again")
 	}

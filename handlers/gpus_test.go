@@ -17,43 +17,11 @@ import (
 	"kaiportal/views"
 )
 
-// The matrix fixture has no clusters or allocations, so the sample paths
-// name ids that do not exist: those who pass the guard get 404 (and the
-// company's own and another company's allocations are told apart in
-// TestAllocationIsolation). Forms are sent empty: the answer is the validation.
-func init() {
-	for k, v := range map[string]matrixRow{
-		"GET /admin/clusters": {path: "/admin/clusters", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellForbidden, cellOK, cellForbidden)},
-		"GET /admin/clusters/new": {path: "/admin/clusters/new", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellForbidden, cellOK, cellForbidden)},
-		"POST /admin/clusters": {path: "/admin/clusters", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellForbidden)},
-		"GET /admin/clusters/:id": {path: "/admin/clusters/999999", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellForbidden)},
-		"POST /admin/clusters/:id": {path: "/admin/clusters/999999", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellForbidden)},
-		"GET /gpus/clusters": {path: "/gpus/clusters", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellOK)},
-		"GET /officer/allocations/new": {path: "/officer/allocations/new", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)},
-		"POST /officer/allocations/new": {path: "/officer/allocations/new", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellUnprocessable, cellForbidden)},
-		"GET /allocations": {path: "/allocations", cells: matrixCells(
-			cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK)},
-		"GET /allocations/:id": {path: "/allocations/999999", cells: matrixCells(
-			cellSignIn, cellNotFound, cellNotFound, cellNotFound, cellNotFound, cellNotFound)},
-		"GET /allocations/:id/series": {path: "/allocations/999999/series", cells: matrixCells(
-			cellSignIn, cellNotFound, cellNotFound, cellNotFound, cellNotFound, cellNotFound)},
-	} {
-		authzMatrix[k] = v
-	}
-}
-
 // gpuApp is the portal with one simulated B200 cluster whose 16 GPUs (two
 // nodes of eight) have been discovered.
 type gpuApp struct {
 	*testApp
+	story          *story
 	cluster        *models.Cluster
 	gpus           []models.GPU
 	upstage, kaist *models.Organisation
@@ -62,47 +30,16 @@ type gpuApp struct {
 
 func newGPUApp(t *testing.T, kind testdb.Kind) *gpuApp {
 	t.Helper()
-	app := newTestApp(t, kind, nil)
-	ctx := t.Context()
-	g := &gpuApp{testApp: app}
-	var err error
-	if g.upstage, err = models.GetOrganisationByCode(ctx, app.db, "upstage"); err != nil {
-		t.Fatal(err)
-	}
-	if g.kaist, err = models.GetOrganisationByCode(ctx, app.db, "kaist"); err != nil {
-		t.Fatal(err)
-	}
-	g.officer = applyUser(t, app, "demo-officer")
-	g.cluster = &models.Cluster{Name: "kt-b200-1", Provider: "KT Cloud", Region: "KR-Central", GPUModel: "NVIDIA B200",
-		GPUCount: 16, SourceKind: models.SourceSimulator, PollSeconds: 15, SimSeed: 7}
-	if _, err := models.SaveCluster(ctx, app.db, nil, g.cluster, false, g.officer, app.clock.Now()); err != nil {
-		t.Fatal(err)
-	}
-	var seen []models.SeenGPU
-	for i := range 16 {
-		seen = append(seen, models.SeenGPU{UUID: fmt.Sprintf("GPU-%08d-0000-0000-0000-000000000000", i),
-			Node: fmt.Sprintf("kt-gn%03d", i/8+1), Index: i % 8, Model: "NVIDIA B200"})
-	}
-	if err := models.RecordGPUs(ctx, app.db, g.cluster.ID, seen, app.clock.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if g.gpus, err = models.ListClusterGPUs(ctx, app.db, g.cluster.ID); err != nil {
-		t.Fatal(err)
-	}
+	s := newStory(t, kind, nil)
+	g := &gpuApp{testApp: s.app, story: s, upstage: s.org("upstage"), kaist: s.org("kaist"), officer: s.officer()}
+	g.cluster, g.gpus = s.cluster("kt-b200-1", 2)
 	return g
 }
 
-// allocate gives org the first node's GPUs (as its own) for the month around the clock.
+// allocate gives org the GPUs of the nodes (as its own) for the month around the clock.
 func (g *gpuApp) allocate(t *testing.T, org *models.Organisation, nodes ...string) *models.Allocation {
 	t.Helper()
-	today := models.DateOf(g.clock.Now())
-	a, errs, err := models.CreateAllocation(t.Context(), g.db, models.AllocationInput{OrganisationID: org.ID,
-		ClusterID: g.cluster.ID, BlockKind: models.BlockCustom, GPUCount: 8, From: today.AddDays(-20).String(),
-		To: today.AddDays(10).String(), OwnGPUs: true, Nodes: nodes}, g.officer, g.clock.Now())
-	if err != nil {
-		t.Fatalf("allocate to %s: %v %v", org.Code, err, errs)
-	}
-	return a
+	return g.story.allocate(g.cluster, org.Code, nodes...)
 }
 
 // telemetry stores two days of hourly rollups up to the clock for the GPUs,
@@ -166,11 +103,7 @@ func TestClusterForms(t *testing.T) {
 			t.Error("the form shows the bearer token back")
 		}
 		doc = parseHTML(t, body)
-		for _, f := range []string{"name", "gpu_count", "endpoints"} {
-			if doc.Find(`[data-testid="error-`+f+`"]`).Length() != 1 {
-				t.Errorf("no error on %s", f)
-			}
-		}
+		wantFieldError(t, "invalid cluster", doc, "name", "gpu_count", "endpoints")
 		if got := doc.Find("#endpoints").Text(); got != "not-a-url" {
 			t.Errorf("endpoints kept as %q", got)
 		}
@@ -505,15 +438,6 @@ func TestAllocationIsolation(t *testing.T) {
 			}
 		}
 	})
-}
-
-func parseHTML(t *testing.T, body string) *goquery.Document {
-	t.Helper()
-	doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("parse HTML: %v", err)
-	}
-	return doc
 }
 
 func mustHTML(t *testing.T, s *goquery.Selection) string {

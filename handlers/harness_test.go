@@ -18,6 +18,7 @@ import (
 	"gorm.io/gorm"
 
 	"kaiportal/config"
+	"kaiportal/i18n"
 	"kaiportal/models"
 	"kaiportal/testdb"
 )
@@ -149,20 +150,27 @@ func (c *testClient) page(resp *http.Response) *goquery.Document {
 	return doc
 }
 
-// signInDemo signs in as the demo user with the given subject
-// (demo-officer, demo-admin, demo-auditor, demo-company-upstage, demo-company-kaist).
+// demoUser loads the demo user with the given subject (demo-officer,
+// demo-admin, demo-auditor, demo-company-upstage, demo-company-kaist).
+func demoUser(t testing.TB, app *testApp, subject string) *models.User {
+	t.Helper()
+	var u models.User
+	if err := app.db.Where("issuer = ? AND subject = ?", models.DemoIssuer, subject).First(&u).Error; err != nil {
+		t.Fatalf("demo user %s: %v", subject, err)
+	}
+	return &u
+}
+
+// signInDemo signs in as the demo user with the given subject.
 func (c *testClient) signInDemo(subject string) *models.User {
 	c.app.t.Helper()
-	var u models.User
-	if err := c.app.db.Where("issuer = ? AND subject = ?", models.DemoIssuer, subject).First(&u).Error; err != nil {
-		c.app.t.Fatalf("demo user %s: %v", subject, err)
-	}
+	u := demoUser(c.app.t, c.app, subject)
 	resp := c.post("/auth/demo", url.Values{"user_id": {itoa(u.ID)}})
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther {
 		c.app.t.Fatalf("demo sign-in as %s: status %d", subject, resp.StatusCode)
 	}
-	return &u
+	return u
 }
 
 func itoa(id uint) string { return strconv.FormatUint(uint64(id), 10) }
@@ -171,6 +179,141 @@ func readAll(resp *http.Response) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// Shared assertions on the portal's answers. what names the request in a
+// failure ("" names it by its method and path); the failure shows the start
+// of the page's main content, and stops the test.
+
+// snippet is the start of a page's main content, for failure messages.
+func snippet(body string) string {
+	if i := strings.Index(body, "<main"); i >= 0 {
+		body = body[i:]
+	}
+	if len(body) > 3000 {
+		body = body[:3000]
+	}
+	return body
+}
+
+func requestName(what string, resp *http.Response) string {
+	if what == "" && resp.Request != nil {
+		return resp.Request.Method + " " + resp.Request.URL.Path
+	}
+	return what
+}
+
+// wantCode checks the response's status; the body is left to the caller.
+func wantCode(t testing.TB, what string, resp *http.Response, status int) {
+	t.Helper()
+	if resp.StatusCode != status {
+		t.Fatalf("%s: status %d, want %d\n%s", requestName(what, resp), resp.StatusCode, status, snippet(readAll(resp)))
+	}
+}
+
+// wantPage checks the status and returns the parsed page (the body is closed).
+func wantPage(t testing.TB, what string, resp *http.Response, status int) *goquery.Document {
+	t.Helper()
+	body := readAll(resp)
+	if resp.StatusCode != status {
+		t.Fatalf("%s: status %d, want %d\n%s", requestName(what, resp), resp.StatusCode, status, snippet(body))
+	}
+	return parseHTML(t, body)
+}
+
+// wantSeeOther checks a 303 to exactly location (the body is closed).
+func wantSeeOther(t testing.TB, what string, resp *http.Response, location string) {
+	t.Helper()
+	body := readAll(resp)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("%s: status %d, want 303 to %q\n%s", requestName(what, resp), resp.StatusCode, location, snippet(body))
+	}
+	if got := resp.Header.Get("Location"); got != location {
+		t.Fatalf("%s: redirects to %q, want %q", requestName(what, resp), got, location)
+	}
+}
+
+// wantErrorStatus checks that the response is the generic error page for
+// the status, and returns it.
+func wantErrorStatus(t testing.TB, what string, resp *http.Response, status int) *goquery.Document {
+	t.Helper()
+	doc := wantPage(t, what, resp, status)
+	sel := doc.Find(`[data-testid="error"]`)
+	if st, _ := sel.Attr("data-status"); sel.Length() != 1 || st != strconv.Itoa(status) {
+		t.Fatalf("%s: want the error page with data-status %d, got %d error elements with %q", requestName(what, resp), status, sel.Length(), st)
+	}
+	return doc
+}
+
+// wantErrorPage checks that resp is the error page with status and the
+// (Korean, the default language) message messageID.
+func wantErrorPage(t testing.TB, c *testClient, resp *http.Response, status int, messageID string) *goquery.Document {
+	t.Helper()
+	doc := wantErrorStatus(t, "", resp, status)
+	want := c.app.h.cat.For(i18n.Korean).T(messageID)
+	if got := strings.TrimSpace(doc.Find(`[data-testid="error-message"]`).Text()); got != want {
+		t.Errorf("error message %q, want %q (%s)", got, want, messageID)
+	}
+	return doc
+}
+
+// parseHTML parses a page's HTML.
+func parseHTML(t testing.TB, body string) *goquery.Document {
+	t.Helper()
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("parse HTML: %v", err)
+	}
+	return doc
+}
+
+// testIDText is the trimmed text of the first element with the data-testid.
+func testIDText(doc *goquery.Document, testID string) string {
+	return strings.TrimSpace(doc.Find(`[data-testid="` + testID + `"]`).First().Text())
+}
+
+// testIDTexts are the trimmed texts of the elements with the data-testid, in order.
+func testIDTexts(doc *goquery.Document, testID string) []string {
+	var out []string
+	doc.Find(`[data-testid="` + testID + `"]`).Each(func(_ int, s *goquery.Selection) {
+		out = append(out, strings.TrimSpace(s.Text()))
+	})
+	return out
+}
+
+// fieldError is the error a form page shows on a field ("" when none).
+func fieldError(doc *goquery.Document, field string) string {
+	return testIDText(doc, "error-"+field)
+}
+
+// wantFieldError checks that a form page shows an error on each field.
+func wantFieldError(t testing.TB, what string, doc *goquery.Document, fields ...string) {
+	t.Helper()
+	for _, f := range fields {
+		if doc.Find(`[data-testid="error-`+f+`"]`).Length() != 1 {
+			t.Errorf("%s: no error shown on %s", what, f)
+		}
+	}
+}
+
+// count counts the rows of model's table that match where.
+func count(t testing.TB, app *testApp, model any, where string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	q := app.db.Model(model)
+	if where != "" {
+		q = q.Where(where, args...)
+	}
+	if err := q.Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// auditRows counts the audit trail's rows of the action on the object.
+func auditRows(t testing.TB, app *testApp, action, objectID string) int64 {
+	t.Helper()
+	return count(t, app, &models.AuditEntry{}, "action = ? AND object_id = ?", action, objectID)
 }
 
 // stmtCounter counts the SQL statements gorm sends to one database, through

@@ -14,23 +14,6 @@ import (
 	"kaiportal/views"
 )
 
-// Imported holiday lists are the administrators'. The import form sent
-// empty is refused (422); a list that does not exist is 404.
-func init() {
-	for k, v := range map[string]matrixRow{
-		"POST /admin/holidays/imports": {path: "/admin/holidays/imports", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellForbidden)},
-		"GET /admin/holidays/imports/:lid": {path: "/admin/holidays/imports/999999", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellForbidden)},
-		"POST /admin/holidays/imports/:lid/confirm": {path: "/admin/holidays/imports/999999/confirm", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellForbidden)},
-		"POST /admin/holidays/imports/:lid/discard": {path: "/admin/holidays/imports/999999/discard", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellForbidden)},
-	} {
-		authzMatrix[k] = v
-	}
-}
-
 // postHolidayList uploads a list as the import form does.
 func postHolidayList(t *testing.T, c *testClient, base, year, name string, data []byte) *http.Response {
 	t.Helper()
@@ -64,7 +47,7 @@ func TestHolidayListImportJourney(t *testing.T) {
 
 		// A file that is not a list: the reason, where, and the year kept.
 		resp := postHolidayList(t, admin, f.app.srv.URL, "2025", "bad.csv", []byte("date,name\n2025-13-01,없는 날\n"))
-		nmStatus(t, "import a bad file", resp, http.StatusUnprocessableEntity)
+		wantCode(t, "import a bad file", resp, http.StatusUnprocessableEntity)
 		doc := admin.page(resp)
 		if got := nmText(doc.Find(`[data-testid="error-file"]`)); !strings.Contains(got, "날짜를 읽을 수 없습니다") || !strings.Contains(got, "2025-13-01") {
 			t.Errorf("bad file error %q", got)
@@ -83,13 +66,13 @@ func TestHolidayListImportJourney(t *testing.T) {
 		kasi.WriteString(`<item><dateKind>01</dateKind><dateName>임시공휴일</dateName><isHoliday>Y</isHoliday><locdate>20250814</locdate><seq>1</seq></item>`)
 		kasi.WriteString(`</items><totalCount>` + itoa(uint(len(hs)+1)) + `</totalCount></body></response>`)
 		resp = postHolidayList(t, admin, f.app.srv.URL, "2025", "getRestDeInfo-2025.xml", []byte(kasi.String()))
-		nmStatus(t, "import", resp, http.StatusSeeOther)
+		wantCode(t, "import", resp, http.StatusSeeOther)
 		listPath := resp.Header.Get("Location")
 		if !strings.HasPrefix(listPath, "/admin/holidays/imports/") {
 			t.Fatalf("import redirects to %q", listPath)
 		}
 		resp = admin.get(listPath)
-		nmStatus(t, "review", resp, http.StatusOK)
+		wantCode(t, "review", resp, http.StatusOK)
 		doc = admin.page(resp)
 		if doc.Find(`[data-testid="diff-row"][data-date="2025-08-14"][data-status="added"]`).Length() != 1 {
 			t.Error("2025-08-14 is not shown as added")
@@ -111,8 +94,8 @@ func TestHolidayListImportJourney(t *testing.T) {
 
 		confirmAt := f.app.clock.Now()
 		resp = admin.post(listPath+"/confirm", nil)
-		nmStatus(t, "confirm", resp, http.StatusSeeOther)
-		nmStatus(t, "confirm twice", admin.post(listPath+"/confirm", nil), http.StatusConflict)
+		wantCode(t, "confirm", resp, http.StatusSeeOther)
+		wantCode(t, "confirm twice", admin.post(listPath+"/confirm", nil), http.StatusConflict)
 		if n := auditRows(t, f.app, "holiday.list.confirm", strings.TrimPrefix(listPath, "/admin/holidays/imports/")); n != 1 {
 			t.Errorf("%d confirm audit rows", n)
 		}
@@ -136,7 +119,7 @@ func TestHolidayListImportJourney(t *testing.T) {
 
 		// In English, holiday names and the cause are English.
 		en := f.app.client()
-		nmStatus(t, "lang", en.post("/lang", url.Values{"lang": {"en"}, "next": {"/"}}), http.StatusSeeOther)
+		wantCode(t, "lang", en.post("/lang", url.Values{"lang": {"en"}, "next": {"/"}}), http.StatusSeeOther)
 		doc = en.page(en.get("/decisions/" + itoa(f.decision.ID)))
 		if move := nmText(doc.Find(`[data-testid="window-move"]`)); !strings.Contains(move, "official list of 2025") {
 			t.Errorf("English move %q", move)

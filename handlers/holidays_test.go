@@ -11,21 +11,6 @@ import (
 	"kaiportal/testdb"
 )
 
-// The holidays page is the administrators'. Forms are sent empty (422) or
-// name a holiday that does not exist (404).
-func init() {
-	for k, v := range map[string]matrixRow{
-		"GET /admin/holidays": {path: "/admin/holidays", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellForbidden, cellOK, cellForbidden)},
-		"POST /admin/holidays": {path: "/admin/holidays", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellForbidden)},
-		"POST /admin/holidays/:hid/remove": {path: "/admin/holidays/999999/remove", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellForbidden)},
-	} {
-		authzMatrix[k] = v
-	}
-}
-
 func holForm(date, ko, en string) url.Values {
 	return url.Values{"date": {date}, "name_ko": {ko}, "name_en": {en}}
 }
@@ -38,7 +23,7 @@ func TestHolidaysPage(t *testing.T) {
 
 		// The built-in table of this year and the next, substitutes marked, the source noted.
 		resp := admin.get("/admin/holidays")
-		nmStatus(t, "GET /admin/holidays", resp, http.StatusOK)
+		wantCode(t, "GET /admin/holidays", resp, http.StatusOK)
 		doc := admin.page(resp)
 		for _, y := range []string{"2026", "2027"} {
 			table := doc.Find(`[data-testid="builtin-holidays"][data-year="` + y + `"]`)
@@ -65,7 +50,7 @@ func TestHolidaysPage(t *testing.T) {
 
 		// Add one.
 		resp = admin.post("/admin/holidays", holForm(" 2026-12-07 ", "임시공휴일", "Temporary holiday"))
-		nmStatus(t, "add", resp, http.StatusSeeOther)
+		wantCode(t, "add", resp, http.StatusSeeOther)
 		if loc := resp.Header.Get("Location"); loc != "/admin/holidays?done=added" {
 			t.Errorf("redirect to %q", loc)
 		}
@@ -99,7 +84,7 @@ func TestHolidaysPage(t *testing.T) {
 			{holForm("2026-12-08", "", " "), "name_ko", "필수"},
 		} {
 			resp = admin.post("/admin/holidays", c.form)
-			nmStatus(t, "add "+c.form.Encode(), resp, http.StatusUnprocessableEntity)
+			wantCode(t, "add "+c.form.Encode(), resp, http.StatusUnprocessableEntity)
 			doc = admin.page(resp)
 			if got := nmText(doc.Find(`[data-testid="error-` + c.field + `"]`)); !strings.Contains(got, c.want) {
 				t.Errorf("add %v: %s error %q, want %q", c.form, c.field, got, c.want)
@@ -123,7 +108,7 @@ func TestHolidaysPage(t *testing.T) {
 		app.clock.Advance(10 * time.Minute)
 		path := "/admin/holidays/" + itoa(hs[0].ID) + "/remove"
 		resp = admin.post(path, nil)
-		nmStatus(t, "remove", resp, http.StatusSeeOther)
+		wantCode(t, "remove", resp, http.StatusSeeOther)
 		if n := auditRows(t, app, "holiday.remove", "2026-12-07"); n != 1 {
 			t.Errorf("%d holiday.remove audit rows, want 1", n)
 		}
@@ -138,13 +123,13 @@ func TestHolidaysPage(t *testing.T) {
 		if got := nmText(row.Find(`[data-testid="extra-removed"]`)); !strings.Contains(got, "2026-11-27 14:10:00 KST") {
 			t.Errorf("removed %q", got)
 		}
-		nmStatus(t, "remove twice", admin.post(path, nil), http.StatusConflict)
-		nmStatus(t, "remove a missing holiday", admin.post("/admin/holidays/999999/remove", nil), http.StatusNotFound)
-		nmStatus(t, "remove holiday abc", admin.post("/admin/holidays/abc/remove", nil), http.StatusNotFound)
+		wantCode(t, "remove twice", admin.post(path, nil), http.StatusConflict)
+		wantCode(t, "remove a missing holiday", admin.post("/admin/holidays/999999/remove", nil), http.StatusNotFound)
+		wantCode(t, "remove holiday abc", admin.post("/admin/holidays/abc/remove", nil), http.StatusNotFound)
 
 		// The date is free again.
 		resp = admin.post("/admin/holidays", holForm("2026-12-07", "임시공휴일", "Temporary holiday"))
-		nmStatus(t, "add again after removal", resp, http.StatusSeeOther)
+		wantCode(t, "add again after removal", resp, http.StatusSeeOther)
 	})
 }
 
@@ -174,7 +159,7 @@ func TestHolidayMovesOnlyOpenWindows(t *testing.T) {
 		admin := f.app.client()
 		admin.signInDemo("demo-admin")
 		resp := admin.post("/admin/holidays", holForm("2025-08-14", "임시공휴일", "Temporary holiday"))
-		nmStatus(t, "add on the last day of an open window", resp, http.StatusSeeOther)
+		wantCode(t, "add on the last day of an open window", resp, http.StatusSeeOther)
 		f.app.clock.Advance(time.Minute) // it stands from the instant after it was added
 		// 08-14 is now a holiday, 08-15 광복절, 08-16/17 the weekend: Monday 08-18.
 		w = window(f.app.clock.Now())
@@ -193,7 +178,7 @@ func TestHolidayMovesOnlyOpenWindows(t *testing.T) {
 		admin = f.app.client()
 		admin.signInDemo("demo-admin")
 		resp = admin.post("/admin/holidays", holForm("2025-08-18", "임시공휴일", "Temporary holiday"))
-		nmStatus(t, "add on the last day of a closed window", resp, http.StatusSeeOther)
+		wantCode(t, "add on the last day of a closed window", resp, http.StatusSeeOther)
 		w = window(f.app.clock.Now())
 		if w.LastDay.String() != "2025-08-18" || !w.Closes.Equal(time.Date(2025, 8, 19, 0, 0, 0, 0, kst)) {
 			t.Errorf("closed window after a later holiday: last day %s, closes %s; want unchanged", w.LastDay, w.Closes)
@@ -205,7 +190,7 @@ func TestHolidayMovesOnlyOpenWindows(t *testing.T) {
 		}
 		for _, h := range hs {
 			if h.Date == "2025-08-14" {
-				nmStatus(t, "remove", admin.post("/admin/holidays/"+itoa(h.ID)+"/remove", nil), http.StatusSeeOther)
+				wantCode(t, "remove", admin.post("/admin/holidays/"+itoa(h.ID)+"/remove", nil), http.StatusSeeOther)
 			}
 		}
 		w = window(f.app.clock.Now())
@@ -223,7 +208,7 @@ func TestHolidayDoesNotMoveClosedWindow(t *testing.T) {
 		admin := f.app.client()
 		admin.signInDemo("demo-admin")
 		resp := admin.post("/admin/holidays", holForm("2025-08-14", "임시공휴일", "Temporary holiday"))
-		nmStatus(t, "add on the last day of a closed window", resp, http.StatusSeeOther)
+		wantCode(t, "add on the last day of a closed window", resp, http.StatusSeeOther)
 		w, err := models.DecisionWindow(t.Context(), f.app.db, f.decision, f.app.clock.Now())
 		if err != nil {
 			t.Fatal(err)

@@ -33,7 +33,7 @@ func inFieldError(t *testing.T, app *testApp, what string, resp *http.Response, 
 	t.Helper()
 	body := readAll(resp)
 	if resp.StatusCode != http.StatusUnprocessableEntity {
-		t.Errorf("%s: status %d, want 422: %s", what, resp.StatusCode, apSnippet(body))
+		t.Errorf("%s: status %d, want 422: %s", what, resp.StatusCode, snippet(body))
 		return
 	}
 	doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
@@ -63,7 +63,7 @@ func TestBadTextInFormsIsAFieldError(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		app, ctx := f.app, t.Context()
-		officer, admin, upstage, kaist := f.staff("demo-officer"), f.staff("demo-admin"), f.company("upstage"), f.company("kaist")
+		officer, admin, upstage, kaist := f.signIn("demo-officer"), f.signIn("demo-admin"), f.company("upstage"), f.company("kaist")
 		calls := func() (n int64) { app.db.Model(&models.Call{}).Count(&n); return n }
 		before := calls()
 
@@ -114,7 +114,7 @@ func TestBadTextInFormsIsAFieldError(t *testing.T) {
 		}
 		// The reasons of an officer's answer to an appeal.
 		appeal := views.AppealHref(f.fileAs(upstage, "평가 절차에 하자가 있습니다."))
-		offStatus(t, officer.post(appeal+"/review", nil), http.StatusSeeOther)
+		wantCode(t, "", officer.post(appeal+"/review", nil), http.StatusSeeOther)
 		for name, bad := range inBad {
 			typed := inHead + bad + inTail
 			resp := officer.post(appeal+"/decide", url.Values{"outcome": {string(models.AppealDismiss)}, "reasons": {typed}})
@@ -131,7 +131,7 @@ func TestBadTextInFormsIsAFieldError(t *testing.T) {
 		inFieldError(t, app, "call title of 301 characters", officer.post("/officer/calls", form), "title_ko", models.MsgTooLong, "title_ko", long)
 		form.Set("title_ko", strings.Repeat("가", models.MaxCallTitle))
 		form.Set("title_en", strings.Repeat("a", models.MaxCallTitle))
-		offStatus(t, officer.post("/officer/calls", form), http.StatusSeeOther)
+		wantCode(t, "", officer.post("/officer/calls", form), http.StatusSeeOther)
 
 		// Weights that are not numbers in (0, 100] are the criterion's error.
 		for _, w := range []string{"NaN", "Inf", "-Inf", "-20", "1e309"} {
@@ -154,11 +154,7 @@ func TestBadTextInFormsIsAFieldError(t *testing.T) {
 
 		// An open call to apply to: the apply form, the draft's fields and a new consortium member.
 		now := app.clock.Now()
-		open := &models.Call{ProgrammeID: f.call.ProgrammeID, TitleKO: "열린 공모", TitleEN: "Open call", OpensAt: now.Add(-time.Hour),
-			ClosesAt: now.Add(72 * time.Hour), Slots: 5, Criteria: []models.Criterion{{NameKO: "기술력", NameEN: "Technology", Weight: 100, MaxScore: 10}}}
-		if err := models.SaveCall(ctx, app.db, open, f.officer, now); err != nil {
-			t.Fatal(err)
-		}
+		open := f.newCall("열린 공모", now.Add(-time.Hour), now.Add(72*time.Hour))
 		apply := fmt.Sprintf("/calls/%d/apply", open.ID)
 		for name, bad := range inBad {
 			typed := inHead + bad + inTail
@@ -168,7 +164,7 @@ func TestBadTextInFormsIsAFieldError(t *testing.T) {
 			inFieldError(t, app, "application summary with "+name, resp, "summary", models.MsgTextInvalid, "summary", inHead, inTail)
 		}
 		resp := kaist.post(apply, url.Values{"title_ko": {"모델"}, "title_en": {"Model"}, "summary": {"첫 줄\r\n\t둘째 줄"}})
-		offStatus(t, resp, http.StatusSeeOther)
+		wantCode(t, "", resp, http.StatusSeeOther)
 		var draft uint
 		if _, err := fmt.Sscanf(resp.Header.Get("Location"), "/applications/%d?done=created", &draft); err != nil {
 			t.Fatalf("apply: Location %q", resp.Header.Get("Location"))
@@ -205,7 +201,7 @@ func TestBadQueryStringIs400(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		app := f.app
-		officer, upstage := f.staff("demo-officer"), f.company("upstage")
+		officer, upstage := f.signIn("demo-officer"), f.company("upstage")
 		anon := app.client()
 		list := fmt.Sprintf("/officer/calls/%d/applications", f.call.ID)
 		ko := app.h.cat.For("ko").T(msgBadQuery)
@@ -233,7 +229,7 @@ func TestBadQueryStringIs400(t *testing.T) {
 			}
 			doc, _ := goquery.NewDocumentFromReader(strings.NewReader(body))
 			if !strings.Contains(doc.Text(), ko) {
-				t.Errorf("GET %s: the page does not say why: %s", tc.path, apSnippet(body))
+				t.Errorf("GET %s: the page does not say why: %s", tc.path, snippet(body))
 			}
 		}
 		resp := anon.get("/api/v1/k-ai/verify?name=Solar%00Pro")

@@ -26,7 +26,7 @@ var generatedFields = []string{"window_notice_ko", "window_notice_en", "remedies
 // notice text it shows, as a browser submitting that page would send it.
 func shownNotice(t *testing.T, c *testClient, ranking string, form url.Values) {
 	t.Helper()
-	doc := apPage(t, c, "ranking", c.get(ranking), http.StatusOK)
+	doc := wantPage(t, "ranking", c.get(ranking), http.StatusOK)
 	for _, name := range generatedFields {
 		v, ok := doc.Find(`[data-testid="publish-form"] input[name="` + name + `"]`).Attr("value")
 		if !ok || v == "" {
@@ -86,8 +86,8 @@ func TestPublishNoticeAsShown(t *testing.T) {
 		publish := f.path("/officer/calls/%d/decision", f.call.ID)
 		decisions := func() int64 { return count(t, f.app, &models.Decision{}, "call_id = ?", f.call.ID) }
 
-		doc := apPage(t, c, "ranking", c.get(ranking), http.StatusOK)
-		civil := apText(doc, "window-notice-ko")
+		doc := wantPage(t, "ranking", c.get(ranking), http.StatusOK)
+		civil := testIDText(doc, "window-notice-ko")
 		if !strings.Contains(civil, "2026. 12. 7.(월) 24:00까지") || !strings.Contains(civil, "공고일은 산입하지 않고 다음 날부터 10일") {
 			t.Errorf("civil sentence %q, want the close at the end of Monday 2026-12-07", civil)
 		}
@@ -97,7 +97,7 @@ func TestPublishNoticeAsShown(t *testing.T) {
 		if got := doc.Find(`textarea[name="notice_ko"]`).Text(); strings.Contains(got, "10일") {
 			t.Errorf("the pre-filled notice still states a period itself: %q", got)
 		}
-		if got := apText(doc, "remedies-ko"); got != models.DefaultRemediesKO {
+		if got := testIDText(doc, "remedies-ko"); got != models.DefaultRemediesKO {
 			t.Errorf("remedies shown %q, want the default", got)
 		}
 
@@ -105,11 +105,11 @@ func TestPublishNoticeAsShown(t *testing.T) {
 		// civil sentence: nothing is published, the right sentence is shown.
 		form := formFieldsOf(doc, `[data-testid="publish-form"]`)
 		form.Set("counting_rule", string(models.RuleAnnouncementDay))
-		doc = apPage(t, c, "stale sentence", c.post(publish, form), http.StatusConflict)
-		if got := apText(doc, "ranking-message"); !strings.Contains(got, "공표하지 않았습니다") {
+		doc = wantPage(t, "stale sentence", c.post(publish, form), http.StatusConflict)
+		if got := testIDText(doc, "ranking-message"); !strings.Contains(got, "공표하지 않았습니다") {
 			t.Errorf("message %q", got)
 		}
-		byDay := apText(doc, "window-notice-ko")
+		byDay := testIDText(doc, "window-notice-ko")
 		if byDay == civil || !strings.Contains(byDay, "2026. 12. 7.(월) 24:00까지") ||
 			!strings.Contains(byDay, "공고일을 첫날로 하여 10일이며, 마지막 날인 2026. 12. 6.(일)") {
 			t.Errorf("announcement-day sentence %q", byDay)
@@ -122,12 +122,12 @@ func TestPublishNoticeAsShown(t *testing.T) {
 		form = formFieldsOf(doc, `[data-testid="publish-form"]`)
 		form.Set("explicit_close", "2026-12-10T18:00")
 		form.Set("preview", "1")
-		doc = apPage(t, c, "preview", c.post(publish, form), http.StatusOK)
-		explicit := apText(doc, "window-notice-ko")
+		doc = wantPage(t, "preview", c.post(publish, form), http.StatusOK)
+		explicit := testIDText(doc, "window-notice-ko")
 		if explicit != "결과에 이의가 있는 신청기관은 2026. 12. 10.(목) 18:00까지 이 포털에서 이의신청을 할 수 있습니다." {
 			t.Errorf("explicit sentence %q", explicit)
 		}
-		explicitEN := apText(doc, "window-notice-en")
+		explicitEN := testIDText(doc, "window-notice-en")
 		if n := decisions(); n != 0 {
 			t.Fatalf("%d decisions after a preview", n)
 		}
@@ -140,17 +140,17 @@ func TestPublishNoticeAsShown(t *testing.T) {
 		form.Del("preview")
 		form.Set("confirm", "1")
 		resp := c.post(publish, form)
-		offStatus(t, resp, http.StatusSeeOther)
+		wantCode(t, "", resp, http.StatusSeeOther)
 		loc := resp.Header.Get("Location")
 		anon := f.app.client()
-		doc = apPage(t, anon, "decision", anon.get(loc), http.StatusOK)
-		if got := apText(doc, "decision-window-notice"); got != explicit {
+		doc = wantPage(t, "decision", anon.get(loc), http.StatusOK)
+		if got := testIDText(doc, "decision-window-notice"); got != explicit {
 			t.Errorf("published sentence %q, shown %q", got, explicit)
 		}
-		if got := apText(doc, "decision-remedies-text"); got != models.DefaultRemediesKO {
+		if got := testIDText(doc, "decision-remedies-text"); got != models.DefaultRemediesKO {
 			t.Errorf("published remedies %q", got)
 		}
-		if got := apText(doc, "appeal-closes"); got != "2026-12-10 18:00:00 KST" {
+		if got := testIDText(doc, "appeal-closes"); got != "2026-12-10 18:00:00 KST" {
 			t.Errorf("the window the portal enforces closes %q", got)
 		}
 		if v, _ := doc.Find(`[data-testid="decision-verified"]`).Attr("data-verified"); v != "true" {
@@ -173,24 +173,23 @@ func TestPublishNoticeAsShown(t *testing.T) {
 func TestAppealCorrectedDecisionRefused(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
-		off := f.staff("demo-officer")
+		off := f.signIn("demo-officer")
 		ranking := "/officer/calls/" + itoa(f.call.ID) + "/ranking"
 		uphold := func(id uint) {
 			base := views.AppealHref(id)
-			apWantRedirect(t, "review", off.post(base+"/review", nil), base+"?done=review")
-			apWantRedirect(t, "uphold", off.post(base+"/decide", url.Values{"outcome": {"uphold"}, "reasons": {"인용합니다."}, "confirm": {"1"}}),
-				base+"?done=upheld")
+			wantSeeOther(t, "review", off.post(base+"/review", nil), base+"?done=review")
+			wantSeeOther(t, "uphold", off.post(base+"/decide", url.Values{"outcome": {"uphold"}, "reasons": {"인용합니다."}, "confirm": {"1"}}), base+"?done=upheld")
 		}
 		correct := func(d *models.Decision) *models.Decision {
 			t.Helper()
 			f.app.clock.Advance(time.Minute)
-			doc := apPage(t, off, "ranking", off.get(ranking), http.StatusOK)
+			doc := wantPage(t, "ranking", off.get(ranking), http.StatusOK)
 			form := formFieldsOf(doc, `[data-testid="publish-form"]`)
 			form.Set("confirm", "1")
 			resp := off.post("/officer/calls/"+itoa(f.call.ID)+"/decision", form)
 			loc := resp.Header.Get("Location")
 			if resp.StatusCode != http.StatusSeeOther {
-				t.Fatalf("correcting %d: status %d: %s", d.ID, resp.StatusCode, apSnippet(readAll(resp)))
+				t.Fatalf("correcting %d: status %d: %s", d.ID, resp.StatusCode, snippet(readAll(resp)))
 			}
 			var fix models.Decision
 			if err := f.app.db.First(&fix, strings.TrimPrefix(loc, "/decisions/")).Error; err != nil || fix.SupersedesID == nil || *fix.SupersedesID != d.ID {
@@ -209,20 +208,20 @@ func TestAppealCorrectedDecisionRefused(t *testing.T) {
 		for _, d := range []*models.Decision{first, second} {
 			f.decision = d
 			path := f.appealPath()
-			before := f.count(&models.Appeal{}, "")
+			before := count(t, f.app, &models.Appeal{}, "")
 			form := url.Values{"ground": {string(models.GroundScoringError)}, "statement": {"직접 제출한 이의신청"},
 				"idempotency_key": {models.RandomToken(24)}}
-			doc := apPage(t, kaist, "POST "+path, f.post(kaist, form), http.StatusConflict)
-			if got := apText(doc, "appeal-superseded"); !strings.Contains(got, "정정되어") {
+			doc := wantPage(t, "POST "+path, f.post(kaist, form), http.StatusConflict)
+			if got := testIDText(doc, "appeal-superseded"); !strings.Contains(got, "정정되어") {
 				t.Errorf("POST %s: reason %q", path, got)
 			}
 			if href, _ := doc.Find(`[data-testid="standing-link"]`).Attr("href"); href != "/decisions/"+itoa(third.ID) {
 				t.Errorf("POST %s: links %q, want the standing decision /decisions/%d", path, href, third.ID)
 			}
-			if n := f.count(&models.Appeal{}, ""); n != before {
+			if n := count(t, f.app, &models.Appeal{}, ""); n != before {
 				t.Errorf("POST %s filed an appeal (%d → %d)", path, before, n)
 			}
-			doc = apPage(t, kaist, "GET "+path, kaist.get(path), http.StatusConflict)
+			doc = wantPage(t, "GET "+path, kaist.get(path), http.StatusConflict)
 			if href, _ := doc.Find(`[data-testid="standing-link"]`).Attr("href"); href != "/decisions/"+itoa(third.ID) ||
 				doc.Find(`[data-testid="appeal-form"]`).Length() != 0 {
 				t.Errorf("GET %s: links %q, form shown %d", path, href, doc.Find(`[data-testid="appeal-form"]`).Length())
@@ -230,7 +229,7 @@ func TestAppealCorrectedDecisionRefused(t *testing.T) {
 		}
 		// The standing decision takes appeals.
 		f.decision = third
-		apPage(t, kaist, "standing form", kaist.get(f.appealPath()), http.StatusOK)
+		wantPage(t, "standing form", kaist.get(f.appealPath()), http.StatusOK)
 	})
 }
 
@@ -241,39 +240,38 @@ func TestAppealCorrectedDecisionRefused(t *testing.T) {
 func TestAppealAnswerStatesRemedies(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
-		off := f.staff("demo-officer")
-		doc := apPage(t, off, "new call", off.get("/officer/calls/new"), http.StatusOK)
+		off := f.signIn("demo-officer")
+		doc := wantPage(t, "new call", off.get("/officer/calls/new"), http.StatusOK)
 		if got := doc.Find(`textarea[name="remedies_ko"]`).Text(); got != models.DefaultRemediesKO {
 			t.Errorf("new call remedies %q, want the default", got)
 		}
 
 		edit := "/officer/calls/" + itoa(f.call.ID) + "/edit"
-		doc = apPage(t, off, "edit call", off.get(edit), http.StatusOK)
+		doc = wantPage(t, "edit call", off.get(edit), http.StatusOK)
 		form := formFieldsOf(doc, `[data-testid="call-form"]`)
 		const own = "이 결과에 불복하는 경우 90일 이내에 중앙행정심판위원회에 행정심판을 청구할 수 있습니다."
 		form.Set("remedies_ko", own)
 		resp := off.post("/officer/calls/"+itoa(f.call.ID), form)
-		offStatus(t, resp, http.StatusSeeOther)
-		doc = apPage(t, off, "edit again", off.get(edit), http.StatusOK)
+		wantCode(t, "", resp, http.StatusSeeOther)
+		doc = wantPage(t, "edit again", off.get(edit), http.StatusOK)
 		if got := doc.Find(`textarea[name="remedies_ko"]`).Text(); got != own {
 			t.Errorf("saved remedies %q", got)
 		}
 
 		kaist := f.company("kaist")
-		doc = apPage(t, kaist, "decision", kaist.get("/decisions/"+itoa(f.decision.ID)), http.StatusOK)
-		if got := apText(doc, "decision-remedies-text"); got != models.DefaultRemediesKO {
+		doc = wantPage(t, "decision", kaist.get("/decisions/"+itoa(f.decision.ID)), http.StatusOK)
+		if got := testIDText(doc, "decision-remedies-text"); got != models.DefaultRemediesKO {
 			t.Errorf("the published decision states %q, want the text it was published with", got)
 		}
 		id := f.fileAs(kaist, "평가 절차의 하자")
 		base := views.AppealHref(id)
-		if doc = apPage(t, kaist, "undecided", kaist.get(base), http.StatusOK); doc.Find(`[data-testid="appeal-remedies"]`).Length() != 0 {
+		if doc = wantPage(t, "undecided", kaist.get(base), http.StatusOK); doc.Find(`[data-testid="appeal-remedies"]`).Length() != 0 {
 			t.Error("an undecided appeal states remedies")
 		}
-		apWantRedirect(t, "review", off.post(base+"/review", nil), base+"?done=review")
-		apWantRedirect(t, "dismiss", off.post(base+"/decide", url.Values{"outcome": {"dismiss"}, "reasons": {"하자가 없습니다."}, "confirm": {"1"}}),
-			base+"?done=dismissed")
-		doc = apPage(t, kaist, "answer", kaist.get(base), http.StatusOK)
-		if got := apText(doc, "appeal-remedies"); got != own {
+		wantSeeOther(t, "review", off.post(base+"/review", nil), base+"?done=review")
+		wantSeeOther(t, "dismiss", off.post(base+"/decide", url.Values{"outcome": {"dismiss"}, "reasons": {"하자가 없습니다."}, "confirm": {"1"}}), base+"?done=dismissed")
+		doc = wantPage(t, "answer", kaist.get(base), http.StatusOK)
+		if got := testIDText(doc, "appeal-remedies"); got != own {
 			t.Errorf("the answer states %q, want the call's remedies", got)
 		}
 	})

@@ -14,68 +14,29 @@ import (
 	"kaiportal/testdb"
 )
 
-// The registry and its API answer everyone; the officers' page is the
-// ministry's. The matrix fixture has no grant: a revocation of a missing one
-// is "not found" to the ministry. The grant form is sent empty: 422.
-func init() {
-	for k, v := range map[string]matrixRow{
-		"GET /k-ai":               {path: "/k-ai", cells: sameCells(cellOK)},
-		"GET /api/v1/k-ai/verify": {path: "/api/v1/k-ai/verify?name=Solar%20Pro", cells: sameCells(cellOK)},
-		"GET /officer/naming": {path: "/officer/naming", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)},
-		"POST /officer/naming": {path: "/officer/naming", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellUnprocessable, cellForbidden)},
-		"POST /officer/naming/:gid/revoke": {path: "/officer/naming/999999/revoke",
-			form: url.Values{"revoked_on": {"2026-12-01"}, "reason": {"탈락"}}, cells: matrixCells(
-				cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellNotFound, cellForbidden)},
-	} {
-		authzMatrix[k] = v
-	}
-}
-
 // nmFixture is the portal with the demo story seeded (the 2025 call and its
 // selection of 2025-08-04) and an officer signed in.
 type nmFixture struct {
-	app      *testApp
+	*story
 	officer  *testClient
 	user     *models.User // the demo officer
 	decision *models.Decision
-	orgs     map[string]*models.Organisation // by code
 }
 
 func newNmFixture(t *testing.T, kind testdb.Kind) *nmFixture {
 	t.Helper()
-	app := newTestApp(t, kind, nil)
-	ctx := t.Context()
-	if err := models.SeedDemoApplications(ctx, app.db, app.h.files, app.clock.Now()); err != nil {
-		t.Fatalf("seed the demo story: %v", err)
-	}
-	ds, err := models.ListDecisions(ctx, app.db)
-	if err != nil || len(ds) != 1 {
-		t.Fatalf("decisions = %d, %v; want the demo selection", len(ds), err)
-	}
-	f := &nmFixture{app: app, officer: app.client(), orgs: map[string]*models.Organisation{}}
-	if f.decision, err = models.GetDecision(ctx, app.db, ds[0].ID); err != nil {
-		t.Fatal(err)
-	}
+	s := newStory(t, kind, nil)
+	f := &nmFixture{story: s, decision: s.demoSelection(), officer: s.signIn("demo-officer"), user: s.officer()}
 	for _, code := range []string{"upstage", "naver-cloud", "kakao", "kaist"} {
-		if f.orgs[code], err = models.GetOrganisationByCode(ctx, app.db, code); err != nil {
-			t.Fatal(err)
-		}
+		s.org(code) // in f.orgs
 	}
-	f.user = f.officer.signInDemo("demo-officer")
 	return f
 }
 
-// grant records a grant directly in the store.
+// grant records a grant directly in the store, on the demo selection.
 func (f *nmFixture) grant(t *testing.T, kind models.NamingKind, code, names, from string) *models.NamingGrant {
 	t.Helper()
-	g, err := models.GrantName(t.Context(), f.app.db, models.GrantInput{Kind: kind, HolderID: f.orgs[code].ID,
-		Names: names, ValidFrom: from, Basis: "시험 부여", DecisionID: &f.decision.ID}, f.user, f.app.clock.Now())
-	if err != nil {
-		t.Fatalf("grant %s to %s: %v", names, code, err)
-	}
-	return g
+	return f.story.grant(code, f.decision, kind, names, from)
 }
 
 func (f *nmFixture) grantCount(t *testing.T) int64 {
@@ -85,17 +46,6 @@ func (f *nmFixture) grantCount(t *testing.T) int64 {
 		t.Fatal(err)
 	}
 	return n
-}
-
-func nmStatus(t *testing.T, what string, resp *http.Response, want int) {
-	t.Helper()
-	if resp.StatusCode != want {
-		body := readAll(resp)
-		if len(body) > 600 {
-			body = body[:600]
-		}
-		t.Fatalf("%s: status %d, want %d: %s", what, resp.StatusCode, want, body)
-	}
 }
 
 // nmText is the text of s with its spaces collapsed; list items are
@@ -119,7 +69,7 @@ func TestNamingGrantToSelectedTeam(t *testing.T) {
 
 		// The form pre-filled for Upstage: its names, the decision day and the decision.
 		resp := f.officer.get("/officer/naming?holder=" + itoa(up.ID))
-		nmStatus(t, "GET /officer/naming?holder", resp, http.StatusOK)
+		wantCode(t, "GET /officer/naming?holder", resp, http.StatusOK)
 		doc := f.officer.page(resp)
 		if n := doc.Find(`[data-testid="naming-holder"]`).Length(); n != 5 {
 			t.Errorf("%d selected teams listed, want 5", n)
@@ -144,7 +94,7 @@ func TestNamingGrantToSelectedTeam(t *testing.T) {
 		// Granting K-AI 모델 for two product names.
 		resp = f.officer.post("/officer/naming", nmGrantForm("model", itoa(up.ID), "Solar Pro\r\n\r\n Solar Mini ",
 			"2025-08-04", "", "2025-08-04 정예팀 선정 결정", itoa(f.decision.ID)))
-		nmStatus(t, "POST /officer/naming", resp, http.StatusSeeOther)
+		wantCode(t, "POST /officer/naming", resp, http.StatusSeeOther)
 		gs, err := models.ListGrants(t.Context(), f.app.db)
 		if err != nil || len(gs) != 1 {
 			t.Fatalf("grants = %d, %v; want 1", len(gs), err)
@@ -176,7 +126,7 @@ func TestNamingGrantToSelectedTeam(t *testing.T) {
 		// The public registry lists it among the current holders.
 		anon := f.app.client()
 		resp = anon.get("/k-ai")
-		nmStatus(t, "GET /k-ai", resp, http.StatusOK)
+		wantCode(t, "GET /k-ai", resp, http.StatusOK)
 		doc = anon.page(resp)
 		cur := doc.Find(`[data-testid="current-row"][data-grant="` + itoa(g.ID) + `"]`)
 		if cur.Length() != 1 {
@@ -208,7 +158,7 @@ func TestNamingGrantRefused(t *testing.T) {
 		kakao := f.orgs["kakao"]
 		resp := f.officer.post("/officer/naming", nmGrantForm("company", itoa(kakao.ID), "카카오\nKakao",
 			"2025-08-04", "", "수동 부여", ""))
-		nmStatus(t, "grant to Kakao", resp, http.StatusUnprocessableEntity)
+		wantCode(t, "grant to Kakao", resp, http.StatusUnprocessableEntity)
 		doc := f.officer.page(resp)
 		if got := nmText(doc.Find(`[data-testid="error-holder_id"]`)); !strings.Contains(got, "선정된 정예팀") {
 			t.Errorf("holder error %q, want the not-selected message", got)
@@ -226,7 +176,7 @@ func TestNamingGrantRefused(t *testing.T) {
 
 		// Field errors, with everything typed kept.
 		resp = f.officer.post("/officer/naming", nmGrantForm("brand", "", "  \n ", "2025-13-01", "someday", "", "999999"))
-		nmStatus(t, "invalid grant", resp, http.StatusUnprocessableEntity)
+		wantCode(t, "invalid grant", resp, http.StatusUnprocessableEntity)
 		doc = f.officer.page(resp)
 		if doc.Find(`[data-testid="form-errors"]`).Length() != 1 {
 			t.Error("no error summary")
@@ -247,7 +197,7 @@ func TestNamingGrantRefused(t *testing.T) {
 		// An end before the start.
 		up := f.orgs["upstage"]
 		resp = f.officer.post("/officer/naming", nmGrantForm("company", itoa(up.ID), "업스테이지", "2025-08-04", "2025-08-01", "근거", ""))
-		nmStatus(t, "end before start", resp, http.StatusUnprocessableEntity)
+		wantCode(t, "end before start", resp, http.StatusUnprocessableEntity)
 		doc = f.officer.page(resp)
 		if got := nmText(doc.Find(`[data-testid="error-valid_to"]`)); !strings.Contains(got, "시작일") {
 			t.Errorf("valid_to error %q", got)
@@ -269,7 +219,7 @@ func TestNamingRevoke(t *testing.T) {
 
 		// No reason: refused with the date kept.
 		resp := f.officer.post(path, url.Values{"revoked_on": {"2026-06-30"}, "reason": {"  "}})
-		nmStatus(t, "revoke without a reason", resp, http.StatusUnprocessableEntity)
+		wantCode(t, "revoke without a reason", resp, http.StatusUnprocessableEntity)
 		doc := f.officer.page(resp)
 		row := doc.Find(`[data-testid="grant-row"][data-grant="` + itoa(g.ID) + `"]`)
 		if row.Find(`[data-testid="error-reason"]`).Length() != 1 {
@@ -284,7 +234,7 @@ func TestNamingRevoke(t *testing.T) {
 		// A date before the grant starts, and a malformed one.
 		for _, on := range []string{"2025-08-03", "2026-06-31"} {
 			resp = f.officer.post(path, url.Values{"revoked_on": {on}, "reason": {"탈락"}})
-			nmStatus(t, "revoke on "+on, resp, http.StatusUnprocessableEntity)
+			wantCode(t, "revoke on "+on, resp, http.StatusUnprocessableEntity)
 			doc = f.officer.page(resp)
 			if doc.Find(`[data-testid="error-revoked_on"]`).Length() != 1 {
 				t.Errorf("revoke on %s: no date error", on)
@@ -297,7 +247,7 @@ func TestNamingRevoke(t *testing.T) {
 		// Revoked from 2026-06-30 on elimination.
 		reason := "2026년 상반기 단계평가 탈락"
 		resp = f.officer.post(path, url.Values{"revoked_on": {"2026-06-30"}, "reason": {reason}})
-		nmStatus(t, "revoke", resp, http.StatusSeeOther)
+		wantCode(t, "revoke", resp, http.StatusSeeOther)
 		if n := auditRows(t, f.app, "naming.revoke", itoa(g.ID)); n != 1 {
 			t.Errorf("%d naming.revoke audit rows, want 1", n)
 		}
@@ -338,11 +288,11 @@ func TestNamingRevoke(t *testing.T) {
 
 		// Twice: a conflict; a grant that does not exist: not found.
 		resp = f.officer.post(path, url.Values{"revoked_on": {"2026-07-01"}, "reason": {"again"}})
-		nmStatus(t, "revoke twice", resp, http.StatusConflict)
+		wantCode(t, "revoke twice", resp, http.StatusConflict)
 		resp = f.officer.post("/officer/naming/999999/revoke", url.Values{"revoked_on": {"2026-07-01"}, "reason": {"x"}})
-		nmStatus(t, "revoke a missing grant", resp, http.StatusNotFound)
+		wantCode(t, "revoke a missing grant", resp, http.StatusNotFound)
 		resp = f.officer.post("/officer/naming/abc/revoke", url.Values{"revoked_on": {"2026-07-01"}, "reason": {"x"}})
-		nmStatus(t, "revoke grant abc", resp, http.StatusNotFound)
+		wantCode(t, "revoke grant abc", resp, http.StatusNotFound)
 	})
 }
 
@@ -497,7 +447,7 @@ func TestNamingVerifyAPI(t *testing.T) {
 			{"Nonexistent", "", "false", "unknown"},
 		} {
 			resp := anon.get("/k-ai?" + q(c.name, c.date).Encode())
-			nmStatus(t, "lookup "+c.name, resp, http.StatusOK)
+			wantCode(t, "lookup "+c.name, resp, http.StatusOK)
 			doc := anon.page(resp)
 			ans := doc.Find(`[data-testid="lookup-answer"]`)
 			if v, _ := ans.Attr("data-valid"); v != c.valid {
@@ -512,7 +462,7 @@ func TestNamingVerifyAPI(t *testing.T) {
 			t.Errorf("lookup shows revoked on %q", got)
 		}
 		resp = anon.get("/k-ai?name=Solar+Pro&date=2026-13-01")
-		nmStatus(t, "lookup with a bad date", resp, http.StatusBadRequest)
+		wantCode(t, "lookup with a bad date", resp, http.StatusBadRequest)
 		doc = anon.page(resp)
 		if doc.Find(`[data-testid="lookup-error"]`).Length() != 1 {
 			t.Error("the lookup does not explain the bad date")

@@ -31,7 +31,7 @@ var rawKey = regexp.MustCompile(`\[[a-z_]+(\.[a-z0-9_]+)+\]`)
 func outWant503(t *testing.T, what, lang string, resp *http.Response) {
 	t.Helper()
 	retry := resp.Header.Get("Retry-After")
-	doc := secErrorPage(t, what, resp, http.StatusServiceUnavailable)
+	doc := wantErrorStatus(t, what, resp, http.StatusServiceUnavailable)
 	if retry == "" {
 		t.Errorf("%s: no Retry-After", what)
 	}

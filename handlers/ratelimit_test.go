@@ -90,7 +90,7 @@ func TestRateLimits(t *testing.T) {
 					}
 					continue
 				}
-				doc := secErrorPage(t, what, rec.Result(), http.StatusTooManyRequests)
+				doc := wantErrorStatus(t, what, rec.Result(), http.StatusTooManyRequests)
 				if got, _ := doc.Find("html").Attr("lang"); got != lang {
 					t.Errorf("%s: html lang %q", what, got)
 				}

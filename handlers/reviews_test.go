@@ -25,53 +25,6 @@ import (
 // and its exports, reviewer assignment, conflict of interest and scores,
 // the ranking with its tie-break, publication and the follow-up list.
 
-func init() {
-	// Rows of the authorisation matrix for the routes of calls.go and
-	// reviews.go. The sample paths name the demo call and the matrix
-	// fixture's draft applications; objects that do not exist answer 404
-	// to the roles the guard lets through.
-	for k, v := range map[string]matrixRow{
-		"GET /calls/:id": {path: "/calls/{call}", cells: sameCells(cellOK)},
-		"GET /officer/calls/new": {path: "/officer/calls/new", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)},
-		// A valid call: the officer's becomes call 2, the admin's call 3
-		// (the demo seeds one call).
-		"POST /officer/calls": {path: "/officer/calls", form: offCallForm("매트릭스 공모", "2025-09-01T09:00:00", "2025-09-30T18:00:00", 5,
-			[][4]string{{"기술력", "Technology", "100", "10"}}), cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellSeeOther("/calls/2"), cellSeeOther("/calls/3"), cellForbidden)},
-		"GET /officer/calls/:id/edit": {path: "/officer/calls/{call}/edit", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)},
-		"POST /officer/calls/:id": {path: "/officer/calls/999999", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellNotFound, cellForbidden)},
-
-		"GET /officer/calls/:id/applications": {path: "/officer/calls/{call}/applications", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellOK)},
-		"GET /officer/calls/:id/export": {path: "/officer/calls/{call}/export?format=csv", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellOK)},
-		// No reviewer named: back to the list with the message.
-		"POST /applications/:id/reviewers": {path: "/applications/{own_app}/reviewers", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden,
-			cellSeeOther("/officer/calls/{call}/applications?app={own_app}&assign_error=reviewer"),
-			cellSeeOther("/officer/calls/{call}/applications?app={own_app}&assign_error=reviewer"), cellForbidden)},
-		"GET /reviews": {path: "/reviews", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)},
-		"GET /reviews/:aid": {path: "/reviews/999999", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellNotFound, cellNotFound, cellForbidden)},
-		"POST /reviews/:aid/conflict": {path: "/reviews/999999/conflict", form: url.Values{"conflict": {"none"}}, cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellNotFound, cellForbidden)},
-		"POST /reviews/:aid/scores": {path: "/reviews/999999/scores", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellNotFound, cellForbidden)},
-		"GET /officer/calls/:id/ranking": {path: "/officer/calls/{call}/ranking", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)},
-		"POST /officer/calls/:id/decision": {path: "/officer/calls/999999/decision", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellNotFound, cellForbidden)},
-		"GET /officer/calls/:id/follow-up": {path: "/officer/calls/{call}/follow-up", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellOK)},
-	} {
-		authzMatrix[k] = v
-	}
-}
-
 // offCallForm is the call form as an officer fills it in.
 func offCallForm(title, opens, closes string, slots int, criteria [][4]string) url.Values {
 	f := url.Values{"title_ko": {title}, "title_en": {title + " (EN)"}, "description_ko": {"설명"},
@@ -105,7 +58,7 @@ var offPDF = []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /
 // (50/30/20, scored out of 10) and one required document, and applications
 // submitted by real company users, one second apart, before it closed.
 type offFixture struct {
-	app     *testApp
+	*story
 	call    *models.Call
 	officer *models.User
 	admin   *models.User
@@ -120,18 +73,10 @@ var offApplicants = []string{"naver-cloud", "upstage", "sk-telecom", "nc-ai", "l
 
 func newOffFixture(t *testing.T, kind testdb.Kind, applicants int) *offFixture {
 	t.Helper()
-	ctx := context.Background()
-	app := newTestApp(t, kind, nil)
-	f := &offFixture{app: app}
-	f.officer = offUser(t, app, "demo-officer")
-	f.admin = offUser(t, app, "demo-admin")
-	f.auditor = offUser(t, app, "demo-auditor")
-	prog, err := models.CurrentProgramme(ctx, app.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := app.clock.Now()
-	f.call = &models.Call{ProgrammeID: prog.ID, TitleKO: "2027년 정예팀 공모", TitleEN: "2027 elite team call",
+	s := newStory(t, kind, nil)
+	f := &offFixture{story: s, officer: s.officer(), admin: s.user("demo-admin"), auditor: s.user("demo-auditor")}
+	now := s.now()
+	f.call = s.saveCall(&models.Call{TitleKO: "2027년 정예팀 공모", TitleEN: "2027 elite team call",
 		DescriptionKO: "시험 공모", DescriptionEN: "Test call", OpensAt: now.Add(-24 * time.Hour), ClosesAt: now.Add(time.Hour), Slots: 5,
 		Criteria: []models.Criterion{
 			{NameKO: "기술력", NameEN: "Technology", Weight: 50, MaxScore: 10},
@@ -139,121 +84,33 @@ func newOffFixture(t *testing.T, kind testdb.Kind, applicants int) *offFixture {
 			{NameKO: "파급효과", NameEN: "Impact", Weight: 20, MaxScore: 10},
 		},
 		Documents: []models.RequiredDocument{{NameKO: "사업계획서", NameEN: "Business plan", Required: true}},
-	}
-	if err := models.SaveCall(ctx, app.db, f.call, f.officer, now); err != nil {
-		t.Fatal(err)
-	}
-	if f.call, err = models.GetCall(ctx, app.db, f.call.ID); err != nil {
-		t.Fatal(err)
-	}
-	orgs := map[string]models.Organisation{}
-	all, err := models.ListOrganisations(ctx, app.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range all {
-		orgs[o.Code] = o
-	}
+	})
 	for i, code := range offApplicants[:applicants] {
-		org, ok := orgs[code]
-		if !ok {
-			t.Fatalf("no organisation %s in the demo data", code)
-		}
-		orgID := org.ID
-		user, err := models.UpsertUser(ctx, app.db, models.Identity{Issuer: "test", Subject: "company-" + code,
-			Name: org.NameKO + " 담당자", Role: models.RoleCompany, OrganisationID: &orgID}, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		at := now.Add(time.Duration(i) * time.Second)
-		a := &models.Application{CallID: f.call.ID, TitleKO: org.NameKO + " 파운데이션 모델", TitleEN: org.NameEN + " foundation model",
-			Summary: "컨소시엄 개요"}
-		if err := models.CreateApplication(ctx, app.db, a, user, at); err != nil {
-			t.Fatalf("application of %s: %v", code, err)
-		}
-		file, err := app.h.files.Save(ctx, app.db, "사업계획서.pdf", bytes.NewReader(offPDF), app.h.uploads, user.ID, at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := models.AttachDocument(ctx, app.db, a.ID, f.call.Documents[0].ID, file, user, at); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := models.TransitionApplication(ctx, app.db, a.ID, models.ActSubmit, user, at); err != nil {
-			t.Fatalf("submit %s: %v", code, err)
-		}
+		s.app.clock.Set(now.Add(time.Duration(i) * time.Second))
+		a := s.draft(f.call, code)
+		s.attach(a, f.call, 0, storyFile{"사업계획서.pdf", offPDF})
+		s.submit(a)
 		f.apps = append(f.apps, a)
-		f.orgs = append(f.orgs, org)
+		f.orgs = append(f.orgs, *s.org(code))
 	}
-	app.clock.Set(f.call.ClosesAt.Add(time.Minute))
+	s.app.clock.Set(f.call.ClosesAt.Add(time.Minute))
 	return f
-}
-
-func offUser(t *testing.T, app *testApp, subject string) *models.User {
-	t.Helper()
-	var u models.User
-	if err := app.db.Where("issuer = ? AND subject = ?", models.DemoIssuer, subject).First(&u).Error; err != nil {
-		t.Fatal(err)
-	}
-	return &u
 }
 
 // assign makes a reviewer of an application and returns the assignment's id.
 func (f *offFixture) assign(t *testing.T, appIdx int, reviewer *models.User) uint {
 	t.Helper()
-	ctx := context.Background()
-	if err := models.AssignReviewer(ctx, f.app.db, f.apps[appIdx].ID, reviewer.ID, f.officer, f.app.clock.Now()); err != nil {
-		t.Fatalf("assign %s: %v", reviewer.Subject, err)
-	}
-	as, err := models.ListAssignments(ctx, f.app.db, f.apps[appIdx].ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range as {
-		if a.ReviewerID == reviewer.ID {
-			return a.ID
-		}
-	}
-	t.Fatal("assignment not found")
-	return 0
+	return f.story.assign(f.apps[appIdx], reviewer)
 }
 
 // score has the reviewer declare no conflict and score the three criteria.
 func (f *offFixture) score(t *testing.T, appIdx int, reviewer *models.User, a, b, c float64) {
 	t.Helper()
-	ctx := context.Background()
-	id := f.assign(t, appIdx, reviewer)
-	now := f.app.clock.Now()
-	if err := models.DeclareConflict(ctx, f.app.db, id, models.ConflictNone, reviewer, now); err != nil {
-		t.Fatal(err)
-	}
-	in := []models.ScoreInput{{CriterionID: f.call.Criteria[0].ID, Value: a, Comment: "의견"},
-		{CriterionID: f.call.Criteria[1].ID, Value: b, Comment: "의견"}, {CriterionID: f.call.Criteria[2].ID, Value: c, Comment: "의견"}}
-	if err := models.SaveScores(ctx, f.app.db, id, in, reviewer, now); err != nil {
-		t.Fatal(err)
-	}
+	f.story.score(f.apps[appIdx], f.call, reviewer, a, b, c)
 }
 
 func (f *offFixture) path(format string, args ...any) string {
 	return fmt.Sprintf(format, args...)
-}
-
-func offTestIDs(doc *goquery.Document, id string) []string {
-	var out []string
-	doc.Find(`[data-testid="` + id + `"]`).Each(func(_ int, s *goquery.Selection) {
-		out = append(out, strings.TrimSpace(s.Text()))
-	})
-	return out
-}
-
-func offStatus(t *testing.T, resp *http.Response, want int) {
-	t.Helper()
-	if resp.StatusCode != want {
-		body := readAll(resp)
-		if len(body) > 600 {
-			body = body[:600]
-		}
-		t.Fatalf("status %d, want %d: %s", resp.StatusCode, want, body)
-	}
 }
 
 func TestCallApplicationsListFilterSortPage(t *testing.T) {
@@ -288,7 +145,7 @@ func TestCallApplicationsListFilterSortPage(t *testing.T) {
 		if n := doc.Find(`[data-testid="application-row"]`).Length(); n != 20 {
 			t.Fatalf("page 1: %d rows, want 20", n)
 		}
-		if got := offTestIDs(doc, "app-count"); len(got) != 1 || !strings.Contains(got[0], "23") {
+		if got := testIDTexts(doc, "app-count"); len(got) != 1 || !strings.Contains(got[0], "23") {
 			t.Errorf("count %v, want 23", got)
 		}
 
@@ -303,7 +160,7 @@ func TestCallApplicationsListFilterSortPage(t *testing.T) {
 				t.Errorf("submitted filter shows a %s row", st)
 			}
 		})
-		if got := offTestIDs(c.page(c.get(base+"?status=under_review")), "app-lead"); !slices.Equal(got, []string{f.orgs[0].NameKO}) {
+		if got := testIDTexts(c.page(c.get(base+"?status=under_review")), "app-lead"); !slices.Equal(got, []string{f.orgs[0].NameKO}) {
 			t.Errorf("under_review filter: %v", got)
 		}
 		if n := c.page(c.get(base + "?status=draft")).Find(`[data-testid="application-row"]`).Length(); n != 11 {
@@ -311,16 +168,16 @@ func TestCallApplicationsListFilterSortPage(t *testing.T) {
 		}
 
 		// Filter by text, in Korean and English names.
-		if got := offTestIDs(c.page(c.get(base+"?q="+url.QueryEscape("업스테이지"))), "app-lead"); len(got) != 1 || got[0] != f.orgs[1].NameKO {
+		if got := testIDTexts(c.page(c.get(base+"?q="+url.QueryEscape("업스테이지"))), "app-lead"); len(got) != 1 || got[0] != f.orgs[1].NameKO {
 			t.Errorf("query 업스테이지: %v", got)
 		}
-		if got := offTestIDs(c.page(c.get(base+"?q=UPSTAGE")), "app-lead"); len(got) != 1 {
+		if got := testIDTexts(c.page(c.get(base+"?q=UPSTAGE")), "app-lead"); len(got) != 1 {
 			t.Errorf("query UPSTAGE: %v", got)
 		}
 
 		// Sort by lead, both ways, over two pages.
 		all := func(sort string) []string {
-			p1 := offTestIDs(c.page(c.get(base+"?sort="+sort)), "app-lead")
+			p1 := testIDTexts(c.page(c.get(base+"?sort="+sort)), "app-lead")
 			doc := c.page(c.get(base + "?sort=" + sort + "&page=2"))
 			if doc.Find(`[data-testid="page-next"]`).Length() != 0 || doc.Find(`[data-testid="page-prev"]`).Length() != 1 {
 				t.Errorf("sort %s, last page: want a previous link and no next link", sort)
@@ -328,7 +185,7 @@ func TestCallApplicationsListFilterSortPage(t *testing.T) {
 			if href, _ := doc.Find(`[data-testid="page-prev"]`).Attr("href"); !strings.Contains(href, "sort="+sort) {
 				t.Errorf("previous page link %q loses the sort", href)
 			}
-			return append(p1, offTestIDs(doc, "app-lead")...)
+			return append(p1, testIDTexts(doc, "app-lead")...)
 		}
 		asc, desc := all("lead"), all("-lead")
 		if len(asc) != 23 || !slices.IsSorted(asc) {
@@ -347,7 +204,7 @@ func TestCallApplicationsListFilterSortPage(t *testing.T) {
 			t.Errorf("export link %q", href)
 		}
 		// Sort by submission time: the order they were submitted in.
-		got := offTestIDs(c.page(c.get(base+"?status=submitted&sort=submitted")), "app-lead")
+		got := testIDTexts(c.page(c.get(base+"?status=submitted&sort=submitted")), "app-lead")
 		var want []string
 		for _, o := range f.orgs[1:] {
 			want = append(want, o.NameKO)
@@ -357,17 +214,8 @@ func TestCallApplicationsListFilterSortPage(t *testing.T) {
 		}
 
 		// Unknown filter values are ignored, not errors.
-		offStatus(t, c.get(base+"?status=bogus&sort=drop+table&page=-1"), http.StatusOK)
+		wantCode(t, "", c.get(base+"?status=bogus&sort=drop+table&page=-1"), http.StatusOK)
 	})
-}
-
-func offOrgID(t *testing.T, f *offFixture, code string) uint {
-	t.Helper()
-	o, err := models.GetOrganisationByCode(context.Background(), f.app.db, code)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o.ID
 }
 
 func TestCallApplicationsExport(t *testing.T) {
@@ -380,7 +228,7 @@ func TestCallApplicationsExport(t *testing.T) {
 
 		// CSV: BOM, header, Korean names, the filter's rows only.
 		resp := c.get(base + "?format=csv&status=submitted&sort=lead")
-		offStatus(t, resp, http.StatusOK)
+		wantCode(t, "", resp, http.StatusOK)
 		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
 			t.Errorf("content type %q", ct)
 		}
@@ -425,7 +273,7 @@ func TestCallApplicationsExport(t *testing.T) {
 
 		// XLSX, opened with excelize.
 		resp = c.get(base + "?format=xlsx&q=" + url.QueryEscape(f.orgs[2].NameKO))
-		offStatus(t, resp, http.StatusOK)
+		wantCode(t, "", resp, http.StatusOK)
 		if ct := resp.Header.Get("Content-Type"); ct != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" {
 			t.Errorf("xlsx content type %q", ct)
 		}
@@ -460,7 +308,7 @@ func TestCallApplicationsExport(t *testing.T) {
 			t.Error("auditor list offers to assign reviewers")
 		}
 
-		offStatus(t, c.get(base+"?format=pdf"), http.StatusBadRequest)
+		wantCode(t, "", c.get(base+"?format=pdf"), http.StatusBadRequest)
 	})
 }
 
@@ -488,7 +336,7 @@ func TestAssignReviewer(t *testing.T) {
 			t.Fatalf("%d assign forms, want 2", n)
 		}
 		resp := c.post(target, url.Values{"reviewer_id": {itoa(f.admin.ID)}})
-		offStatus(t, resp, http.StatusSeeOther)
+		wantCode(t, "", resp, http.StatusSeeOther)
 		if loc := resp.Header.Get("Location"); loc != list+"?assigned="+itoa(f.apps[0].ID) {
 			t.Errorf("redirect to %q", loc)
 		}
@@ -511,7 +359,7 @@ func TestAssignReviewer(t *testing.T) {
 			{"abc", "reviewer"},
 		} {
 			resp := c.post(target, url.Values{"reviewer_id": {tc.reviewer}})
-			offStatus(t, resp, http.StatusSeeOther)
+			wantCode(t, "", resp, http.StatusSeeOther)
 			loc := resp.Header.Get("Location")
 			if !strings.Contains(loc, "assign_error="+tc.code) {
 				t.Errorf("reviewer %s: redirect %q, want assign_error=%s", tc.reviewer, loc, tc.code)
@@ -524,7 +372,7 @@ func TestAssignReviewer(t *testing.T) {
 		if n := count(t, f.app, &models.ReviewAssignment{}, "application_id = ?", f.apps[0].ID); n != 1 {
 			t.Errorf("%d assignments, want 1", n)
 		}
-		offStatus(t, c.post("/applications/999999/reviewers", url.Values{"reviewer_id": {itoa(f.admin.ID)}}), http.StatusNotFound)
+		wantCode(t, "", c.post("/applications/999999/reviewers", url.Values{"reviewer_id": {itoa(f.admin.ID)}}), http.StatusNotFound)
 	})
 }
 
@@ -559,7 +407,7 @@ func TestReviewFlow(t *testing.T) {
 			full.Set(fmt.Sprintf("comment.%d", cr[i].ID), "좋음")
 		}
 		resp := c.post(page+"/scores", full)
-		offStatus(t, resp, http.StatusConflict)
+		wantCode(t, "", resp, http.StatusConflict)
 		if c.page(resp).Find(`[data-testid="review-message"]`).Length() != 1 {
 			t.Error("scores before the declaration: no message")
 		}
@@ -568,13 +416,13 @@ func TestReviewFlow(t *testing.T) {
 		}
 
 		// A recused reviewer cannot score.
-		offStatus(t, c.post(f.path("/reviews/%d/conflict", recusing), url.Values{"conflict": {"recused"}}), http.StatusSeeOther)
+		wantCode(t, "", c.post(f.path("/reviews/%d/conflict", recusing), url.Values{"conflict": {"recused"}}), http.StatusSeeOther)
 		rec := url.Values{}
 		for i := range cr {
 			rec.Set(fmt.Sprintf("score.%d", cr[i].ID), "5")
 			rec.Set(fmt.Sprintf("comment.%d", cr[i].ID), "x")
 		}
-		offStatus(t, c.post(f.path("/reviews/%d/scores", recusing), rec), http.StatusConflict)
+		wantCode(t, "", c.post(f.path("/reviews/%d/scores", recusing), rec), http.StatusConflict)
 		if n := count(t, f.app, &models.Score{}, "assignment_id = ?", recusing); n != 0 {
 			t.Errorf("%d scores saved by a recused reviewer", n)
 		}
@@ -584,9 +432,9 @@ func TestReviewFlow(t *testing.T) {
 		}
 
 		// A declaration must choose, and is made once.
-		offStatus(t, c.post(page+"/conflict", url.Values{"conflict": {"maybe"}}), http.StatusUnprocessableEntity)
-		offStatus(t, c.post(page+"/conflict", url.Values{"conflict": {"none"}}), http.StatusSeeOther)
-		offStatus(t, c.post(page+"/conflict", url.Values{"conflict": {"recused"}}), http.StatusConflict)
+		wantCode(t, "", c.post(page+"/conflict", url.Values{"conflict": {"maybe"}}), http.StatusUnprocessableEntity)
+		wantCode(t, "", c.post(page+"/conflict", url.Values{"conflict": {"none"}}), http.StatusSeeOther)
+		wantCode(t, "", c.post(page+"/conflict", url.Values{"conflict": {"recused"}}), http.StatusConflict)
 
 		// Bad scores: out of range, no comment, not a number; the input is kept.
 		bad := url.Values{}
@@ -597,7 +445,7 @@ func TestReviewFlow(t *testing.T) {
 		bad.Set(fmt.Sprintf("score.%d", cr[2].ID), "일곱")
 		bad.Set(fmt.Sprintf("comment.%d", cr[2].ID), "숫자 아님")
 		resp = c.post(page+"/scores", bad)
-		offStatus(t, resp, http.StatusUnprocessableEntity)
+		wantCode(t, "", resp, http.StatusUnprocessableEntity)
 		doc = c.page(resp)
 		for i, msg := range []string{"review.error.range", "review.error.comment", "form.number"} {
 			want := f.app.h.cat.For("ko").T(msg)
@@ -617,7 +465,7 @@ func TestReviewFlow(t *testing.T) {
 
 		// Good scores, decimals allowed.
 		resp = c.post(page+"/scores", full)
-		offStatus(t, resp, http.StatusSeeOther)
+		wantCode(t, "", resp, http.StatusSeeOther)
 		doc = c.page(c.get(resp.Header.Get("Location")))
 		if doc.Find(`[data-testid="scores-saved"]`).Length() != 1 {
 			t.Error("no confirmation after saving")
@@ -635,7 +483,7 @@ func TestReviewFlow(t *testing.T) {
 			c.post(f.path("/reviews/%d/conflict", others), url.Values{"conflict": {"none"}}),
 			c.post(f.path("/reviews/%d/scores", others), full),
 		} {
-			offStatus(t, resp, http.StatusNotFound)
+			wantCode(t, "", resp, http.StatusNotFound)
 		}
 	})
 }
@@ -758,7 +606,7 @@ func TestRankingAndPublish(t *testing.T) {
 		// Auditors may not see the ranking.
 		a := f.app.client()
 		a.signInDemo("demo-auditor")
-		offStatus(t, a.get(ranking), http.StatusForbidden)
+		wantCode(t, "", a.get(ranking), http.StatusForbidden)
 
 		doc = c.page(c.get(ranking))
 		rows := doc.Find(`[data-testid="ranking-row"]`)
@@ -825,7 +673,7 @@ func TestRankingAndPublish(t *testing.T) {
 		}
 		resp := c.post(f.path("/officer/calls/%d/decision", f.call.ID), url.Values{"selected": top,
 			"notice_ko": {""}, "notice_en": {"The result."}, "counting_rule": {"announcement-day"}})
-		offStatus(t, resp, http.StatusUnprocessableEntity)
+		wantCode(t, "", resp, http.StatusUnprocessableEntity)
 		doc = c.page(resp)
 		if doc.Find(`[data-testid="error-notice_ko"]`).Length() != 1 || doc.Find(`[data-testid="error-selected"]`).Length() != 1 {
 			t.Error("publish errors: want messages on notice_ko and selected")
@@ -848,7 +696,7 @@ func TestRankingAndPublish(t *testing.T) {
 			"notice_en": {"The selection is announced."}, "counting_rule": {"civil"}}
 		shownNotice(t, c, ranking, form)
 		resp = c.post(f.path("/officer/calls/%d/decision", f.call.ID), form)
-		offStatus(t, resp, http.StatusOK)
+		wantCode(t, "", resp, http.StatusOK)
 		doc = c.page(resp)
 		var confirmed []string
 		doc.Find(`[data-testid="confirm-selected-team"]`).Each(func(_ int, s *goquery.Selection) {
@@ -870,7 +718,7 @@ func TestRankingAndPublish(t *testing.T) {
 		}
 		form.Set("confirm", "1")
 		resp = c.post(f.path("/officer/calls/%d/decision", f.call.ID), form)
-		offStatus(t, resp, http.StatusSeeOther)
+		wantCode(t, "", resp, http.StatusSeeOther)
 		var d models.Decision
 		if err := f.app.db.Where("call_id = ?", f.call.ID).First(&d).Error; err != nil {
 			t.Fatal(err)
@@ -901,7 +749,7 @@ func TestRankingAndPublish(t *testing.T) {
 
 		// A second publication is refused.
 		resp = c.post(f.path("/officer/calls/%d/decision", f.call.ID), form)
-		offStatus(t, resp, http.StatusConflict)
+		wantCode(t, "", resp, http.StatusConflict)
 		if n := count(t, f.app, &models.Decision{}, "call_id = ?", f.call.ID); n != 1 {
 			t.Errorf("%d decisions after a second publication, want 1", n)
 		}
@@ -967,13 +815,13 @@ func TestOfficerPagesTranslated(t *testing.T) {
 			for _, subject := range []string{"demo-officer", "demo-admin", "demo-auditor"} {
 				c := f.app.client()
 				c.signInDemo(subject)
-				offStatus(t, c.post("/lang", url.Values{"lang": {lang}, "next": {"/"}}), http.StatusSeeOther)
+				wantCode(t, "", c.post("/lang", url.Values{"lang": {lang}, "next": {"/"}}), http.StatusSeeOther)
 				paths := []string{f.path("/calls/%d", f.call.ID), f.path("/officer/calls/%d/applications", f.call.ID),
 					f.path("/officer/calls/%d/follow-up", f.call.ID)}
 				if subject != "demo-auditor" {
 					paths = append(paths, "/officer/calls/new", f.path("/officer/calls/%d/edit", f.call.ID),
 						f.path("/officer/calls/%d/ranking", f.call.ID), "/reviews")
-					as, _ := models.AssignmentsOf(context.Background(), f.app.db, offUser(t, f.app, subject).ID)
+					as, _ := models.AssignmentsOf(context.Background(), f.app.db, demoUser(t, f.app, subject).ID)
 					for _, a := range as {
 						paths = append(paths, f.path("/reviews/%d", a.ID))
 					}

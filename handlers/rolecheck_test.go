@@ -51,8 +51,8 @@ func TestRoleRecheckRemovedRole(t *testing.T) {
 				app, _ := newOIDCApp(t, kind, p)
 				user := *officerKim
 				c, other := app.client(), app.client()
-				wantRedirect(t, c.oidcSignIn(p, &user, ""), "/dashboard")
-				wantRedirect(t, other.oidcSignIn(p, &user, ""), "/dashboard")
+				wantSeeOther(t, "", c.oidcSignIn(p, &user, ""), "/dashboard")
+				wantSeeOther(t, "", other.oidcSignIn(p, &user, ""), "/dashboard")
 				var s models.Session
 				if err := app.db.Joins("User").Where("subject = ?", user.Subject).First(&s).Error; err != nil {
 					t.Fatal(err)
@@ -90,7 +90,7 @@ func TestRoleRecheckChangedRole(t *testing.T) {
 		app, _ := newOIDCApp(t, kind, p)
 		user := *officerKim
 		c := app.client()
-		wantRedirect(t, c.oidcSignIn(p, &user, ""), "/dashboard")
+		wantSeeOther(t, "", c.oidcSignIn(p, &user, ""), "/dashboard")
 		u := oidcUserRow(t, app, p, user.Subject)
 
 		// officer → auditor at the provider: the session now acts as an auditor.
@@ -119,7 +119,7 @@ func TestRoleRecheckOrganisation(t *testing.T) {
 		app, _ := newOIDCApp(t, kind, p)
 		user := *companyLee
 		c := app.client()
-		wantRedirect(t, c.oidcSignIn(p, &user, ""), "/dashboard")
+		wantSeeOther(t, "", c.oidcSignIn(p, &user, ""), "/dashboard")
 		wantStatus(t, c, "/company", http.StatusOK)
 
 		// Moved to another applicant: the session follows the organisation.
@@ -147,7 +147,7 @@ func TestRoleRecheckProviderUnreachable(t *testing.T) {
 		app, logs := newOIDCApp(t, kind, p)
 		user := *officerKim
 		c := app.client()
-		wantRedirect(t, c.oidcSignIn(p, &user, ""), "/dashboard")
+		wantSeeOther(t, "", c.oidcSignIn(p, &user, ""), "/dashboard")
 
 		// Down when the re-check falls due: served through the grace period.
 		p.setDown(true)

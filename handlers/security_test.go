@@ -75,32 +75,6 @@ func secSessionRows(t *testing.T, app *testApp, token string) int64 {
 	return n
 }
 
-// secErrorPage checks that resp is the generic error page for status.
-func secErrorPage(t *testing.T, what string, resp *http.Response, status int) *goquery.Document {
-	t.Helper()
-	defer resp.Body.Close()
-	if resp.StatusCode != status {
-		t.Errorf("%s: status %d, want %d", what, resp.StatusCode, status)
-	}
-	doc, err := goquery.NewDocumentFromReader(resp.Body)
-	if err != nil {
-		t.Fatalf("%s: parse HTML: %v", what, err)
-	}
-	sel := doc.Find(`[data-testid="error"]`)
-	if st, _ := sel.Attr("data-status"); sel.Length() != 1 || st != itoa(uint(status)) {
-		t.Errorf("%s: want the error page with data-status %d, got %d error elements with %q", what, status, sel.Length(), st)
-	}
-	return doc
-}
-
-func secWantRedirect(t *testing.T, what string, resp *http.Response, location string) {
-	t.Helper()
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != location {
-		t.Errorf("%s: %d to %q, want 303 to %q", what, resp.StatusCode, resp.Header.Get("Location"), location)
-	}
-}
-
 // --- (a) Security headers and the Content-Security-Policy on every page ---
 
 // secCheckHeaders checks the security headers of an HTML response.
@@ -249,10 +223,10 @@ func TestPagesSatisfyCSP(t *testing.T) {
 	c := app.client()
 	resp := secSend(c, http.MethodPost, "/lang", "lang=en", nil)
 	secCheckHeaders(t, "POST /lang without token", resp.Header)
-	secCheckCSPContent(t, "POST /lang without token", secErrorPage(t, "POST /lang without token", resp, http.StatusForbidden))
+	secCheckCSPContent(t, "POST /lang without token", wantErrorStatus(t, "POST /lang without token", resp, http.StatusForbidden))
 	resp = c.post("/lang", url.Values{"lang": {"xx"}})
 	secCheckHeaders(t, "POST /lang lang=xx", resp.Header)
-	secCheckCSPContent(t, "POST /lang lang=xx", secErrorPage(t, "POST /lang lang=xx", resp, http.StatusBadRequest))
+	secCheckCSPContent(t, "POST /lang lang=xx", wantErrorStatus(t, "POST /lang lang=xx", resp, http.StatusBadRequest))
 
 	// What the pages load is there, and served with nosniff.
 	if len(assets) == 0 {
@@ -304,7 +278,7 @@ func TestCSRF(t *testing.T) {
 	}
 	for _, tc := range refused {
 		resp := secSend(officer, http.MethodPost, "/auth/logout", tc.body, tc.hdr)
-		doc := secErrorPage(t, tc.name, resp, http.StatusForbidden)
+		doc := wantErrorStatus(t, tc.name, resp, http.StatusForbidden)
 		if msg := doc.Find(`[data-testid="error-message"]`).Text(); !strings.Contains(msg, "CSRF") {
 			t.Errorf("%s: message %q does not name the CSRF check", tc.name, msg)
 		}
@@ -316,7 +290,7 @@ func TestCSRF(t *testing.T) {
 	// The token in the X-CSRF-Token header (as htmx sends it) works, as
 	// does a browser's same-origin mark.
 	resp := secSend(officer, http.MethodPost, "/auth/logout", "", map[string]string{"X-CSRF-Token": token, "Sec-Fetch-Site": "same-origin"})
-	secWantRedirect(t, "logout with the header token", resp, "/")
+	wantSeeOther(t, "logout with the header token", resp, "/")
 	if secSessionRows(t, app, session) != 0 {
 		t.Error("logout with the header token left the session")
 	}
@@ -331,17 +305,17 @@ func TestCSRF(t *testing.T) {
 	if ck := secResponseCookie(resp, langCookie); ck == nil || ck.Value != "en" {
 		t.Errorf("anonymous POST /lang with the cookie's token did not set the language")
 	}
-	secWantRedirect(t, "anonymous POST /lang", resp, "/")
+	wantSeeOther(t, "anonymous POST /lang", resp, "/")
 
 	// Another browser's pre-sign-in token is refused.
 	stranger := app.client()
 	resp = secSend(stranger, http.MethodPost, "/lang", "lang=en&_csrf="+url.QueryEscape(anonToken), nil)
-	secErrorPage(t, "anonymous POST with another browser's token", resp, http.StatusForbidden)
+	wantErrorStatus(t, "anonymous POST with another browser's token", resp, http.StatusForbidden)
 
 	// The pre-sign-in token stops working once signed in.
 	anon.signInDemo("demo-auditor")
 	resp = secSend(anon, http.MethodPost, "/lang", "lang=ko&_csrf="+url.QueryEscape(anonToken), nil)
-	secErrorPage(t, "signed-in POST with the pre-sign-in token", resp, http.StatusForbidden)
+	wantErrorStatus(t, "signed-in POST with the pre-sign-in token", resp, http.StatusForbidden)
 }
 
 // --- (c) Cookie flags ---
@@ -464,7 +438,7 @@ func TestSessionLifetime(t *testing.T) {
 		// …but not 30 minutes of nothing.
 		app.clock.Advance(30*time.Minute + time.Second)
 		resp := c.get("/officer")
-		secWantRedirect(t, "after 30 idle minutes", resp, signInPage)
+		wantSeeOther(t, "after 30 idle minutes", resp, signInPage)
 		if ck := secResponseCookie(resp, "kai_session"); ck == nil || ck.MaxAge >= 0 {
 			t.Error("the expired session's cookie was not cleared")
 		}
@@ -491,7 +465,7 @@ func TestSessionLifetime(t *testing.T) {
 		}
 		app.clock.Advance(20 * time.Minute)
 		elapsed += 20 * time.Minute
-		secWantRedirect(t, "active session after "+elapsed.String(), c.get("/officer"), signInPage)
+		wantSeeOther(t, "active session after "+elapsed.String(), c.get("/officer"), signInPage)
 		if secSessionRows(t, app, token) != 0 {
 			t.Error("the expired session's row is still there")
 		}
@@ -512,7 +486,7 @@ func TestSessionLifetime(t *testing.T) {
 		}
 		before := signOuts()
 		resp := c.post("/auth/logout", nil)
-		secWantRedirect(t, "sign-out", resp, "/")
+		wantSeeOther(t, "sign-out", resp, "/")
 		if ck := secResponseCookie(resp, "kai_session"); ck == nil || ck.MaxAge >= 0 {
 			t.Error("sign-out did not clear the cookie")
 		}
@@ -525,7 +499,7 @@ func TestSessionLifetime(t *testing.T) {
 		// The old cookie, replayed, is no session.
 		replay := app.client()
 		secSetCookie(replay, "kai_session", token)
-		secWantRedirect(t, "replayed cookie after sign-out", replay.get("/officer"), signInPage)
+		wantSeeOther(t, "replayed cookie after sign-out", replay.get("/officer"), signInPage)
 	})
 
 	t.Run("sign-in rotates the session", func(t *testing.T) {
@@ -541,7 +515,7 @@ func TestSessionLifetime(t *testing.T) {
 		}
 		attacker := app.client()
 		secSetCookie(attacker, "kai_session", planted)
-		secWantRedirect(t, "planted cookie after the victim signed in", attacker.get("/officer"), signInPage)
+		wantSeeOther(t, "planted cookie after the victim signed in", attacker.get("/officer"), signInPage)
 
 		// Signing in again ends the earlier session.
 		c.signInDemo("demo-admin")
@@ -554,7 +528,7 @@ func TestSessionLifetime(t *testing.T) {
 		}
 		old := app.client()
 		secSetCookie(old, "kai_session", first)
-		secWantRedirect(t, "token from before the second sign-in", old.get("/officer"), signInPage)
+		wantSeeOther(t, "token from before the second sign-in", old.get("/officer"), signInPage)
 		if resp := c.get("/admin"); resp.StatusCode != http.StatusOK {
 			t.Errorf("new session: GET /admin status %d", resp.StatusCode)
 		}
@@ -572,16 +546,16 @@ func TestBodyLimit(t *testing.T) {
 
 	// A small form still works.
 	resp := c.post("/lang", url.Values{"lang": {"en"}})
-	secWantRedirect(t, "small POST", resp, "/")
+	wantSeeOther(t, "small POST", resp, "/")
 
 	// A form over PORTAL_MAX_BODY_BYTES, wherever the token is.
 	form := url.Values{"lang": {"en"}, "_csrf": {token}, "pad": {pad}}
 	resp = secSend(c, http.MethodPost, "/lang", form.Encode(), nil)
-	secErrorPage(t, "large form", resp, http.StatusRequestEntityTooLarge)
+	wantErrorStatus(t, "large form", resp, http.StatusRequestEntityTooLarge)
 
 	form.Del("_csrf")
 	resp = secSend(c, http.MethodPost, "/lang", form.Encode(), map[string]string{"X-CSRF-Token": token})
-	secErrorPage(t, "large form, token in the header", resp, http.StatusRequestEntityTooLarge)
+	wantErrorStatus(t, "large form, token in the header", resp, http.StatusRequestEntityTooLarge)
 
 	// A route that takes no files refuses a multipart body, whatever its
 	// size, without reading it; uploads have their own limit
@@ -598,7 +572,7 @@ func TestBodyLimit(t *testing.T) {
 		req.Header.Set("Content-Type", mw.FormDataContentType())
 		return c.do(req)
 	}
-	secErrorPage(t, "multipart form to a route that takes no files", multipartPost(len(pad)), http.StatusUnsupportedMediaType)
+	wantErrorStatus(t, "multipart form to a route that takes no files", multipartPost(len(pad)), http.StatusUnsupportedMediaType)
 }
 
 // --- (f) Error pages ---
@@ -611,7 +585,7 @@ func TestErrorPages(t *testing.T) {
 	c := app.client()
 
 	resp := c.get("/no/such/page")
-	doc := secErrorPage(t, "unknown path", resp, http.StatusNotFound)
+	doc := wantErrorStatus(t, "unknown path", resp, http.StatusNotFound)
 	if body, _ := doc.Html(); goInternals.MatchString(body) {
 		t.Errorf("404 page shows internals: %q", goInternals.FindString(body))
 	}
@@ -627,7 +601,7 @@ func TestErrorPages(t *testing.T) {
 	}
 	secCheckHeaders(t, "500 page", resp.Header)
 	rid := resp.Header.Get("X-Request-ID")
-	doc = secErrorPage(t, "panic", resp, http.StatusInternalServerError)
+	doc = wantErrorStatus(t, "panic", resp, http.StatusInternalServerError)
 	body, _ := doc.Html()
 	if goInternals.MatchString(body) || strings.Contains(body, "kaboom") || strings.Contains(body, "secret detail") {
 		t.Errorf("500 page shows the panic: %q", body)
@@ -641,15 +615,15 @@ func TestErrorPages(t *testing.T) {
 	token := c.csrfToken()
 	resp = secSend(c, http.MethodDelete, "/", "", map[string]string{"X-CSRF-Token": token})
 	allow := resp.Header.Get("Allow")
-	secErrorPage(t, "DELETE /", resp, http.StatusMethodNotAllowed)
+	wantErrorStatus(t, "DELETE /", resp, http.StatusMethodNotAllowed)
 	if !strings.Contains(allow, "GET") {
 		t.Errorf("DELETE /: Allow %q, want GET", allow)
 	}
-	secErrorPage(t, "DELETE / without token", secSend(app.client(), http.MethodDelete, "/", "", nil), http.StatusMethodNotAllowed)
+	wantErrorStatus(t, "DELETE / without token", secSend(app.client(), http.MethodDelete, "/", "", nil), http.StatusMethodNotAllowed)
 	// A POST to no route is "not found", token or not.
-	secErrorPage(t, "POST to an unknown path", secSend(app.client(), http.MethodPost, "/no/such/page", "", nil), http.StatusNotFound)
+	wantErrorStatus(t, "POST to an unknown path", secSend(app.client(), http.MethodPost, "/no/such/page", "", nil), http.StatusNotFound)
 	// A POST to a real route without a token is still refused.
-	secErrorPage(t, "POST /lang without token", secSend(app.client(), http.MethodPost, "/lang", "lang=en", nil), http.StatusForbidden)
+	wantErrorStatus(t, "POST /lang without token", secSend(app.client(), http.MethodPost, "/lang", "lang=en", nil), http.StatusForbidden)
 }
 
 // --- (g) X-Request-ID ---
@@ -725,9 +699,9 @@ func TestNoOpenRedirect(t *testing.T) {
 	}
 	for _, tc := range cases {
 		resp := c.post("/lang", url.Values{"lang": {"ko"}, "next": {tc.next}})
-		secWantRedirect(t, "POST /lang next="+tc.next, resp, tc.lang)
+		wantSeeOther(t, "POST /lang next="+tc.next, resp, tc.lang)
 		resp = c.post("/auth/demo", url.Values{"user_id": {itoa(officer.ID)}, "next": {tc.next}})
-		secWantRedirect(t, "POST /auth/demo next="+tc.next, resp, tc.demo)
+		wantSeeOther(t, "POST /auth/demo next="+tc.next, resp, tc.demo)
 	}
 
 	for _, next := range []string{"//evil", "https://evil.example", "/\\evil"} {
@@ -798,15 +772,15 @@ func TestLanguageSwitch(t *testing.T) {
 	}
 	wantLang("default", "ko", mastheadKO)
 
-	secWantRedirect(t, "POST /lang en", c.post("/lang", url.Values{"lang": {"en"}, "next": {"/"}}), "/")
+	wantSeeOther(t, "POST /lang en", c.post("/lang", url.Values{"lang": {"en"}, "next": {"/"}}), "/")
 	wantLang("after choosing English", "en", mastheadEN)
 
 	for _, lang := range []string{"fr", "", "EN", "en-US"} {
-		secErrorPage(t, "POST /lang lang="+lang, c.post("/lang", url.Values{"lang": {lang}}), http.StatusBadRequest)
+		wantErrorStatus(t, "POST /lang lang="+lang, c.post("/lang", url.Values{"lang": {lang}}), http.StatusBadRequest)
 	}
 	wantLang("after refused choices", "en", mastheadEN)
 
-	secWantRedirect(t, "POST /lang ko", c.post("/lang", url.Values{"lang": {"ko"}}), "/")
+	wantSeeOther(t, "POST /lang ko", c.post("/lang", url.Values{"lang": {"ko"}}), "/")
 	wantLang("back to Korean", "ko", mastheadKO)
 
 	// A language cookie the portal does not speak falls back to Korean.

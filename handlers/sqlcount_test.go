@@ -246,17 +246,6 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// holidayListCSV is the official list of a year's public holidays as the
-// built-in table has it.
-func holidayListCSV(year int) string {
-	var b strings.Builder
-	b.WriteString("date,name_ko\n")
-	for _, h := range models.KoreanHolidays.Year(year) {
-		fmt.Fprintf(&b, "%s,%s\n", h.Date, h.Name)
-	}
-	return b.String()
-}
-
 // seedMoreApplications adds n applications to the call, as if they had
 // been submitted, reviewed by the call's reviewers and ranked below the
 // others in the decision: each with its own lead organisation, a partner,

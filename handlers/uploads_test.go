@@ -107,9 +107,9 @@ func TestUploadTemporaries(t *testing.T) {
 		t.Setenv("TMPDIR", tmp) // where multipart spools files (os.TempDir)
 
 		f := newApFixture(t, kind, nil)
-		company := f.company("demo-company-upstage")
+		company := f.signIn("demo-company-upstage")
 		id := f.create(company, "업로드 시험")
-		officer := f.company("demo-officer")
+		officer := f.signIn("demo-officer")
 		anon := f.app.client()
 		docPath := fmt.Sprintf("/applications/%d/documents", id)
 		fields := url.Values{"required_document_id": {itoa(f.planDoc())}}
@@ -189,7 +189,7 @@ func TestUploadTemporaries(t *testing.T) {
 		// Over the upload limit (10 files of PORTAL_MAX_UPLOAD_BYTES and 1 MiB):
 		// refused part-way through, nothing left.
 		small := newApFixture(t, kind, map[string]string{"PORTAL_MAX_UPLOAD_BYTES": "1048576"})
-		sc := small.company("demo-company-upstage")
+		sc := small.signIn("demo-company-upstage")
 		sid := small.create(sc, "한도 시험")
 		body, ct = upBody(t, sc.csrfToken(), url.Values{"required_document_id": {itoa(small.planDoc())}},
 			upFile{"file", "plan.pdf", apPDF(12 << 20)})
@@ -209,7 +209,7 @@ func TestUploadFormsSendTokenFirst(t *testing.T) {
 	f := newAplFixture(t, testdb.SQLite)
 	ac := f.company("upstage")
 	ap := newApFixture(t, testdb.SQLite, nil)
-	pc := ap.company("demo-company-upstage")
+	pc := ap.signIn("demo-company-upstage")
 	id := ap.create(pc, "양식 시험")
 	for _, tc := range []struct {
 		what string

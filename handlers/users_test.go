@@ -10,27 +10,6 @@ import (
 	"kaiportal/testdb"
 )
 
-func init() {
-	adminOnly := matrixCells(cellSignIn, cellForbidden, cellForbidden, cellForbidden, cellOK, cellForbidden)
-	// POSTs are sent empty: the administrator's answer is the form's error
-	// (no role chosen, no confirmation) and nothing changes.
-	adminPost := matrixCells(cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellForbidden)
-	authzMatrix["GET /admin/users"] = matrixRow{path: "/admin/users", cells: adminOnly}
-	authzMatrix["GET /admin/users/:id"] = matrixRow{path: "/admin/users/{demo_user}", cells: adminOnly}
-	authzMatrix["POST /admin/users/:id/role"] = matrixRow{path: "/admin/users/{demo_user}/role", cells: adminPost}
-	authzMatrix["GET /admin/users/:id/end-sessions"] = matrixRow{path: "/admin/users/{demo_user}/end-sessions", cells: adminOnly}
-	authzMatrix["POST /admin/users/:id/end-sessions"] = matrixRow{path: "/admin/users/{demo_user}/end-sessions", cells: adminPost}
-}
-
-func demoUserID(t *testing.T, app *testApp, subject string) uint {
-	t.Helper()
-	var u models.User
-	if err := app.db.Where("issuer = ? AND subject = ?", models.DemoIssuer, subject).First(&u).Error; err != nil {
-		t.Fatal(err)
-	}
-	return u.ID
-}
-
 func TestAdminUsersPage(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app := newTestApp(t, kind, nil)
@@ -44,7 +23,7 @@ func TestAdminUsersPage(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("GET /admin/users: %d", resp.StatusCode)
 		}
-		company := demoUserID(t, app, "demo-company-upstage")
+		company := demoUser(t, app, "demo-company-upstage").ID
 		row := doc.Find(`[data-testid="user-account"][data-user="` + itoa(company) + `"]`)
 		if row.AttrOr("data-role", "") != "company" || row.AttrOr("data-sessions", "") != "2" ||
 			!strings.Contains(row.Text(), "업스테이지") {
@@ -68,7 +47,7 @@ func TestAdminEndSessions(t *testing.T) {
 		a, b := app.client(), app.client()
 		a.signInDemo("demo-company-upstage")
 		b.signInDemo("demo-company-upstage")
-		company := demoUserID(t, app, "demo-company-upstage")
+		company := demoUser(t, app, "demo-company-upstage").ID
 		path := "/admin/users/" + itoa(company) + "/end-sessions"
 
 		// The confirmation page says what will happen.
@@ -87,7 +66,7 @@ func TestAdminEndSessions(t *testing.T) {
 		}
 		wantStatus(t, a, "/company", http.StatusOK)
 
-		wantRedirect(t, admin.post(path, url.Values{"confirm": {"yes"}}), "/admin/users/"+itoa(company)+"?done=ended")
+		wantSeeOther(t, "", admin.post(path, url.Values{"confirm": {"yes"}}), "/admin/users/"+itoa(company)+"?done=ended")
 		wantSignedOutGet(t, a, "/company")
 		wantSignedOutGet(t, b, "/company")
 		if n := count(t, app, &models.Session{}, "user_id = ?", company); n != 0 {
@@ -95,7 +74,7 @@ func TestAdminEndSessions(t *testing.T) {
 		}
 		var e models.AuditEntry
 		if err := app.db.Where("action = ? AND object_id = ?", models.ActionUserSessionsEnded, itoa(company)).First(&e).Error; err != nil ||
-			e.ActorID == nil || *e.ActorID != demoUserID(t, app, "demo-admin") || !strings.Contains(e.Summary, "2 session") {
+			e.ActorID == nil || *e.ActorID != demoUser(t, app, "demo-admin").ID || !strings.Contains(e.Summary, "2 session") {
 			t.Errorf("audit row %+v (%v), want the administrator ending 2 sessions", e, err)
 		}
 		wantStatus(t, admin, "/admin/users", http.StatusOK)
@@ -110,11 +89,11 @@ func TestAdminSetRole(t *testing.T) {
 		officer := app.client()
 		officer.signInDemo("demo-officer")
 		wantStatus(t, officer, "/officer", http.StatusOK)
-		id := demoUserID(t, app, "demo-officer")
+		id := demoUser(t, app, "demo-officer").ID
 		path := "/admin/users/" + itoa(id) + "/role"
 
 		// Officer → auditor in the portal: the live session acts as an auditor at once.
-		wantRedirect(t, admin.post(path, url.Values{"role": {"auditor"}}), "/admin/users/"+itoa(id)+"?done=role")
+		wantSeeOther(t, "", admin.post(path, url.Values{"role": {"auditor"}}), "/admin/users/"+itoa(id)+"?done=role")
 		wantStatus(t, officer, "/officer", http.StatusForbidden)
 		wantStatus(t, officer, "/auditor", http.StatusOK)
 		if n := auditRows(t, app, models.ActionUserRoleSet, itoa(id)); n != 1 {
@@ -129,7 +108,7 @@ func TestAdminSetRole(t *testing.T) {
 		}
 
 		// Back to the provider's (here the seeded) role.
-		wantRedirect(t, admin.post(path, url.Values{"role": {"provider"}}), "/admin/users/"+itoa(id)+"?done=role")
+		wantSeeOther(t, "", admin.post(path, url.Values{"role": {"provider"}}), "/admin/users/"+itoa(id)+"?done=role")
 		wantStatus(t, officer, "/officer", http.StatusOK)
 
 		// Refusals re-render the page with the field's error and the choice kept.
@@ -140,7 +119,7 @@ func TestAdminSetRole(t *testing.T) {
 			{"demo-admin", "officer", "users.role.error.own"},
 			{"demo-company-upstage", "officer", "users.role.error.company"},
 		} {
-			resp := admin.post("/admin/users/"+itoa(demoUserID(t, app, tc.subject))+"/role", url.Values{"role": {tc.role}})
+			resp := admin.post("/admin/users/"+itoa(demoUser(t, app, tc.subject).ID)+"/role", url.Values{"role": {tc.role}})
 			doc := admin.page(resp)
 			want := app.h.cat.For("ko").T(tc.message)
 			if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(doc.Find(`[data-testid="error-role"]`).Text(), want) {
@@ -170,14 +149,13 @@ func TestAdminRoleWithProvider(t *testing.T) {
 	app, _ := newOIDCApp(t, testdb.SQLite, p)
 	adminUser := &oidcUser{Subject: "kc-0900", Email: "admin@msit.example", Name: "관리", Groups: []string{"kai-admins"}}
 	admin := app.client()
-	wantRedirect(t, admin.oidcSignIn(p, adminUser, ""), "/dashboard")
+	wantSeeOther(t, "", admin.oidcSignIn(p, adminUser, ""), "/dashboard")
 	user := *officerKim
 	c := app.client()
-	wantRedirect(t, c.oidcSignIn(p, &user, ""), "/dashboard")
+	wantSeeOther(t, "", c.oidcSignIn(p, &user, ""), "/dashboard")
 	id := oidcUserRow(t, app, p, user.Subject).ID
 
-	wantRedirect(t, admin.post("/admin/users/"+itoa(id)+"/role", url.Values{"role": {"auditor"}}),
-		"/admin/users/"+itoa(id)+"?done=role")
+	wantSeeOther(t, "", admin.post("/admin/users/"+itoa(id)+"/role", url.Values{"role": {"auditor"}}), "/admin/users/"+itoa(id)+"?done=role")
 	wantStatus(t, c, "/auditor", http.StatusOK)
 	advanceBoth(app, p, app.cfg.RoleRecheck)
 	wantStatus(t, c, "/auditor", http.StatusOK)
