@@ -665,8 +665,29 @@ func TestTelemetryStore(t *testing.T) {
 	})
 }
 
+// writeSignal is the telemetry store, telling the test when the collector
+// has written rollups that cover some time.
+type writeSignal struct {
+	models.TelemetryStore
+	covered chan struct{}
+}
+
+func (s writeSignal) UpsertRollups(ctx context.Context, clusterID uint, rs []dcgm.Rollup, now time.Time) error {
+	err := s.TelemetryStore.UpsertRollups(ctx, clusterID, rs, now)
+	for _, r := range rs {
+		if err == nil && r.ObservedSeconds > 0 {
+			select {
+			case s.covered <- struct{}{}:
+			default:
+			}
+			break
+		}
+	}
+	return err
+}
+
 // TestCollectorOnDatabase runs the real collector with the simulator
-// against the database for a few polls.
+// against the database until it has written rollups, and stops it.
 func TestCollectorOnDatabase(t *testing.T) {
 	if testing.Short() {
 		t.Skip("collector run skipped in -short mode")
@@ -679,12 +700,19 @@ func TestCollectorOnDatabase(t *testing.T) {
 		if _, err := models.SaveCluster(ctx, db, testSecrets, c, false, officer, time.Now()); err != nil {
 			t.Fatal(err)
 		}
-		col := &dcgm.Collector{Store: models.TelemetryStore{DB: db}, Owner: "test", WriteEvery: 300 * time.Millisecond,
+		store := writeSignal{TelemetryStore: models.TelemetryStore{DB: db}, covered: make(chan struct{}, 1)}
+		col := &dcgm.Collector{Store: store, Owner: "test", WriteEvery: 300 * time.Millisecond,
 			Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		runCtx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { done <- col.Run(runCtx) }()
-		time.Sleep(2500 * time.Millisecond)
+		// Two polls a second apart, then a write; the minute only guards
+		// against a hang.
+		select {
+		case <-store.covered:
+		case <-time.After(time.Minute):
+			t.Error("no rollups covering any time written within a minute")
+		}
 		cancel()
 		if err := <-done; err != nil {
 			t.Fatal(err)
