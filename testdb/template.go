@@ -2,6 +2,7 @@ package testdb
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"gorm.io/gorm"
@@ -33,6 +35,14 @@ import (
 // once from a real run in a scratch schema, which is dropped at once. A
 // test's schema is made by replaying them, in one transaction, on a pool
 // whose search path names the new schema.
+//
+// Making a schema is some hundred statements of DDL, the most costly part
+// of a short test. In a package whose TestMain runs the tests through Main,
+// a test's schema is therefore kept when the test ends, emptied, for the
+// next test: if its definition is still what the migrations made (its
+// fingerprint, below), every table is emptied, the sequences restart, and
+// the migrations' rows are inserted again, all in one transaction; a schema
+// that a test changed is dropped. Main drops the kept schemas at the end.
 
 // templateNow is the clock the template's migrations run with. They record
 // no time today; if one ever does, every copy holds this instant.
@@ -82,8 +92,12 @@ type pgStatement struct {
 
 // pgTemplate is what the migrations did to an empty schema.
 type pgTemplate struct {
-	schema string // the scratch schema they ran in, should a statement name it
-	stmts  []pgStatement
+	schema      string // the scratch schema they ran in, should a statement name it
+	stmts       []pgStatement
+	fingerprint string // of the schema they made
+
+	mu   sync.Mutex
+	free []string // emptied schemas, ready for another test
 }
 
 var pgTmpl struct {
@@ -165,7 +179,153 @@ func recordMigrations(dsn string) (tmpl *pgTemplate, err error) {
 	if len(tmpl.stmts) == 0 {
 		return nil, fmt.Errorf("the migrations sent no statement")
 	}
+	if err := db.Raw(fingerprintQuery).Scan(&tmpl.fingerprint).Error; err != nil || tmpl.fingerprint == "" {
+		return nil, fmt.Errorf("fingerprint the migrated schema: %q, %v", tmpl.fingerprint, err)
+	}
 	return tmpl, nil
+}
+
+// fingerprintQuery digests the definition of the schema first in the search
+// path: its tables, views and sequences, columns with their types, defaults
+// and constraints, indexes, triggers (and whether they are enabled) and
+// functions, with the schema's own name taken out. A test that altered any
+// of these leaves a schema that is not used again.
+const fingerprintQuery = `SELECT md5(string_agg(replace(d, current_schema() || '.', ''), E'\n' ORDER BY d)) FROM (
+	SELECT 'rel ' || c.relname || ' ' || c.relkind::text || c.relpersistence::text || c.relrowsecurity::text AS d
+		FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace
+	UNION ALL SELECT 'col ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' ' ||
+			a.attnotnull::text || ' ' || a.attisdropped::text || ' ' || COALESCE(pg_get_expr(ad.adbin, ad.adrelid), '')
+		FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+		LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+		WHERE c.relnamespace = current_schema()::regnamespace AND a.attnum > 0
+	UNION ALL SELECT 'con ' || conname || ' ' || pg_get_constraintdef(oid)
+		FROM pg_constraint WHERE connamespace = current_schema()::regnamespace
+	UNION ALL SELECT 'idx ' || pg_get_indexdef(indexrelid)
+		FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relnamespace = current_schema()::regnamespace
+	UNION ALL SELECT 'tg ' || tgname || ' ' || tgenabled::text || ' ' || pg_get_triggerdef(t.oid)
+		FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+		WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal
+	UNION ALL SELECT 'fn ' || proname || ' ' || md5(prosrc)
+		FROM pg_proc WHERE pronamespace = current_schema()::regnamespace
+	UNION ALL SELECT 'seq ' || sequencename || ' ' || start_value::text || ' ' || increment_by::text
+		FROM pg_sequences WHERE schemaname = current_schema()
+) defs`
+
+// pooling is set while Main runs the tests: schemas are then kept for reuse.
+var pooling atomic.Bool
+
+// Main runs the package's tests and then drops the PostgreSQL schemas kept
+// for reuse; without it each test's schema is dropped when the test ends.
+// Use it as
+//
+//	func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+func Main(m *testing.M) int {
+	pooling.Store(true)
+	code := m.Run()
+	pooling.Store(false)
+	pgTmpl.mu.Lock()
+	defer pgTmpl.mu.Unlock()
+	for dsn, tmpl := range pgTmpl.byDSN {
+		admin, err := adminPool(dsn)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "testdb: %v\n", err)
+			continue
+		}
+		tmpl.mu.Lock()
+		for _, schema := range tmpl.free {
+			if err := admin.Exec("DROP SCHEMA " + schema + " CASCADE").Error; err != nil {
+				fmt.Fprintf(os.Stderr, "testdb: drop schema %s: %v\n", schema, err)
+				code = max(code, 1)
+			}
+		}
+		tmpl.free = nil
+		tmpl.mu.Unlock()
+	}
+	return code
+}
+
+// reuse takes an emptied schema, if one is free.
+func (tmpl *pgTemplate) reuse() (string, bool) {
+	tmpl.mu.Lock()
+	defer tmpl.mu.Unlock()
+	if n := len(tmpl.free); n > 0 {
+		schema := tmpl.free[n-1]
+		tmpl.free = tmpl.free[:n-1]
+		return schema, true
+	}
+	return "", false
+}
+
+// recycle empties a schema that its test has finished with and keeps it for
+// another test. It reports false, leaving the schema to be dropped, when
+// schemas are not kept, when the test changed the schema's definition, or
+// when emptying it failed.
+func (tmpl *pgTemplate) recycle(admin *gorm.DB, schema string) bool {
+	if !pooling.Load() {
+		return false
+	}
+	err := admin.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("SET LOCAL search_path TO " + schema).Error; err != nil {
+			return err
+		}
+		var fp string
+		if err := tx.Raw(fingerprintQuery).Scan(&fp).Error; err != nil {
+			return err
+		}
+		if fp != tmpl.fingerprint {
+			return fmt.Errorf("schema %s changed", schema)
+		}
+		// Triggers, foreign keys included, do not fire for a replica: the
+		// append-only tables are emptied too, in any order.
+		var deletes string
+		if err := tx.Raw(`SELECT string_agg(format('DELETE FROM %I.%I', schemaname, tablename), '; ')
+			FROM pg_tables WHERE schemaname = ?`, schema).Scan(&deletes).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec("SET LOCAL session_replication_role = replica; " + deletes).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec(`SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false)
+			FROM pg_sequences WHERE schemaname = ?`, schema).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec("SET LOCAL session_replication_role = DEFAULT").Error; err != nil {
+			return err
+		}
+		sqlTx, ok := tx.Statement.ConnPool.(interface {
+			ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+		})
+		if !ok {
+			return fmt.Errorf("no transaction to replay in")
+		}
+		for _, s := range tmpl.stmts {
+			if !isDML(s.sql) {
+				continue
+			}
+			if _, err := sqlTx.ExecContext(context.Background(), strings.ReplaceAll(s.sql, tmpl.schema, schema), s.args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return false
+	}
+	tmpl.mu.Lock()
+	defer tmpl.mu.Unlock()
+	tmpl.free = append(tmpl.free, schema)
+	return true
+}
+
+// isDML reports whether a statement writes rows rather than defining
+// objects: these are what refill an emptied schema.
+func isDML(q string) bool {
+	verb, _, _ := strings.Cut(strings.TrimSpace(q), " ")
+	switch strings.ToUpper(verb) {
+	case "INSERT", "UPDATE", "DELETE":
+		return true
+	}
+	return false
 }
 
 // replay makes the template's schema in the (empty) schema db's search path

@@ -82,7 +82,10 @@ func Open(t testing.TB, kind Kind, now func() time.Time) *gorm.DB {
 		if err != nil {
 			t.Fatalf("migrate postgres template: %v", err)
 		}
-		db := openSchema(t, dsn, now)
+		if schema, ok := tmpl.reuse(); ok {
+			return openSchema(t, dsn, schema, tmpl, now)
+		}
+		db := openSchema(t, dsn, "", tmpl, now)
 		if err := tmpl.replay(t.Context(), db); err != nil {
 			t.Fatalf("create schema from the template: %v", err)
 		}
@@ -99,7 +102,7 @@ func OpenEmpty(t testing.TB, kind Kind, now func() time.Time) *gorm.DB {
 	case SQLite:
 		return openSQLite(t, filepath.Join(t.TempDir(), "test.db"), now)
 	case Postgres:
-		return openSchema(t, PostgresURL(t), now)
+		return openSchema(t, PostgresURL(t), "", nil, now)
 	}
 	t.Fatalf("unknown database kind %q", kind)
 	return nil
@@ -115,27 +118,35 @@ func openSQLite(t testing.TB, path string, now func() time.Time) *gorm.DB {
 	return db
 }
 
-// openSchema creates an empty schema of its own for the test and returns a
-// pool whose search path names it; the schema is dropped when the test ends.
-func openSchema(t testing.TB, dsn string, now func() time.Time) *gorm.DB {
+// openSchema returns a pool whose search path names schema, or a new empty
+// schema of the test's own when schema is "". When the test ends the schema
+// is emptied for another test of the process (tmpl.recycle), or dropped.
+func openSchema(t testing.TB, dsn, schema string, tmpl *pgTemplate, now func() time.Time) *gorm.DB {
 	t.Helper()
 	admin, err := adminPool(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	schema := newSchemaName()
-	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		t.Fatalf("create schema: %v", err)
+	if schema == "" {
+		schema = newSchemaName()
+		if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
+			t.Fatalf("create schema: %v", err)
+		}
+	}
+	drop := func() {
+		if err := admin.Exec("DROP SCHEMA " + schema + " CASCADE").Error; err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
 	}
 	db, err := models.OpenPostgres(WithSearchPath(dsn, schema), now)
 	if err != nil {
-		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		drop()
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		models.Close(db)
-		if err := admin.Exec("DROP SCHEMA " + schema + " CASCADE").Error; err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
+		if tmpl == nil || !tmpl.recycle(admin, schema) {
+			drop()
 		}
 	})
 	return db
