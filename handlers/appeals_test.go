@@ -263,6 +263,7 @@ func (f *aplFixture) latecomer() *testClient {
 }
 
 func TestAppealFileWithEvidence(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		f.app.clock.Advance(3 * 24 * time.Hour) // Monday 2026-11-30 15:01 KST: inside the window
@@ -400,6 +401,7 @@ func TestAppealFileWithEvidence(t *testing.T) {
 }
 
 func TestAppealClosingInstant(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		closes := f.window.Closes
@@ -463,6 +465,7 @@ func TestAppealClosingInstant(t *testing.T) {
 // TestAppealWindowWithOneOffHoliday: a temporary holiday declared on the
 // last day moves the window on the decision page and for filing.
 func TestAppealWindowWithOneOffHoliday(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		f.app.clock.Advance(time.Hour)
@@ -489,6 +492,7 @@ func TestAppealWindowWithOneOffHoliday(t *testing.T) {
 }
 
 func TestAppealNotConcerned(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		late := f.latecomer()
@@ -515,6 +519,7 @@ func TestAppealNotConcerned(t *testing.T) {
 }
 
 func TestAppealDoubleSubmit(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		kaist := f.company("kaist")
@@ -561,6 +566,7 @@ func TestAppealDoubleSubmit(t *testing.T) {
 }
 
 func TestAppealBadEvidence(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		kaist := f.company("kaist")
@@ -613,6 +619,7 @@ func TestAppealBadEvidence(t *testing.T) {
 }
 
 func TestAppealReviewAndDecideByRole(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		kaist := f.company("kaist")
@@ -695,6 +702,7 @@ func TestAppealReviewAndDecideByRole(t *testing.T) {
 }
 
 func TestAppealUpheldAndCorrectedDecision(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		kaist := f.company("kaist")
@@ -787,6 +795,7 @@ func TestAppealUpheldAndCorrectedDecision(t *testing.T) {
 }
 
 func TestAppealOverdue(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		kaist := f.company("kaist")
@@ -828,6 +837,7 @@ func TestAppealOverdue(t *testing.T) {
 }
 
 func TestAppealIsolation(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		kaist := f.company("kaist")
@@ -872,6 +882,7 @@ func TestAppealIsolation(t *testing.T) {
 // TestAppealPagesTranslated walks every appeal page in both languages and
 // checks each status and ground has its message.
 func TestAppealPagesTranslated(t *testing.T) {
+	t.Parallel()
 	cat, err := i18n.Load()
 	if err != nil {
 		t.Fatal(err)

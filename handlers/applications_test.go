@@ -297,6 +297,7 @@ func apValue(doc *goquery.Document, sel string) string {
 }
 
 func TestApplicationDraftJourney(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, nil)
 		c := f.company("demo-company-upstage")
@@ -482,6 +483,7 @@ func TestApplicationDraftJourney(t *testing.T) {
 }
 
 func TestApplicationUploadRefusals(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, map[string]string{"PORTAL_MAX_UPLOAD_BYTES": "2048"})
 		c := f.company("demo-company-upstage")
@@ -537,6 +539,7 @@ func TestApplicationUploadRefusals(t *testing.T) {
 }
 
 func TestApplicationSubmitAtClose(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, nil)
 		upstage := f.company("demo-company-upstage")
@@ -594,6 +597,7 @@ func TestApplicationSubmitAtClose(t *testing.T) {
 func apKSTText(t time.Time) string { return t.In(apKST).Format("2006-01-02 15:04:05") + " KST" }
 
 func TestApplicationDoubleSubmit(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, nil)
 		c := f.company("demo-company-upstage")
@@ -643,6 +647,7 @@ func TestApplicationDoubleSubmit(t *testing.T) {
 }
 
 func TestApplicationStaleEdit(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, nil)
 		first := f.company("demo-company-upstage")
@@ -682,6 +687,7 @@ func TestApplicationStaleEdit(t *testing.T) {
 }
 
 func TestApplicationIsolationAndDownloads(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, nil)
 		kaist := f.company("demo-company-kaist")
@@ -789,6 +795,7 @@ func TestApplicationIsolationAndDownloads(t *testing.T) {
 }
 
 func TestApplicationResultAfterDecision(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, nil)
 		ctx := t.Context()

@@ -294,6 +294,7 @@ func (f *matrixFixture) client(role matrixRole) *testClient {
 }
 
 func TestAuthorisationMatrix(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newMatrixFixture(t, kind)
 
@@ -400,6 +401,7 @@ func checkMatrixCell(t *testing.T, f *matrixFixture, what, path string, resp *ht
 // TestCompanyIsolation checks in page content that a company user sees their
 // own organisation and nothing of any other.
 func TestCompanyIsolation(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newMatrixFixture(t, kind)
 		orgs, err := models.ListOrganisations(t.Context(), f.app.db)

@@ -174,6 +174,7 @@ func secCheckCSPContent(t *testing.T, what string, doc *goquery.Document) {
 // from its start pages, plus the error pages, and checks the headers and
 // that each page works under the CSP.
 func TestPagesSatisfyCSP(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, testdb.SQLite, nil)
 	var upstage, kaist models.Organisation
 	app.db.Where("code = ?", "upstage").First(&upstage)
@@ -276,6 +277,7 @@ func TestPagesSatisfyCSP(t *testing.T) {
 // --- (b) CSRF ---
 
 func TestCSRF(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, testdb.SQLite, nil)
 	officer := app.client()
 	officer.signInDemo("demo-officer")
@@ -347,6 +349,7 @@ func TestCSRF(t *testing.T) {
 // --- (c) Cookie flags ---
 
 func TestCookieFlags(t *testing.T) {
+	t.Parallel()
 	t.Run("loopback http", func(t *testing.T) {
 		app := newTestApp(t, testdb.SQLite, nil)
 		c := app.client()
@@ -444,6 +447,7 @@ func secCheckCookie(t *testing.T, ck *http.Cookie, name string, secure bool) {
 // --- (d) Session expiry, sign-out and fixation ---
 
 func TestSessionLifetime(t *testing.T) {
+	t.Parallel()
 	signInPage := "/auth/signin?next=" + url.QueryEscape("/officer")
 
 	t.Run("idle", func(t *testing.T) {
@@ -564,6 +568,7 @@ func TestSessionLifetime(t *testing.T) {
 // --- (e) Request body limit ---
 
 func TestBodyLimit(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, testdb.SQLite, map[string]string{
 		"PORTAL_MAX_BODY_BYTES": "1024", "PORTAL_MAX_UPLOAD_BYTES": "1024"})
 	c := app.client()
@@ -607,6 +612,7 @@ func TestBodyLimit(t *testing.T) {
 var goInternals = regexp.MustCompile(`(?i)goroutine \d|panic|\.go:\d|runtime\.|github\.com/|kaiportal/|gorm|sql:`)
 
 func TestErrorPages(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, testdb.SQLite, nil)
 	c := app.client()
 
@@ -655,6 +661,7 @@ func TestErrorPages(t *testing.T) {
 // --- (g) X-Request-ID ---
 
 func TestRequestID(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, testdb.SQLite, nil)
 	c := app.client()
 
@@ -707,6 +714,7 @@ func TestRequestID(t *testing.T) {
 // --- (h) Open redirects ---
 
 func TestNoOpenRedirect(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, testdb.SQLite, nil)
 	c := app.client()
 	var officer models.User
@@ -747,6 +755,7 @@ func TestNoOpenRedirect(t *testing.T) {
 // --- (i) Operations endpoints ---
 
 func TestOperationsEndpoints(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, testdb.SQLite, nil)
 	c := app.client()
 	for _, p := range []string{"/healthz", "/readyz"} {
@@ -780,6 +789,7 @@ func TestOperationsEndpoints(t *testing.T) {
 // --- (j) Language ---
 
 func TestLanguageSwitch(t *testing.T) {
+	t.Parallel()
 	const (
 		mastheadKO = "이 누리집은 대한민국 공식 전자정부 누리집입니다."
 		mastheadEN = "This is an official e-Government website of the Republic of Korea."
