@@ -15,8 +15,10 @@ run:
 build:
 	$(GO) build -o $(BIN) ./cmd/portal
 
+# Tests that wait on a database or a browser run 4 at a time per package
+# (t.Parallel), not just one per core.
 test: check
-	$(GO) test -count=1 -timeout 45m $(PKGS)
+	$(GO) test -count=1 -parallel 4 -timeout 45m $(PKGS)
 
 test-short:
 	$(GO) test -count=1 -short $(PKGS)

@@ -89,7 +89,9 @@ type Collector struct {
 	Log   *slog.Logger // default slog.Default()
 	// Owner names this collector in cluster leases (default host-pid-random).
 	Owner string
-	// Now is the clock (default time.Now).
+	// Now is the clock (default time.Now). The loops' timers and tickers
+	// come from package time, which tests run on a fake clock that they
+	// drive (testing/synctest).
 	Now func() time.Time
 	// NewSource builds a cluster's source (default SourceFor).
 	NewSource func(ClusterConfig, func() time.Time) (Source, error)

@@ -152,6 +152,7 @@ func (f *aplFixture) latecomer() *testClient {
 }
 
 func TestAppealFileWithEvidence(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		f.app.clock.Advance(3 * 24 * time.Hour) // Monday 2026-11-30 15:01 KST: inside the window
@@ -289,6 +290,7 @@ func TestAppealFileWithEvidence(t *testing.T) {
 }
 
 func TestAppealClosingInstant(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		closes := f.window.Closes
@@ -352,6 +354,7 @@ func TestAppealClosingInstant(t *testing.T) {
 // TestAppealWindowWithOneOffHoliday: a temporary holiday declared on the
 // last day moves the window on the decision page and for filing.
 func TestAppealWindowWithOneOffHoliday(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		f.app.clock.Advance(time.Hour)
@@ -375,6 +378,7 @@ func TestAppealWindowWithOneOffHoliday(t *testing.T) {
 }
 
 func TestAppealNotConcerned(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		late := f.latecomer()
@@ -401,6 +405,7 @@ func TestAppealNotConcerned(t *testing.T) {
 }
 
 func TestAppealDoubleSubmit(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		kaist := f.company("kaist")
@@ -447,6 +452,7 @@ func TestAppealDoubleSubmit(t *testing.T) {
 }
 
 func TestAppealBadEvidence(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		kaist := f.company("kaist")
@@ -494,6 +500,7 @@ func TestAppealBadEvidence(t *testing.T) {
 }
 
 func TestAppealReviewAndDecideByRole(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		kaist := f.company("kaist")
@@ -576,6 +583,7 @@ func TestAppealReviewAndDecideByRole(t *testing.T) {
 }
 
 func TestAppealUpheldAndCorrectedDecision(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		kaist := f.company("kaist")
@@ -667,6 +675,7 @@ func TestAppealUpheldAndCorrectedDecision(t *testing.T) {
 }
 
 func TestAppealOverdue(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		kaist := f.company("kaist")
@@ -707,6 +716,7 @@ func TestAppealOverdue(t *testing.T) {
 }
 
 func TestAppealIsolation(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		kaist := f.company("kaist")
@@ -751,6 +761,7 @@ func TestAppealIsolation(t *testing.T) {
 // TestAppealPagesTranslated walks every appeal page in both languages and
 // checks each status and ground has its message.
 func TestAppealPagesTranslated(t *testing.T) {
+	t.Parallel()
 	cat, err := i18n.Load()
 	if err != nil {
 		t.Fatal(err)

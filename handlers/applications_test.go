@@ -190,6 +190,7 @@ func apValue(doc *goquery.Document, sel string) string {
 }
 
 func TestApplicationDraftJourney(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, nil)
 		c := f.signIn("demo-company-upstage")
@@ -371,6 +372,7 @@ func TestApplicationDraftJourney(t *testing.T) {
 }
 
 func TestApplicationUploadRefusals(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, map[string]string{"PORTAL_MAX_UPLOAD_BYTES": "2048"})
 		c := f.signIn("demo-company-upstage")
@@ -426,6 +428,7 @@ func TestApplicationUploadRefusals(t *testing.T) {
 }
 
 func TestApplicationSubmitAtClose(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, nil)
 		upstage := f.signIn("demo-company-upstage")
@@ -482,6 +485,7 @@ func TestApplicationSubmitAtClose(t *testing.T) {
 func apKSTText(t time.Time) string { return t.In(apKST).Format("2006-01-02 15:04:05") + " KST" }
 
 func TestApplicationDoubleSubmit(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, nil)
 		c := f.signIn("demo-company-upstage")
@@ -531,6 +535,7 @@ func TestApplicationDoubleSubmit(t *testing.T) {
 }
 
 func TestApplicationStaleEdit(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, nil)
 		first := f.signIn("demo-company-upstage")
@@ -570,6 +575,7 @@ func TestApplicationStaleEdit(t *testing.T) {
 }
 
 func TestApplicationIsolationAndDownloads(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, nil)
 		kaist := f.signIn("demo-company-kaist")
@@ -677,6 +683,7 @@ func TestApplicationIsolationAndDownloads(t *testing.T) {
 }
 
 func TestApplicationResultAfterDecision(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newApFixture(t, kind, nil)
 		ctx := t.Context()

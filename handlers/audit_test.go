@@ -29,6 +29,7 @@ func auditPage(t *testing.T, c *testClient, path string, want int) *goquery.Docu
 // role, summary sentence), and still shows the stored summary unchanged as
 // the record's own text; the chain stays whole.
 func TestAuditPageLocalised(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app, _ := newStoryApp(t, kind)
 		c := app.client()
@@ -101,6 +102,7 @@ func TestAuditPageLocalised(t *testing.T) {
 // type and KST date range, pages through the result keeping the filter,
 // and answers a filter it cannot use with a field error (400), never a 500.
 func TestAuditPageFilters(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app, _ := newStoryApp(t, kind)
 		c := app.client()
@@ -234,6 +236,7 @@ func TestAuditPageFilters(t *testing.T) {
 // dashboard verify only the rows added since the last check (counted in
 // rows read, not time), say so, and walk the whole chain when asked.
 func TestAuditPagesVerifyFromCheckpoint(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app, _ := newStoryApp(t, kind)
 		c := app.client()

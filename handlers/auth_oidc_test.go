@@ -144,6 +144,7 @@ func wantLog(t *testing.T, logs *logBuffer, fragment string) {
 }
 
 func TestOIDCSignIn(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		p := newTestProvider(t, testStart, providerConfig{})
 		app, _ := newOIDCApp(t, kind, p)
@@ -211,6 +212,7 @@ func TestOIDCSignIn(t *testing.T) {
 }
 
 func TestOIDCCompanyWithoutKnownOrganisation(t *testing.T) {
+	t.Parallel()
 	for _, org := range []string{"acme-unregistered", ""} {
 		t.Run("org="+org, func(t *testing.T) {
 			p := newTestProvider(t, testStart, providerConfig{})
@@ -228,6 +230,7 @@ func TestOIDCCompanyWithoutKnownOrganisation(t *testing.T) {
 }
 
 func TestOIDCNoMappedRole(t *testing.T) {
+	t.Parallel()
 	p := newTestProvider(t, testStart, providerConfig{})
 	app, _ := newOIDCApp(t, testdb.SQLite, p)
 	c := app.client()
@@ -242,6 +245,7 @@ func TestOIDCNoMappedRole(t *testing.T) {
 }
 
 func TestOIDCUserInfo(t *testing.T) {
+	t.Parallel()
 	t.Run("groups only in user info", func(t *testing.T) {
 		p := newTestProvider(t, testStart, providerConfig{})
 		app, _ := newOIDCApp(t, testdb.SQLite, p)
@@ -265,6 +269,7 @@ func TestOIDCUserInfo(t *testing.T) {
 }
 
 func TestOIDCStateMismatch(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		tamper func(c *testClient, cb *url.URL) // on the callback or the browser
@@ -301,6 +306,7 @@ func TestOIDCStateMismatch(t *testing.T) {
 }
 
 func TestOIDCCodeReplay(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		p := newTestProvider(t, testStart, providerConfig{})
 		app, logs := newOIDCApp(t, kind, p)
@@ -347,6 +353,7 @@ func TestOIDCCodeReplay(t *testing.T) {
 }
 
 func TestOIDCNonceMismatch(t *testing.T) {
+	t.Parallel()
 	p := newTestProvider(t, testStart, providerConfig{})
 	app, logs := newOIDCApp(t, testdb.SQLite, p)
 	c := app.client()
@@ -372,6 +379,7 @@ func TestOIDCNonceMismatch(t *testing.T) {
 // says why. A first sign-in without the wait shows the short-lived tokens
 // are otherwise accepted.
 func TestOIDCExpiredIDToken(t *testing.T) {
+	t.Parallel()
 	p := newTestProvider(t, testStart, providerConfig{tokenTTL: time.Minute})
 	app, logs := newOIDCApp(t, testdb.SQLite, p)
 	wantSeeOther(t, "", app.client().oidcSignIn(p, officerKim, ""), "/dashboard")
@@ -396,6 +404,7 @@ func TestOIDCExpiredIDToken(t *testing.T) {
 }
 
 func TestOIDCPKCE(t *testing.T) {
+	t.Parallel()
 	p := newTestProvider(t, testStart, providerConfig{})
 	app, logs := newOIDCApp(t, testdb.SQLite, p)
 	c := app.client()
@@ -428,6 +437,7 @@ func TestOIDCPKCE(t *testing.T) {
 }
 
 func TestOIDCLogout(t *testing.T) {
+	t.Parallel()
 	signedIn := func(t *testing.T, cfg providerConfig) (*testProvider, *testApp, *testClient, models.Session) {
 		p := newTestProvider(t, testStart, cfg)
 		app, _ := newOIDCApp(t, testdb.SQLite, p)
@@ -498,6 +508,7 @@ func TestOIDCLogout(t *testing.T) {
 }
 
 func TestOIDCProviderDown(t *testing.T) {
+	t.Parallel()
 	t.Run("nothing listens at the issuer", func(t *testing.T) {
 		app := newTestAppWith(t, testdb.SQLite, func(baseURL string) map[string]string {
 			return map[string]string{"PORTAL_BASE_URL": baseURL, "OIDC_ISSUER": "http://" + closedAddr(t) + "/oidc",
@@ -533,6 +544,7 @@ func TestOIDCProviderDown(t *testing.T) {
 }
 
 func TestOIDCProviderError(t *testing.T) {
+	t.Parallel()
 	p := newTestProvider(t, testStart, providerConfig{})
 	app, _ := newOIDCApp(t, testdb.SQLite, p)
 	c := app.client()

@@ -32,6 +32,7 @@ func tableRows(t *testing.T, app *testApp) map[string]int64 {
 // sealed cookie, so anonymous requests to /auth/login write no row; each
 // browser's request still completes the sign-in with the real provider.
 func TestOIDCLoginWritesNothing(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		p := newTestProvider(t, testStart, providerConfig{})
 		app, _ := newOIDCApp(t, kind, p)
@@ -71,6 +72,7 @@ func TestOIDCLoginWritesNothing(t *testing.T) {
 // TestOIDCStateCookieHostPrefix: when cookies are Secure the state cookie
 // is __Host- prefixed (Secure, Path=/, no Domain), and the callback reads it.
 func TestOIDCStateCookieHostPrefix(t *testing.T) {
+	t.Parallel()
 	p := newTestProvider(t, testStart, providerConfig{})
 	cfg := p.m.Config()
 	app := newTestAppWith(t, testdb.SQLite, func(baseURL string) map[string]string {
@@ -132,6 +134,7 @@ func TestOIDCStateCookieHostPrefix(t *testing.T) {
 // university) is refused like a user without a role: 403, a clear page, no
 // session, an audit row.
 func TestOIDCCompanyOfNonApplicant(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		p := newTestProvider(t, testStart, providerConfig{})
 		app, _ := newOIDCApp(t, kind, p)

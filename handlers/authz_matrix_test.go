@@ -533,6 +533,7 @@ func checkMatrixRow(t *testing.T, rt Route, row matrixRow) {
 }
 
 func TestAuthorisationMatrix(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newMatrixFixture(t, kind)
 		matrix := authzMatrix()
@@ -652,6 +653,7 @@ func checkMatrixCell(t *testing.T, f *matrixFixture, what, path string, resp *ht
 // TestCompanyIsolation checks in page content that a company user sees their
 // own organisation and nothing of any other.
 func TestCompanyIsolation(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		s := newStory(t, kind, nil)
 		up, kaistOrg := s.org("upstage"), s.org("kaist")

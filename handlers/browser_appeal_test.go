@@ -22,6 +22,7 @@ import (
 // again and reads them. Every page must load without a CSP violation or a
 // script error.
 func TestBrowserAppealJourney(t *testing.T) {
+	t.Parallel()
 	b := newTestBrowser(t)
 	f := newAplFixture(t, testdb.SQLite)
 	base := f.app.srv.URL

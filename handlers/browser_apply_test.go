@@ -23,6 +23,7 @@ import (
 // conflict, scores, ranks and publishes the decision; the public reads it.
 // Every page must load without a CSP violation or a script error.
 func TestBrowserApplyReviewPublish(t *testing.T) {
+	t.Parallel()
 	b := newTestBrowser(t)
 	s := newStory(t, testdb.SQLite, nil)
 	app, officer := s.app, s.officer()

@@ -17,6 +17,7 @@ import (
 // submit, sign in again, and find the text back with the notice that it was
 // not submitted; then they submit it.
 func TestBrowserAppealKeptAfterSessionExpiry(t *testing.T) {
+	t.Parallel()
 	b := newTestBrowser(t)
 	f := newAplFixture(t, testdb.SQLite)
 	base := f.app.srv.URL
@@ -75,6 +76,7 @@ func TestBrowserAppealKeptAfterSessionExpiry(t *testing.T) {
 // inactivity, the page says so; "stay signed in" renews it. The idle limit
 // is 12 s here, so the warning comes 6 s after the page loads.
 func TestBrowserSessionWarning(t *testing.T) {
+	t.Parallel()
 	b := newTestBrowser(t)
 	app := newTestApp(t, testdb.SQLite, map[string]string{"PORTAL_SESSION_IDLE": "12s"})
 	tb := b.newTab(t)
@@ -93,6 +95,7 @@ func TestBrowserSessionWarning(t *testing.T) {
 // TestBrowserErrorSummaryFocus: a failed form takes the focus to its error
 // summary, whose entries name their fields and lead to them.
 func TestBrowserErrorSummaryFocus(t *testing.T) {
+	t.Parallel()
 	b := newTestBrowser(t)
 	app := newTestApp(t, testdb.SQLite, nil)
 	tb := b.newTab(t)

@@ -15,6 +15,7 @@ import (
 // endpoint, without a CSP violation or a script error; a longer range
 // reloads them by the day. An auditor sees the cluster status page.
 func TestBrowserAllocationChart(t *testing.T) {
+	t.Parallel()
 	b := newTestBrowser(t)
 	app := newTestApp(t, testdb.SQLite, nil)
 	ctx := t.Context()

@@ -18,6 +18,7 @@ import (
 // imports next year's official list from a file chosen in the form, reviews
 // its difference, confirms it, and sees the year's holidays come from it.
 func TestBrowserHolidayListImport(t *testing.T) {
+	t.Parallel()
 	for _, size := range []struct {
 		name          string
 		width, height int64

@@ -20,9 +20,10 @@ import (
 	"kaiportal/testdb"
 )
 
-// Browser journeys: the portal in a real Chromium, on SQLite. Each test
-// starts its own headless browser; each journey runs in a fresh browser
-// context (its own cookies), and every page it visits must load without a
+// Browser journeys: the portal in a real Chromium, on SQLite. The tests
+// share one headless browser (started by the first, stopped by TestMain);
+// each journey runs in a fresh browser context (its own cookies, storage and
+// cache), and every page it visits must load without a
 // Content-Security-Policy violation or a JavaScript exception.
 
 // stepTimeout bounds one step, so that a missing element fails soon. There
@@ -43,13 +44,21 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// testBrowser is one headless Chromium for one test.
+// testBrowser is the headless Chromium the tests share.
 type testBrowser struct {
-	ctx context.Context // the browser's first tab; it lives until the test ends
+	ctx context.Context // the browser's first tab; it lives until TestMain stops the browser
 }
 
-// newTestBrowser starts Chromium with a fresh profile; each step of a test
-// has its own limit (stepTimeout), the test as a whole has none. It reaches
+// sharedBrowser is the test process's Chromium, started on first use.
+var sharedBrowser struct {
+	mu     sync.Mutex
+	ctx    context.Context
+	cancel context.CancelFunc
+	dir    string // its profile
+}
+
+// newTestBrowser returns the shared Chromium, starting it if it is not
+// running (the first test, or one after the browser died). It reaches
 // nothing but IP literals: every host name fails to resolve, so the browser
 // talks only to the servers on 127.0.0.1.
 func newTestBrowser(t *testing.T) *testBrowser {
@@ -57,8 +66,19 @@ func newTestBrowser(t *testing.T) *testBrowser {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
+	path := chromiumPath(t)
+	sharedBrowser.mu.Lock()
+	defer sharedBrowser.mu.Unlock()
+	if sharedBrowser.ctx != nil && sharedBrowser.ctx.Err() == nil {
+		return &testBrowser{ctx: sharedBrowser.ctx}
+	}
+	stopBrowserLocked()
+	dir, err := os.MkdirTemp("", "chromium-profile-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.ExecPath(path),
 		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
@@ -69,15 +89,16 @@ func newTestBrowser(t *testing.T) *testBrowser {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("no-proxy-server", true),
 		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(dir),
 		chromedp.WindowSize(1280, 900),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
+	sharedBrowser.ctx, sharedBrowser.dir = browserCtx, dir
+	sharedBrowser.cancel = func() {
 		cancelBrowser()
 		cancelAlloc()
-	})
+	}
 	// The first Run starts the browser; it lives as long as browserCtx, and
 	// starting it is one step.
 	start, cancelStart := context.WithTimeout(context.Background(), stepTimeout)
@@ -89,9 +110,27 @@ func newTestBrowser(t *testing.T) *testBrowser {
 	})
 	defer stop()
 	if err := chromedp.Do(browserCtx); err != nil {
+		stopBrowserLocked()
 		t.Fatalf("start chromium: %v", err)
 	}
 	return &testBrowser{ctx: browserCtx}
+}
+
+// stopBrowser stops the shared Chromium, if it runs, and removes its profile.
+func stopBrowser() {
+	sharedBrowser.mu.Lock()
+	defer sharedBrowser.mu.Unlock()
+	stopBrowserLocked()
+}
+
+func stopBrowserLocked() {
+	if sharedBrowser.cancel != nil {
+		sharedBrowser.cancel() // waits for the browser to exit
+	}
+	if sharedBrowser.dir != "" {
+		os.RemoveAll(sharedBrowser.dir)
+	}
+	sharedBrowser.ctx, sharedBrowser.cancel, sharedBrowser.dir = nil, nil, ""
 }
 
 // tab is one browser context (a private profile with its own cookies) with
@@ -234,13 +273,14 @@ func (tb *tab) eval(expr string) string {
 	return run(tb, "evaluate "+expr, chromedp.Evaluate[string](expr, chromedp.EvalAwaitPromise))
 }
 
-// screenshot writes a full-page PNG into $SCREENSHOT_DIR (or a temporary
-// directory) and returns its path.
+// screenshot writes a full-page PNG into $SCREENSHOT_DIR and returns its
+// path. Without SCREENSHOT_DIR it takes none (a full-page capture costs a
+// second of the browser's time, for nobody to look at) and returns "".
 func (tb *tab) screenshot(name string) string {
 	tb.t.Helper()
 	dir := os.Getenv("SCREENSHOT_DIR")
 	if dir == "" {
-		dir = tb.t.TempDir()
+		return ""
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		tb.t.Fatalf("screenshot dir: %v", err)
@@ -291,6 +331,7 @@ func (tb *tab) openHome(base string) {
 }
 
 func TestBrowserDemoSignInEachRole(t *testing.T) {
+	t.Parallel()
 	b := newTestBrowser(t)
 	app := newTestApp(t, testdb.SQLite, nil)
 	cases := []struct {
@@ -341,6 +382,7 @@ func TestBrowserDemoSignInEachRole(t *testing.T) {
 }
 
 func TestBrowserLanguageSwitch(t *testing.T) {
+	t.Parallel()
 	b := newTestBrowser(t)
 	app := newTestApp(t, testdb.SQLite, nil)
 	tb := b.newTab(t)
@@ -373,6 +415,7 @@ func TestBrowserLanguageSwitch(t *testing.T) {
 // out there too: the sign-out form is redirected to the provider's
 // end-session endpoint and back, which the CSP's form-action must allow.
 func TestBrowserOIDCSignIn(t *testing.T) {
+	t.Parallel()
 	b := newTestBrowser(t)
 	idp := newTestProvider(t, testStart, providerConfig{endSession: true})
 	app, logs := newOIDCApp(t, testdb.SQLite, idp)

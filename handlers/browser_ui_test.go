@@ -48,6 +48,7 @@ func (tb *tab) tabTo(testid string) {
 }
 
 func TestBrowserNavigationAtPhoneAndDesktopSize(t *testing.T) {
+	t.Parallel()
 	b := newTestBrowser(t)
 	app := newTestApp(t, testdb.SQLite, nil)
 
@@ -138,6 +139,7 @@ func TestBrowserNavigationAtPhoneAndDesktopSize(t *testing.T) {
 // could not open anything, so at a phone's size the navigation stays in
 // the page (css/noscript.css) and the button is not shown.
 func TestBrowserNavigationWithoutJavaScript(t *testing.T) {
+	t.Parallel()
 	b := newTestBrowser(t)
 	app := newTestApp(t, testdb.SQLite, nil)
 	tb := b.newTab(t)
@@ -153,6 +155,7 @@ func TestBrowserNavigationWithoutJavaScript(t *testing.T) {
 }
 
 func TestBrowserLinksAreUnderlined(t *testing.T) {
+	t.Parallel()
 	b := newTestBrowser(t)
 	app := newTestApp(t, testdb.SQLite, nil)
 	for _, size := range [][2]int64{{390, 844}, {1400, 1000}} {
@@ -184,6 +187,7 @@ func TestBrowserLinksAreUnderlined(t *testing.T) {
 // with errors (the page now answers the POST), types more, and switches
 // the language: the form comes back in English with everything typed.
 func TestBrowserLanguageSwitchKeepsInput(t *testing.T) {
+	t.Parallel()
 	b := newTestBrowser(t)
 	app := newTestApp(t, testdb.SQLite, nil)
 	for _, size := range [][2]int64{{390, 844}, {1400, 1000}} {
@@ -265,6 +269,7 @@ const missingGlyphs = `(async text => {
 // with the portal's own Pretendard GOV, never as boxes, and a page loads
 // only some of the font's unicode-range pieces.
 func TestBrowserFontCoversHangul(t *testing.T) {
+	t.Parallel()
 	b := newTestBrowser(t)
 	app := newTestApp(t, testdb.SQLite, nil)
 	tb := b.newTab(t)

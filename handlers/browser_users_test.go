@@ -14,11 +14,12 @@ import (
 // desktop widths, goes from the users page to a user's sessions, is asked to
 // confirm, and ends them; the page never scrolls sideways.
 func TestBrowserEndSessions(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, testdb.SQLite, nil)
 	company := demoUser(t, app, "demo-company-upstage").ID
 	for _, size := range [][2]int64{{390, 844}, {1400, 1000}} {
 		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
-			b := newTestBrowser(t) // one per size: the whole-test timeout is per browser
+			b := newTestBrowser(t)
 			app.client().signInDemo("demo-company-upstage")
 			tb := b.newTab(t)
 			tb.do("set the viewport", chromedp.EmulateViewport(size[0], size[1]))

@@ -23,6 +23,7 @@ const firstVisitLimit = 400_000
 // cache, downloads under firstVisitLimit bytes, counted by Chromium itself
 // (the Network domain's encodedDataLength of every response it loaded).
 func TestBrowserFirstVisitWeight(t *testing.T) {
+	t.Parallel()
 	b := newTestBrowser(t)
 	app := newTestApp(t, testdb.SQLite, nil)
 

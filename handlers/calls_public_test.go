@@ -30,6 +30,7 @@ func callsOnPage(doc *goquery.Document) map[string][]string {
 // group headed, each card linking to its notice and showing the close
 // instant to the second in KST; the home page and the navigation link it.
 func TestPublicCallList(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app := newTestApp(t, kind, nil)
 		s := storyOf(t, app)

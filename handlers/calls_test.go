@@ -37,6 +37,7 @@ func offNewCall(t *testing.T, app *testApp, c *testClient, form url.Values) *mod
 }
 
 func TestCallCreateValidation(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app := newTestApp(t, kind, nil)
 		c := app.client()
@@ -156,6 +157,7 @@ func TestCallCreateKST(t *testing.T) {
 }
 
 func TestCallNoticeApplyLink(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, testdb.SQLite, nil)
 	officer := app.client()
 	officer.signInDemo("demo-officer")
@@ -193,6 +195,7 @@ func TestCallNoticeApplyLink(t *testing.T) {
 }
 
 func TestCallStaleEdit(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app := newTestApp(t, kind, nil)
 		first := app.client()
@@ -245,6 +248,7 @@ func TestCallStaleEdit(t *testing.T) {
 }
 
 func TestCallCriteriaFrozen(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newOffFixture(t, kind, 1)
 		c := f.app.client()

@@ -46,6 +46,7 @@ func gunzip(t *testing.T, b []byte) []byte {
 // decode to the very bytes a client that does not take it receives; fonts
 // go as they are. Each answer says it varies with Accept-Encoding.
 func TestCompressionNegotiated(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		{
 			c := newTestApp(t, kind, nil).client()
@@ -109,6 +110,7 @@ func TestCompressionNegotiated(t *testing.T) {
 // Assets under the current checksum are cached for a year as immutable;
 // under another checksum, and pages, they are not.
 func TestStaticCacheHeaders(t *testing.T) {
+	t.Parallel()
 	c := newTestApp(t, testdb.SQLite, nil).client()
 	for _, tc := range []struct {
 		path, want string

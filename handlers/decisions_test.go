@@ -42,6 +42,7 @@ func demoNames(selected bool) []string {
 }
 
 func TestDecisionsListEmpty(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app := newTestApp(t, kind, nil)
 		c := app.client()
@@ -64,6 +65,7 @@ func TestDecisionsListEmpty(t *testing.T) {
 }
 
 func TestPublicDecisionPages(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app, d := newStoryApp(t, kind)
 		path := "/decisions/" + itoa(d.ID)
@@ -182,6 +184,7 @@ func TestPublicDecisionPages(t *testing.T) {
 // TestDecisionOwnResult: a company sees its own result and rank on the
 // public page, and nobody else's.
 func TestDecisionOwnResult(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app, d := newStoryApp(t, kind)
 		path := "/decisions/" + itoa(d.ID)
@@ -244,6 +247,7 @@ func TestDecisionOwnResult(t *testing.T) {
 }
 
 func TestDecisionOfficerLinks(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app, d := newStoryApp(t, kind)
 		path := "/decisions/" + itoa(d.ID)
@@ -275,6 +279,7 @@ func TestDecisionOfficerLinks(t *testing.T) {
 // TestLatestDecisions renders the home page's box of results: nothing
 // without a decision, else a link to it and to the list.
 func TestLatestDecisions(t *testing.T) {
+	t.Parallel()
 	app, d := newStoryApp(t, testdb.SQLite)
 	cat, err := i18n.Load()
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 // through the pages, on an ordinary Friday after the 2025 story and on the
 // last second before the 2026 Seollal weekend.
 func TestDemoAppealRightAway(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		now   time.Time

@@ -16,6 +16,7 @@ import (
 // role (the header, the demo sign-in, the reviewer picker), the role is
 // named once: the demo users' names do not carry it themselves.
 func TestRoleShownOnceWithName(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newOffFixture(t, kind, 1)
 		app := f.app

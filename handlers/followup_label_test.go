@@ -13,6 +13,7 @@ import (
 // list names the first rank after the call's slots (4위 for a call of three
 // teams), not a fixed 6위, and the list's own headings agree.
 func TestFollowUpLinkFollowsSlots(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newOffFixture(t, kind, 5)
 		if err := f.app.db.Model(&models.Call{}).Where("id = ?", f.call.ID).Update("slots", 3).Error; err != nil {

@@ -106,6 +106,7 @@ func savedForms(t *testing.T, app *testApp) int64 {
 // and after signing in again the page shows the form filled in as sent,
 // with the notice that it was not submitted; once only.
 func TestFormKeptAfterSessionExpiry(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app := newTestApp(t, kind, nil)
 		ctx := t.Context()
@@ -199,6 +200,7 @@ func TestFormKeptAfterSessionExpiry(t *testing.T) {
 // owner, another user's form in a live session, and a form that is not
 // kept are refused as before, and nothing is kept.
 func TestAppealKeptAfterSessionExpiry(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		app := f.app
@@ -294,6 +296,7 @@ func TestAppealKeptAfterSessionExpiry(t *testing.T) {
 // TestFormKeptOIDC: the same after single sign-on: the provider sends the
 // user back to the form's page, which shows the kept text.
 func TestFormKeptOIDC(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		p := newTestProvider(t, testStart, providerConfig{})
 		app, _ := newOIDCApp(t, kind, p)
@@ -318,6 +321,7 @@ func TestFormKeptOIDC(t *testing.T) {
 
 // TestKeptFormExpires: a kept form waits savedFormTTL for its user, no longer.
 func TestKeptFormExpires(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, testdb.SQLite, nil)
 	c := app.client()
 	c.signInDemo("demo-officer")
@@ -341,6 +345,7 @@ func TestKeptFormExpires(t *testing.T) {
 // POST to /auth/keepalive with the CSRF header (the warning's button)
 // moves the end; a session nobody keeps alive ends on time.
 func TestSessionWarningAndKeepAlive(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app := newTestApp(t, kind, map[string]string{"PORTAL_SESSION_IDLE": "30m", "PORTAL_SESSION_MAX_AGE": "12h"})
 		c := app.client()
@@ -407,6 +412,7 @@ func TestSessionWarningAndKeepAlive(t *testing.T) {
 // linking to an element that exists; only the fields in error are marked;
 // required fields are marked for everyone.
 func TestErrorSummary(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, testdb.SQLite, nil)
 	call := formsCall(t, app)
 	officer := app.client()
@@ -495,6 +501,7 @@ func TestErrorSummary(t *testing.T) {
 // appeal (publishing: TestRankingAndPublish) change nothing without the
 // confirmation page's final button; "go back" keeps what was typed.
 func TestConfirmIrreversible(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		t.Run("withdraw", func(t *testing.T) {
 			f := newApFixture(t, kind, nil)
@@ -556,6 +563,7 @@ func TestConfirmIrreversible(t *testing.T) {
 // is read part by part: text fields kept, files named and discarded, and
 // nothing written to disk; an over-long field ends the reading.
 func TestSubmittedFieldsStreamsMultipart(t *testing.T) {
+	t.Parallel()
 	build := func(statement string) *http.Request {
 		var buf bytes.Buffer
 		w := multipart.NewWriter(&buf)
@@ -587,6 +595,7 @@ func TestSubmittedFieldsStreamsMultipart(t *testing.T) {
 // the user submits a form from before: its token is stale, but it is
 // theirs, so it comes straight back filled in, not submitted.
 func TestFormKeptStaleTokenSameUser(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, testdb.SQLite, nil)
 	c := app.client()
 	c.signInDemo("demo-officer")

@@ -65,6 +65,7 @@ func (g *gpuApp) telemetry(t *testing.T, gpus []models.GPU) {
 }
 
 func TestGPUMessagesExist(t *testing.T) {
+	t.Parallel()
 	cat, err := i18n.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +80,7 @@ func TestGPUMessagesExist(t *testing.T) {
 }
 
 func TestClusterForms(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app := newTestApp(t, kind, nil)
 		admin := app.client()
@@ -207,6 +209,7 @@ func TestClusterForms(t *testing.T) {
 }
 
 func TestAllocationForm(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		g := newGPUApp(t, kind)
 		officer := g.client()
@@ -310,6 +313,7 @@ func TestAllocationForm(t *testing.T) {
 // TestAllocationIsolation: the team sees its allocation and its telemetry;
 // another company gets 404 for both, as for one that does not exist.
 func TestAllocationIsolation(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		g := newGPUApp(t, kind)
 		own := g.allocate(t, g.upstage, "kt-gn001")

@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +23,15 @@ import (
 	"kaiportal/models"
 	"kaiportal/testdb"
 )
+
+// TestMain runs the tests through testdb.Main (which keeps the PostgreSQL
+// schemas of finished tests for reuse and drops them at the end) and stops
+// the browser they shared.
+func TestMain(m *testing.M) {
+	code := testdb.Main(m)
+	stopBrowser()
+	os.Exit(code)
+}
 
 // testStart is the fixed instant every handler test starts at: 2026-11-27 14:00 KST.
 var testStart = time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC)

@@ -39,6 +39,7 @@ func postHolidayList(t *testing.T, c *testClient, base, year, name string, data 
 // page then shows the new closing time, which holidays it used, and when
 // and why it moved; the audit trail records the move.
 func TestHolidayListImportJourney(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newNmFixture(t, kind)
 		f.app.clock.Set(time.Date(2025, 8, 10, 10, 0, 0, 0, models.KST))

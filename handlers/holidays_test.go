@@ -16,6 +16,7 @@ func holForm(date, ko, en string) url.Values {
 }
 
 func TestHolidaysPage(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app := newTestApp(t, kind, nil)
 		admin := app.client()
@@ -137,6 +138,7 @@ func TestHolidaysPage(t *testing.T) {
 // of a window that is still open moves its close; one added later on the
 // last day of a window that has closed does not.
 func TestHolidayMovesOnlyOpenWindows(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newNmFixture(t, kind) // the demo decision of 2025-08-04 10:00 KST
 		ctx := t.Context()
@@ -203,6 +205,7 @@ func TestHolidayMovesOnlyOpenWindows(t *testing.T) {
 // TestHolidayDoesNotMoveClosedWindow: the demo decision's window closed on
 // 2025-08-15 00:00 KST; a holiday added in 2026 on its last day changes nothing.
 func TestHolidayDoesNotMoveClosedWindow(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newNmFixture(t, kind)
 		admin := f.app.client()

@@ -60,6 +60,7 @@ func inFieldError(t *testing.T, app *testApp, what string, resp *http.Response, 
 }
 
 func TestBadTextInFormsIsAFieldError(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		app, ctx := f.app, t.Context()
@@ -198,6 +199,7 @@ func TestBadTextInFormsIsAFieldError(t *testing.T) {
 // A query string with bad text answers 400 saying why (JSON on the API),
 // never a 500; good Korean text still searches.
 func TestBadQueryStringIs400(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		app := f.app

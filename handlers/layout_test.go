@@ -22,6 +22,7 @@ import (
 // HTML page's <title> is "<page name> | <site name>", the page name a real
 // message, not the site's name again.
 func TestPageTitlesNameThePage(t *testing.T) {
+	t.Parallel()
 	f := newMatrixFixture(t, testdb.SQLite)
 	site := map[string]string{"ko": "K-AI 프로그램 포털", "en": "K-AI Programme Portal"}
 	checked := 0
@@ -68,6 +69,7 @@ func TestPageTitlesNameThePage(t *testing.T) {
 // TestFrameLandmarks: the KRDS masthead sits in a labelled region, the menu
 // button controls the navigation, and every page links the footer pages.
 func TestFrameLandmarks(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, testdb.SQLite, nil)
 	c := app.client()
 	for _, path := range []string{"/", "/decisions", "/k-ai", "/privacy"} {
@@ -98,6 +100,7 @@ func TestFrameLandmarks(t *testing.T) {
 // help desk are public pages in both languages, with the configured
 // contacts, or a plain note where none is configured.
 func TestInformationPages(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app := newTestApp(t, kind, map[string]string{
 			"PORTAL_HELPDESK_PHONE": "044-202-4000", "PORTAL_HELPDESK_EMAIL": "help@kai.example.go.kr",
@@ -175,6 +178,7 @@ func TestInformationPages(t *testing.T) {
 // the answer to a POST; its language switch must return to the page of
 // that form (the POST's address has no page: 405), in the new language.
 func TestLanguageSwitchOnAPostedForm(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app := newTestApp(t, kind, nil)
 		c := app.client()
@@ -229,6 +233,7 @@ func TestLanguageSwitchOnAPostedForm(t *testing.T) {
 // the page that answers it goes to a GET page that exists, and for the
 // forms, to the page that shows the form.
 func TestFormPage(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, testdb.SQLite, nil)
 	want := map[string]string{
 		"/officer/calls":            "/officer/calls/new",
@@ -273,6 +278,7 @@ func TestFormPage(t *testing.T) {
 // TestAllocationChartTable: the allocation page shows the charts' series as
 // a table, the same values the series JSON has, "—" in the gaps.
 func TestAllocationChartTable(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		g := newGPUApp(t, kind)
 		own := g.allocate(t, g.upstage, "kt-gn001")

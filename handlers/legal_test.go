@@ -78,6 +78,7 @@ func formFieldsOf(doc *goquery.Document, sel string) url.Values {
 // nothing and shows the right one; the decision page then shows exactly
 // the text the form showed, and the content hash covers it.
 func TestPublishNoticeAsShown(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newRankedFixture(t, kind) // now: Friday 2026-11-27 15:01 KST
 		c := f.app.client()
@@ -171,6 +172,7 @@ func TestPublishNoticeAsShown(t *testing.T) {
 // to the decision that stands at the end of the chain, and files nothing;
 // the form answers the same.
 func TestAppealCorrectedDecisionRefused(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		off := f.signIn("demo-officer")
@@ -238,6 +240,7 @@ func TestAppealCorrectedDecisionRefused(t *testing.T) {
 // it was published with, and an appeal answer states the call's text as it
 // stood when the appeal was decided.
 func TestAppealAnswerStatesRemedies(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		off := f.signIn("demo-officer")

@@ -63,6 +63,7 @@ func nmGrantForm(kind, holder, names, from, to, basis, decision string) url.Valu
 }
 
 func TestNamingGrantToSelectedTeam(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newNmFixture(t, kind)
 		up := f.orgs["upstage"]
@@ -151,6 +152,7 @@ func TestNamingGrantToSelectedTeam(t *testing.T) {
 }
 
 func TestNamingGrantRefused(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newNmFixture(t, kind)
 
@@ -212,6 +214,7 @@ func TestNamingGrantRefused(t *testing.T) {
 }
 
 func TestNamingRevoke(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newNmFixture(t, kind)
 		g := f.grant(t, models.NamingModel, "upstage", "Solar Pro", "2025-08-04")
@@ -335,6 +338,7 @@ func nmVerify(t *testing.T, c *testClient, query url.Values, status int) (verify
 }
 
 func TestNamingVerifyAPI(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newNmFixture(t, kind)
 		g := f.grant(t, models.NamingModel, "upstage", "Solar Pro", "2025-08-04")
@@ -475,6 +479,7 @@ func TestNamingVerifyAPI(t *testing.T) {
 
 // TestSeedDemoNamingRegistry: the demo grants show in the registry and the API.
 func TestSeedDemoNamingRegistry(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newNmFixture(t, kind)
 		for range 2 {

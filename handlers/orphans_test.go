@@ -35,6 +35,7 @@ func (l *lockedBuffer) String() string {
 // The periodic sweep removes content older than PORTAL_ORPHAN_AGE that no
 // row names, and says so in the log and on /metrics.
 func TestOrphanSweepLoggedAndCounted(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		var logs lockedBuffer
 		app := newTestAppWith(t, kind, func(string) map[string]string {

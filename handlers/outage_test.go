@@ -67,6 +67,7 @@ func outClient(app *testApp, subject, lang string) *testClient {
 }
 
 func TestDatabaseOutage(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app := newTestApp(t, kind, nil)
 		type visitor struct {
@@ -120,6 +121,7 @@ func TestDatabaseOutage(t *testing.T) {
 
 // A PostgreSQL server that is not running (nothing listens at its address).
 func TestDatabaseRefused(t *testing.T) {
+	t.Parallel()
 	clock := testdb.NewClock(testStart)
 	dsn := "postgres://portal@" + closedAddr(t) + "/portal?sslmode=disable&connect_timeout=5"
 	db, err := gorm.Open(postgres.Open(dsn), &gorm.Config{DisableAutomaticPing: true})
@@ -147,6 +149,7 @@ func TestDatabaseRefused(t *testing.T) {
 // (PORTAL_DB_REQUEST_TIMEOUT) turns it into a 503, where it would otherwise
 // wait as long as the lock is held.
 func TestDatabaseDeadline(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app := newTestApp(t, kind, map[string]string{"PORTAL_DB_REQUEST_TIMEOUT": "300ms"})
 		company := outClient(app, "demo-company-upstage", i18n.English)
@@ -205,6 +208,7 @@ func TestDatabaseDeadline(t *testing.T) {
 // A client that goes away mid-request: its cancelled queries are neither
 // logged as errors nor counted as 500.
 func TestClientGone(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		logs := &logBuffer{}
 		app := newTestAppWith(t, kind, func(string) map[string]string { return nil },

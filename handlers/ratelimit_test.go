@@ -38,6 +38,7 @@ func rlServe(app *testApp, method, path, remote string, hdr map[string]string, l
 }
 
 func TestRateLimits(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app := newTestApp(t, kind, map[string]string{
 			"PORTAL_RATE_LIMIT_SIGNIN": "2/1m", "PORTAL_RATE_LIMIT_API": "3/1m", "PORTAL_RATE_LIMIT_POST": "4/1m",
@@ -141,6 +142,7 @@ func TestRateLimits(t *testing.T) {
 // The limiter forgets clients whose buckets are full again, and never holds
 // more than maxRateClients.
 func TestRateLimitMemory(t *testing.T) {
+	t.Parallel()
 	l := newClientLimits(config.RateLimit{N: 2, Per: time.Minute})
 	t0 := testStart
 	for i := range 1000 {

@@ -12,6 +12,7 @@ import (
 // /readyz answers 503 naming the failed check whenever a filing would fail,
 // not only when the database is down.
 func TestReadyzProvesAFilingWouldSucceed(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		env    map[string]string

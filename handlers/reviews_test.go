@@ -114,6 +114,7 @@ func (f *offFixture) path(format string, args ...any) string {
 }
 
 func TestCallApplicationsListFilterSortPage(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newOffFixture(t, kind, 12)
 		ctx := context.Background()
@@ -219,6 +220,7 @@ func TestCallApplicationsListFilterSortPage(t *testing.T) {
 }
 
 func TestCallApplicationsExport(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newOffFixture(t, kind, 4)
 		f.score(t, 0, f.officer, 9, 9, 9) // Naver Cloud under review with a score
@@ -313,6 +315,7 @@ func TestCallApplicationsExport(t *testing.T) {
 }
 
 func TestCSVFormulaCells(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	if err := writeCSV(&buf, exportTable{Header: []string{"a", "b"}, Rows: [][]any{{"=HYPERLINK(\"x\")", 1.5}}}); err != nil {
 		t.Fatal(err)
@@ -323,6 +326,7 @@ func TestCSVFormulaCells(t *testing.T) {
 }
 
 func TestAssignReviewer(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newOffFixture(t, kind, 2)
 		c := f.app.client()
@@ -377,6 +381,7 @@ func TestAssignReviewer(t *testing.T) {
 }
 
 func TestReviewFlow(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newOffFixture(t, kind, 2)
 		mine := f.assign(t, 0, f.officer)
@@ -489,6 +494,7 @@ func TestReviewFlow(t *testing.T) {
 }
 
 func TestConcurrentScoring(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newOffFixture(t, kind, 1)
 		ctx := context.Background()
@@ -591,6 +597,7 @@ func newRankedFixture(t *testing.T, kind testdb.Kind) *offFixture {
 }
 
 func TestRankingAndPublish(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newRankedFixture(t, kind)
 		c := f.app.client()
@@ -808,6 +815,7 @@ func maps2Equal(a, b map[int]string) bool {
 // languages, before and after the decision, and looks for message IDs that
 // have no text.
 func TestOfficerPagesTranslated(t *testing.T) {
+	t.Parallel()
 	f := newRankedFixture(t, testdb.SQLite)
 	f.assign(t, 11, f.admin)
 	check := func(stage string) {

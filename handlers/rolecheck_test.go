@@ -40,6 +40,7 @@ func wantStatus(t *testing.T, c *testClient, path string, status int) {
 }
 
 func TestRoleRecheckRemovedRole(t *testing.T) {
+	t.Parallel()
 	for _, cfg := range []providerConfig{{}, {noRefresh: true}} {
 		name := "refresh token"
 		if cfg.noRefresh {
@@ -85,6 +86,7 @@ func TestRoleRecheckRemovedRole(t *testing.T) {
 }
 
 func TestRoleRecheckChangedRole(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		p := newTestProvider(t, testStart, providerConfig{})
 		app, _ := newOIDCApp(t, kind, p)
@@ -114,6 +116,7 @@ func TestRoleRecheckChangedRole(t *testing.T) {
 }
 
 func TestRoleRecheckOrganisation(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		p := newTestProvider(t, testStart, providerConfig{})
 		app, _ := newOIDCApp(t, kind, p)
@@ -142,6 +145,7 @@ func TestRoleRecheckOrganisation(t *testing.T) {
 }
 
 func TestRoleRecheckProviderUnreachable(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		p := newTestProvider(t, testStart, providerConfig{})
 		app, logs := newOIDCApp(t, kind, p)
@@ -183,6 +187,7 @@ func TestRoleRecheckProviderUnreachable(t *testing.T) {
 // TestRoleRecheckDemoExempt: demo sessions (development, no provider) are
 // not re-checked.
 func TestRoleRecheckDemoExempt(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, testdb.SQLite, nil)
 	c := app.client()
 	c.signInDemo("demo-officer")

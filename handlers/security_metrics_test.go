@@ -11,6 +11,7 @@ import (
 
 // With a metrics token, /metrics wants it as a bearer token.
 func TestMetricsToken(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, testdb.SQLite, map[string]string{"PORTAL_METRICS_TOKEN": "scrape-secret"})
 	cases := []struct {
 		auth string
@@ -39,6 +40,7 @@ func TestMetricsToken(t *testing.T) {
 
 // Without a token, /metrics is for this machine only.
 func TestMetricsLoopbackOnly(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, testdb.SQLite, nil)
 	r := app.h.Router()
 	for _, tc := range []struct {
@@ -59,6 +61,7 @@ func TestMetricsLoopbackOnly(t *testing.T) {
 // (404), since behind a proxy on the same host every request comes from
 // loopback; with one, loopback is no pass either.
 func TestMetricsProduction(t *testing.T) {
+	t.Parallel()
 	prod := map[string]string{"PORTAL_MODE": "production", "PORTAL_BASE_URL": "https://k-ai.example.go.kr",
 		"OIDC_ISSUER": "https://sso.example.go.kr/realms/k-ai", "OIDC_CLIENT_ID": "portal",
 		"OIDC_CLIENT_SECRET": "s3cret", "PORTAL_SESSION_KEY": strings.Repeat("k", 32), "PORTAL_DEMO_DATA": "false"}

@@ -148,6 +148,7 @@ func secCheckCSPContent(t *testing.T, what string, doc *goquery.Document) {
 // from its start pages, plus the error pages, and checks the headers and
 // that each page works under the CSP.
 func TestPagesSatisfyCSP(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, testdb.SQLite, nil)
 	var upstage, kaist models.Organisation
 	app.db.Where("code = ?", "upstage").First(&upstage)
@@ -250,6 +251,7 @@ func TestPagesSatisfyCSP(t *testing.T) {
 // --- (b) CSRF ---
 
 func TestCSRF(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, testdb.SQLite, nil)
 	officer := app.client()
 	officer.signInDemo("demo-officer")
@@ -321,6 +323,7 @@ func TestCSRF(t *testing.T) {
 // --- (c) Cookie flags ---
 
 func TestCookieFlags(t *testing.T) {
+	t.Parallel()
 	t.Run("loopback http", func(t *testing.T) {
 		app := newTestApp(t, testdb.SQLite, nil)
 		c := app.client()
@@ -418,6 +421,7 @@ func secCheckCookie(t *testing.T, ck *http.Cookie, name string, secure bool) {
 // --- (d) Session expiry, sign-out and fixation ---
 
 func TestSessionLifetime(t *testing.T) {
+	t.Parallel()
 	signInPage := "/auth/signin?next=" + url.QueryEscape("/officer")
 
 	t.Run("idle", func(t *testing.T) {
@@ -538,6 +542,7 @@ func TestSessionLifetime(t *testing.T) {
 // --- (e) Request body limit ---
 
 func TestBodyLimit(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, testdb.SQLite, map[string]string{
 		"PORTAL_MAX_BODY_BYTES": "1024", "PORTAL_MAX_UPLOAD_BYTES": "1024"})
 	c := app.client()
@@ -581,6 +586,7 @@ func TestBodyLimit(t *testing.T) {
 var goInternals = regexp.MustCompile(`(?i)goroutine \d|panic|\.go:\d|runtime\.|github\.com/|kaiportal/|gorm|sql:`)
 
 func TestErrorPages(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, testdb.SQLite, nil)
 	c := app.client()
 
@@ -629,6 +635,7 @@ func TestErrorPages(t *testing.T) {
 // --- (g) X-Request-ID ---
 
 func TestRequestID(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, testdb.SQLite, nil)
 	c := app.client()
 
@@ -681,6 +688,7 @@ func TestRequestID(t *testing.T) {
 // --- (h) Open redirects ---
 
 func TestNoOpenRedirect(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, testdb.SQLite, nil)
 	c := app.client()
 	var officer models.User
@@ -721,6 +729,7 @@ func TestNoOpenRedirect(t *testing.T) {
 // --- (i) Operations endpoints ---
 
 func TestOperationsEndpoints(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t, testdb.SQLite, nil)
 	c := app.client()
 	for _, p := range []string{"/healthz", "/readyz"} {
@@ -754,6 +763,7 @@ func TestOperationsEndpoints(t *testing.T) {
 // --- (j) Language ---
 
 func TestLanguageSwitch(t *testing.T) {
+	t.Parallel()
 	const (
 		mastheadKO = "이 누리집은 대한민국 공식 전자정부 누리집입니다."
 		mastheadEN = "This is an official e-Government website of the Republic of Korea."

@@ -8,6 +8,7 @@ import (
 )
 
 func TestDemoSignInReachesEachDashboard(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		subject, dashboard, testID string
 	}{

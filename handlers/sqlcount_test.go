@@ -52,6 +52,7 @@ var visitRoles = map[models.Role]string{
 // parameters, runs as many SQL statements on the demo with 15 applications
 // as on the demo with 150 (no query per row).
 func TestStatementCountsDoNotGrowWithData(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		small := pageStatements(t, kind, 0)
 		large := pageStatements(t, kind, moreApplications)

@@ -206,6 +206,7 @@ func TestUploadTemporaries(t *testing.T) {
 // The upload forms send the CSRF token as their first field: the portal reads
 // it from there before it reads anything else of the body.
 func TestUploadFormsSendTokenFirst(t *testing.T) {
+	t.Parallel()
 	f := newAplFixture(t, testdb.SQLite)
 	ac := f.company("upstage")
 	ap := newApFixture(t, testdb.SQLite, nil)

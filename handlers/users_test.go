@@ -11,6 +11,7 @@ import (
 )
 
 func TestAdminUsersPage(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app := newTestApp(t, kind, nil)
 		admin := app.client()
@@ -40,6 +41,7 @@ func TestAdminUsersPage(t *testing.T) {
 }
 
 func TestAdminEndSessions(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app := newTestApp(t, kind, nil)
 		admin := app.client()
@@ -82,6 +84,7 @@ func TestAdminEndSessions(t *testing.T) {
 }
 
 func TestAdminSetRole(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		app := newTestApp(t, kind, nil)
 		admin := app.client()
@@ -145,6 +148,7 @@ func oidcRole(t *testing.T, app *testApp, subject string) models.Role {
 // TestAdminRoleWithProvider: a role set in the portal survives the re-check
 // with the provider, which still ends the sessions once it removes the role.
 func TestAdminRoleWithProvider(t *testing.T) {
+	t.Parallel()
 	p := newTestProvider(t, testStart, providerConfig{})
 	app, _ := newOIDCApp(t, testdb.SQLite, p)
 	adminUser := &oidcUser{Subject: "kc-0900", Email: "admin@msit.example", Name: "관리", Groups: []string{"kai-admins"}}

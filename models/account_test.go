@@ -12,6 +12,7 @@ import (
 )
 
 func TestEffectiveRole(t *testing.T) {
+	t.Parallel()
 	const none = models.Role("")
 	cases := []struct {
 		provider, override, want models.Role
@@ -35,6 +36,7 @@ func TestEffectiveRole(t *testing.T) {
 }
 
 func TestResolveRole(t *testing.T) {
+	t.Parallel()
 	roleMap := map[string]string{"kai-officers": "officer", "kai-companies": "company"}
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
@@ -91,6 +93,7 @@ func TestResolveRole(t *testing.T) {
 // TestRoleOverrideOutlivesSignIn: a role set in the portal stays through
 // the next sign-in, which still records the provider's role.
 func TestRoleOverrideOutlivesSignIn(t *testing.T) {
+	t.Parallel()
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()

@@ -25,6 +25,7 @@ var appealActions = []models.AppealAction{models.AppealStartReview, models.Appea
 // by officers and admins only. Anyone else is ErrForbidden whatever the
 // cell; the ministry asking for a missing edge gets ErrInvalidTransition.
 func TestNextAppealStatus(t *testing.T) {
+	t.Parallel()
 	want := map[models.AppealStatus]map[models.AppealAction]models.AppealStatus{
 		models.AppealReceived:    {models.AppealStartReview: models.AppealUnderReview},
 		models.AppealUnderReview: {models.AppealUphold: models.AppealUpheld, models.AppealDismiss: models.AppealDismissed},
@@ -63,6 +64,7 @@ func TestNextAppealStatus(t *testing.T) {
 }
 
 func TestAppealOverdue(t *testing.T) {
+	t.Parallel()
 	// Filed 2025-08-05 10:00 KST with 14 days to answer: AnswerBy is
 	// 2025-08-19 10:00 KST; the answer is late from that instant on.
 	filed := kst(2025, 8, 5, 10, 0, 0)
@@ -92,6 +94,7 @@ func TestAppealOverdue(t *testing.T) {
 }
 
 func TestAppealMaySee(t *testing.T) {
+	t.Parallel()
 	org, other := uint(7), uint(8)
 	a := &models.Appeal{OrganisationID: org}
 	cases := []struct {
@@ -116,6 +119,7 @@ func TestAppealMaySee(t *testing.T) {
 }
 
 func TestAppealInputValidate(t *testing.T) {
+	t.Parallel()
 	ok := models.AppealInput{DecisionID: 1, Ground: models.GroundProceduralDefect, Statement: "절차 하자", IdempotencyKey: strings.Repeat("k", 16)}
 	cases := []struct {
 		name  string
@@ -148,6 +152,7 @@ func appealIn(d *models.Decision, label string) models.AppealInput {
 }
 
 func TestFileAppeal(t *testing.T) {
+	t.Parallel()
 	clock := testdb.NewClock(seedAt)
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
@@ -329,6 +334,7 @@ func TestFileAppeal(t *testing.T) {
 }
 
 func TestDecideAppeal(t *testing.T) {
+	t.Parallel()
 	clock := testdb.NewClock(seedAt)
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()

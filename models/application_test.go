@@ -345,6 +345,7 @@ func wantErr(t *testing.T, what string, err, want error) {
 var allRoles = append([]models.Role{models.RoleAnonymous}, models.Roles...)
 
 func TestApplicationEnumerations(t *testing.T) {
+	t.Parallel()
 	// The tables below are written for exactly these statuses, actions and
 	// roles: a new one must be added to them.
 	wantStatuses := []models.ApplicationStatus{"draft", "submitted", "under_review", "selected", "not_selected", "withdrawn"}
@@ -376,6 +377,7 @@ func TestApplicationEnumerations(t *testing.T) {
 // Anything else is ErrInvalidTransition (whoever asks); an existing edge
 // asked by another role is ErrForbidden; the time rules come last.
 func TestNextStatus(t *testing.T) {
+	t.Parallel()
 	type edge struct {
 		to      models.ApplicationStatus
 		company bool // true: only company users; false: only officers and admins
@@ -469,6 +471,7 @@ func roleName(r models.Role) string {
 }
 
 func TestApplicationMissing(t *testing.T) {
+	t.Parallel()
 	call := &models.Call{Documents: []models.RequiredDocument{
 		{ID: 11, NameKO: "사업계획서", Required: true},
 		{ID: 12, NameKO: "참고자료", Required: false},
@@ -533,6 +536,7 @@ func TestApplicationMissing(t *testing.T) {
 }
 
 func TestApplicationStore(t *testing.T) {
+	t.Parallel()
 	clock := testdb.NewClock(seedAt)
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
@@ -694,6 +698,7 @@ func TestApplicationStore(t *testing.T) {
 }
 
 func TestListApplications(t *testing.T) {
+	t.Parallel()
 	clock := testdb.NewClock(seedAt)
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()

@@ -82,7 +82,7 @@ func RecordAudit(ctx context.Context, tx *gorm.DB, actor Actor, action, objectTy
 	tx = tx.WithContext(ctx)
 	if tx.Dialector.Name() == "postgres" {
 		// One appender at a time, released at commit; SQLite serialises writers itself.
-		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", auditLockKey).Error; err != nil {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock"+schemaLockKey, auditLockKey).Error; err != nil {
 			return fmt.Errorf("store: audit lock: %w", err)
 		}
 	}

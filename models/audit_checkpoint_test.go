@@ -34,6 +34,7 @@ func checkpoint(t *testing.T, db *gorm.DB) models.AuditCheckpoint {
 // TestCheckAuditChainIncremental: the first check walks the whole chain;
 // later checks read only the checkpoint's row and the rows added since.
 func TestCheckAuditChainIncremental(t *testing.T) {
+	t.Parallel()
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		clock.Set(t0)
@@ -74,6 +75,7 @@ func TestCheckAuditChainIncremental(t *testing.T) {
 // is found by the whole walk, whose finding later checks keep; the
 // checkpoint's own row changed or removed is found by the next check.
 func TestCheckAuditChainTamper(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		tamper     func(t *testing.T, db *gorm.DB, rows []models.AuditEntry) uint // returns the row to be reported
@@ -166,6 +168,7 @@ func update(t *testing.T, db *gorm.DB, id uint, col string, val any) {
 // report a whole chain broken, and the checkpoint only moves forward to a
 // row with its own hash and position.
 func TestCheckAuditChainConcurrent(t *testing.T) {
+	t.Parallel()
 	const workers, rounds = 4, 10
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {

@@ -77,6 +77,7 @@ func verify(t *testing.T, db *gorm.DB) models.AuditCheck {
 }
 
 func TestActorOf(t *testing.T) {
+	t.Parallel()
 	if a := models.ActorOf(nil); a.ID != nil || a.Label != "system" {
 		t.Errorf("ActorOf(nil) = %+v, want the system without an ID", a)
 	}
@@ -92,6 +93,7 @@ func TestActorOf(t *testing.T) {
 }
 
 func TestAuditChain(t *testing.T) {
+	t.Parallel()
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		clock.Set(t0)
@@ -151,6 +153,7 @@ func TestAuditChain(t *testing.T) {
 // TestAuditAppendOnly checks that the database itself refuses to change or
 // remove audit rows.
 func TestAuditAppendOnly(t *testing.T) {
+	t.Parallel()
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		clock.Set(t0)
@@ -214,6 +217,7 @@ func dropAuditTriggers(t *testing.T, db *gorm.DB) {
 }
 
 func TestAuditTamperDetected(t *testing.T) {
+	t.Parallel()
 	const (
 		altered = "altered"
 		link    = "previous-hash link"
@@ -323,6 +327,7 @@ func TestAuditTamperDetected(t *testing.T) {
 // TestAuditSameTransaction checks that an audit row shares the fate of the
 // change it records.
 func TestAuditSameTransaction(t *testing.T) {
+	t.Parallel()
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		clock.Set(t0)
@@ -363,6 +368,7 @@ func TestAuditSameTransaction(t *testing.T) {
 }
 
 func TestAuditConcurrentAppends(t *testing.T) {
+	t.Parallel()
 	const writers, each = 8, 10
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {

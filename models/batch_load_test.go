@@ -15,6 +15,7 @@ import (
 // what GetApplication and ListAssignments load one by one; an unknown
 // application is ErrNotFound.
 func TestBatchLoadsMatchSingleLoads(t *testing.T) {
+	t.Parallel()
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		clock.Set(t0)

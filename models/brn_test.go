@@ -23,6 +23,7 @@ import (
 //	  1+3+7+1+3+7+1+3+10 = 36; 2·5=10 → +1 = 37 → (10-7)%10 = 3 ✓ (4 without the carry)
 //	000-00-00000: sum 0 → check 0 ✓ (valid by the algorithm, though never issued)
 func TestParseBusinessRegNo(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in      string
 		want    models.BusinessRegNo
@@ -107,6 +108,7 @@ func TestParseBusinessRegNo(t *testing.T) {
 // TestParseBusinessRegNoErrorsDistinct checks that a form can tell the two
 // failures apart: a format error is never a check digit error and back.
 func TestParseBusinessRegNoErrorsDistinct(t *testing.T) {
+	t.Parallel()
 	_, errFormat := models.ParseBusinessRegNo("220-81-6251x")
 	_, errCheck := models.ParseBusinessRegNo("220-81-62518")
 	if errors.Is(errFormat, models.ErrBRNCheckDigit) || !errors.Is(errFormat, models.ErrBRNFormat) {
@@ -121,6 +123,7 @@ func TestParseBusinessRegNoErrorsDistinct(t *testing.T) {
 // ninth digit 0–9 (so every carry is exercised), that exactly one tenth
 // digit is accepted.
 func TestBusinessRegNoCheckDigitUnique(t *testing.T) {
+	t.Parallel()
 	for ninth := '0'; ninth <= '9'; ninth++ {
 		accepted := 0
 		for last := '0'; last <= '9'; last++ {
@@ -138,6 +141,7 @@ func TestBusinessRegNoCheckDigitUnique(t *testing.T) {
 }
 
 func TestBusinessRegNoString(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   models.BusinessRegNo
 		want string

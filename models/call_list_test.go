@@ -10,6 +10,7 @@ import (
 // TestCallStateAt: the open instant belongs to the call's open period, the
 // close instant to its closed one, to the nanosecond.
 func TestCallStateAt(t *testing.T) {
+	t.Parallel()
 	opens := time.Date(2025, 6, 20, 9, 0, 0, 0, models.KST)
 	closes := time.Date(2025, 7, 21, 18, 0, 0, 0, models.KST)
 	c := models.Call{OpensAt: opens.UTC(), ClosesAt: closes.UTC()}
@@ -32,6 +33,7 @@ func TestCallStateAt(t *testing.T) {
 // TestGroupCalls: each call lands in one group, and each group is in the
 // order a visitor needs it.
 func TestGroupCalls(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 3, 10, 12, 0, 0, 0, models.KST)
 	day := 24 * time.Hour
 	call := func(id uint, opens, closes time.Duration) models.Call {

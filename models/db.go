@@ -66,6 +66,13 @@ func OpenSQLiteWait(path string, now func() time.Time, busy time.Duration) (*gor
 	return db, nil
 }
 
+// schemaLockKey is the argument list of a PostgreSQL advisory lock function
+// for the key given as its parameter, in the schema in use. Advisory locks
+// belong to the whole database, but what they serialise (the audit chain,
+// allocations, seeding, migrations) belongs to one schema: portals, or
+// tests, in separate schemas of one database do not wait for each other.
+const schemaLockKey = "(?::bigint # hashtext(COALESCE(current_schema(), ''))::bigint)"
+
 // OpenPostgres connects to PostgreSQL.
 func OpenPostgres(dsn string, now func() time.Time) (*gorm.DB, error) {
 	db, err := gorm.Open(postgres.Open(dsn), gormConfig(now))

@@ -19,6 +19,7 @@ import (
 )
 
 func TestUnavailable(t *testing.T) {
+	t.Parallel()
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
 	cases := []struct {
 		name string
@@ -58,6 +59,7 @@ func TestUnavailable(t *testing.T) {
 
 // A closed pool is an outage on both databases.
 func TestUnavailableClosedPool(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, testdb.NewClock(t0).Now, func(t *testing.T, db *gorm.DB) {
 		if _, err := models.ListCalls(t.Context(), db); err != nil {
 			t.Fatal(err)

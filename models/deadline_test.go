@@ -32,6 +32,7 @@ type alwaysHoliday struct{}
 func (alwaysHoliday) IsHoliday(Date) (string, bool) { return "every day", true }
 
 func TestAppealWindow(t *testing.T) {
+	t.Parallel()
 	// A hypothetical one-off holiday an administrator might add; 2025-08-14
 	// was not a holiday.
 	extra := WithExtra(KoreanHolidays, HolidaySet{NewDate(2025, 8, 14): "임시공휴일(가상)"})
@@ -250,6 +251,7 @@ func TestAppealWindow(t *testing.T) {
 }
 
 func TestAppealWindowErrors(t *testing.T) {
+	t.Parallel()
 	announced := kstTime(t, "2025-08-04T10:00:00")
 	tests := []struct {
 		name      string
@@ -293,6 +295,7 @@ func TestAppealWindowErrors(t *testing.T) {
 }
 
 func TestAppealWindowIsOpen(t *testing.T) {
+	t.Parallel()
 	// Brief example: open from 2025-08-04 10:00 KST until, not including,
 	// 2025-08-15 00:00 KST.
 	w, err := AppealWindow(kstTime(t, "2025-08-04T10:00:00"), 10, RuleCivil, KoreanHolidays)
@@ -337,6 +340,7 @@ func TestAppealWindowIsOpen(t *testing.T) {
 }
 
 func TestAppealWindowUntil(t *testing.T) {
+	t.Parallel()
 	announced := kstTime(t, "2025-08-04T10:00:00")
 	tests := []struct {
 		name   string
@@ -426,6 +430,7 @@ func TestAppealWindowServerZone(t *testing.T) {
 }
 
 func TestAppealWindowParseRule(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in      string
 		want    CountingRule
@@ -447,6 +452,7 @@ func TestAppealWindowParseRule(t *testing.T) {
 }
 
 func TestHolidayWorkingDayOnOrAfter(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		from, want string
 	}{
@@ -474,6 +480,7 @@ func TestHolidayWorkingDayOnOrAfter(t *testing.T) {
 }
 
 func TestWithExtraHoliday(t *testing.T) {
+	t.Parallel()
 	cal := WithExtra(KoreanHolidays, HolidaySet{NewDate(2026, 5, 1): "노동절"})
 	if name, ok := cal.IsHoliday(NewDate(2026, 5, 1)); !ok || name != "노동절" {
 		t.Errorf("extra date = %q, %v; want 노동절", name, ok)
@@ -490,6 +497,7 @@ func TestWithExtraHoliday(t *testing.T) {
 }
 
 func TestWindowDate(t *testing.T) {
+	t.Parallel()
 	d := mustDate(t, "2028-02-28")
 	if got := d.AddDays(1).String(); got != "2028-02-29" { // 2028 is a leap year
 		t.Errorf("AddDays(1) = %s", got)

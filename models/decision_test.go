@@ -41,6 +41,7 @@ func statuses(t *testing.T, w *world, apps map[string]*models.Application) map[s
 }
 
 func TestPublishSelection(t *testing.T) {
+	t.Parallel()
 	clock := testdb.NewClock(seedAt)
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()

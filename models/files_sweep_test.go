@@ -27,6 +27,7 @@ func contentPath(dir, sha string) string { return filepath.Join(dir, sha[0:2], s
 // The sweep removes old content that no row names and old temporary files;
 // never content a row names, however old, nor anything recent.
 func TestSweepOrphans(t *testing.T) {
+	t.Parallel()
 	now := t0
 	testdb.Each(t, clockNow, func(t *testing.T, db *gorm.DB) {
 		s, dir := newStore(t)
@@ -93,6 +94,7 @@ func TestSweepOrphans(t *testing.T) {
 // Storing content that is already there gives it a fresh time, so that an
 // old orphan about to be named by a new row is not swept meanwhile.
 func TestPutRefreshesExistingContent(t *testing.T) {
+	t.Parallel()
 	s, dir := newStore(t)
 	sha, _, err := s.Put(bytes.NewReader(tinyPDF))
 	if err != nil {

@@ -114,6 +114,7 @@ func pdfOfSize(n int) []byte {
 }
 
 func TestSniffKind(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		head   []byte
@@ -165,6 +166,7 @@ var allKinds = models.UploadPolicy{
 }
 
 func TestCheckUpload(t *testing.T) {
+	t.Parallel()
 	pdfOnly := models.UploadPolicy{MaxBytes: 1 << 20, Allowed: []models.FileKind{models.FilePDF}}
 	tests := []struct {
 		name     string
@@ -232,6 +234,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // TestCheckUploadSize checks the limit both where the head read already
 // sees it (a limit below the sniffed length) and while streaming.
 func TestCheckUploadSize(t *testing.T) {
+	t.Parallel()
 	for _, max := range []int64{100, 4096, 5000, 1 << 20} {
 		policy := models.UploadPolicy{MaxBytes: max, Allowed: []models.FileKind{models.FilePDF}}
 		tests := []struct {
@@ -275,6 +278,7 @@ func TestCheckUploadSize(t *testing.T) {
 }
 
 func TestSanitizeFileName(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("가", 200)
 	tests := []struct {
 		in, want string
@@ -361,6 +365,7 @@ func newStore(t *testing.T) (*models.FileStore, string) {
 }
 
 func TestFileStorePut(t *testing.T) {
+	t.Parallel()
 	s, dir := newStore(t)
 	sum := sha256.Sum256(tinyPDF)
 	want := hex.EncodeToString(sum[:])
@@ -403,6 +408,7 @@ func TestFileStorePut(t *testing.T) {
 }
 
 func TestFileStoreOpenRefuses(t *testing.T) {
+	t.Parallel()
 	s, dir := newStore(t)
 	sha, _, err := s.Put(bytes.NewReader(tinyPDF))
 	if err != nil {
@@ -440,6 +446,7 @@ func TestFileStoreOpenRefuses(t *testing.T) {
 
 // TestFileStoreNoTempFiles checks that failed writes leave nothing behind.
 func TestFileStoreNoTempFiles(t *testing.T) {
+	t.Parallel()
 	policy := models.UploadPolicy{MaxBytes: 10_000, Allowed: []models.FileKind{models.FilePDF}}
 	t.Run("too large while streaming", func(t *testing.T) {
 		s, dir := newStore(t)
@@ -481,6 +488,7 @@ func TestFileStoreNoTempFiles(t *testing.T) {
 }
 
 func TestFileStoreSave(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 3, 2, 1, 30, 0, 0, time.UTC)
 	clock := testdb.NewClock(now)
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {

@@ -641,7 +641,7 @@ func CreateAllocation(ctx context.Context, db *gorm.DB, in AllocationInput, by *
 	var a *Allocation
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if tx.Dialector.Name() == "postgres" {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", allocLockKey).Error; err != nil {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock"+schemaLockKey, allocLockKey).Error; err != nil {
 				return fmt.Errorf("store: allocation lock: %w", err)
 			}
 		}
@@ -896,7 +896,7 @@ func SeedDemoGPUs(ctx context.Context, db *gorm.DB, now time.Time) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if tx.Dialector.Name() == "postgres" {
 			// Instances starting together seed one after the other.
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", seedLockKey).Error; err != nil {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock"+schemaLockKey, seedLockKey).Error; err != nil {
 				return fmt.Errorf("store: seed lock: %w", err)
 			}
 		}

@@ -88,6 +88,7 @@ func (f *gpuFixture) allocate(t *testing.T, in models.AllocationInput) (*models.
 }
 
 func TestClusterValidate(t *testing.T) {
+	t.Parallel()
 	base := func() models.Cluster {
 		return models.Cluster{Name: "c", Provider: "p", Region: "r", GPUModel: "NVIDIA B200", GPUCount: 8,
 			SourceKind: models.SourceExporter, Endpoints: "http://10.0.0.1:9400/metrics\nhttps://node2:9400/metrics", PollSeconds: 15}
@@ -136,6 +137,7 @@ func TestClusterValidate(t *testing.T) {
 }
 
 func TestSaveCluster(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
 		f := newGPUFixture(t, db)
@@ -201,6 +203,7 @@ func TestSaveCluster(t *testing.T) {
 }
 
 func TestClusterStatusAndDiscovery(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
 		f := newGPUFixture(t, db)
@@ -241,6 +244,7 @@ func TestClusterStatusAndDiscovery(t *testing.T) {
 }
 
 func TestAllocationOverlap(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
 		f := newGPUFixture(t, db)
@@ -308,6 +312,7 @@ func TestAllocationOverlap(t *testing.T) {
 }
 
 func TestAllocationBlocks(t *testing.T) {
+	t.Parallel()
 	if models.BlockSize(models.BlockB200) != 500 || models.BlockSize(models.BlockHSeries) != 1000 || models.BlockSize(models.BlockCustom) != 0 {
 		t.Errorf("block sizes")
 	}
@@ -423,6 +428,7 @@ func rollup(key, uuid string, hour time.Time, observed, active, util, energy, fb
 }
 
 func TestUpsertRollupsReplaces(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
 		h := time.Date(2026, 1, 5, 3, 0, 0, 0, time.UTC)
@@ -467,6 +473,7 @@ func TestUpsertRollupsReplaces(t *testing.T) {
 func approx(a, b float64) bool { return math.Abs(a-b) <= 1e-6*math.Max(1, math.Abs(b)) }
 
 func TestAllocationUsageAndSeries(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
 		f := newGPUFixture(t, db)
@@ -569,6 +576,7 @@ func TestAllocationUsageAndSeries(t *testing.T) {
 }
 
 func TestClusterLease(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
 		other := testdb.OpenAgain(t, db, func() time.Time { return gpuNow }) // a second instance
@@ -621,6 +629,7 @@ func TestClusterLease(t *testing.T) {
 }
 
 func TestTelemetryStore(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
 		f := newGPUFixture(t, db)
@@ -665,9 +674,31 @@ func TestTelemetryStore(t *testing.T) {
 	})
 }
 
+// writeSignal is the telemetry store, telling the test when the collector
+// has written rollups that cover some time.
+type writeSignal struct {
+	models.TelemetryStore
+	covered chan struct{}
+}
+
+func (s writeSignal) UpsertRollups(ctx context.Context, clusterID uint, rs []dcgm.Rollup, now time.Time) error {
+	err := s.TelemetryStore.UpsertRollups(ctx, clusterID, rs, now)
+	for _, r := range rs {
+		if err == nil && r.ObservedSeconds > 0 {
+			select {
+			case s.covered <- struct{}{}:
+			default:
+			}
+			break
+		}
+	}
+	return err
+}
+
 // TestCollectorOnDatabase runs the real collector with the simulator
-// against the database for a few polls.
+// against the database until it has written rollups, and stops it.
 func TestCollectorOnDatabase(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("collector run skipped in -short mode")
 	}
@@ -679,12 +710,19 @@ func TestCollectorOnDatabase(t *testing.T) {
 		if _, err := models.SaveCluster(ctx, db, testSecrets, c, false, officer, time.Now()); err != nil {
 			t.Fatal(err)
 		}
-		col := &dcgm.Collector{Store: models.TelemetryStore{DB: db}, Owner: "test", WriteEvery: 300 * time.Millisecond,
+		store := writeSignal{TelemetryStore: models.TelemetryStore{DB: db}, covered: make(chan struct{}, 1)}
+		col := &dcgm.Collector{Store: store, Owner: "test", WriteEvery: 300 * time.Millisecond,
 			Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		runCtx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { done <- col.Run(runCtx) }()
-		time.Sleep(2500 * time.Millisecond)
+		// Two polls a second apart, then a write; the minute only guards
+		// against a hang.
+		select {
+		case <-store.covered:
+		case <-time.After(time.Minute):
+			t.Error("no rollups covering any time written within a minute")
+		}
 		cancel()
 		if err := <-done; err != nil {
 			t.Fatal(err)
@@ -716,6 +754,7 @@ func TestCollectorOnDatabase(t *testing.T) {
 }
 
 func TestSeedDemoGPUs(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
 		// Without selected teams there is nothing to seed.
@@ -771,6 +810,7 @@ func TestSeedDemoGPUs(t *testing.T) {
 // rollups for its whole KST days and from the hourly ones for the rest, with
 // the same totals as the hours themselves.
 func TestAllocationUsageWholeDays(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
 		f := newGPUFixture(t, db)

@@ -26,6 +26,7 @@ const kasiXML2027 = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 </items><numOfRows>100</numOfRows><pageNo>1</pageNo><totalCount>6</totalCount></body></response>`
 
 func TestParseHolidayFile(t *testing.T) {
+	t.Parallel()
 	type day struct{ date, ko, en string }
 	cases := []struct {
 		name    string
@@ -121,6 +122,7 @@ func TestParseHolidayFile(t *testing.T) {
 // Monday 07-20, closing 07-21 00:00. Whether the version change moves it
 // depends on whether the window was still open when the version took effect.
 func TestBuiltinVersionChangeMovesOnlyOpenWindows(t *testing.T) {
+	t.Parallel()
 	announced := kst(2026, 7, 7, 10, 0, 0)
 	oldClose, newClose := kst(2026, 7, 18, 0, 0, 0), kst(2026, 7, 21, 0, 0, 0)
 	cases := []struct {
@@ -193,6 +195,7 @@ func listCSV(year int, drop []string, rename, add map[string]string) string {
 // not the one that had closed (published 08-04, closed 08-15 00:00, whose
 // last day 08-14 the list now calls a holiday).
 func TestHolidayListImportConfirm(t *testing.T) {
+	t.Parallel()
 	clock := testdb.NewClock(seedAt)
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
@@ -292,6 +295,7 @@ func TestHolidayListImportConfirm(t *testing.T) {
 // TestImportedListExtendsCoverage: a deadline in a year the built-in table
 // does not cover is refused until a list for that year is confirmed.
 func TestImportedListExtendsCoverage(t *testing.T) {
+	t.Parallel()
 	clock := testdb.NewClock(seedAt)
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()

@@ -11,6 +11,7 @@ import (
 )
 
 func TestExtraHolidayInEffect(t *testing.T) {
+	t.Parallel()
 	added, removed := kst(2025, 8, 10, 10, 0, 0), kst(2025, 8, 20, 10, 0, 0)
 	standing := models.ExtraHoliday{Date: "2025-08-14", AddedAt: added}
 	gone := models.ExtraHoliday{Date: "2025-08-14", AddedAt: added, RemovedAt: &removed}
@@ -39,6 +40,7 @@ func TestExtraHolidayInEffect(t *testing.T) {
 }
 
 func TestHolidaysAt(t *testing.T) {
+	t.Parallel()
 	t1, t2, t3 := kst(2025, 8, 1, 9, 0, 0), kst(2025, 8, 10, 9, 0, 0), kst(2025, 8, 20, 9, 0, 0)
 	extras := []models.ExtraHoliday{
 		{Date: "2025-08-14", NameKO: "임시공휴일", AddedAt: t1},
@@ -76,6 +78,7 @@ func TestHolidaysAt(t *testing.T) {
 // 08-15 (광복절, Friday), 08-16 (Saturday), 08-17 (Sunday) to Monday
 // 08-18: the window closes at 2025-08-19 00:00 KST.
 func TestAppealWindowAsOf(t *testing.T) {
+	t.Parallel()
 	moved := kst(2025, 8, 19, 0, 0, 0)
 	holiday := func(added time.Time, removed *time.Time) []models.ExtraHoliday {
 		return []models.ExtraHoliday{{Date: "2025-08-14", NameKO: "임시공휴일", AddedAt: added, RemovedAt: removed}}
@@ -145,6 +148,7 @@ func TestAppealWindowAsOf(t *testing.T) {
 }
 
 func TestExtraHolidayStore(t *testing.T) {
+	t.Parallel()
 	clock := testdb.NewClock(seedAt)
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()

@@ -13,6 +13,7 @@ import (
 // 2027–2030 are derived by hand from 관공서의 공휴일에 관한 규정 §3 and the
 // lunar dates, and agree with the substitutes commonly published for them.
 func TestKoreanHolidaysOfficialLists(t *testing.T) {
+	t.Parallel()
 	want := map[int][]string{
 		2024: {
 			"01-01",
@@ -116,6 +117,7 @@ func TestKoreanHolidaysOfficialLists(t *testing.T) {
 }
 
 func TestKoreanHolidaysNames(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		date string
 		name string // "" means not a holiday
@@ -149,6 +151,7 @@ func TestKoreanHolidaysNames(t *testing.T) {
 // 2026.1 lists it from 2026 and gives a substitute when it falls on a
 // Saturday or a Sunday.
 func TestConstitutionDayByVersion(t *testing.T) {
+	t.Parallel()
 	old, ok := builtinCalendar("2024.1")
 	if !ok {
 		t.Fatal("version 2024.1 missing")
@@ -201,6 +204,7 @@ func TestConstitutionDayByVersion(t *testing.T) {
 }
 
 func TestHolidayNameEN(t *testing.T) {
+	t.Parallel()
 	for ko, en := range map[string]string{
 		"광복절":         "Liberation Day",
 		"어린이날·부처님오신날": "Children's Day · Buddha's Birthday",
@@ -221,6 +225,7 @@ func TestHolidayNameEN(t *testing.T) {
 }
 
 func TestKoreanHolidaysCoverage(t *testing.T) {
+	t.Parallel()
 	for date, want := range map[string]bool{
 		"2023-12-31": false, "2024-01-01": true, "2030-12-31": true, "2031-01-01": false,
 	} {
@@ -248,6 +253,7 @@ func TestKoreanHolidaysCoverage(t *testing.T) {
 // months later and 추석 about 7 after 설날 (lunar months are 29 or 30 days; a
 // leap month may intervene).
 func TestKoreanHolidaysLunarDates(t *testing.T) {
+	t.Parallel()
 	days := func(a, b Date) int { return int(b.Start().Sub(a.Start()).Hours() / 24) }
 	for year := koreanFirstYear; year <= koreanLastYear; year++ {
 		l, ok := koreanLunar[year]
@@ -273,6 +279,7 @@ func TestKoreanHolidaysLunarDates(t *testing.T) {
 
 // TestHolidaySubstituteRule exercises §3 on cases the 2024–2030 table lacks.
 func TestHolidaySubstituteRule(t *testing.T) {
+	t.Parallel()
 	h := func(date string, rule substituteRule) baseHoliday {
 		return baseHoliday{date: mustDate(t, date), name: date, group: date, rule: rule}
 	}
@@ -371,6 +378,7 @@ func electionDay(termEnd Date, daysBefore int, cal HolidayCalendar) Date {
 // TestHolidayElectionDays checks the rule on past elections, then the table's
 // regular election days against it.
 func TestHolidayElectionDays(t *testing.T) {
+	t.Parallel()
 	past := []struct {
 		name       string
 		termEnd    string

@@ -20,6 +20,7 @@ import (
 // the last day moved past weekends and holidays (Chuseok 2025: 10-03 and
 // 10-05 to 10-09 are holidays), and for an explicit deadline.
 func TestWindowSentence(t *testing.T) {
+	t.Parallel()
 	counted := func(at time.Time, rule models.CountingRule) func() (models.Window, error) {
 		return func() (models.Window, error) { return models.AppealWindow(at, 10, rule, models.KoreanHolidays) }
 	}
@@ -109,6 +110,7 @@ func (w *world) submitAndScore(call *models.Call) map[string]*models.Application
 // or from remedies since changed, is refused and nothing is published. The
 // call's remedies are frozen into the decision and given with appeal answers.
 func TestPublishNoticeTexts(t *testing.T) {
+	t.Parallel()
 	clock := testdb.NewClock(seedAt)
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
@@ -200,6 +202,7 @@ func TestPublishNoticeTexts(t *testing.T) {
 // published field: the notice and its generated parts, the counting rule,
 // the explicit deadline, the decision corrected and each entry's fields.
 func TestDecisionHashCovers(t *testing.T) {
+	t.Parallel()
 	clock := testdb.NewClock(seedAt)
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		w := newWorld(t, db, clock)
@@ -268,6 +271,7 @@ func hashV1(d *models.Decision) string {
 // migration that versions the hash keeps verifying after it (its row gets
 // version 1), and the decisions table stays immutable.
 func TestDecisionHashV1StillVerifies(t *testing.T) {
+	t.Parallel()
 	clock := testdb.NewClock(seedAt)
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
@@ -343,6 +347,7 @@ func TestDecisionHashV1StillVerifies(t *testing.T) {
 // or not its window is open, naming the decision that now stands at the end
 // of the chain of corrections; nothing is filed.
 func TestAppealAgainstCorrectedDecision(t *testing.T) {
+	t.Parallel()
 	clock := testdb.NewClock(seedAt)
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()

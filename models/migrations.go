@@ -315,10 +315,10 @@ func Migrate(ctx context.Context, db *gorm.DB) error {
 		return nil
 	}
 	err := db.Connection(func(conn *gorm.DB) error {
-		if err := conn.Exec("SELECT pg_advisory_lock(?)", migrateLockKey).Error; err != nil {
+		if err := conn.Exec("SELECT pg_advisory_lock"+schemaLockKey, migrateLockKey).Error; err != nil {
 			return fmt.Errorf("lock: %w", err)
 		}
-		defer conn.Exec("SELECT pg_advisory_unlock(?)", migrateLockKey)
+		defer conn.Exec("SELECT pg_advisory_unlock"+schemaLockKey, migrateLockKey)
 		return run(conn)
 	})
 	if err != nil {

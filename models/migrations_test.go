@@ -62,6 +62,7 @@ func pending(t *testing.T, db *gorm.DB) int {
 }
 
 func TestMigrateIdempotent(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []testdb.Kind{testdb.SQLite, testdb.Postgres} {
 		t.Run(string(kind), func(t *testing.T) {
 			clock := newClock()
@@ -117,6 +118,7 @@ func TestMigrateIdempotent(t *testing.T) {
 // TestMigrateConcurrentPostgres starts two portal instances on one fresh
 // schema at the same moment: the advisory lock makes one wait for the other.
 func TestMigrateConcurrentPostgres(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TEST_DATABASE_URL") == "" {
 		t.Skip("concurrent migration is a PostgreSQL test (advisory lock): TEST_DATABASE_URL is not set")
 	}
@@ -166,6 +168,7 @@ func TestMigrateConcurrentPostgres(t *testing.T) {
 }
 
 func TestOpenAgainSharesTheDatabase(t *testing.T) {
+	t.Parallel()
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		again := testdb.OpenAgain(t, db, clock.Now)

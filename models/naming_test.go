@@ -19,6 +19,7 @@ func day(s string) models.Date {
 }
 
 func TestNamingGrantHoldsOn(t *testing.T) {
+	t.Parallel()
 	// From 2025-08-05 to 2026-08-04 inclusive, unless revoked earlier.
 	bounded := models.NamingGrant{ValidFrom: "2025-08-05", ValidTo: "2026-08-04"}
 	open := models.NamingGrant{ValidFrom: "2025-08-05"}
@@ -68,6 +69,7 @@ func TestNamingGrantHoldsOn(t *testing.T) {
 }
 
 func TestNamingGrantCovers(t *testing.T) {
+	t.Parallel()
 	g := models.NamingGrant{Names: "Solar Pro 2\n솔라 프로\n  \nK-AI 업스테이지\n"}
 	if got := g.NameList(); len(got) != 3 {
 		t.Errorf("NameList = %q, want the three non-blank names", got)
@@ -108,6 +110,7 @@ func TestNamingGrantCovers(t *testing.T) {
 }
 
 func TestGrantInputValidate(t *testing.T) {
+	t.Parallel()
 	ok := models.GrantInput{Kind: models.NamingModel, HolderID: 3, Names: "Solar Pro 2", ValidFrom: "2025-08-05",
 		ValidTo: "2026-08-04", Basis: "2025-08-04 선정 결과 공고"}
 	cases := []struct {
@@ -148,6 +151,7 @@ func TestGrantInputValidate(t *testing.T) {
 }
 
 func TestNamingStore(t *testing.T) {
+	t.Parallel()
 	clock := testdb.NewClock(seedAt)
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()

@@ -64,6 +64,7 @@ func clockNow() time.Time { return t0 }
 
 // Readiness fails, naming the check, for each way a filing would fail.
 func TestReady(t *testing.T) {
+	t.Parallel()
 	type breaker func(t *testing.T, db *gorm.DB, o *models.ReadyOptions) *gorm.DB
 	tests := []struct {
 		name   string
@@ -148,6 +149,7 @@ func TestReady(t *testing.T) {
 // The schema check knows every table the migrations create: with all of
 // them dropped, it names each one.
 func TestReadyKnowsEveryTable(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		db := testdb.Open(t, kind, clockNow)
 		tables, err := db.Migrator().GetTables()

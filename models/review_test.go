@@ -30,6 +30,7 @@ func sheet(app uint, submitted time.Time, reviewers int, c1, c2, c3 []float64) m
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 
 func TestRankApplicationsWeights(t *testing.T) {
+	t.Parallel()
 	at := kst(2025, 7, 10, 9, 0, 0)
 	sheets := []models.ScoreSheet{
 		// App 10: c1 mean (80+90)/2 = 85 → 50×85/100 = 42.5; c2 mean 35 → 30×35/50 = 21;
@@ -81,6 +82,7 @@ func TestRankApplicationsWeights(t *testing.T) {
 }
 
 func TestRankApplicationsTieBreaks(t *testing.T) {
+	t.Parallel()
 	early, late := kst(2025, 7, 10, 9, 0, 0), kst(2025, 7, 10, 9, 0, 1)
 	cases := []struct {
 		name     string
@@ -170,6 +172,7 @@ func TestRankApplicationsTieBreaks(t *testing.T) {
 }
 
 func TestValidateScores(t *testing.T) {
+	t.Parallel()
 	criteria := []models.Criterion{{ID: 1, MaxScore: 100}, {ID: 2, MaxScore: 50}}
 	ok := func(id uint, v float64) models.ScoreInput {
 		return models.ScoreInput{CriterionID: id, Value: v, Comment: "근거"}
@@ -212,6 +215,7 @@ func TestValidateScores(t *testing.T) {
 }
 
 func TestReviewStore(t *testing.T) {
+	t.Parallel()
 	clock := testdb.NewClock(seedAt)
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()

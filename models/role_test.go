@@ -7,6 +7,7 @@ import (
 )
 
 func TestRoleFromClaims(t *testing.T) {
+	t.Parallel()
 	roleMap := map[string]string{
 		"kai-company":  "company",
 		"kai-auditor":  "auditor",
@@ -54,6 +55,7 @@ func TestRoleFromClaims(t *testing.T) {
 }
 
 func TestRoleValidAndIsMinistry(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		role     models.Role
@@ -82,6 +84,7 @@ func TestRoleValidAndIsMinistry(t *testing.T) {
 }
 
 func TestRolesLeastPrivilegedFirst(t *testing.T) {
+	t.Parallel()
 	want := []models.Role{models.RoleCompany, models.RoleAuditor, models.RoleOfficer, models.RoleAdmin}
 	if len(models.Roles) != len(want) {
 		t.Fatalf("Roles = %q, want %q", models.Roles, want)

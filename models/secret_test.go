@@ -26,6 +26,7 @@ func mustBox(key []byte) *models.SecretBox {
 }
 
 func TestSecretBox(t *testing.T) {
+	t.Parallel()
 	const token = "eyJhbGciOi.secret-token.0123456789"
 	sealed, err := testSecrets.Seal(token)
 	if err != nil {
@@ -97,6 +98,7 @@ func rawToken(t *testing.T, db *gorm.DB, id uint) string {
 // A cluster's token is stored sealed, never in the clear; the collector's
 // store opens it; another key or none is a clear error.
 func TestClusterTokenSealedAtRest(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
 		f := newGPUFixture(t, db)
@@ -150,6 +152,7 @@ func TestClusterTokenSealedAtRest(t *testing.T) {
 // Tokens stored in the clear before sealing are sealed at start, once, with
 // an audit row; a token the key cannot open stops the start.
 func TestSealClusterTokens(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
 		f := newGPUFixture(t, db)

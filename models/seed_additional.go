@@ -138,7 +138,7 @@ func SeedDemoAdditionalCall(ctx context.Context, db *gorm.DB, files *FileStore, 
 	}
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if tx.Dialector.Name() == "postgres" {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", seedLockKey).Error; err != nil {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock"+schemaLockKey, seedLockKey).Error; err != nil {
 				return fmt.Errorf("store: seed lock: %w", err)
 			}
 		}

@@ -18,6 +18,7 @@ import (
 // days, with the demo's KAIST user among those not selected; the notice
 // states the window's last day; a second seed changes nothing.
 func TestSeedDemoAdditionalCallWindowOpen(t *testing.T) {
+	t.Parallel()
 	kst := func(y int, m time.Month, d, hh, mm, ss, ns int) time.Time {
 		return time.Date(y, m, d, hh, mm, ss, ns, models.KST)
 	}
@@ -115,6 +116,7 @@ func TestSeedDemoAdditionalCallWindowOpen(t *testing.T) {
 // additional call is a second call with its own decision; the 2025 call and
 // its decision are unchanged.
 func TestSeedDemoAdditionalCallAfterStory(t *testing.T) {
+	t.Parallel()
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		clock.Set(t0)

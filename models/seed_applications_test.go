@@ -37,6 +37,7 @@ func countStory(t *testing.T, db *gorm.DB) demoStoryCounts {
 }
 
 func TestSeedDemoApplications(t *testing.T) {
+	t.Parallel()
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		clock.Set(t0)
@@ -252,6 +253,7 @@ func TestSeedDemoApplications(t *testing.T) {
 }
 
 func TestSeedDemoApplicationsRefusesAnEarlyClock(t *testing.T) {
+	t.Parallel()
 	files, err := models.NewFileStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -266,6 +268,7 @@ func TestSeedDemoApplicationsRefusesAnEarlyClock(t *testing.T) {
 // the header, every cross-reference offset pointing at its object, the
 // startxref pointing at the table.
 func TestDemoPDF(t *testing.T) {
+	t.Parallel()
 	pdf := models.DemoPDF([]string{"Business plan", "Project: (A) \\ B", "한글은 ?로"})
 	if kind, ok := models.SniffKind(pdf); !ok || kind != models.FilePDF {
 		t.Fatalf("sniffed %q, %v; want pdf", kind, ok)

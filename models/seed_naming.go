@@ -37,7 +37,7 @@ func SeedDemoNaming(ctx context.Context, db *gorm.DB, now time.Time) error {
 	}
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if tx.Dialector.Name() == "postgres" {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", seedLockKey).Error; err != nil {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock"+schemaLockKey, seedLockKey).Error; err != nil {
 				return fmt.Errorf("store: seed lock: %w", err)
 			}
 		}

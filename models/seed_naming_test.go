@@ -12,6 +12,7 @@ import (
 )
 
 func TestSeedDemoNaming(t *testing.T) {
+	t.Parallel()
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		clock.Set(t0)

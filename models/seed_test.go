@@ -12,6 +12,7 @@ import (
 )
 
 func TestDemoOrganisations(t *testing.T) {
+	t.Parallel()
 	if len(models.DemoOrganisations) != 15 {
 		t.Errorf("DemoOrganisations = %d, want the 15 applicants", len(models.DemoOrganisations))
 	}
@@ -51,6 +52,7 @@ func countSeed(t *testing.T, db *gorm.DB) seedCounts {
 }
 
 func TestSeedDemo(t *testing.T) {
+	t.Parallel()
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		clock.Set(t0)
@@ -180,6 +182,7 @@ func TestSeedDemo(t *testing.T) {
 // TestSeedDemoKeepsExistingOrganisations seeds a database where an
 // organisation was already registered by hand.
 func TestSeedDemoKeepsExistingOrganisations(t *testing.T) {
+	t.Parallel()
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		clock.Set(t0)

@@ -19,6 +19,7 @@ import (
 var policy = models.SessionPolicy{Idle: 30 * time.Minute, MaxAge: 2 * time.Hour}
 
 func TestSessionExpired(t *testing.T) {
+	t.Parallel()
 	// Signed in at t0, last seen an hour later; absolute expiry at t0+2h.
 	lastSeen := t0.Add(time.Hour)
 	s := models.Session{CreatedAt: t0, LastSeenAt: lastSeen, ExpiresAt: t0.Add(policy.MaxAge)}
@@ -56,6 +57,7 @@ func TestSessionExpired(t *testing.T) {
 }
 
 func TestSessionNeedsTouch(t *testing.T) {
+	t.Parallel()
 	s := models.Session{LastSeenAt: t0}
 	tests := []struct {
 		since time.Duration
@@ -78,6 +80,7 @@ func TestSessionNeedsTouch(t *testing.T) {
 }
 
 func TestTokens(t *testing.T) {
+	t.Parallel()
 	a, b := models.RandomToken(32), models.RandomToken(32)
 	if len(a) != 43 || a == b {
 		t.Errorf("RandomToken(32) = %q, %q; want two different 43-character tokens", a, b)
@@ -89,6 +92,7 @@ func TestTokens(t *testing.T) {
 }
 
 func TestSessionStore(t *testing.T) {
+	t.Parallel()
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		clock.Set(t0)
@@ -163,6 +167,7 @@ func TestSessionStore(t *testing.T) {
 }
 
 func TestLoadSessionDeletesExpired(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		// keepAlive touches the session every 20 minutes until this long after sign-in.
@@ -217,6 +222,7 @@ func TestLoadSessionDeletesExpired(t *testing.T) {
 }
 
 func TestDeleteExpiredSessions(t *testing.T) {
+	t.Parallel()
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		clock.Set(t0)
@@ -286,6 +292,7 @@ func TestDeleteExpiredSessions(t *testing.T) {
 }
 
 func TestUseLoginState(t *testing.T) {
+	t.Parallel()
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		clock.Set(t0)
@@ -317,6 +324,7 @@ func TestUseLoginState(t *testing.T) {
 }
 
 func TestUseLoginStateConcurrent(t *testing.T) {
+	t.Parallel()
 	const rounds, takers = 5, 8
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
@@ -358,6 +366,7 @@ func TestUseLoginStateConcurrent(t *testing.T) {
 // with times in UTC, and the other way round, as a server in Seoul and a
 // sweep run elsewhere would: expiry is an instant, whatever the zone.
 func TestSessionTimesAnyZone(t *testing.T) {
+	t.Parallel()
 	kst := time.FixedZone("KST", 9*60*60)
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
@@ -406,6 +415,7 @@ func TestSessionTimesAnyZone(t *testing.T) {
 // TestSessionKeyedID checks that with a key the stored ID is the token's
 // HMAC-SHA256, so that the table alone cannot even be checked against a token.
 func TestSessionKeyedID(t *testing.T) {
+	t.Parallel()
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()

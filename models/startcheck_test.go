@@ -16,6 +16,7 @@ import (
 // The start-up check of the newest audit rows finds what a full walk finds
 // among them, and nothing before them.
 func TestVerifyAuditTail(t *testing.T) {
+	t.Parallel()
 	type tamper func(t *testing.T, db *gorm.DB, rows []models.AuditEntry)
 	summary := func(i int) tamper {
 		return func(t *testing.T, db *gorm.DB, rows []models.AuditEntry) {
@@ -76,6 +77,7 @@ func TestVerifyAuditTail(t *testing.T) {
 
 // An empty trail is whole.
 func TestVerifyAuditTailEmpty(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, clockNow, func(t *testing.T, db *gorm.DB) {
 		check, err := models.VerifyAuditTail(t.Context(), db, 100)
 		if err != nil || !check.OK() || check.Rows != 0 {
@@ -86,6 +88,7 @@ func TestVerifyAuditTailEmpty(t *testing.T) {
 
 // A database is fresh until a migration has been applied to it.
 func TestFresh(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		fresh := func(db *gorm.DB) bool {
 			t.Helper()
@@ -144,6 +147,7 @@ func corruptSQLite(t *testing.T, path string) {
 
 // quick_check passes a whole SQLite file and names the damage in a broken one.
 func TestQuickCheck(t *testing.T) {
+	t.Parallel()
 	testdb.Each(t, clockNow, func(t *testing.T, db *gorm.DB) {
 		if err := models.QuickCheck(t.Context(), db); err != nil {
 			t.Fatalf("a whole database: %v", err)
@@ -164,6 +168,7 @@ func TestQuickCheck(t *testing.T) {
 
 // CountContents counts what the store holds, not files being written.
 func TestCountContents(t *testing.T) {
+	t.Parallel()
 	s, dir := newStore(t)
 	count := func() int {
 		t.Helper()

@@ -12,6 +12,7 @@ import (
 )
 
 func TestCheckText(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		s    string
@@ -57,6 +58,7 @@ func TestCheckText(t *testing.T) {
 // The limits in text.go and the gorm column sizes say the same: a sized
 // column holds exactly its field's limit, a text column has no size.
 func TestTextLimitsMatchColumns(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		model any
 		field string
@@ -120,6 +122,7 @@ func TestTextLimitsMatchColumns(t *testing.T) {
 // A criterion weight must be a number in (0, 100]: NaN, infinities, zero
 // and negative weights are field errors on the criterion's row.
 func TestCallCriterionWeight(t *testing.T) {
+	t.Parallel()
 	for _, w := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), -10, 0, 150} {
 		c := validCall()
 		c.Criteria[0].Weight = w
@@ -134,6 +137,7 @@ func TestCallCriterionWeight(t *testing.T) {
 
 // Every Validate applies the text rule to its typed fields.
 func TestValidateAppliesTextRule(t *testing.T) {
+	t.Parallel()
 	long := func(n int) string { return strings.Repeat("가", n+1) }
 	call := func(edit func(*models.Call)) models.FieldErrors {
 		c := validCall()

@@ -52,6 +52,7 @@ func count(t *testing.T, db *gorm.DB, model any) int64 {
 }
 
 func TestIdentityValidate(t *testing.T) {
+	t.Parallel()
 	org := uint(7)
 	base := models.Identity{Issuer: "https://idp.test", Subject: "sub-1", Email: "a@b.invalid", Name: "A"}
 	with := func(f func(*models.Identity)) models.Identity {
@@ -89,6 +90,7 @@ func TestIdentityValidate(t *testing.T) {
 }
 
 func TestUpsertUser(t *testing.T) {
+	t.Parallel()
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		clock.Set(t0)
@@ -186,6 +188,7 @@ func TestUpsertUser(t *testing.T) {
 }
 
 func TestMaySeeOrganisation(t *testing.T) {
+	t.Parallel()
 	own, other := uint(1), uint(2)
 	tests := []struct {
 		name string
@@ -215,6 +218,7 @@ func TestMaySeeOrganisation(t *testing.T) {
 }
 
 func TestDisplayName(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		user *models.User

@@ -4,8 +4,6 @@
 package testdb
 
 import (
-	"context"
-	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -61,52 +59,97 @@ func Each(t *testing.T, now func() time.Time, fn func(t *testing.T, db *gorm.DB)
 }
 
 // Open returns a fresh migrated database of the given kind, closed and
-// removed when the test ends.
+// removed when the test ends. The migrations run once per test process, into
+// a template that each test gets a copy of: for SQLite the migrated file,
+// for PostgreSQL the statements the migrations ran, replayed in a new schema
+// in one transaction.
 func Open(t testing.TB, kind Kind, now func() time.Time) *gorm.DB {
 	t.Helper()
-	db := OpenEmpty(t, kind, now)
-	if err := models.Migrate(context.Background(), db); err != nil {
-		t.Fatalf("migrate %s: %v", kind, err)
+	switch kind {
+	case SQLite:
+		tmpl, err := sqliteTemplate()
+		if err != nil {
+			t.Fatalf("migrate sqlite template: %v", err)
+		}
+		path := filepath.Join(t.TempDir(), "test.db")
+		if err := os.WriteFile(path, tmpl, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return openSQLite(t, path, now)
+	case Postgres:
+		dsn := PostgresURL(t)
+		tmpl, err := postgresTemplate(dsn)
+		if err != nil {
+			t.Fatalf("migrate postgres template: %v", err)
+		}
+		if schema, ok := tmpl.reuse(); ok {
+			return openSchema(t, dsn, schema, tmpl, now)
+		}
+		db := openSchema(t, dsn, "", tmpl, now)
+		if err := tmpl.replay(t.Context(), db); err != nil {
+			t.Fatalf("create schema from the template: %v", err)
+		}
+		return db
 	}
-	return db
+	t.Fatalf("unknown database kind %q", kind)
+	return nil
 }
-
-var schemaSeq atomic.Int64
 
 // OpenEmpty is Open without migrations.
 func OpenEmpty(t testing.TB, kind Kind, now func() time.Time) *gorm.DB {
 	t.Helper()
 	switch kind {
 	case SQLite:
-		db, err := models.OpenSQLite(filepath.Join(t.TempDir(), "test.db"), now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { models.Close(db) })
-		return db
+		return openSQLite(t, filepath.Join(t.TempDir(), "test.db"), now)
 	case Postgres:
-		dsn := PostgresURL(t)
-		schema := fmt.Sprintf("t_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9, schemaSeq.Add(1))
-		admin, err := models.OpenPostgres(dsn, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-			t.Fatalf("create schema: %v", err)
-		}
-		db, err := models.OpenPostgres(WithSearchPath(dsn, schema), now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			models.Close(db)
-			admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-			models.Close(admin)
-		})
-		return db
+		return openSchema(t, PostgresURL(t), "", nil, now)
 	}
 	t.Fatalf("unknown database kind %q", kind)
 	return nil
+}
+
+func openSQLite(t testing.TB, path string, now func() time.Time) *gorm.DB {
+	t.Helper()
+	db, err := models.OpenSQLite(path, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { models.Close(db) })
+	return db
+}
+
+// openSchema returns a pool whose search path names schema, or a new empty
+// schema of the test's own when schema is "". When the test ends the schema
+// is emptied for another test of the process (tmpl.recycle), or dropped.
+func openSchema(t testing.TB, dsn, schema string, tmpl *pgTemplate, now func() time.Time) *gorm.DB {
+	t.Helper()
+	admin, err := adminPool(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if schema == "" {
+		schema = newSchemaName()
+		if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
+			t.Fatalf("create schema: %v", err)
+		}
+	}
+	drop := func() {
+		if err := admin.Exec("DROP SCHEMA " + schema + " CASCADE").Error; err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	}
+	db, err := models.OpenPostgres(WithSearchPath(dsn, schema), now)
+	if err != nil {
+		drop()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		models.Close(db)
+		if tmpl == nil || !tmpl.recycle(admin, schema) {
+			drop()
+		}
+	})
+	return db
 }
 
 // OpenAgain opens a second connection pool on the database that db uses (the

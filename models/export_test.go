@@ -1,0 +1,7 @@
+package models
+
+// For the tests of package models_test.
+const (
+	SchemaLockKey = schemaLockKey
+	AuditLockKey  = auditLockKey
+)
