@@ -223,28 +223,8 @@ func (h *Handler) downloadEvidence(c *gin.Context) {
 		h.renderError(c, http.StatusNotFound, nil)
 		return
 	}
-	file := a.Evidence[i].File
-	f, err := h.files.Open(file.SHA256)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		h.fail(c, fmt.Errorf("handlers: stat %s: %w", file.SHA256, err))
-		return
-	}
-	ctype, ok := downloadContentTypes[file.Kind]
-	if !ok {
-		ctype = "application/octet-stream"
-	}
-	fallback := fmt.Sprintf("appeal-%d-evidence-%d.%s", a.ID, eid, file.Kind)
-	c.DataFromReader(http.StatusOK, st.Size(), ctype, f, map[string]string{
-		"Content-Disposition":    contentDisposition(file.Name, fallback),
-		"X-Content-Type-Options": "nosniff",
-		"Cache-Control":          "private, no-store",
-	})
+	file := &a.Evidence[i].File
+	h.sendStoredFile(c, file, fmt.Sprintf("appeal-%d-evidence-%d.%s", a.ID, eid, file.Kind))
 }
 
 // startAppealReview moves a received appeal under review.

@@ -407,13 +407,6 @@ func (h *Handler) uploadDocument(c *gin.Context) {
 	h.renderApplication(c, http.StatusUnprocessableEntity, v)
 }
 
-// downloadContentTypes are the media types of the accepted kinds of file.
-var downloadContentTypes = map[models.FileKind]string{
-	models.FilePDF:  "application/pdf",
-	models.FileHWP:  "application/x-hwp",
-	models.FileHWPX: "application/hwp+zip",
-}
-
 // downloadDocument sends a document as an attachment to whoever may see the
 // application.
 func (h *Handler) downloadDocument(c *gin.Context) {
@@ -436,58 +429,7 @@ func (h *Handler) downloadDocument(c *gin.Context) {
 		h.renderError(c, http.StatusNotFound, nil)
 		return
 	}
-	f, err := h.files.Open(doc.File.SHA256)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		h.fail(c, fmt.Errorf("handlers: stat %s: %w", doc.File.SHA256, err))
-		return
-	}
-	ctype, ok := downloadContentTypes[doc.File.Kind]
-	if !ok {
-		ctype = "application/octet-stream"
-	}
-	fallback := fmt.Sprintf("application-%d-document-%d.%s", a.ID, doc.ID, doc.File.Kind)
-	c.DataFromReader(http.StatusOK, st.Size(), ctype, f, map[string]string{
-		"Content-Disposition":    contentDisposition(doc.File.Name, fallback),
-		"X-Content-Type-Options": "nosniff",
-		"Cache-Control":          "private, no-store",
-	})
-}
-
-// contentDisposition makes an attachment header for a (sanitised) file name:
-// the name itself when it is plain ASCII, else an ASCII fallback, and the
-// UTF-8 name as RFC 5987 filename* for Korean names.
-func contentDisposition(name, fallback string) string {
-	ascii := true
-	for i := range len(name) {
-		if b := name[i]; b < 0x20 || b > 0x7e || b == '"' || b == '\\' {
-			ascii = false
-		}
-	}
-	if ascii {
-		fallback = name
-	}
-	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, fallback, rfc5987Escape(name))
-}
-
-// rfc5987Escape percent-encodes everything but RFC 5987's attr-char.
-func rfc5987Escape(s string) string {
-	const attrChar = "!#$&+-.^_`|~"
-	var b strings.Builder
-	for i := range len(s) {
-		ch := s[i]
-		if ch >= 'A' && ch <= 'Z' || ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || strings.IndexByte(attrChar, ch) >= 0 {
-			b.WriteByte(ch)
-			continue
-		}
-		fmt.Fprintf(&b, "%%%02X", ch)
-	}
-	return b.String()
+	h.sendStoredFile(c, &doc.File, fmt.Sprintf("application-%d-document-%d.%s", a.ID, doc.ID, doc.File.Kind))
 }
 
 // submitApplication submits a complete draft before the close instant. A
