@@ -172,12 +172,13 @@ func (h *Handler) showAppealsPage(c *gin.Context) {
 	if s := models.AppealStatus(c.Query("status")); slices.Contains(models.AppealStatuses, s) {
 		f.Status, v.Status = s, string(s)
 	}
-	if !v.Staff {
-		if u.OrganisationID == nil {
-			h.renderMessage(c, http.StatusForbidden, "error.no_organisation", "")
-			return
-		}
-		f.OrganisationID = *u.OrganisationID
+	own, ok := u.OrganisationScope()
+	if !ok {
+		h.renderMessage(c, http.StatusForbidden, "error.no_organisation", "")
+		return
+	}
+	if own != nil {
+		f.OrganisationID = *own
 	}
 	var err error
 	if v.Rows, err = models.ListAppeals(c.Request.Context(), h.db, f); err != nil {

@@ -204,17 +204,9 @@ func (a *Appeal) Overdue(now time.Time) bool {
 	return !a.Status.Decided() && !now.Before(a.AnswerBy)
 }
 
-// MaySee reports whether a user may read the appeal: the ministry and
-// auditors, and the appellant organisation's users.
-func (a *Appeal) MaySee(u *User) bool {
-	if u == nil {
-		return false
-	}
-	if u.Role == RoleCompany {
-		return u.OrganisationID != nil && *u.OrganisationID == a.OrganisationID
-	}
-	return u.Role == RoleOfficer || u.Role == RoleAdmin || u.Role == RoleAuditor
-}
+// MaySee reports whether a user may read the appeal: whoever may see the
+// appellant organisation's data (User.MaySeeOrganisation).
+func (a *Appeal) MaySee(u *User) bool { return u.MaySeeOrganisation(a.OrganisationID) }
 
 // AppealInput is what the appellant typed.
 type AppealInput struct {
