@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"gorm.io/gorm"
 
 	"kaiportal/i18n"
 	"kaiportal/models"
@@ -233,16 +232,11 @@ func (h *Handler) updateApplication(c *gin.Context) {
 // the list, or one given by name and business registration number, which is
 // registered unless an organisation with that number exists.
 func (h *Handler) addMember(c *gin.Context) {
-	a := h.visibleApplication(c)
-	if a == nil {
+	id, ok := idParam(c, "id")
+	if !ok {
+		h.renderError(c, http.StatusNotFound, nil)
 		return
 	}
-	v, err := h.applicationView(c, a)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	ctx := c.Request.Context()
 	in := views.ApplicationMemberForm{
 		OrganisationID: strings.TrimSpace(c.PostForm("organisation_id")),
 		NameKO:         strings.TrimSpace(c.PostForm("name_ko")),
@@ -250,67 +244,18 @@ func (h *Handler) addMember(c *gin.Context) {
 		BusinessRegNo:  strings.TrimSpace(c.PostForm("business_reg_no")),
 		Role:           c.PostForm("role"),
 	}
-	v.Member = in
-	errs := models.FieldErrors{}
-	if in.Role == models.MemberLead || !slices.Contains(models.MemberRoles, in.Role) {
-		errs.Add("role", "application.error.member_role")
-	}
-	var orgID uint
-	var brn models.BusinessRegNo
-	orgField := "organisation_id"
-	if in.OrganisationID != "" {
-		id, ok := parseApplicationID(in.OrganisationID)
-		org, err := models.GetOrganisation(ctx, h.db, id)
-		switch {
-		case !ok || errors.Is(err, models.ErrNotFound) || (err == nil && org.Kind == models.OrgMinistry):
-			errs.Add("organisation_id", "application.error.member_org")
-		case err != nil:
-			h.fail(c, err)
-			return
-		default:
-			orgID = org.ID
-		}
-	} else {
-		orgField = "business_reg_no"
-		for field, msg := range models.ValidateOrganisationNames(in.NameKO, in.NameEN) {
-			errs.Add(field, msg)
-		}
-		var err error
-		brn, err = models.ParseBusinessRegNo(in.BusinessRegNo)
-		switch {
-		case in.BusinessRegNo == "":
-			errs.Add("business_reg_no", "form.required")
-		case errors.Is(err, models.ErrBRNCheckDigit):
-			errs.Add("business_reg_no", "application.error.brn_check_digit")
-		case err != nil:
-			errs.Add("business_reg_no", "application.error.brn_format")
-		}
-	}
-	if errs.Any() {
-		v.MemberErrors = errs
-		h.renderApplication(c, http.StatusUnprocessableEntity, v)
+	err := models.AddConsortiumMember(c.Request.Context(), h.db, id, models.MemberInput{OrganisationID: in.OrganisationID,
+		NameKO: in.NameKO, NameEN: in.NameEN, BusinessRegNo: in.BusinessRegNo, Role: in.Role}, currentUser(c), h.now())
+	if err == nil {
+		c.Redirect(http.StatusSeeOther, fmt.Sprintf("/applications/%d?done=member_added", id))
 		return
 	}
-	u, now := currentUser(c), h.now()
-	err = h.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if orgID == 0 {
-			id, err := models.FindOrRegisterOrganisation(ctx, tx, brn, in.NameKO, in.NameEN, u, now)
-			if err != nil {
-				return err
-			}
-			orgID = id
-		}
-		return models.AddMember(ctx, tx, a.ID, orgID, in.Role, u, now)
-	})
-	switch {
-	case err == nil:
-		c.Redirect(http.StatusSeeOther, fmt.Sprintf("/applications/%d?done=member_added", a.ID))
-	case errors.Is(err, models.ErrConflict):
-		v.MemberErrors = models.FieldErrors{orgField: "application.error.member_duplicate"}
-		h.renderApplication(c, http.StatusUnprocessableEntity, v)
-	default:
-		h.refuseApplicationAction(c, a, err)
+	var refused *models.FieldsError
+	var show func(*views.ApplicationView)
+	if errors.As(err, &refused) {
+		show = func(v *views.ApplicationView) { v.Member, v.MemberErrors = in, refused.Fields }
 	}
+	h.refuseApplicationChange(c, err, show)
 }
 
 // removeMember removes a member (never the lead) from the draft's consortium.
@@ -336,75 +281,44 @@ func (h *Handler) removeMember(c *gin.Context) {
 // The file's type is decided by its content; a refused file leaves nothing
 // behind.
 func (h *Handler) uploadDocument(c *gin.Context) {
-	a := h.visibleApplication(c)
-	if a == nil {
-		return
-	}
-	v, err := h.applicationView(c, a)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	ctx := c.Request.Context()
-	u, now := currentUser(c), h.now()
-	// Refuse what cannot be attached before storing anything.
-	switch {
-	case a.Call.IsClosed(now):
-		h.refuseApplicationAction(c, a, &models.CallClosedError{Closes: a.Call.ClosesAt})
-		return
-	case a.Status != models.StatusDraft:
-		h.refuseApplicationAction(c, a, models.ErrInvalidTransition)
+	id, ok := idParam(c, "id")
+	if !ok {
+		h.renderError(c, http.StatusNotFound, nil)
 		return
 	}
 	rdID, _ := parseApplicationID(c.PostForm("required_document_id"))
-	var rd *models.RequiredDocument
-	for i := range a.Call.Documents {
-		if a.Call.Documents[i].ID == rdID {
-			rd = &a.Call.Documents[i]
-		}
+	var file *models.UploadedFile
+	if fh, err := c.FormFile("file"); err == nil {
+		f := uploadedFile(fh)
+		file = &f
 	}
-	if rd == nil {
-		v.Alert = "application.error.document_unknown"
-		h.renderApplication(c, http.StatusUnprocessableEntity, v)
+	err := models.UploadDocument(c.Request.Context(), h.db, h.files, h.uploads, id, rdID, file, currentUser(c), h.now())
+	if err == nil {
+		c.Redirect(http.StatusSeeOther, fmt.Sprintf("/applications/%d?done=uploaded", id))
 		return
 	}
-	v.UploadDocID = rd.ID
-	fh, err := c.FormFile("file")
-	if err != nil {
-		v.UploadErrors = models.FieldErrors{"file": "application.error.file_missing"}
-		h.renderApplication(c, http.StatusUnprocessableEntity, v)
-		return
-	}
-	f, err := fh.Open()
-	if err != nil {
-		h.fail(c, fmt.Errorf("handlers: open upload: %w", err))
-		return
-	}
-	defer f.Close()
-	err = h.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		stored, err := h.files.Save(ctx, tx, fh.Filename, f, h.uploads, u.ID, now)
-		if err != nil {
-			return err
-		}
-		return models.AttachDocument(ctx, tx, a.ID, rd.ID, stored, u, now)
-	})
-	field := ""
+	h.refuseApplicationChange(c, err, uploadProblem(rdID, err))
+}
+
+// uploadProblem shows a refused document upload on the application's
+// page; nil for refusals that are no problem of the form.
+func uploadProblem(rdID uint, err error) func(*views.ApplicationView) {
+	var msg string
 	switch {
-	case err == nil:
-		c.Redirect(http.StatusSeeOther, fmt.Sprintf("/applications/%d?done=uploaded", a.ID))
-		return
+	case errors.Is(err, models.ErrUnknownDocument):
+		return func(v *views.ApplicationView) { v.Alert = "application.error.document_unknown" }
+	case errors.Is(err, models.ErrUploadMissing):
+		msg = "application.error.file_missing"
 	case errors.Is(err, models.ErrUploadEmpty):
-		field = "application.error.file_empty"
+		msg = "application.error.file_empty"
 	case errors.Is(err, models.ErrUploadTooLarge):
-		field = "application.error.file_too_large"
+		msg = "application.error.file_too_large"
 	case errors.Is(err, models.ErrUploadType):
-		field = "application.error.file_type"
+		msg = "application.error.file_type"
 	default:
-		h.refuseApplicationAction(c, a, err)
-		return
+		return nil
 	}
-	v.UploadErrors = models.FieldErrors{"file": field}
-	h.renderApplication(c, http.StatusUnprocessableEntity, v)
+	return func(v *views.ApplicationView) { v.UploadDocID, v.UploadErrors = rdID, models.FieldErrors{"file": msg} }
 }
 
 // downloadDocument sends a document as an attachment to whoever may see the
@@ -522,6 +436,27 @@ func (h *Handler) refuseApplicationAction(c *gin.Context, a *models.Application,
 		return
 	}
 	h.renderMessage(c, http.StatusConflict, "application.refused", detail)
+}
+
+// refuseApplicationChange answers a change to the application of :id that
+// the models refused: with show, the application's page again with the
+// problem shown (422); without, as refuseApplicationAction.
+func (h *Handler) refuseApplicationChange(c *gin.Context, err error, show func(*views.ApplicationView)) {
+	a := h.visibleApplication(c)
+	if a == nil {
+		return
+	}
+	if show == nil {
+		h.refuseApplicationAction(c, a, err)
+		return
+	}
+	v, verr := h.applicationView(c, a)
+	if verr != nil {
+		h.fail(c, verr)
+		return
+	}
+	show(&v)
+	h.renderApplication(c, http.StatusUnprocessableEntity, v)
 }
 
 // visibleApplication loads the application of the :id parameter if the

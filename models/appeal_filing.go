@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -82,14 +81,6 @@ func (c *AppealCase) PriorWithKey(key string) *Appeal {
 		}
 	}
 	return nil
-}
-
-// UploadedFile is a file as a form sent it: the name the browser gave, the
-// size it announced, and Open, which opens its content anew on each call.
-type UploadedFile struct {
-	Name string
-	Size int64
-	Open func() (io.ReadCloser, error)
 }
 
 // EvidenceError names the evidence file that was refused (its sanitised
