@@ -76,11 +76,20 @@ func (h *Handler) fileAppeal(c *gin.Context) {
 			IdempotencyKey: form.Key},
 		Evidence: evidenceFiles(c), Files: h.files, Uploads: h.uploads, AnswerDays: h.cfg.AppealAnswerDays,
 	}, currentUser(c), h.now())
+	if err != nil {
+		h.refuseAppealFiling(c, form, res, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, views.AppealHref(res.Appeal.ID)+"?filed=1")
+}
+
+// refuseAppealFiling answers a filing that stored nothing: the form again
+// with what was typed, 409 after the window closed (or before it opened)
+// and 422 with the refused fields and file; refuseAppeal's answers for
+// the rest.
+func (h *Handler) refuseAppealFiling(c *gin.Context, form views.AppealForm, res *models.AppealFiling, err error) {
 	refused := errors.Is(err, models.ErrAppealWindowClosed)
 	switch {
-	case err == nil:
-		c.Redirect(http.StatusSeeOther, views.AppealHref(res.Appeal.ID)+"?filed=1")
-		return
 	case res.Case == nil:
 		h.refuseAppeal(c, nil, err)
 		return
