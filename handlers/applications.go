@@ -500,7 +500,7 @@ func (h *Handler) applicationView(c *gin.Context, a *models.Application) (views.
 		}
 		for _, o := range orgs {
 			member := slices.ContainsFunc(a.Members, func(m models.ConsortiumMember) bool { return m.OrganisationID == o.ID })
-			if !member && o.Kind != models.OrgMinistry {
+			if !member && o.IsApplicant() {
 				v.Organisations = append(v.Organisations, o)
 			}
 		}

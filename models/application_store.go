@@ -178,7 +178,7 @@ func AddConsortiumMember(ctx context.Context, db *gorm.DB, appID uint, in Member
 			id, perr := strconv.ParseUint(in.OrganisationID, 10, 32)
 			org, err := GetOrganisation(ctx, tx, uint(id))
 			switch {
-			case perr != nil || id == 0 || errors.Is(err, ErrNotFound) || (err == nil && org.Kind == OrgMinistry):
+			case perr != nil || id == 0 || errors.Is(err, ErrNotFound) || (err == nil && !org.IsApplicant()):
 				errs.Add("organisation_id", "application.error.member_org")
 			case err != nil:
 				return err
