@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -161,7 +162,7 @@ func SubmitAppeal(ctx context.Context, db *gorm.DB, s AppealSubmission, by *User
 		if err != nil {
 			return err
 		}
-		a, err := createAppeal(ctx, tx, c.Decision, s.Input, append(s.Stored, evidence...), by, s.AnswerDays, now)
+		a, err := createAppeal(ctx, tx, c.Decision, s.Input, slices.Concat(s.Stored, evidence), by, s.AnswerDays, now)
 		if err != nil {
 			return err
 		}

@@ -219,7 +219,7 @@ func (a *Application) MaySee(u *User) bool { return u.MaySeeOrganisation(a.LeadO
 
 // MayEdit reports whether the lead's user may change the draft now.
 func (a *Application) MayEdit(u *User, call *Call, now time.Time) bool {
-	return a.Status == StatusDraft && u != nil && u.Role == RoleCompany && a.MaySee(u) && !call.IsClosed(now)
+	return u != nil && u.Role == RoleCompany && a.MaySee(u) && a.checkDraftOpen(call, now) == nil
 }
 
 // GetApplication loads an application with its call, lead, members and documents.

@@ -75,7 +75,7 @@ func lockDraft(ctx context.Context, tx *gorm.DB, id uint, by *User, now time.Tim
 	if err != nil {
 		return nil, err
 	}
-	if err := a.checkDraftOpen(now); err != nil {
+	if err := a.checkDraftOpen(&a.Call, now); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -94,15 +94,15 @@ func loadVisibleApplication(ctx context.Context, tx *gorm.DB, id uint, by *User)
 	return &a, nil
 }
 
-// checkDraftOpen says whether the draft may still be changed at now:
-// ErrInvalidTransition once it is no longer a draft, a *CallClosedError
-// once its call (a.Call, loaded) closed.
-func (a *Application) checkDraftOpen(now time.Time) error {
+// checkDraftOpen says whether the draft may still be changed at now (the
+// rule MayEdit applies for its user): ErrInvalidTransition once it is no
+// longer a draft, a *CallClosedError once its call closed.
+func (a *Application) checkDraftOpen(call *Call, now time.Time) error {
 	if a.Status != StatusDraft {
 		return fmt.Errorf("store: application %d is %s: %w", a.ID, a.Status, ErrInvalidTransition)
 	}
-	if a.Call.IsClosed(now) {
-		return &CallClosedError{Closes: a.Call.ClosesAt}
+	if call.IsClosed(now) {
+		return &CallClosedError{Closes: call.ClosesAt}
 	}
 	return nil
 }
@@ -203,7 +203,7 @@ func AddConsortiumMember(ctx context.Context, db *gorm.DB, appID uint, in Member
 		if errs.Any() {
 			return &FieldsError{Fields: errs}
 		}
-		if err := a.checkDraftOpen(now); err != nil {
+		if err := a.checkDraftOpen(&a.Call, now); err != nil {
 			return err
 		}
 		if orgID == 0 {
@@ -307,7 +307,7 @@ func UploadDocument(ctx context.Context, db *gorm.DB, store *FileStore, p Upload
 		if a.Call.IsClosed(now) {
 			return &CallClosedError{Closes: a.Call.ClosesAt}
 		}
-		if err := a.checkDraftOpen(now); err != nil {
+		if err := a.checkDraftOpen(&a.Call, now); err != nil {
 			return err
 		}
 		rd, err := requiredDocument(ctx, tx, a, requiredDocID)
