@@ -1,16 +1,13 @@
 package handlers
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"mime/multipart"
 	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"gorm.io/gorm"
 
 	"kaiportal/models"
 	"kaiportal/views"
@@ -28,9 +25,6 @@ import (
 // The page says when the window closed, to the second in KST, and keeps
 // what was typed.
 
-// maxEvidenceFiles is how many files one appeal may carry.
-const maxEvidenceFiles = maxFilesPerRequest
-
 // appealNotices maps the ?done= of a redirect after an officer's step to its notice.
 var appealNotices = map[string]string{
 	"review":    "appeal.notice.review",
@@ -41,14 +35,21 @@ var appealNotices = map[string]string{
 // showNewAppealPage shows the filing form with the decision's window and a
 // fresh idempotency key, so that a double submit of this form files once.
 func (h *Handler) showNewAppealPage(c *gin.Context) {
-	v, ok := h.newAppealView(c)
+	id, ok := idParam(c, "id")
 	if !ok {
+		h.renderError(c, http.StatusNotFound, nil)
 		return
 	}
-	if errors.Is(v.Refusal, models.ErrDecisionSuperseded) {
-		h.refuseAppeal(c, v.Decision, v.Refusal)
+	ac, err := models.LoadAppealCase(c.Request.Context(), h.db, id, currentUser(c), h.now())
+	if err != nil {
+		h.refuseAppeal(c, nil, err)
 		return
 	}
+	if errors.Is(ac.Refusal, models.ErrDecisionSuperseded) {
+		h.refuseAppeal(c, ac.Decision, ac.Refusal)
+		return
+	}
+	v := h.newAppealView(ac)
 	v.Form.Key = models.RandomToken(24)
 	if f := h.restoredForm(c, c.Request.URL.Path); f != nil {
 		v.Form = appealFormOf(f)
@@ -59,90 +60,62 @@ func (h *Handler) showNewAppealPage(c *gin.Context) {
 	h.render(c, http.StatusOK, views.NewAppeal(h.page(c, "appeal.new.title"), v))
 }
 
-// fileAppeal files the appeal with its evidence. Late: 409 with the closing
-// instant and the typed text kept; a refused field or file: 422 with the
-// same; nothing is stored unless everything is accepted.
+// fileAppeal files the appeal with its evidence (models.SubmitAppeal). A
+// double submit lands on the appeal the first one filed; late: 409 with
+// the closing instant and the typed text kept; a refused field or file:
+// 422 with the same; nothing is stored unless everything is accepted.
 func (h *Handler) fileAppeal(c *gin.Context) {
-	v, ok := h.newAppealView(c)
+	id, ok := idParam(c, "id")
 	if !ok {
+		h.renderError(c, http.StatusNotFound, nil)
 		return
 	}
-	ctx := c.Request.Context()
-	u, now := currentUser(c), v.Now
-	orgID := *u.OrganisationID
-	v.Form = appealFormOf(postedForm(c))
-	render := func(status int) {
-		h.render(c, status, views.NewAppeal(h.page(c, "appeal.new.title"), v))
-	}
-	// The second click of a double submit finds the first one's appeal,
-	// even when the window closed in between.
-	if prior := priorAppeal(v.Prior, v.Form.Key); prior != nil {
-		c.Redirect(http.StatusSeeOther, views.AppealHref(prior.ID)+"?filed=1")
+	form := appealFormOf(postedForm(c))
+	res, err := models.SubmitAppeal(c.Request.Context(), h.db, models.AppealSubmission{
+		Input: models.AppealInput{DecisionID: id, Ground: models.AppealGround(form.Ground), Statement: form.Statement,
+			IdempotencyKey: form.Key},
+		Evidence: evidenceFiles(c), Files: h.files, Uploads: h.uploads, AnswerDays: h.cfg.AppealAnswerDays,
+	}, currentUser(c), h.now())
+	if err != nil {
+		h.refuseAppealFiling(c, form, res, err)
 		return
 	}
+	c.Redirect(http.StatusSeeOther, views.AppealHref(res.Appeal.ID)+"?filed=1")
+}
+
+// refuseAppealFiling answers a filing that stored nothing: the form again
+// with what was typed, 409 after the window closed (or before it opened)
+// and 422 with the refused fields and file; refuseAppeal's answers for
+// the rest.
+func (h *Handler) refuseAppealFiling(c *gin.Context, form views.AppealForm, res *models.AppealFiling, err error) {
+	refused := errors.Is(err, models.ErrAppealWindowClosed)
 	switch {
-	case errors.Is(v.Refusal, models.ErrDecisionSuperseded):
-		h.refuseAppeal(c, v.Decision, v.Refusal)
+	case res.Case == nil:
+		h.refuseAppeal(c, nil, err)
 		return
-	case v.Refusal != nil:
-		v.Refused = true
-		render(http.StatusConflict)
+	case !refused && !res.Errors.Any() && res.Evidence == nil:
+		h.refuseAppeal(c, res.Case.Decision, err)
 		return
 	}
-	in := models.AppealInput{DecisionID: v.Decision.ID, Ground: models.AppealGround(v.Form.Ground),
-		Statement: v.Form.Statement, IdempotencyKey: v.Form.Key}
-	v.Errors = in.Validate()
+	v := h.newAppealView(res.Case)
+	v.Form, v.Refused = form, refused
+	if refused {
+		h.render(c, http.StatusConflict, views.NewAppeal(h.page(c, "appeal.new.title"), v))
+		return
+	}
+	v.Errors, v.Evidence = res.Errors, evidenceProblem(res.Evidence)
 	if v.Errors.Has("idempotency_key") {
 		// A form without a usable key (tampered with, or too old): the next
 		// submit of the re-rendered form carries a good one.
 		v.Form.Key = models.RandomToken(24)
 	}
-	files, problem := h.evidenceFiles(c)
-	v.Evidence = problem
-	if v.Errors.Any() || problem.MessageID != "" {
-		render(http.StatusUnprocessableEntity)
-		return
-	}
-	var a *models.Appeal
-	err := h.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var stored []*models.StoredFile
-		for _, fh := range files {
-			f, err := fh.Open()
-			if err != nil {
-				return fmt.Errorf("handlers: open evidence: %w", err)
-			}
-			sf, err := h.files.Save(ctx, tx, fh.Filename, f, h.uploads, u.ID, now)
-			f.Close()
-			if err != nil {
-				return uploadError{name: models.SanitizeFileName(fh.Filename), err: err}
-			}
-			stored = append(stored, sf)
-		}
-		var err error
-		a, _, err = models.FileAppeal(ctx, tx, in, stored, u, h.cfg.AppealAnswerDays, now)
-		return err
-	})
-	var upErr uploadError
-	switch {
-	case err == nil:
-		c.Redirect(http.StatusSeeOther, views.AppealHref(a.ID)+"?filed=1")
-	case errors.Is(err, models.ErrAppealWindowClosed):
-		v.Refused = true
-		render(http.StatusConflict)
-	case errors.As(err, &upErr) && evidenceMessage(upErr.err) != "":
-		v.Evidence = views.EvidenceProblem{MessageID: evidenceMessage(upErr.err), Name: upErr.name}
-		render(http.StatusUnprocessableEntity)
-	case errors.Is(err, models.ErrConflict):
-		// Two submits of the same form at once: the other one filed it.
-		prior, perr := h.appealByKey(ctx, orgID, v.Decision.ID, v.Form.Key)
-		if perr != nil || prior == nil {
-			h.fail(c, err)
-			return
-		}
-		c.Redirect(http.StatusSeeOther, views.AppealHref(prior.ID)+"?filed=1")
-	default:
-		h.refuseAppeal(c, v.Decision, err)
-	}
+	h.render(c, http.StatusUnprocessableEntity, views.NewAppeal(h.page(c, "appeal.new.title"), v))
+}
+
+// newAppealView is the filing form's page for the appeal rules as applied.
+func (h *Handler) newAppealView(ac *models.AppealCase) views.NewAppealView {
+	return views.NewAppealView{Decision: ac.Decision, Window: ac.Window, Now: ac.Now, Own: ac.Own, Prior: ac.Prior,
+		Errors: models.FieldErrors{}, MaxUpload: h.uploads.MaxBytes, MaxFiles: models.MaxAppealEvidence, Refusal: ac.Refusal}
 }
 
 // appealFormOf reads the typed fields of an appeal form.
@@ -151,98 +124,34 @@ func appealFormOf(f formValues) views.AppealForm {
 		Key: strings.TrimSpace(f.get("idempotency_key"))}
 }
 
-// uploadError names the evidence file a store error is about.
-type uploadError struct {
-	name string
-	err  error
-}
-
-func (e uploadError) Error() string { return "evidence " + e.name + ": " + e.err.Error() }
-func (e uploadError) Unwrap() error { return e.err }
-
-// evidenceMessage is the message ID for a refused upload, "" for other errors.
-func evidenceMessage(err error) string {
-	switch {
-	case errors.Is(err, models.ErrUploadEmpty):
-		return "appeal.error.file_empty"
-	case errors.Is(err, models.ErrUploadTooLarge):
-		return "appeal.error.file_too_large"
-	case errors.Is(err, models.ErrUploadType):
-		return "appeal.error.file_type"
-	}
-	return ""
-}
-
-// evidenceFiles returns the evidence files sent, after checking each one's
-// size and sniffed type without storing anything. A file input left empty
-// sends a part with no name and no content, which is not a file.
-func (h *Handler) evidenceFiles(c *gin.Context) ([]*multipart.FileHeader, views.EvidenceProblem) {
-	var files []*multipart.FileHeader
+// evidenceFiles are the evidence files sent. A file input left empty sends
+// a part with no name and no content, which is not a file.
+func evidenceFiles(c *gin.Context) []models.UploadedFile {
+	var files []models.UploadedFile
 	if mf := c.Request.MultipartForm; mf != nil {
 		for _, fh := range mf.File["evidence"] {
 			if fh.Filename == "" && fh.Size == 0 {
 				continue
 			}
-			files = append(files, fh)
+			files = append(files, uploadedFile(fh))
 		}
 	}
-	if len(files) > maxEvidenceFiles {
-		return nil, views.EvidenceProblem{MessageID: "appeal.error.too_many_files"}
-	}
-	for _, fh := range files {
-		name := models.SanitizeFileName(fh.Filename)
-		if fh.Size > h.uploads.MaxBytes {
-			return nil, views.EvidenceProblem{MessageID: "appeal.error.file_too_large", Name: name}
-		}
-		f, err := fh.Open()
-		if err != nil {
-			return nil, views.EvidenceProblem{MessageID: "appeal.error.file_type", Name: name}
-		}
-		_, _, err = models.CheckUpload(fh.Filename, f, h.uploads)
-		f.Close()
-		if id := evidenceMessage(err); id != "" {
-			return nil, views.EvidenceProblem{MessageID: id, Name: name}
-		} else if err != nil {
-			return nil, views.EvidenceProblem{MessageID: "appeal.error.file_type", Name: name}
-		}
-	}
-	return files, views.EvidenceProblem{}
+	return files
 }
 
-// newAppealView loads the decision of :id for a company user it concerns,
-// with its window at the server's clock; anyone else gets 403 (the guard
-// lets only company users through), an unknown decision 404.
-func (h *Handler) newAppealView(c *gin.Context) (views.NewAppealView, bool) {
-	ctx := c.Request.Context()
-	id, ok := parseApplicationID(c.Param("id"))
-	if !ok {
-		h.renderError(c, http.StatusNotFound, nil)
-		return views.NewAppealView{}, false
+// evidenceProblem is the message for a refused evidence file.
+func evidenceProblem(e *models.EvidenceError) views.EvidenceProblem {
+	switch {
+	case e == nil:
+		return views.EvidenceProblem{}
+	case errors.Is(e, models.ErrTooManyEvidence):
+		return views.EvidenceProblem{MessageID: "appeal.error.too_many_files"}
+	case errors.Is(e, models.ErrUploadEmpty):
+		return views.EvidenceProblem{MessageID: "appeal.error.file_empty", Name: e.Name}
+	case errors.Is(e, models.ErrUploadTooLarge):
+		return views.EvidenceProblem{MessageID: "appeal.error.file_too_large", Name: e.Name}
 	}
-	d, err := models.GetDecision(ctx, h.db, id)
-	if err != nil {
-		h.fail(c, err)
-		return views.NewAppealView{}, false
-	}
-	u := currentUser(c)
-	if u.OrganisationID == nil {
-		h.renderMessage(c, http.StatusForbidden, "appeal.error.not_concerned", "")
-		return views.NewAppealView{}, false
-	}
-	now := h.now()
-	w, refusal := models.CheckAppealable(ctx, h.db, d, *u.OrganisationID, now)
-	if refusal != nil && !errors.Is(refusal, models.ErrAppealWindowClosed) && !errors.Is(refusal, models.ErrDecisionSuperseded) {
-		h.refuseAppeal(c, d, refusal)
-		return views.NewAppealView{}, false
-	}
-	entry, _ := d.Entry(*u.OrganisationID)
-	prior, err := models.ListAppeals(ctx, h.db, models.AppealFilter{DecisionID: d.ID, OrganisationID: *u.OrganisationID})
-	if err != nil {
-		h.fail(c, err)
-		return views.NewAppealView{}, false
-	}
-	return views.NewAppealView{Decision: d, Window: w, Now: now, Own: entry, Prior: prior, Errors: models.FieldErrors{},
-		MaxUpload: h.uploads.MaxBytes, MaxFiles: maxEvidenceFiles, Refusal: refusal}, true
+	return views.EvidenceProblem{MessageID: "appeal.error.file_type", Name: e.Name}
 }
 
 // refuseAppeal answers a filing (or the form for one) that the appeal rules
@@ -252,7 +161,7 @@ func (h *Handler) newAppealView(c *gin.Context) (views.NewAppealView, bool) {
 func (h *Handler) refuseAppeal(c *gin.Context, d *models.Decision, err error) {
 	var superseded *models.DecisionSupersededError
 	switch {
-	case errors.As(err, &superseded):
+	case errors.As(err, &superseded) && d != nil:
 		h.render(c, http.StatusConflict, views.AppealSuperseded(h.page(c, "appeal.new.title"),
 			views.AppealSupersededView{Decision: d, Standing: superseded.Standing}))
 	case errors.Is(err, models.ErrForbidden):
@@ -260,27 +169,6 @@ func (h *Handler) refuseAppeal(c *gin.Context, d *models.Decision, err error) {
 	default:
 		h.fail(c, err)
 	}
-}
-
-// priorAppeal finds the appeal filed with an idempotency key among the organisation's.
-func priorAppeal(as []models.Appeal, key string) *models.Appeal {
-	if key == "" {
-		return nil
-	}
-	i := slices.IndexFunc(as, func(a models.Appeal) bool { return a.IdempotencyKey == key })
-	if i < 0 {
-		return nil
-	}
-	return &as[i]
-}
-
-// appealByKey looks an organisation's appeal up by the key of its form.
-func (h *Handler) appealByKey(ctx context.Context, orgID, decisionID uint, key string) (*models.Appeal, error) {
-	as, err := models.ListAppeals(ctx, h.db, models.AppealFilter{DecisionID: decisionID, OrganisationID: orgID})
-	if err != nil {
-		return nil, err
-	}
-	return priorAppeal(as, key), nil
 }
 
 // showAppealsPage lists a company's own appeals, or every appeal for the
@@ -293,12 +181,13 @@ func (h *Handler) showAppealsPage(c *gin.Context) {
 	if s := models.AppealStatus(c.Query("status")); slices.Contains(models.AppealStatuses, s) {
 		f.Status, v.Status = s, string(s)
 	}
-	if !v.Staff {
-		if u.OrganisationID == nil {
-			h.renderMessage(c, http.StatusForbidden, "error.no_organisation", "")
-			return
-		}
-		f.OrganisationID = *u.OrganisationID
+	own, ok := u.OrganisationScope()
+	if !ok {
+		h.renderMessage(c, http.StatusForbidden, "error.no_organisation", "")
+		return
+	}
+	if own != nil {
+		f.OrganisationID = *own
 	}
 	var err error
 	if v.Rows, err = models.ListAppeals(c.Request.Context(), h.db, f); err != nil {
@@ -344,28 +233,8 @@ func (h *Handler) downloadEvidence(c *gin.Context) {
 		h.renderError(c, http.StatusNotFound, nil)
 		return
 	}
-	file := a.Evidence[i].File
-	f, err := h.files.Open(file.SHA256)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		h.fail(c, fmt.Errorf("handlers: stat %s: %w", file.SHA256, err))
-		return
-	}
-	ctype, ok := downloadContentTypes[file.Kind]
-	if !ok {
-		ctype = "application/octet-stream"
-	}
-	fallback := fmt.Sprintf("appeal-%d-evidence-%d.%s", a.ID, eid, file.Kind)
-	c.DataFromReader(http.StatusOK, st.Size(), ctype, f, map[string]string{
-		"Content-Disposition":    contentDisposition(file.Name, fallback),
-		"X-Content-Type-Options": "nosniff",
-		"Cache-Control":          "private, no-store",
-	})
+	file := &a.Evidence[i].File
+	h.sendStoredFile(c, file, fmt.Sprintf("appeal-%d-evidence-%d.%s", a.ID, eid, file.Kind))
 }
 
 // startAppealReview moves a received appeal under review.

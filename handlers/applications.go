@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"gorm.io/gorm"
 
 	"kaiportal/i18n"
 	"kaiportal/models"
@@ -233,16 +232,11 @@ func (h *Handler) updateApplication(c *gin.Context) {
 // the list, or one given by name and business registration number, which is
 // registered unless an organisation with that number exists.
 func (h *Handler) addMember(c *gin.Context) {
-	a := h.visibleApplication(c)
-	if a == nil {
+	id, ok := idParam(c, "id")
+	if !ok {
+		h.renderError(c, http.StatusNotFound, nil)
 		return
 	}
-	v, err := h.applicationView(c, a)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	ctx := c.Request.Context()
 	in := views.ApplicationMemberForm{
 		OrganisationID: strings.TrimSpace(c.PostForm("organisation_id")),
 		NameKO:         strings.TrimSpace(c.PostForm("name_ko")),
@@ -250,67 +244,18 @@ func (h *Handler) addMember(c *gin.Context) {
 		BusinessRegNo:  strings.TrimSpace(c.PostForm("business_reg_no")),
 		Role:           c.PostForm("role"),
 	}
-	v.Member = in
-	errs := models.FieldErrors{}
-	if in.Role == models.MemberLead || !slices.Contains(models.MemberRoles, in.Role) {
-		errs.Add("role", "application.error.member_role")
-	}
-	var orgID uint
-	var brn models.BusinessRegNo
-	orgField := "organisation_id"
-	if in.OrganisationID != "" {
-		id, ok := parseApplicationID(in.OrganisationID)
-		org, err := models.GetOrganisation(ctx, h.db, id)
-		switch {
-		case !ok || errors.Is(err, models.ErrNotFound) || (err == nil && org.Kind == models.OrgMinistry):
-			errs.Add("organisation_id", "application.error.member_org")
-		case err != nil:
-			h.fail(c, err)
-			return
-		default:
-			orgID = org.ID
-		}
-	} else {
-		orgField = "business_reg_no"
-		for field, msg := range models.ValidateOrganisationNames(in.NameKO, in.NameEN) {
-			errs.Add(field, msg)
-		}
-		var err error
-		brn, err = models.ParseBusinessRegNo(in.BusinessRegNo)
-		switch {
-		case in.BusinessRegNo == "":
-			errs.Add("business_reg_no", "form.required")
-		case errors.Is(err, models.ErrBRNCheckDigit):
-			errs.Add("business_reg_no", "application.error.brn_check_digit")
-		case err != nil:
-			errs.Add("business_reg_no", "application.error.brn_format")
-		}
-	}
-	if errs.Any() {
-		v.MemberErrors = errs
-		h.renderApplication(c, http.StatusUnprocessableEntity, v)
+	err := models.AddConsortiumMember(c.Request.Context(), h.db, id, models.MemberInput{OrganisationID: in.OrganisationID,
+		NameKO: in.NameKO, NameEN: in.NameEN, BusinessRegNo: in.BusinessRegNo, Role: in.Role}, currentUser(c), h.now())
+	if err == nil {
+		c.Redirect(http.StatusSeeOther, fmt.Sprintf("/applications/%d?done=member_added", id))
 		return
 	}
-	u, now := currentUser(c), h.now()
-	err = h.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if orgID == 0 {
-			id, err := models.FindOrRegisterOrganisation(ctx, tx, brn, in.NameKO, in.NameEN, u, now)
-			if err != nil {
-				return err
-			}
-			orgID = id
-		}
-		return models.AddMember(ctx, tx, a.ID, orgID, in.Role, u, now)
-	})
-	switch {
-	case err == nil:
-		c.Redirect(http.StatusSeeOther, fmt.Sprintf("/applications/%d?done=member_added", a.ID))
-	case errors.Is(err, models.ErrConflict):
-		v.MemberErrors = models.FieldErrors{orgField: "application.error.member_duplicate"}
-		h.renderApplication(c, http.StatusUnprocessableEntity, v)
-	default:
-		h.refuseApplicationAction(c, a, err)
+	var refused *models.FieldsError
+	var show func(*views.ApplicationView)
+	if errors.As(err, &refused) {
+		show = func(v *views.ApplicationView) { v.Member, v.MemberErrors = in, refused.Fields }
 	}
+	h.refuseApplicationChange(c, err, show)
 }
 
 // removeMember removes a member (never the lead) from the draft's consortium.
@@ -336,82 +281,44 @@ func (h *Handler) removeMember(c *gin.Context) {
 // The file's type is decided by its content; a refused file leaves nothing
 // behind.
 func (h *Handler) uploadDocument(c *gin.Context) {
-	a := h.visibleApplication(c)
-	if a == nil {
-		return
-	}
-	v, err := h.applicationView(c, a)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	ctx := c.Request.Context()
-	u, now := currentUser(c), h.now()
-	// Refuse what cannot be attached before storing anything.
-	switch {
-	case a.Call.IsClosed(now):
-		h.refuseApplicationAction(c, a, &models.CallClosedError{Closes: a.Call.ClosesAt})
-		return
-	case a.Status != models.StatusDraft:
-		h.refuseApplicationAction(c, a, models.ErrInvalidTransition)
+	id, ok := idParam(c, "id")
+	if !ok {
+		h.renderError(c, http.StatusNotFound, nil)
 		return
 	}
 	rdID, _ := parseApplicationID(c.PostForm("required_document_id"))
-	var rd *models.RequiredDocument
-	for i := range a.Call.Documents {
-		if a.Call.Documents[i].ID == rdID {
-			rd = &a.Call.Documents[i]
-		}
+	var file *models.UploadedFile
+	if fh, err := c.FormFile("file"); err == nil {
+		f := uploadedFile(fh)
+		file = &f
 	}
-	if rd == nil {
-		v.Alert = "application.error.document_unknown"
-		h.renderApplication(c, http.StatusUnprocessableEntity, v)
+	err := models.UploadDocument(c.Request.Context(), h.db, h.files, h.uploads, id, rdID, file, currentUser(c), h.now())
+	if err == nil {
+		c.Redirect(http.StatusSeeOther, fmt.Sprintf("/applications/%d?done=uploaded", id))
 		return
 	}
-	v.UploadDocID = rd.ID
-	fh, err := c.FormFile("file")
-	if err != nil {
-		v.UploadErrors = models.FieldErrors{"file": "application.error.file_missing"}
-		h.renderApplication(c, http.StatusUnprocessableEntity, v)
-		return
-	}
-	f, err := fh.Open()
-	if err != nil {
-		h.fail(c, fmt.Errorf("handlers: open upload: %w", err))
-		return
-	}
-	defer f.Close()
-	err = h.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		stored, err := h.files.Save(ctx, tx, fh.Filename, f, h.uploads, u.ID, now)
-		if err != nil {
-			return err
-		}
-		return models.AttachDocument(ctx, tx, a.ID, rd.ID, stored, u, now)
-	})
-	field := ""
-	switch {
-	case err == nil:
-		c.Redirect(http.StatusSeeOther, fmt.Sprintf("/applications/%d?done=uploaded", a.ID))
-		return
-	case errors.Is(err, models.ErrUploadEmpty):
-		field = "application.error.file_empty"
-	case errors.Is(err, models.ErrUploadTooLarge):
-		field = "application.error.file_too_large"
-	case errors.Is(err, models.ErrUploadType):
-		field = "application.error.file_type"
-	default:
-		h.refuseApplicationAction(c, a, err)
-		return
-	}
-	v.UploadErrors = models.FieldErrors{"file": field}
-	h.renderApplication(c, http.StatusUnprocessableEntity, v)
+	h.refuseApplicationChange(c, err, uploadProblem(rdID, err))
 }
 
-// downloadContentTypes are the media types of the accepted kinds of file.
-var downloadContentTypes = map[models.FileKind]string{
-	models.FilePDF:  "application/pdf",
-	models.FileHWP:  "application/x-hwp",
-	models.FileHWPX: "application/hwp+zip",
+// uploadProblem shows a refused document upload on the application's
+// page; nil for refusals that are no problem of the form.
+func uploadProblem(rdID uint, err error) func(*views.ApplicationView) {
+	var msg string
+	switch {
+	case errors.Is(err, models.ErrUnknownDocument):
+		return func(v *views.ApplicationView) { v.Alert = "application.error.document_unknown" }
+	case errors.Is(err, models.ErrUploadMissing):
+		msg = "application.error.file_missing"
+	case errors.Is(err, models.ErrUploadEmpty):
+		msg = "application.error.file_empty"
+	case errors.Is(err, models.ErrUploadTooLarge):
+		msg = "application.error.file_too_large"
+	case errors.Is(err, models.ErrUploadType):
+		msg = "application.error.file_type"
+	default:
+		return nil
+	}
+	return func(v *views.ApplicationView) { v.UploadDocID, v.UploadErrors = rdID, models.FieldErrors{"file": msg} }
 }
 
 // downloadDocument sends a document as an attachment to whoever may see the
@@ -436,58 +343,7 @@ func (h *Handler) downloadDocument(c *gin.Context) {
 		h.renderError(c, http.StatusNotFound, nil)
 		return
 	}
-	f, err := h.files.Open(doc.File.SHA256)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		h.fail(c, fmt.Errorf("handlers: stat %s: %w", doc.File.SHA256, err))
-		return
-	}
-	ctype, ok := downloadContentTypes[doc.File.Kind]
-	if !ok {
-		ctype = "application/octet-stream"
-	}
-	fallback := fmt.Sprintf("application-%d-document-%d.%s", a.ID, doc.ID, doc.File.Kind)
-	c.DataFromReader(http.StatusOK, st.Size(), ctype, f, map[string]string{
-		"Content-Disposition":    contentDisposition(doc.File.Name, fallback),
-		"X-Content-Type-Options": "nosniff",
-		"Cache-Control":          "private, no-store",
-	})
-}
-
-// contentDisposition makes an attachment header for a (sanitised) file name:
-// the name itself when it is plain ASCII, else an ASCII fallback, and the
-// UTF-8 name as RFC 5987 filename* for Korean names.
-func contentDisposition(name, fallback string) string {
-	ascii := true
-	for i := range len(name) {
-		if b := name[i]; b < 0x20 || b > 0x7e || b == '"' || b == '\\' {
-			ascii = false
-		}
-	}
-	if ascii {
-		fallback = name
-	}
-	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, fallback, rfc5987Escape(name))
-}
-
-// rfc5987Escape percent-encodes everything but RFC 5987's attr-char.
-func rfc5987Escape(s string) string {
-	const attrChar = "!#$&+-.^_`|~"
-	var b strings.Builder
-	for i := range len(s) {
-		ch := s[i]
-		if ch >= 'A' && ch <= 'Z' || ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || strings.IndexByte(attrChar, ch) >= 0 {
-			b.WriteByte(ch)
-			continue
-		}
-		fmt.Fprintf(&b, "%%%02X", ch)
-	}
-	return b.String()
+	h.sendStoredFile(c, &doc.File, fmt.Sprintf("application-%d-document-%d.%s", a.ID, doc.ID, doc.File.Kind))
 }
 
 // submitApplication submits a complete draft before the close instant. A
@@ -582,6 +438,27 @@ func (h *Handler) refuseApplicationAction(c *gin.Context, a *models.Application,
 	h.renderMessage(c, http.StatusConflict, "application.refused", detail)
 }
 
+// refuseApplicationChange answers a change to the application of :id that
+// the models refused: with show, the application's page again with the
+// problem shown (422); without, as refuseApplicationAction.
+func (h *Handler) refuseApplicationChange(c *gin.Context, err error, show func(*views.ApplicationView)) {
+	a := h.visibleApplication(c)
+	if a == nil {
+		return
+	}
+	if show == nil {
+		h.refuseApplicationAction(c, a, err)
+		return
+	}
+	v, verr := h.applicationView(c, a)
+	if verr != nil {
+		h.fail(c, verr)
+		return
+	}
+	show(&v)
+	h.renderApplication(c, http.StatusUnprocessableEntity, v)
+}
+
 // visibleApplication loads the application of the :id parameter if the
 // user may see it; otherwise it answers 404 and returns nil.
 func (h *Handler) visibleApplication(c *gin.Context) *models.Application {
@@ -623,7 +500,7 @@ func (h *Handler) applicationView(c *gin.Context, a *models.Application) (views.
 		}
 		for _, o := range orgs {
 			member := slices.ContainsFunc(a.Members, func(m models.ConsortiumMember) bool { return m.OrganisationID == o.ID })
-			if !member && o.Kind != models.OrgMinistry {
+			if !member && o.IsApplicant() {
 				v.Organisations = append(v.Organisations, o)
 			}
 		}

@@ -257,13 +257,10 @@ func (h *Handler) renderAllocationForm(c *gin.Context, status int, clusterID str
 // auditors, a company's own for a company user.
 func (h *Handler) showAllocationsPage(c *gin.Context) {
 	u := currentUser(c)
-	var org *uint
-	if u.Role == models.RoleCompany {
-		if u.OrganisationID == nil {
-			h.renderError(c, http.StatusForbidden, nil)
-			return
-		}
-		org = u.OrganisationID
+	org, ok := u.OrganisationScope()
+	if !ok {
+		h.renderError(c, http.StatusForbidden, nil)
+		return
 	}
 	rows, err := models.ListAllocations(c.Request.Context(), h.db, org)
 	if err != nil {

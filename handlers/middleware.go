@@ -149,9 +149,9 @@ func (h *Handler) securityHeaders(c *gin.Context) {
 	c.Next()
 }
 
-// maxFilesPerRequest is how many files one form may carry (appeal evidence);
-// each file is also checked against the upload limit on its own.
-const maxFilesPerRequest = 10
+// maxFilesPerRequest is how many files one form may carry (an appeal's
+// evidence); each file is also checked against the upload limit on its own.
+const maxFilesPerRequest = models.MaxAppealEvidence
 
 // uploadMemory is how much of an upload's files is kept in memory; the rest
 // goes to temporary files, removed when the request ends.

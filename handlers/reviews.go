@@ -150,11 +150,8 @@ func (h *Handler) exportCallApplications(c *gin.Context) {
 		table.Rows = append(table.Rows, row)
 	}
 	name := fmt.Sprintf("call-%d-applications.%s", call.ID, format)
-	c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
-	c.Header("Cache-Control", "no-store")
-	c.Header("X-Content-Type-Options", "nosniff")
 	if format == "csv" {
-		c.Header("Content-Type", "text/csv; charset=utf-8")
+		setDownloadHeaders(c, attachment{name: name, fallback: name, contentType: "text/csv; charset=utf-8"})
 		c.Status(http.StatusOK)
 		if err := writeCSV(c.Writer, table); err != nil {
 			h.log.Error("export csv", "request_id", c.GetString(keyRequestID), "err", err)
@@ -166,7 +163,9 @@ func (h *Handler) exportCallApplications(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body)
+	const xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	setDownloadHeaders(c, attachment{name: name, fallback: name, contentType: xlsx})
+	c.Data(http.StatusOK, xlsx, body)
 }
 
 // assignErrorCodes are the problems an assignment can come back with.

@@ -204,17 +204,9 @@ func (a *Appeal) Overdue(now time.Time) bool {
 	return !a.Status.Decided() && !now.Before(a.AnswerBy)
 }
 
-// MaySee reports whether a user may read the appeal: the ministry and
-// auditors, and the appellant organisation's users.
-func (a *Appeal) MaySee(u *User) bool {
-	if u == nil {
-		return false
-	}
-	if u.Role == RoleCompany {
-		return u.OrganisationID != nil && *u.OrganisationID == a.OrganisationID
-	}
-	return u.Role == RoleOfficer || u.Role == RoleAdmin || u.Role == RoleAuditor
-}
+// MaySee reports whether a user may read the appeal: whoever may see the
+// appellant organisation's data (User.MaySeeOrganisation).
+func (a *Appeal) MaySee(u *User) bool { return u.MaySeeOrganisation(a.OrganisationID) }
 
 // AppealInput is what the appellant typed.
 type AppealInput struct {
@@ -262,64 +254,6 @@ func ValidateAppealReasons(reasons string) FieldErrors {
 // AppealReceipt is the receipt number of a filing.
 func AppealReceipt(id uint, at time.Time) string {
 	return fmt.Sprintf("KAI-APL-%s-%05d", at.In(KST).Format("20060102"), id)
-}
-
-// FileAppeal files an appeal for the user's organisation, checking at now
-// (the server's clock, in KST) with CheckAppealable that the decision
-// concerns the organisation, has not been corrected and that its window is
-// open. A second filing with the same
-// idempotency key (a double submit) returns the first appeal and created=false.
-// evidence are files already stored; they are attached in the same transaction.
-func FileAppeal(ctx context.Context, db *gorm.DB, in AppealInput, evidence []*StoredFile, by *User, answerDays int, now time.Time) (a *Appeal, created bool, err error) {
-	if by == nil || by.Role != RoleCompany || by.OrganisationID == nil {
-		return nil, false, fmt.Errorf("store: file appeal: %w", ErrForbidden)
-	}
-	orgID := *by.OrganisationID
-	if errs := in.Validate(); errs.Any() {
-		return nil, false, fmt.Errorf("store: file appeal: %w", ErrInvalid)
-	}
-	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var prior Appeal
-		err := tx.Where("organisation_id = ? AND idempotency_key = ?", orgID, in.IdempotencyKey).First(&prior).Error
-		if err == nil {
-			a = &prior
-			return nil
-		}
-		if !errors.Is(err, gorm.ErrRecordNotFound) {
-			return fmt.Errorf("store: file appeal: %w", err)
-		}
-		d, err := GetDecision(ctx, tx, in.DecisionID)
-		if err != nil {
-			return err
-		}
-		if _, err := CheckAppealable(ctx, tx, d, orgID, now); err != nil {
-			return err
-		}
-		a = &Appeal{DecisionID: d.ID, OrganisationID: orgID, FiledByID: by.ID, Ground: in.Ground,
-			Statement: strings.TrimSpace(in.Statement), Status: AppealReceived, IdempotencyKey: in.IdempotencyKey,
-			FiledAt: now.UTC(), AnswerBy: now.UTC().AddDate(0, 0, answerDays),
-			Receipt: pendingReceipt(orgID, in.IdempotencyKey)}
-		for _, f := range evidence {
-			a.Evidence = append(a.Evidence, AppealEvidence{FileID: f.ID})
-		}
-		if err := tx.Create(a).Error; err != nil {
-			if errors.Is(err, gorm.ErrDuplicatedKey) {
-				return fmt.Errorf("store: file appeal: %w", ErrConflict)
-			}
-			return fmt.Errorf("store: file appeal: %w", err)
-		}
-		a.Receipt = AppealReceipt(a.ID, now)
-		if err := tx.Model(a).Update("receipt", a.Receipt).Error; err != nil {
-			return fmt.Errorf("store: file appeal receipt: %w", err)
-		}
-		created = true
-		return RecordAudit(ctx, tx, ActorOf(by), "appeal.file", "appeal", fmt.Sprint(a.ID),
-			fmt.Sprintf("decision %d, ground %s, receipt %s, %d evidence files", d.ID, a.Ground, a.Receipt, len(evidence)), now)
-	})
-	if err != nil {
-		return nil, false, err
-	}
-	return a, created, nil
 }
 
 // pendingReceipt is the receipt an appeal holds between its insert and the

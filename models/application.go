@@ -213,21 +213,13 @@ func ReceiptNumber(appID uint, at time.Time) string {
 	return fmt.Sprintf("KAI-%s-%05d", at.In(KST).Format("20060102"), appID)
 }
 
-// MaySee reports whether a user may read this application: the ministry and
-// auditors always; a company user only when their organisation leads it.
-func (a *Application) MaySee(u *User) bool {
-	if u == nil {
-		return false
-	}
-	if u.Role == RoleCompany {
-		return u.OrganisationID != nil && *u.OrganisationID == a.LeadOrgID
-	}
-	return u.Role == RoleOfficer || u.Role == RoleAdmin || u.Role == RoleAuditor
-}
+// MaySee reports whether a user may read this application: whoever may see
+// the lead organisation's data (User.MaySeeOrganisation).
+func (a *Application) MaySee(u *User) bool { return u.MaySeeOrganisation(a.LeadOrgID) }
 
 // MayEdit reports whether the lead's user may change the draft now.
 func (a *Application) MayEdit(u *User, call *Call, now time.Time) bool {
-	return a.Status == StatusDraft && u != nil && u.Role == RoleCompany && a.MaySee(u) && !call.IsClosed(now)
+	return u != nil && u.Role == RoleCompany && a.MaySee(u) && a.checkDraftOpen(call, now) == nil
 }
 
 // GetApplication loads an application with its call, lead, members and documents.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
 	"gorm.io/gorm"
@@ -69,45 +71,152 @@ func UpdateDraft(ctx context.Context, db *gorm.DB, a *Application, by *User, now
 
 // lockDraft loads an application that the user may still edit.
 func lockDraft(ctx context.Context, tx *gorm.DB, id uint, by *User, now time.Time) (*Application, error) {
+	a, err := loadVisibleApplication(ctx, tx, id, by)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.checkDraftOpen(&a.Call, now); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// loadVisibleApplication loads an application with its call; one the user
+// may not see is ErrNotFound, like one that does not exist.
+func loadVisibleApplication(ctx context.Context, tx *gorm.DB, id uint, by *User) (*Application, error) {
 	var a Application
-	if err := tx.Preload("Call").First(&a, id).Error; err != nil {
+	if err := tx.WithContext(ctx).Preload("Call").First(&a, id).Error; err != nil {
 		return nil, notFound(fmt.Sprintf("store: application %d", id), err)
 	}
 	if !a.MaySee(by) {
 		return nil, fmt.Errorf("store: application %d: %w", id, ErrNotFound)
 	}
-	if a.Status != StatusDraft {
-		return nil, fmt.Errorf("store: application %d is %s: %w", id, a.Status, ErrInvalidTransition)
-	}
-	if a.Call.IsClosed(now) {
-		return nil, &CallClosedError{Closes: a.Call.ClosesAt}
-	}
 	return &a, nil
+}
+
+// checkDraftOpen says whether the draft may still be changed at now (the
+// rule MayEdit applies for its user): ErrInvalidTransition once it is no
+// longer a draft, a *CallClosedError once its call closed.
+func (a *Application) checkDraftOpen(call *Call, now time.Time) error {
+	if a.Status != StatusDraft {
+		return fmt.Errorf("store: application %d is %s: %w", a.ID, a.Status, ErrInvalidTransition)
+	}
+	if call.IsClosed(now) {
+		return &CallClosedError{Closes: call.ClosesAt}
+	}
+	return nil
 }
 
 // AddMember adds an organisation to a draft's consortium.
 func AddMember(ctx context.Context, db *gorm.DB, appID, orgID uint, role string, by *User, now time.Time) error {
-	valid := false
-	for _, r := range MemberRoles {
-		valid = valid || (r == role && r != MemberLead)
-	}
-	if !valid {
+	if !validMemberRole(role) {
 		return fmt.Errorf("store: add member: role %q: %w", role, ErrInvalid)
 	}
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if _, err := lockDraft(ctx, tx, appID, by, now); err != nil {
 			return err
 		}
-		m := ConsortiumMember{ApplicationID: appID, OrganisationID: orgID, Role: role}
-		if err := tx.Create(&m).Error; err != nil {
-			if errors.Is(err, gorm.ErrDuplicatedKey) {
-				return fmt.Errorf("store: add member: already a member: %w", ErrConflict)
-			}
-			return fmt.Errorf("store: add member: %w", err)
-		}
-		return RecordAudit(ctx, tx, ActorOf(by), "application.member_add", "application", fmt.Sprint(appID),
-			fmt.Sprintf("organisation %d added as %s", orgID, role), now)
+		return addMember(ctx, tx, appID, orgID, role, by, now)
 	})
+}
+
+// validMemberRole reports whether a member may be added with the role (any
+// but the lead's).
+func validMemberRole(role string) bool {
+	return role != MemberLead && slices.Contains(MemberRoles, role)
+}
+
+// addMember records the member and its audit row in tx; an organisation
+// already in the consortium is ErrConflict.
+func addMember(ctx context.Context, tx *gorm.DB, appID, orgID uint, role string, by *User, now time.Time) error {
+	m := ConsortiumMember{ApplicationID: appID, OrganisationID: orgID, Role: role}
+	if err := tx.Create(&m).Error; err != nil {
+		if errors.Is(err, gorm.ErrDuplicatedKey) {
+			return fmt.Errorf("store: add member: already a member: %w", ErrConflict)
+		}
+		return fmt.Errorf("store: add member: %w", err)
+	}
+	return RecordAudit(ctx, tx, ActorOf(by), "application.member_add", "application", fmt.Sprint(appID),
+		fmt.Sprintf("organisation %d added as %s", orgID, role), now)
+}
+
+// MemberInput is an organisation to add to a consortium as the form sent
+// it: one picked from the list (OrganisationID, the id as sent), or one
+// given by its names and business registration number.
+type MemberInput struct {
+	OrganisationID string
+	NameKO, NameEN string
+	BusinessRegNo  string
+	Role           string
+}
+
+// AddConsortiumMember adds the organisation of a member form to the draft
+// appID's consortium, registering an organisation given by name and
+// number unless one with that number exists, in one transaction with the
+// audit rows. Refused fields (the role, an unknown or ministry
+// organisation, names, a business registration number of the wrong form
+// or check digit, an organisation already a member) are a *FieldsError;
+// else ErrNotFound when the user may not see the application, and
+// ErrInvalidTransition or a *CallClosedError once it may not change.
+func AddConsortiumMember(ctx context.Context, db *gorm.DB, appID uint, in MemberInput, by *User, now time.Time) error {
+	orgField := "organisation_id"
+	if in.OrganisationID == "" {
+		orgField = "business_reg_no"
+	}
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		a, err := loadVisibleApplication(ctx, tx, appID, by)
+		if err != nil {
+			return err
+		}
+		errs := FieldErrors{}
+		if !validMemberRole(in.Role) {
+			errs.Add("role", "application.error.member_role")
+		}
+		var orgID uint
+		var brn BusinessRegNo
+		if in.OrganisationID != "" {
+			id, perr := strconv.ParseUint(in.OrganisationID, 10, 32)
+			org, err := GetOrganisation(ctx, tx, uint(id))
+			switch {
+			case perr != nil || id == 0 || errors.Is(err, ErrNotFound) || (err == nil && !org.IsApplicant()):
+				errs.Add("organisation_id", "application.error.member_org")
+			case err != nil:
+				return err
+			default:
+				orgID = org.ID
+			}
+		} else {
+			for field, msg := range ValidateOrganisationNames(in.NameKO, in.NameEN) {
+				errs.Add(field, msg)
+			}
+			var err error
+			brn, err = ParseBusinessRegNo(in.BusinessRegNo)
+			switch {
+			case in.BusinessRegNo == "":
+				errs.Add("business_reg_no", "form.required")
+			case errors.Is(err, ErrBRNCheckDigit):
+				errs.Add("business_reg_no", "application.error.brn_check_digit")
+			case err != nil:
+				errs.Add("business_reg_no", "application.error.brn_format")
+			}
+		}
+		if errs.Any() {
+			return &FieldsError{Fields: errs}
+		}
+		if err := a.checkDraftOpen(&a.Call, now); err != nil {
+			return err
+		}
+		if orgID == 0 {
+			if orgID, err = FindOrRegisterOrganisation(ctx, tx, brn, in.NameKO, in.NameEN, by, now); err != nil {
+				return err
+			}
+		}
+		return addMember(ctx, tx, appID, orgID, in.Role, by, now)
+	})
+	if errors.Is(err, ErrConflict) {
+		return &FieldsError{Fields: FieldErrors{orgField: "application.error.member_duplicate"}}
+	}
+	return err
 }
 
 // RemoveMember removes a non-lead member from a draft.
@@ -136,20 +245,88 @@ func AttachDocument(ctx context.Context, db *gorm.DB, appID, requiredDocID uint,
 		if err != nil {
 			return err
 		}
-		var rd RequiredDocument
-		if err := tx.Where("id = ? AND call_id = ?", requiredDocID, a.CallID).First(&rd).Error; err != nil {
-			return notFound("store: attach document: required document", err)
+		rd, err := requiredDocument(ctx, tx, a, requiredDocID)
+		if errors.Is(err, ErrUnknownDocument) {
+			return fmt.Errorf("store: attach document: %w: %w", ErrNotFound, err)
 		}
-		if err := tx.Where("application_id = ? AND required_document_id = ?", appID, requiredDocID).
-			Delete(&ApplicationDocument{}).Error; err != nil {
-			return fmt.Errorf("store: attach document: %w", err)
+		if err != nil {
+			return err
 		}
-		d := ApplicationDocument{ApplicationID: appID, RequiredDocumentID: requiredDocID, FileID: file.ID, CreatedAt: now.UTC()}
-		if err := tx.Create(&d).Error; err != nil {
-			return fmt.Errorf("store: attach document: %w", err)
+		return attachDocument(ctx, tx, appID, rd, file, by, now)
+	})
+}
+
+// ErrUnknownDocument refuses a file for a document the call does not require.
+var ErrUnknownDocument = errors.New("the call asks for no such document")
+
+// requiredDocument loads one of the application's call's required
+// documents, as ErrUnknownDocument when the call has no such document.
+func requiredDocument(ctx context.Context, tx *gorm.DB, a *Application, id uint) (*RequiredDocument, error) {
+	var rd RequiredDocument
+	err := tx.WithContext(ctx).Where("id = ? AND call_id = ?", id, a.CallID).First(&rd).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return nil, fmt.Errorf("store: required document %d of call %d: %w", id, a.CallID, ErrUnknownDocument)
+	case err != nil:
+		return nil, fmt.Errorf("store: required document %d: %w", id, err)
+	}
+	return &rd, nil
+}
+
+// attachDocument makes file the application's document for rd, with its
+// audit row, in tx.
+func attachDocument(ctx context.Context, tx *gorm.DB, appID uint, rd *RequiredDocument, file *StoredFile, by *User, now time.Time) error {
+	if err := tx.Where("application_id = ? AND required_document_id = ?", appID, rd.ID).
+		Delete(&ApplicationDocument{}).Error; err != nil {
+		return fmt.Errorf("store: attach document: %w", err)
+	}
+	d := ApplicationDocument{ApplicationID: appID, RequiredDocumentID: rd.ID, FileID: file.ID, CreatedAt: now.UTC()}
+	if err := tx.Create(&d).Error; err != nil {
+		return fmt.Errorf("store: attach document: %w", err)
+	}
+	return RecordAudit(ctx, tx, ActorOf(by), "application.document", "application", fmt.Sprint(appID),
+		fmt.Sprintf("%s: %s (sha256 %s, %d bytes)", rd.NameKO, file.Name, file.SHA256, file.Size), now)
+}
+
+// UploadDocument stores a file sent for one of the call's required
+// documents and makes it the draft's document for it, replacing an
+// earlier one, in one transaction with its audit row. The draft is checked
+// before anything is stored: ErrNotFound when the user may not see it, a
+// *CallClosedError once its call closed, ErrInvalidTransition once it is no
+// longer a draft; then ErrUnknownDocument, ErrUploadMissing (file nil) and
+// the upload rules (ErrUploadEmpty, ErrUploadTooLarge, ErrUploadType: the
+// type is decided by the content).
+func UploadDocument(ctx context.Context, db *gorm.DB, store *FileStore, p UploadPolicy, appID, requiredDocID uint,
+	file *UploadedFile, by *User, now time.Time) error {
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		a, err := loadVisibleApplication(ctx, tx, appID, by)
+		if err != nil {
+			return err
 		}
-		return RecordAudit(ctx, tx, ActorOf(by), "application.document", "application", fmt.Sprint(appID),
-			fmt.Sprintf("%s: %s (sha256 %s, %d bytes)", rd.NameKO, file.Name, file.SHA256, file.Size), now)
+		// The close instant is the answer even for an application no longer a draft.
+		if a.Call.IsClosed(now) {
+			return &CallClosedError{Closes: a.Call.ClosesAt}
+		}
+		if err := a.checkDraftOpen(&a.Call, now); err != nil {
+			return err
+		}
+		rd, err := requiredDocument(ctx, tx, a, requiredDocID)
+		if err != nil {
+			return err
+		}
+		if file == nil {
+			return fmt.Errorf("store: upload document: %w", ErrUploadMissing)
+		}
+		r, err := file.Open()
+		if err != nil {
+			return fmt.Errorf("store: open upload: %w", err)
+		}
+		defer r.Close()
+		stored, err := store.Save(ctx, tx, file.Name, r, p, by.ID, now)
+		if err != nil {
+			return err
+		}
+		return attachDocument(ctx, tx, appID, rd, stored, by, now)
 	})
 }
 

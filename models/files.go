@@ -28,6 +28,7 @@ var (
 	ErrUploadEmpty    = errors.New("upload is empty")
 	ErrUploadTooLarge = errors.New("upload is too large")
 	ErrUploadType     = errors.New("upload is not an accepted type of file")
+	ErrUploadMissing  = errors.New("no file was sent")
 )
 
 // FileKind is the type of an uploaded file, decided by its content.
@@ -355,6 +356,14 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// UploadedFile is a file as a form sent it: the name the browser gave, the
+// size it announced, and Open, which opens its content anew on each call.
+type UploadedFile struct {
+	Name string
+	Size int64
+	Open func() (io.ReadCloser, error)
 }
 
 // UploadPolicy says what an upload field accepts.

@@ -106,8 +106,9 @@ func FindOrRegisterOrganisation(ctx context.Context, tx *gorm.DB, brn BusinessRe
 }
 
 // IsApplicant reports whether the organisation can take part in a call as
-// an applicant: a company or a university. The ministry and other public
-// bodies cannot, and no company user may belong to them.
+// an applicant, leading or in a consortium: a company or a university. The
+// ministry and other public bodies cannot, and no company user may belong
+// to them.
 func (o *Organisation) IsApplicant() bool {
 	return o != nil && (o.Kind == OrgCompany || o.Kind == OrgUniversity)
 }

@@ -43,18 +43,30 @@ func (u *User) DisplayName() string {
 }
 
 // MaySeeOrganisation reports whether the user may read the data of an
-// organisation: the ministry and auditors see all, a company user only their own.
+// organisation: the ministry and auditors see all, a company user only their
+// own. It is the one visibility rule; the MaySee methods of what belongs to
+// an organisation, and the lists (OrganisationScope), apply it.
 func (u *User) MaySeeOrganisation(orgID uint) bool {
+	own, ok := u.OrganisationScope()
+	return ok && (own == nil || *own == orgID)
+}
+
+// OrganisationScope is MaySeeOrganisation for lists: own is nil when the
+// user may see every organisation's data (the ministry and auditors), else
+// the one organisation they may see (a company user's own); ok is false
+// for a user who may see none (nobody, or a company user without an
+// organisation).
+func (u *User) OrganisationScope() (own *uint, ok bool) {
 	if u == nil {
-		return false
+		return nil, false
 	}
 	switch u.Role {
 	case RoleOfficer, RoleAdmin, RoleAuditor:
-		return true
+		return nil, true
 	case RoleCompany:
-		return u.OrganisationID != nil && *u.OrganisationID == orgID
+		return u.OrganisationID, u.OrganisationID != nil
 	}
-	return false
+	return nil, false
 }
 
 // Identity is what an identity provider says about a person at sign-in.
