@@ -73,13 +73,14 @@ func wantReadOnce(t *testing.T, what string, sqls []string) {
 }
 
 func TestAppealFilingReadsOnce(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		kaist := f.company("kaist")
 		counter := countStatements(t, f.app.db)
 		// post sends the form as the browser does, counting only the
 		// statements of the filing (the token is fetched before).
-		post := func(form url.Values, files ...aplFile) (*http.Response, []string) {
+		post := func(form url.Values, files ...storyFile) (*http.Response, []string) {
 			t.Helper()
 			var buf bytes.Buffer
 			w := multipart.NewWriter(&buf)
@@ -110,7 +111,7 @@ func TestAppealFilingReadsOnce(t *testing.T) {
 
 		// The first appeal, with evidence: stored.
 		first := f.form(kaist, models.GroundProceduralDefect, "평가 절차에 하자가 있습니다.")
-		resp, sqls := post(first, aplFile{"근거.pdf", apPDF(10)})
+		resp, sqls := post(first, storyFile{"근거.pdf", apPDF(10)})
 		id := f.filed("first filing", resp)
 		wantReadOnce(t, "first filing", sqls)
 		if !slices.ContainsFunc(sqls, func(s string) bool { return strings.Contains(strings.ToLower(s), "insert into") }) {
@@ -126,7 +127,7 @@ func TestAppealFilingReadsOnce(t *testing.T) {
 		wantReadOnce(t, "second filing", sqls)
 
 		// The first form again (a double submit): the first appeal, nothing written.
-		resp, sqls = post(first, aplFile{"근거.pdf", apPDF(10)})
+		resp, sqls = post(first, storyFile{"근거.pdf", apPDF(10)})
 		if again := f.filed("double submit", resp); again != id {
 			t.Errorf("double submit landed on %d, want %d", again, id)
 		}
@@ -142,17 +143,17 @@ func TestAppealFilingReadsOnce(t *testing.T) {
 		late := f.form(kaist, models.GroundOther, "마감에 보낸 이의신청입니다.")
 		f.app.clock.Set(f.window.Closes)
 		kaist = f.company("kaist") // the session has expired meanwhile
-		resp, sqls = post(late, aplFile{"늦은근거.pdf", apPDF(10)})
-		apPage(t, kaist, "late filing", resp, http.StatusConflict)
+		resp, sqls = post(late, storyFile{"늦은근거.pdf", apPDF(10)})
+		wantPage(t, "late filing", resp, http.StatusConflict)
 		wantReadOnce(t, "late filing", sqls)
-		if n := f.count(&models.Appeal{}, ""); n != 2 {
+		if n := count(t, f.app, &models.Appeal{}, ""); n != 2 {
 			t.Errorf("%d appeals, want 2", n)
 		}
 
 		// The form itself reads them once as well.
 		f.app.clock.Set(f.window.Closes.Add(-time.Hour))
 		kaist = f.company("kaist")
-		sqls = counter.around(func() { apPage(t, kaist, "form", kaist.get(f.appealPath()), http.StatusOK) })
+		sqls = counter.around(func() { wantPage(t, "form", kaist.get(f.appealPath()), http.StatusOK) })
 		wantReadOnce(t, "the form", sqls)
 	})
 }

@@ -20,6 +20,7 @@ import (
 // the same headers, written by setDownloadHeaders.
 
 func TestDownloadHeaders(t *testing.T) {
+	t.Parallel()
 	sum := sha256.Sum256([]byte("content"))
 	for _, tc := range []struct {
 		what        string
@@ -59,11 +60,12 @@ func TestDownloadHeaders(t *testing.T) {
 // TestDownloadsShareHeaders: an evidence file, a document and an export
 // as the browser receives them.
 func TestDownloadsShareHeaders(t *testing.T) {
+	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newAplFixture(t, kind)
 		kaist := f.company("kaist")
 		pdf := apPDF(50)
-		id := f.filed("file", f.post(kaist, f.form(kaist, models.GroundOther, "증빙을 첨부합니다."), aplFile{"회의록.pdf", pdf}))
+		id := f.filed("file", f.post(kaist, f.form(kaist, models.GroundOther, "증빙을 첨부합니다."), storyFile{"회의록.pdf", pdf}))
 		a := f.appeal(id)
 		sum := sha256.Sum256(pdf)
 		digest := "sha-256=:" + base64.StdEncoding.EncodeToString(sum[:]) + ":"
@@ -92,7 +94,7 @@ func TestDownloadsShareHeaders(t *testing.T) {
 			"Content-Disposition":    `attachment; filename="plan.pdf"; filename*=UTF-8''plan.pdf`,
 			"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store", "Repr-Digest": "sha-256=:" + docSum + ":"})
 
-		off := f.staff("demo-officer")
+		off := f.signIn("demo-officer")
 		for format, ctype := range map[string]string{"csv": "text/csv; charset=utf-8",
 			"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"} {
 			resp = off.get(fmt.Sprintf("/officer/calls/%d/export?format=%s", f.call.ID, format))

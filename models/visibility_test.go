@@ -10,6 +10,7 @@ import (
 // visible to exactly the users who may see their organisation's data, and
 // a list's scope admits the same organisations.
 func TestOneVisibilityRule(t *testing.T) {
+	t.Parallel()
 	own, other := uint(1), uint(2)
 	users := map[string]*models.User{
 		"nobody":                       nil,
