@@ -56,20 +56,38 @@ type Source interface {
 // Rollup is what one device did in one clock hour (UTC-aligned). Gaps in
 // telemetry are unobserved time: they count in neither ObservedSeconds nor
 // ActiveSeconds, and nothing is filled in.
+//
+// A device is a physical GPU (Key = UUID, MIG "") or one MIG instance of it
+// (Key = UUID/GPU_I_ID). The physical GPU's rollup accounts for the whole
+// GPU, its instances included (see Folder for the rules); an instance's
+// rollup is a breakdown of its GPU's, never added to it: a GPU's figures
+// are its physical rollup's alone.
 type Rollup struct {
 	Key             string    // Sample.Key()
-	UUID            string    // parent GPU UUID
+	UUID            string    // the physical GPU's UUID
+	MIG             string    // the MIG instance (GPU_I_ID); "" for the physical GPU
+	Profile         string    // the MIG instance's profile, e.g. "3g.40gb"
 	Hour            time.Time // start of the hour, UTC
 	Node            string
 	Model           string
 	ObservedSeconds float64 // seconds covered by samples (each sample covers up to the poll interval)
-	ActiveSeconds   float64 // observed seconds with utilisation > 0 (busy)
+	ActiveSeconds   float64 // observed seconds in which the device was busy (see Folder)
 	UtilSum         float64 // ∑ util% × seconds; mean util = UtilSum / ObservedSeconds
 	GRActiveSum     float64 // ∑ ratio × seconds
 	SMActiveSum     float64 // ∑ ratio × seconds
-	EnergyJ         float64 // energy used in the hour from the counter, resets handled
+	EnergyJ         float64 // energy used in the hour from the counter, resets and anomalies handled
 	MaxFBMiB        float64
-	XIDCount        int // samples that carried a non-zero XID
+	// XIDCount is the number of XID error events: the GPU's last-XID value
+	// (DCGM_FI_DEV_XID_ERRORS) changing to a non-zero code.
+	XIDCount int
+	// LastXID is the GPU's last-XID value at the end of the hour, when
+	// XIDSeen; a collector taking over carries its count on from it.
+	LastXID float64
+	XIDSeen bool
+	// EnergyAnomalies counts the energy counter readings no plausible power
+	// explains (a rise or a drop beyond the GPU's maximum power): their
+	// intervals' energy is estimated from the power reading instead.
+	EnergyAnomalies int
 	Samples         int
 }
 

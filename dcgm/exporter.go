@@ -502,8 +502,16 @@ func compareMIG(a, b string) int {
 
 // WriteExporter writes samples in dcgm-exporter's text format (the seven
 // families the portal reads, with dcgm-exporter's labels), so that tests and
-// demos can serve a fake exporter. Nil fields are left out.
+// demos can serve a fake exporter. Nil fields are left out. As dcgm-exporter
+// does, a MIG instance's series repeat its GPU's power, energy counter and
+// XID (taken from the GPU's whole-GPU sample when the instance has none).
 func WriteExporter(w io.Writer, samples []Sample) error {
+	parents := map[string]*Sample{}
+	for i := range samples {
+		if samples[i].MIG == "" {
+			parents[samples[i].UUID] = &samples[i]
+		}
+	}
 	help := [numFields]string{
 		fieldUtil:   "GPU utilization (in %).",
 		fieldGR:     "Ratio of time the graphics engine is active.",
@@ -524,6 +532,9 @@ func WriteExporter(w io.Writer, samples []Sample) error {
 		for i := range samples {
 			s := &samples[i]
 			v := [numFields]*float64{s.Util, s.GRActive, s.SMActive, s.FBUsed, s.Power, s.EnergyMJ, s.XIDs}[f]
+			if p := parents[s.UUID]; v == nil && s.MIG != "" && field(f).deviceWide() && p != nil {
+				v = [numFields]*float64{p.Util, p.GRActive, p.SMActive, p.FBUsed, p.Power, p.EnergyMJ, p.XIDs}[f]
+			}
 			if v == nil {
 				continue
 			}

@@ -55,6 +55,9 @@ type ReaderGPU struct {
 	UUID  string `json:"uuid"`
 	Model string `json:"model,omitempty"`
 	MIG   string `json:"mig,omitempty"` // GPU instance id, "" for a whole GPU
+	// Profile names a MIG instance's size as "<slices>g" (e.g. "3g"), the
+	// part of dcgm-exporter's GPU_I_PROFILE that weighs it in its GPU.
+	Profile string `json:"profile,omitempty"`
 }
 
 // ReaderInfo is what a reader reported when it connected.

@@ -182,10 +182,14 @@ func (b *hostengineBackend) migInstances(info *ReaderInfo) []dcgmEntity {
 			continue
 		}
 		me := dcgmEntity{godcgm.FE_GPU_I, e.Entity.EntityId}
-		b.devices[me] = ReaderGPU{
+		g := ReaderGPU{
 			Index: parent.Index, UUID: parent.UUID, Model: parent.Model,
 			MIG: strconv.FormatUint(uint64(e.Info.NvmlInstanceId), 10),
 		}
+		if e.Info.NvmlProfileSlices > 0 {
+			g.Profile = strconv.FormatUint(uint64(e.Info.NvmlProfileSlices), 10) + "g"
+		}
+		b.devices[me] = g
 		migs = append(migs, me)
 	}
 	return migs
@@ -316,7 +320,7 @@ func samplesFromValues(values []godcgm.FieldValue_v2, devices map[dcgmEntity]Rea
 				flush()
 			}
 			if cur == nil {
-				cur = &Sample{UUID: d.UUID, MIG: d.MIG, Model: d.Model, Node: node, Index: d.Index}
+				cur = &Sample{UUID: d.UUID, MIG: d.MIG, Profile: d.Profile, Model: d.Model, Node: node, Index: d.Index}
 			}
 			have[v.FieldID] = true
 			if t := time.UnixMicro(v.TS).UTC(); t.After(cur.Time) {

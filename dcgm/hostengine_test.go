@@ -490,7 +490,7 @@ func TestSamplesFromValues(t *testing.T) {
 	mig := dcgmEntity{godcgm.FE_GPU_I, 7}
 	devices := map[dcgmEntity]ReaderGPU{
 		gpu0: {Index: 0, UUID: "GPU-0", Model: "NVIDIA B200"},
-		mig:  {Index: 0, UUID: "GPU-0", Model: "NVIDIA B200", MIG: "2"},
+		mig:  {Index: 0, UUID: "GPU-0", Model: "NVIDIA B200", MIG: "2", Profile: "3g"},
 	}
 	t0 := time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC)
 	t1 := t0.Add(time.Second)
@@ -521,7 +521,7 @@ func TestSamplesFromValues(t *testing.T) {
 	want := []Sample{
 		{UUID: "GPU-0", Model: "NVIDIA B200", Node: "gpu-b07", Index: 0, Time: t0.Add(6 * us),
 			Util: f(80), Power: f(650.25), SMActive: f(0.5), EnergyMJ: f(123456789)},
-		{UUID: "GPU-0", MIG: "2", Model: "NVIDIA B200", Node: "gpu-b07", Index: 0, Time: t0.Add(us), FBUsed: f(512)},
+		{UUID: "GPU-0", MIG: "2", Profile: "3g", Model: "NVIDIA B200", Node: "gpu-b07", Index: 0, Time: t0.Add(us), FBUsed: f(512)},
 		{UUID: "GPU-0", Model: "NVIDIA B200", Node: "gpu-b07", Index: 0, Time: t1.Add(2 * us), Util: f(90), FBUsed: f(1024)},
 	}
 	// Sorted by time: the MIG sample (t0+1µs) comes first.

@@ -8,57 +8,127 @@ import (
 
 // FolderConfig configures a Folder.
 type FolderConfig struct {
-	// Interval is the poll interval of the source (default 1 minute).
+	// Interval is how far apart a device's samples are: the poll interval
+	// of the source (default 1 minute).
 	Interval time.Duration
 	// MaxGap is the longest time one sample may stand for (default
 	// 2 × Interval). A sample covers the time since its device's previous
 	// sample, but never more than MaxGap: the rest of a longer gap is
 	// unobserved time and nothing is filled in for it.
 	MaxGap time.Duration
+	// EnergyGrace is how much older than its sample's instant an energy
+	// counter reading may be (default 2 × Interval, at least 30 s:
+	// dcgm-exporter refreshes its values every 30 s by default, whatever the
+	// scrape interval). See the energy rules of Folder.
+	EnergyGrace time.Duration
 }
 
-// Folder folds samples into per-device hourly rollups in memory.
+// Folder folds samples into hourly rollups in memory: one per physical GPU
+// and hour, and one per MIG instance and hour as a breakdown of its GPU's.
 //
-// The rules:
-//   - A sample covers the time since its device's previous sample, capped at
-//     MaxGap and ending at the sample's instant; it is split at hour
-//     boundaries, each part counting in its own UTC hour. A device's first
-//     sample covers nothing (there is no previous one): it only starts the
-//     device.
-//   - Covered seconds are observed; active when utilisation > 0, or, where
-//     the sample has no utilisation (MIG instances), GR-engine activity > 0.
-//     UtilSum adds util × seconds, or GR active × 100 × seconds without util;
-//     a sample with neither is observed but adds nothing to UtilSum.
-//   - Energy comes from the counter: current − previous reading, or the
-//     current reading alone when the counter went backwards (a reboot reset
-//     it, so it holds the energy since the reset). The delta is spread over
-//     the time since the previous sample in proportion to time, and only
-//     the covered share counts: after a gap longer than MaxGap the energy of
-//     the unobserved part is left out, like the rest of the gap. A delta is
-//     taken only between consecutive samples that both carry the counter.
-//   - The sample itself (its count, framebuffer, XID) counts in the hour its
+// Time is counted per physical GPU. The samples of one GPU that a poll
+// brings at one instant (within half an Interval of each other: the whole
+// GPU's and each of its MIG instances') form one step of that GPU. The
+// rules:
+//   - A step covers the time since the GPU's previous step, capped at MaxGap
+//     and ending at the step's instant; it is split at hour boundaries, each
+//     part counting in its own UTC hour. A GPU's first step covers nothing
+//     (there is no previous one): it only starts the GPU. So a GPU's
+//     observed time is the time in which any of its series was seen, and
+//     never more than the clock time.
+//   - What the step says of the GPU's activity comes, in this order of
+//     preference, from the whole GPU's utilisation (DCGM_FI_DEV_GPU_UTIL);
+//     for a MIG-enabled GPU, which has none, from its instances' activity
+//     (each instance's utilisation, or its GR-engine activity), each weighted
+//     by its share of the GPU (its profile's compute slices ÷ the GPU's: 7,
+//     or 4 on an A30; equal shares when a profile does not say); failing
+//     both, from the whole GPU's GR-engine activity. Covered seconds are
+//     observed; busy (ActiveSeconds) when that activity is above zero — for
+//     a MIG GPU, when any instance was active; UtilSum adds the activity in
+//     percent × seconds. GR- and SM-active sums follow the same rule, the
+//     framebuffer is the whole GPU's or else the sum of its instances'.
+//     The GPU-level GR figure of a MIG GPU is not a share of the whole GPU
+//     (NVIDIA's A100 sample shows it equal to its one busy 1g.5gb
+//     instance's), so instance figures win when there are any.
+//   - Each MIG instance also has its own rollup (observed and busy from its
+//     own samples, utilisation from its utilisation or GR activity): a
+//     breakdown of the GPU's time, never counted on top of it. Power, energy
+//     and XIDs belong to the physical GPU; on an instance's sample they are
+//     ignored (dcgm-exporter repeats them on every instance's series).
+//   - Energy comes from the GPU's counter: current − previous reading. The
+//     delta is spread over the time since the previous step in proportion
+//     to time, and only the covered share counts (after a gap longer than
+//     MaxGap the energy of the unobserved part is left out, like the rest of
+//     the gap). A delta is taken only between consecutive steps that both
+//     carry the counter. A reading is plausible when it is what the GPU's
+//     maximum power (MaxPowerW of its model) allows over the time since the
+//     previous step plus EnergyGrace: a rise up to that much is taken as it
+//     is; a drop is a counter reset (a reboot) when the new reading itself
+//     is within that much, and the new reading is then the energy since the
+//     reset. Any other rise or drop is an anomaly: counted in the hour's
+//     EnergyAnomalies, and the interval's energy is estimated from the
+//     step's power reading (clamped to the maximum; nothing without one).
+//     No interval is credited more than maximum power × its covered time:
+//     a plausible excess (a counter refreshed less often than it is polled)
+//     waits for later intervals, up to EnergyGrace's worth.
+//   - XID errors are events: the GPU's last-XID value changing to a non-zero
+//     code counts one, in the hour of the step that shows it. The value a
+//     GPU shows when the folder first sees it only starts the count (an
+//     error from before is in no hour here), unless a stored hour restored
+//     by Restore says what it was. A repeat of the same code cannot be told
+//     from the value staying, and counts once.
+//   - A step's sample count, framebuffer and XID count in the hour its
 //     instant falls in.
 //   - A sample not newer than its device's previous one is ignored.
 //
 // Flush returns complete hours and forgets them; after Flush(before) nothing
 // is added to an hour before before's hour any more, so what Flush returned
 // is final. Every rollup returned, by Flush or Snapshot, is the complete
-// state of its device-hour so far: store it by replacing the row.
+// state of its device-hour so far: store it by replacing the row. Flush and
+// Snapshot close the GPUs' open steps: call them between polls.
 //
 // A Folder is not safe for concurrent use.
 type Folder struct {
 	maxGap    int64 // ns
-	devices   map[string]*folderDev
-	watermark int64 // ns; hours before it have been flushed
+	merge     int64 // ns: samples of one GPU this close form one step
+	grace     int64 // ns
+	gpus      map[string]*folderGPU
+	insts     map[string]*folderDev // MIG instances by key
+	watermark int64                 // ns; hours before it have been flushed
 	ignored   int
 }
 
+// folderDev is a device's hours and its last sample.
 type folderDev struct {
-	last      int64 // ns of the last sample; valid when seen
-	seen      bool
+	last  int64 // ns of the last sample (a GPU: of its last step); valid when seen
+	seen  bool
+	hours []openHour
+}
+
+// folderGPU is a physical GPU.
+type folderGPU struct {
+	folderDev
+	uuid        string
+	node, model string
+	maxW        float64 // MaxPowerW(model)
+	pending     bool    // step holds the step being gathered
+	step        gpuStep
+
 	energy    float64 // last counter reading, mJ
-	hasEnergy bool    // the last sample carried the counter
-	hours     []openHour
+	hasEnergy bool    // the last step carried the counter
+	backlog   float64 // J of plausible energy not yet credited
+
+	xid     float64 // the last XID value seen
+	hasXID  bool
+	xidHour int64 // the restored hour xid came from (unix s)
+}
+
+// gpuStep is the samples of one GPU at one instant.
+type gpuStep struct {
+	t        int64
+	hasWhole bool
+	whole    Sample
+	insts    []Sample
 }
 
 type openHour struct {
@@ -76,7 +146,11 @@ func NewFolder(cfg FolderConfig) *Folder {
 	if cfg.MaxGap <= 0 {
 		cfg.MaxGap = 2 * cfg.Interval
 	}
-	return &Folder{maxGap: int64(cfg.MaxGap), devices: map[string]*folderDev{}, watermark: minInt64}
+	if cfg.EnergyGrace <= 0 {
+		cfg.EnergyGrace = max(2*cfg.Interval, 30*time.Second)
+	}
+	return &Folder{maxGap: int64(cfg.MaxGap), merge: int64(cfg.Interval / 2), grace: int64(cfg.EnergyGrace),
+		gpus: map[string]*folderGPU{}, insts: map[string]*folderDev{}, watermark: minInt64}
 }
 
 const minInt64 = -1 << 63
@@ -84,101 +158,351 @@ const minInt64 = -1 << 63
 // Add folds one sample in. It reports false when the sample was ignored: not
 // newer than the device's previous sample, or in an hour already flushed.
 func (f *Folder) Add(s Sample) bool {
-	key := s.Key()
-	t := s.Time.UnixNano()
-	d := f.devices[key]
-	if d == nil {
-		if t < f.watermark {
+	if s.MIG != "" {
+		s.Power, s.EnergyMJ, s.XIDs = nil, nil, nil // the physical GPU's
+		if !f.addInstance(&s) {
 			f.ignored++
 			return false
 		}
-		d = &folderDev{}
-		f.devices[key] = d
+		f.step(s) // an instance's sample also tells of its GPU
+		return true
 	}
-	if (d.seen && t <= d.last) || t < f.watermark {
+	if !f.step(s) {
 		f.ignored++
 		return false
-	}
-
-	if d.seen {
-		dt := t - d.last
-		start := t - min(dt, f.maxGap)
-		start = max(start, f.watermark)
-		if start < t {
-			var energyJ float64
-			if d.hasEnergy && s.EnergyMJ != nil {
-				delta := *s.EnergyMJ - d.energy
-				if delta < 0 {
-					delta = *s.EnergyMJ // reset: energy since the reset
-				}
-				energyJ = delta / 1000 * float64(t-start) / float64(dt)
-			}
-			f.cover(d, key, &s, start, t, energyJ)
-		}
-	}
-
-	r := d.hour(key, &s, floorDiv(t, hourNs)*3600)
-	r.Samples++
-	if s.FBUsed != nil && *s.FBUsed > r.MaxFBMiB {
-		r.MaxFBMiB = *s.FBUsed
-	}
-	if s.XIDs != nil && *s.XIDs != 0 {
-		r.XIDCount++
-	}
-
-	d.last, d.seen = t, true
-	if s.EnergyMJ != nil {
-		d.energy, d.hasEnergy = *s.EnergyMJ, true
-	} else {
-		d.hasEnergy = false
 	}
 	return true
 }
 
-// cover adds the span [start, end) (ns) of a sample, split at hour
-// boundaries, with energyJ spread over it in proportion to time.
-func (f *Folder) cover(d *folderDev, key string, s *Sample, start, end int64, energyJ float64) {
-	util, hasUtil, active := 0.0, false, false
+// addInstance folds a MIG instance's sample into its own rollups.
+func (f *Folder) addInstance(s *Sample) bool {
+	key := s.Key()
+	t := s.Time.UnixNano()
+	if t < f.watermark {
+		return false
+	}
+	d := f.insts[key]
+	if d == nil {
+		d = &folderDev{}
+		f.insts[key] = d
+	}
+	if d.seen && t <= d.last {
+		return false
+	}
+	info := rollupInfo{key: key, uuid: s.UUID, mig: s.MIG, profile: s.Profile, node: s.Node, model: s.Model}
+	if d.seen {
+		if start := f.spanStart(d, t); start < t {
+			f.cover(d, info, instanceActivity(s), start, t, 0)
+		}
+	}
+	r := d.hour(info, floorDiv(t, hourNs)*3600)
+	r.Samples++
+	if s.FBUsed != nil && *s.FBUsed > r.MaxFBMiB {
+		r.MaxFBMiB = *s.FBUsed
+	}
+	d.last, d.seen = t, true
+	return true
+}
+
+// step adds a sample to its GPU's open step, or closes that step and opens
+// the next. It reports false when the sample is too old to tell anything.
+func (f *Folder) step(s Sample) bool {
+	t := s.Time.UnixNano()
+	if t < f.watermark {
+		return false
+	}
+	g := f.gpus[s.UUID]
+	if g == nil {
+		g = &folderGPU{uuid: s.UUID}
+		f.gpus[s.UUID] = g
+	}
+	if p := &g.step; g.pending {
+		if !p.has(&s) && (!g.seen || t > g.last) && absInt64(t-p.t) <= f.merge {
+			p.add(&s)
+			p.t = max(p.t, t)
+			return true
+		}
+		if t <= p.t {
+			return false
+		}
+		f.finish(g)
+	}
+	if g.seen && t <= g.last {
+		return false
+	}
+	g.step.t, g.step.hasWhole, g.step.insts = t, false, g.step.insts[:0]
+	g.step.add(&s)
+	g.pending = true
+	return true
+}
+
+func (p *gpuStep) has(s *Sample) bool {
+	if s.MIG == "" {
+		return p.hasWhole
+	}
+	return slices.ContainsFunc(p.insts, func(i Sample) bool { return i.MIG == s.MIG })
+}
+
+func (p *gpuStep) add(s *Sample) {
+	if s.MIG == "" {
+		p.whole, p.hasWhole = *s, true
+		return
+	}
+	p.insts = append(p.insts, *s)
+}
+
+// activity is what a span of a device's time says of its work.
+type activity struct {
+	util                float64 // percent
+	hasUtil, active     bool
+	gr, sm, fb          float64
+	hasGR, hasSM, hasFB bool
+}
+
+// instanceActivity is a MIG instance's activity from its own sample.
+func instanceActivity(s *Sample) activity {
+	var a activity
 	switch {
 	case s.Util != nil:
-		util, hasUtil, active = *s.Util, true, *s.Util > 0
+		a.util, a.hasUtil, a.active = *s.Util, true, *s.Util > 0
 	case s.GRActive != nil:
-		util, hasUtil, active = *s.GRActive*100, true, *s.GRActive > 0
+		a.util, a.hasUtil, a.active = *s.GRActive*100, true, *s.GRActive > 0
 	}
-	span := float64(end - start)
-	for a := start; a < end; {
-		h := floorDiv(a, hourNs) * hourNs
-		b := min(h+hourNs, end)
-		secs := float64(b-a) / 1e9
-		r := d.hour(key, s, h/1e9)
-		r.ObservedSeconds += secs
-		if active {
-			r.ActiveSeconds += secs
-		}
-		if hasUtil {
-			r.UtilSum += util * secs
+	if s.GRActive != nil {
+		a.gr, a.hasGR = *s.GRActive, true
+	}
+	if s.SMActive != nil {
+		a.sm, a.hasSM = *s.SMActive, true
+	}
+	return a
+}
+
+// activity is the physical GPU's activity in the step (see Folder's rules).
+func (p *gpuStep) activity(model string) activity {
+	var a activity
+	var w *Sample
+	if p.hasWhole {
+		w = &p.whole
+	}
+	var iu, igr, ism, ifb float64
+	var hasIU, hasIGR, hasISM, hasIFB, instActive bool
+	for i := range p.insts {
+		s, wt := &p.insts[i], instanceWeight(p.insts, i, model)
+		switch {
+		case s.Util != nil:
+			iu += *s.Util / 100 * wt
+			hasIU, instActive = true, instActive || *s.Util > 0
+		case s.GRActive != nil:
+			iu += *s.GRActive * wt
+			hasIU, instActive = true, instActive || *s.GRActive > 0
 		}
 		if s.GRActive != nil {
-			r.GRActiveSum += *s.GRActive * secs
+			igr += *s.GRActive * wt
+			hasIGR = true
 		}
 		if s.SMActive != nil {
-			r.SMActiveSum += *s.SMActive * secs
+			ism += *s.SMActive * wt
+			hasISM = true
+		}
+		if s.FBUsed != nil {
+			ifb += *s.FBUsed
+			hasIFB = true
+		}
+	}
+	switch {
+	case w != nil && w.Util != nil:
+		a.util, a.hasUtil, a.active = *w.Util, true, *w.Util > 0
+	case hasIU:
+		a.util, a.hasUtil, a.active = min(iu*100, 100), true, instActive
+	case w != nil && w.GRActive != nil:
+		a.util, a.hasUtil, a.active = *w.GRActive*100, true, *w.GRActive > 0
+	}
+	switch {
+	case hasIGR:
+		a.gr, a.hasGR = min(igr, 1), true
+	case w != nil && w.GRActive != nil:
+		a.gr, a.hasGR = *w.GRActive, true
+	}
+	switch {
+	case hasISM:
+		a.sm, a.hasSM = min(ism, 1), true
+	case w != nil && w.SMActive != nil:
+		a.sm, a.hasSM = *w.SMActive, true
+	}
+	switch {
+	case w != nil && w.FBUsed != nil:
+		a.fb, a.hasFB = *w.FBUsed, true
+	case hasIFB:
+		a.fb, a.hasFB = ifb, true
+	}
+	return a
+}
+
+// instanceWeight is instance i's share of its GPU: its profile's compute
+// slices ÷ the GPU's, or an equal share of the instances seen when a
+// profile does not say.
+func instanceWeight(insts []Sample, i int, model string) float64 {
+	sum := 0
+	for j := range insts {
+		n := ProfileSlices(insts[j].Profile)
+		if n == 0 {
+			return 1 / float64(len(insts))
+		}
+		sum += n
+	}
+	return float64(ProfileSlices(insts[i].Profile)) / float64(max(migSlices(model), sum))
+}
+
+// finish closes a GPU's open step: it covers the time since the GPU's
+// previous step and counts its sample, energy and XID.
+func (f *Folder) finish(g *folderGPU) {
+	p := &g.step
+	g.pending = false
+	lead := &p.whole
+	if !p.hasWhole {
+		lead = &p.insts[0]
+	}
+	if lead.Node != "" || g.node == "" {
+		g.node = lead.Node
+	}
+	model := lead.Model
+	if model == "" && len(p.insts) > 0 {
+		model = p.insts[0].Model
+	}
+	if model != "" && model != g.model || g.maxW == 0 {
+		g.model, g.maxW = cmp.Or(model, g.model), MaxPowerW(cmp.Or(model, g.model))
+	}
+	info := rollupInfo{key: g.uuid, uuid: g.uuid, node: g.node, model: g.model}
+	t := p.t
+	act := p.activity(g.model)
+	var counter, power *float64
+	if p.hasWhole {
+		counter, power = p.whole.EnergyMJ, p.whole.Power
+	}
+	anomaly := false
+	if g.seen {
+		dt := t - g.last
+		start := f.spanStart(&g.folderDev, t)
+		var energyJ float64
+		if g.hasEnergy && counter != nil {
+			energyJ, anomaly = f.energy(g, *counter, power, dt, max(t-start, 0))
+		} else {
+			g.backlog = 0
+		}
+		if start < t {
+			f.cover(&g.folderDev, info, act, start, t, energyJ)
+		}
+	}
+	r := g.hour(info, floorDiv(t, hourNs)*3600)
+	r.Samples++
+	if act.hasFB && act.fb > r.MaxFBMiB {
+		r.MaxFBMiB = act.fb
+	}
+	if anomaly {
+		r.EnergyAnomalies++
+	}
+	if p.hasWhole && p.whole.XIDs != nil {
+		x := *p.whole.XIDs
+		if x != 0 && g.hasXID && x != g.xid {
+			r.XIDCount++
+		}
+		g.xid, g.hasXID = x, true
+	}
+	if g.hasXID {
+		r.LastXID, r.XIDSeen = g.xid, true
+	}
+	g.last, g.seen = t, true
+	if counter != nil {
+		g.energy, g.hasEnergy = *counter, true
+	} else {
+		g.hasEnergy = false
+	}
+}
+
+// energy is the energy (J) to credit for a step whose counter reads
+// counterMJ, dt ns after the previous step, of which covered ns are
+// observed; and whether the reading is an anomaly (see Folder's rules).
+func (f *Folder) energy(g *folderGPU, counterMJ float64, power *float64, dt, covered int64) (float64, bool) {
+	maxW := g.maxW
+	dtS, covS, graceS := float64(dt)/1e9, float64(covered)/1e9, float64(f.grace)/1e9
+	limit := maxW * (dtS + graceS)
+	delta := (counterMJ - g.energy) / 1000
+	var e float64
+	anomaly := false
+	switch {
+	case delta >= 0 && delta <= limit:
+		e = delta * covS / dtS
+	case delta < 0 && counterMJ/1000 <= limit:
+		e = counterMJ / 1000 * covS / dtS // a reset: the reading is the energy since
+	default:
+		anomaly = true
+		if power != nil {
+			e = min(max(*power, 0), maxW) * covS
+		}
+	}
+	avail := e + g.backlog
+	credited := min(avail, maxW*covS)
+	g.backlog = min(avail-credited, maxW*graceS)
+	return credited, anomaly
+}
+
+// spanStart is where a sample at t starting from the device's previous one
+// begins to count: at most MaxGap back, never in a flushed hour.
+func (f *Folder) spanStart(d *folderDev, t int64) int64 {
+	dt := t - d.last
+	return max(t-min(dt, f.maxGap), f.watermark)
+}
+
+// rollupInfo names the device of a rollup.
+type rollupInfo struct {
+	key, uuid, mig, profile, node, model string
+}
+
+// cover adds the span [start, end) (ns), split at hour boundaries, with
+// energyJ spread over it in proportion to time.
+func (f *Folder) cover(d *folderDev, info rollupInfo, a activity, start, end int64, energyJ float64) {
+	span := float64(end - start)
+	for t := start; t < end; {
+		h := floorDiv(t, hourNs) * hourNs
+		b := min(h+hourNs, end)
+		secs := float64(b-t) / 1e9
+		r := d.hour(info, h/1e9)
+		r.ObservedSeconds += secs
+		if a.active {
+			r.ActiveSeconds += secs
+		}
+		if a.hasUtil {
+			r.UtilSum += a.util * secs
+		}
+		if a.hasGR {
+			r.GRActiveSum += a.gr * secs
+		}
+		if a.hasSM {
+			r.SMActiveSum += a.sm * secs
 		}
 		if energyJ != 0 {
-			r.EnergyJ += energyJ * float64(b-a) / span
+			r.EnergyJ += energyJ * float64(b-t) / span
 		}
-		a = b
+		t = b
 	}
 }
 
 // hour returns the device's open rollup for the hour starting at start
-// (unix seconds), creating it, and refreshes its node and model.
-func (d *folderDev) hour(key string, s *Sample, start int64) *Rollup {
+// (unix seconds), creating it, and refreshes its node, model and profile.
+func (d *folderDev) hour(info rollupInfo, start int64) *Rollup {
 	i := 0
 	for ; i < len(d.hours); i++ {
 		if d.hours[i].start == start {
 			r := &d.hours[i].r
-			r.Node, r.Model = s.Node, s.Model
+			if info.node != "" {
+				r.Node = info.node
+			}
+			if info.model != "" {
+				r.Model = info.model
+			}
+			if info.profile != "" {
+				r.Profile = info.profile
+			}
 			return r
 		}
 		if d.hours[i].start > start {
@@ -186,19 +510,40 @@ func (d *folderDev) hour(key string, s *Sample, start int64) *Rollup {
 		}
 	}
 	d.hours = slices.Insert(d.hours, i, openHour{start: start, r: Rollup{
-		Key: key, UUID: s.UUID, Hour: time.Unix(start, 0).UTC(), Node: s.Node, Model: s.Model,
+		Key: info.key, UUID: info.uuid, MIG: info.mig, Profile: info.profile, Hour: time.Unix(start, 0).UTC(),
+		Node: info.node, Model: info.model,
 	}})
 	return &d.hours[i].r
+}
+
+// settle closes every GPU's open step.
+func (f *Folder) settle() {
+	for _, g := range f.gpus {
+		if g.pending {
+			f.finish(g)
+		}
+	}
+}
+
+// devices calls fn for every device: the GPUs, then the MIG instances.
+func (f *Folder) devices(fn func(d *folderDev)) {
+	for _, g := range f.gpus {
+		fn(&g.folderDev)
+	}
+	for _, d := range f.insts {
+		fn(d)
+	}
 }
 
 // Flush returns the rollups of the hours that ended at or before before and
 // forgets them, ordered by hour and key. Call it with before at least MaxGap
 // behind the newest sample times, so that late samples still land.
 func (f *Folder) Flush(before time.Time) []Rollup {
+	f.settle()
 	cut := floorDiv(before.UnixNano(), hourNs) * hourNs // hours ending ≤ before start before cut
 	f.watermark = max(f.watermark, cut)
 	var out []Rollup
-	for _, d := range f.devices {
+	f.devices(func(d *folderDev) {
 		n := 0
 		for n < len(d.hours) && d.hours[n].start*1e9 < cut {
 			out = append(out, d.hours[n].r)
@@ -207,7 +552,7 @@ func (f *Folder) Flush(before time.Time) []Rollup {
 		if n > 0 {
 			d.hours = slices.Delete(d.hours, 0, n)
 		}
-	}
+	})
 	sortRollups(out)
 	return out
 }
@@ -215,12 +560,13 @@ func (f *Folder) Flush(before time.Time) []Rollup {
 // Snapshot returns copies of the open (not yet flushed) rollups, ordered by
 // hour and key, so that they can be stored while the hour is still running.
 func (f *Folder) Snapshot() []Rollup {
+	f.settle()
 	var out []Rollup
-	for _, d := range f.devices {
+	f.devices(func(d *folderDev) {
 		for _, h := range d.hours {
 			out = append(out, h.r)
 		}
-	}
+	})
 	sortRollups(out)
 	return out
 }
@@ -229,19 +575,32 @@ func (f *Folder) Snapshot() []Rollup {
 // after a restart) into the folder, so that later snapshots of that hour
 // include what was stored before. It reports false for an hour already
 // flushed. The device's next sample still covers nothing: the time of the
-// restart is unobserved.
+// restart is unobserved. A GPU's last XID value is taken from its latest
+// restored hour, so that the XID count goes on from it.
 func (f *Folder) Restore(r Rollup) bool {
 	start := r.Hour.Unix()
 	start -= ((start % 3600) + 3600) % 3600
 	if start*1e9 < f.watermark {
 		return false
 	}
-	d := f.devices[r.Key]
-	if d == nil {
-		d = &folderDev{}
-		f.devices[r.Key] = d
+	var d *folderDev
+	if r.Key != r.UUID {
+		if d = f.insts[r.Key]; d == nil {
+			d = &folderDev{}
+			f.insts[r.Key] = d
+		}
+	} else {
+		g := f.gpus[r.UUID]
+		if g == nil {
+			g = &folderGPU{uuid: r.UUID, node: r.Node, model: r.Model}
+			f.gpus[r.UUID] = g
+		}
+		if r.XIDSeen && (!g.hasXID || start >= g.xidHour) {
+			g.xid, g.hasXID, g.xidHour = r.LastXID, true, start
+		}
+		d = &g.folderDev
 	}
-	o := d.hour(r.Key, &Sample{UUID: r.UUID, Node: r.Node, Model: r.Model}, start)
+	o := d.hour(rollupInfo{key: r.Key, uuid: r.UUID, mig: r.MIG, profile: r.Profile, node: r.Node, model: r.Model}, start)
 	o.ObservedSeconds += r.ObservedSeconds
 	o.ActiveSeconds += r.ActiveSeconds
 	o.UtilSum += r.UtilSum
@@ -250,12 +609,16 @@ func (f *Folder) Restore(r Rollup) bool {
 	o.EnergyJ += r.EnergyJ
 	o.MaxFBMiB = max(o.MaxFBMiB, r.MaxFBMiB)
 	o.XIDCount += r.XIDCount
+	o.EnergyAnomalies += r.EnergyAnomalies
+	if r.XIDSeen {
+		o.LastXID, o.XIDSeen = r.LastXID, true
+	}
 	o.Samples += r.Samples
 	return true
 }
 
-// Devices is the number of devices the folder has seen.
-func (f *Folder) Devices() int { return len(f.devices) }
+// Devices is the number of devices the folder has seen: GPUs and MIG instances.
+func (f *Folder) Devices() int { return len(f.gpus) + len(f.insts) }
 
 // Ignored is the number of samples ignored as out of order or too late.
 func (f *Folder) Ignored() int { return f.ignored }
@@ -267,4 +630,11 @@ func sortRollups(rs []Rollup) {
 		}
 		return cmp.Compare(a.Key, b.Key)
 	})
+}
+
+func absInt64(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
 }

@@ -37,14 +37,14 @@ type roll struct {
 }
 
 func (r roll) String() string {
+	// Round away float noise below a microsecond / microjoule.
+	q := func(v float64) float64 { return math.Round(v*1e6) / 1e6 }
 	return fmt.Sprintf("%s@%02d obs=%g act=%g util=%g gr=%g sm=%g energy=%g fb=%g xid=%d n=%d",
-		r.key, r.hour, r.observed, r.active, r.utilSum, r.gr, r.sm, r.energyJ, r.maxFB, r.xids, r.samples)
+		r.key, r.hour, q(r.observed), q(r.active), q(r.utilSum), q(r.gr), q(r.sm), q(r.energyJ), r.maxFB, r.xids, r.samples)
 }
 
 func rollOf(r Rollup) roll {
-	// Round away float noise below a microsecond / microjoule.
-	q := func(v float64) float64 { return math.Round(v*1e6) / 1e6 }
-	return roll{r.Key, r.Hour.Hour(), q(r.ObservedSeconds), q(r.ActiveSeconds), q(r.UtilSum), q(r.GRActiveSum), q(r.SMActiveSum), q(r.EnergyJ), r.MaxFBMiB, r.XIDCount, r.Samples}
+	return roll{r.Key, r.Hour.Hour(), r.ObservedSeconds, r.ActiveSeconds, r.UtilSum, r.GRActiveSum, r.SMActiveSum, r.EnergyJ, r.MaxFBMiB, r.XIDCount, r.Samples}
 }
 
 func checkRollups(t *testing.T, got []Rollup, want []roll) {
@@ -133,15 +133,17 @@ func TestFolder(t *testing.T) {
 		},
 		want: []roll{{key: a, hour: 10, observed: 180, active: 180, utilSum: 16200, energyJ: 60, samples: 4}},
 	}, {
-		name: "MIG instances are separate devices; GR activity stands in for util",
+		name: "MIG instances are a breakdown of their GPU; GR activity stands in for util",
 		samples: []Sample{
 			mig("1", at(10, 0, 0, 0), 0.5), mig("5", at(10, 0, 0, 0), 0),
 			{UUID: a, Time: at(10, 0, 0, 0), Power: fp(300), EnergyMJ: fp(0)},
 			mig("1", at(10, 1, 0, 0), 0.5), mig("5", at(10, 1, 0, 0), 0),
 			{UUID: a, Time: at(10, 1, 0, 0), Power: fp(300), EnergyMJ: fp(18_000_000)},
 		},
+		// The GPU: one minute observed, busy (instance 1 was), at 0.5 ×
+		// 3/7 of the GPU; instances are a breakdown, not added to it.
 		want: []roll{
-			{key: a, hour: 10, observed: 60, energyJ: 18000, samples: 2},
+			{key: a, hour: 10, observed: 60, active: 60, utilSum: 60 * 50 * 3 / 7.0, gr: 60 * 0.5 * 3 / 7, energyJ: 18000, maxFB: 2000, samples: 2},
 			{key: a + "/1", hour: 10, observed: 60, active: 60, utilSum: 3000, gr: 30, maxFB: 1000, samples: 2},
 			{key: a + "/5", hour: 10, observed: 60, gr: 0, maxFB: 1000, samples: 2},
 		},
@@ -173,7 +175,7 @@ func TestFolder(t *testing.T) {
 		},
 		want: []roll{{key: a, hour: 10, observed: 1.75, active: 1.75, utilSum: 70, energyJ: 3.5, samples: 3}},
 	}, {
-		name: "framebuffer maximum, XID count, two devices",
+		name: "framebuffer maximum, XID events, two devices",
 		samples: []Sample{
 			{UUID: a, Time: at(10, 0, 0, 0), FBUsed: fp(100), XIDs: fp(0)},
 			{UUID: b, Time: at(10, 0, 0, 0), FBUsed: fp(5)},
@@ -181,7 +183,7 @@ func TestFolder(t *testing.T) {
 			{UUID: a, Time: at(10, 2, 0, 0), FBUsed: fp(300), XIDs: fp(79)},
 		},
 		want: []roll{
-			{key: a, hour: 10, observed: 120, maxFB: 70000, xids: 2, samples: 3},
+			{key: a, hour: 10, observed: 120, maxFB: 70000, xids: 1, samples: 3}, // 0 → 79 is one event, 79 staying is none
 			{key: b, hour: 10, maxFB: 5, samples: 1},
 		},
 	}} {

@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -46,7 +47,28 @@ type SimConfig struct {
 	BlankRate      float64 // chance that one field of one sample is blank (default 0.002)
 	RebootsPerHour float64 // chance per GPU per hour that the energy counter resets (default 0.001)
 	XIDsPerHour    float64 // chance per GPU per hour of one XID event (default 0.002)
+	// EnergyGlitchesPerHour is the chance per GPU per hour that its energy
+	// counter misreads for good: jumps up by 10^15 mJ (a spike) or drops to
+	// half its reading (a drop no reboot explains). 0 means none.
+	EnergyGlitchesPerHour float64
+
+	// MIGPerNode makes the first MIGPerNode GPUs of each node MIG-enabled,
+	// split into MIGLayout's GPU instances (default 3g.40gb, 2g.20gb,
+	// 1g.10gb, 1g.10gb). A poll shows such a GPU as dcgm-exporter does: the
+	// whole GPU's power, energy counter, XID, framebuffer and GR/SM activity
+	// (no utilisation: NVML has none in MIG mode), and one sample per
+	// instance (MIG, Profile) with its own GR/SM activity and framebuffer.
+	// Each instance runs its own jobs.
+	MIGPerNode int
+	MIGLayout  []string
+	// DuplicateUUIDs gives the first GPUs these UUIDs instead of their own,
+	// as a provider that cloned a node's identity would: with another
+	// cluster's UUIDs, the same GPU is reported by two clusters.
+	DuplicateUUIDs []string
 }
+
+// DefaultMIGLayout splits an 80 GB GPU into four instances (7 slices).
+var DefaultMIGLayout = []string{"3g.40gb", "2g.20gb", "1g.10gb", "1g.10gb"}
 
 // GPUInfo describes a GPU a source shows, for discovery.
 type GPUInfo struct {
@@ -91,8 +113,22 @@ type simGPU struct {
 	work    simProfile // what a flaky GPU runs: busy or bursty
 	// energy counter state
 	energyMJ float64
+	offsetMJ float64 // what a glitch added to the reading
 	lastT    time.Time
 	started  bool
+	// XID state: the latest event before xidHour (looked up once an hour)
+	xidHour int64
+	xidPrev float64
+	// MIG instances, when the GPU is MIG-enabled
+	migs []*simInstance
+}
+
+// simInstance is one MIG instance of a simulated GPU.
+type simInstance struct {
+	g       simGPU // its own hashes and activity; the energy counter is the GPU's
+	id      string // GPU_I_ID
+	profile string
+	weight  float64 // its share of the GPU's compute slices
 }
 
 // Simulator is a deterministic stand-in for a cluster's DCGM telemetry: the
@@ -121,6 +157,8 @@ const (
 	hRebootAt
 	hEnergy0
 	hJob
+	hGlitch
+	hGlitchAt
 )
 
 // NewSimulator returns a simulator for cfg, with defaults filled in.
@@ -146,6 +184,10 @@ func NewSimulator(cfg SimConfig) *Simulator {
 	cfg.BlankRate = rate(cfg.BlankRate, 0.002)
 	cfg.RebootsPerHour = rate(cfg.RebootsPerHour, 0.001)
 	cfg.XIDsPerHour = rate(cfg.XIDsPerHour, 0.002)
+	cfg.EnergyGlitchesPerHour = max(cfg.EnergyGlitchesPerHour, 0)
+	if cfg.MIGPerNode > 0 && len(cfg.MIGLayout) == 0 {
+		cfg.MIGLayout = DefaultMIGLayout
+	}
 	slug := slugify(cfg.Cluster)
 	s := &Simulator{cfg: cfg, spec: specOf(cfg.Model), ns: slug}
 
@@ -160,11 +202,45 @@ func NewSimulator(cfg SimConfig) *Simulator {
 			h := fnv.New64a()
 			h.Write([]byte(id))
 			g.key = mix(h.Sum64())
+			if i < cfg.MIGPerNode {
+				g.migs = newInstances(g, cfg.MIGLayout)
+			}
 			s.gpus = append(s.gpus, g)
 		}
 	}
+	for i, u := range cfg.DuplicateUUIDs {
+		if i < len(s.gpus) {
+			s.gpus[i].info.UUID = u
+		}
+	}
 	s.assignProfiles()
+	for _, g := range s.gpus {
+		for _, m := range g.migs {
+			m.g.profile, m.g.work = g.profile, g.work
+			m.g.info = g.info
+		}
+	}
 	return s
+}
+
+// newInstances splits a GPU into MIG instances of the layout's profiles,
+// numbered as NVML numbers GPU instances of those sizes.
+func newInstances(g *simGPU, layout []string) []*simInstance {
+	next := map[int]int{7: 0, 4: 1, 3: 1, 2: 3, 1: 7}
+	total := 0
+	for _, p := range layout {
+		total += max(ProfileSlices(p), 1)
+	}
+	total = max(total, 7)
+	out := make([]*simInstance, len(layout))
+	for i, p := range layout {
+		n := max(ProfileSlices(p), 1)
+		id := next[n]
+		next[n]++
+		out[i] = &simInstance{g: simGPU{key: mix(g.key ^ uint64(i+1)*0x9e3779b97f4a7c15)}, id: strconv.Itoa(id),
+			profile: p, weight: float64(n) / float64(total)}
+	}
+	return out
 }
 
 func rate(v, def float64) float64 {
@@ -241,6 +317,10 @@ func (s *Simulator) Poll(ctx context.Context) (Poll, error) {
 		if g.profile == simMissing {
 			continue
 		}
+		if g.migs != nil {
+			s.pollMIG(&p, g, t)
+			continue
+		}
 		v := s.values(g, t)
 		s.advanceEnergy(g, t, v.power)
 		if !s.visible(g, t) {
@@ -249,6 +329,42 @@ func (s *Simulator) Poll(ctx context.Context) (Poll, error) {
 		p.Samples = append(p.Samples, s.sample(g, t, v, &p.Skipped))
 	}
 	return p, nil
+}
+
+// pollMIG adds a MIG-enabled GPU's samples: the whole GPU's, then its
+// instances'.
+func (s *Simulator) pollMIG(p *Poll, g *simGPU, t time.Time) {
+	sp := s.spec
+	whole := simValues{xid: s.xidAt(g, t)}
+	vals := make([]simValues, len(g.migs))
+	busy := 0.0
+	for i, m := range g.migs {
+		v := s.values(&m.g, t)
+		v.xid = 0
+		v.fb = math.Round(v.fb * m.weight)
+		vals[i] = v
+		whole.gr = max(whole.gr, v.gr) // DCGM's GPU-level figure follows the busiest instance
+		whole.sm = max(whole.sm, v.sm)
+		whole.fb += v.fb
+		if v.util > 0 {
+			busy += m.weight * (0.55 + 0.43*v.util/100)
+		}
+	}
+	u := unit(g.hash(hSlot, s.slot(t)*8+4))
+	whole.power = round(sp.idleW*(0.95+0.15*u)+(sp.tdpW-sp.idleW)*busy, 3)
+	s.advanceEnergy(g, t, whole.power)
+	if !s.visible(g, t) {
+		return
+	}
+	w := s.sample(g, t, whole, &p.Skipped)
+	w.Util, w.Labels = nil, nil // no utilisation in MIG mode; jobs run on the instances
+	p.Samples = append(p.Samples, w)
+	for i, m := range g.migs {
+		is := s.sample(&m.g, t, vals[i], &p.Skipped)
+		is.MIG, is.Profile = m.id, m.profile
+		is.Util, is.Power, is.EnergyMJ, is.XIDs = nil, nil, nil, nil
+		p.Samples = append(p.Samples, is)
+	}
 }
 
 // simValues are a GPU's values in one interval.
@@ -307,16 +423,42 @@ func (s *Simulator) values(g *simGPU, t time.Time) simValues {
 			v.job = true
 		}
 	}
-	// Rare XID: one interval in an hour with an event.
+	v.xid = s.xidAt(g, t)
+	return v
+}
+
+// xidEvent reports whether the GPU has an XID event in the hour, when and
+// with which code.
+func (s *Simulator) xidEvent(g *simGPU, hour int64) (time.Time, float64, bool) {
+	if s.cfg.XIDsPerHour <= 0 || unit(g.hash(hXID, hour)) >= s.cfg.XIDsPerHour {
+		return time.Time{}, 0, false
+	}
+	codes := [...]float64{13, 31, 43, 48, 63, 74, 79, 94, 95}
+	return time.Unix(hour*3600+int64(g.hash(hXIDAt, hour)%3600), 0), codes[g.hash(hXIDAt, hour+1)%uint64(len(codes))], true
+}
+
+// xidLookback is how far back the last XID value reaches: DCGM keeps a
+// GPU's last XID until it is restarted; the simulator forgets it after a day.
+const xidLookback = 24
+
+// xidAt is the GPU's last-XID value at t, as DCGM_FI_DEV_XID_ERRORS shows
+// it: the code of the latest event in the day before t, or 0. An event
+// takes effect from the start of the interval it falls in.
+func (s *Simulator) xidAt(g *simGPU, t time.Time) float64 {
 	hour := floorDiv(t.Unix(), 3600)
-	if s.cfg.XIDsPerHour > 0 && unit(g.hash(hXID, hour)) < s.cfg.XIDsPerHour {
-		at := time.Unix(hour*3600+int64(g.hash(hXIDAt, hour)%3600), 0)
-		if slot == s.slot(at) {
-			codes := [...]float64{13, 31, 43, 48, 63, 74, 79, 94, 95}
-			v.xid = codes[g.hash(hXIDAt, hour+1)%uint64(len(codes))]
+	if at, code, ok := s.xidEvent(g, hour); ok && s.slot(at) <= s.slot(t) {
+		return code
+	}
+	if g.xidHour != hour {
+		g.xidHour, g.xidPrev = hour, 0
+		for h := hour - 1; h >= hour-xidLookback; h-- {
+			if _, code, ok := s.xidEvent(g, h); ok {
+				g.xidPrev = code
+				break
+			}
 		}
 	}
-	return v
+	return g.xidPrev
 }
 
 // visible reports whether a GPU shows up at t: a flaky GPU vanishes for
@@ -343,11 +485,38 @@ func (s *Simulator) advanceEnergy(g *simGPU, t time.Time, powerW float64) {
 	}
 	from := g.lastT
 	if rb, ok := s.lastReboot(g, g.lastT, t); ok {
-		g.energyMJ = 0
+		g.energyMJ, g.offsetMJ = 0, 0
 		from = rb
 	}
 	g.energyMJ += powerW * t.Sub(from).Seconds() * 1000
+	if spike, ok := s.glitch(g, g.lastT, t); ok {
+		if spike {
+			g.offsetMJ += 1e15
+		} else {
+			g.offsetMJ -= (g.energyMJ + g.offsetMJ) / 2
+		}
+	}
 	g.lastT = t
+}
+
+// glitch reports whether the GPU's energy counter misreads in (from, to]:
+// a spike or (false) a drop.
+func (s *Simulator) glitch(g *simGPU, from, to time.Time) (spike, ok bool) {
+	if s.cfg.EnergyGlitchesPerHour <= 0 {
+		return false, false
+	}
+	first, last := floorDiv(from.Unix(), 3600), floorDiv(to.Unix(), 3600)
+	first = max(first, last-48)
+	for h := last; h >= first; h-- {
+		if unit(g.hash(hGlitch, h)) >= s.cfg.EnergyGlitchesPerHour {
+			continue
+		}
+		at := time.Unix(h*3600+int64(g.hash(hGlitchAt, h)%3600), 0)
+		if at.After(from) && !at.After(to) {
+			return g.hash(hGlitchAt, h+1)&1 == 0, true
+		}
+	}
+	return false, false
 }
 
 // lastReboot finds the latest simulated reboot in (from, to], looking back
@@ -381,7 +550,7 @@ func (s *Simulator) sample(g *simGPU, t time.Time, v simValues, skipped *int) Sa
 			"pod":       fmt.Sprintf("job-%05x-%d", g.hash(hJob, day)&0xfffff, g.info.Index/4),
 		}
 	}
-	vals := [...]float64{v.util, v.gr, v.sm, v.fb, v.power, math.Floor(g.energyMJ), v.xid}
+	vals := [...]float64{v.util, v.gr, v.sm, v.fb, v.power, math.Floor(max(g.energyMJ+g.offsetMJ, 0)), v.xid}
 	ptrs := [...]**float64{&out.Util, &out.GRActive, &out.SMActive, &out.FBUsed, &out.Power, &out.EnergyMJ, &out.XIDs}
 	slot := s.slot(t)
 	for i := range vals {

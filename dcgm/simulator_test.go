@@ -123,6 +123,7 @@ func TestSimulatorBehaviour(t *testing.T) {
 	seen := map[string]int{}
 	bursty := map[string]map[bool]bool{}
 	skipped, blanks, xids := 0, 0, 0
+	lastXID := map[string]float64{}
 	const polls = 6 * 60 // an hour at 10 s
 	for i := range polls {
 		clock = t0.Add(time.Duration(i) * 10 * time.Second)
@@ -142,8 +143,12 @@ func TestSimulatorBehaviour(t *testing.T) {
 					blanks++
 				}
 			}
-			if s.XIDs != nil && *s.XIDs != 0 {
-				xids++
+			if s.XIDs != nil {
+				// DCGM shows the last XID: an event is a change to a new code.
+				if prev, ok := lastXID[s.UUID]; ok && *s.XIDs != 0 && *s.XIDs != prev {
+					xids++
+				}
+				lastXID[s.UUID] = *s.XIDs
 			}
 			if s.Util == nil {
 				continue
@@ -173,7 +178,7 @@ func TestSimulatorBehaviour(t *testing.T) {
 		t.Errorf("%d blank fields, %d counted as skipped; want equal and some", blanks, skipped)
 	}
 	if xids > 20 {
-		t.Errorf("%d XID samples in an hour of 400 GPUs: not rare", xids)
+		t.Errorf("%d XID events in an hour of 400 GPUs: not rare", xids)
 	}
 	onOff := 0
 	for _, phases := range bursty {
@@ -248,9 +253,10 @@ func TestSimulatorCancelled(t *testing.T) {
 
 func TestSimulatorFeedsFolder(t *testing.T) {
 	// Simulator → exporter text → parser → folder: the same rollups as
-	// simulator → folder directly.
+	// simulator → folder directly, MIG GPUs, XIDs and energy glitches included.
 	var clock time.Time
-	cfg := SimConfig{Seed: 11, Cluster: "pipe", Nodes: 2, GPUsPerNode: 8, Interval: 30 * time.Second, Now: func() time.Time { return clock }}
+	cfg := SimConfig{Seed: 11, Cluster: "pipe", Nodes: 2, GPUsPerNode: 8, Interval: 30 * time.Second, MIGPerNode: 2,
+		EnergyGlitchesPerHour: 0.05, XIDsPerHour: 0.1, Now: func() time.Time { return clock }}
 	direct, viaText := NewFolder(FolderConfig{Interval: 30 * time.Second}), NewFolder(FolderConfig{Interval: 30 * time.Second})
 	sim := NewSimulator(cfg)
 	for i := range 240 {

@@ -36,7 +36,13 @@ func (h *Handler) renderClusters(c *gin.Context, titleID string, admin bool) {
 		h.fail(c, err)
 		return
 	}
-	h.render(c, http.StatusOK, views.Clusters(h.page(c, titleID), views.ClustersView{Clusters: cs, Admin: admin, Now: h.now()}))
+	conflicts, err := models.ListGPUConflicts(c.Request.Context(), h.db)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, views.Clusters(h.page(c, titleID), views.ClustersView{Clusters: cs, Admin: admin, Now: h.now(),
+		Conflicts: conflicts}))
 }
 
 // showNewClusterPage is the empty cluster form.
@@ -362,7 +368,11 @@ func (h *Handler) showAllocationPage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if v.Usage, err = models.AllocationUsage(ctx, h.db, a.ID, from.Start(), to.AddDays(1).Start()); err != nil {
+	if v.Usage, err = models.AllocationUsage(ctx, h.db, a.ID, from.Start(), to.AddDays(1).Start(), h.now()); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if v.PerGPU, err = models.AllocationGPUUsage(ctx, h.db, a, from.Start(), to.AddDays(1).Start()); err != nil {
 		h.fail(c, err)
 		return
 	}

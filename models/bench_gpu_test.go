@@ -38,7 +38,7 @@ func benchAllocationMonth(b *testing.B, kind testdb.Kind) {
 	from, to := a.Span()
 	b.Run("usage", func(b *testing.B) {
 		for b.Loop() {
-			u, err := models.AllocationUsage(b.Context(), db, a.ID, from, to)
+			u, err := models.AllocationUsage(b.Context(), db, a.ID, from, to, to)
 			if err != nil {
 				b.Fatal(err)
 			}

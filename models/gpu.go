@@ -1,9 +1,11 @@
 package models
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"regexp"
@@ -387,8 +389,10 @@ func RecordClusterStatus(ctx context.Context, db *gorm.DB, clusterID uint, s Clu
 	return nil
 }
 
-// GPU is a GPU the collector has seen on a cluster. A UUID is unique: a GPU
-// moved to another cluster is recorded where it was last seen.
+// GPU is a GPU the collector has seen on a cluster. A UUID is unique and
+// belongs to the cluster that reported it first: the same UUID reported by
+// another cluster is refused there and recorded as a GPUConflict, so that
+// neither cluster's history is written over the other's.
 type GPU struct {
 	ID        uint      `gorm:"primaryKey"`
 	ClusterID uint      `gorm:"not null;index"`
@@ -400,6 +404,19 @@ type GPU struct {
 	LastSeen  time.Time `gorm:"not null"`
 }
 
+// GPUConflict records that a cluster reported a GPU UUID registered to
+// another cluster: its telemetry of that GPU is refused (not stored), and
+// both clusters' status says so.
+type GPUConflict struct {
+	ID             uint      `gorm:"primaryKey"`
+	UUID           string    `gorm:"column:uuid;size:128;not null;uniqueIndex:idx_gpu_conflict"`
+	ClusterID      uint      `gorm:"not null;uniqueIndex:idx_gpu_conflict"` // the cluster whose reports are refused
+	OwnerClusterID uint      `gorm:"not null;index"`                        // the cluster the GPU is registered to
+	Node           string    `gorm:"size:255;not null"`                     // where the refused cluster says it is
+	FirstSeen      time.Time `gorm:"not null"`
+	LastSeen       time.Time `gorm:"not null"`
+}
+
 // SeenGPU is one GPU as a poll saw it.
 type SeenGPU struct {
 	UUID, Node, Model string
@@ -407,12 +424,17 @@ type SeenGPU struct {
 }
 
 // RecordGPUs records the GPUs seen on a cluster at an instant: new ones are
-// added, known ones get their node, index, model, cluster and last-seen time.
+// added to the cluster, the cluster's own get their node, index, model and
+// last-seen time. A GPU without a model (dcgm-exporter without modelName)
+// takes the cluster's registered model. A UUID registered to another
+// cluster is left there and recorded as a conflict.
 func RecordGPUs(ctx context.Context, db *gorm.DB, clusterID uint, gpus []SeenGPU, at time.Time) error {
 	if len(gpus) == 0 {
 		return nil
 	}
 	at = at.UTC()
+	db = db.WithContext(ctx)
+	var clusterModel *string
 	rows := make([]GPU, 0, len(gpus))
 	seen := map[string]bool{}
 	for _, g := range gpus {
@@ -420,17 +442,81 @@ func RecordGPUs(ctx context.Context, db *gorm.DB, clusterID uint, gpus []SeenGPU
 			continue
 		}
 		seen[g.UUID] = true
+		if g.Model == "" {
+			if clusterModel == nil {
+				var m string
+				if err := db.Model(&Cluster{}).Where("id = ?", clusterID).Pluck("gpu_model", &m).Error; err != nil {
+					return fmt.Errorf("store: record GPUs of cluster %d: %w", clusterID, err)
+				}
+				clusterModel = &m
+			}
+			g.Model = *clusterModel
+		}
 		rows = append(rows, GPU{ClusterID: clusterID, UUID: g.UUID, Node: g.Node, Index: g.Index, Model: g.Model,
 			FirstSeen: at, LastSeen: at})
 	}
-	err := db.WithContext(ctx).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "uuid"}},
-		DoUpdates: clause.AssignmentColumns([]string{"cluster_id", "node", "gpu_index", "model", "last_seen"}),
-	}).CreateInBatches(rows, 500).Error
+	return db.Transaction(func(tx *gorm.DB) error {
+		err := tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "uuid"}},
+			DoUpdates: clause.AssignmentColumns([]string{"node", "gpu_index", "model", "last_seen"}),
+			Where:     clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "gpus.cluster_id = excluded.cluster_id"}}},
+		}).CreateInBatches(rows, 500).Error
+		if err != nil {
+			return fmt.Errorf("store: record %d GPUs of cluster %d: %w", len(rows), clusterID, err)
+		}
+		owners, err := gpuOwners(tx, slices.Collect(maps.Keys(seen)))
+		if err != nil {
+			return err
+		}
+		for _, g := range rows {
+			if o := owners[g.UUID]; o != clusterID {
+				if err := recordConflict(tx, g.UUID, clusterID, o, g.Node, at); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// gpuOwners returns the cluster each of the UUIDs is registered to.
+func gpuOwners(tx *gorm.DB, uuids []string) (map[string]uint, error) {
+	owners := make(map[string]uint, len(uuids))
+	for chunk := range slices.Chunk(uuids, 1000) {
+		var rows []struct {
+			UUID      string `gorm:"column:uuid"`
+			ClusterID uint   `gorm:"column:cluster_id"`
+		}
+		if err := tx.Model(&GPU{}).Select("uuid, cluster_id").Where("uuid IN ?", chunk).Scan(&rows).Error; err != nil {
+			return nil, fmt.Errorf("store: GPU owners: %w", err)
+		}
+		for _, r := range rows {
+			owners[r.UUID] = r.ClusterID
+		}
+	}
+	return owners, nil
+}
+
+// recordConflict notes that cluster reported, at at, a GPU registered to owner.
+func recordConflict(tx *gorm.DB, uuid string, cluster, owner uint, node string, at time.Time) error {
+	c := GPUConflict{UUID: uuid, ClusterID: cluster, OwnerClusterID: owner, Node: node, FirstSeen: at, LastSeen: at}
+	err := tx.Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "uuid"}, {Name: "cluster_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"owner_cluster_id", "node", "last_seen"}),
+	}).Create(&c).Error
 	if err != nil {
-		return fmt.Errorf("store: record %d GPUs of cluster %d: %w", len(rows), clusterID, err)
+		return fmt.Errorf("store: GPU %s reported by cluster %d, registered to %d: %w", uuid, cluster, owner, err)
 	}
 	return nil
+}
+
+// ListGPUConflicts lists every UUID conflict, by UUID.
+func ListGPUConflicts(ctx context.Context, db *gorm.DB) ([]GPUConflict, error) {
+	var cs []GPUConflict
+	if err := db.WithContext(ctx).Order("uuid, cluster_id").Find(&cs).Error; err != nil {
+		return nil, fmt.Errorf("store: GPU conflicts: %w", err)
+	}
+	return cs, nil
 }
 
 // ListClusterGPUs returns the GPUs discovered on a cluster, by node and index.
@@ -677,7 +763,9 @@ func CreateAllocation(ctx context.Context, db *gorm.DB, in AllocationInput, by *
 			errs.Add("gpus", "gpu.error.too_many")
 		}
 		for _, g := range picked {
-			if !BlockFits(in.BlockKind, g.Model) {
+			// A GPU recorded without a model (dcgm-exporter without
+			// modelName) is of the cluster's registered model.
+			if !BlockFits(in.BlockKind, cmp.Or(g.Model, cluster.GPUModel)) {
 				errs.Add("gpus", "gpu.error.block_model")
 			}
 		}

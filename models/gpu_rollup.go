@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -18,9 +19,13 @@ import (
 // GPUs is 30,000 rows to read, not 720,000), the queries the allocation page
 // and the usage verification run, and the collector's cluster lease.
 
-// GPURollup is what one device (a GPU or a MIG instance) did in one UTC
-// clock hour: the dcgm.Rollup as stored. Gaps are unobserved time: they are
-// in neither ObservedS nor ActiveS.
+// GPURollup is what one device did in one UTC clock hour: the dcgm.Rollup as
+// stored. Gaps are unobserved time: they are in neither ObservedS nor
+// ActiveS. A physical GPU's row (DeviceKey = UUID) accounts for the whole
+// GPU; a MIG instance's row (DeviceKey = UUID/GPU_I_ID) is a breakdown of
+// it, never added to it. (Rows written before the collector counted per
+// physical GPU have, for a MIG GPU, only its power, energy and XIDs in the
+// GPU's row: read this way they are not counted twice, but show no busy time.)
 type GPURollup struct {
 	DeviceKey string    `gorm:"column:device_key;primaryKey;size:160"`
 	Hour      time.Time `gorm:"column:hour;primaryKey;index:idx_rollup_uuid_hour,priority:2;index:idx_rollup_cluster_hour,priority:2"` // start of the hour, UTC
@@ -35,9 +40,17 @@ type GPURollup struct {
 	SMSum     float64   `gorm:"column:sm_sum;not null"`   // ∑ SM-active ratio × seconds
 	EnergyJ   float64   `gorm:"column:energy_j;not null"`
 	MaxFBMiB  float64   `gorm:"column:max_fb_mib;not null"`
-	XIDCount  int       `gorm:"column:xid_count;not null"`
+	XIDCount  int       `gorm:"column:xid_count;not null"` // XID error events (before 2026-12: samples with an XID)
 	Samples   int       `gorm:"column:samples;not null"`
 	UpdatedAt time.Time `gorm:"column:updated_at;not null"`
+	// Profile is a MIG instance's profile ("3g.40gb"); "" for a GPU.
+	Profile string `gorm:"column:profile;size:32;not null;default:''"`
+	// EnergyAnomalies counts energy counter readings no plausible power
+	// explains, whose intervals were estimated from the power reading.
+	EnergyAnomalies int `gorm:"column:energy_anomalies;not null;default:0"`
+	// LastXID is the GPU's last-XID value at the end of the hour (nil: none
+	// seen): a collector taking the cluster over counts events on from it.
+	LastXID *int `gorm:"column:last_xid"`
 }
 
 // TableName names the hourly rollup table.
@@ -63,17 +76,22 @@ type GPURollupDay struct {
 	XIDCount  int       `gorm:"column:xid_count;not null"`
 	Samples   int       `gorm:"column:samples;not null"`
 	UpdatedAt time.Time `gorm:"column:updated_at;not null"`
+	Profile   string    `gorm:"column:profile;size:32;not null;default:''"`
+	// EnergyAnomalies: see GPURollup.
+	EnergyAnomalies int `gorm:"column:energy_anomalies;not null;default:0"`
 }
 
 // TableName names the daily rollup table.
 func (GPURollupDay) TableName() string { return "gpu_rollup_days" }
 
 var rollupColumns = []string{"uuid", "cluster_id", "node", "model", "observed_s", "active_s", "util_sum", "gr_sum",
-	"sm_sum", "energy_j", "max_fb_mib", "xid_count", "samples", "updated_at"}
+	"sm_sum", "energy_j", "max_fb_mib", "xid_count", "samples", "updated_at", "profile", "energy_anomalies", "last_xid"}
 
 // UpsertRollups stores hourly rollups, REPLACING the measures of a (device,
 // hour) row that exists, and rewrites the daily rollups of the days they
-// fall in, in one transaction. The caller sends each hour's values so far,
+// fall in, in one transaction. A row stored by another cluster is never
+// replaced: the same device reported by two clusters keeps the first's
+// history (TelemetryStore refuses the second's rows before they get here). The caller sends each hour's values so far,
 // whole, not a delta since its last write: writing the same rollups twice
 // changes nothing, and a collector that writes its running totals every
 // minute leaves the latest ones. (The collector restores what was stored
@@ -83,39 +101,136 @@ func UpsertRollups(ctx context.Context, db *gorm.DB, rows []GPURollup, now time.
 	if len(rows) == 0 {
 		return nil
 	}
+	now = prepareRollups(rows, now)
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return upsertRollups(tx, rows, now)
+	})
+	if err != nil {
+		return fmt.Errorf("store: upsert %d rollups: %w", len(rows), err)
+	}
+	return nil
+}
+
+// prepareRollups aligns the rows' hours and stamps them with now (UTC, returned).
+func prepareRollups(rows []GPURollup, now time.Time) time.Time {
 	now = now.UTC()
 	for i := range rows {
 		rows[i].Hour = rows[i].Hour.UTC().Truncate(time.Hour)
 		rows[i].UpdatedAt = now
 	}
+	return now
+}
+
+// StoreClusterRollups stores a cluster's hourly rollups as UpsertRollups
+// does, but only those of GPUs registered to the cluster: a GPU not
+// registered yet is registered to it first (node and model from the rollup,
+// the cluster's model when it names none); the rows of a GPU registered to
+// another cluster are refused, not stored, and the conflict is recorded
+// (see GPUConflict). It returns the number of rows refused.
+func StoreClusterRollups(ctx context.Context, db *gorm.DB, clusterID uint, rows []GPURollup, now time.Time) (int, error) {
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	now = prepareRollups(rows, now)
+	refused := 0
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		err := tx.Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "device_key"}, {Name: "hour"}},
-			DoUpdates: clause.AssignmentColumns(rollupColumns),
-		}).CreateInBatches(rows, 500).Error
+		first := map[string]*GPURollup{}
+		var uuids []string
+		for i := range rows {
+			if first[rows[i].UUID] == nil {
+				first[rows[i].UUID] = &rows[i]
+				uuids = append(uuids, rows[i].UUID)
+			}
+		}
+		owners, err := gpuOwners(tx, uuids)
 		if err != nil {
 			return err
 		}
-		days := map[Date][]string{}
-		seen := map[string]bool{}
-		for _, r := range rows {
-			d := DateOf(r.Hour)
-			if k := d.String() + "|" + r.DeviceKey; !seen[k] {
-				seen[k] = true
-				days[d] = append(days[d], r.DeviceKey)
+		var claim []GPU
+		var clusterModel *string
+		for _, u := range uuids {
+			if _, ok := owners[u]; ok {
+				continue
 			}
+			model := first[u].Model
+			if model == "" {
+				if clusterModel == nil {
+					var m string
+					if err := tx.Model(&Cluster{}).Where("id = ?", clusterID).Pluck("gpu_model", &m).Error; err != nil {
+						return err
+					}
+					clusterModel = &m
+				}
+				model = *clusterModel
+			}
+			claim = append(claim, GPU{ClusterID: clusterID, UUID: u, Node: first[u].Node, Model: model, FirstSeen: now, LastSeen: now})
 		}
-		for d, keys := range days {
-			for chunk := range slices.Chunk(keys, 500) {
-				if err := refreshDays(tx, d, chunk, now); err != nil {
+		if len(claim) > 0 {
+			// Two clusters claiming one new UUID at once: the first insert wins.
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(claim, 500).Error; err != nil {
+				return err
+			}
+			claimed := make([]string, len(claim))
+			for i, g := range claim {
+				claimed[i] = g.UUID
+			}
+			got, err := gpuOwners(tx, claimed)
+			if err != nil {
+				return err
+			}
+			maps.Copy(owners, got)
+		}
+		kept := make([]GPURollup, 0, len(rows))
+		conflicts := map[string]bool{}
+		for _, r := range rows {
+			if owners[r.UUID] == clusterID {
+				kept = append(kept, r)
+				continue
+			}
+			refused++
+			if !conflicts[r.UUID] {
+				conflicts[r.UUID] = true
+				if err := recordConflict(tx, r.UUID, clusterID, owners[r.UUID], r.Node, now); err != nil {
 					return err
 				}
 			}
 		}
-		return nil
+		if len(kept) == 0 {
+			return nil
+		}
+		return upsertRollups(tx, kept, now)
 	})
 	if err != nil {
-		return fmt.Errorf("store: upsert %d rollups: %w", len(rows), err)
+		return 0, fmt.Errorf("store: store %d rollups of cluster %d: %w", len(rows), clusterID, err)
+	}
+	return refused, nil
+}
+
+// upsertRollups is UpsertRollups inside a transaction, rows prepared.
+func upsertRollups(tx *gorm.DB, rows []GPURollup, now time.Time) error {
+	err := tx.Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "device_key"}, {Name: "hour"}},
+		DoUpdates: clause.AssignmentColumns(rollupColumns),
+		Where:     clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "gpu_rollups.cluster_id = excluded.cluster_id"}}},
+	}).CreateInBatches(rows, 500).Error
+	if err != nil {
+		return err
+	}
+	days := map[Date][]string{}
+	seen := map[string]bool{}
+	for _, r := range rows {
+		d := DateOf(r.Hour)
+		if k := d.String() + "|" + r.DeviceKey; !seen[k] {
+			seen[k] = true
+			days[d] = append(days[d], r.DeviceKey)
+		}
+	}
+	for d, keys := range days {
+		for chunk := range slices.Chunk(keys, 500) {
+			if err := refreshDays(tx, d, chunk, now); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -130,16 +245,17 @@ func refreshDays(tx *gorm.DB, day Date, keys []string, now time.Time) error {
 		args = append(args, keys)
 	}
 	return tx.Exec(`INSERT INTO gpu_rollup_days (device_key, day, uuid, cluster_id, node, model, observed_s, active_s,
-			util_sum, gr_sum, sm_sum, energy_j, max_fb_mib, xid_count, samples, hours, updated_at)
+			util_sum, gr_sum, sm_sum, energy_j, max_fb_mib, xid_count, samples, hours, updated_at, profile, energy_anomalies)
 		SELECT device_key, ?, MAX(uuid), MAX(cluster_id), MAX(node), MAX(model), SUM(observed_s), SUM(active_s),
 			SUM(util_sum), SUM(gr_sum), SUM(sm_sum), SUM(energy_j), MAX(max_fb_mib), SUM(xid_count), SUM(samples),
-			COUNT(*), ?
+			COUNT(*), ?, MAX(profile), SUM(energy_anomalies)
 		FROM gpu_rollups WHERE `+where+` GROUP BY device_key
 		ON CONFLICT (device_key, day) DO UPDATE SET uuid = excluded.uuid, cluster_id = excluded.cluster_id,
 			node = excluded.node, model = excluded.model, observed_s = excluded.observed_s, active_s = excluded.active_s,
 			util_sum = excluded.util_sum, gr_sum = excluded.gr_sum, sm_sum = excluded.sm_sum, energy_j = excluded.energy_j,
 			max_fb_mib = excluded.max_fb_mib, xid_count = excluded.xid_count, samples = excluded.samples,
-			hours = excluded.hours, updated_at = excluded.updated_at`, args...).Error
+			hours = excluded.hours, updated_at = excluded.updated_at, profile = excluded.profile,
+			energy_anomalies = excluded.energy_anomalies`, args...).Error
 }
 
 // RebuildRollupDays rewrites the daily rollups of the days from..to (KST,
@@ -169,28 +285,57 @@ func ClusterRollupsSince(ctx context.Context, db *gorm.DB, clusterID uint, since
 	return rs, nil
 }
 
-// Usage is what an allocation's GPUs did over a range, from the rollups.
+// Usage is what an allocation's GPUs did over a range, from the rollups of
+// the physical GPUs: a MIG instance's rows are a breakdown of its GPU's (see
+// GPURollup), never added to them.
 type Usage struct {
-	From, To        time.Time // the range, clipped to the allocation's period
-	GPUs            int       // GPUs named in the allocation
-	ExpectedSeconds float64   // GPUs × seconds of the range: the GPU-seconds telemetry should cover
-	ObservedSeconds float64   // GPU-seconds covered by telemetry
-	ActiveSeconds   float64   // observed GPU-seconds with utilisation above zero
-	UtilSum         float64   // ∑ util% × seconds
-	GRSum, SMSum    float64
-	EnergyJ         float64
-	MaxFBMiB        float64
-	XIDCount        int
-	Samples         int
-	Devices         int // distinct devices (GPUs and MIG instances) with telemetry
+	From, To time.Time // the range, clipped to the allocation's period (to the hour)
+	// Until is where expected time ends: To, or now when the range runs on
+	// past now (expected time never counts the future); From when the range
+	// has not begun.
+	Until     time.Time
+	Allocated int // GPUs in the block (its size): expected time counts every one
+	GPUs      int // of them, the GPUs identified by UUID (named in the allocation)
+	// ExpectedSeconds is Allocated × (Until − From): the GPU-seconds the
+	// block was lent for so far. Of them, ExpectedNamedSeconds are the
+	// identified GPUs' (telemetry can cover only those); the rest belong to
+	// GPUs not yet identified, which no telemetry can be matched to.
+	ExpectedSeconds      float64
+	ExpectedNamedSeconds float64
+	ObservedSeconds      float64 // GPU-seconds covered by telemetry
+	ActiveSeconds        float64 // observed GPU-seconds in which the GPU was busy
+	UtilSum              float64 // ∑ util% × seconds
+	GRSum, SMSum         float64
+	EnergyJ              float64
+	MaxFBMiB             float64
+	XIDCount             int // XID error events
+	EnergyAnomalies      int // energy counter readings no plausible power explains
+	Samples              int
+	Devices              int // physical GPUs with telemetry
+	Instances            int // MIG instances with telemetry (a breakdown of Devices)
 }
 
-// Coverage is observed ÷ expected GPU-seconds (0 when nothing is expected).
+// Unnamed is the number of the block's GPUs not identified yet.
+func (u Usage) Unnamed() int { return max(u.Allocated-u.GPUs, 0) }
+
+// ExpectedUnnamedSeconds is the expected time of the GPUs not identified yet.
+func (u Usage) ExpectedUnnamedSeconds() float64 { return u.ExpectedSeconds - u.ExpectedNamedSeconds }
+
+// Coverage is observed ÷ expected GPU-seconds of the whole block (0 when
+// nothing is expected yet).
 func (u Usage) Coverage() float64 {
 	if u.ExpectedSeconds <= 0 {
 		return 0
 	}
 	return u.ObservedSeconds / u.ExpectedSeconds
+}
+
+// NamedCoverage is observed ÷ expected GPU-seconds of the identified GPUs.
+func (u Usage) NamedCoverage() float64 {
+	if u.ExpectedNamedSeconds <= 0 {
+		return 0
+	}
+	return u.ObservedSeconds / u.ExpectedNamedSeconds
 }
 
 // BusyGPUHours is the observed time the GPUs were busy, in GPU-hours.
@@ -241,16 +386,42 @@ func allocationGPUs(db *gorm.DB, allocID uint) *gorm.DB {
 	return db.Table("allocation_gpus").Select("gpu_uuid").Where("allocation_id = ?", allocID)
 }
 
-// rollupSums are the sums of a set of rollup rows.
+// physicalRow selects the rows of physical GPUs, not of MIG instances.
+const physicalRow = "device_key = uuid"
+
+// rollupSums are the sums of a set of rollup rows: of physical GPUs, the
+// MIG instances only counted.
 type rollupSums struct {
-	Observed, Active, Util, GR, SM, Energy, MaxFB float64
-	XIDs, Samples, Devices                        int64
+	Observed  float64 `gorm:"column:observed"`
+	Active    float64 `gorm:"column:active"`
+	Util      float64 `gorm:"column:util"`
+	GR        float64 `gorm:"column:gr"`
+	SM        float64 `gorm:"column:sm"`
+	Energy    float64 `gorm:"column:energy"`
+	MaxFB     float64 `gorm:"column:max_fb"`
+	XIDs      int64   `gorm:"column:xids"`
+	Anomalies int64   `gorm:"column:anomalies"`
+	Samples   int64   `gorm:"column:samples"`
+	Devices   int64   `gorm:"column:devices"`
+	Instances int64   `gorm:"column:instances"`
 }
 
-const rollupSumsSQL = `COALESCE(SUM(observed_s), 0) AS observed, COALESCE(SUM(active_s), 0) AS active,
-	COALESCE(SUM(util_sum), 0) AS util, COALESCE(SUM(gr_sum), 0) AS gr, COALESCE(SUM(sm_sum), 0) AS sm,
-	COALESCE(SUM(energy_j), 0) AS energy, COALESCE(MAX(max_fb_mib), 0) AS max_fb,
-	COALESCE(SUM(xid_count), 0) AS xids, COALESCE(SUM(samples), 0) AS samples`
+// rollupSumsSQL sums the physical GPUs' rows of a union of rollup parts.
+var rollupSumsSQL = func() string {
+	var b strings.Builder
+	for i, c := range [][2]string{{"observed_s", "observed"}, {"active_s", "active"}, {"util_sum", "util"},
+		{"gr_sum", "gr"}, {"sm_sum", "sm"}, {"energy_j", "energy"}, {"xid_count", "xids"},
+		{"energy_anomalies", "anomalies"}, {"samples", "samples"}} {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "COALESCE(SUM(CASE WHEN %s THEN %s END), 0) AS %s", physicalRow, c[0], c[1])
+	}
+	fmt.Fprintf(&b, ", COALESCE(MAX(CASE WHEN %s THEN max_fb_mib END), 0) AS max_fb", physicalRow)
+	fmt.Fprintf(&b, ", COUNT(DISTINCT CASE WHEN %s THEN device_key END) AS devices", physicalRow)
+	fmt.Fprintf(&b, ", COUNT(DISTINCT CASE WHEN NOT (%s) THEN device_key END) AS instances", physicalRow)
+	return b.String()
+}()
 
 func (u *Usage) add(s rollupSums) {
 	u.ObservedSeconds += s.Observed
@@ -261,15 +432,53 @@ func (u *Usage) add(s rollupSums) {
 	u.EnergyJ += s.Energy
 	u.MaxFBMiB = max(u.MaxFBMiB, s.MaxFB)
 	u.XIDCount += int(s.XIDs)
+	u.EnergyAnomalies += int(s.Anomalies)
 	u.Samples += int(s.Samples)
+	u.Devices += int(s.Devices)
+	u.Instances += int(s.Instances)
 }
 
-// AllocationUsage totals the telemetry of an allocation's GPUs (every device
-// of each: a MIG instance counts under its GPU) from from to to (to
-// exclusive, both taken to the hour), clipped to the allocation's period:
-// the GPU-hours a usage report is checked against. Whole KST days are read
-// from the daily rollups, the hours before and after them from the hourly ones.
-func AllocationUsage(ctx context.Context, db *gorm.DB, allocID uint, from, to time.Time) (Usage, error) {
+// rollupCols are the columns a usage query reads from either rollup table.
+const rollupCols = "device_key, uuid, profile, observed_s, active_s, util_sum, gr_sum, sm_sum, energy_j, max_fb_mib, " +
+	"xid_count, energy_anomalies, samples"
+
+// usageUnion is one statement over an allocation's rollups in [start, end):
+// the whole KST days from the daily rollups, the hours before and after
+// them from the hourly ones. It returns the SQL of the union and its
+// arguments; nil when the range is empty.
+func usageUnion(db *gorm.DB, allocID uint, start, end time.Time) (string, []any) {
+	if !end.After(start) {
+		return "", nil
+	}
+	var parts []*gorm.DB
+	hours := func(from, to time.Time) {
+		if to.After(from) {
+			parts = append(parts, db.Table("gpu_rollups").Select(rollupCols).
+				Where("uuid IN (?) AND hour >= ? AND hour < ?", allocationGPUs(db, allocID), from, to))
+		}
+	}
+	if d0, d1, ok := wholeDays(start, end); ok {
+		hours(start, d0.Start().UTC())
+		parts = append(parts, db.Table("gpu_rollup_days").Select(rollupCols).
+			Where("uuid IN (?) AND day >= ? AND day < ?", allocationGPUs(db, allocID), d0.String(), d1.String()))
+		hours(d1.Start().UTC(), end)
+	} else {
+		hours(start, end)
+	}
+	args := make([]any, len(parts))
+	for i, p := range parts {
+		args[i] = p
+	}
+	return strings.TrimSuffix(strings.Repeat("? UNION ALL ", len(parts)), " UNION ALL "), args
+}
+
+// AllocationUsage totals the telemetry of an allocation's GPUs from from to
+// to (to exclusive, both taken to the hour), clipped to the allocation's
+// period: the GPU-hours a usage report is checked against. Expected time is
+// the block's size × the time from the range's start to its end or to now,
+// whichever comes first. Whole KST days are read from the daily rollups,
+// the hours before and after them from the hourly ones.
+func AllocationUsage(ctx context.Context, db *gorm.DB, allocID uint, from, to, now time.Time) (Usage, error) {
 	db = db.WithContext(ctx)
 	var a Allocation
 	if err := db.First(&a, allocID).Error; err != nil {
@@ -279,42 +488,106 @@ func AllocationUsage(ctx context.Context, db *gorm.DB, allocID uint, from, to ti
 	if err := db.Model(&AllocationGPU{}).Where("allocation_id = ?", allocID).Count(&n).Error; err != nil {
 		return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
 	}
-	u := Usage{GPUs: int(n)}
+	u := Usage{GPUs: int(n), Allocated: max(a.GPUCount, int(n))}
 	u.From, u.To = a.clip(from, to)
-	u.ExpectedSeconds = float64(n) * u.To.Sub(u.From).Seconds()
-	if !u.To.After(u.From) {
-		return u, nil
-	}
-	const cols = "device_key, observed_s, active_s, util_sum, gr_sum, sm_sum, energy_j, max_fb_mib, xid_count, samples"
-	var parts []*gorm.DB
-	hours := func(from, to time.Time) {
-		if to.After(from) {
-			parts = append(parts, db.Table("gpu_rollups").Select(cols).
-				Where("uuid IN (?) AND hour >= ? AND hour < ?", allocationGPUs(db, allocID), from, to))
+	u.Until = u.To
+	if now = now.UTC(); now.Before(u.Until) {
+		u.Until = now
+		if now.Before(u.From) {
+			u.Until = u.From
 		}
 	}
-	if d0, d1, ok := wholeDays(u.From, u.To); ok {
-		hours(u.From, d0.Start().UTC())
-		parts = append(parts, db.Table("gpu_rollup_days").Select(cols).
-			Where("uuid IN (?) AND day >= ? AND day < ?", allocationGPUs(db, allocID), d0.String(), d1.String()))
-		hours(d1.Start().UTC(), u.To)
-	} else {
-		hours(u.From, u.To)
+	span := u.Until.Sub(u.From).Seconds()
+	u.ExpectedSeconds = float64(u.Allocated) * span
+	u.ExpectedNamedSeconds = float64(u.GPUs) * span
+	// Nothing after the hour now is in can have been observed yet.
+	readTo := u.Until.Truncate(time.Hour)
+	if readTo.Before(u.Until) {
+		readTo = readTo.Add(time.Hour)
+	}
+	if readTo.After(u.To) {
+		readTo = u.To
+	}
+	union, args := usageUnion(db, allocID, u.From, readTo)
+	if union == "" {
+		return u, nil
 	}
 	// One statement over the parts: one round trip, and the devices counted across them.
-	union := strings.TrimSuffix(strings.Repeat("? UNION ALL ", len(parts)), " UNION ALL ")
-	args := make([]any, len(parts))
-	for i, p := range parts {
-		args[i] = p
-	}
 	var s rollupSums
-	err := db.Raw("SELECT "+rollupSumsSQL+", COUNT(DISTINCT device_key) AS devices FROM ("+union+") parts", args...).Scan(&s).Error
-	if err != nil {
+	if err := db.Raw("SELECT "+rollupSumsSQL+" FROM ("+union+") parts", args...).Scan(&s).Error; err != nil {
 		return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
 	}
 	u.add(s)
-	u.Devices = int(s.Devices)
 	return u, nil
+}
+
+// DeviceUsage is what one device, a physical GPU or one MIG instance, did
+// over a range.
+type DeviceUsage struct {
+	Key, MIG, Profile string
+	ObservedSeconds   float64
+	ActiveSeconds     float64
+	UtilSum           float64
+	EnergyJ           float64
+	XIDCount          int
+	EnergyAnomalies   int
+}
+
+// MeanUtil is the time-weighted mean utilisation over the observed time, in percent.
+func (d DeviceUsage) MeanUtil() float64 {
+	if d.ObservedSeconds == 0 {
+		return 0
+	}
+	return d.UtilSum / d.ObservedSeconds
+}
+
+// GPUUsage is one physical GPU's usage over a range, with its MIG
+// instances' as a breakdown of it (their time is part of the GPU's).
+type GPUUsage struct {
+	DeviceUsage
+	Instances []DeviceUsage // by instance key
+}
+
+// AllocationGPUUsage is AllocationUsage per GPU: each of the allocation's
+// GPUs with telemetry in [from, to) (clipped to the period), by UUID.
+func AllocationGPUUsage(ctx context.Context, db *gorm.DB, a *Allocation, from, to time.Time) (map[string]GPUUsage, error) {
+	db = db.WithContext(ctx)
+	start, end := a.clip(from, to)
+	out := map[string]GPUUsage{}
+	union, args := usageUnion(db, a.ID, start, end)
+	if union == "" {
+		return out, nil
+	}
+	var rows []struct {
+		DeviceKey string  `gorm:"column:device_key"`
+		UUID      string  `gorm:"column:uuid"`
+		Profile   string  `gorm:"column:profile"`
+		Observed  float64 `gorm:"column:observed"`
+		Active    float64 `gorm:"column:active"`
+		Util      float64 `gorm:"column:util"`
+		Energy    float64 `gorm:"column:energy"`
+		XIDs      int64   `gorm:"column:xids"`
+		Anomalies int64   `gorm:"column:anomalies"`
+	}
+	err := db.Raw(`SELECT device_key, MAX(uuid) AS uuid, MAX(profile) AS profile, SUM(observed_s) AS observed,
+		SUM(active_s) AS active, SUM(util_sum) AS util, SUM(energy_j) AS energy, SUM(xid_count) AS xids,
+		SUM(energy_anomalies) AS anomalies FROM (`+union+`) parts GROUP BY device_key ORDER BY device_key`, args...).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: GPU usage of allocation %d: %w", a.ID, err)
+	}
+	for _, r := range rows {
+		d := DeviceUsage{Key: r.DeviceKey, Profile: r.Profile, ObservedSeconds: r.Observed, ActiveSeconds: r.Active,
+			UtilSum: r.Util, EnergyJ: r.Energy, XIDCount: int(r.XIDs), EnergyAnomalies: int(r.Anomalies)}
+		g := out[r.UUID]
+		if r.DeviceKey == r.UUID {
+			g.DeviceUsage = d
+		} else {
+			d.MIG = strings.TrimPrefix(r.DeviceKey, r.UUID+"/")
+			g.Instances = append(g.Instances, d)
+		}
+		out[r.UUID] = g
+	}
+	return out, nil
 }
 
 // SeriesPoint is one step (an hour or a KST day) of an allocation's chart:
@@ -359,7 +632,8 @@ func AllocationSeries(ctx context.Context, db *gorm.DB, a *Allocation, from, to 
 	if end.Sub(start) <= HourlySeriesMax {
 		step = time.Hour
 		q = db.Table("gpu_rollups").Select("hour, "+sums).
-			Where("uuid IN (?) AND hour >= ? AND hour < ?", allocationGPUs(db, a.ID), start, end).Group("hour").Order("hour")
+			Where("uuid IN (?) AND "+physicalRow+" AND hour >= ? AND hour < ?", allocationGPUs(db, a.ID), start, end).
+			Group("hour").Order("hour")
 	} else {
 		step = 24 * time.Hour
 		d0, d1 := DateOf(start), DateOf(end)
@@ -371,7 +645,8 @@ func AllocationSeries(ctx context.Context, db *gorm.DB, a *Allocation, from, to 
 		}
 		start, end = d0.Start().UTC(), d1.Start().UTC()
 		q = db.Table("gpu_rollup_days").Select("day AS at, "+sums).
-			Where("uuid IN (?) AND day >= ? AND day < ?", allocationGPUs(db, a.ID), d0.String(), d1.String()).Group("day").Order("day")
+			Where("uuid IN (?) AND "+physicalRow+" AND day >= ? AND day < ?", allocationGPUs(db, a.ID), d0.String(), d1.String()).
+			Group("day").Order("day")
 	}
 	if uuid != "" {
 		q = q.Where("uuid = ?", uuid)
@@ -489,16 +764,25 @@ func (s TelemetryStore) StoredRollups(ctx context.Context, clusterID uint, since
 	}
 	out := make([]dcgm.Rollup, len(rows))
 	for i, r := range rows {
-		out[i] = dcgm.Rollup{Key: r.DeviceKey, UUID: r.UUID, Hour: r.Hour.UTC(), Node: r.Node, Model: r.Model,
+		out[i] = dcgm.Rollup{Key: r.DeviceKey, UUID: r.UUID, Profile: r.Profile, Hour: r.Hour.UTC(), Node: r.Node, Model: r.Model,
 			ObservedSeconds: r.ObservedS, ActiveSeconds: r.ActiveS, UtilSum: r.UtilSum, GRActiveSum: r.GRSum,
-			SMActiveSum: r.SMSum, EnergyJ: r.EnergyJ, MaxFBMiB: r.MaxFBMiB, XIDCount: r.XIDCount, Samples: r.Samples}
+			SMActiveSum: r.SMSum, EnergyJ: r.EnergyJ, MaxFBMiB: r.MaxFBMiB, XIDCount: r.XIDCount, Samples: r.Samples,
+			EnergyAnomalies: r.EnergyAnomalies}
+		if r.DeviceKey != r.UUID {
+			out[i].MIG = strings.TrimPrefix(r.DeviceKey, r.UUID+"/")
+		}
+		if r.LastXID != nil {
+			out[i].LastXID, out[i].XIDSeen = float64(*r.LastXID), true
+		}
 	}
 	return out, nil
 }
 
-// UpsertRollups implements dcgm.Store.
+// UpsertRollups implements dcgm.Store: the rollups of GPUs registered to
+// another cluster are refused (see StoreClusterRollups).
 func (s TelemetryStore) UpsertRollups(ctx context.Context, clusterID uint, rs []dcgm.Rollup, now time.Time) error {
-	return UpsertRollups(ctx, s.DB, rollupRows(clusterID, rs), now)
+	_, err := StoreClusterRollups(ctx, s.DB, clusterID, rollupRows(clusterID, rs), now)
+	return err
 }
 
 func rollupRows(clusterID uint, rs []dcgm.Rollup) []GPURollup {
@@ -506,7 +790,12 @@ func rollupRows(clusterID uint, rs []dcgm.Rollup) []GPURollup {
 	for i, r := range rs {
 		rows[i] = GPURollup{DeviceKey: r.Key, Hour: r.Hour, UUID: r.UUID, ClusterID: clusterID, Node: r.Node, Model: r.Model,
 			ObservedS: r.ObservedSeconds, ActiveS: r.ActiveSeconds, UtilSum: r.UtilSum, GRSum: r.GRActiveSum,
-			SMSum: r.SMActiveSum, EnergyJ: r.EnergyJ, MaxFBMiB: r.MaxFBMiB, XIDCount: r.XIDCount, Samples: r.Samples}
+			SMSum: r.SMActiveSum, EnergyJ: r.EnergyJ, MaxFBMiB: r.MaxFBMiB, XIDCount: r.XIDCount, Samples: r.Samples,
+			Profile: r.Profile, EnergyAnomalies: r.EnergyAnomalies}
+		if r.XIDSeen {
+			x := int(r.LastXID)
+			rows[i].LastXID = &x
+		}
 	}
 	return rows
 }

@@ -494,8 +494,10 @@ func TestAllocationUsageAndSeries(t *testing.T) {
 			// Hour 0: GPU 0 fully observed at 50 %, 700 W; GPU 1 half observed, idle, 100 W.
 			rollup(g0, g0, h0, 3600, 3600, 3600*50, 3600*700, 150000),
 			rollup(g1, g1, h0, 1800, 0, 0, 1800*100, 2000),
-			// Hour 1: nothing (a gap). Hour 2: a MIG instance of GPU 1 counts under GPU 1.
-			rollup(g1+"/1", g1, h0.Add(2*time.Hour), 3600, 1800, 3600*25, 3600*200, 40000),
+			// Hour 1: nothing (a gap). Hour 2: GPU 1 in MIG mode, half busy; its
+			// instance is a breakdown of the GPU's hour, not added to it.
+			rollup(g1, g1, h0.Add(2*time.Hour), 3600, 1800, 3600*25, 3600*200, 40000),
+			rollup(g1+"/1", g1, h0.Add(2*time.Hour), 3600, 1800, 3600*50, 0, 40000),
 			// Before and after the period, and another GPU: not counted.
 			rollup(g0, g0, h0.Add(-time.Hour), 3600, 3600, 3600*100, 3600*700, 1),
 			rollup(g0, g0, end, 3600, 3600, 3600*100, 3600*700, 1),
@@ -506,7 +508,7 @@ func TestAllocationUsageAndSeries(t *testing.T) {
 		}
 
 		// A range wider than the period is clipped to it.
-		u, err := models.AllocationUsage(ctx, db, a.ID, start.Add(-30*24*time.Hour), end.Add(30*24*time.Hour))
+		u, err := models.AllocationUsage(ctx, db, a.ID, start.Add(-30*24*time.Hour), end.Add(30*24*time.Hour), gpuNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -523,7 +525,8 @@ func TestAllocationUsageAndSeries(t *testing.T) {
 			{"energy kWh", u.EnergyKWh(), (3600*700 + 1800*100 + 3600*200) / 3.6e6},
 			{"coverage", u.Coverage(), wantObserved / (2 * 48 * 3600)},
 			{"max FB", u.MaxFBMiB, 150000},
-			{"devices", float64(u.Devices), 3},
+			{"devices", float64(u.Devices), 2},
+			{"MIG instances", float64(u.Instances), 1},
 		}
 		for _, c := range checks {
 			if !approx(c.got, c.want) {
@@ -535,16 +538,16 @@ func TestAllocationUsageAndSeries(t *testing.T) {
 		}
 
 		// A narrower range: only hour 0.
-		u, _ = models.AllocationUsage(ctx, db, a.ID, h0, h0.Add(time.Hour))
+		u, _ = models.AllocationUsage(ctx, db, a.ID, h0, h0.Add(time.Hour), gpuNow)
 		if !approx(u.ObservedSeconds, 5400) || !approx(u.ExpectedSeconds, 7200) || !approx(u.Coverage(), 0.75) {
 			t.Errorf("hour 0: observed %v expected %v", u.ObservedSeconds, u.ExpectedSeconds)
 		}
 		// Nothing observed: zeros, not NaN.
-		u, _ = models.AllocationUsage(ctx, db, a.ID, h0.Add(5*time.Hour), h0.Add(6*time.Hour))
+		u, _ = models.AllocationUsage(ctx, db, a.ID, h0.Add(5*time.Hour), h0.Add(6*time.Hour), gpuNow)
 		if u.ObservedSeconds != 0 || u.MeanUtil() != 0 || u.Coverage() != 0 {
 			t.Errorf("empty hour: %+v", u)
 		}
-		if _, err := models.AllocationUsage(ctx, db, 99999, h0, end); !errors.Is(err, models.ErrNotFound) {
+		if _, err := models.AllocationUsage(ctx, db, 99999, h0, end, gpuNow); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("unknown allocation: %v", err)
 		}
 
@@ -643,17 +646,25 @@ func TestTelemetryStore(t *testing.T) {
 		}
 
 		h := time.Date(2026, 11, 27, 4, 0, 0, 0, time.UTC)
-		in := []dcgm.Rollup{{Key: "GPU-x/1", UUID: "GPU-x", Hour: h, Node: "n", Model: "m", ObservedSeconds: 60, ActiveSeconds: 30,
-			UtilSum: 1500, GRActiveSum: 12, SMActiveSum: 10, EnergyJ: 4000, MaxFBMiB: 512, XIDCount: 1, Samples: 6}}
+		// A GPU (its last XID and an energy anomaly kept) and one of its MIG instances.
+		in := []dcgm.Rollup{
+			{Key: "GPU-x", UUID: "GPU-x", Hour: h, Node: "n", Model: "m", ObservedSeconds: 60, ActiveSeconds: 30,
+				UtilSum: 1500, GRActiveSum: 12, SMActiveSum: 10, EnergyJ: 4000, MaxFBMiB: 512, XIDCount: 1, LastXID: 79, XIDSeen: true,
+				EnergyAnomalies: 2, Samples: 6},
+			{Key: "GPU-x/1", UUID: "GPU-x", MIG: "1", Profile: "3g.40gb", Hour: h, Node: "n", Model: "m", ObservedSeconds: 60,
+				ActiveSeconds: 30, UtilSum: 3000, GRActiveSum: 30, MaxFBMiB: 100, Samples: 6},
+		}
 		if err := s.UpsertRollups(ctx, f.cluster.ID, in, gpuNow); err != nil {
 			t.Fatal(err)
 		}
 		out, err := s.StoredRollups(ctx, f.cluster.ID, h)
-		if err != nil || len(out) != 1 {
+		if err != nil || len(out) != 2 {
 			t.Fatalf("StoredRollups: %d, %v", len(out), err)
 		}
-		if out[0] != in[0] {
-			t.Errorf("round trip:\n got %+v\nwant %+v", out[0], in[0])
+		for i := range in {
+			if out[i] != in[i] {
+				t.Errorf("round trip:\n got %+v\nwant %+v", out[i], in[i])
+			}
 		}
 		if other, _ := s.StoredRollups(ctx, f.hCluster.ID, h); len(other) != 0 {
 			t.Errorf("another cluster's rollups: %d", len(other))
@@ -668,8 +679,9 @@ func TestTelemetryStore(t *testing.T) {
 		if err := s.RecordGPUs(ctx, f.cluster.ID, []dcgm.GPUInfo{{UUID: "GPU-new", Node: "node-c", Model: "NVIDIA B200"}}, gpuNow); err != nil {
 			t.Fatal(err)
 		}
-		if gs, _ := models.ListClusterGPUs(ctx, db, f.cluster.ID); len(gs) != 9 {
-			t.Errorf("%d GPUs after discovery, want 9", len(gs))
+		// GPU-x was registered to the cluster by its rollups, GPU-new by discovery.
+		if gs, _ := models.ListClusterGPUs(ctx, db, f.cluster.ID); len(gs) != 10 {
+			t.Errorf("%d GPUs after discovery, want 10", len(gs))
 		}
 	})
 }
@@ -790,7 +802,7 @@ func TestSeedDemoGPUs(t *testing.T) {
 			if a.Named < models.DemoGPUsPerTeam*9/10 || a.Named > models.DemoGPUsPerTeam || a.BlockKind != models.BlockCustom || a.OwnGPUs {
 				t.Errorf("allocation of %s: %d GPUs named, block %s", a.Organisation.Code, a.Named, a.BlockKind)
 			}
-			u, err := models.AllocationUsage(ctx, db, a.ID, gpuNow.Add(-24*time.Hour), gpuNow)
+			u, err := models.AllocationUsage(ctx, db, a.ID, gpuNow.Add(-24*time.Hour), gpuNow, gpuNow)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -855,7 +867,7 @@ func TestAllocationUsageWholeDays(t *testing.T) {
 			{start.Add(30 * time.Hour), start.Add(40 * time.Hour)}, // inside one day
 			{start.Add(20 * time.Hour), start.Add(50 * time.Hour)}, // across one midnight, no whole day
 		} {
-			u, err := models.AllocationUsage(ctx, db, a.ID, rg[0], rg[1])
+			u, err := models.AllocationUsage(ctx, db, a.ID, rg[0], rg[1], gpuNow)
 			if err != nil {
 				t.Fatal(err)
 			}

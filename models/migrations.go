@@ -173,6 +173,43 @@ func migrations() []*gormigrate.Migration {
 				return tx.Migrator().DropTable(&AuditCheckpoint{})
 			},
 		},
+		{
+			// Rollups count time per physical GPU with the MIG instances as a
+			// breakdown (their profile kept), XIDs as events (the last value kept
+			// to carry the count on) and energy counter anomalies. Rows from
+			// before read as they are: no profile, no anomaly, last XID unknown.
+			ID: "2026120610_rollup_figures",
+			Migrate: func(tx *gorm.DB) error {
+				return addColumns(tx, map[any][]string{
+					&GPURollup{}:    {"Profile", "EnergyAnomalies", "LastXID"},
+					&GPURollupDay{}: {"Profile", "EnergyAnomalies"},
+				})
+			},
+			Rollback: func(tx *gorm.DB) error {
+				for table, cols := range map[string][]string{
+					"gpu_rollups":     {"profile", "energy_anomalies", "last_xid"},
+					"gpu_rollup_days": {"profile", "energy_anomalies"},
+				} {
+					for _, col := range cols {
+						if err := tx.Exec("ALTER TABLE " + table + " DROP COLUMN " + col).Error; err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			},
+		},
+		{
+			// A GPU UUID reported by a second cluster is refused there and
+			// recorded, instead of moving the GPU and writing over its rows.
+			ID: "2026120611_gpu_conflicts",
+			Migrate: func(tx *gorm.DB) error {
+				return tx.AutoMigrate(&GPUConflict{})
+			},
+			Rollback: func(tx *gorm.DB) error {
+				return tx.Migrator().DropTable(&GPUConflict{})
+			},
+		},
 	}
 }
 
@@ -233,6 +270,7 @@ func schemaModels() []any {
 		&ExtraHoliday{}, &Appeal{}, &AppealEvidence{}, &NamingGrant{},
 		&Cluster{}, &GPU{}, &Allocation{}, &AllocationGPU{}, &GPURollup{}, &GPURollupDay{}, &ClusterLease{},
 		&BuiltinHolidayRecord{}, &HolidayList{}, &HolidayListDay{}, &SavedForm{}, &AuditCheckpoint{},
+		&GPUConflict{},
 	}
 }
 
