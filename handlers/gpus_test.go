@@ -35,6 +35,8 @@ func init() {
 			cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellNotFound, cellForbidden)},
 		"GET /gpus/clusters": {path: "/gpus/clusters", cells: matrixCells(
 			cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellOK)},
+		"GET /gpus/clusters/:id": {path: "/gpus/clusters/999999", cells: matrixCells(
+			cellSignIn, cellForbidden, cellForbidden, cellNotFound, cellNotFound, cellNotFound)},
 		"GET /officer/allocations/new": {path: "/officer/allocations/new", cells: matrixCells(
 			cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)},
 		"POST /officer/allocations/new": {path: "/officer/allocations/new", cells: matrixCells(
