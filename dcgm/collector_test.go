@@ -1067,3 +1067,73 @@ func TestSourceFor(t *testing.T) {
 		}
 	}
 }
+
+// connectSource takes 10 s to answer its first poll, as nv-hostengine's
+// reader does while it starts and connects; it says so when it has
+// Connected.
+type connectSource struct {
+	workSource
+	connected atomic.Bool
+}
+
+func (s *connectSource) connect(ctx context.Context) error {
+	if s.connected.Load() {
+		return nil
+	}
+	select {
+	case <-time.After(10 * time.Second):
+		s.connected.Store(true)
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *connectSource) Poll(ctx context.Context) (Poll, error) {
+	if err := s.connect(ctx); err != nil {
+		return Poll{}, err
+	}
+	return s.workSource.Poll(ctx)
+}
+
+// reporting adds Connected to a connectSource.
+type reporting struct{ *connectSource }
+
+func (s reporting) Connected() bool { return s.connected.Load() }
+
+// TestCollectorConnectAllowance: in a 1 s cluster, a source that reports it
+// must connect first gets ConnectTimeout for that poll, then the normal
+// timeout; one that does not say so times out at 4/5 of the interval.
+func TestCollectorConnectAllowance(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := exporterCfg(1, time.Second, "http://a/metrics")
+		store := newMemStore(cfg)
+		src := &connectSource{workSource: workSource{cluster: 1}}
+		c := testCollector(store, "solo", func(ClusterConfig, string) (Source, error) { return reporting{src}, nil })
+		c.PollTimeout = 0 // the default: 4/5 of the interval
+		start(t, c)
+		began := time.Now()
+		time.Sleep(15 * time.Second)
+		polls := src.pollTimes()
+		if len(polls) == 0 || polls[0].Sub(began) != 10*time.Second {
+			t.Fatalf("first samples at %v, want 10s after the start (the connection)", polls)
+		}
+		if e := store.endpoint(1, "http://a/metrics"); e.State != EndpointOK || e.Fails != 0 {
+			t.Errorf("endpoint %+v", e)
+		}
+		if len(polls) < 5 || polls[len(polls)-1].Sub(polls[len(polls)-2]) != time.Second {
+			t.Errorf("after connecting: polls at %v", polls)
+		}
+	})
+	synctest.Test(t, func(t *testing.T) {
+		store := newMemStore(exporterCfg(1, time.Second, "http://a/metrics"))
+		src := &connectSource{workSource: workSource{cluster: 1}}
+		c := testCollector(store, "solo", func(ClusterConfig, string) (Source, error) { return src, nil })
+		c.PollTimeout = 0
+		start(t, c)
+		waitFor(t, "a failure", func() bool { return store.endpoint(1, "http://a/metrics").Fails > 0 })
+		if e := store.endpoint(1, "http://a/metrics"); e.LastError != "poll timed out after 800ms" {
+			t.Errorf("endpoint %+v", e)
+		}
+	})
+}
