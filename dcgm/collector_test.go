@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 )
 
 // memStore is the collector's store in memory, with the same rules as the
@@ -814,21 +815,26 @@ func TestMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, mf := range mfs {
-		for _, mm := range mf.GetMetric() {
-			fmt.Fprintf(&out, "%s %v\n", mf.GetName(), mm.String())
+		if _, err := expfmt.MetricFamilyToText(&out, mf); err != nil {
+			t.Fatal(err)
 		}
 	}
 	text := out.String()
 	for _, want := range []string{
-		`portal_collector_scrapes_total label:{name:"cluster" value:"b200"} label:{name:"endpoint" value:"http://b/metrics"} counter:{value:1`,
-		`portal_collector_scrape_errors_total label:{name:"cluster" value:"b200"} label:{name:"endpoint" value:"http://b/metrics"} counter:{value:1`,
-		`portal_collector_scrape_errors_total label:{name:"cluster" value:"b200"} label:{name:"endpoint" value:"http://a/metrics"} counter:{value:0`,
-		`portal_collector_samples_total label:{name:"cluster" value:"b200"} counter:{value:8`,
-		`portal_collector_endpoint_consecutive_failures label:{name:"cluster" value:"b200"} label:{name:"endpoint" value:"http://b/metrics"} gauge:{value:5}`,
-		`portal_collector_write_lag_seconds label:{name:"cluster" value:"b200"} gauge:{value:61}`,
-		`portal_collector_scrape_duration_seconds label:{name:"cluster" value:"b200"} label:{name:"endpoint" value:"http://b/metrics"} histogram:{sample_count:1 sample_sum:4`,
+		`portal_collector_scrapes_total{cluster="b200",endpoint="http://b/metrics"} 1`,
+		`portal_collector_scrape_errors_total{cluster="b200",endpoint="http://b/metrics"} 1`,
+		`portal_collector_scrape_errors_total{cluster="b200",endpoint="http://a/metrics"} 0`,
+		`portal_collector_samples_total{cluster="b200"} 8`,
+		`portal_collector_skipped_values_total{cluster="b200"} 1`,
+		`portal_collector_endpoint_consecutive_failures{cluster="b200",endpoint="http://b/metrics"} 5`,
+		`portal_collector_endpoint_up{cluster="b200",endpoint="http://b/metrics"} 0`,
+		`portal_collector_write_lag_seconds{cluster="b200"} 61`,
+		`portal_collector_rows_written_total{cluster="b200"} 16`,
+		`portal_collector_scrape_duration_seconds_sum{cluster="b200",endpoint="http://b/metrics"} 4`,
+		`portal_collector_scrape_duration_seconds_bucket{cluster="b200",endpoint="http://b/metrics",le="2.5"} 0`,
+		`portal_collector_scrape_duration_seconds_bucket{cluster="b200",endpoint="http://b/metrics",le="5"} 1`,
 	} {
-		if !strings.Contains(text, want) {
+		if !strings.Contains(text, want+"\n") {
 			t.Errorf("no %s in\n%s", want, text)
 		}
 	}
