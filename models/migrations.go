@@ -210,6 +210,17 @@ func migrations() []*gormigrate.Migration {
 				return tx.Migrator().DropTable(&GPUConflict{})
 			},
 		},
+		{
+			// The collector's health: each endpoint's state, the clusters' last
+			// failures and hourly poll and failure counts per endpoint.
+			ID: "2026120620_collector_health",
+			Migrate: func(tx *gorm.DB) error {
+				return tx.AutoMigrate(&ClusterEndpoint{}, &PollFailure{}, &PollHour{})
+			},
+			Rollback: func(tx *gorm.DB) error {
+				return tx.Migrator().DropTable(&PollHour{}, &PollFailure{}, &ClusterEndpoint{})
+			},
+		},
 	}
 }
 
@@ -271,6 +282,7 @@ func schemaModels() []any {
 		&Cluster{}, &GPU{}, &Allocation{}, &AllocationGPU{}, &GPURollup{}, &GPURollupDay{}, &ClusterLease{},
 		&BuiltinHolidayRecord{}, &HolidayList{}, &HolidayListDay{}, &SavedForm{}, &AuditCheckpoint{},
 		&GPUConflict{},
+		&ClusterEndpoint{}, &PollFailure{}, &PollHour{},
 	}
 }
 
