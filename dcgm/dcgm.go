@@ -89,6 +89,9 @@ type Rollup struct {
 	// intervals' energy is estimated from the power reading instead.
 	EnergyAnomalies int
 	Samples         int
+	// BusyThresholdPct is the busy threshold the hour was folded at, in
+	// percent (the highest, when an hour was folded at several).
+	BusyThresholdPct float64
 }
 
 // MeanUtil is the time-weighted mean utilisation in percent over the observed seconds.
