@@ -30,6 +30,9 @@ func TestLoadDefaults(t *testing.T) {
 	if c.RoleRecheck != 5*time.Minute || c.RoleRecheckGrace != 10*time.Minute {
 		t.Errorf("role re-check %v, grace %v; want 5m and 10m", c.RoleRecheck, c.RoleRecheckGrace)
 	}
+	if c.BusyThresholdPct != 5 {
+		t.Errorf("busy threshold %v, want 5 %%", c.BusyThresholdPct)
+	}
 	if c.MinFreeBytes != 1<<30 || c.OrphanAge != 24*time.Hour {
 		t.Errorf("free space %d, orphan age %v", c.MinFreeBytes, c.OrphanAge)
 	}
@@ -105,6 +108,9 @@ func TestValidateRejects(t *testing.T) {
 		{"negative free space", map[string]string{"PORTAL_MIN_FREE_BYTES": "-1"}, "PORTAL_MIN_FREE_BYTES"},
 		{"free space not a number", map[string]string{"PORTAL_MIN_FREE_BYTES": "1G"}, "PORTAL_MIN_FREE_BYTES"},
 		{"orphan age too short", map[string]string{"PORTAL_ORPHAN_AGE": "10m"}, "PORTAL_ORPHAN_AGE"},
+		{"busy threshold of 0", map[string]string{"PORTAL_GPU_BUSY_THRESHOLD": "0"}, "PORTAL_GPU_BUSY_THRESHOLD"},
+		{"busy threshold over 100", map[string]string{"PORTAL_GPU_BUSY_THRESHOLD": "101"}, "PORTAL_GPU_BUSY_THRESHOLD"},
+		{"busy threshold not a number", map[string]string{"PORTAL_GPU_BUSY_THRESHOLD": "5%"}, "PORTAL_GPU_BUSY_THRESHOLD"},
 		{"role map unknown role", map[string]string{"OIDC_ROLE_MAP": "staff=superuser"}, "OIDC_ROLE_MAP"},
 		{"role map malformed", map[string]string{"OIDC_ROLE_MAP": "officer"}, "OIDC_ROLE_MAP"},
 		{"bad request timeout", map[string]string{"PORTAL_DB_REQUEST_TIMEOUT": "0s"}, "PORTAL_DB_REQUEST_TIMEOUT"},

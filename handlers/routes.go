@@ -159,6 +159,8 @@ func (h *Handler) routes() []Route {
 		{"GET", "/admin/clusters/:id", roles(models.RoleAdmin), h.showEditClusterPage},
 		{"POST", "/admin/clusters/:id", roles(models.RoleAdmin), h.updateCluster},
 		{"GET", "/gpus/clusters", roles(programmeAll...), h.showClusterStatusPage},
+		{"GET", "/gpus/clusters/:id/downtime", roles(programmeAll...), h.showDowntimePage},
+		{"POST", "/officer/clusters/:id/downtime", roles(ministry...), h.recordDowntime},
 		{"GET", "/officer/allocations/new", roles(ministry...), h.showNewAllocationPage},
 		{"POST", "/officer/allocations/new", roles(ministry...), h.createAllocation},
 		{"GET", "/allocations", roles(append(programmeAll, models.RoleCompany)...), h.showAllocationsPage},
