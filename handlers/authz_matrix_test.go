@@ -330,6 +330,7 @@ func authzMatrix() map[string]matrixRow {
 		{"GET /gpus/clusters", matrixRow{path: "/gpus/clusters", cells: programmePage}},
 		{"GET /gpus/clusters/:id/downtime", matrixRow{path: "/gpus/clusters/{cluster}/downtime", cells: programmePage}},
 		{"POST /officer/clusters/:id/downtime", matrixRow{path: "/officer/clusters/{cluster}/downtime", cells: ministryEmptyForm}},
+		{"POST /officer/clusters/:id/downtime/import", matrixRow{path: "/officer/clusters/{cluster}/downtime/import", cells: ministryEmptyForm}},
 		{"GET /officer/allocations/new", matrixRow{path: "/officer/allocations/new", cells: ministryPage}},
 		{"POST /officer/allocations/new", matrixRow{path: "/officer/allocations/new", cells: ministryEmptyForm}},
 		{"GET /allocations", matrixRow{path: "/allocations", cells: matrixCells(

@@ -1,6 +1,9 @@
 package handlers
 
 import (
+	"bytes"
+	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -78,11 +81,40 @@ func TestDowntimeRecordedAndShown(t *testing.T) {
 			}
 		}
 
+		// A CSV import: a wrong line imports nothing and is named; a right file adds its windows.
+		upload := func(content string) *http.Response {
+			var buf bytes.Buffer
+			w := multipart.NewWriter(&buf)
+			w.WriteField("_csrf", officer.csrfToken())
+			fw, _ := w.CreateFormFile("file", "downtime.csv")
+			fw.Write([]byte(content))
+			w.Close()
+			req, _ := http.NewRequest(http.MethodPost, fmt.Sprintf("%s%s/import", g.srv.URL, record), &buf)
+			req.Header.Set("Content-Type", w.FormDataContentType())
+			return officer.do(req)
+		}
+		resp = upload("start,end,kind,reason\n2026-11-01 10:00,2026-11-01 12:00,outage,power\n2026-11-02 10:00,2026-11-02 09:00,outage,x\n")
+		if resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("wrong file: status %d", resp.StatusCode)
+		}
+		if got := parseHTML(t, readAll(resp)).Find(`[data-testid="error-file"]`).Text(); !strings.Contains(got, "3") {
+			t.Errorf("the wrong line is not named: %q", got)
+		}
+		resp = upload("\ufeffstart,end,kind,reason\n2026-11-01 10:00,2026-11-01 12:00,outage,power\n")
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("import: status %d", resp.StatusCode)
+		}
+		if n := officer.page(officer.get(downtime)).Find(`[data-testid="downtime-row"]`).Length(); n != 2 {
+			t.Errorf("%d windows after the import, want 2", n)
+		}
+
 		// Auditors read the windows but get no form.
 		auditor := g.client()
 		auditor.signInDemo("demo-auditor")
 		doc = auditor.page(auditor.get(downtime))
-		if doc.Find(`[data-testid="downtime-row"]`).Length() != 1 || doc.Find(`[data-testid="downtime-form"]`).Length() != 0 {
+		if doc.Find(`[data-testid="downtime-row"]`).Length() != 2 || doc.Find(`[data-testid="downtime-form"]`).Length() != 0 ||
+			doc.Find(`[data-testid="downtime-import-form"]`).Length() != 0 {
 			t.Error("the auditor's downtime page")
 		}
 	})

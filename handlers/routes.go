@@ -161,6 +161,7 @@ func (h *Handler) routes() []Route {
 		{"GET", "/gpus/clusters", roles(programmeAll...), h.showClusterStatusPage},
 		{"GET", "/gpus/clusters/:id/downtime", roles(programmeAll...), h.showDowntimePage},
 		{"POST", "/officer/clusters/:id/downtime", roles(ministry...), h.recordDowntime},
+		{"POST", "/officer/clusters/:id/downtime/import", uploads(roles(ministry...)), h.importDowntime},
 		{"GET", "/officer/allocations/new", roles(ministry...), h.showNewAllocationPage},
 		{"POST", "/officer/allocations/new", roles(ministry...), h.createAllocation},
 		{"GET", "/allocations", roles(append(programmeAll, models.RoleCompany)...), h.showAllocationsPage},

@@ -1,7 +1,10 @@
 package models
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -141,4 +144,100 @@ func coveredSeconds(ds []Downtime, from, to time.Time) float64 {
 		}
 	}
 	return total.Seconds()
+}
+
+// MaxDowntimeFileBytes bounds an imported downtime CSV.
+const MaxDowntimeFileBytes = 1 << 20
+
+// DowntimeFileError says what is wrong with an imported downtime CSV: the
+// line (1 is the header; 0: the file as a whole) and the message.
+type DowntimeFileError struct {
+	Line      int
+	MessageID string
+}
+
+func (e *DowntimeFileError) Error() string {
+	return fmt.Sprintf("downtime file, line %d: %s", e.Line, e.MessageID)
+}
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *DowntimeFileError) Is(target error) bool { return target == ErrInvalid }
+
+// ImportDowntimes records the downtime windows of a CSV file (UTF-8, a BOM
+// allowed) with the header start,end,kind,reason: start and end in KST as
+// "2006-01-02 15:04" (or with a T), kind maintenance or outage. Every row
+// is checked first; one wrong row imports nothing. One audit row names the
+// file and the number of windows.
+func ImportDowntimes(ctx context.Context, db *gorm.DB, clusterID uint, name string, data []byte, by *User, now time.Time) (int, error) {
+	if by == nil {
+		return 0, fmt.Errorf("store: import downtime: %w", ErrForbidden)
+	}
+	ds, ferr := parseDowntimeCSV(clusterID, data)
+	if ferr != nil {
+		return 0, ferr
+	}
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		cl, err := GetCluster(ctx, tx, clusterID)
+		if err != nil {
+			return err
+		}
+		for i := range ds {
+			ds[i].CreatedByID = by.ID
+		}
+		if err := tx.CreateInBatches(ds, 200).Error; err != nil {
+			return err
+		}
+		summary := fmt.Sprintf("%s: %d downtime windows imported from %s", cl.Name, len(ds), name)
+		return RecordAudit(ctx, tx, ActorOf(by), "downtime.import", "cluster", fmt.Sprint(cl.ID), summary, now)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: import downtime: %w", err)
+	}
+	return len(ds), nil
+}
+
+func parseDowntimeCSV(clusterID uint, data []byte) ([]Downtime, *DowntimeFileError) {
+	if len(data) > MaxDowntimeFileBytes {
+		return nil, &DowntimeFileError{MessageID: "gpu.downtime.import.too_large"}
+	}
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	r := csv.NewReader(bytes.NewReader(data))
+	r.FieldsPerRecord = 4
+	r.TrimLeadingSpace = true
+	recs, err := r.ReadAll()
+	if err != nil {
+		line := 0
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			line = pe.Line
+		}
+		return nil, &DowntimeFileError{Line: line, MessageID: "gpu.downtime.import.malformed"}
+	}
+	if len(recs) == 0 || !slices.Equal(downtimeHeader(recs[0]), []string{"start", "end", "kind", "reason"}) {
+		return nil, &DowntimeFileError{Line: 1, MessageID: "gpu.downtime.import.header"}
+	}
+	if len(recs) == 1 {
+		return nil, &DowntimeFileError{MessageID: "gpu.downtime.import.empty"}
+	}
+	ds := make([]Downtime, 0, len(recs)-1)
+	for i, rec := range recs[1:] {
+		in := DowntimeInput{ClusterID: clusterID, Start: strings.Replace(strings.TrimSpace(rec[0]), " ", "T", 1),
+			End: strings.Replace(strings.TrimSpace(rec[1]), " ", "T", 1), Kind: rec[2], Reason: rec[3]}
+		d, errs := in.parse()
+		for _, f := range []string{"start", "end", "kind", "reason"} {
+			if id, ok := errs[f]; ok {
+				return nil, &DowntimeFileError{Line: i + 2, MessageID: id}
+			}
+		}
+		ds = append(ds, d)
+	}
+	return ds, nil
+}
+
+func downtimeHeader(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strings.ToLower(strings.TrimSpace(s))
+	}
+	return out
 }

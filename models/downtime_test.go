@@ -149,3 +149,49 @@ func TestCreateDowntimeChecksAndAudits(t *testing.T) {
 		}
 	})
 }
+
+func TestImportDowntimes(t *testing.T) {
+	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		f := newGPUFixture(t, db)
+		for _, tc := range []struct {
+			name, csv string
+			line      int
+			msg       string
+		}{
+			{"no header", "2026-12-02 10:00,2026-12-02 12:00,outage,power\n", 1, "gpu.downtime.import.header"},
+			{"header only", "start,end,kind,reason\n", 0, "gpu.downtime.import.empty"},
+			{"wrong field count", "start,end,kind,reason\n2026-12-02 10:00,2026-12-02 12:00,outage\n", 2, "gpu.downtime.import.malformed"},
+			{"bad row 3", "start,end,kind,reason\n2026-12-02 10:00,2026-12-02 12:00,outage,power\n2026-12-03 10:00,2026-12-03 09:00,outage,x\n", 3, "gpu.downtime.error.order"},
+			{"bad kind", "start,end,kind,reason\n2026-12-02 10:00,2026-12-02 12:00,holiday,x\n", 2, "gpu.downtime.error.kind"},
+		} {
+			_, err := models.ImportDowntimes(ctx, db, f.hCluster.ID, "d.csv", []byte(tc.csv), f.officer, gpuNow)
+			var fe *models.DowntimeFileError
+			if !errors.As(err, &fe) || fe.Line != tc.line || fe.MessageID != tc.msg {
+				t.Errorf("%s: %v, want line %d %s", tc.name, err, tc.line, tc.msg)
+			}
+		}
+		if ds, _ := models.ListDowntimes(ctx, db, f.hCluster.ID); len(ds) != 0 {
+			t.Fatalf("a wrong file imported %d windows", len(ds))
+		}
+		file := "\ufeffStart,End,Kind,Reason\n2026-12-02 10:00,2026-12-02 12:00,maintenance,\"firmware, racks 1-4\"\n" +
+			"2026-12-03T01:00,2026-12-03T01:30,outage,power\n"
+		n, err := models.ImportDowntimes(ctx, db, f.hCluster.ID, "d.csv", []byte(file), f.officer, gpuNow)
+		if err != nil || n != 2 {
+			t.Fatalf("import: %d, %v", n, err)
+		}
+		ds, _ := models.ListDowntimes(ctx, db, f.hCluster.ID)
+		if len(ds) != 2 || ds[1].Reason != "firmware, racks 1-4" || !ds[1].Start.Equal(decKST(2, 10, 0)) || ds[0].Kind != models.DowntimeOutage {
+			t.Fatalf("imported %+v", ds)
+		}
+		down, err := models.DownSeconds(ctx, db, f.hCluster.ID, decKST(1, 0, 0), decKST(4, 0, 0))
+		if err != nil || down != 2.5*3600 {
+			t.Errorf("down %v s, %v; want 2.5 h", down, err)
+		}
+		var audits int64
+		db.Model(&models.AuditEntry{}).Where("action = ?", "downtime.import").Count(&audits)
+		if audits != 1 {
+			t.Errorf("%d audit rows, want 1", audits)
+		}
+	})
+}
