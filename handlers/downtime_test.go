@@ -119,3 +119,32 @@ func TestDowntimeRecordedAndShown(t *testing.T) {
 		}
 	})
 }
+
+// TestAllocationSummaryFollowsGPUFilter: with one GPU chosen, the summary is
+// that GPU's, as the charts are.
+func TestAllocationSummaryFollowsGPUFilter(t *testing.T) {
+	t.Parallel()
+	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
+		g := newGPUApp(t, kind)
+		own := g.allocate(t, g.upstage, "kt-gn001")
+		g.telemetry(t, g.gpus[:8])
+		c := g.client()
+		c.signInDemo("demo-company-upstage")
+		page := "/allocations/" + itoa(own.ID)
+		all := c.page(c.get(page))
+		one := c.page(c.get(page + "?gpu=" + url.QueryEscape(g.gpus[2].UUID)))
+		if got := all.Find(`[data-testid="usage-util"]`).Text(); got != "43.5%" {
+			t.Errorf("all GPUs: mean utilisation %q, want 43.5%%", got)
+		}
+		if got := one.Find(`[data-testid="usage-util"]`).Text(); got != "42.0%" {
+			t.Errorf("GPU 2: mean utilisation %q, want 42.0%%", got)
+		}
+		allBusy, oneBusy := all.Find(`[data-testid="usage-busy"]`).Text(), one.Find(`[data-testid="usage-busy"]`).Text()
+		if allBusy == oneBusy {
+			t.Errorf("busy GPU-hours the same for one GPU and all: %q", oneBusy)
+		}
+		if got := one.Find(`[data-testid="usage-expected"]`).Text(); !strings.Contains(got, "1") {
+			t.Errorf("expected time of one GPU: %q", got)
+		}
+	})
+}

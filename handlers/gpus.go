@@ -368,7 +368,8 @@ func (h *Handler) showAllocationPage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if v.Usage, err = models.AllocationUsage(ctx, h.db, a.ID, from.Start(), to.AddDays(1).Start(), h.now()); err != nil {
+	// The summary is of the GPU the charts show, when one is chosen.
+	if v.Usage, err = models.AllocationGPUSummary(ctx, h.db, a.ID, gpu, from.Start(), to.AddDays(1).Start(), h.now()); err != nil {
 		h.fail(c, err)
 		return
 	}

@@ -492,6 +492,19 @@ const (
 // them from the hourly ones. It returns the SQL of the union and its
 // arguments; nil when the range is empty.
 func usageUnion(db *gorm.DB, allocID uint, start, end time.Time) (string, []any) {
+	return usageUnionOf(db, allocID, "", start, end)
+}
+
+// usageUnionOf is usageUnion over one of the allocation's GPUs, or all of
+// them when uuid is "".
+func usageUnionOf(db *gorm.DB, allocID uint, uuid string, start, end time.Time) (string, []any) {
+	gpus := func() *gorm.DB {
+		q := allocationGPUs(db, allocID)
+		if uuid != "" {
+			q = q.Where("gpu_uuid = ?", uuid)
+		}
+		return q
+	}
 	if !end.After(start) {
 		return "", nil
 	}
@@ -499,13 +512,13 @@ func usageUnion(db *gorm.DB, allocID uint, start, end time.Time) (string, []any)
 	hours := func(from, to time.Time) {
 		if to.After(from) {
 			parts = append(parts, db.Table("gpu_rollups").Select(rollupCols+hourBusyCols).
-				Where("uuid IN (?) AND hour >= ? AND hour < ?", allocationGPUs(db, allocID), from, to))
+				Where("uuid IN (?) AND hour >= ? AND hour < ?", gpus(), from, to))
 		}
 	}
 	if d0, d1, ok := wholeDays(start, end); ok {
 		hours(start, d0.Start().UTC())
 		parts = append(parts, db.Table("gpu_rollup_days").Select(rollupCols+dayBusyCols).
-			Where("uuid IN (?) AND day >= ? AND day < ?", allocationGPUs(db, allocID), d0.String(), d1.String()))
+			Where("uuid IN (?) AND day >= ? AND day < ?", gpus(), d0.String(), d1.String()))
 		hours(d1.Start().UTC(), end)
 	} else {
 		hours(start, end)
@@ -524,16 +537,29 @@ func usageUnion(db *gorm.DB, allocID uint, start, end time.Time) (string, []any)
 // whichever comes first. Whole KST days are read from the daily rollups,
 // the hours before and after them from the hourly ones.
 func AllocationUsage(ctx context.Context, db *gorm.DB, allocID uint, from, to, now time.Time) (Usage, error) {
+	return AllocationGPUSummary(ctx, db, allocID, "", from, to, now)
+}
+
+// AllocationGPUSummary is AllocationUsage of one of the allocation's GPUs
+// (uuid; "" is all of them): its expected time is that one GPU's.
+func AllocationGPUSummary(ctx context.Context, db *gorm.DB, allocID uint, uuid string, from, to, now time.Time) (Usage, error) {
 	db = db.WithContext(ctx)
 	var a Allocation
 	if err := db.First(&a, allocID).Error; err != nil {
 		return Usage{}, notFound(fmt.Sprintf("store: usage of allocation %d", allocID), err)
 	}
 	var n int64
-	if err := db.Model(&AllocationGPU{}).Where("allocation_id = ?", allocID).Count(&n).Error; err != nil {
+	q := db.Model(&AllocationGPU{}).Where("allocation_id = ?", allocID)
+	if uuid != "" {
+		q = q.Where("gpu_uuid = ?", uuid)
+	}
+	if err := q.Count(&n).Error; err != nil {
 		return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
 	}
 	u := Usage{GPUs: int(n), Allocated: max(a.GPUCount, int(n))}
+	if uuid != "" {
+		u.Allocated = int(n)
+	}
 	u.From, u.To = a.clip(from, to)
 	u.Until = u.To
 	if now = now.UTC(); now.Before(u.Until) {
@@ -559,7 +585,7 @@ func AllocationUsage(ctx context.Context, db *gorm.DB, allocID uint, from, to, n
 	if readTo.After(u.To) {
 		readTo = u.To
 	}
-	union, args := usageUnion(db, allocID, u.From, readTo)
+	union, args := usageUnionOf(db, allocID, uuid, u.From, readTo)
 	if union == "" {
 		return u, nil
 	}
