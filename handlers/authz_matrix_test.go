@@ -338,6 +338,11 @@ func authzMatrix() map[string]matrixRow {
 		{"GET /allocations/:id", matrixRow{path: "/allocations/{own_alloc}", otherPath: "/allocations/{other_alloc}", cells: ownObjectPage}},
 		{"GET /allocations/:id/series", matrixRow{path: "/allocations/{own_alloc}/series", otherPath: "/allocations/{other_alloc}/series",
 			cells: ownObjectPage}},
+		// GPU figures per team and month: {own} is Upstage, {other} KAIST.
+		{"GET /gpus/usage", matrixRow{path: "/gpus/usage", cells: programmePage}},
+		{"GET /gpus/usage/:org", matrixRow{path: "/gpus/usage/{own}", otherPath: "/gpus/usage/{other}", cells: ownObjectPage}},
+		{"GET /gpus/usage/:org/export", matrixRow{path: "/gpus/usage/{own}/export?format=csv", otherPath: "/gpus/usage/{other}/export?format=xlsx",
+			cells: ownObjectPage}},
 	})
 }
 

@@ -274,7 +274,7 @@ func (h *Handler) showAllocationsPage(c *gin.Context) {
 		return
 	}
 	h.render(c, http.StatusOK, views.Allocations(h.page(c, "gpu.allocations.title"),
-		views.AllocationsView{Rows: rows, Ministry: u.Role.IsMinistry(), Company: org != nil}))
+		views.AllocationsView{Rows: rows, Ministry: u.Role.IsMinistry(), Company: org != nil, OrgID: orgIDOf(org)}))
 }
 
 // loadAllocation loads the allocation named by :id if the user may see it:
@@ -443,4 +443,11 @@ func (h *Handler) allocationSeries(c *gin.Context) {
 		}
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+func orgIDOf(org *uint) uint {
+	if org == nil {
+		return 0
+	}
+	return *org
 }

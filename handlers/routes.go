@@ -167,5 +167,8 @@ func (h *Handler) routes() []Route {
 		{"GET", "/allocations", roles(append(programmeAll, models.RoleCompany)...), h.showAllocationsPage},
 		{"GET", "/allocations/:id", roles(append(programmeAll, models.RoleCompany)...), h.showAllocationPage},
 		{"GET", "/allocations/:id/series", roles(append(programmeAll, models.RoleCompany)...), h.allocationSeries},
+		{"GET", "/gpus/usage", roles(programmeAll...), h.showProgrammeMonthPage},
+		{"GET", "/gpus/usage/:org", roles(append(programmeAll, models.RoleCompany)...), h.showTeamMonthPage},
+		{"GET", "/gpus/usage/:org/export", roles(append(programmeAll, models.RoleCompany)...), h.exportTeamMonth},
 	}
 }
