@@ -1,6 +1,7 @@
 package dcgm
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -54,5 +55,70 @@ func TestBusyThresholdClassifiesObservedTime(t *testing.T) {
 				t.Errorf("threshold recorded %v, want %v", r.BusyThresholdPct, tc.wantTh)
 			}
 		})
+	}
+}
+
+// TestWorkloadAttribution: a GPU's observed and busy time is split by the
+// workload its series name (Slurm's hpc_job, Kubernetes' namespace and
+// pod); a MIG GPU's by its instances' workloads, each by its share; time
+// without labels is in no workload.
+func TestWorkloadAttribution(t *testing.T) {
+	if got := WorkloadOf(map[string]string{"hpc_job": "4711", "pod": "p"}); got != "slurm:4711" {
+		t.Errorf("Slurm workload %q", got)
+	}
+	if got := WorkloadOf(map[string]string{"namespace": "team-a", "pod": "train-0"}); got != "k8s:team-a/train-0" {
+		t.Errorf("Kubernetes workload %q", got)
+	}
+	if got := WorkloadOf(map[string]string{"container": "c"}); got != "" {
+		t.Errorf("no workload: %q", got)
+	}
+
+	f := NewFolder(FolderConfig{Interval: time.Minute, BusyThresholdPct: 5})
+	job := func(s Sample, labels map[string]string) Sample { s.Labels = labels; return s }
+	// 0–1 min starts; 1–3 min job 4711 at 50 %; 3–4 min pod train-0 at 2 % (idle); 4–5 min no labels at 80 %.
+	f.Add(job(smp("GPU-a", at(10, 0, 0, 0), 50, -1), map[string]string{"hpc_job": "4711"}))
+	f.Add(job(smp("GPU-a", at(10, 1, 0, 0), 50, -1), map[string]string{"hpc_job": "4711"}))
+	f.Add(job(smp("GPU-a", at(10, 2, 0, 0), 50, -1), map[string]string{"hpc_job": "4711"}))
+	f.Add(job(smp("GPU-a", at(10, 3, 0, 0), 2, -1), map[string]string{"namespace": "team-a", "pod": "train-0"}))
+	f.Add(smp("GPU-a", at(10, 4, 0, 0), 80, -1))
+	// An A100 in MIG mode: a 3g instance (3/7) running a pod, a 4g instance (4/7) without labels.
+	mig := func(t time.Time, id, profile string, util float64, labels map[string]string) Sample {
+		return Sample{UUID: "GPU-m", MIG: id, Profile: profile, Node: "n", Model: "NVIDIA A100-SXM4-80GB", Time: t, Util: fp(util), Labels: labels}
+	}
+	for m := range 3 {
+		f.Add(mig(at(10, m, 0, 0), "1", "3g.40gb", 60, map[string]string{"namespace": "ns", "pod": "p"}))
+		f.Add(mig(at(10, m, 0, 0), "2", "4g.40gb", 0, nil))
+	}
+	byKey := map[string]Rollup{}
+	for _, r := range f.Snapshot() {
+		byKey[r.Key] = r
+	}
+	a := byKey["GPU-a"]
+	want := map[string]WorkloadTime{"slurm:4711": {120, 120}, "k8s:team-a/train-0": {60, 0}}
+	if len(a.Workloads) != len(want) {
+		t.Fatalf("GPU workloads %v, want %v", a.Workloads, want)
+	}
+	for id, w := range want {
+		if a.Workloads[id] != w {
+			t.Errorf("%s: %+v, want %+v", id, a.Workloads[id], w)
+		}
+	}
+	if a.ObservedSeconds != 240 || a.ActiveSeconds != 180 {
+		t.Errorf("GPU observed %v busy %v, want 240 and 180 (the unlabelled minute in no workload)", a.ObservedSeconds, a.ActiveSeconds)
+	}
+	m := byKey["GPU-m"]
+	if got := m.Workloads["k8s:ns/p"]; math.Abs(got.ObservedSeconds-120*3.0/7) > 1e-9 || math.Abs(got.ActiveSeconds-120*3.0/7) > 1e-9 || len(m.Workloads) != 1 {
+		t.Errorf("MIG GPU workloads %v, want 3/7 of 120 s for k8s:ns/p", m.Workloads)
+	}
+	if inst := byKey["GPU-m/1"]; inst.Workloads != nil {
+		t.Errorf("a MIG instance's rollup carries workloads: %v", inst.Workloads)
+	}
+	// A snapshot is a copy: folding on does not change it.
+	before := f.Snapshot()
+	f.Add(job(smp("GPU-a", at(10, 5, 0, 0), 50, -1), map[string]string{"hpc_job": "4711"}))
+	for _, r := range before {
+		if r.Key == "GPU-a" && r.Workloads["slurm:4711"].ObservedSeconds != 120 {
+			t.Errorf("the snapshot changed: %v", r.Workloads)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package dcgm
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"time"
 )
@@ -275,10 +276,18 @@ func (p *gpuStep) add(s *Sample) {
 
 // activity is what a span of a device's time says of its work.
 type activity struct {
+	work                []workShare // the workloads the span is attributed to
 	util                float64 // percent
 	hasUtil, active     bool
 	gr, sm, fb          float64
 	hasGR, hasSM, hasFB bool
+}
+
+// workShare is a workload's share of a GPU's span and whether it was busy.
+type workShare struct {
+	id     string
+	weight float64
+	busy   bool
 }
 
 // instanceActivity is a MIG instance's activity from its own sample.
@@ -331,6 +340,23 @@ func (p *gpuStep) activity(model string, th float64) activity {
 			hasIFB = true
 		}
 	}
+	// Workloads: the whole GPU's labels, else each instance's, by its share.
+	if w != nil {
+		if id := WorkloadOf(w.Labels); id != "" {
+			a.work = []workShare{{id: id, weight: 1}}
+		}
+	}
+	if a.work == nil {
+		for i := range p.insts {
+			s := &p.insts[i]
+			id := WorkloadOf(s.Labels)
+			if id == "" {
+				continue
+			}
+			busy := s.Util != nil && isBusy(*s.Util, th) || s.Util == nil && s.GRActive != nil && isBusy(*s.GRActive*100, th)
+			a.work = append(a.work, workShare{id: id, weight: instanceWeight(p.insts, i, model), busy: busy})
+		}
+	}
 	switch {
 	case w != nil && w.Util != nil:
 		a.util, a.hasUtil, a.active = *w.Util, true, isBusy(*w.Util, th)
@@ -338,6 +364,9 @@ func (p *gpuStep) activity(model string, th float64) activity {
 		a.util, a.hasUtil, a.active = min(iu*100, 100), true, instActive
 	case w != nil && w.GRActive != nil:
 		a.util, a.hasUtil, a.active = *w.GRActive*100, true, isBusy(*w.GRActive*100, th)
+	}
+	if len(a.work) == 1 && a.work[0].weight == 1 {
+		a.work[0].busy = a.active
 	}
 	switch {
 	case hasIGR:
@@ -494,6 +523,17 @@ func (f *Folder) cover(d *folderDev, info rollupInfo, a activity, start, end int
 		if a.active {
 			r.ActiveSeconds += secs
 		}
+		for _, w := range a.work {
+			if r.Workloads == nil {
+				r.Workloads = map[string]WorkloadTime{}
+			}
+			wt := r.Workloads[w.id]
+			wt.ObservedSeconds += secs * w.weight
+			if w.busy {
+				wt.ActiveSeconds += secs * w.weight
+			}
+			r.Workloads[w.id] = wt
+		}
 		if a.hasUtil {
 			r.UtilSum += a.util * secs
 		}
@@ -587,7 +627,9 @@ func (f *Folder) Snapshot() []Rollup {
 	var out []Rollup
 	f.devices(func(d *folderDev) {
 		for _, h := range d.hours {
-			out = append(out, h.r)
+			r := h.r
+			r.Workloads = maps.Clone(r.Workloads)
+			out = append(out, r)
 		}
 	})
 	sortRollups(out)
@@ -638,6 +680,15 @@ func (f *Folder) Restore(r Rollup) bool {
 	}
 	o.Samples += r.Samples
 	o.BusyThresholdPct = max(o.BusyThresholdPct, r.BusyThresholdPct)
+	for id, w := range r.Workloads {
+		if o.Workloads == nil {
+			o.Workloads = map[string]WorkloadTime{}
+		}
+		ow := o.Workloads[id]
+		ow.ObservedSeconds += w.ObservedSeconds
+		ow.ActiveSeconds += w.ActiveSeconds
+		o.Workloads[id] = ow
+	}
 	return true
 }
 

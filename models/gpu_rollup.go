@@ -55,6 +55,9 @@ type GPURollup struct {
 	// hour's observed time was counted busy (ActiveS); rows from before the
 	// threshold was a setting counted anything above 0 % and read 0.
 	BusyThresholdPct float64 `gorm:"column:busy_threshold_pct;not null;default:0"`
+	// Workloads is the hour's time by workload, stored in gpu_workload_hours
+	// with the row (see GPUWorkloadHour).
+	Workloads map[string]dcgm.WorkloadTime `gorm:"-"`
 }
 
 // TableName names the hourly rollup table.
@@ -221,6 +224,9 @@ func upsertRollups(tx *gorm.DB, rows []GPURollup, now time.Time) error {
 		Where:     clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "gpu_rollups.cluster_id = excluded.cluster_id"}}},
 	}).CreateInBatches(rows, 500).Error
 	if err != nil {
+		return err
+	}
+	if err := upsertWorkloads(tx, workloadRows(rows, now)); err != nil {
 		return err
 	}
 	days := map[Date][]string{}
@@ -839,6 +845,10 @@ func (s TelemetryStore) StoredRollups(ctx context.Context, clusterID uint, since
 	if err != nil {
 		return nil, err
 	}
+	work, err := clusterWorkloadsSince(s.DB.WithContext(ctx), clusterID, since)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]dcgm.Rollup, len(rows))
 	for i, r := range rows {
 		out[i] = dcgm.Rollup{Key: r.DeviceKey, UUID: r.UUID, Profile: r.Profile, Hour: r.Hour.UTC(), Node: r.Node, Model: r.Model,
@@ -850,6 +860,9 @@ func (s TelemetryStore) StoredRollups(ctx context.Context, clusterID uint, since
 		}
 		if r.LastXID != nil {
 			out[i].LastXID, out[i].XIDSeen = float64(*r.LastXID), true
+		}
+		if r.DeviceKey == r.UUID {
+			out[i].Workloads = work[r.UUID+"|"+r.Hour.UTC().Format(time.RFC3339)]
 		}
 	}
 	return out, nil
@@ -868,7 +881,7 @@ func rollupRows(clusterID uint, rs []dcgm.Rollup) []GPURollup {
 		rows[i] = GPURollup{DeviceKey: r.Key, Hour: r.Hour, UUID: r.UUID, ClusterID: clusterID, Node: r.Node, Model: r.Model,
 			ObservedS: r.ObservedSeconds, ActiveS: r.ActiveSeconds, UtilSum: r.UtilSum, GRSum: r.GRActiveSum,
 			SMSum: r.SMActiveSum, EnergyJ: r.EnergyJ, MaxFBMiB: r.MaxFBMiB, XIDCount: r.XIDCount, Samples: r.Samples,
-			Profile: r.Profile, EnergyAnomalies: r.EnergyAnomalies, BusyThresholdPct: r.BusyThresholdPct}
+			Profile: r.Profile, EnergyAnomalies: r.EnergyAnomalies, BusyThresholdPct: r.BusyThresholdPct, Workloads: r.Workloads}
 		if r.XIDSeen {
 			x := int(r.LastXID)
 			rows[i].LastXID = &x

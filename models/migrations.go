@@ -241,6 +241,16 @@ func migrations() []*gormigrate.Migration {
 				return nil
 			},
 		},
+		{
+			// GPU time by workload (Slurm job or Kubernetes pod) per GPU and hour.
+			ID: "2026120631_gpu_workload_hours",
+			Migrate: func(tx *gorm.DB) error {
+				return tx.AutoMigrate(&GPUWorkloadHour{})
+			},
+			Rollback: func(tx *gorm.DB) error {
+				return tx.Migrator().DropTable(&GPUWorkloadHour{})
+			},
+		},
 	}
 }
 
@@ -303,6 +313,7 @@ func schemaModels() []any {
 		&BuiltinHolidayRecord{}, &HolidayList{}, &HolidayListDay{}, &SavedForm{}, &AuditCheckpoint{},
 		&GPUConflict{},
 		&Downtime{},
+		&GPUWorkloadHour{},
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"kaiportal/dcgm"
 	"kaiportal/models"
 	"kaiportal/testdb"
 )
@@ -107,6 +108,59 @@ func TestTeamMonth(t *testing.T) {
 			if d.ObservedS != 7200 || d.ActiveS != 3600 || d.MeanUtil() != 50 || d.BusyMax != 5 {
 				t.Errorf("GPU-day %+v", d)
 			}
+		}
+	})
+}
+
+// TestWorkloadBreakdown: workload time stored with the rollups breaks an
+// allocation's and a team-month's time down by job or pod, the GPUs and
+// period of the allocation only.
+func TestWorkloadBreakdown(t *testing.T) {
+	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		f := newGPUFixture(t, db)
+		a, errs, err := f.allocate(t, models.AllocationInput{OrganisationID: f.teamA.ID, ClusterID: f.cluster.ID,
+			BlockKind: models.BlockCustom, GPUCount: 2, From: "2026-12-01", To: "2026-12-31", OwnGPUs: true,
+			UUIDs: []string{f.gpus[0].UUID, f.gpus[1].UUID}})
+		if err != nil {
+			t.Fatalf("allocate: %v %v", err, errs)
+		}
+		s := models.TelemetryStore{DB: db}
+		var rs []dcgm.Rollup
+		for _, g := range []int{0, 1, 4} { // GPU 4 is not the team's
+			for _, h := range []time.Time{decKST(1, 10, 0), decKST(1, 11, 0), decKST(30, 10, 0).AddDate(0, 0, 5)} {
+				rs = append(rs, dcgm.Rollup{Key: f.gpus[g].UUID, UUID: f.gpus[g].UUID, Hour: h, Node: f.gpus[g].Node, Model: f.gpus[g].Model,
+					ObservedSeconds: 3600, ActiveSeconds: 3000, Workloads: map[string]dcgm.WorkloadTime{
+						"slurm:1": {ObservedSeconds: 2400, ActiveSeconds: 2400}, "k8s:ns/p": {ObservedSeconds: 1200, ActiveSeconds: 600}}})
+			}
+		}
+		if err := s.UpsertRollups(ctx, f.cluster.ID, rs, gpuNow); err != nil {
+			t.Fatal(err)
+		}
+		// Written twice: replaced, not added.
+		if err := s.UpsertRollups(ctx, f.cluster.ID, rs, gpuNow); err != nil {
+			t.Fatal(err)
+		}
+		ws, err := models.AllocationWorkloads(ctx, db, a, "", decKST(1, 0, 0), decKST(31, 0, 0).Add(24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ws) != 2 || ws[0].Workload != "slurm:1" || ws[0].GPUs != 2 || ws[0].ObservedS != 2*2*2400 || ws[0].ActiveS != 2*2*2400 ||
+			ws[1].Workload != "k8s:ns/p" || ws[1].ObservedS != 2*2*1200 || ws[1].ActiveS != 2*2*600 {
+			t.Errorf("allocation workloads %+v", ws)
+		}
+		one, err := models.AllocationWorkloads(ctx, db, a, f.gpus[1].UUID, decKST(1, 0, 0), decKST(2, 0, 0))
+		if err != nil || len(one) != 2 || one[0].GPUs != 1 || one[0].ObservedS != 2*2400 {
+			t.Errorf("one GPU's workloads %+v, %v", one, err)
+		}
+		m, _ := models.ParseMonth("2026-12")
+		tm, err := models.TeamMonthWorkloads(ctx, db, f.teamA.ID, m)
+		if err != nil || len(tm) != 2 || tm[0].ObservedS != ws[0].ObservedS || tm[1].ActiveS != ws[1].ActiveS {
+			t.Errorf("team-month workloads %+v, %v", tm, err)
+		}
+		other, err := models.TeamMonthWorkloads(ctx, db, f.teamB.ID, m)
+		if err != nil || len(other) != 0 {
+			t.Errorf("team B's workloads %+v, %v", other, err)
 		}
 	})
 }
