@@ -277,7 +277,7 @@ func (p *gpuStep) add(s *Sample) {
 // activity is what a span of a device's time says of its work.
 type activity struct {
 	work                []workShare // the workloads the span is attributed to
-	util                float64 // percent
+	util                float64     // percent
 	hasUtil, active     bool
 	gr, sm, fb          float64
 	hasGR, hasSM, hasFB bool
