@@ -373,6 +373,10 @@ func (h *Handler) showAllocationPage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	if v.Workloads, err = models.AllocationWorkloads(ctx, h.db, a, gpu, from.Start(), to.AddDays(1).Start()); err != nil {
+		h.fail(c, err)
+		return
+	}
 	if v.PerGPU, err = models.AllocationGPUUsage(ctx, h.db, a, from.Start(), to.AddDays(1).Start()); err != nil {
 		h.fail(c, err)
 		return

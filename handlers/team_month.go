@@ -74,9 +74,14 @@ func (h *Handler) showTeamMonthPage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	ws, err := models.TeamMonthWorkloads(c.Request.Context(), h.db, org.ID, m)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
 	own, _ := currentUser(c).OrganisationScope()
 	h.render(c, http.StatusOK, views.TeamMonth(h.page(c, "gpu.month.team_title"),
-		views.TeamMonthView{Month: m, Team: t, Programme: own == nil}))
+		views.TeamMonthView{Month: m, Team: t, Programme: own == nil, Workloads: ws}))
 }
 
 // exportTeamMonth sends a team-month's per-GPU per-day figures as CSV (UTF-8

@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"encoding/csv"
 	"io"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/xuri/excelize/v2"
 
+	"kaiportal/dcgm"
+	"kaiportal/models"
 	"kaiportal/testdb"
 )
 
@@ -123,6 +128,61 @@ func TestTeamMonthPagesAndExport(t *testing.T) {
 		}
 		if resp := auditor.get(otherPage + month); resp.StatusCode != http.StatusOK {
 			t.Errorf("auditor, KAIST's month: status %d", resp.StatusCode)
+		}
+	})
+}
+
+// TestWorkloadsShown: the allocation page and the team-month page break the
+// GPU time down by workload; one GPU chosen, the breakdown is that GPU's;
+// another team's workloads never show.
+func TestWorkloadsShown(t *testing.T) {
+	t.Parallel()
+	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
+		g := newGPUApp(t, kind)
+		own := g.allocate(t, g.upstage, "kt-gn001")
+		g.allocate(t, g.kaist, "kt-gn002")
+		store := models.TelemetryStore{DB: g.db}
+		h := g.clock.Now().Truncate(time.Hour).Add(-2 * time.Hour)
+		var rs []dcgm.Rollup
+		for i, gpu := range g.gpus {
+			job := "slurm:upstage-" + strconv.Itoa(i%2)
+			if i >= 8 {
+				job = "k8s:kaist/secret-pod"
+			}
+			rs = append(rs, dcgm.Rollup{Key: gpu.UUID, UUID: gpu.UUID, Hour: h, Node: gpu.Node, Model: gpu.Model,
+				ObservedSeconds: 3600, ActiveSeconds: 3600, UtilSum: 3600 * 50, Samples: 60,
+				Workloads: map[string]dcgm.WorkloadTime{job: {ObservedSeconds: 1800, ActiveSeconds: 1800}}})
+		}
+		if err := store.UpsertRollups(t.Context(), g.cluster.ID, rs, g.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		c := g.client()
+		c.signInDemo("demo-company-upstage")
+		rowsOf := func(path string) map[string]string {
+			t.Helper()
+			doc := c.page(c.get(path))
+			if strings.Contains(mustHTML(t, doc.Find("main")), "secret-pod") {
+				t.Errorf("%s shows another team's workload", path)
+			}
+			out := map[string]string{}
+			doc.Find(`[data-testid="workload-row"]`).Each(func(_ int, s *goquery.Selection) {
+				id, _ := s.Attr("data-workload")
+				out[id] = s.Find(`[data-testid="workload-observed"]`).Text()
+			})
+			if got := doc.Find(`[data-testid="workload-unlabelled"]`).Text(); !strings.Contains(got, "4.0") && len(out) > 0 && !strings.Contains(path, "gpu=") {
+				t.Errorf("%s: unlabelled time %q, want 4.0 GPU-hours", path, got)
+			}
+			return out
+		}
+		want := map[string]string{"slurm:upstage-0": "2.0", "slurm:upstage-1": "2.0"}
+		page := "/allocations/" + itoa(own.ID)
+		for _, path := range []string{page, "/gpus/usage/" + itoa(g.upstage.ID) + "?month=" + models.MonthOf(g.clock.Now()).String()} {
+			if got := rowsOf(path); !maps.Equal(got, want) {
+				t.Errorf("%s: workloads %v, want %v", path, got, want)
+			}
+		}
+		if got := rowsOf(page + "?gpu=" + g.gpus[1].UUID); !maps.Equal(got, map[string]string{"slurm:upstage-1": "0.5"}) {
+			t.Errorf("one GPU's workloads %v", got)
 		}
 	})
 }
