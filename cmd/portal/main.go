@@ -95,7 +95,9 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	log := newLogger(cfg, stderr)
-	dcgm.DefaultBusyThresholdPct = cfg.BusyThresholdPct // before any collector folds a sample
+	if cfg.BusyThresholdPct != dcgm.DefaultBusyThresholdPct {
+		dcgm.DefaultBusyThresholdPct = cfg.BusyThresholdPct // before any collector folds a sample
+	}
 	if err := checkDirs(cfg); err != nil {
 		return err
 	}
