@@ -83,6 +83,9 @@ type Config struct {
 
 	AppealAnswerDays int  // days the ministry has to answer an appeal
 	Collector        bool // run the telemetry collector inside serve
+	// BusyThresholdPct is the GPU utilisation (percent) at or above which
+	// observed time counts as busy; below it, idle. Each rollup records it.
+	BusyThresholdPct float64
 
 	// The collector's failure policy: failed polls in a row retried at the
 	// cluster's interval, the longest wait between polls of a failing
@@ -276,6 +279,12 @@ func Load(getenv Getenv) (*Config, error) {
 			getenv("PORTAL_COLLECTOR_FAILURE_HISTORY")))
 	}
 	c.CollectorFailureHistory = history
+	busy, err := strconv.ParseFloat(str("PORTAL_GPU_BUSY_THRESHOLD", "5"), 64)
+	if err != nil || busy <= 0 || busy > 100 {
+		errs = append(errs, fmt.Errorf("PORTAL_GPU_BUSY_THRESHOLD: want a percentage above 0 and at most 100, got %q", getenv("PORTAL_GPU_BUSY_THRESHOLD")))
+		busy = 5
+	}
+	c.BusyThresholdPct = busy
 
 	c.HelpDeskPhone = str("PORTAL_HELPDESK_PHONE", "")
 	c.HelpDeskEmail = str("PORTAL_HELPDESK_EMAIL", "")

@@ -30,6 +30,9 @@ func TestLoadDefaults(t *testing.T) {
 	if c.RoleRecheck != 5*time.Minute || c.RoleRecheckGrace != 10*time.Minute {
 		t.Errorf("role re-check %v, grace %v; want 5m and 10m", c.RoleRecheck, c.RoleRecheckGrace)
 	}
+	if c.BusyThresholdPct != 5 {
+		t.Errorf("busy threshold %v, want 5 %%", c.BusyThresholdPct)
+	}
 	if c.MinFreeBytes != 1<<30 || c.OrphanAge != 24*time.Hour {
 		t.Errorf("free space %d, orphan age %v", c.MinFreeBytes, c.OrphanAge)
 	}
@@ -113,6 +116,9 @@ func TestValidateRejects(t *testing.T) {
 		{"collector back-off too long", map[string]string{"PORTAL_COLLECTOR_MAX_BACKOFF": "2h"}, "PORTAL_COLLECTOR_MAX_BACKOFF"},
 		{"collector back-off not a duration", map[string]string{"PORTAL_COLLECTOR_MAX_BACKOFF": "60"}, "PORTAL_COLLECTOR_MAX_BACKOFF"},
 		{"collector history of none", map[string]string{"PORTAL_COLLECTOR_FAILURE_HISTORY": "0"}, "PORTAL_COLLECTOR_FAILURE_HISTORY"},
+		{"busy threshold of 0", map[string]string{"PORTAL_GPU_BUSY_THRESHOLD": "0"}, "PORTAL_GPU_BUSY_THRESHOLD"},
+		{"busy threshold over 100", map[string]string{"PORTAL_GPU_BUSY_THRESHOLD": "101"}, "PORTAL_GPU_BUSY_THRESHOLD"},
+		{"busy threshold not a number", map[string]string{"PORTAL_GPU_BUSY_THRESHOLD": "5%"}, "PORTAL_GPU_BUSY_THRESHOLD"},
 		{"role map unknown role", map[string]string{"OIDC_ROLE_MAP": "staff=superuser"}, "OIDC_ROLE_MAP"},
 		{"role map malformed", map[string]string{"OIDC_ROLE_MAP": "officer"}, "OIDC_ROLE_MAP"},
 		{"bad request timeout", map[string]string{"PORTAL_DB_REQUEST_TIMEOUT": "0s"}, "PORTAL_DB_REQUEST_TIMEOUT"},

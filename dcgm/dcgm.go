@@ -89,6 +89,34 @@ type Rollup struct {
 	// intervals' energy is estimated from the power reading instead.
 	EnergyAnomalies int
 	Samples         int
+	// BusyThresholdPct is the busy threshold the hour was folded at, in
+	// percent (the highest, when an hour was folded at several).
+	BusyThresholdPct float64
+	// Workloads splits a physical GPU's observed time by the workload its
+	// series named (see WorkloadOf): GPU-seconds observed and busy per
+	// workload ID. Time without a workload label is in no entry. Nil for a
+	// MIG instance's rollup and for an hour with no labelled time.
+	Workloads map[string]WorkloadTime
+}
+
+// WorkloadTime is a workload's share of a GPU's hour.
+type WorkloadTime struct {
+	ObservedSeconds float64
+	ActiveSeconds   float64
+}
+
+// WorkloadOf names the workload of a series from its job labels:
+// "slurm:<hpc_job>" for Slurm, "k8s:<namespace>/<pod>" for Kubernetes, ""
+// for none. (Several jobs on one device's duplicate series come joined by
+// commas, and stay one workload: the exporter cannot tell their shares.)
+func WorkloadOf(labels map[string]string) string {
+	if j := labels["hpc_job"]; j != "" {
+		return "slurm:" + j
+	}
+	if p := labels["pod"]; p != "" {
+		return "k8s:" + labels["namespace"] + "/" + p
+	}
+	return ""
 }
 
 // MeanUtil is the time-weighted mean utilisation in percent over the observed seconds.

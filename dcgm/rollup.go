@@ -2,6 +2,7 @@ package dcgm
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"time"
 )
@@ -21,7 +22,20 @@ type FolderConfig struct {
 	// dcgm-exporter refreshes its values every 30 s by default, whatever the
 	// scrape interval). See the energy rules of Folder.
 	EnergyGrace time.Duration
+	// BusyThresholdPct is the utilisation, in percent, at or above which
+	// observed time counts as busy; below it the time is idle. Zero takes
+	// DefaultBusyThresholdPct; a negative value counts any activity above
+	// 0 % as busy. Every rollup records the threshold it was folded at.
+	BusyThresholdPct float64
 }
+
+// DefaultBusyThresholdPct is the busy threshold of a Folder whose config
+// names none: the portal sets it from its settings at start-up, before any
+// collector runs.
+var DefaultBusyThresholdPct = 5.0
+
+// isBusy tells whether an activity of pct percent is busy at threshold th.
+func isBusy(pct, th float64) bool { return pct > 0 && pct >= th }
 
 // Folder folds samples into hourly rollups in memory: one per physical GPU
 // and hour, and one per MIG instance and hour as a breakdown of its GPU's.
@@ -43,8 +57,9 @@ type FolderConfig struct {
 //     by its share of the GPU (its profile's compute slices ÷ the GPU's: 7,
 //     or 4 on an A30; equal shares when a profile does not say); failing
 //     both, from the whole GPU's GR-engine activity. Covered seconds are
-//     observed; busy (ActiveSeconds) when that activity is above zero — for
-//     a MIG GPU, when any instance was active; UtilSum adds the activity in
+//     observed; busy (ActiveSeconds) when that activity is at or above the
+//     busy threshold (BusyThresholdPct; never at 0 %) — for a MIG GPU, when
+//     any instance was; the rest of the observed time is idle; UtilSum adds the activity in
 //     percent × seconds. GR- and SM-active sums follow the same rule, the
 //     framebuffer is the whole GPU's or else the sum of its instances'.
 //     The GPU-level GR figure of a MIG GPU is not a share of the whole GPU
@@ -96,6 +111,7 @@ type Folder struct {
 	insts     map[string]*folderDev // MIG instances by key
 	watermark int64                 // ns; hours before it have been flushed
 	ignored   int
+	busyAt    float64 // the busy threshold, percent
 }
 
 // folderDev is a device's hours and its last sample.
@@ -149,8 +165,15 @@ func NewFolder(cfg FolderConfig) *Folder {
 	if cfg.EnergyGrace <= 0 {
 		cfg.EnergyGrace = max(2*cfg.Interval, 30*time.Second)
 	}
+	switch {
+	case cfg.BusyThresholdPct == 0:
+		cfg.BusyThresholdPct = DefaultBusyThresholdPct
+	case cfg.BusyThresholdPct < 0:
+		cfg.BusyThresholdPct = 0
+	}
 	return &Folder{maxGap: int64(cfg.MaxGap), merge: int64(cfg.Interval / 2), grace: int64(cfg.EnergyGrace),
-		gpus: map[string]*folderGPU{}, insts: map[string]*folderDev{}, watermark: minInt64}
+		gpus: map[string]*folderGPU{}, insts: map[string]*folderDev{}, watermark: minInt64,
+		busyAt: max(cfg.BusyThresholdPct, 0)}
 }
 
 const minInt64 = -1 << 63
@@ -192,7 +215,7 @@ func (f *Folder) addInstance(s *Sample) bool {
 	info := rollupInfo{key: key, uuid: s.UUID, mig: s.MIG, profile: s.Profile, node: s.Node, model: s.Model}
 	if d.seen {
 		if start := f.spanStart(d, t); start < t {
-			f.cover(d, info, instanceActivity(s), start, t, 0)
+			f.cover(d, info, instanceActivity(s, f.busyAt), start, t, 0)
 		}
 	}
 	r := d.hour(info, floorDiv(t, hourNs)*3600)
@@ -253,20 +276,28 @@ func (p *gpuStep) add(s *Sample) {
 
 // activity is what a span of a device's time says of its work.
 type activity struct {
-	util                float64 // percent
+	work                []workShare // the workloads the span is attributed to
+	util                float64     // percent
 	hasUtil, active     bool
 	gr, sm, fb          float64
 	hasGR, hasSM, hasFB bool
 }
 
+// workShare is a workload's share of a GPU's span and whether it was busy.
+type workShare struct {
+	id     string
+	weight float64
+	busy   bool
+}
+
 // instanceActivity is a MIG instance's activity from its own sample.
-func instanceActivity(s *Sample) activity {
+func instanceActivity(s *Sample, th float64) activity {
 	var a activity
 	switch {
 	case s.Util != nil:
-		a.util, a.hasUtil, a.active = *s.Util, true, *s.Util > 0
+		a.util, a.hasUtil, a.active = *s.Util, true, isBusy(*s.Util, th)
 	case s.GRActive != nil:
-		a.util, a.hasUtil, a.active = *s.GRActive*100, true, *s.GRActive > 0
+		a.util, a.hasUtil, a.active = *s.GRActive*100, true, isBusy(*s.GRActive*100, th)
 	}
 	if s.GRActive != nil {
 		a.gr, a.hasGR = *s.GRActive, true
@@ -278,7 +309,7 @@ func instanceActivity(s *Sample) activity {
 }
 
 // activity is the physical GPU's activity in the step (see Folder's rules).
-func (p *gpuStep) activity(model string) activity {
+func (p *gpuStep) activity(model string, th float64) activity {
 	var a activity
 	var w *Sample
 	if p.hasWhole {
@@ -291,10 +322,10 @@ func (p *gpuStep) activity(model string) activity {
 		switch {
 		case s.Util != nil:
 			iu += *s.Util / 100 * wt
-			hasIU, instActive = true, instActive || *s.Util > 0
+			hasIU, instActive = true, instActive || isBusy(*s.Util, th)
 		case s.GRActive != nil:
 			iu += *s.GRActive * wt
-			hasIU, instActive = true, instActive || *s.GRActive > 0
+			hasIU, instActive = true, instActive || isBusy(*s.GRActive*100, th)
 		}
 		if s.GRActive != nil {
 			igr += *s.GRActive * wt
@@ -309,13 +340,33 @@ func (p *gpuStep) activity(model string) activity {
 			hasIFB = true
 		}
 	}
+	// Workloads: the whole GPU's labels, else each instance's, by its share.
+	if w != nil {
+		if id := WorkloadOf(w.Labels); id != "" {
+			a.work = []workShare{{id: id, weight: 1}}
+		}
+	}
+	if a.work == nil {
+		for i := range p.insts {
+			s := &p.insts[i]
+			id := WorkloadOf(s.Labels)
+			if id == "" {
+				continue
+			}
+			busy := s.Util != nil && isBusy(*s.Util, th) || s.Util == nil && s.GRActive != nil && isBusy(*s.GRActive*100, th)
+			a.work = append(a.work, workShare{id: id, weight: instanceWeight(p.insts, i, model), busy: busy})
+		}
+	}
 	switch {
 	case w != nil && w.Util != nil:
-		a.util, a.hasUtil, a.active = *w.Util, true, *w.Util > 0
+		a.util, a.hasUtil, a.active = *w.Util, true, isBusy(*w.Util, th)
 	case hasIU:
 		a.util, a.hasUtil, a.active = min(iu*100, 100), true, instActive
 	case w != nil && w.GRActive != nil:
-		a.util, a.hasUtil, a.active = *w.GRActive*100, true, *w.GRActive > 0
+		a.util, a.hasUtil, a.active = *w.GRActive*100, true, isBusy(*w.GRActive*100, th)
+	}
+	if len(a.work) == 1 && a.work[0].weight == 1 {
+		a.work[0].busy = a.active
 	}
 	switch {
 	case hasIGR:
@@ -374,7 +425,7 @@ func (f *Folder) finish(g *folderGPU) {
 	}
 	info := rollupInfo{key: g.uuid, uuid: g.uuid, node: g.node, model: g.model}
 	t := p.t
-	act := p.activity(g.model)
+	act := p.activity(g.model, f.busyAt)
 	var counter, power *float64
 	if p.hasWhole {
 		counter, power = p.whole.EnergyMJ, p.whole.Power
@@ -468,8 +519,20 @@ func (f *Folder) cover(d *folderDev, info rollupInfo, a activity, start, end int
 		secs := float64(b-t) / 1e9
 		r := d.hour(info, h/1e9)
 		r.ObservedSeconds += secs
+		r.BusyThresholdPct = f.busyAt
 		if a.active {
 			r.ActiveSeconds += secs
+		}
+		for _, w := range a.work {
+			if r.Workloads == nil {
+				r.Workloads = map[string]WorkloadTime{}
+			}
+			wt := r.Workloads[w.id]
+			wt.ObservedSeconds += secs * w.weight
+			if w.busy {
+				wt.ActiveSeconds += secs * w.weight
+			}
+			r.Workloads[w.id] = wt
 		}
 		if a.hasUtil {
 			r.UtilSum += a.util * secs
@@ -564,7 +627,9 @@ func (f *Folder) Snapshot() []Rollup {
 	var out []Rollup
 	f.devices(func(d *folderDev) {
 		for _, h := range d.hours {
-			out = append(out, h.r)
+			r := h.r
+			r.Workloads = maps.Clone(r.Workloads)
+			out = append(out, r)
 		}
 	})
 	sortRollups(out)
@@ -614,6 +679,16 @@ func (f *Folder) Restore(r Rollup) bool {
 		o.LastXID, o.XIDSeen = r.LastXID, true
 	}
 	o.Samples += r.Samples
+	o.BusyThresholdPct = max(o.BusyThresholdPct, r.BusyThresholdPct)
+	for id, w := range r.Workloads {
+		if o.Workloads == nil {
+			o.Workloads = map[string]WorkloadTime{}
+		}
+		ow := o.Workloads[id]
+		ow.ObservedSeconds += w.ObservedSeconds
+		ow.ActiveSeconds += w.ActiveSeconds
+		o.Workloads[id] = ow
+	}
 	return true
 }
 

@@ -2,6 +2,7 @@ package dcgm
 
 import (
 	"context"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -282,7 +283,7 @@ func TestSimulatorFeedsFolder(t *testing.T) {
 		t.Fatalf("%d and %d rollups", len(a), len(b))
 	}
 	for i := range a {
-		if a[i] != b[i] {
+		if !reflect.DeepEqual(a[i], b[i]) {
 			t.Errorf("rollup %d:\n%+v\n%+v", i, a[i], b[i])
 		}
 	}

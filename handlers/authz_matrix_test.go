@@ -329,12 +329,20 @@ func authzMatrix() map[string]matrixRow {
 		{"POST /admin/clusters/:id", matrixRow{path: "/admin/clusters/{cluster}", cells: adminEmptyForm}},
 		{"GET /gpus/clusters", matrixRow{path: "/gpus/clusters", cells: programmePage}},
 		{"GET /gpus/clusters/:id", matrixRow{path: "/gpus/clusters/{cluster}", cells: programmePage}},
+		{"GET /gpus/clusters/:id/downtime", matrixRow{path: "/gpus/clusters/{cluster}/downtime", cells: programmePage}},
+		{"POST /officer/clusters/:id/downtime", matrixRow{path: "/officer/clusters/{cluster}/downtime", cells: ministryEmptyForm}},
+		{"POST /officer/clusters/:id/downtime/import", matrixRow{path: "/officer/clusters/{cluster}/downtime/import", cells: ministryEmptyForm}},
 		{"GET /officer/allocations/new", matrixRow{path: "/officer/allocations/new", cells: ministryPage}},
 		{"POST /officer/allocations/new", matrixRow{path: "/officer/allocations/new", cells: ministryEmptyForm}},
 		{"GET /allocations", matrixRow{path: "/allocations", cells: matrixCells(
 			cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK)}},
 		{"GET /allocations/:id", matrixRow{path: "/allocations/{own_alloc}", otherPath: "/allocations/{other_alloc}", cells: ownObjectPage}},
 		{"GET /allocations/:id/series", matrixRow{path: "/allocations/{own_alloc}/series", otherPath: "/allocations/{other_alloc}/series",
+			cells: ownObjectPage}},
+		// GPU figures per team and month: {own} is Upstage, {other} KAIST.
+		{"GET /gpus/usage", matrixRow{path: "/gpus/usage", cells: programmePage}},
+		{"GET /gpus/usage/:org", matrixRow{path: "/gpus/usage/{own}", otherPath: "/gpus/usage/{other}", cells: ownObjectPage}},
+		{"GET /gpus/usage/:org/export", matrixRow{path: "/gpus/usage/{own}/export?format=csv", otherPath: "/gpus/usage/{other}/export?format=xlsx",
 			cells: ownObjectPage}},
 	})
 }

@@ -300,7 +300,7 @@ func (h *Handler) showAllocationsPage(c *gin.Context) {
 		return
 	}
 	h.render(c, http.StatusOK, views.Allocations(h.page(c, "gpu.allocations.title"),
-		views.AllocationsView{Rows: rows, Ministry: u.Role.IsMinistry(), Company: org != nil}))
+		views.AllocationsView{Rows: rows, Ministry: u.Role.IsMinistry(), Company: org != nil, OrgID: orgIDOf(org)}))
 }
 
 // loadAllocation loads the allocation named by :id if the user may see it:
@@ -394,7 +394,12 @@ func (h *Handler) showAllocationPage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if v.Usage, err = models.AllocationUsage(ctx, h.db, a.ID, from.Start(), to.AddDays(1).Start(), h.now()); err != nil {
+	// The summary is of the GPU the charts show, when one is chosen.
+	if v.Usage, err = models.AllocationGPUSummary(ctx, h.db, a.ID, gpu, from.Start(), to.AddDays(1).Start(), h.now()); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if v.Workloads, err = models.AllocationWorkloads(ctx, h.db, a, gpu, from.Start(), to.AddDays(1).Start()); err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -468,4 +473,11 @@ func (h *Handler) allocationSeries(c *gin.Context) {
 		}
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+func orgIDOf(org *uint) uint {
+	if org == nil {
+		return 0
+	}
+	return *org
 }

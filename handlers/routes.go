@@ -160,10 +160,16 @@ func (h *Handler) routes() []Route {
 		{"POST", "/admin/clusters/:id", roles(models.RoleAdmin), h.updateCluster},
 		{"GET", "/gpus/clusters", roles(programmeAll...), h.showClusterStatusPage},
 		{"GET", "/gpus/clusters/:id", roles(programmeAll...), h.showClusterPage},
+		{"GET", "/gpus/clusters/:id/downtime", roles(programmeAll...), h.showDowntimePage},
+		{"POST", "/officer/clusters/:id/downtime", roles(ministry...), h.recordDowntime},
+		{"POST", "/officer/clusters/:id/downtime/import", uploads(roles(ministry...)), h.importDowntime},
 		{"GET", "/officer/allocations/new", roles(ministry...), h.showNewAllocationPage},
 		{"POST", "/officer/allocations/new", roles(ministry...), h.createAllocation},
 		{"GET", "/allocations", roles(append(programmeAll, models.RoleCompany)...), h.showAllocationsPage},
 		{"GET", "/allocations/:id", roles(append(programmeAll, models.RoleCompany)...), h.showAllocationPage},
 		{"GET", "/allocations/:id/series", roles(append(programmeAll, models.RoleCompany)...), h.allocationSeries},
+		{"GET", "/gpus/usage", roles(programmeAll...), h.showProgrammeMonthPage},
+		{"GET", "/gpus/usage/:org", roles(append(programmeAll, models.RoleCompany)...), h.showTeamMonthPage},
+		{"GET", "/gpus/usage/:org/export", roles(append(programmeAll, models.RoleCompany)...), h.exportTeamMonth},
 	}
 }

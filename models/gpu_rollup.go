@@ -51,6 +51,13 @@ type GPURollup struct {
 	// LastXID is the GPU's last-XID value at the end of the hour (nil: none
 	// seen): a collector taking the cluster over counts events on from it.
 	LastXID *int `gorm:"column:last_xid"`
+	// BusyThresholdPct is the utilisation (percent) at or above which the
+	// hour's observed time was counted busy (ActiveS); rows from before the
+	// threshold was a setting counted anything above 0 % and read 0.
+	BusyThresholdPct float64 `gorm:"column:busy_threshold_pct;not null;default:0"`
+	// Workloads is the hour's time by workload, stored in gpu_workload_hours
+	// with the row (see GPUWorkloadHour).
+	Workloads map[string]dcgm.WorkloadTime `gorm:"-"`
 }
 
 // TableName names the hourly rollup table.
@@ -79,13 +86,16 @@ type GPURollupDay struct {
 	Profile   string    `gorm:"column:profile;size:32;not null;default:''"`
 	// EnergyAnomalies: see GPURollup.
 	EnergyAnomalies int `gorm:"column:energy_anomalies;not null;default:0"`
+	// The lowest and highest busy threshold of the hours summed (see GPURollup).
+	BusyThresholdMin float64 `gorm:"column:busy_threshold_min;not null;default:0"`
+	BusyThresholdPct float64 `gorm:"column:busy_threshold_pct;not null;default:0"`
 }
 
 // TableName names the daily rollup table.
 func (GPURollupDay) TableName() string { return "gpu_rollup_days" }
 
 var rollupColumns = []string{"uuid", "cluster_id", "node", "model", "observed_s", "active_s", "util_sum", "gr_sum",
-	"sm_sum", "energy_j", "max_fb_mib", "xid_count", "samples", "updated_at", "profile", "energy_anomalies", "last_xid"}
+	"sm_sum", "energy_j", "max_fb_mib", "xid_count", "samples", "updated_at", "profile", "energy_anomalies", "last_xid", "busy_threshold_pct"}
 
 // UpsertRollups stores hourly rollups, REPLACING the measures of a (device,
 // hour) row that exists, and rewrites the daily rollups of the days they
@@ -216,6 +226,9 @@ func upsertRollups(tx *gorm.DB, rows []GPURollup, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	if err := upsertWorkloads(tx, workloadRows(rows, now)); err != nil {
+		return err
+	}
 	days := map[Date][]string{}
 	seen := map[string]bool{}
 	for _, r := range rows {
@@ -245,17 +258,19 @@ func refreshDays(tx *gorm.DB, day Date, keys []string, now time.Time) error {
 		args = append(args, keys)
 	}
 	return tx.Exec(`INSERT INTO gpu_rollup_days (device_key, day, uuid, cluster_id, node, model, observed_s, active_s,
-			util_sum, gr_sum, sm_sum, energy_j, max_fb_mib, xid_count, samples, hours, updated_at, profile, energy_anomalies)
+			util_sum, gr_sum, sm_sum, energy_j, max_fb_mib, xid_count, samples, hours, updated_at, profile, energy_anomalies,
+			busy_threshold_min, busy_threshold_pct)
 		SELECT device_key, ?, MAX(uuid), MAX(cluster_id), MAX(node), MAX(model), SUM(observed_s), SUM(active_s),
 			SUM(util_sum), SUM(gr_sum), SUM(sm_sum), SUM(energy_j), MAX(max_fb_mib), SUM(xid_count), SUM(samples),
-			COUNT(*), ?, MAX(profile), SUM(energy_anomalies)
+			COUNT(*), ?, MAX(profile), SUM(energy_anomalies), MIN(busy_threshold_pct), MAX(busy_threshold_pct)
 		FROM gpu_rollups WHERE `+where+` GROUP BY device_key
 		ON CONFLICT (device_key, day) DO UPDATE SET uuid = excluded.uuid, cluster_id = excluded.cluster_id,
 			node = excluded.node, model = excluded.model, observed_s = excluded.observed_s, active_s = excluded.active_s,
 			util_sum = excluded.util_sum, gr_sum = excluded.gr_sum, sm_sum = excluded.sm_sum, energy_j = excluded.energy_j,
 			max_fb_mib = excluded.max_fb_mib, xid_count = excluded.xid_count, samples = excluded.samples,
 			hours = excluded.hours, updated_at = excluded.updated_at, profile = excluded.profile,
-			energy_anomalies = excluded.energy_anomalies`, args...).Error
+			energy_anomalies = excluded.energy_anomalies, busy_threshold_min = excluded.busy_threshold_min,
+			busy_threshold_pct = excluded.busy_threshold_pct`, args...).Error
 }
 
 // RebuildRollupDays rewrites the daily rollups of the days from..to (KST,
@@ -296,8 +311,9 @@ type Usage struct {
 	Until     time.Time
 	Allocated int // GPUs in the block (its size): expected time counts every one
 	GPUs      int // of them, the GPUs identified by UUID (named in the allocation)
-	// ExpectedSeconds is Allocated × (Until − From): the GPU-seconds the
-	// block was lent for so far. Of them, ExpectedNamedSeconds are the
+	// ExpectedSeconds is Allocated × (Until − From − downtime): the
+	// GPU-seconds the block was lent for so far, the cluster's downtime
+	// windows left out (they are DownSeconds). Of them, ExpectedNamedSeconds are the
 	// identified GPUs' (telemetry can cover only those); the rest belong to
 	// GPUs not yet identified, which no telemetry can be matched to.
 	ExpectedSeconds      float64
@@ -313,9 +329,30 @@ type Usage struct {
 	Samples              int
 	Devices              int // physical GPUs with telemetry
 	Instances            int // MIG instances with telemetry (a breakdown of Devices)
+	// DownSeconds is Allocated × the time of the cluster's downtime windows
+	// in the range: neither expected, nor idle, nor unobserved.
+	DownSeconds float64
+	// The busy thresholds (percent) the rollups read were folded at: busy
+	// time is utilisation at or above it; 0 for rows that counted anything
+	// above 0 %. Min < Max when the setting changed within the range.
+	BusyThresholdMin, BusyThresholdMax float64
 }
 
-// Unnamed is the number of the block's GPUs not identified yet.
+// IdleGPUHours is the observed time below the busy threshold.
+func (u Usage) IdleGPUHours() float64 { return max(u.ObservedSeconds-u.ActiveSeconds, 0) / 3600 }
+
+// DownGPUHours is the block's time in the cluster's downtime windows.
+func (u Usage) DownGPUHours() float64 { return u.DownSeconds / 3600 }
+
+// ExpectedGPUHours is the block's expected time, downtime left out.
+func (u Usage) ExpectedGPUHours() float64 { return u.ExpectedSeconds / 3600 }
+
+// UnobservedGPUHours is the expected time no telemetry covers.
+func (u Usage) UnobservedGPUHours() float64 {
+	return max(u.ExpectedSeconds-u.ObservedSeconds, 0) / 3600
+}
+
+// Unnamed is the number of GPUs of the block not identified yet.
 func (u Usage) Unnamed() int { return max(u.Allocated-u.GPUs, 0) }
 
 // ExpectedUnnamedSeconds is the expected time of the GPUs not identified yet.
@@ -404,6 +441,8 @@ type rollupSums struct {
 	Samples   int64   `gorm:"column:samples"`
 	Devices   int64   `gorm:"column:devices"`
 	Instances int64   `gorm:"column:instances"`
+	BusyMin   float64 `gorm:"column:busy_min"`
+	BusyMax   float64 `gorm:"column:busy_max"`
 }
 
 // rollupSumsSQL sums the physical GPUs' rows of a union of rollup parts.
@@ -420,6 +459,8 @@ var rollupSumsSQL = func() string {
 	fmt.Fprintf(&b, ", COALESCE(MAX(CASE WHEN %s THEN max_fb_mib END), 0) AS max_fb", physicalRow)
 	fmt.Fprintf(&b, ", COUNT(DISTINCT CASE WHEN %s THEN device_key END) AS devices", physicalRow)
 	fmt.Fprintf(&b, ", COUNT(DISTINCT CASE WHEN NOT (%s) THEN device_key END) AS instances", physicalRow)
+	fmt.Fprintf(&b, ", COALESCE(MIN(CASE WHEN %s THEN busy_min END), 0) AS busy_min", physicalRow)
+	fmt.Fprintf(&b, ", COALESCE(MAX(CASE WHEN %s THEN busy_max END), 0) AS busy_max", physicalRow)
 	return b.String()
 }()
 
@@ -436,31 +477,54 @@ func (u *Usage) add(s rollupSums) {
 	u.Samples += int(s.Samples)
 	u.Devices += int(s.Devices)
 	u.Instances += int(s.Instances)
+	if s.Devices > 0 {
+		u.BusyThresholdMin, u.BusyThresholdMax = s.BusyMin, s.BusyMax
+	}
 }
 
 // rollupCols are the columns a usage query reads from either rollup table.
 const rollupCols = "device_key, uuid, profile, observed_s, active_s, util_sum, gr_sum, sm_sum, energy_j, max_fb_mib, " +
 	"xid_count, energy_anomalies, samples"
 
+// The busy thresholds of the rows, as busy_min and busy_max, from the hourly
+// and from the daily table.
+const (
+	hourBusyCols = ", busy_threshold_pct AS busy_min, busy_threshold_pct AS busy_max"
+	dayBusyCols  = ", busy_threshold_min AS busy_min, busy_threshold_pct AS busy_max"
+)
+
 // usageUnion is one statement over an allocation's rollups in [start, end):
 // the whole KST days from the daily rollups, the hours before and after
 // them from the hourly ones. It returns the SQL of the union and its
 // arguments; nil when the range is empty.
 func usageUnion(db *gorm.DB, allocID uint, start, end time.Time) (string, []any) {
+	return usageUnionOf(db, allocID, "", start, end)
+}
+
+// usageUnionOf is usageUnion over one of the allocation's GPUs, or all of
+// them when uuid is "".
+func usageUnionOf(db *gorm.DB, allocID uint, uuid string, start, end time.Time) (string, []any) {
+	gpus := func() *gorm.DB {
+		q := allocationGPUs(db, allocID)
+		if uuid != "" {
+			q = q.Where("gpu_uuid = ?", uuid)
+		}
+		return q
+	}
 	if !end.After(start) {
 		return "", nil
 	}
 	var parts []*gorm.DB
 	hours := func(from, to time.Time) {
 		if to.After(from) {
-			parts = append(parts, db.Table("gpu_rollups").Select(rollupCols).
-				Where("uuid IN (?) AND hour >= ? AND hour < ?", allocationGPUs(db, allocID), from, to))
+			parts = append(parts, db.Table("gpu_rollups").Select(rollupCols+hourBusyCols).
+				Where("uuid IN (?) AND hour >= ? AND hour < ?", gpus(), from, to))
 		}
 	}
 	if d0, d1, ok := wholeDays(start, end); ok {
 		hours(start, d0.Start().UTC())
-		parts = append(parts, db.Table("gpu_rollup_days").Select(rollupCols).
-			Where("uuid IN (?) AND day >= ? AND day < ?", allocationGPUs(db, allocID), d0.String(), d1.String()))
+		parts = append(parts, db.Table("gpu_rollup_days").Select(rollupCols+dayBusyCols).
+			Where("uuid IN (?) AND day >= ? AND day < ?", gpus(), d0.String(), d1.String()))
 		hours(d1.Start().UTC(), end)
 	} else {
 		hours(start, end)
@@ -479,16 +543,29 @@ func usageUnion(db *gorm.DB, allocID uint, start, end time.Time) (string, []any)
 // whichever comes first. Whole KST days are read from the daily rollups,
 // the hours before and after them from the hourly ones.
 func AllocationUsage(ctx context.Context, db *gorm.DB, allocID uint, from, to, now time.Time) (Usage, error) {
+	return AllocationGPUSummary(ctx, db, allocID, "", from, to, now)
+}
+
+// AllocationGPUSummary is AllocationUsage of one of the allocation's GPUs
+// (uuid; "" is all of them): its expected time is that one GPU's.
+func AllocationGPUSummary(ctx context.Context, db *gorm.DB, allocID uint, uuid string, from, to, now time.Time) (Usage, error) {
 	db = db.WithContext(ctx)
 	var a Allocation
 	if err := db.First(&a, allocID).Error; err != nil {
 		return Usage{}, notFound(fmt.Sprintf("store: usage of allocation %d", allocID), err)
 	}
 	var n int64
-	if err := db.Model(&AllocationGPU{}).Where("allocation_id = ?", allocID).Count(&n).Error; err != nil {
+	q := db.Model(&AllocationGPU{}).Where("allocation_id = ?", allocID)
+	if uuid != "" {
+		q = q.Where("gpu_uuid = ?", uuid)
+	}
+	if err := q.Count(&n).Error; err != nil {
 		return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
 	}
 	u := Usage{GPUs: int(n), Allocated: max(a.GPUCount, int(n))}
+	if uuid != "" {
+		u.Allocated = int(n)
+	}
 	u.From, u.To = a.clip(from, to)
 	u.Until = u.To
 	if now = now.UTC(); now.Before(u.Until) {
@@ -497,7 +574,13 @@ func AllocationUsage(ctx context.Context, db *gorm.DB, allocID uint, from, to, n
 			u.Until = u.From
 		}
 	}
-	span := u.Until.Sub(u.From).Seconds()
+	down, err := DownSeconds(ctx, db, a.ClusterID, u.From, u.Until)
+	if err != nil {
+		return Usage{}, err
+	}
+	// The cluster's downtime is no GPU's expected time: it is down.
+	span := u.Until.Sub(u.From).Seconds() - down
+	u.DownSeconds = float64(u.Allocated) * down
 	u.ExpectedSeconds = float64(u.Allocated) * span
 	u.ExpectedNamedSeconds = float64(u.GPUs) * span
 	// Nothing after the hour now is in can have been observed yet.
@@ -508,7 +591,7 @@ func AllocationUsage(ctx context.Context, db *gorm.DB, allocID uint, from, to, n
 	if readTo.After(u.To) {
 		readTo = u.To
 	}
-	union, args := usageUnion(db, allocID, u.From, readTo)
+	union, args := usageUnionOf(db, allocID, uuid, u.From, readTo)
 	if union == "" {
 		return u, nil
 	}
@@ -762,17 +845,24 @@ func (s TelemetryStore) StoredRollups(ctx context.Context, clusterID uint, since
 	if err != nil {
 		return nil, err
 	}
+	work, err := clusterWorkloadsSince(s.DB.WithContext(ctx), clusterID, since)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]dcgm.Rollup, len(rows))
 	for i, r := range rows {
 		out[i] = dcgm.Rollup{Key: r.DeviceKey, UUID: r.UUID, Profile: r.Profile, Hour: r.Hour.UTC(), Node: r.Node, Model: r.Model,
 			ObservedSeconds: r.ObservedS, ActiveSeconds: r.ActiveS, UtilSum: r.UtilSum, GRActiveSum: r.GRSum,
 			SMActiveSum: r.SMSum, EnergyJ: r.EnergyJ, MaxFBMiB: r.MaxFBMiB, XIDCount: r.XIDCount, Samples: r.Samples,
-			EnergyAnomalies: r.EnergyAnomalies}
+			EnergyAnomalies: r.EnergyAnomalies, BusyThresholdPct: r.BusyThresholdPct}
 		if r.DeviceKey != r.UUID {
 			out[i].MIG = strings.TrimPrefix(r.DeviceKey, r.UUID+"/")
 		}
 		if r.LastXID != nil {
 			out[i].LastXID, out[i].XIDSeen = float64(*r.LastXID), true
+		}
+		if r.DeviceKey == r.UUID {
+			out[i].Workloads = work[r.UUID+"|"+r.Hour.UTC().Format(time.RFC3339)]
 		}
 	}
 	return out, nil
@@ -791,7 +881,7 @@ func rollupRows(clusterID uint, rs []dcgm.Rollup) []GPURollup {
 		rows[i] = GPURollup{DeviceKey: r.Key, Hour: r.Hour, UUID: r.UUID, ClusterID: clusterID, Node: r.Node, Model: r.Model,
 			ObservedS: r.ObservedSeconds, ActiveS: r.ActiveSeconds, UtilSum: r.UtilSum, GRSum: r.GRActiveSum,
 			SMSum: r.SMActiveSum, EnergyJ: r.EnergyJ, MaxFBMiB: r.MaxFBMiB, XIDCount: r.XIDCount, Samples: r.Samples,
-			Profile: r.Profile, EnergyAnomalies: r.EnergyAnomalies}
+			Profile: r.Profile, EnergyAnomalies: r.EnergyAnomalies, BusyThresholdPct: r.BusyThresholdPct, Workloads: r.Workloads}
 		if r.XIDSeen {
 			x := int(r.LastXID)
 			rows[i].LastXID = &x

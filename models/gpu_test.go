@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -650,7 +651,8 @@ func TestTelemetryStore(t *testing.T) {
 		in := []dcgm.Rollup{
 			{Key: "GPU-x", UUID: "GPU-x", Hour: h, Node: "n", Model: "m", ObservedSeconds: 60, ActiveSeconds: 30,
 				UtilSum: 1500, GRActiveSum: 12, SMActiveSum: 10, EnergyJ: 4000, MaxFBMiB: 512, XIDCount: 1, LastXID: 79, XIDSeen: true,
-				EnergyAnomalies: 2, Samples: 6},
+				EnergyAnomalies: 2, Samples: 6, BusyThresholdPct: 5, Workloads: map[string]dcgm.WorkloadTime{
+					"slurm:4711": {ObservedSeconds: 40, ActiveSeconds: 30}, "k8s:team-a/train-0": {ObservedSeconds: 20}}},
 			{Key: "GPU-x/1", UUID: "GPU-x", MIG: "1", Profile: "3g.40gb", Hour: h, Node: "n", Model: "m", ObservedSeconds: 60,
 				ActiveSeconds: 30, UtilSum: 3000, GRActiveSum: 30, MaxFBMiB: 100, Samples: 6},
 		}
@@ -662,7 +664,7 @@ func TestTelemetryStore(t *testing.T) {
 			t.Fatalf("StoredRollups: %d, %v", len(out), err)
 		}
 		for i := range in {
-			if out[i] != in[i] {
+			if !reflect.DeepEqual(out[i], in[i]) {
 				t.Errorf("round trip:\n got %+v\nwant %+v", out[i], in[i])
 			}
 		}

@@ -221,6 +221,47 @@ func migrations() []*gormigrate.Migration {
 				return tx.Migrator().DropTable(&PollHour{}, &PollFailure{}, &ClusterEndpoint{})
 			},
 		},
+		{
+			// Each rollup records the busy threshold it was folded at (rows
+			// from before counted anything above 0 % and read 0); providers'
+			// downtime windows are recorded per cluster.
+			ID: "2026120630_busy_threshold_downtime",
+			Migrate: func(tx *gorm.DB) error {
+				if err := addColumns(tx, map[any][]string{
+					&GPURollup{}:    {"BusyThresholdPct"},
+					&GPURollupDay{}: {"BusyThresholdMin", "BusyThresholdPct"},
+				}); err != nil {
+					return err
+				}
+				return tx.AutoMigrate(&Downtime{})
+			},
+			Rollback: func(tx *gorm.DB) error {
+				if err := tx.Migrator().DropTable(&Downtime{}); err != nil {
+					return err
+				}
+				for table, cols := range map[string][]string{
+					"gpu_rollups":     {"busy_threshold_pct"},
+					"gpu_rollup_days": {"busy_threshold_min", "busy_threshold_pct"},
+				} {
+					for _, col := range cols {
+						if err := tx.Exec("ALTER TABLE " + table + " DROP COLUMN " + col).Error; err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			},
+		},
+		{
+			// GPU time by workload (Slurm job or Kubernetes pod) per GPU and hour.
+			ID: "2026120631_gpu_workload_hours",
+			Migrate: func(tx *gorm.DB) error {
+				return tx.AutoMigrate(&GPUWorkloadHour{})
+			},
+			Rollback: func(tx *gorm.DB) error {
+				return tx.Migrator().DropTable(&GPUWorkloadHour{})
+			},
+		},
 	}
 }
 
@@ -283,6 +324,8 @@ func schemaModels() []any {
 		&BuiltinHolidayRecord{}, &HolidayList{}, &HolidayListDay{}, &SavedForm{}, &AuditCheckpoint{},
 		&GPUConflict{},
 		&ClusterEndpoint{}, &PollFailure{}, &PollHour{},
+		&Downtime{},
+		&GPUWorkloadHour{},
 	}
 }
 

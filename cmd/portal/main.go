@@ -21,6 +21,7 @@ import (
 	"gorm.io/gorm"
 
 	"kaiportal/config"
+	"kaiportal/dcgm"
 	"kaiportal/handlers"
 	"kaiportal/models"
 )
@@ -94,6 +95,9 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	log := newLogger(cfg, stderr)
+	if cfg.BusyThresholdPct != dcgm.DefaultBusyThresholdPct {
+		dcgm.DefaultBusyThresholdPct = cfg.BusyThresholdPct // before any collector folds a sample
+	}
 	if err := checkDirs(cfg); err != nil {
 		return err
 	}

@@ -1,0 +1,166 @@
+package models_test
+
+import (
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"kaiportal/dcgm"
+	"kaiportal/models"
+	"kaiportal/testdb"
+)
+
+// TestTeamMonth: a team's month sums its allocations in the month, the
+// programme sums the teams, the per-GPU days are the team's GPUs only, each
+// within its allocation's period.
+func TestTeamMonth(t *testing.T) {
+	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		f := newGPUFixture(t, db)
+		alloc := func(org *models.Organisation, n int, from, to string, uuids ...string) *models.Allocation {
+			a, errs, err := f.allocate(t, models.AllocationInput{OrganisationID: org.ID, ClusterID: f.cluster.ID,
+				BlockKind: models.BlockCustom, GPUCount: n, From: from, To: to, OwnGPUs: true, UUIDs: uuids})
+			if err != nil {
+				t.Fatalf("allocate: %v %v", err, errs)
+			}
+			return a
+		}
+		// Team A: two GPUs all December, one GPU from 11 December; team B: one GPU all December.
+		alloc(f.teamA, 2, "2026-12-01", "2026-12-31", f.gpus[0].UUID, f.gpus[1].UUID)
+		alloc(f.teamA, 1, "2026-12-11", "2026-12-31", f.gpus[2].UUID)
+		alloc(f.teamB, 1, "2026-12-01", "2026-12-31", f.gpus[4].UUID)
+		// Every GPU observed 00:00–02:00 KST on 1 and 11 December, half busy, 50 %, 1 kWh an hour.
+		var rows []models.GPURollup
+		for _, day := range []int{1, 11} {
+			for h := decKST(day, 0, 0); h.Before(decKST(day, 2, 0)); h = h.Add(time.Hour) {
+				for _, g := range []int{0, 1, 2, 4} {
+					r := rollup(f.gpus[g].UUID, f.gpus[g].UUID, h, 3600, 1800, 3600*50, 3.6e6, 100)
+					r.ClusterID, r.XIDCount, r.BusyThresholdPct = f.cluster.ID, 1, 5
+					rows = append(rows, r)
+				}
+			}
+		}
+		if err := models.UpsertRollups(ctx, db, rows, gpuNow); err != nil {
+			t.Fatal(err)
+		}
+		m, err := models.ParseMonth("2026-12")
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := decKST(20, 0, 0)
+		a, err := models.TeamMonthUsage(ctx, db, f.teamA, m, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// GPU 2 on 1 December is outside its allocation: not team A's.
+		obsA := 2*2*2*3600.0 + 1*2*3600
+		for _, c := range []struct {
+			name      string
+			got, want float64
+		}{
+			{"allocations", float64(a.Allocations), 2},
+			{"allocated GPU-hours", a.AllocatedGPUHours(), 2*31*24 + 1*21*24},
+			{"expected GPU-hours", a.Usage.ExpectedGPUHours(), 2*19*24 + 1*9*24},
+			{"observed", a.Usage.ObservedSeconds, obsA},
+			{"busy", a.Usage.ActiveSeconds, obsA / 2},
+			{"idle", a.Usage.IdleGPUHours(), obsA / 2 / 3600},
+			{"mean utilisation", a.Usage.MeanUtil(), 50},
+			{"energy kWh", a.Usage.EnergyKWh(), obsA / 3600},
+			{"XID events", float64(a.Usage.XIDCount), obsA / 3600},
+			{"threshold", a.Usage.BusyThresholdMax, 5},
+		} {
+			if !approx(c.got, c.want) {
+				t.Errorf("team A %s = %v, want %v", c.name, c.got, c.want)
+			}
+		}
+		teams, total, err := models.ProgrammeMonth(ctx, db, m, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(teams) != 2 {
+			t.Fatalf("%d teams, want 2", len(teams))
+		}
+		var sumObs, sumExp float64
+		for _, tm := range teams {
+			sumObs += tm.Usage.ObservedSeconds
+			sumExp += tm.Usage.ExpectedSeconds
+			if tm.Org.ID == f.teamB.ID && tm.Usage.ObservedSeconds != 4*3600 {
+				t.Errorf("team B observed %v, want 4 h", tm.Usage.ObservedSeconds)
+			}
+		}
+		if total.Usage.ObservedSeconds != sumObs || !approx(total.Usage.ExpectedSeconds, sumExp) || total.Allocations != 3 {
+			t.Errorf("programme: observed %v expected %v allocations %d; teams %v %v", total.Usage.ObservedSeconds,
+				total.Usage.ExpectedSeconds, total.Allocations, sumObs, sumExp)
+		}
+		days, err := models.TeamMonthDays(ctx, db, f.teamA.ID, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 1 December: GPUs 0 and 1; 11 December: GPUs 0, 1 and 2. Never team B's GPU 4.
+		if len(days) != 5 {
+			t.Fatalf("%d GPU-days, want 5: %+v", len(days), days)
+		}
+		for _, d := range days {
+			if d.UUID == f.gpus[4].UUID || d.UUID == f.gpus[2].UUID && d.Day == "2026-12-01" {
+				t.Errorf("GPU-day not team A's: %+v", d)
+			}
+			if d.ObservedS != 7200 || d.ActiveS != 3600 || d.MeanUtil() != 50 || d.BusyMax != 5 {
+				t.Errorf("GPU-day %+v", d)
+			}
+		}
+	})
+}
+
+// TestWorkloadBreakdown: workload time stored with the rollups breaks an
+// allocation's and a team-month's time down by job or pod, the GPUs and
+// period of the allocation only.
+func TestWorkloadBreakdown(t *testing.T) {
+	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		f := newGPUFixture(t, db)
+		a, errs, err := f.allocate(t, models.AllocationInput{OrganisationID: f.teamA.ID, ClusterID: f.cluster.ID,
+			BlockKind: models.BlockCustom, GPUCount: 2, From: "2026-12-01", To: "2026-12-31", OwnGPUs: true,
+			UUIDs: []string{f.gpus[0].UUID, f.gpus[1].UUID}})
+		if err != nil {
+			t.Fatalf("allocate: %v %v", err, errs)
+		}
+		s := models.TelemetryStore{DB: db}
+		var rs []dcgm.Rollup
+		for _, g := range []int{0, 1, 4} { // GPU 4 is not the team's
+			for _, h := range []time.Time{decKST(1, 10, 0), decKST(1, 11, 0), decKST(30, 10, 0).AddDate(0, 0, 5)} {
+				rs = append(rs, dcgm.Rollup{Key: f.gpus[g].UUID, UUID: f.gpus[g].UUID, Hour: h, Node: f.gpus[g].Node, Model: f.gpus[g].Model,
+					ObservedSeconds: 3600, ActiveSeconds: 3000, Workloads: map[string]dcgm.WorkloadTime{
+						"slurm:1": {ObservedSeconds: 2400, ActiveSeconds: 2400}, "k8s:ns/p": {ObservedSeconds: 1200, ActiveSeconds: 600}}})
+			}
+		}
+		if err := s.UpsertRollups(ctx, f.cluster.ID, rs, gpuNow); err != nil {
+			t.Fatal(err)
+		}
+		// Written twice: replaced, not added.
+		if err := s.UpsertRollups(ctx, f.cluster.ID, rs, gpuNow); err != nil {
+			t.Fatal(err)
+		}
+		ws, err := models.AllocationWorkloads(ctx, db, a, "", decKST(1, 0, 0), decKST(31, 0, 0).Add(24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ws) != 2 || ws[0].Workload != "slurm:1" || ws[0].GPUs != 2 || ws[0].ObservedS != 2*2*2400 || ws[0].ActiveS != 2*2*2400 ||
+			ws[1].Workload != "k8s:ns/p" || ws[1].ObservedS != 2*2*1200 || ws[1].ActiveS != 2*2*600 {
+			t.Errorf("allocation workloads %+v", ws)
+		}
+		one, err := models.AllocationWorkloads(ctx, db, a, f.gpus[1].UUID, decKST(1, 0, 0), decKST(2, 0, 0))
+		if err != nil || len(one) != 2 || one[0].GPUs != 1 || one[0].ObservedS != 2*2400 {
+			t.Errorf("one GPU's workloads %+v, %v", one, err)
+		}
+		m, _ := models.ParseMonth("2026-12")
+		tm, err := models.TeamMonthWorkloads(ctx, db, f.teamA.ID, m)
+		if err != nil || len(tm) != 2 || tm[0].ObservedS != ws[0].ObservedS || tm[1].ActiveS != ws[1].ActiveS {
+			t.Errorf("team-month workloads %+v, %v", tm, err)
+		}
+		other, err := models.TeamMonthWorkloads(ctx, db, f.teamB.ID, m)
+		if err != nil || len(other) != 0 {
+			t.Errorf("team B's workloads %+v, %v", other, err)
+		}
+	})
+}
