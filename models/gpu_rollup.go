@@ -381,9 +381,27 @@ func wholeDays(start, end time.Time) (d0, d1 Date, ok bool) {
 	return d0, d1, d0.Before(d1)
 }
 
-// allocationGPUs is the subquery of an allocation's GPU UUIDs.
+// allocationGPUs is the subquery of the UUIDs of an allocation's GPUs that
+// belong to it for its whole period (neither added later nor replaced).
 func allocationGPUs(db *gorm.DB, allocID uint) *gorm.DB {
-	return db.Table("allocation_gpus").Select("gpu_uuid").Where("allocation_id = ?", allocID)
+	return db.Table("allocation_gpus").Select("gpu_uuid").
+		Where("allocation_id = ? AND joined_at IS NULL AND left_at IS NULL", allocID)
+}
+
+// windowedRows selects the hourly rollups of an allocation's GPUs that
+// belong to it only part of its period (added later, or replaced), in the
+// hours they belonged (joins and leaves are on the hour).
+func windowedRows(db *gorm.DB, allocID uint, cols string, from, to time.Time) *gorm.DB {
+	return db.Table("gpu_rollups").Select(cols).
+		Joins("JOIN allocation_gpus ag ON ag.gpu_uuid = gpu_rollups.uuid AND ag.allocation_id = ?", allocID).
+		Where("(ag.joined_at IS NOT NULL OR ag.left_at IS NOT NULL) AND gpu_rollups.hour >= ? AND gpu_rollups.hour < ?", from, to).
+		Where("(ag.joined_at IS NULL OR gpu_rollups.hour >= ag.joined_at) AND (ag.left_at IS NULL OR gpu_rollups.hour < ag.left_at)")
+}
+
+// hasWindows reports whether any of an allocation's GPUs belongs to it only
+// part of its period.
+func hasWindows(gpus []AllocationGPU) bool {
+	return slices.ContainsFunc(gpus, func(g AllocationGPU) bool { return !g.Whole() })
 }
 
 // physicalRow selects the rows of physical GPUs, not of MIG instances.
@@ -446,11 +464,20 @@ const rollupCols = "device_key, uuid, profile, observed_s, active_s, util_sum, g
 // the whole KST days from the daily rollups, the hours before and after
 // them from the hourly ones. It returns the SQL of the union and its
 // arguments; nil when the range is empty.
-func usageUnion(db *gorm.DB, allocID uint, start, end time.Time) (string, []any) {
+func usageUnion(db *gorm.DB, allocID uint, start, end time.Time, windowed bool) (string, []any) {
 	if !end.After(start) {
 		return "", nil
 	}
 	var parts []*gorm.DB
+	if windowed {
+		// GPUs that belong only part of the period: from the hourly rows, in
+		// the hours they belonged.
+		var cols []string
+		for _, c := range strings.Split(rollupCols, ", ") {
+			cols = append(cols, "gpu_rollups."+c)
+		}
+		parts = append(parts, windowedRows(db, allocID, strings.Join(cols, ", "), start, end))
+	}
 	hours := func(from, to time.Time) {
 		if to.After(from) {
 			parts = append(parts, db.Table("gpu_rollups").Select(rollupCols).
@@ -484,11 +511,17 @@ func AllocationUsage(ctx context.Context, db *gorm.DB, allocID uint, from, to, n
 	if err := db.First(&a, allocID).Error; err != nil {
 		return Usage{}, notFound(fmt.Sprintf("store: usage of allocation %d", allocID), err)
 	}
-	var n int64
-	if err := db.Model(&AllocationGPU{}).Where("allocation_id = ?", allocID).Count(&n).Error; err != nil {
+	var members []AllocationGPU
+	if err := db.Select("joined_at", "left_at").Where("allocation_id = ?", allocID).Find(&members).Error; err != nil {
 		return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
 	}
-	u := Usage{GPUs: int(n), Allocated: max(a.GPUCount, int(n))}
+	n := 0
+	for _, g := range members {
+		if g.LeftAt == nil {
+			n++
+		}
+	}
+	u := Usage{GPUs: n, Allocated: max(a.GPUCount, n)}
 	u.From, u.To = a.clip(from, to)
 	u.Until = u.To
 	if now = now.UTC(); now.Before(u.Until) {
@@ -499,7 +532,11 @@ func AllocationUsage(ctx context.Context, db *gorm.DB, allocID uint, from, to, n
 	}
 	span := u.Until.Sub(u.From).Seconds()
 	u.ExpectedSeconds = float64(u.Allocated) * span
-	u.ExpectedNamedSeconds = float64(u.GPUs) * span
+	// Each identified GPU is expected while it belonged to the allocation.
+	for _, g := range members {
+		s, e := g.Window(u.From, u.Until)
+		u.ExpectedNamedSeconds += e.Sub(s).Seconds()
+	}
 	// Nothing after the hour now is in can have been observed yet.
 	readTo := u.Until.Truncate(time.Hour)
 	if readTo.Before(u.Until) {
@@ -508,7 +545,7 @@ func AllocationUsage(ctx context.Context, db *gorm.DB, allocID uint, from, to, n
 	if readTo.After(u.To) {
 		readTo = u.To
 	}
-	union, args := usageUnion(db, allocID, u.From, readTo)
+	union, args := usageUnion(db, allocID, u.From, readTo, hasWindows(members))
 	if union == "" {
 		return u, nil
 	}
@@ -554,7 +591,7 @@ func AllocationGPUUsage(ctx context.Context, db *gorm.DB, a *Allocation, from, t
 	db = db.WithContext(ctx)
 	start, end := a.clip(from, to)
 	out := map[string]GPUUsage{}
-	union, args := usageUnion(db, a.ID, start, end)
+	union, args := usageUnion(db, a.ID, start, end, hasWindows(a.GPUs))
 	if union == "" {
 		return out, nil
 	}
@@ -664,7 +701,47 @@ func AllocationSeries(ctx context.Context, db *gorm.DB, a *Allocation, from, to 
 			}
 			t = d.Start().UTC()
 		}
+		rows[i].Hour = t
 		at[t.Unix()] = i
+	}
+	if hasWindows(a.GPUs) {
+		// GPUs that belong only part of the period: their hourly rows in the
+		// hours they belonged, added into the steps.
+		var more []struct {
+			Hour     time.Time
+			Observed float64
+			Util     float64
+			Power    float64
+			MaxFB    float64
+		}
+		wq := windowedRows(db, a.ID, `gpu_rollups.hour AS hour, observed_s AS observed, util_sum AS util,
+			CASE WHEN observed_s > 0 THEN energy_j / observed_s ELSE 0 END AS power, max_fb_mib AS max_fb`, start, end).
+			Where("gpu_rollups." + physicalRow)
+		if uuid != "" {
+			wq = wq.Where("gpu_rollups.uuid = ?", uuid)
+		}
+		if err := wq.Scan(&more).Error; err != nil {
+			return nil, 0, fmt.Errorf("store: series of allocation %d: %w", a.ID, err)
+		}
+		for _, m := range more {
+			t := m.Hour.UTC()
+			if step != time.Hour {
+				t = DateOf(t).Start().UTC()
+			}
+			i, ok := at[t.Unix()]
+			if !ok {
+				i = len(rows)
+				rows = slices.Grow(rows, 1)[:i+1]
+				clear(rows[i:])
+				rows[i].Hour = t
+				at[t.Unix()] = i
+			}
+			r := &rows[i]
+			r.Observed += m.Observed
+			r.Util += m.Util
+			r.Power += m.Power
+			r.MaxFB = max(r.MaxFB, m.MaxFB)
+		}
 	}
 	for t := start; t.Before(end); t = t.Add(step) {
 		p := SeriesPoint{At: t}
