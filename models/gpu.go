@@ -922,7 +922,8 @@ func GetAllocation(ctx context.Context, db *gorm.DB, id uint) (*Allocation, erro
 	return &a, nil
 }
 
-// AllocationRow is one allocation in a list, with the number of GPUs named.
+// AllocationRow is one allocation in a list, with the number of GPUs named
+// (in it now: replaced ones not counted).
 type AllocationRow struct {
 	Allocation
 	Named int
@@ -943,7 +944,7 @@ func ListAllocations(ctx context.Context, db *gorm.DB, orgID *uint) ([]Allocatio
 		AllocationID uint
 		N            int
 	}
-	if err := db.WithContext(ctx).Model(&AllocationGPU{}).Select("allocation_id, COUNT(*) AS n").
+	if err := db.WithContext(ctx).Model(&AllocationGPU{}).Select("allocation_id, COUNT(*) AS n").Where("left_at IS NULL").
 		Group("allocation_id").Scan(&counts).Error; err != nil {
 		return nil, fmt.Errorf("store: list allocations: %w", err)
 	}
