@@ -143,10 +143,11 @@ const maxProbeErrors = 5
 
 // dryRun polls src every interval for duration (both ends included: a
 // 2-minute run at 5 s polls 25 times) and folds the samples with the
-// collector's Folder, as the collector would.
-func dryRun(ctx context.Context, clk probeClock, src dcgm.Source, what, target string, duration, interval, timeout time.Duration) (*probeReport, error) {
+// collector's Folder, configured for samples sampleEvery apart, as the
+// collector would.
+func dryRun(ctx context.Context, clk probeClock, src dcgm.Source, what, target string, duration, interval, sampleEvery, timeout time.Duration) (*probeReport, error) {
 	rep := &probeReport{Source: what, Target: target, IntervalS: interval.Seconds()}
-	fold := dcgm.NewFolder(dcgm.FolderConfig{Interval: interval})
+	fold := dcgm.NewFolder(dcgm.FolderConfig{Interval: sampleEvery})
 	seen := make([]bool, len(probeFields))
 	rep.Start = clk.Now().UTC()
 	for k := 0; ; k++ {

@@ -97,7 +97,14 @@ func runTelemetry(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	defer src.Close()
 
 	if *duration > 0 {
-		rep, err := dryRun(ctx, clk, src, what, target, *duration, *interval, *timeout)
+		// The folder is configured as the collector configures it: with
+		// the poll interval for dcgm-exporter, DCGM's sampling interval for
+		// nv-hostengine (whose polls bring every sample since the last).
+		sampleEvery := *interval
+		if he != nil {
+			sampleEvery = dcgm.HostengineOptions{}.SampleInterval()
+		}
+		rep, err := dryRun(ctx, clk, src, what, target, *duration, *interval, sampleEvery, *timeout)
 		if err != nil {
 			return err
 		}
