@@ -237,6 +237,7 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 		"/admin/clusters/:id":              fmt.Sprintf("/admin/clusters/%d", cluster.ID),
 		"/allocations/:id":                 fmt.Sprintf("/allocations/%d", allocation.ID),
 		"/allocations/:id/series":          fmt.Sprintf("/allocations/%d/series", allocation.ID),
+		"/officer/allocations/:id/change":  fmt.Sprintf("/officer/allocations/%d/change", allocation.ID),
 	}
 }
 
