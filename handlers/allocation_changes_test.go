@@ -127,3 +127,33 @@ func TestAllocationLifecycleForms(t *testing.T) {
 		}
 	})
 }
+
+// TestAllocateNodesOfADownCluster: the allocation form takes nodes the
+// cluster has not reported (it is down); the allocation page lists them as
+// still to be identified.
+func TestAllocateNodesOfADownCluster(t *testing.T) {
+	t.Parallel()
+	g := newGPUApp(t, testdb.SQLite)
+	officer := g.client()
+	officer.signInDemo("demo-officer")
+	today := models.DateOf(g.clock.Now())
+	form := url.Values{"cluster_id": {itoa(g.cluster.ID)}, "organisation_id": {itoa(g.upstage.ID)}, "own_gpus": {"1"},
+		"block_kind": {models.BlockCustom}, "gpu_count": {"16"}, "from": {today.String()}, "to": {today.AddDays(30).String()},
+		"nodes": {"kt-gn001"}, "nodes_later": {"kt-gn077\nkt-gn078"}}
+	resp := officer.post("/officer/allocations/new", form)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("allocate with nodes to identify later: status %d", resp.StatusCode)
+	}
+	doc := officer.page(officer.get(resp.Header.Get("Location")))
+	if got := doc.Find(`[data-testid="allocation-pending"]`).Text(); !strings.Contains(got, "kt-gn077") || !strings.Contains(got, "kt-gn078") {
+		t.Errorf("pending nodes shown as %q", got)
+	}
+	// Without the field, an unknown node is still refused.
+	form.Del("nodes_later")
+	form.Set("nodes", "kt-gn077")
+	form.Set("from", today.AddDays(40).String())
+	form.Set("to", today.AddDays(50).String())
+	if resp := officer.post("/officer/allocations/new", form); resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("an unknown node without 'later': status %d, want 422", resp.StatusCode)
+	}
+}
