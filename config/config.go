@@ -84,6 +84,14 @@ type Config struct {
 	AppealAnswerDays int  // days the ministry has to answer an appeal
 	Collector        bool // run the telemetry collector inside serve
 
+	// The collector's failure policy: failed polls in a row retried at the
+	// cluster's interval, the longest wait between polls of a failing
+	// endpoint after that (which bounds how late a recovery is seen), and
+	// the failures kept per cluster.
+	CollectorRetries        int
+	CollectorMaxBackoff     time.Duration
+	CollectorFailureHistory int
+
 	MinFreeBytes int64         // free space /readyz wants in the data directory; 0 checks none
 	OrphanAge    time.Duration // stored files no row points to are removed once this old
 
@@ -254,6 +262,20 @@ func Load(getenv Getenv) (*Config, error) {
 	c.DemoLogin = boolean("PORTAL_DEMO_LOGIN", dev && c.OIDCIssuer == "")
 	c.DemoData = boolean("PORTAL_DEMO_DATA", dev)
 	c.Collector = boolean("PORTAL_COLLECTOR", true)
+	retries, err := strconv.Atoi(str("PORTAL_COLLECTOR_RETRIES", "3"))
+	if err != nil || retries < 0 || retries > 100 {
+		errs = append(errs, fmt.Errorf("PORTAL_COLLECTOR_RETRIES: want a number of retries from 0 to 100, got %q", getenv("PORTAL_COLLECTOR_RETRIES")))
+	}
+	c.CollectorRetries = retries
+	if c.CollectorMaxBackoff = duration("PORTAL_COLLECTOR_MAX_BACKOFF", time.Minute); c.CollectorMaxBackoff > time.Hour {
+		errs = append(errs, fmt.Errorf("PORTAL_COLLECTOR_MAX_BACKOFF: want at most 1h, got %q", getenv("PORTAL_COLLECTOR_MAX_BACKOFF")))
+	}
+	history, err := strconv.Atoi(str("PORTAL_COLLECTOR_FAILURE_HISTORY", "100"))
+	if err != nil || history < 1 || history > 100000 {
+		errs = append(errs, fmt.Errorf("PORTAL_COLLECTOR_FAILURE_HISTORY: want a number of failures from 1 to 100000, got %q",
+			getenv("PORTAL_COLLECTOR_FAILURE_HISTORY")))
+	}
+	c.CollectorFailureHistory = history
 
 	c.HelpDeskPhone = str("PORTAL_HELPDESK_PHONE", "")
 	c.HelpDeskEmail = str("PORTAL_HELPDESK_EMAIL", "")

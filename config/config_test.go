@@ -33,6 +33,10 @@ func TestLoadDefaults(t *testing.T) {
 	if c.MinFreeBytes != 1<<30 || c.OrphanAge != 24*time.Hour {
 		t.Errorf("free space %d, orphan age %v", c.MinFreeBytes, c.OrphanAge)
 	}
+	if c.CollectorRetries != 3 || c.CollectorMaxBackoff != time.Minute || c.CollectorFailureHistory != 100 {
+		t.Errorf("collector: %d retries, max back-off %v, %d failures kept", c.CollectorRetries, c.CollectorMaxBackoff,
+			c.CollectorFailureHistory)
+	}
 	if c.SQLitePath() != filepath.Join("data", "portal.db") || c.UsesPostgres() {
 		t.Errorf("database: %q postgres=%v", c.SQLitePath(), c.UsesPostgres())
 	}
@@ -105,6 +109,10 @@ func TestValidateRejects(t *testing.T) {
 		{"negative free space", map[string]string{"PORTAL_MIN_FREE_BYTES": "-1"}, "PORTAL_MIN_FREE_BYTES"},
 		{"free space not a number", map[string]string{"PORTAL_MIN_FREE_BYTES": "1G"}, "PORTAL_MIN_FREE_BYTES"},
 		{"orphan age too short", map[string]string{"PORTAL_ORPHAN_AGE": "10m"}, "PORTAL_ORPHAN_AGE"},
+		{"collector retries negative", map[string]string{"PORTAL_COLLECTOR_RETRIES": "-1"}, "PORTAL_COLLECTOR_RETRIES"},
+		{"collector back-off too long", map[string]string{"PORTAL_COLLECTOR_MAX_BACKOFF": "2h"}, "PORTAL_COLLECTOR_MAX_BACKOFF"},
+		{"collector back-off not a duration", map[string]string{"PORTAL_COLLECTOR_MAX_BACKOFF": "60"}, "PORTAL_COLLECTOR_MAX_BACKOFF"},
+		{"collector history of none", map[string]string{"PORTAL_COLLECTOR_FAILURE_HISTORY": "0"}, "PORTAL_COLLECTOR_FAILURE_HISTORY"},
 		{"role map unknown role", map[string]string{"OIDC_ROLE_MAP": "staff=superuser"}, "OIDC_ROLE_MAP"},
 		{"role map malformed", map[string]string{"OIDC_ROLE_MAP": "officer"}, "OIDC_ROLE_MAP"},
 		{"bad request timeout", map[string]string{"PORTAL_DB_REQUEST_TIMEOUT": "0s"}, "PORTAL_DB_REQUEST_TIMEOUT"},

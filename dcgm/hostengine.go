@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -142,6 +143,9 @@ type HostengineSource struct {
 	child  *readerChild
 	info   ReaderInfo
 	closed bool
+	// connected mirrors child != nil for Connected, which must not wait
+	// for a poll in progress.
+	connected atomic.Bool
 }
 
 var _ Source = (*HostengineSource)(nil)
@@ -152,6 +156,10 @@ var _ Source = (*HostengineSource)(nil)
 func NewHostengineSource(address string, o HostengineOptions) *HostengineSource {
 	return &HostengineSource{address: address, opts: o.withDefaults()}
 }
+
+// Connected reports whether the reader is running and connected: until
+// it is, a Poll first starts it, which may take up to StartTimeout.
+func (s *HostengineSource) Connected() bool { return s.connected.Load() }
 
 // Address is the nv-hostengine address this source reads.
 func (s *HostengineSource) Address() string { return s.address }
@@ -177,6 +185,7 @@ func (s *HostengineSource) Poll(ctx context.Context) (Poll, error) {
 			return Poll{}, err
 		}
 		s.child = c
+		s.connected.Store(true)
 	}
 	c := s.child
 	ctx, cancel := context.WithTimeout(ctx, s.opts.PollTimeout)
@@ -293,6 +302,7 @@ func (s *HostengineSource) stop() {
 	if s.child != nil {
 		s.child.stop()
 		s.child = nil
+		s.connected.Store(false)
 	}
 }
 
@@ -301,6 +311,7 @@ func (s *HostengineSource) kill() {
 	if s.child != nil {
 		s.child.kill()
 		s.child = nil
+		s.connected.Store(false)
 	}
 }
 

@@ -328,6 +328,7 @@ func authzMatrix() map[string]matrixRow {
 		{"GET /admin/clusters/:id", matrixRow{path: "/admin/clusters/{cluster}", cells: adminPage}},
 		{"POST /admin/clusters/:id", matrixRow{path: "/admin/clusters/{cluster}", cells: adminEmptyForm}},
 		{"GET /gpus/clusters", matrixRow{path: "/gpus/clusters", cells: programmePage}},
+		{"GET /gpus/clusters/:id", matrixRow{path: "/gpus/clusters/{cluster}", cells: programmePage}},
 		{"GET /officer/allocations/new", matrixRow{path: "/officer/allocations/new", cells: ministryPage}},
 		{"POST /officer/allocations/new", matrixRow{path: "/officer/allocations/new", cells: ministryEmptyForm}},
 		// The allocation lifecycle, for the ministry: the forms sent empty

@@ -31,7 +31,7 @@ func (h *Handler) showClusterStatusPage(c *gin.Context) {
 }
 
 func (h *Handler) renderClusters(c *gin.Context, titleID string, admin bool) {
-	cs, err := models.ListClusters(c.Request.Context(), h.db)
+	cs, err := models.ListClusterHealth(c.Request.Context(), h.db, h.now())
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -43,6 +43,32 @@ func (h *Handler) renderClusters(c *gin.Context, titleID string, admin bool) {
 	}
 	h.render(c, http.StatusOK, views.Clusters(h.page(c, titleID), views.ClustersView{Clusters: cs, Admin: admin, Now: h.now(),
 		Conflicts: conflicts}))
+}
+
+// showClusterPage is the collector's view of one cluster: each endpoint's
+// state (answering, retried at the interval, retried less often, with the
+// last success and the next attempt), failure rates over 24 hours and the
+// cluster's last failures.
+func (h *Handler) showClusterPage(c *gin.Context) {
+	id, err := strconv.ParseUint(c.Param("id"), 10, 32)
+	if err != nil {
+		h.renderError(c, http.StatusNotFound, nil)
+		return
+	}
+	ctx := c.Request.Context()
+	health, err := models.GetClusterHealth(ctx, h.db, uint(id), h.now())
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	failures, err := models.ClusterPollFailures(ctx, h.db, health.ID, h.cfg.CollectorFailureHistory)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, views.ClusterStatus(h.page(c, "gpu.cluster_status.title"), views.ClusterStatusView{
+		Health: health, Failures: failures, Kept: h.cfg.CollectorFailureHistory,
+		Admin: currentUser(c).Role == models.RoleAdmin, Now: h.now()}))
 }
 
 // showNewClusterPage is the empty cluster form.

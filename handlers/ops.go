@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"kaiportal/dcgm"
 	"kaiportal/models"
 	"kaiportal/static"
 )
@@ -64,6 +65,10 @@ func (h *Handler) sweepOrphans(ctx context.Context) {
 			"bytes", sw.Bytes, "older_than", h.cfg.OrphanAge.String())
 	}
 }
+
+// CollectorMetrics is the observer that puts the telemetry collector's
+// series (polls, errors, durations, samples, write lag) on this handler's /metrics.
+func (h *Handler) CollectorMetrics() *dcgm.Metrics { return h.metrics.collector }
 
 // metricsHandler serves Prometheus metrics: with PORTAL_METRICS_TOKEN set,
 // to requests bearing it. Without a token, in development only to clients
@@ -133,7 +138,10 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	orphans  *prometheus.CounterVec
-	handler  http.Handler
+	// collector keeps the series of the telemetry collector that runs in
+	// this process (portal serve with PORTAL_COLLECTOR): Handler.CollectorMetrics.
+	collector *dcgm.Metrics
+	handler   http.Handler
 }
 
 func newMetrics(reg *prometheus.Registry) (*metrics, error) {
@@ -155,6 +163,10 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
+	}
+	var err error
+	if m.collector, err = dcgm.NewMetrics(reg); err != nil {
+		return nil, err
 	}
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	return m, nil

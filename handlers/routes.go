@@ -159,6 +159,7 @@ func (h *Handler) routes() []Route {
 		{"GET", "/admin/clusters/:id", roles(models.RoleAdmin), h.showEditClusterPage},
 		{"POST", "/admin/clusters/:id", roles(models.RoleAdmin), h.updateCluster},
 		{"GET", "/gpus/clusters", roles(programmeAll...), h.showClusterStatusPage},
+		{"GET", "/gpus/clusters/:id", roles(programmeAll...), h.showClusterPage},
 		{"GET", "/officer/allocations/new", roles(ministry...), h.showNewAllocationPage},
 		{"POST", "/officer/allocations/new", roles(ministry...), h.createAllocation},
 		{"GET", "/officer/allocations/:id/change", roles(ministry...), h.showAllocationChangePage},

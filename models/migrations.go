@@ -211,6 +211,17 @@ func migrations() []*gormigrate.Migration {
 			},
 		},
 		{
+			// The collector's health: each endpoint's state, the clusters' last
+			// failures and hourly poll and failure counts per endpoint.
+			ID: "2026120620_collector_health",
+			Migrate: func(tx *gorm.DB) error {
+				return tx.AutoMigrate(&ClusterEndpoint{}, &PollFailure{}, &PollHour{})
+			},
+			Rollback: func(tx *gorm.DB) error {
+				return tx.Migrator().DropTable(&PollHour{}, &PollFailure{}, &ClusterEndpoint{})
+			},
+		},
+		{
 			// The allocation lifecycle: when each GPU joined and left, the
 			// nodes allocated while their cluster was down, why an
 			// allocation ended early, and the history of changes.
@@ -301,7 +312,9 @@ func schemaModels() []any {
 		&ExtraHoliday{}, &Appeal{}, &AppealEvidence{}, &NamingGrant{},
 		&Cluster{}, &GPU{}, &Allocation{}, &AllocationGPU{}, &GPURollup{}, &GPURollupDay{}, &ClusterLease{},
 		&BuiltinHolidayRecord{}, &HolidayList{}, &HolidayListDay{}, &SavedForm{}, &AuditCheckpoint{},
-		&GPUConflict{}, &AllocationChange{},
+		&GPUConflict{},
+		&ClusterEndpoint{}, &PollFailure{}, &PollHour{},
+		&AllocationChange{},
 	}
 }
 

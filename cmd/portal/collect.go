@@ -16,10 +16,16 @@ import (
 // apart. With several of them on one PostgreSQL database, each cluster is
 // polled by the one collector that holds its lease.
 
-// newCollector is the collector on the portal database; secrets opens the
-// clusters' bearer tokens.
-func newCollector(db *gorm.DB, secrets *models.SecretBox, log *slog.Logger) *dcgm.Collector {
-	return &dcgm.Collector{Store: models.TelemetryStore{DB: db, Secrets: secrets}, Log: log.With("component", "collector")}
+// newCollector is the collector on the portal database with the failure
+// policy of cfg; secrets opens the clusters' bearer tokens, and obs (nil:
+// none) receives its metrics.
+func newCollector(cfg *config.Config, db *gorm.DB, secrets *models.SecretBox, log *slog.Logger, obs dcgm.Observer) *dcgm.Collector {
+	retries := cfg.CollectorRetries
+	if retries == 0 {
+		retries = -1 // the collector's zero value means its default
+	}
+	return &dcgm.Collector{Store: models.TelemetryStore{DB: db, Secrets: secrets}, Log: log.With("component", "collector"),
+		Observer: obs, Retries: retries, MaxBackoff: cfg.CollectorMaxBackoff, FailureHistory: cfg.CollectorFailureHistory}
 }
 
 // runCollect runs the collector alone until ctx ends (`portal collect`).
@@ -29,17 +35,19 @@ func runCollect(ctx context.Context, cfg *config.Config, db *gorm.DB, secrets *m
 			return err
 		}
 	}
-	return newCollector(db, secrets, log).Run(ctx)
+	return newCollector(cfg, db, secrets, log, nil).Run(ctx)
 }
 
 // startCollector runs the collector beside the web portal until ctx ends or
-// stop is called; stop blocks until it has written what it holds and stopped.
-func startCollector(ctx context.Context, db *gorm.DB, secrets *models.SecretBox, log *slog.Logger) (stop func()) {
+// stop is called; stop blocks until it has written what it holds and
+// stopped. Its metrics go to obs (the portal's /metrics).
+func startCollector(ctx context.Context, cfg *config.Config, db *gorm.DB, secrets *models.SecretBox, log *slog.Logger,
+	obs dcgm.Observer) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := newCollector(db, secrets, log).Run(ctx); err != nil {
+		if err := newCollector(cfg, db, secrets, log, obs).Run(ctx); err != nil {
 			log.Error("collector", "err", err)
 		}
 	}()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -63,5 +64,19 @@ func TestCollectCommand(t *testing.T) {
 	conn.Model(&models.GPU{}).Count(&gpus)
 	if leases != 0 || gpus < 5*60 {
 		t.Errorf("after collect: %d leases left, %d GPUs known", leases, gpus)
+	}
+}
+
+// The collector takes its failure policy from the settings; no retries
+// means none, not the collector's default.
+func TestNewCollectorPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		retries, want int
+	}{{3, 3}, {0, -1}, {7, 7}} {
+		cfg := &config.Config{CollectorRetries: tc.retries, CollectorMaxBackoff: 2 * time.Minute, CollectorFailureHistory: 250}
+		c := newCollector(cfg, nil, nil, slog.New(slog.DiscardHandler), nil)
+		if c.Retries != tc.want || c.MaxBackoff != 2*time.Minute || c.FailureHistory != 250 {
+			t.Errorf("retries %d: collector %d retries, max back-off %s, history %d", tc.retries, c.Retries, c.MaxBackoff, c.FailureHistory)
+		}
 	}
 }

@@ -408,7 +408,8 @@ func serve(ctx context.Context, cfg *config.Config, db *gorm.DB, secrets *models
 	}
 	go h.Cleanup(ctx, 10*time.Minute)
 	if cfg.Collector {
-		defer startCollector(ctx, db, secrets, log)() // the collector stops, having written what it holds, before the database closes
+		// The collector stops, having written what it holds, before the database closes.
+		defer startCollector(ctx, cfg, db, secrets, log, h.CollectorMetrics())()
 	}
 
 	log.Info("portal listening", "addr", ln.Addr().String(), "url", cfg.BaseURL, "mode", cfg.Mode,
