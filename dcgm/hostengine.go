@@ -102,6 +102,10 @@ type HostengineOptions struct {
 	Stderr io.Writer
 }
 
+// SampleInterval is how far apart DCGM samples the watched fields: the
+// interval a Folder of this source's samples is configured with.
+func (o HostengineOptions) SampleInterval() time.Duration { return o.withDefaults().Interval }
+
 func (o HostengineOptions) withDefaults() HostengineOptions {
 	if o.Interval <= 0 {
 		o.Interval = time.Second

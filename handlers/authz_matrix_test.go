@@ -334,6 +334,19 @@ func authzMatrix() map[string]matrixRow {
 		{"POST /officer/clusters/:id/downtime/import", matrixRow{path: "/officer/clusters/{cluster}/downtime/import", cells: ministryEmptyForm}},
 		{"GET /officer/allocations/new", matrixRow{path: "/officer/allocations/new", cells: ministryPage}},
 		{"POST /officer/allocations/new", matrixRow{path: "/officer/allocations/new", cells: ministryEmptyForm}},
+		// The allocation lifecycle, for the ministry: the forms sent empty
+		// are refused by validation (an early end and a replacement before
+		// their confirmation page).
+		{"GET /officer/allocations/:id/change", matrixRow{path: "/officer/allocations/{own_alloc}/change",
+			otherPath: "/officer/allocations/{other_alloc}/change", cells: ministryPage}},
+		{"POST /officer/allocations/:id/period", matrixRow{path: "/officer/allocations/{own_alloc}/period",
+			otherPath: "/officer/allocations/{other_alloc}/period", cells: ministryEmptyForm}},
+		{"POST /officer/allocations/:id/end", matrixRow{path: "/officer/allocations/{own_alloc}/end",
+			otherPath: "/officer/allocations/{other_alloc}/end", cells: ministryEmptyForm}},
+		{"POST /officer/allocations/:id/add", matrixRow{path: "/officer/allocations/{own_alloc}/add",
+			otherPath: "/officer/allocations/{other_alloc}/add", cells: ministryEmptyForm}},
+		{"POST /officer/allocations/:id/replace", matrixRow{path: "/officer/allocations/{own_alloc}/replace",
+			otherPath: "/officer/allocations/{other_alloc}/replace", cells: ministryEmptyForm}},
 		{"GET /allocations", matrixRow{path: "/allocations", cells: matrixCells(
 			cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK)}},
 		{"GET /allocations/:id", matrixRow{path: "/allocations/{own_alloc}", otherPath: "/allocations/{other_alloc}", cells: ownObjectPage}},

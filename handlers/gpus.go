@@ -195,7 +195,7 @@ func (h *Handler) createAllocation(c *gin.Context) {
 	form := views.AllocationInput{OrganisationID: c.PostForm("organisation_id"), BlockKind: c.PostForm("block_kind"),
 		GPUCount: strings.TrimSpace(c.PostForm("gpu_count")), From: strings.TrimSpace(c.PostForm("from")),
 		To: strings.TrimSpace(c.PostForm("to")), UUIDs: c.PostForm("uuids"), Note: c.PostForm("note"),
-		OwnGPUs: c.PostForm("own_gpus") != "", Nodes: map[string]bool{}}
+		OwnGPUs: c.PostForm("own_gpus") != "", Nodes: map[string]bool{}, NodesLater: c.PostForm("nodes_later")}
 	for _, n := range c.PostFormArray("nodes") {
 		form.Nodes[n] = true
 	}
@@ -207,6 +207,9 @@ func (h *Handler) createAllocation(c *gin.Context) {
 		in.Nodes = append(in.Nodes, n)
 	}
 	slices.Sort(in.Nodes)
+	if later := models.ParseUUIDList(form.NodesLater); len(later) > 0 {
+		in.Nodes, in.NodesLater = append(in.Nodes, later...), true
+	}
 	if id, err := strconv.ParseUint(form.OrganisationID, 10, 32); err == nil {
 		in.OrganisationID = uint(id)
 	}
@@ -411,6 +414,11 @@ func (h *Handler) showAllocationPage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	if v.History, err = models.ListAllocationChanges(ctx, h.db, a.ID); err != nil {
+		h.fail(c, err)
+		return
+	}
+	v.MayChange = currentUser(c).Role.IsMinistry()
 	q := url.Values{"from": {from.String()}, "to": {to.String()}}
 	if gpu != "" {
 		q.Set("gpu", gpu)

@@ -235,12 +235,13 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 		"/admin/users/:id/end-sessions":    fmt.Sprintf("/admin/users/%d/end-sessions", upstage.ID),
 		"/admin/holidays/imports/:lid":     fmt.Sprintf("/admin/holidays/imports/%d", list.ID),
 		"/admin/clusters/:id":              fmt.Sprintf("/admin/clusters/%d", cluster.ID),
+		"/gpus/clusters/:id":               fmt.Sprintf("/gpus/clusters/%d", cluster.ID),
 		"/allocations/:id":                 fmt.Sprintf("/allocations/%d", allocation.ID),
 		"/allocations/:id/series":          fmt.Sprintf("/allocations/%d/series", allocation.ID),
-		"/gpus/clusters/:id":               fmt.Sprintf("/gpus/clusters/%d", cluster.ID),
 		"/gpus/clusters/:id/downtime":      fmt.Sprintf("/gpus/clusters/%d/downtime", cluster.ID),
 		"/gpus/usage/:org":                 fmt.Sprintf("/gpus/usage/%d", *upstage.OrganisationID),
 		"/gpus/usage/:org/export":          fmt.Sprintf("/gpus/usage/%d/export?format=csv", *upstage.OrganisationID),
+		"/officer/allocations/:id/change":  fmt.Sprintf("/officer/allocations/%d/change", allocation.ID),
 	}
 }
 

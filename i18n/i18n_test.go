@@ -172,6 +172,8 @@ func dynamicIDs(statuses []int) map[string][]string {
 		"holidays.format.": each("holidays.format.", models.HolidayFormatKASIXML, models.HolidayFormatKASIJSON,
 			models.HolidayFormatICal, models.HolidayFormatCSV),
 		"holidays.diff.": each("holidays.diff.", models.DiffSame, models.DiffAdded, models.DiffRemoved, models.DiffRenamed),
+		// The allocation history's kinds of change (views/allocation_changes.templ).
+		"gpu.history.kind.": each("gpu.history.kind.", models.ChangeKinds...),
 	}
 }
 

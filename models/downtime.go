@@ -116,13 +116,22 @@ func DownSeconds(ctx context.Context, db *gorm.DB, clusterID uint, from, to time
 	if !to.After(from) {
 		return 0, nil
 	}
+	ds, err := downtimesOf(ctx, db, clusterID, from, to)
+	if err != nil {
+		return 0, err
+	}
+	return coveredSeconds(ds, from, to), nil
+}
+
+// downtimesOf lists a cluster's downtime windows that overlap [from, to).
+func downtimesOf(ctx context.Context, db *gorm.DB, clusterID uint, from, to time.Time) ([]Downtime, error) {
 	var ds []Downtime
 	err := db.WithContext(ctx).Where("cluster_id = ? AND start_at < ? AND end_at > ?", clusterID, to.UTC(), from.UTC()).
 		Find(&ds).Error
 	if err != nil {
-		return 0, fmt.Errorf("store: downtime of cluster %d: %w", clusterID, err)
+		return nil, fmt.Errorf("store: downtime of cluster %d: %w", clusterID, err)
 	}
-	return coveredSeconds(ds, from, to), nil
+	return ds, nil
 }
 
 // coveredSeconds is the union of the windows clipped to [from, to).

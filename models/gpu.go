@@ -573,10 +573,14 @@ type Allocation struct {
 	PeriodTo       string        `gorm:"size:10;not null"`          // 2006-01-02, KST, last day (included)
 	OwnGPUs        bool          `gorm:"not null"`                  // the team's own GPUs, registered for telemetry
 	Note           string        `gorm:"type:text;not null"`        // e.g. why a block is named only in part
-	CreatedByID    uint          `gorm:"not null"`
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	GPUs           []AllocationGPU `gorm:"constraint:OnDelete:CASCADE"`
+	// PendingNodes are nodes allocated while the cluster was down, one per
+	// line: their GPUs are identified once the cluster reports them.
+	PendingNodes string `gorm:"type:text;not null;default:''"`
+	EndReason    string `gorm:"type:text;not null;default:''"` // why it was ended early; set once
+	CreatedByID  uint   `gorm:"not null"`
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	GPUs         []AllocationGPU `gorm:"constraint:OnDelete:CASCADE"`
 }
 
 // AllocationGPU names one GPU of an allocation.
@@ -584,6 +588,11 @@ type AllocationGPU struct {
 	ID           uint   `gorm:"primaryKey"`
 	AllocationID uint   `gorm:"not null;uniqueIndex:idx_alloc_gpu"`
 	GPUUUID      string `gorm:"column:gpu_uuid;size:128;not null;uniqueIndex:idx_alloc_gpu;index"`
+	// JoinedAt and LeftAt bound when the GPU belonged to the allocation (on
+	// the hour, UTC): nil is from the period's start and to its end. A GPU
+	// counts, expected and observed, only while it belonged.
+	JoinedAt *time.Time
+	LeftAt   *time.Time
 }
 
 // Period returns the allocation's first and last day.
@@ -628,6 +637,7 @@ type AllocationInput struct {
 	OwnGPUs        bool
 	UUIDs          []string // GPUs named one by one
 	Nodes          []string // every GPU seen on these nodes
+	NodesLater     bool     // nodes not seen yet are kept, their GPUs identified later (a cluster that is down)
 	Note           string
 }
 
@@ -758,7 +768,26 @@ func CreateAllocation(ctx context.Context, db *gorm.DB, in AllocationInput, by *
 		if err != nil {
 			return err
 		}
-		picked := pickGPUs(gpus, in.UUIDs, in.Nodes, errs)
+		// Nodes the cluster has not reported yet (it is down) are kept to be
+		// identified later when the officer says so; otherwise they are
+		// unknown.
+		var pending []string
+		nodes := in.Nodes
+		if in.NodesLater {
+			known := map[string]bool{}
+			for _, g := range gpus {
+				known[g.Node] = true
+			}
+			nodes = nil
+			for _, n := range in.Nodes {
+				if known[n] {
+					nodes = append(nodes, n)
+				} else {
+					pending = append(pending, n)
+				}
+			}
+		}
+		picked := pickGPUs(gpus, in.UUIDs, nodes, errs)
 		if len(picked) > in.GPUCount {
 			errs.Add("gpus", "gpu.error.too_many")
 		}
@@ -776,11 +805,14 @@ func CreateAllocation(ctx context.Context, db *gorm.DB, in AllocationInput, by *
 		for i, g := range picked {
 			uuids[i] = g.UUID
 		}
-		if err := checkOverlap(ctx, tx, uuids, in.From, in.To); err != nil {
-			return err
-		}
 		a = &Allocation{OrganisationID: org.ID, ClusterID: cluster.ID, BlockKind: in.BlockKind, GPUCount: in.GPUCount,
-			PeriodFrom: in.From, PeriodTo: in.To, OwnGPUs: in.OwnGPUs, Note: in.Note, CreatedByID: by.ID}
+			PeriodFrom: in.From, PeriodTo: in.To, OwnGPUs: in.OwnGPUs, Note: in.Note, CreatedByID: by.ID,
+			PendingNodes: strings.Join(pending, "\n")}
+		if start, end := a.Span(); true {
+			if err := checkOverlapExcept(ctx, tx, 0, uuids, start, end); err != nil {
+				return err
+			}
+		}
 		if err := tx.Omit("GPUs").Create(a).Error; err != nil {
 			return err
 		}
@@ -788,13 +820,18 @@ func CreateAllocation(ctx context.Context, db *gorm.DB, in AllocationInput, by *
 		for i, u := range uuids {
 			rows[i] = AllocationGPU{AllocationID: a.ID, GPUUUID: u}
 		}
-		if err := tx.CreateInBatches(rows, 500).Error; err != nil {
-			return err
+		if len(rows) > 0 {
+			if err := tx.CreateInBatches(rows, 500).Error; err != nil {
+				return err
+			}
 		}
 		a.GPUs = rows
 		own := ""
 		if in.OwnGPUs {
 			own = ", the team's own GPUs"
+		}
+		if len(pending) > 0 {
+			own += ", nodes to identify: " + strings.Join(pending, ", ")
 		}
 		summary := fmt.Sprintf("%s: %s block (%d GPUs, %d named) on %s, %s – %s%s", org.NameKO, in.BlockKind, in.GPUCount,
 			len(uuids), cluster.Name, in.From, in.To, own)
@@ -851,34 +888,6 @@ func pickGPUs(gpus []GPU, uuids, nodes []string, errs FieldErrors) []GPU {
 	return out
 }
 
-// checkOverlap refuses GPUs already allocated for a period overlapping
-// from–to (dates as 2006-01-02, which compare as strings).
-func checkOverlap(ctx context.Context, tx *gorm.DB, uuids []string, from, to string) error {
-	for chunk := range slices.Chunk(uuids, 1000) {
-		var hit struct {
-			GPUUUID      string
-			AllocationID uint
-			PeriodFrom   string
-			PeriodTo     string
-			NameKO       string
-		}
-		err := tx.WithContext(ctx).Table("allocation_gpus AS ag").
-			Select("ag.gpu_uuid, a.id AS allocation_id, a.period_from, a.period_to, o.name_ko").
-			Joins("JOIN allocations a ON a.id = ag.allocation_id").
-			Joins("JOIN organisations o ON o.id = a.organisation_id").
-			Where("ag.gpu_uuid IN ? AND a.period_from <= ? AND a.period_to >= ?", chunk, to, from).
-			Order("ag.gpu_uuid, a.id").Limit(1).Scan(&hit).Error
-		if err != nil {
-			return fmt.Errorf("store: allocation overlap: %w", err)
-		}
-		if hit.AllocationID != 0 {
-			return &AllocationConflictError{GPU: hit.GPUUUID, AllocationID: hit.AllocationID, Team: hit.NameKO,
-				From: hit.PeriodFrom, To: hit.PeriodTo}
-		}
-	}
-	return nil
-}
-
 // isSelectedTeam reports whether the organisation leads a selected application.
 func isSelectedTeam(ctx context.Context, tx *gorm.DB, orgID uint) (bool, error) {
 	var n int64
@@ -913,7 +922,8 @@ func GetAllocation(ctx context.Context, db *gorm.DB, id uint) (*Allocation, erro
 	return &a, nil
 }
 
-// AllocationRow is one allocation in a list, with the number of GPUs named.
+// AllocationRow is one allocation in a list, with the number of GPUs named
+// (in it now: replaced ones not counted).
 type AllocationRow struct {
 	Allocation
 	Named int
@@ -934,7 +944,7 @@ func ListAllocations(ctx context.Context, db *gorm.DB, orgID *uint) ([]Allocatio
 		AllocationID uint
 		N            int
 	}
-	if err := db.WithContext(ctx).Model(&AllocationGPU{}).Select("allocation_id, COUNT(*) AS n").
+	if err := db.WithContext(ctx).Model(&AllocationGPU{}).Select("allocation_id, COUNT(*) AS n").Where("left_at IS NULL").
 		Group("allocation_id").Scan(&counts).Error; err != nil {
 		return nil, fmt.Errorf("store: list allocations: %w", err)
 	}

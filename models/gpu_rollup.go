@@ -418,9 +418,27 @@ func wholeDays(start, end time.Time) (d0, d1 Date, ok bool) {
 	return d0, d1, d0.Before(d1)
 }
 
-// allocationGPUs is the subquery of an allocation's GPU UUIDs.
+// allocationGPUs is the subquery of the UUIDs of an allocation's GPUs that
+// belong to it for its whole period (neither added later nor replaced).
 func allocationGPUs(db *gorm.DB, allocID uint) *gorm.DB {
-	return db.Table("allocation_gpus").Select("gpu_uuid").Where("allocation_id = ?", allocID)
+	return db.Table("allocation_gpus").Select("gpu_uuid").
+		Where("allocation_id = ? AND joined_at IS NULL AND left_at IS NULL", allocID)
+}
+
+// windowedRows selects the hourly rollups of an allocation's GPUs that
+// belong to it only part of its period (added later, or replaced), in the
+// hours they belonged (joins and leaves are on the hour).
+func windowedRows(db *gorm.DB, allocID uint, cols string, from, to time.Time) *gorm.DB {
+	return db.Table("gpu_rollups").Select(cols).
+		Joins("JOIN allocation_gpus ag ON ag.gpu_uuid = gpu_rollups.uuid AND ag.allocation_id = ?", allocID).
+		Where("(ag.joined_at IS NOT NULL OR ag.left_at IS NOT NULL) AND gpu_rollups.hour >= ? AND gpu_rollups.hour < ?", from, to).
+		Where("(ag.joined_at IS NULL OR gpu_rollups.hour >= ag.joined_at) AND (ag.left_at IS NULL OR gpu_rollups.hour < ag.left_at)")
+}
+
+// hasWindows reports whether any of an allocation's GPUs belongs to it only
+// part of its period.
+func hasWindows(gpus []AllocationGPU) bool {
+	return slices.ContainsFunc(gpus, func(g AllocationGPU) bool { return !g.Whole() })
 }
 
 // physicalRow selects the rows of physical GPUs, not of MIG instances.
@@ -497,13 +515,14 @@ const (
 // the whole KST days from the daily rollups, the hours before and after
 // them from the hourly ones. It returns the SQL of the union and its
 // arguments; nil when the range is empty.
-func usageUnion(db *gorm.DB, allocID uint, start, end time.Time) (string, []any) {
-	return usageUnionOf(db, allocID, "", start, end)
+func usageUnion(db *gorm.DB, allocID uint, start, end time.Time, windowed bool) (string, []any) {
+	return usageUnionOf(db, allocID, "", start, end, windowed)
 }
 
 // usageUnionOf is usageUnion over one of the allocation's GPUs, or all of
-// them when uuid is "".
-func usageUnionOf(db *gorm.DB, allocID uint, uuid string, start, end time.Time) (string, []any) {
+// them when uuid is "". windowed adds the GPUs that belong to the
+// allocation only part of its period, in the hours they belonged.
+func usageUnionOf(db *gorm.DB, allocID uint, uuid string, start, end time.Time, windowed bool) (string, []any) {
 	gpus := func() *gorm.DB {
 		q := allocationGPUs(db, allocID)
 		if uuid != "" {
@@ -515,6 +534,19 @@ func usageUnionOf(db *gorm.DB, allocID uint, uuid string, start, end time.Time) 
 		return "", nil
 	}
 	var parts []*gorm.DB
+	if windowed {
+		// GPUs that belong only part of the period: from the hourly rows, in
+		// the hours they belonged.
+		var cols []string
+		for _, c := range strings.Split(rollupCols, ", ") {
+			cols = append(cols, "gpu_rollups."+c)
+		}
+		w := windowedRows(db, allocID, strings.Join(cols, ", ")+", gpu_rollups.busy_threshold_pct AS busy_min, gpu_rollups.busy_threshold_pct AS busy_max", start, end)
+		if uuid != "" {
+			w = w.Where("ag.gpu_uuid = ?", uuid)
+		}
+		parts = append(parts, w)
+	}
 	hours := func(from, to time.Time) {
 		if to.After(from) {
 			parts = append(parts, db.Table("gpu_rollups").Select(rollupCols+hourBusyCols).
@@ -554,17 +586,23 @@ func AllocationGPUSummary(ctx context.Context, db *gorm.DB, allocID uint, uuid s
 	if err := db.First(&a, allocID).Error; err != nil {
 		return Usage{}, notFound(fmt.Sprintf("store: usage of allocation %d", allocID), err)
 	}
-	var n int64
-	q := db.Model(&AllocationGPU{}).Where("allocation_id = ?", allocID)
+	var members []AllocationGPU
+	q := db.Select("gpu_uuid", "joined_at", "left_at").Where("allocation_id = ?", allocID)
 	if uuid != "" {
 		q = q.Where("gpu_uuid = ?", uuid)
 	}
-	if err := q.Count(&n).Error; err != nil {
+	if err := q.Find(&members).Error; err != nil {
 		return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
 	}
-	u := Usage{GPUs: int(n), Allocated: max(a.GPUCount, int(n))}
+	n := 0
+	for _, g := range members {
+		if g.LeftAt == nil {
+			n++
+		}
+	}
+	u := Usage{GPUs: n, Allocated: max(a.GPUCount, n)}
 	if uuid != "" {
-		u.Allocated = int(n)
+		u.Allocated = n
 	}
 	u.From, u.To = a.clip(from, to)
 	u.Until = u.To
@@ -574,15 +612,23 @@ func AllocationGPUSummary(ctx context.Context, db *gorm.DB, allocID uint, uuid s
 			u.Until = u.From
 		}
 	}
-	down, err := DownSeconds(ctx, db, a.ClusterID, u.From, u.Until)
+	downs, err := downtimesOf(ctx, db, a.ClusterID, u.From, u.Until)
 	if err != nil {
 		return Usage{}, err
 	}
+	down := coveredSeconds(downs, u.From, u.Until)
 	// The cluster's downtime is no GPU's expected time: it is down.
 	span := u.Until.Sub(u.From).Seconds() - down
 	u.DownSeconds = float64(u.Allocated) * down
 	u.ExpectedSeconds = float64(u.Allocated) * span
-	u.ExpectedNamedSeconds = float64(u.GPUs) * span
+	// Each identified GPU is expected while it belonged to the allocation
+	// and its cluster was not down.
+	for _, g := range members {
+		s, e := g.Window(u.From, u.Until)
+		if e.After(s) {
+			u.ExpectedNamedSeconds += e.Sub(s).Seconds() - coveredSeconds(downs, s, e)
+		}
+	}
 	// Nothing after the hour now is in can have been observed yet.
 	readTo := u.Until.Truncate(time.Hour)
 	if readTo.Before(u.Until) {
@@ -591,7 +637,7 @@ func AllocationGPUSummary(ctx context.Context, db *gorm.DB, allocID uint, uuid s
 	if readTo.After(u.To) {
 		readTo = u.To
 	}
-	union, args := usageUnionOf(db, allocID, uuid, u.From, readTo)
+	union, args := usageUnionOf(db, allocID, uuid, u.From, readTo, hasWindows(members))
 	if union == "" {
 		return u, nil
 	}
@@ -637,7 +683,7 @@ func AllocationGPUUsage(ctx context.Context, db *gorm.DB, a *Allocation, from, t
 	db = db.WithContext(ctx)
 	start, end := a.clip(from, to)
 	out := map[string]GPUUsage{}
-	union, args := usageUnion(db, a.ID, start, end)
+	union, args := usageUnion(db, a.ID, start, end, hasWindows(a.GPUs))
 	if union == "" {
 		return out, nil
 	}
@@ -747,7 +793,47 @@ func AllocationSeries(ctx context.Context, db *gorm.DB, a *Allocation, from, to 
 			}
 			t = d.Start().UTC()
 		}
+		rows[i].Hour = t
 		at[t.Unix()] = i
+	}
+	if hasWindows(a.GPUs) {
+		// GPUs that belong only part of the period: their hourly rows in the
+		// hours they belonged, added into the steps.
+		var more []struct {
+			Hour     time.Time
+			Observed float64
+			Util     float64
+			Power    float64
+			MaxFB    float64
+		}
+		wq := windowedRows(db, a.ID, `gpu_rollups.hour AS hour, observed_s AS observed, util_sum AS util,
+			CASE WHEN observed_s > 0 THEN energy_j / observed_s ELSE 0 END AS power, max_fb_mib AS max_fb`, start, end).
+			Where("gpu_rollups." + physicalRow)
+		if uuid != "" {
+			wq = wq.Where("gpu_rollups.uuid = ?", uuid)
+		}
+		if err := wq.Scan(&more).Error; err != nil {
+			return nil, 0, fmt.Errorf("store: series of allocation %d: %w", a.ID, err)
+		}
+		for _, m := range more {
+			t := m.Hour.UTC()
+			if step != time.Hour {
+				t = DateOf(t).Start().UTC()
+			}
+			i, ok := at[t.Unix()]
+			if !ok {
+				i = len(rows)
+				rows = slices.Grow(rows, 1)[:i+1]
+				clear(rows[i:])
+				rows[i].Hour = t
+				at[t.Unix()] = i
+			}
+			r := &rows[i]
+			r.Observed += m.Observed
+			r.Util += m.Util
+			r.Power += m.Power
+			r.MaxFB = max(r.MaxFB, m.MaxFB)
+		}
 	}
 	for t := start; t.Before(end); t = t.Add(step) {
 		p := SeriesPoint{At: t}

@@ -262,6 +262,37 @@ func migrations() []*gormigrate.Migration {
 				return tx.Migrator().DropTable(&GPUWorkloadHour{})
 			},
 		},
+		{
+			// The allocation lifecycle: when each GPU joined and left, the
+			// nodes allocated while their cluster was down, why an
+			// allocation ended early, and the history of changes.
+			ID: "2026120640_allocation_lifecycle",
+			Migrate: func(tx *gorm.DB) error {
+				if err := addColumns(tx, map[any][]string{
+					&AllocationGPU{}: {"JoinedAt", "LeftAt"},
+					&Allocation{}:    {"PendingNodes", "EndReason"},
+				}); err != nil {
+					return err
+				}
+				return tx.AutoMigrate(&AllocationChange{})
+			},
+			Rollback: func(tx *gorm.DB) error {
+				if err := tx.Migrator().DropTable(&AllocationChange{}); err != nil {
+					return err
+				}
+				for table, cols := range map[string][]string{
+					"allocation_gpus": {"joined_at", "left_at"},
+					"allocations":     {"pending_nodes", "end_reason"},
+				} {
+					for _, col := range cols {
+						if err := tx.Exec("ALTER TABLE " + table + " DROP COLUMN " + col).Error; err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			},
+		},
 	}
 }
 
@@ -325,6 +356,7 @@ func schemaModels() []any {
 		&GPUConflict{},
 		&ClusterEndpoint{}, &PollFailure{}, &PollHour{},
 		&Downtime{},
+		&AllocationChange{},
 		&GPUWorkloadHour{},
 	}
 }

@@ -15,9 +15,14 @@ import (
 	"kaiportal/dcgm"
 )
 
-const telemetryUsage = `Usage: portal telemetry probe [--timeout 30s] [--token TOKEN] URL|ADDRESS
+const telemetryUsage = `Usage: portal telemetry probe [--timeout 30s] [--token TOKEN]
+                              [--duration 2m --interval 5s [--json]] URL|ADDRESS
 
-Fetches one poll and prints the GPUs and field values seen:
+Without --duration, fetches one poll and prints the GPUs and field values seen.
+With --duration, a dry run: polls every --interval for that long and prints,
+per physical GPU, what the collector would record (observed, busy and idle
+seconds, mean utilisation, energy, XID events, the MIG breakdown), a summary
+by host and model, and the fields missing on every GPU; --json prints it as JSON.
   URL      a dcgm-exporter endpoint, http(s)://host:9400/metrics
   ADDRESS  an nv-hostengine, host[:5555] or a unix socket path, read with
            go-dcgm in a child process (needs DCGM 4's libdcgm.so.4 here)
@@ -52,6 +57,9 @@ func runTelemetry(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.Usage = func() { fmt.Fprint(stderr, telemetryUsage) }
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for the poll (connecting included)")
 	token := fs.String("token", "", "bearer token for a dcgm-exporter behind a proxy")
+	duration := fs.Duration("duration", 0, "dry run: poll for this long (0: one poll)")
+	interval := fs.Duration("interval", 5*time.Second, "dry run: time between polls")
+	asJSON := fs.Bool("json", false, "dry run: print the result as JSON")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -63,6 +71,10 @@ func runTelemetry(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return errors.New("telemetry probe: want one dcgm-exporter URL or nv-hostengine address")
 	}
 	target := fs.Arg(0)
+	if *duration < 0 || (*duration > 0 && *interval <= 0) {
+		return errors.New("telemetry probe: --duration and --interval must be positive")
+	}
+	clk := newProbeClock()
 
 	var (
 		src  dcgm.Source
@@ -71,7 +83,7 @@ func runTelemetry(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	)
 	if strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://") {
 		what = "dcgm-exporter"
-		src = dcgm.NewExporterSource(target, dcgm.ExporterOptions{Timeout: *timeout, BearerToken: *token})
+		src = dcgm.NewExporterSource(target, dcgm.ExporterOptions{Timeout: *timeout, BearerToken: *token, Now: clk.Now})
 	} else {
 		what = "nv-hostengine"
 		o := dcgm.HostengineOptions{StartTimeout: *timeout, PollTimeout: *timeout}
@@ -84,6 +96,34 @@ func runTelemetry(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	defer src.Close()
 
+	if *duration > 0 {
+		// The folder is configured as the collector configures it: with
+		// the poll interval for dcgm-exporter, DCGM's sampling interval for
+		// nv-hostengine (whose polls bring every sample since the last).
+		sampleEvery := *interval
+		if he != nil {
+			sampleEvery = dcgm.HostengineOptions{}.SampleInterval()
+		}
+		rep, err := dryRun(ctx, clk, src, what, target, *duration, *interval, sampleEvery, *timeout)
+		if err != nil {
+			return err
+		}
+		if he != nil {
+			rep.Notes = append(rep.Notes, he.Info().Warnings...)
+		}
+		if *asJSON {
+			err = writeDryRunJSON(stdout, rep)
+		} else {
+			printDryRun(stdout, rep)
+		}
+		if err != nil {
+			return err
+		}
+		if rep.Samples == 0 {
+			return fmt.Errorf("telemetry probe %s: no GPU values seen in %d polls; is this a %s?", target, rep.Polls, what)
+		}
+		return nil
+	}
 	pctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	p, err := src.Poll(pctx)
