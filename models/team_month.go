@@ -169,6 +169,9 @@ type GPUDay struct {
 	Anomalies    int     `gorm:"column:energy_anomalies"`
 	BusyMin      float64 `gorm:"column:busy_threshold_min"`
 	BusyMax      float64 `gorm:"column:busy_threshold_pct"`
+	// When the GPU joined and left the allocation (nil: for its whole period).
+	JoinedAt *time.Time `gorm:"column:joined_at"`
+	LeftAt   *time.Time `gorm:"column:left_at"`
 }
 
 // MeanUtil is the day's time-weighted mean utilisation, percent.
@@ -181,12 +184,14 @@ func (g GPUDay) MeanUtil() float64 {
 
 // TeamMonthDays lists, per GPU and day, the daily rollups of the physical
 // GPUs of a team's allocations in the month, each day within its
-// allocation's period; by day, then allocation and GPU.
+// allocation's period and within the time the GPU belonged to it (a GPU
+// added or replaced during a day has that whole day's row: the daily
+// rollups are not split by the hour); by day, then allocation and GPU.
 func TeamMonthDays(ctx context.Context, db *gorm.DB, orgID uint, m Month) ([]GPUDay, error) {
 	var rows []GPUDay
 	err := db.WithContext(ctx).Table("gpu_rollup_days d").
 		Select("d.day, ag.allocation_id, d.uuid, d.node, d.model, d.observed_s, d.active_s, d.util_sum, d.energy_j, "+
-			"d.xid_count, d.energy_anomalies, d.busy_threshold_min, d.busy_threshold_pct").
+			"d.xid_count, d.energy_anomalies, d.busy_threshold_min, d.busy_threshold_pct, ag.joined_at, ag.left_at").
 		Joins("JOIN allocation_gpus ag ON ag.gpu_uuid = d.uuid").
 		Joins("JOIN allocations a ON a.id = ag.allocation_id").
 		Where("a.organisation_id = ? AND d.device_key = d.uuid AND d.day >= ? AND d.day <= ? AND d.day >= a.period_from AND d.day <= a.period_to",
@@ -195,5 +200,13 @@ func TeamMonthDays(ctx context.Context, db *gorm.DB, orgID uint, m Month) ([]GPU
 	if err != nil {
 		return nil, fmt.Errorf("store: GPU days of organisation %d in %s: %w", orgID, m, err)
 	}
-	return rows, nil
+	// Only the days the GPU belonged to the allocation for some of.
+	return slices.DeleteFunc(rows, func(r GPUDay) bool {
+		d, err := ParseDate(r.Day)
+		if err != nil {
+			return false
+		}
+		start, end := d.Start(), d.AddDays(1).Start()
+		return (r.JoinedAt != nil && !r.JoinedAt.Before(end)) || (r.LeftAt != nil && !r.LeftAt.After(start))
+	}), nil
 }
