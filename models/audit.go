@@ -3,11 +3,9 @@ package models
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"slices"
 	"strconv"
 	"strings"
@@ -143,8 +141,9 @@ func (c AuditCheck) OK() bool { return c.BrokenID == 0 }
 
 // VerifyAuditChain recomputes every row's hash in order and reports the
 // first row whose hash or link to the previous row does not match. It reads
-// the trail in id order, a batch at a time, and records nothing; see
-// CheckAuditChain for the pages' incremental check.
+// the trail in id order (a long trail in a few segments at once, see
+// chainWalker) and records nothing; see CheckAuditChain for the pages'
+// incremental check.
 func VerifyAuditChain(ctx context.Context, db *gorm.DB) (AuditCheck, error) {
 	var w chainWalker
 	w.start(0, genesisHash)
@@ -152,157 +151,6 @@ func VerifyAuditChain(ctx context.Context, db *gorm.DB) (AuditCheck, error) {
 		return w.check, fmt.Errorf("store: verify audit chain: %w", err)
 	}
 	return w.check, nil
-}
-
-// auditBatch is how many rows the chain walk reads per statement.
-const auditBatch = 10_000
-
-// chainWalker verifies audit rows in id order against the hash of the row
-// before, reusing its hasher and buffers so that a row costs no allocation
-// of its own.
-type chainWalker struct {
-	check AuditCheck
-	h     hash.Hash
-	buf   []byte
-	tmp   []byte
-	sum   [sha256.Size]byte
-	hex   [2 * sha256.Size]byte
-	prev  []byte // hex hash the next row must link to
-	// anchorID, when not 0, is a row verified before: the walk starts at it,
-	// and it must still be there with the hash recorded then.
-	anchorID   uint
-	anchorHash string
-	// Read counts the rows read by this walk.
-	read int
-}
-
-// start sets the walk to begin after row afterID, whose hash is prev (0 and
-// the genesis hash: the start of the trail).
-func (w *chainWalker) start(afterID uint, prev string) {
-	w.h = sha256.New()
-	w.prev = append(w.prev[:0], prev...)
-	w.check.LastHash = prev
-	w.check.CheckedAtID = afterID
-	w.anchorID, w.anchorHash = afterID, prev
-}
-
-// walk reads the rows from the anchor on (or all of them) in batches by
-// keyset, and verifies each, stopping at the first that does not verify.
-func (w *chainWalker) walk(ctx context.Context, db *gorm.DB) error {
-	var (
-		id                                int64
-		at                                time.Time
-		prevHash, rowHash, actorAndFields sql.RawBytes
-	)
-	// LastHash is that of the last row that verified.
-	defer func() { w.check.LastHash = string(w.prev) }()
-	from := int64(w.anchorID)
-	anchored := w.anchorID != 0
-	q := auditWalkQuery(db.Dialector.Name())
-	db = db.WithContext(ctx)
-	for {
-		rows, err := db.Raw(q, from, auditBatch).Rows()
-		if err != nil {
-			return err
-		}
-		n := 0
-		for rows.Next() {
-			if err := rows.Scan(&id, &at, &prevHash, &rowHash, &actorAndFields); err != nil {
-				rows.Close()
-				return err
-			}
-			n++
-			w.read++
-			if anchored {
-				anchored = false
-				if !w.anchor(uint(id), at, prevHash, rowHash, actorAndFields) {
-					rows.Close()
-					return nil
-				}
-				continue
-			}
-			w.check.Rows++
-			w.check.CheckedAtID = uint(id)
-			switch {
-			case string(prevHash) != string(w.prev):
-				w.check.BrokenID, w.check.BrokenWhy = uint(id), whyLink
-			case !w.matches(at, prevHash, rowHash, actorAndFields):
-				w.check.BrokenID, w.check.BrokenWhy = uint(id), whyAltered
-			}
-			if w.check.BrokenID != 0 {
-				rows.Close()
-				return nil
-			}
-			w.prev = append(w.prev[:0], rowHash...)
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if anchored {
-			// The row verified last time is gone.
-			w.check.BrokenID, w.check.BrokenWhy = w.anchorID, whyAnchor
-			return nil
-		}
-		if n < auditBatch {
-			return nil
-		}
-		from = id + 1
-	}
-}
-
-// anchor checks the row the walk starts from: the row verified last time,
-// unchanged, with the hash recorded then.
-func (w *chainWalker) anchor(id uint, at time.Time, prevHash, rowHash, actorAndFields sql.RawBytes) bool {
-	switch {
-	case id != w.anchorID:
-		w.check.BrokenID, w.check.BrokenWhy = w.anchorID, whyAnchor
-	case string(rowHash) != w.anchorHash ||
-		!w.matches(at, prevHash, rowHash, actorAndFields):
-		w.check.BrokenID, w.check.BrokenWhy = id, whyAnchor
-	}
-	return w.check.BrokenID == 0
-}
-
-// matches reports whether the row's fields hash to its stored hash, as
-// computeHash defines it. The database writes the fields after the time
-// (actor ID, actor, action, object type, object ID, summary) as computeHash
-// does, "len:value;" each, so that a row is read as five values, not ten.
-func (w *chainWalker) matches(at time.Time, prevHash, rowHash, actorAndFields sql.RawBytes) bool {
-	b := w.field(w.buf[:0], prevHash)
-	w.tmp = at.UTC().AppendFormat(w.tmp[:0], time.RFC3339Nano)
-	b = w.field(b, w.tmp)
-	b = append(b, actorAndFields...)
-	w.buf = b
-	w.h.Reset()
-	w.h.Write(b)
-	hex.Encode(w.hex[:], w.h.Sum(w.sum[:0]))
-	return string(w.hex[:]) == string(rowHash)
-}
-
-// auditWalkQuery reads a batch of rows by keyset, with the fields after
-// the time as computeHash writes them (lengths in bytes).
-func auditWalkQuery(dialect string) string {
-	field := func(col string) string {
-		if dialect == "postgres" {
-			return "octet_length(" + col + ") || ':' || " + col + " || ';'"
-		}
-		return "length(CAST(" + col + " AS BLOB)) || ':' || " + col + " || ';'"
-	}
-	actorID := "COALESCE(CAST(actor_id AS TEXT), '')"
-	return "SELECT id, at, prev_hash, hash, " + field(actorID) + " || " + field("actor") + " || " + field("action") +
-		" || " + field("object_type") + " || " + field("object_id") + " || " + field("summary") +
-		" FROM audit_entries WHERE id >= ? ORDER BY id LIMIT ?"
-}
-
-// field appends "len:value;".
-func (w *chainWalker) field(b, f []byte) []byte {
-	b = strconv.AppendInt(b, int64(len(f)), 10)
-	b = append(b, ':')
-	b = append(b, f...)
-	return append(b, ';')
 }
 
 const (
