@@ -297,19 +297,29 @@ func (w *chainWalker) merge(segs []*auditSegment) {
 // an earlier segment has found a row that does not verify.
 const stopCheckEvery = 4096
 
+// auditColumns are the columns the hash covers after prev_hash, in the
+// order computeHash writes them, preceded by hash itself (which it does not).
+var auditColumns = [...]string{"at", "prev_hash", "hash", "actor_id", "actor", "action", "object_type", "object_id", "summary"}
+
 // sqliteWalkQuery reads each row as one value, which costs the driver one
-// column instead of ten: "id,len(at),len(prev_hash),len(hash)," then at,
-// prev_hash and hash, then the fields after the time as computeHash writes
-// them, "len:value;" each (lengths in bytes; concat, unlike printf, keeps
-// text past a NUL byte).
+// column instead of ten: "id," then the byte lengths of the nine columns as
+// the characters of char(), which costs SQLite less than writing them as
+// decimals (a length above U+10FFFF comes back as U+FFFD: see
+// readSQLiteSegment), then the nine values themselves (concat, unlike
+// printf, keeps text past a NUL byte, and writes NULL as nothing).
 var sqliteWalkQuery = func() string {
-	field := func(col string) string { return "octet_length(" + col + "), ':', " + col + ", ';'" }
-	actorID := "COALESCE(CAST(actor_id AS TEXT), '')"
-	return "SELECT concat(id, ',', octet_length(at), ',', octet_length(prev_hash), ',', octet_length(hash), ',', " +
-		"at, prev_hash, hash, " + field(actorID) + ", " + field("actor") + ", " + field("action") + ", " +
-		field("object_type") + ", " + field("object_id") + ", " + field("summary") +
+	lengths := make([]string, len(auditColumns))
+	for i, c := range auditColumns {
+		lengths[i] = "octet_length(" + c + ")"
+	}
+	return "SELECT concat(id, ',', char(" + strings.Join(lengths, ", ") + "), " + strings.Join(auditColumns[:], ", ") +
 		") FROM audit_entries WHERE id >= ? AND id <= ? ORDER BY id"
 }()
+
+// sqliteRowQuery reads one row's columns as text, for a row whose lengths
+// the walk's record cannot carry.
+var sqliteRowQuery = "SELECT id, CAST(at AS TEXT), prev_hash, hash, CAST(actor_id AS TEXT), actor, action, object_type, object_id, summary " +
+	"FROM audit_entries WHERE id = ?"
 
 func readSQLiteSegment(ctx context.Context, db *sql.DB, s *auditSegment, stop *atomic.Int32) error {
 	// The driver watches a context that can end with a goroutine per row
@@ -321,32 +331,41 @@ func readSQLiteSegment(ctx context.Context, db *sql.DB, s *auditSegment, stop *a
 	}
 	defer rows.Close()
 	var (
-		rec  sql.RawBytes
-		r    auditRow
-		at   []byte
-		nums [4]int64
+		rec    sql.RawBytes
+		r      auditRow
+		at     []byte
+		fields [len(auditColumns)][]byte
 	)
 	for n := 1; rows.Next(); n++ {
 		if err := rows.Scan(&rec); err != nil {
 			return err
 		}
-		rest := []byte(rec)
-		for i := range nums {
-			if nums[i], rest = leadingNumber(rest); nums[i] < 0 {
-				return fmt.Errorf("audit walk: unreadable record after row %d", r.id)
-			}
-		}
-		if nums[1]+nums[2]+nums[3] > int64(len(rest)) {
+		id, rest := leadingNumber(rec)
+		if id < 0 {
 			return fmt.Errorf("audit walk: unreadable record after row %d", r.id)
 		}
-		r.id = nums[0]
-		atText, rest := rest[:nums[1]], rest[nums[1]:]
-		r.prev, rest = rest[:nums[2]], rest[nums[2]:]
-		r.hash, rest = rest[:nums[3]], rest[nums[3]:]
-		at = appendSQLiteTime(at[:0], atText)
-		r.input = appendField(r.input[:0], r.prev)
-		r.input = appendField(r.input, at)
-		r.input = append(r.input, rest...)
+		r.id = id
+		var lengths [len(auditColumns)]int
+		total := 0
+		for i := range lengths {
+			if lengths[i], rest = sqliteChar(rest); lengths[i] < 0 {
+				return fmt.Errorf("audit walk: unreadable record of row %d", id)
+			}
+			total += lengths[i]
+		}
+		if total != len(rest) {
+			// A value longer than char() can say: read the row by itself.
+			if fields, err = readSQLiteRow(ctx, db, id); err != nil {
+				return err
+			}
+		} else {
+			for i, n := range lengths {
+				fields[i], rest = rest[:n], rest[n:]
+			}
+		}
+		at = appendSQLiteTime(at[:0], fields[0])
+		r.prev, r.hash = fields[1], fields[2]
+		r.input = appendAuditInput(r.input[:0], r.prev, at, fields[3:])
 		if !s.take(&r, stop) {
 			return nil
 		}
@@ -360,6 +379,52 @@ func readSQLiteSegment(ctx context.Context, db *sql.DB, s *auditSegment, stop *a
 		}
 	}
 	return rows.Err()
+}
+
+// readSQLiteRow reads one row's columns (in auditColumns' order) by itself.
+func readSQLiteRow(ctx context.Context, db *sql.DB, id int64) (fields [len(auditColumns)][]byte, err error) {
+	var got int64
+	dest := []any{&got}
+	for i := range fields {
+		dest = append(dest, &fields[i])
+	}
+	if err := db.QueryRowContext(ctx, sqliteRowQuery, id).Scan(dest...); err != nil {
+		return fields, fmt.Errorf("audit walk: row %d: %w", id, err)
+	}
+	return fields, nil
+}
+
+// sqliteChar decodes the first character of b as SQLite's char() writes
+// it (UTF-8 without checks, surrogates included) and returns it and the
+// rest of b; -1 when b does not start with one.
+func sqliteChar(b []byte) (int, []byte) {
+	if len(b) == 0 {
+		return -1, b
+	}
+	c := b[0]
+	n, v := 0, 0
+	switch {
+	case c < 0x80:
+		return int(c), b[1:]
+	case c&0xE0 == 0xC0:
+		n, v = 2, int(c&0x1F)
+	case c&0xF0 == 0xE0:
+		n, v = 3, int(c&0x0F)
+	case c&0xF8 == 0xF0:
+		n, v = 4, int(c&0x07)
+	default:
+		return -1, b
+	}
+	if len(b) < n {
+		return -1, b
+	}
+	for _, k := range b[1:n] {
+		if k&0xC0 != 0x80 {
+			return -1, b
+		}
+		v = v<<6 | int(k&0x3F)
+	}
+	return v, b[n:]
 }
 
 // leadingNumber reads the decimal number that b starts with, up to a comma,
@@ -472,9 +537,10 @@ func readPostgresSegment(ctx context.Context, db *sql.DB, s *auditSegment, stop 
 			return err
 		}
 		var (
-			r     auditRow
-			at    []byte
-			field []byte
+			r       auditRow
+			at      []byte
+			actorID []byte
+			fields  [6][]byte
 		)
 		for n := 1; rows.Next(); n++ {
 			v := rows.RawValues()
@@ -484,22 +550,19 @@ func readPostgresSegment(ctx context.Context, db *sql.DB, s *auditSegment, stop 
 			r.id = int64(binary.BigEndian.Uint64(v[0]))
 			at = appendPostgresTime(at[:0], int64(binary.BigEndian.Uint64(v[1])))
 			r.prev, r.hash = v[8], v[9]
-			r.input = appendField(r.input[:0], r.prev)
-			r.input = appendField(r.input, at)
 			switch len(v[2]) { // actor_id: NULL, int4 or int8
 			case 0:
-				field = field[:0]
+				actorID = actorID[:0]
 			case 4:
-				field = strconv.AppendInt(field[:0], int64(int32(binary.BigEndian.Uint32(v[2]))), 10)
+				actorID = strconv.AppendInt(actorID[:0], int64(int32(binary.BigEndian.Uint32(v[2]))), 10)
 			case 8:
-				field = strconv.AppendInt(field[:0], int64(binary.BigEndian.Uint64(v[2])), 10)
+				actorID = strconv.AppendInt(actorID[:0], int64(binary.BigEndian.Uint64(v[2])), 10)
 			default:
 				return errors.New("audit walk: unreadable actor id")
 			}
-			r.input = appendField(r.input, field)
-			for _, f := range v[3:8] {
-				r.input = appendField(r.input, f)
-			}
+			fields[0] = actorID
+			copy(fields[1:], v[3:8])
+			r.input = appendAuditInput(r.input[:0], r.prev, at, fields[:])
 			if !s.take(&r, stop) || n%stopCheckEvery == 0 && s.stopped(stop) {
 				return nil
 			}
@@ -544,6 +607,18 @@ func appendPostgresTime(b []byte, us int64) []byte {
 		return append(b, "-infinity"...)
 	}
 	return time.UnixMicro(us+postgresEpoch).UTC().AppendFormat(b, time.RFC3339Nano)
+}
+
+// appendAuditInput appends what a row's hash covers, as computeHash
+// writes it: "len:value;" for the previous hash, the time (as
+// RFC 3339 text) and the six fields after it.
+func appendAuditInput(b, prev, at []byte, fields [][]byte) []byte {
+	b = appendField(b, prev)
+	b = appendField(b, at)
+	for _, f := range fields {
+		b = appendField(b, f)
+	}
+	return b
 }
 
 // appendField appends "len:value;".

@@ -190,12 +190,17 @@ func emptyAudit(t *testing.T, db *gorm.DB) {
 }
 
 // TestAuditChainOddContent: rows whose text holds bytes that a walk reading
-// them as C strings or by characters would cut or miscount still verify.
+// them as C strings or by characters would cut or miscount, or whose
+// lengths the SQLite walk's record writes in several bytes or cannot write,
+// still verify.
 func TestAuditChainOddContent(t *testing.T) {
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		clock.Set(t0)
-		summaries := []string{"", "한국어 요약 ✓", "a;b:c,d", "50:" + strings.Repeat("x", 5000)}
+		// Lengths that SQLite's char() writes in 1 to 4 bytes, the one it
+		// writes for a length it cannot carry (U+FFFD), and such a length.
+		summaries := []string{"", "한국어 요약 ✓", "a;b:c,d", "50:" + strings.Repeat("x", 5000),
+			strings.Repeat("y", 0xFFFD), strings.Repeat("z", 70_000), strings.Repeat("ω", 600_000)}
 		if db.Dialector.Name() == "sqlite" { // PostgreSQL text cannot hold NUL
 			summaries = append(summaries, "before\x00after")
 		}
