@@ -43,6 +43,11 @@ type Handler struct {
 	// session key, or a random key for this process when there is none.
 	ownerKey []byte
 	pages    []string // the GET routes' patterns, for the language switch (formPage)
+	// pageCache keeps the public pages and dashboards (pagecache.go); nil when off.
+	pageCache *pageCache
+	sessions  *models.SessionReader // each request's session, in one statement
+	secure    bool                  // cookies are Secure (cfg.SecureCookies)
+	csp       string                // the Content-Security-Policy of every answer
 }
 
 // Options are the dependencies of a Handler.
@@ -101,6 +106,8 @@ func New(opts Options) (*Handler, error) {
 	if h.ownerKey = opts.Config.SessionKey; len(h.ownerKey) == 0 {
 		h.ownerKey = []byte(models.RandomToken(32))
 	}
+	h.sessions = models.NewSessionReader(opts.DB)
+	h.pageCache = newPageCache(models.NewVersionReader(opts.DB), opts.Config.PageCacheBytes)
 	h.pages = getPatterns(h.routes())
 	if h.log == nil {
 		h.log = slog.Default()
@@ -118,6 +125,8 @@ func New(opts Options) (*Handler, error) {
 	if opts.Config.OIDCEnabled() {
 		h.oidc = newOIDCClient(opts.Config, h.now)
 	}
+	h.secure = opts.Config.SecureCookies()
+	h.csp = h.contentSecurityPolicy()
 	return h, nil
 }
 

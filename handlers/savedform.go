@@ -73,7 +73,7 @@ var digits = regexp.MustCompile(`^[0-9]{1,10}$`)
 const keyRestored = "restored_form"
 
 func (h *Handler) savedFormCookie() string {
-	if h.cfg.SecureCookies() {
+	if h.secure {
 		return "__Host-kai_saved_form"
 	}
 	return "kai_saved_form"

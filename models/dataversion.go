@@ -156,42 +156,19 @@ func VersionTriggers(ctx context.Context, db *gorm.DB) (map[string]bool, error) 
 }
 
 // VersionReader reads the data version with one prepared statement.
-type VersionReader struct {
-	db   *gorm.DB
-	mu   sync.Mutex // held while preparing
-	stmt atomic.Pointer[sql.Stmt]
-}
+type VersionReader struct{ q *preparedQuery }
 
 // NewVersionReader reads the data version of db.
-func NewVersionReader(db *gorm.DB) *VersionReader { return &VersionReader{db: db} }
+func NewVersionReader(db *gorm.DB) *VersionReader {
+	return &VersionReader{q: newPreparedQuery(db, dataVersionQuery)}
+}
 
 // dataVersionQuery reads the version.
 const dataVersionQuery = "SELECT n FROM data_versions WHERE id = 1"
 
-func (r *VersionReader) prepared(ctx context.Context) (*sql.Stmt, error) {
-	if s := r.stmt.Load(); s != nil {
-		return s, nil
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if s := r.stmt.Load(); s != nil {
-		return s, nil
-	}
-	sqlDB, err := r.db.DB()
-	if err != nil {
-		return nil, err
-	}
-	stmt, err := sqlDB.PrepareContext(ctx, dataVersionQuery)
-	if err != nil {
-		return nil, err
-	}
-	r.stmt.Store(stmt)
-	return stmt, nil
-}
-
 // Read returns the current data version.
 func (r *VersionReader) Read(ctx context.Context) (int64, error) {
-	stmt, err := r.prepared(ctx)
+	stmt, err := r.q.stmt(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("store: data version: %w", err)
 	}
@@ -200,6 +177,42 @@ func (r *VersionReader) Read(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("store: data version: %w", err)
 	}
 	return n, nil
+}
+
+// preparedQuery is one statement prepared on the pool at its first use
+// (again after a failure) and kept: database/sql prepares it on each
+// connection as needed. For the reads of every request, which gorm would
+// otherwise build and SQLite prepare anew each time.
+type preparedQuery struct {
+	db       *gorm.DB
+	query    string
+	mu       sync.Mutex // held while preparing
+	prepared atomic.Pointer[sql.Stmt]
+}
+
+func newPreparedQuery(db *gorm.DB, query string) *preparedQuery {
+	return &preparedQuery{db: db, query: query}
+}
+
+func (q *preparedQuery) stmt(ctx context.Context) (*sql.Stmt, error) {
+	if s := q.prepared.Load(); s != nil {
+		return s, nil
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if s := q.prepared.Load(); s != nil {
+		return s, nil
+	}
+	sqlDB, err := q.db.DB()
+	if err != nil {
+		return nil, err
+	}
+	s, err := sqlDB.PrepareContext(ctx, q.query)
+	if err != nil {
+		return nil, err
+	}
+	q.prepared.Store(s)
+	return s, nil
 }
 
 // ReadDataVersion reads the data version once, without a prepared statement.

@@ -1,0 +1,71 @@
+package models_test
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"kaiportal/models"
+	"kaiportal/testdb"
+)
+
+// The one-statement session read gives what LoadSession (gorm, with its
+// preloads) gives, field for field, with the data version of the moment:
+// a column added to a session, a user or an organisation and not to the
+// statement fails here.
+func TestSessionReaderMatchesLoadSession(t *testing.T) {
+	clock := newClock()
+	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		policy := models.SessionPolicy{Idle: 30 * time.Minute, MaxAge: 12 * time.Hour, Key: []byte("k")}
+		org := mustOrg(t, db, "reader-org")
+		org.BusinessRegNo = "1234567890"
+		if err := db.Save(org).Error; err != nil {
+			t.Fatal(err)
+		}
+		withOrg := mustUser(t, db, clock.Now(), "with-org", models.RoleCompany, &org.ID)
+		alone := mustUser(t, db, clock.Now(), "alone", models.RoleOfficer, nil)
+		reader := models.NewSessionReader(db)
+		for _, u := range []*models.User{withOrg, alone} {
+			token, _, err := models.CreateProviderSession(ctx, db, u.ID, "id-token", "sealed", clock.Now(), policy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := clock.Now().Add(time.Minute)
+			if err := db.Model(&models.Session{}).Where("user_id = ?", u.ID).Update("recheck_started_at", at).Error; err != nil {
+				t.Fatal(err)
+			}
+			want, err := models.LoadSession(ctx, db, token, clock.Now(), policy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, version, err := reader.Load(ctx, token, clock.Now(), policy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("session of %s read in one statement:\n%+v\nwant (LoadSession)\n%+v", u.Subject, got, want)
+			}
+			if v, err := models.ReadDataVersion(ctx, db); err != nil || v != version {
+				t.Errorf("data version read with the session = %d, want %d (%v)", version, v, err)
+			}
+		}
+
+		if _, _, err := reader.Load(ctx, "no-such-token", clock.Now(), policy); !errors.Is(err, models.ErrNotFound) {
+			t.Errorf("unknown token: %v, want ErrNotFound", err)
+		}
+		token, _, err := models.CreateSession(ctx, db, alone.ID, "", clock.Now(), policy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := reader.Load(ctx, token, clock.Now().Add(time.Hour), policy); !errors.Is(err, models.ErrNotFound) {
+			t.Errorf("session idle past the limit: %v, want ErrNotFound", err)
+		}
+		if _, err := models.LoadSession(ctx, db, token, clock.Now(), policy); !errors.Is(err, models.ErrNotFound) {
+			t.Errorf("the expired session is still there: %v", err)
+		}
+	})
+}
