@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -224,6 +225,10 @@ func (h *Handler) renderFill(c *gin.Context, f *pageFill, status int, comp templ
 		return
 	}
 	if status == http.StatusOK && restoredNotice(c) == nil {
+		if err := page.Deflate(); err != nil {
+			h.renderFailed(c, status, err)
+			return
+		}
 		f.page = page
 	}
 	h.writeCached(c, status, page, f.title, h.now())
@@ -232,11 +237,40 @@ func (h *Handler) renderFill(c *gin.Context, f *pageFill, status int, comp templ
 // writeCached answers a page from the cache, with this request's parts.
 func (h *Handler) writeCached(c *gin.Context, status int, page *views.Cached, titleID string, now time.Time) {
 	r := views.LiveRequest{Page: h.framePage(c, titleID), Now: now}
-	var buf bytes.Buffer
-	if err := page.Write(context.WithoutCancel(c.Request.Context()), &buf, r); err != nil {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	ctx := context.WithoutCancel(c.Request.Context())
+	// Compressed as writeBody would, from the runs compressed once.
+	gz := page.Deflated() && page.Size() >= minGzipBytes && acceptsGzip(c.Request)
+	write := page.Write
+	if gz {
+		write = page.WriteGzip
+	}
+	if err := write(ctx, buf, r); err != nil {
 		h.renderFailed(c, status, err)
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	writeBody(c, status, "text/html; charset=utf-8", buf.Bytes(), nil, true)
+	if !gz {
+		writeBody(c, status, "text/html; charset=utf-8", buf.Bytes(), nil, true)
+		return
+	}
+	c.Writer.Header().Add("Vary", "Accept-Encoding")
+	c.Header("Content-Encoding", "gzip")
+	c.Header("Content-Length", strconv.Itoa(buf.Len()))
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// buffers hold pages while they are written: writeBody has sent or copied
+// the bytes when it returns.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuffer() *bytes.Buffer { return buffers.Get().(*bytes.Buffer) }
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() > 1<<20 { // one huge page does not stay
+		return
+	}
+	b.Reset()
+	buffers.Put(b)
 }

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -57,8 +56,9 @@ func (h *Handler) render(c *gin.Context, status int, comp templ.Component) {
 		h.renderFill(c, f, status, comp)
 		return
 	}
-	var buf bytes.Buffer
-	if err := comp.Render(context.WithoutCancel(c.Request.Context()), &buf); err != nil {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := comp.Render(context.WithoutCancel(c.Request.Context()), buf); err != nil {
 		h.renderFailed(c, status, err)
 		return
 	}

@@ -2,12 +2,16 @@ package views
 
 import (
 	"bytes"
+	"compress/flate"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"hash/crc32"
 	"io"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -72,6 +76,11 @@ type Cached struct {
 	static [][]byte       // len(fills)+1 runs of bytes
 	fills  []liveFragment // nil: the CSRF token
 	size   int            // the bytes of static
+	// deflated holds each run of static compressed on its own (raw
+	// DEFLATE, ended by a sync flush, so that the runs and the parts put
+	// between them, as stored blocks, make one stream): a gzip answer is
+	// then made without compressing the page again (WriteGzip).
+	deflated [][]byte
 }
 
 // RenderCached renders comp for the cache. The page it renders must have
@@ -110,6 +119,82 @@ func RenderCached(ctx context.Context, comp templ.Component) (*Cached, error) {
 	}
 	c.static = append(c.static, b)
 	return c, nil
+}
+
+// Deflate compresses the runs of bytes for WriteGzip, once, before the page
+// is shared (it is not safe to call while other requests use the page).
+func (c *Cached) Deflate() error {
+	var buf bytes.Buffer
+	fw := deflaters.Get().(*flate.Writer)
+	defer deflaters.Put(fw)
+	c.deflated = make([][]byte, len(c.static))
+	for i, s := range c.static {
+		buf.Reset()
+		fw.Reset(&buf)
+		if _, err := fw.Write(s); err != nil {
+			return err
+		}
+		if err := fw.Flush(); err != nil {
+			return err
+		}
+		c.deflated[i] = bytes.Clone(buf.Bytes())
+	}
+	return nil
+}
+
+// deflaters are the compressors of Deflate (each holds large tables).
+var deflaters = sync.Pool{New: func() any {
+	w, _ := flate.NewWriter(nil, flate.DefaultCompression)
+	return w
+}}
+
+// Deflated reports whether the page can be written with WriteGzip.
+func (c *Cached) Deflated() bool { return c.deflated != nil }
+
+// gzipHeader is the fixed header of the gzip answers: no name, no time,
+// unknown OS.
+var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
+
+// WriteGzip writes the page for the request r gzip-compressed: the runs
+// compressed by Deflate, this request's parts between them as stored
+// (uncompressed) blocks, and the checksum of the whole.
+func (c *Cached) WriteGzip(ctx context.Context, w *bytes.Buffer, r LiveRequest) error {
+	var part bytes.Buffer
+	crc := uint32(0)
+	size := 0
+	w.Write(gzipHeader)
+	for i, s := range c.static {
+		w.Write(c.deflated[i])
+		crc = crc32.Update(crc, crc32.IEEETable, s)
+		size += len(s)
+		if i == len(c.fills) {
+			break
+		}
+		part.Reset()
+		if f := c.fills[i]; f != nil {
+			if err := f(r).Render(ctx, &part); err != nil {
+				return err
+			}
+		} else {
+			part.WriteString(templ.EscapeString(r.Page.CSRF))
+		}
+		b := part.Bytes()
+		crc = crc32.Update(crc, crc32.IEEETable, b)
+		size += len(b)
+		for len(b) > 0 { // stored blocks of at most 65535 bytes
+			n := min(len(b), 0xffff)
+			w.Write([]byte{0, byte(n), byte(n >> 8), ^byte(n), ^byte(n >> 8)})
+			w.Write(b[:n])
+			b = b[n:]
+		}
+	}
+	// The last block (empty, stored), then CRC-32 and size, little-endian.
+	w.Write([]byte{1, 0, 0, 0xff, 0xff})
+	var trailer [8]byte
+	binary.LittleEndian.PutUint32(trailer[:4], crc)
+	binary.LittleEndian.PutUint32(trailer[4:], uint32(size))
+	w.Write(trailer[:])
+	return nil
 }
 
 // Size is about how many bytes the page takes.
