@@ -54,10 +54,42 @@ func TestSessionReaderMatchesLoadSession(t *testing.T) {
 			}
 		}
 
+		// The user and the organisation, changed through another pool, are
+		// read anew; unchanged, they come from memory and still match.
+		other := testdb.OpenAgain(t, db, clock.Now)
+		token, _, err := models.CreateSession(ctx, db, withOrg.ID, "", clock.Now(), policy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, change := range []string{"", "UPDATE users SET name = 'Renamed' WHERE id = ?",
+			"UPDATE organisations SET name_en = 'Renamed Org' WHERE id = (SELECT organisation_id FROM users WHERE id = ?)"} {
+			if change != "" {
+				if err := other.Exec(change, withOrg.ID).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range 2 {
+				want, err := models.LoadSession(ctx, db, token, clock.Now(), policy)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, _, err := reader.Load(ctx, token, clock.Now(), policy)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("after %q: read\n%+v\nwant\n%+v", change, got.User, want.User)
+				}
+			}
+		}
+		if s, _, _ := reader.Load(ctx, token, clock.Now(), policy); s.User.Name != "Renamed" || s.User.Organisation.NameEN != "Renamed Org" {
+			t.Errorf("the changes are not seen: %+v", s.User)
+		}
+
 		if _, _, err := reader.Load(ctx, "no-such-token", clock.Now(), policy); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("unknown token: %v, want ErrNotFound", err)
 		}
-		token, _, err := models.CreateSession(ctx, db, alone.ID, "", clock.Now(), policy)
+		token, _, err = models.CreateSession(ctx, db, alone.ID, "", clock.Now(), policy)
 		if err != nil {
 			t.Fatal(err)
 		}
