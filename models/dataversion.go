@@ -168,12 +168,12 @@ const dataVersionQuery = "SELECT n FROM data_versions WHERE id = 1"
 
 // Read returns the current data version.
 func (r *VersionReader) Read(ctx context.Context) (int64, error) {
-	stmt, err := r.q.stmt(ctx)
+	row, err := r.q.row(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("store: data version: %w", err)
 	}
 	var n int64
-	if err := stmt.QueryRowContext(ctx).Scan(&n); err != nil {
+	if err := row.Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: data version: %w", err)
 	}
 	return n, nil
@@ -186,12 +186,31 @@ func (r *VersionReader) Read(ctx context.Context) (int64, error) {
 type preparedQuery struct {
 	db       *gorm.DB
 	query    string
+	detach   bool       // run without the caller's cancellation (SQLite)
 	mu       sync.Mutex // held while preparing
 	prepared atomic.Pointer[sql.Stmt]
 }
 
+// newPreparedQuery prepares query on db. On SQLite the statement runs
+// without the caller's cancellation: SQLite waits for a lock as long as its
+// busy timeout whatever the context says (the portal sets it to the request
+// deadline), a read by primary key does not run long enough to interrupt,
+// and watching a cancellable context costs database/sql and the driver a
+// goroutine each per statement.
 func newPreparedQuery(db *gorm.DB, query string) *preparedQuery {
-	return &preparedQuery{db: db, query: query}
+	return &preparedQuery{db: db, query: query, detach: db.Dialector.Name() == "sqlite"}
+}
+
+// row runs the query with args.
+func (q *preparedQuery) row(ctx context.Context, args ...any) (*sql.Row, error) {
+	stmt, err := q.stmt(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if q.detach {
+		ctx = context.WithoutCancel(ctx)
+	}
+	return stmt.QueryRowContext(ctx, args...), nil
 }
 
 func (q *preparedQuery) stmt(ctx context.Context) (*sql.Stmt, error) {

@@ -63,18 +63,18 @@ func (r *SessionReader) Load(ctx context.Context, token string, now time.Time, p
 	if token == "" {
 		return nil, 0, fmt.Errorf("store: session: %w", ErrNotFound)
 	}
-	stmt, err := r.session.stmt(ctx)
+	s := &Session{ID: p.sessionID(token)}
+	row, err := r.session.row(ctx, s.ID)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: session: %w", err)
 	}
-	s := &Session{ID: p.sessionID(token)}
 	var (
 		idToken, providerToken sql.NullString
 		created, roleChecked   sql.NullTime
 		recheck                sql.NullTime
 		version                sql.NullInt64
 	)
-	err = stmt.QueryRowContext(ctx, s.ID).Scan(&s.UserID, &s.CSRFToken, &idToken, &created, &s.LastSeenAt, &s.ExpiresAt,
+	err = row.Scan(&s.UserID, &s.CSRFToken, &idToken, &created, &s.LastSeenAt, &s.ExpiresAt,
 		&providerToken, &roleChecked, &recheck, &version)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = gorm.ErrRecordNotFound
@@ -108,11 +108,11 @@ func (r *SessionReader) loadUser(ctx context.Context, id uint, v int64) (User, e
 	if ok && k.version == v {
 		return k.user.copy(), nil
 	}
-	stmt, err := r.user.stmt(ctx)
+	row, err := r.user.row(ctx, id)
 	if err != nil {
 		return User{}, err
 	}
-	u, err := scanUser(stmt.QueryRowContext(ctx, id))
+	u, err := scanUser(row)
 	if err != nil {
 		return User{}, err
 	}
