@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -42,6 +43,7 @@ type Handler struct {
 	// ownerKey signs the owner a form is shown to (savedform.go): the
 	// session key, or a random key for this process when there is none.
 	ownerKey []byte
+	owners   sync.Map // user id → formOwner's signed value
 	pages    []string // the GET routes' patterns, for the language switch (formPage)
 	// pageCache keeps the public pages and dashboards (pagecache.go); nil when off.
 	pageCache *pageCache

@@ -82,8 +82,13 @@ func (h *Handler) savedFormCookie() string {
 // formOwner is the value of a form's _owner field for user id: the id and
 // its HMAC under the owner key.
 func (h *Handler) formOwner(id uint) string {
+	if v, ok := h.owners.Load(id); ok {
+		return v.(string)
+	}
 	s := strconv.FormatUint(uint64(id), 10)
-	return s + "." + h.ownerMAC(s)
+	v := s + "." + h.ownerMAC(s)
+	h.owners.Store(id, v) // the same for the life of the process: at most one per user
+	return v
 }
 
 func (h *Handler) ownerMAC(id string) string {

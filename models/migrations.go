@@ -183,9 +183,15 @@ func migrations() []*gormigrate.Migration {
 				if err := tx.AutoMigrate(&DataVersion{}); err != nil {
 					return err
 				}
-				return versionTables(tx, versionedAt2026120601...)
+				if err := versionTables(tx, versionedAt2026120601...); err != nil {
+					return err
+				}
+				return sessionRevisions(tx)
 			},
 			Rollback: func(tx *gorm.DB) error {
+				if err := dropSessionRevisions(tx); err != nil {
+					return err
+				}
 				if err := unversionTables(tx, versionedAt2026120601...); err != nil {
 					return err
 				}

@@ -12,19 +12,77 @@ import (
 	"gorm.io/gorm"
 )
 
-// SessionReader loads the session of each request, with its user and the
-// user's organisation, and the data version (see dataversion.go): one
-// prepared statement reads the session row and the version; the user and
-// organisation, which are versioned tables, come from memory while the
-// version is the one they were read at (another prepared statement reads
-// them otherwise). LoadSession costs three statements built by gorm.
-type SessionReader struct {
-	db      *gorm.DB
-	session *preparedQuery
-	user    *preparedQuery
+// Each session row has a revision that a trigger moves on every update of
+// the row, whoever makes it (the session's own requests, another instance
+// signing it out's neighbours, an administrator): a request reads the
+// revision (with the data version) and takes the rest of the row from
+// memory while it is the same.
 
-	mu    sync.Mutex
-	users map[uint]keptUser
+// sessionRevisions adds the revision column and its trigger.
+func sessionRevisions(tx *gorm.DB) error {
+	stmts := []string{`ALTER TABLE sessions ADD COLUMN revision BIGINT NOT NULL DEFAULT 0`}
+	switch tx.Dialector.Name() {
+	case "sqlite":
+		stmts = append(stmts, `CREATE TRIGGER sessions_revision AFTER UPDATE ON sessions
+			 WHEN NEW.revision = OLD.revision
+			 BEGIN UPDATE sessions SET revision = OLD.revision + 1 WHERE id = NEW.id; END`)
+	case "postgres":
+		stmts = append(stmts, `CREATE OR REPLACE FUNCTION sessions_revision() RETURNS trigger AS $$
+			 BEGIN NEW.revision := OLD.revision + 1; RETURN NEW; END; $$ LANGUAGE plpgsql`,
+			`CREATE TRIGGER sessions_revision BEFORE UPDATE ON sessions FOR EACH ROW EXECUTE FUNCTION sessions_revision()`)
+	}
+	for _, s := range stmts {
+		if err := tx.Exec(s).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func dropSessionRevisions(tx *gorm.DB) error {
+	stmts := []string{`DROP TRIGGER IF EXISTS sessions_revision`}
+	if tx.Dialector.Name() == "postgres" {
+		stmts = []string{`DROP TRIGGER IF EXISTS sessions_revision ON sessions`, `DROP FUNCTION IF EXISTS sessions_revision()`}
+	}
+	for _, s := range stmts {
+		if err := tx.Exec(s).Error; err != nil {
+			return err
+		}
+	}
+	return tx.Migrator().DropColumn("sessions", "revision")
+}
+
+// SessionRevisionTrigger reports whether the sessions table has the
+// trigger that moves a row's revision on every update.
+func SessionRevisionTrigger(ctx context.Context, db *gorm.DB) (bool, error) {
+	q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'sessions_revision' AND tbl_name = 'sessions'`
+	if db.Dialector.Name() == "postgres" {
+		q = `SELECT COUNT(*) FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+		  WHERE c.relname = 'sessions' AND c.relnamespace = current_schema()::regnamespace AND g.tgname = 'sessions_revision'`
+	}
+	var n int
+	if err := db.WithContext(ctx).Raw(q).Scan(&n).Error; err != nil {
+		return false, err
+	}
+	return n == 1, nil
+}
+
+// SessionReader loads the session of each request, with its user and the
+// user's organisation, and the data version (see dataversion.go). One
+// prepared statement reads the session's revision and the data version;
+// the session row comes from memory while its revision is the one it was
+// read at, and the user and organisation (versioned tables) while the data
+// version is. Other prepared statements read what memory does not hold.
+// LoadSession costs three statements built by gorm.
+type SessionReader struct {
+	db       *gorm.DB
+	revision *preparedQuery
+	session  *preparedQuery
+	user     *preparedQuery
+
+	mu       sync.Mutex
+	users    map[uint]keptUser
+	sessions map[string]keptSession
 }
 
 // keptUser is a user (with the organisation) as read at data version version.
@@ -33,11 +91,22 @@ type keptUser struct {
 	user    User
 }
 
-// sessionQuery reads a session and the data version, scanned in this
-// order by Load.
+// keptSession is a session row (without its user) as read at its revision.
+type keptSession struct {
+	revision int64
+	session  Session
+}
+
+// maxKeptSessions bounds the sessions kept in memory; past it they are
+// dropped (and read again at their next request).
+const maxKeptSessions = 20000
+
+// revisionQuery reads a session's revision and the data version.
+const revisionQuery = `SELECT s.revision, (SELECT n FROM data_versions WHERE id = 1) FROM sessions s WHERE s.id = ?`
+
+// sessionQuery reads a session row, scanned in this order by readSession.
 const sessionQuery = `SELECT s.user_id, s.csrf_token, s.id_token, s.created_at, s.last_seen_at, s.expires_at,
-  s.provider_token, s.role_checked_at, s.recheck_started_at,
-  (SELECT n FROM data_versions WHERE id = 1)
+  s.provider_token, s.role_checked_at, s.recheck_started_at
 FROM sessions s WHERE s.id = ?`
 
 // userQuery reads a user and the user's organisation, scanned in this
@@ -49,12 +118,14 @@ FROM users u LEFT JOIN organisations o ON o.id = u.organisation_id WHERE u.id = 
 
 // NewSessionReader loads sessions from db.
 func NewSessionReader(db *gorm.DB) *SessionReader {
-	sq, uq := sessionQuery, userQuery
-	if db.Dialector.Name() == "postgres" {
-		sq, uq = strings.Replace(sq, "?", "$1", 1), strings.Replace(uq, "?", "$1", 1)
+	q := func(s string) *preparedQuery {
+		if db.Dialector.Name() == "postgres" {
+			s = strings.Replace(s, "?", "$1", 1)
+		}
+		return newPreparedQuery(db, s)
 	}
-	return &SessionReader{db: db, session: newPreparedQuery(db, sq), user: newPreparedQuery(db, uq),
-		users: map[uint]keptUser{}}
+	return &SessionReader{db: db, revision: q(revisionQuery), session: q(sessionQuery), user: q(userQuery),
+		users: map[uint]keptUser{}, sessions: map[string]keptSession{}}
 }
 
 // Load is LoadSession, which also returns the data version as read with
@@ -63,29 +134,21 @@ func (r *SessionReader) Load(ctx context.Context, token string, now time.Time, p
 	if token == "" {
 		return nil, 0, fmt.Errorf("store: session: %w", ErrNotFound)
 	}
-	s := &Session{ID: p.sessionID(token)}
-	row, err := r.session.row(ctx, s.ID)
+	id := p.sessionID(token)
+	row, err := r.revision.row(ctx, id)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: session: %w", err)
 	}
-	var (
-		idToken, providerToken sql.NullString
-		created, roleChecked   sql.NullTime
-		recheck                sql.NullTime
-		version                sql.NullInt64
-	)
-	err = row.Scan(&s.UserID, &s.CSRFToken, &idToken, &created, &s.LastSeenAt, &s.ExpiresAt,
-		&providerToken, &roleChecked, &recheck, &version)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = gorm.ErrRecordNotFound
-	}
-	if err != nil {
+	var revision, version int64
+	if err := row.Scan(&revision, &version); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			err = gorm.ErrRecordNotFound
+		}
 		return nil, 0, notFound("store: session", err)
 	}
-	s.IDToken, s.ProviderToken = idToken.String, providerToken.String
-	s.CreatedAt, s.RoleCheckedAt = created.Time, roleChecked.Time
-	if recheck.Valid {
-		s.RecheckStartedAt = &recheck.Time
+	s, err := r.readSession(ctx, id, revision)
+	if err != nil {
+		return nil, 0, notFound("store: session", err)
 	}
 	if s.Expired(now, p) {
 		if err := r.db.WithContext(ctx).Delete(&Session{}, "id = ?", s.ID).Error; err != nil {
@@ -93,10 +156,64 @@ func (r *SessionReader) Load(ctx context.Context, token string, now time.Time, p
 		}
 		return nil, 0, fmt.Errorf("store: session expired: %w", ErrNotFound)
 	}
-	if s.User, err = r.loadUser(ctx, s.UserID, version.Int64); err != nil {
+	if s.User, err = r.loadUser(ctx, s.UserID, version); err != nil {
 		return nil, 0, notFound("store: session's user", err)
 	}
-	return s, version.Int64, nil
+	return s, version, nil
+}
+
+// readSession returns the session row id as it stands at revision (read
+// before): from memory when it was read at that revision, else from the
+// database. A row read after a later update is newer than revision says;
+// it is then read again at the next request, which sees the new revision.
+func (r *SessionReader) readSession(ctx context.Context, id string, revision int64) (*Session, error) {
+	r.mu.Lock()
+	k, ok := r.sessions[id]
+	r.mu.Unlock()
+	if ok && k.revision == revision {
+		s := k.session
+		if s.RecheckStartedAt != nil {
+			t := *s.RecheckStartedAt
+			s.RecheckStartedAt = &t
+		}
+		return &s, nil
+	}
+	row, err := r.session.row(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{ID: id}
+	var (
+		idToken, providerToken sql.NullString
+		created, roleChecked   sql.NullTime
+		recheck                sql.NullTime
+	)
+	err = row.Scan(&s.UserID, &s.CSRFToken, &idToken, &created, &s.LastSeenAt, &s.ExpiresAt,
+		&providerToken, &roleChecked, &recheck)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = gorm.ErrRecordNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.IDToken, s.ProviderToken = idToken.String, providerToken.String
+	s.CreatedAt, s.RoleCheckedAt = created.Time, roleChecked.Time
+	if recheck.Valid {
+		t := recheck.Time
+		s.RecheckStartedAt = &t
+	}
+	kept := *s
+	if kept.RecheckStartedAt != nil {
+		t := *kept.RecheckStartedAt
+		kept.RecheckStartedAt = &t
+	}
+	r.mu.Lock()
+	if len(r.sessions) >= maxKeptSessions {
+		clear(r.sessions)
+	}
+	r.sessions[id] = keptSession{revision: revision, session: kept}
+	r.mu.Unlock()
+	return s, nil
 }
 
 // loadUser returns the user id as it stands at data version v, read

@@ -3,6 +3,7 @@ package models_test
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,9 +62,18 @@ func TestSessionReaderMatchesLoadSession(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		later := clock.Now().Add(10 * time.Minute).UTC()
 		for _, change := range []string{"", "UPDATE users SET name = 'Renamed' WHERE id = ?",
-			"UPDATE organisations SET name_en = 'Renamed Org' WHERE id = (SELECT organisation_id FROM users WHERE id = ?)"} {
-			if change != "" {
+			"UPDATE organisations SET name_en = 'Renamed Org' WHERE id = (SELECT organisation_id FROM users WHERE id = ?)",
+			"UPDATE sessions SET provider_token = 'resealed' WHERE user_id = ?",
+			"UPDATE sessions SET recheck_started_at = NULL WHERE user_id = ?",
+			"UPDATE sessions SET last_seen_at = ? WHERE user_id = ?"} {
+			switch {
+			case strings.Contains(change, "last_seen_at"):
+				if err := other.Exec(change, later, withOrg.ID).Error; err != nil {
+					t.Fatal(err)
+				}
+			case change != "":
 				if err := other.Exec(change, withOrg.ID).Error; err != nil {
 					t.Fatal(err)
 				}
@@ -82,8 +92,12 @@ func TestSessionReaderMatchesLoadSession(t *testing.T) {
 				}
 			}
 		}
-		if s, _, _ := reader.Load(ctx, token, clock.Now(), policy); s.User.Name != "Renamed" || s.User.Organisation.NameEN != "Renamed Org" {
-			t.Errorf("the changes are not seen: %+v", s.User)
+		if s, _, _ := reader.Load(ctx, token, clock.Now(), policy); s.User.Name != "Renamed" || s.User.Organisation.NameEN != "Renamed Org" ||
+			s.ProviderToken != "resealed" || !s.LastSeenAt.Equal(later) {
+			t.Errorf("the changes are not seen: %+v", s)
+		}
+		if ok, err := models.SessionRevisionTrigger(ctx, db); err != nil || !ok {
+			t.Errorf("the sessions table has no revision trigger (%v)", err)
 		}
 
 		if _, _, err := reader.Load(ctx, "no-such-token", clock.Now(), policy); !errors.Is(err, models.ErrNotFound) {

@@ -157,18 +157,26 @@ func loadTest(portal string, d time.Duration, w io.Writer) error {
 		return err
 	}
 	defer bare.Close()
+	fmt.Fprintf(w, "load average before the run: %s\n", loadAverage())
+	defer func() { fmt.Fprintf(w, "load average after the run: %s\n", loadAverage()) }()
 	fmt.Fprintf(w, "wrk -t2 -c16 -d%s --latency against the portal on %s (SQLite, demo data)\n", d, addr)
 	fmt.Fprintf(w, "and against bare gin on %s serving each page's bytes (no Accept-Encoding: identity bodies)\n", bare.Addr)
-	fmt.Fprintf(w, "| page | signed in as | portal req/s | bare gin, same bytes | ratio | portal p99 | bare p99 | bytes |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	fmt.Fprintf(w, "CPU/req: CPU time of the server process (portal; benchratio itself for bare gin) per request served\n")
+	fmt.Fprintf(w, "| page | signed in as | portal req/s | bare gin, same bytes | ratio | portal p99 | bare p99 | portal CPU/req | bare CPU/req | bytes |\n"+
+		"| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for i, p := range pages {
+		before := processCPU(cmd.Process.Pid)
 		pr, err := runWrk(base+p.path, p.cookie, d)
 		if err != nil {
 			return err
 		}
+		portalCPU := processCPU(cmd.Process.Pid) - before
+		before = processCPU(os.Getpid())
 		br, err := runWrk("http://"+bare.Addr+bare.route(i), "", d)
 		if err != nil {
 			return err
 		}
+		bareCPU := processCPU(os.Getpid()) - before
 		if pr.errors {
 			fmt.Fprintf(w, "  warning: %s answered errors under load\n", p.path)
 		}
@@ -176,8 +184,8 @@ func loadTest(portal string, d time.Duration, w io.Writer) error {
 		if role == "" {
 			role = "—"
 		}
-		fmt.Fprintf(w, "| `%s` | %s | %.0f | %.0f | %.2f | %s | %s | %d |\n", p.path, role, pr.rate, br.rate, pr.rate/br.rate,
-			pr.p99, br.p99, len(bare.bodies[i]))
+		fmt.Fprintf(w, "| `%s` | %s | %.0f | %.0f | %.2f | %s | %s | %s | %s | %d |\n", p.path, role, pr.rate, br.rate, pr.rate/br.rate,
+			pr.p99, br.p99, perRequest(portalCPU, pr.requests), perRequest(bareCPU, br.requests), len(bare.bodies[i]))
 	}
 	return nil
 }
@@ -280,6 +288,21 @@ func fetch(url, cookie string) ([]byte, string, error) {
 	return body, resp.Header.Get("Content-Type"), nil
 }
 
+// loadAverage is the machine's load average over 1, 5 and 15 minutes, as
+// /proc/loadavg has it ("unknown" elsewhere): the figures of a machine that
+// is busy with other work are low, and their ratios noisy.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
 func freeAddr() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -291,9 +314,42 @@ func freeAddr() (string, error) {
 
 // wrkResult is one wrk run: requests per second and the 99th percentile latency.
 type wrkResult struct {
-	rate   float64
-	p99    string
-	errors bool
+	rate     float64
+	requests int64
+	p99      string
+	errors   bool
+}
+
+var wrkRequests = regexp.MustCompile(`(\d+) requests in`)
+
+// processCPU is the user and system CPU time a process has used so far
+// (Linux, from /proc; zero elsewhere).
+func processCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name (which may hold spaces) in parentheses.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	const ticks = 100 // USER_HZ
+	return time.Duration(utime+stime) * time.Second / ticks
+}
+
+// perRequest is CPU time per request, in microseconds.
+func perRequest(cpu time.Duration, requests int64) string {
+	if cpu <= 0 || requests <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f µs", float64(cpu.Microseconds())/float64(requests))
 }
 
 var (
@@ -316,6 +372,9 @@ func runWrk(url, cookie string, d time.Duration) (wrkResult, error) {
 	}
 	var r wrkResult
 	r.rate, _ = strconv.ParseFloat(string(m[1]), 64)
+	if m := wrkRequests.FindSubmatch(out); m != nil {
+		r.requests, _ = strconv.ParseInt(string(m[1]), 10, 64)
+	}
 	if m := wrkP99.FindSubmatch(out); m != nil {
 		r.p99 = string(m[1])
 	}
