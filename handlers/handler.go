@@ -49,7 +49,7 @@ type Handler struct {
 	pageCache *pageCache
 	sessions  *models.SessionReader // each request's session, in one statement
 	secure    bool                  // cookies are Secure (cfg.SecureCookies)
-	csp       string                // the Content-Security-Policy of every answer
+	security  []header              // the security headers of every answer
 }
 
 // Options are the dependencies of a Handler.
@@ -128,7 +128,7 @@ func New(opts Options) (*Handler, error) {
 		h.oidc = newOIDCClient(opts.Config, h.now)
 	}
 	h.secure = opts.Config.SecureCookies()
-	h.csp = h.contentSecurityPolicy()
+	h.security = h.securityHeaderValues()
 	return h, nil
 }
 

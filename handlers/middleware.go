@@ -133,20 +133,42 @@ func (h *Handler) dbDeadline(c *gin.Context) {
 // satisfies (no inline scripts or styles), frame denial and friends.
 func (h *Handler) securityHeaders(c *gin.Context) {
 	hd := c.Writer.Header()
-	hd.Set("Content-Security-Policy", h.csp)
-	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-	hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
-	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
-	if h.secure {
-		hd.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+	for _, kv := range h.security {
+		// The one-value slices are shared by every answer: Header.Set
+		// replaces a slice and Header.Add appends to a full one, so none is
+		// ever written to.
+		hd[kv.name] = kv.value
 	}
 	c.Next()
 }
 
-// contentSecurityPolicy is the policy securityHeaders sets, made once.
+// header is one header with its value, as net/http keeps it.
+type header struct {
+	name  string // canonical
+	value []string
+}
+
+// securityHeaderValues are the headers securityHeaders sets, made once.
+func (h *Handler) securityHeaderValues() []header {
+	hs := []header{
+		{"Content-Security-Policy", []string{h.contentSecurityPolicy()}},
+		{"X-Frame-Options", []string{"DENY"}},
+		{"X-Content-Type-Options", []string{"nosniff"}},
+		{"Referrer-Policy", []string{"strict-origin-when-cross-origin"}},
+		{"Permissions-Policy", []string{"camera=(), microphone=(), geolocation=(), payment=()"}},
+		{"Cross-Origin-Opener-Policy", []string{"same-origin"}},
+		{"Cross-Origin-Resource-Policy", []string{"same-origin"}},
+	}
+	if h.secure {
+		hs = append(hs, header{"Strict-Transport-Security", []string{"max-age=31536000; includeSubDomains"}})
+	}
+	for i := range hs {
+		hs[i].value = hs[i].value[:1:1]
+	}
+	return hs
+}
+
+// contentSecurityPolicy is the policy securityHeaders sets.
 func (h *Handler) contentSecurityPolicy() string {
 	formAction := "'self'"
 	if h.oidc != nil {
