@@ -22,7 +22,9 @@ const minGzipBytes = 1024
 // acceptsGzip reports whether the request's Accept-Encoding takes gzip (or
 // any encoding, "*") with a non-zero quality.
 func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+	for rest := r.Header.Get("Accept-Encoding"); rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
 		name, params, _ := strings.Cut(part, ";")
 		name = strings.ToLower(strings.TrimSpace(name))
 		if name != "gzip" && name != "*" {

@@ -219,8 +219,13 @@ func (c *Cached) Write(ctx context.Context, w *bytes.Buffer, r LiveRequest) erro
 	return nil
 }
 
-// liveSessionWarning is SessionWarning, made for each request.
+// liveSessionWarning is SessionWarning, made for each request. A page made
+// for a visitor who is not signed in (and kept for such visitors only) has
+// none.
 func liveSessionWarning(p Page) templ.Component {
+	if !p.SignedIn() {
+		return templ.NopComponent
+	}
 	return live(p, p.Session.Now, func(r LiveRequest) templ.Component { return SessionWarning(r.Page) })
 }
 
