@@ -62,8 +62,16 @@ func benchSignedIn(b *testing.B, subject string) (http.Handler, []*http.Cookie) 
 // chain and a two-byte answer. Other figures are read as ratios to it.
 func BenchmarkBaselineHealthz(b *testing.B) { benchGet(b, benchRouter(b), "/healthz") }
 
-// BenchmarkHomePage renders the public front page from the database.
+// BenchmarkHomePage serves the public front page (from the page cache
+// after the first request).
 func BenchmarkHomePage(b *testing.B) { benchGet(b, benchRouter(b), "/") }
+
+// BenchmarkHomePageUncached renders the public front page from the
+// database at every request, as after each change of the data.
+func BenchmarkHomePageUncached(b *testing.B) {
+	app := newTestApp(b, testdb.SQLite, map[string]string{"PORTAL_PAGE_CACHE_BYTES": "0"})
+	benchGet(b, app.h.Router(), "/")
+}
 
 // BenchmarkDecisionsPage renders the public list of decisions.
 func BenchmarkDecisionsPage(b *testing.B) { benchGet(b, benchRouter(b), "/decisions") }

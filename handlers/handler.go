@@ -73,7 +73,9 @@ func New(opts Options) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{
-		db:     opts.DB,
+		// The requests' statements are prepared once per connection and
+		// kept (models.gormConfig bounds how many).
+		db:     opts.DB.Session(&gorm.Session{PrepareStmt: true}),
 		cfg:    opts.Config,
 		log:    opts.Logger,
 		now:    opts.Now,

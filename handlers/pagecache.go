@@ -187,7 +187,8 @@ func (h *Handler) cached(handle gin.HandlerFunc) gin.HandlerFunc {
 			}
 		}
 		pc.seen(v)
-		k := pageKey{path: c.Request.URL.Path, lang: i18n.Lang(ctx)}
+		// The address as asked (the page links to it, in the language switch).
+		k := pageKey{path: c.Request.URL.RequestURI(), lang: i18n.Lang(ctx)}
 		if u := currentUser(c); u != nil {
 			k.user, k.role = u.ID, u.Role
 			if u.OrganisationID != nil {

@@ -88,9 +88,12 @@ func OpenPostgres(dsn string, now func() time.Time) (*gorm.DB, error) {
 
 func gormConfig(now func() time.Time) *gorm.Config {
 	return &gorm.Config{
-		TranslateError: true,
-		NowFunc:        func() time.Time { return now().UTC().Truncate(time.Microsecond) },
-		Logger:         logger.Default.LogMode(logger.Silent),
+		// For sessions with PrepareStmt (the web handlers'): at most this
+		// many statements kept prepared, the least recently used dropped.
+		PrepareStmtMaxSize: 500,
+		TranslateError:     true,
+		NowFunc:            func() time.Time { return now().UTC().Truncate(time.Microsecond) },
+		Logger:             logger.Default.LogMode(logger.Silent),
 	}
 }
 
