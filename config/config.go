@@ -76,6 +76,11 @@ type Config struct {
 	// for another connection's write lock.
 	DBRequestTimeout time.Duration
 
+	// PageCacheBytes bounds the memory of the page cache, which serves the
+	// public pages and the dashboards again while the data they show has
+	// not changed (handlers/pagecache.go); 0 turns it off.
+	PageCacheBytes int64
+
 	// Per-client rate limits; a zero RateLimit is no limit.
 	RateLimitSignIn RateLimit // GET /auth/login and POST /auth/demo
 	RateLimitAPI    RateLimit // GET /api/v1/k-ai/verify
@@ -233,6 +238,11 @@ func Load(getenv Getenv) (*Config, error) {
 		errs = append(errs, fmt.Errorf("PORTAL_MIN_FREE_BYTES: want a number of bytes, 0 or more, got %q", getenv("PORTAL_MIN_FREE_BYTES")))
 	}
 	c.MinFreeBytes = minFree
+	pageCache, err := strconv.ParseInt(str("PORTAL_PAGE_CACHE_BYTES", "33554432"), 10, 64)
+	if err != nil || pageCache < 0 {
+		errs = append(errs, fmt.Errorf("PORTAL_PAGE_CACHE_BYTES: want a number of bytes, 0 or more, got %q", getenv("PORTAL_PAGE_CACHE_BYTES")))
+	}
+	c.PageCacheBytes = pageCache
 	// An upload being written, or a filing not yet committed, must never look abandoned.
 	if c.OrphanAge = duration("PORTAL_ORPHAN_AGE", 24*time.Hour); c.OrphanAge < time.Hour {
 		errs = append(errs, fmt.Errorf("PORTAL_ORPHAN_AGE: want at least 1h, got %q", getenv("PORTAL_ORPHAN_AGE")))

@@ -111,6 +111,7 @@ func TestValidateRejects(t *testing.T) {
 		{"bad body limit", map[string]string{"PORTAL_MAX_BODY_BYTES": "-1"}, "PORTAL_MAX_BODY_BYTES"},
 		{"negative free space", map[string]string{"PORTAL_MIN_FREE_BYTES": "-1"}, "PORTAL_MIN_FREE_BYTES"},
 		{"free space not a number", map[string]string{"PORTAL_MIN_FREE_BYTES": "1G"}, "PORTAL_MIN_FREE_BYTES"},
+		{"negative page cache", map[string]string{"PORTAL_PAGE_CACHE_BYTES": "-1"}, "PORTAL_PAGE_CACHE_BYTES"},
 		{"orphan age too short", map[string]string{"PORTAL_ORPHAN_AGE": "10m"}, "PORTAL_ORPHAN_AGE"},
 		{"collector retries negative", map[string]string{"PORTAL_COLLECTOR_RETRIES": "-1"}, "PORTAL_COLLECTOR_RETRIES"},
 		{"collector back-off too long", map[string]string{"PORTAL_COLLECTOR_MAX_BACKOFF": "2h"}, "PORTAL_COLLECTOR_MAX_BACKOFF"},

@@ -25,7 +25,7 @@ const loginAttemptTTL = 10 * time.Minute
 // stateCookie is the name of the cookie that carries a sign-in request: with
 // the __Host- prefix whenever cookies are Secure, like the session cookie.
 func (h *Handler) stateCookie() string {
-	if h.cfg.SecureCookies() {
+	if h.secure {
 		return "__Host-kai_oidc_state"
 	}
 	return "kai_oidc_state"

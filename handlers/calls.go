@@ -32,6 +32,7 @@ func (h *Handler) showCallPage(c *gin.Context) {
 		return
 	}
 	u := currentUser(c)
+	h.changesAt(c, call.OpensAt, call.ClosesAt)
 	now := h.now()
 	v := views.CallNoticeView{Call: call, Now: now,
 		CanApply:  u != nil && u.Role == models.RoleCompany && call.IsOpen(now),

@@ -17,6 +17,7 @@ func (h *Handler) showCallsPage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	h.callsChange(c, calls)
 	now := h.now()
 	v := views.CallListView{Groups: models.GroupCalls(calls, now), Now: now}
 	h.render(c, http.StatusOK, views.CallList(h.page(c, "calls.title"), v))

@@ -22,7 +22,9 @@ const minGzipBytes = 1024
 // acceptsGzip reports whether the request's Accept-Encoding takes gzip (or
 // any encoding, "*") with a non-zero quality.
 func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+	for rest := r.Header.Get("Accept-Encoding"); rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
 		name, params, _ := strings.Cut(part, ";")
 		name = strings.ToLower(strings.TrimSpace(name))
 		if name != "gzip" && name != "*" {
@@ -64,21 +66,20 @@ func gzipBytes(b []byte, level int) []byte {
 // writeBody answers body with its content type, gzip-compressed when the
 // client takes it and the body is worth it; gz, when not nil, is body
 // already compressed. The answer varies with Accept-Encoding either way.
+// The body is sent with its length, in one write, not in chunks.
 func writeBody(c *gin.Context, status int, contentType string, body, gz []byte, compressible bool) {
-	if !compressible {
-		c.Data(status, contentType, body)
-		return
+	if compressible {
+		c.Writer.Header().Add("Vary", "Accept-Encoding")
+		if len(body) >= minGzipBytes && acceptsGzip(c.Request) {
+			if gz == nil {
+				gz = gzipBytes(body, gzip.DefaultCompression)
+			}
+			c.Header("Content-Encoding", "gzip")
+			body = gz
+		}
 	}
-	c.Writer.Header().Add("Vary", "Accept-Encoding")
-	if len(body) < minGzipBytes || !acceptsGzip(c.Request) {
-		c.Data(status, contentType, body)
-		return
-	}
-	if gz == nil {
-		gz = gzipBytes(body, gzip.DefaultCompression)
-	}
-	c.Header("Content-Encoding", "gzip")
-	c.Data(status, contentType, gz)
+	c.Header("Content-Length", strconv.Itoa(len(body)))
+	c.Data(status, contentType, body)
 }
 
 // asset is one embedded file as served: its bytes and, for text, the same

@@ -25,11 +25,20 @@ func (h *Handler) showHomePage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	h.callsChange(c, v.Calls)
 	if v.Decisions, err = models.ListDecisions(ctx, h.db); err != nil {
 		h.fail(c, err)
 		return
 	}
 	h.render(c, http.StatusOK, views.Home(h.page(c, "home.title"), v))
+}
+
+// callsChange tells the page cache that a page listing calls changes when
+// one opens or closes.
+func (h *Handler) callsChange(c *gin.Context, calls []models.Call) {
+	for i := range calls {
+		h.changesAt(c, calls[i].OpensAt, calls[i].ClosesAt)
+	}
 }
 
 // redirectToDashboard sends a user to their role's start page.
@@ -59,6 +68,7 @@ func (h *Handler) showOfficerDashboard(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	h.callsChange(c, v.Calls)
 	orgs, err := models.ListOrganisations(ctx, h.db)
 	if err != nil {
 		h.fail(c, err)
@@ -112,6 +122,7 @@ func (h *Handler) showCompanyDashboard(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	h.callsChange(c, v.Calls)
 	h.render(c, http.StatusOK, views.CompanyDashboard(h.page(c, "dashboard.company.title"), v))
 }
 
@@ -132,5 +143,6 @@ func (h *Handler) showAuditorDashboard(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	h.callsChange(c, v.Calls)
 	h.render(c, http.StatusOK, views.AuditorDashboard(h.page(c, "dashboard.auditor.title"), v))
 }

@@ -64,6 +64,17 @@ func (h *Handler) showDecisionPage(c *gin.Context) {
 		h.log.Warn("appeal window", "request_id", c.GetString(keyRequestID), "decision", d.ID, "err", err)
 	} else {
 		v.WindowKnown = true
+		// The window opens and closes, and a holiday change yet to take
+		// effect may move it (the countdown is made for each request).
+		h.changesAt(c, v.Window.Opens, v.Window.Closes)
+	}
+	if f := filling(c); f != nil {
+		changes, err := models.HolidayChangesAfter(ctx, h.db, f.start)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		h.changesAt(c, changes...)
 	}
 	if v.Stats, err = models.DecisionAppealStats(ctx, h.db, d.ID); err != nil {
 		h.fail(c, err)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -42,7 +43,13 @@ type Handler struct {
 	// ownerKey signs the owner a form is shown to (savedform.go): the
 	// session key, or a random key for this process when there is none.
 	ownerKey []byte
+	owners   sync.Map // user id → formOwner's signed value
 	pages    []string // the GET routes' patterns, for the language switch (formPage)
+	// pageCache keeps the public pages and dashboards (pagecache.go); nil when off.
+	pageCache *pageCache
+	sessions  *models.SessionReader // each request's session, in one statement
+	secure    bool                  // cookies are Secure (cfg.SecureCookies)
+	security  []header              // the security headers of every answer
 }
 
 // Options are the dependencies of a Handler.
@@ -66,7 +73,9 @@ func New(opts Options) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{
-		db:     opts.DB,
+		// The requests' statements are prepared once per connection and
+		// kept (models.gormConfig bounds how many).
+		db:     opts.DB.Session(&gorm.Session{PrepareStmt: true}),
 		cfg:    opts.Config,
 		log:    opts.Logger,
 		now:    opts.Now,
@@ -101,6 +110,8 @@ func New(opts Options) (*Handler, error) {
 	if h.ownerKey = opts.Config.SessionKey; len(h.ownerKey) == 0 {
 		h.ownerKey = []byte(models.RandomToken(32))
 	}
+	h.sessions = models.NewSessionReader(opts.DB)
+	h.pageCache = newPageCache(models.NewVersionReader(opts.DB), opts.Config.PageCacheBytes)
 	h.pages = getPatterns(h.routes())
 	if h.log == nil {
 		h.log = slog.Default()
@@ -118,6 +129,8 @@ func New(opts Options) (*Handler, error) {
 	if opts.Config.OIDCEnabled() {
 		h.oidc = newOIDCClient(opts.Config, h.now)
 	}
+	h.secure = opts.Config.SecureCookies()
+	h.security = h.securityHeaderValues()
 	return h, nil
 }
 

@@ -19,7 +19,7 @@ func (h *Handler) switchLanguage(c *gin.Context) {
 		return
 	}
 	ck := &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: int((365 * 24 * time.Hour).Seconds()),
-		HttpOnly: true, Secure: h.cfg.SecureCookies(), SameSite: http.SameSiteLaxMode}
+		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode}
 	http.SetCookie(c.Writer, ck)
 	c.Redirect(http.StatusSeeOther, localPath(c.PostForm("next"), "/"))
 }

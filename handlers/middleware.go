@@ -24,12 +24,13 @@ import (
 
 // Context keys.
 const (
-	keyRequestID = "request_id"
-	keySession   = "session"
-	keyCSRF      = "csrf"
-	keyUpload    = "upload"    // bool: a multipart body on a route that takes files
-	keyMultipart = "multipart" // *multipart.Reader whose first part (the token) csrf has read
-	keyRenew     = "renew"     // func(): starts the database deadline again
+	keyRequestID   = "request_id"
+	keySession     = "session"
+	keyCSRF        = "csrf"
+	keyUpload      = "upload"       // bool: a multipart body on a route that takes files
+	keyMultipart   = "multipart"    // *multipart.Reader whose first part (the token) csrf has read
+	keyRenew       = "renew"        // func(): starts the database deadline again
+	keyDataVersion = "data_version" // int64: the data version, read with the session
 )
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
@@ -70,6 +71,13 @@ func (h *Handler) accessLog(c *gin.Context) {
 	client := c.Request.Context()
 	c.Next()
 	status := loggedStatus(client, c.Writer.Status())
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	if !h.log.Enabled(client, level) {
+		return
+	}
 	attrs := []any{
 		"request_id", c.GetString(keyRequestID),
 		"method", c.Request.Method,
@@ -82,10 +90,6 @@ func (h *Handler) accessLog(c *gin.Context) {
 	}
 	if u := currentUser(c); u != nil {
 		attrs = append(attrs, "user_id", u.ID)
-	}
-	level := slog.LevelInfo
-	if status >= 500 {
-		level = slog.LevelError
 	}
 	h.log.Log(client, level, "request", attrs...)
 }
@@ -128,25 +132,52 @@ func (h *Handler) dbDeadline(c *gin.Context) {
 // securityHeaders sets a strict Content-Security-Policy that every page
 // satisfies (no inline scripts or styles), frame denial and friends.
 func (h *Handler) securityHeaders(c *gin.Context) {
+	hd := c.Writer.Header()
+	for _, kv := range h.security {
+		// The one-value slices are shared by every answer: Header.Set
+		// replaces a slice and Header.Add appends to a full one, so none is
+		// ever written to.
+		hd[kv.name] = kv.value
+	}
+	c.Next()
+}
+
+// header is one header with its value, as net/http keeps it.
+type header struct {
+	name  string // canonical
+	value []string
+}
+
+// securityHeaderValues are the headers securityHeaders sets, made once.
+func (h *Handler) securityHeaderValues() []header {
+	hs := []header{
+		{"Content-Security-Policy", []string{h.contentSecurityPolicy()}},
+		{"X-Frame-Options", []string{"DENY"}},
+		{"X-Content-Type-Options", []string{"nosniff"}},
+		{"Referrer-Policy", []string{"strict-origin-when-cross-origin"}},
+		{"Permissions-Policy", []string{"camera=(), microphone=(), geolocation=(), payment=()"}},
+		{"Cross-Origin-Opener-Policy", []string{"same-origin"}},
+		{"Cross-Origin-Resource-Policy", []string{"same-origin"}},
+	}
+	if h.secure {
+		hs = append(hs, header{"Strict-Transport-Security", []string{"max-age=31536000; includeSubDomains"}})
+	}
+	for i := range hs {
+		hs[i].value = hs[i].value[:1:1]
+	}
+	return hs
+}
+
+// contentSecurityPolicy is the policy securityHeaders sets.
+func (h *Handler) contentSecurityPolicy() string {
 	formAction := "'self'"
 	if h.oidc != nil {
 		// Sign-out posts a form that is redirected to the provider's logout page.
 		formAction += " " + h.oidc.origin()
 	}
-	hd := c.Writer.Header()
-	hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; "+
-		"img-src 'self' data:; font-src 'self' data:; connect-src 'self'; form-action "+formAction+"; "+
-		"frame-ancestors 'none'; base-uri 'none'")
-	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-	hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
-	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
-	if h.cfg.SecureCookies() {
-		hd.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-	}
-	c.Next()
+	return "default-src 'none'; script-src 'self'; style-src 'self'; " +
+		"img-src 'self' data:; font-src 'self' data:; connect-src 'self'; form-action " + formAction + "; " +
+		"frame-ancestors 'none'; base-uri 'none'"
 }
 
 // maxFilesPerRequest is how many files one form may carry (an appeal's
@@ -250,14 +281,14 @@ func (h *Handler) readUpload(c *gin.Context) {
 // sessionCookie is the cookie's name: with the __Host- prefix whenever it is
 // Secure, so no subdomain can set it.
 func (h *Handler) sessionCookie() string {
-	if h.cfg.SecureCookies() {
+	if h.secure {
 		return "__Host-kai_session"
 	}
 	return "kai_session"
 }
 
 func (h *Handler) csrfCookie() string {
-	if h.cfg.SecureCookies() {
+	if h.secure {
 		return "__Host-kai_csrf"
 	}
 	return "kai_csrf"
@@ -266,7 +297,7 @@ func (h *Handler) csrfCookie() string {
 // setCookie writes an HttpOnly, SameSite=Lax cookie, Secure outside loopback.
 func (h *Handler) setCookie(c *gin.Context, name, value string, maxAge time.Duration) {
 	ck := &http.Cookie{
-		Name: name, Value: value, Path: "/", HttpOnly: true, Secure: h.cfg.SecureCookies(),
+		Name: name, Value: value, Path: "/", HttpOnly: true, Secure: h.secure,
 		SameSite: http.SameSiteLaxMode,
 	}
 	switch {
@@ -287,7 +318,7 @@ func (h *Handler) loadSession(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	now := h.now()
-	s, err := models.LoadSession(ctx, h.db, token, now, h.policy)
+	s, version, err := h.sessions.Load(ctx, token, now, h.policy)
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		h.setCookie(c, h.sessionCookie(), "", -1)
@@ -311,6 +342,7 @@ func (h *Handler) loadSession(c *gin.Context) {
 			}
 		}
 		c.Set(keySession, s)
+		c.Set(keyDataVersion, version) // read with the session: the page cache needs no other read
 	}
 	c.Next()
 }

@@ -29,6 +29,7 @@ func (h *Handler) showRegistryPage(c *gin.Context) {
 		return
 	}
 	today := models.DateOf(h.now())
+	h.changesAt(c, today.AddDays(1).Start()) // a grant's standing is by the day
 	v := views.RegistryView{Today: today,
 		Query: views.LookupForm{Name: c.Query("name"), Date: c.Query("date")}}
 	for _, g := range grants {

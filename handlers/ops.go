@@ -141,7 +141,11 @@ type metrics struct {
 	// collector keeps the series of the telemetry collector that runs in
 	// this process (portal serve with PORTAL_COLLECTOR): Handler.CollectorMetrics.
 	collector *dcgm.Metrics
-	handler   http.Handler
+	// pages counts the page cache's answers: hit (served as kept), fill
+	// (made and kept), miss (made, not kept: not a 200, or it changes too soon).
+	pages                       *prometheus.CounterVec
+	pageHit, pageFill, pageMiss prometheus.Counter
+	handler                     http.Handler
 }
 
 func newMetrics(reg *prometheus.Registry) (*metrics, error) {
@@ -157,8 +161,12 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 			Name: "portal_orphan_files_removed_total",
 			Help: "Files removed from the file store by the orphan sweep: content no row pointed to, or temporary files.",
 		}, []string{"kind"}),
+		pages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portal_page_cache_requests_total",
+			Help: "Requests for cached pages: hit (served as kept), fill (made and kept), miss (made, not kept).",
+		}, []string{"result"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.orphans,
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.orphans, m.pages,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
@@ -168,6 +176,7 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 	if m.collector, err = dcgm.NewMetrics(reg); err != nil {
 		return nil, err
 	}
+	m.pageHit, m.pageFill, m.pageMiss = m.pages.WithLabelValues("hit"), m.pages.WithLabelValues("fill"), m.pages.WithLabelValues("miss")
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	return m, nil
 }

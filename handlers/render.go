@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -16,8 +15,19 @@ import (
 	"kaiportal/views"
 )
 
-// page returns the frame every page needs.
+// page returns the frame every page needs. For a page being made for the
+// page cache, the CSRF token is the marker that each request's token
+// replaces (views.CSRFMarker).
 func (h *Handler) page(c *gin.Context, titleID string) views.Page {
+	p := h.framePage(c, titleID)
+	if f := filling(c); f != nil {
+		p.CSRF, f.title = views.CSRFMarker, titleID
+	}
+	return p
+}
+
+// framePage is the frame of this request.
+func (h *Handler) framePage(c *gin.Context, titleID string) views.Page {
 	p := views.Page{
 		TitleID:    titleID,
 		User:       currentUser(c),
@@ -42,18 +52,28 @@ func (h *Handler) page(c *gin.Context, titleID string) views.Page {
 // failure never sends half a page, gzip-compressed when the client takes it. The page renders even when the request's
 // database deadline has passed: that is when the 503 page is needed.
 func (h *Handler) render(c *gin.Context, status int, comp templ.Component) {
-	var buf bytes.Buffer
-	if err := comp.Render(context.WithoutCancel(c.Request.Context()), &buf); err != nil {
-		h.log.Error("render", "request_id", c.GetString(keyRequestID), "err", err)
-		if status == http.StatusInternalServerError {
-			c.String(status, "internal error")
-			return
-		}
-		h.renderError(c, http.StatusInternalServerError, nil)
+	if f := filling(c); f != nil {
+		h.renderFill(c, f, status, comp)
+		return
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := comp.Render(context.WithoutCancel(c.Request.Context()), buf); err != nil {
+		h.renderFailed(c, status, err)
 		return
 	}
 	c.Header("Cache-Control", "no-store")
 	writeBody(c, status, "text/html; charset=utf-8", buf.Bytes(), nil, true)
+}
+
+// renderFailed answers a page whose rendering failed.
+func (h *Handler) renderFailed(c *gin.Context, status int, err error) {
+	h.log.Error("render", "request_id", c.GetString(keyRequestID), "err", err)
+	if status == http.StatusInternalServerError {
+		c.String(status, "internal error")
+		return
+	}
+	h.renderError(c, http.StatusInternalServerError, nil)
 }
 
 // retryAfterOutage is the Retry-After, in seconds, of a 503 for a database outage.

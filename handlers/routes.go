@@ -48,7 +48,7 @@ type Route struct {
 func (h *Handler) routes() []Route {
 	return []Route{
 		// Public pages and operations.
-		{"GET", "/", public, h.showHomePage},
+		{"GET", "/", public, h.cached(h.showHomePage)},
 		{"GET", "/healthz", public, h.healthz},
 		{"GET", "/readyz", public, h.readyz},
 		{"GET", "/metrics", public, h.metricsHandler},
@@ -68,10 +68,10 @@ func (h *Handler) routes() []Route {
 
 		// Dashboards by role.
 		{"GET", "/dashboard", signedIn, h.redirectToDashboard},
-		{"GET", "/officer", roles(ministry...), h.showOfficerDashboard},
-		{"GET", "/admin", roles(models.RoleAdmin), h.showAdminDashboard},
-		{"GET", "/company", roles(models.RoleCompany), h.showCompanyDashboard},
-		{"GET", "/auditor", roles(models.RoleAuditor), h.showAuditorDashboard},
+		{"GET", "/officer", roles(ministry...), h.cached(h.showOfficerDashboard)},
+		{"GET", "/admin", roles(models.RoleAdmin), h.cached(h.showAdminDashboard)},
+		{"GET", "/company", roles(models.RoleCompany), h.cached(h.showCompanyDashboard)},
+		{"GET", "/auditor", roles(models.RoleAuditor), h.cached(h.showAuditorDashboard)},
 
 		// Organisations: the ministry and auditors see all; a company only its own.
 		{"GET", "/organisations", roles(programmeAll...), h.showOrganisationsPage},
@@ -81,8 +81,8 @@ func (h *Handler) routes() []Route {
 		{"GET", "/audit", roles(programmeAll...), h.showAuditPage},
 
 		// Calls: public notices; officers create and edit them.
-		{"GET", "/calls", public, h.showCallsPage},
-		{"GET", "/calls/:id", public, h.showCallPage},
+		{"GET", "/calls", public, h.cached(h.showCallsPage)},
+		{"GET", "/calls/:id", public, h.cached(h.showCallPage)},
 		{"GET", "/officer/calls/new", roles(ministry...), h.showNewCallPage},
 		{"POST", "/officer/calls", roles(ministry...), h.createCall},
 		{"GET", "/officer/calls/:id/edit", roles(ministry...), h.showEditCallPage},
@@ -114,8 +114,8 @@ func (h *Handler) routes() []Route {
 		{"GET", "/officer/calls/:id/follow-up", roles(programmeAll...), h.showFollowUpPage},
 
 		// Published decisions, for everyone.
-		{"GET", "/decisions", public, h.showDecisionsPage},
-		{"GET", "/decisions/:id", public, h.showDecisionPage},
+		{"GET", "/decisions", public, h.cached(h.showDecisionsPage)},
+		{"GET", "/decisions/:id", public, h.cached(h.showDecisionPage)},
 
 		// Appeals (이의신청): filed by an organisation a decision concerns, answered by officers.
 		{"GET", "/decisions/:id/appeal", roles(models.RoleCompany), h.showNewAppealPage},
@@ -127,7 +127,7 @@ func (h *Handler) routes() []Route {
 		{"POST", "/appeals/:id/decide", roles(ministry...), h.decideAppeal},
 
 		// K-AI naming rights: the public registry and its verification API; officers grant and revoke.
-		{"GET", "/k-ai", public, h.showRegistryPage},
+		{"GET", "/k-ai", public, h.cached(h.showRegistryPage)},
 		{"GET", "/api/v1/k-ai/verify", public, h.verifyName},
 		{"GET", "/officer/naming", roles(ministry...), h.showNamingAdminPage},
 		{"POST", "/officer/naming", roles(ministry...), h.grantName},

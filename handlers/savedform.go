@@ -73,7 +73,7 @@ var digits = regexp.MustCompile(`^[0-9]{1,10}$`)
 const keyRestored = "restored_form"
 
 func (h *Handler) savedFormCookie() string {
-	if h.cfg.SecureCookies() {
+	if h.secure {
 		return "__Host-kai_saved_form"
 	}
 	return "kai_saved_form"
@@ -82,8 +82,13 @@ func (h *Handler) savedFormCookie() string {
 // formOwner is the value of a form's _owner field for user id: the id and
 // its HMAC under the owner key.
 func (h *Handler) formOwner(id uint) string {
+	if v, ok := h.owners.Load(id); ok {
+		return v.(string)
+	}
 	s := strconv.FormatUint(uint64(id), 10)
-	return s + "." + h.ownerMAC(s)
+	v := s + "." + h.ownerMAC(s)
+	h.owners.Store(id, v) // the same for the life of the process: at most one per user
+	return v
 }
 
 func (h *Handler) ownerMAC(id string) string {

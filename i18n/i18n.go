@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"sync"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
@@ -70,21 +71,40 @@ func Supported(lang string) bool { return lang == Korean || lang == English }
 type Localizer struct {
 	Lang string
 	l    *goi18n.Localizer
+	// plain keeps the text of each message of the catalogue asked for
+	// without data: the same every time, and asked for many times on
+	// every page.
+	plain sync.Map // id → string
 }
 
 // T returns the message for id, filled with data. A missing message shows
 // its ID in brackets, so it is seen in review; a test checks that every ID
 // used exists in every catalogue.
 func (l *Localizer) T(id string, data ...map[string]any) string {
+	if len(data) == 0 {
+		if s, ok := l.plain.Load(id); ok {
+			return s.(string)
+		}
+		s, ok := l.localize(id)
+		if ok { // a missing ID is not kept: the map holds the catalogue at most
+			l.plain.Store(id, s)
+		}
+		return s
+	}
+	s, _ := l.localize(id, data...)
+	return s
+}
+
+func (l *Localizer) localize(id string, data ...map[string]any) (string, bool) {
 	cfg := &goi18n.LocalizeConfig{MessageID: id}
 	if len(data) > 0 {
 		cfg.TemplateData = data[0]
 	}
 	s, err := l.l.Localize(cfg)
 	if err != nil {
-		return "[" + id + "]"
+		return "[" + id + "]", false
 	}
-	return s
+	return s, true
 }
 
 type ctxKey struct{}

@@ -83,8 +83,14 @@ func (w *chainWalker) start(afterID uint, prev string) {
 // row there is when it starts, verifies them and records in w.check the
 // first that does not verify.
 func (w *chainWalker) walk(ctx context.Context, db *gorm.DB) error {
-	sqlDB, ok := db.Statement.ConnPool.(*sql.DB)
-	if !ok {
+	var sqlDB *sql.DB
+	switch pool := db.Statement.ConnPool.(type) {
+	case *sql.DB:
+		sqlDB = pool
+	case *gorm.PreparedStmtDB: // the web handlers' pool keeps prepared statements
+		sqlDB, _ = pool.ConnPool.(*sql.DB)
+	}
+	if sqlDB == nil {
 		return errors.New("the audit chain is walked on the connection pool, not inside a transaction")
 	}
 	dialect := db.Dialector.Name()

@@ -60,8 +60,12 @@ func OpenSQLiteWait(path string, now func() time.Time, busy time.Duration) (*gor
 	if err != nil {
 		return nil, fmt.Errorf("store: sqlite pool: %w", err)
 	}
-	// One writer at a time is SQLite's rule; a few connections let readers run beside it.
+	// One writer at a time is SQLite's rule; a few connections let readers
+	// run beside it. All of them stay open when idle: database/sql keeps
+	// two by default, and opening a SQLite connection (with its pragmas) on
+	// every burst of requests cost more than the requests' reads.
 	sqlDB.SetMaxOpenConns(4)
+	sqlDB.SetMaxIdleConns(4)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	return db, nil
 }
@@ -91,9 +95,12 @@ func OpenPostgres(dsn string, now func() time.Time) (*gorm.DB, error) {
 
 func gormConfig(now func() time.Time) *gorm.Config {
 	return &gorm.Config{
-		TranslateError: true,
-		NowFunc:        func() time.Time { return now().UTC().Truncate(time.Microsecond) },
-		Logger:         logger.Default.LogMode(logger.Silent),
+		// For sessions with PrepareStmt (the web handlers'): at most this
+		// many statements kept prepared, the least recently used dropped.
+		PrepareStmtMaxSize: 500,
+		TranslateError:     true,
+		NowFunc:            func() time.Time { return now().UTC().Truncate(time.Microsecond) },
+		Logger:             logger.Default.LogMode(logger.Silent),
 	}
 }
 

@@ -175,3 +175,20 @@ func DecisionWindowHistory(ctx context.Context, db *gorm.DB, d *Decision, now ti
 
 // AppealDays is the length of the objection period: 10 days from the announcement.
 const AppealDays = 10
+
+// HolidayChangesAfter returns the instants after t at which a holiday
+// change takes effect (a built-in version, a confirmed list, a one-off
+// holiday added or withdrawn): an appeal window computed at t may move then.
+func HolidayChangesAfter(ctx context.Context, db *gorm.DB, t time.Time) ([]time.Time, error) {
+	r, err := LoadHolidayRecords(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	var out []time.Time
+	for _, ch := range r.Changes() {
+		if ch.At.After(t) {
+			out = append(out, ch.At)
+		}
+	}
+	return out, nil
+}

@@ -174,6 +174,31 @@ func migrations() []*gormigrate.Migration {
 			},
 		},
 		{
+			// The data version that every change of the data the pages show
+			// moves on, so that a page cache on any instance sees any
+			// instance's change (dataversion.go). A table added later gets
+			// its triggers in its own migration (versionTables).
+			ID: "2026120601_data_version",
+			Migrate: func(tx *gorm.DB) error {
+				if err := tx.AutoMigrate(&DataVersion{}); err != nil {
+					return err
+				}
+				if err := versionTables(tx, versionedAt2026120601...); err != nil {
+					return err
+				}
+				return sessionRevisions(tx)
+			},
+			Rollback: func(tx *gorm.DB) error {
+				if err := dropSessionRevisions(tx); err != nil {
+					return err
+				}
+				if err := unversionTables(tx, versionedAt2026120601...); err != nil {
+					return err
+				}
+				return tx.Migrator().DropTable(&DataVersion{})
+			},
+		},
+		{
 			// Rollups count time per physical GPU with the MIG instances as a
 			// breakdown (their profile kept), XIDs as events (the last value kept
 			// to carry the count on) and energy counter anomalies. Rows from
@@ -293,8 +318,29 @@ func migrations() []*gormigrate.Migration {
 				return nil
 			},
 		},
+		{
+			// The data version's triggers on the tables added since that the
+			// pages read (officers' downtime windows and allocation changes);
+			// the collector's tables, written every poll, stay unversioned.
+			ID: "2026120650_data_version_tables",
+			Migrate: func(tx *gorm.DB) error {
+				return versionTables(tx, "downtimes", "allocation_changes")
+			},
+			Rollback: func(tx *gorm.DB) error {
+				return unversionTables(tx, "downtimes", "allocation_changes")
+			},
+		},
 	}
 }
+
+// versionedAt2026120601 are the tables that the data version migration
+// gave their triggers: every table then but unversionedTables.
+var versionedAt2026120601 = []string{"allocation_gpus", "allocations", "appeal_evidences", "appeals",
+	"application_documents", "applications", "audit_checkpoints", "audit_entries", "calls",
+	"consortium_members", "criterions", "decision_entries", "decisions", "extra_holidays",
+	"holiday_builtin_versions", "holiday_list_days", "holiday_lists", "naming_grants", "organisations",
+	"programmes", "required_documents", "review_assignments", "schema_migrations", "scores",
+	"stored_files", "users"}
 
 // addColumns adds the fields' columns that a table lacks (the first
 // migrations create tables from the current types, so a fresh database may
@@ -352,7 +398,7 @@ func schemaModels() []any {
 		&ApplicationDocument{}, &ReviewAssignment{}, &Score{}, &Decision{}, &DecisionEntry{},
 		&ExtraHoliday{}, &Appeal{}, &AppealEvidence{}, &NamingGrant{},
 		&Cluster{}, &GPU{}, &Allocation{}, &AllocationGPU{}, &GPURollup{}, &GPURollupDay{}, &ClusterLease{},
-		&BuiltinHolidayRecord{}, &HolidayList{}, &HolidayListDay{}, &SavedForm{}, &AuditCheckpoint{},
+		&BuiltinHolidayRecord{}, &HolidayList{}, &HolidayListDay{}, &SavedForm{}, &AuditCheckpoint{}, &DataVersion{},
 		&GPUConflict{},
 		&ClusterEndpoint{}, &PollFailure{}, &PollHour{},
 		&Downtime{},

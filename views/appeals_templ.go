@@ -936,7 +936,7 @@ func AppealWindowFacts(w models.Window, now time.Time) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = Countdown(w, now).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = liveCountdown(w, now).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

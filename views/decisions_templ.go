@@ -1348,7 +1348,7 @@ func publicAppealWindow(v PublicDecisionView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = Countdown(v.Window, v.Now).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = liveCountdown(v.Window, v.Now).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -507,7 +507,7 @@ func Layout(p Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = SessionWarning(p).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = liveSessionWarning(p).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -1,0 +1,84 @@
+package views
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/a-h/templ"
+)
+
+// livePage is a page with the CSRF token in two attributes and two parts
+// made for each request, one larger than a stored DEFLATE block holds.
+func livePage(p Page, now time.Time, big int) templ.Component {
+	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		io.WriteString(w, `<meta content="`+templ.EscapeString(p.CSRF)+`">`+strings.Repeat("<p>static text</p>", 200))
+		if err := live(p, now, func(r LiveRequest) templ.Component {
+			return templ.Raw("<time>" + r.Now.UTC().Format(time.RFC3339Nano) + "</time>")
+		}).Render(ctx, w); err != nil {
+			return err
+		}
+		io.WriteString(w, `<input value="`+templ.EscapeString(p.CSRF)+`">`)
+		if err := live(p, now, func(r LiveRequest) templ.Component {
+			return templ.Raw(strings.Repeat(r.Page.Lang, big))
+		}).Render(ctx, w); err != nil {
+			return err
+		}
+		_, err := io.WriteString(w, "<footer>end</footer>")
+		return err
+	})
+}
+
+// A page rendered for the cache and written for a request, plain or
+// gzip-compressed, is byte for byte the page rendered for that request.
+func TestCachedPageWritesWhatRenderingWould(t *testing.T) {
+	ctx := context.Background()
+	for _, big := range []int{3, 70000} {
+		cached, err := RenderCached(ctx, livePage(Page{CSRF: CSRFMarker, Lang: "xx"}, time.Time{}, big))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cached.Deflate(); err != nil {
+			t.Fatal(err)
+		}
+		for _, csrf := range []string{"token-one", `odd<&>"'token`} {
+			now := time.Date(2026, 12, 6, 1, 2, 3, 456, time.UTC)
+			p := Page{CSRF: csrf, Lang: "ko"}
+			var want bytes.Buffer
+			if err := livePage(p, now, big).Render(ctx, &want); err != nil {
+				t.Fatal(err)
+			}
+			var plain, gz bytes.Buffer
+			if err := cached.Write(ctx, &plain, LiveRequest{Page: p, Now: now}); err != nil {
+				t.Fatal(err)
+			}
+			if plain.String() != want.String() {
+				t.Errorf("written from the cache (%d bytes):\n%.300s\nrendered (%d bytes):\n%.300s", plain.Len(), plain.String(), want.Len(), want.String())
+			}
+			if strings.Contains(plain.String(), markerPrefix) {
+				t.Error("a marker was sent")
+			}
+			if err := cached.WriteGzip(ctx, &gz, LiveRequest{Page: p, Now: now}); err != nil {
+				t.Fatal(err)
+			}
+			zr, err := gzip.NewReader(&gz)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(zr) // checks the CRC and the size too
+			if err != nil {
+				t.Fatalf("the gzip answer does not decode: %v", err)
+			}
+			if string(got) != want.String() {
+				t.Errorf("the gzip answer decodes to %d bytes, not the %d rendered", len(got), want.Len())
+			}
+			if big < 100 && gz.Len() >= want.Len()/3 {
+				t.Errorf("gzip answer of %d bytes for %d: not compressed", gz.Len(), want.Len())
+			}
+		}
+	}
+}
