@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"kaiportal/demo"
 	"kaiportal/models"
 	"kaiportal/testdb"
 )
@@ -138,7 +139,7 @@ func TestOIDCCompanyOfNonApplicant(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		p := newTestProvider(t, testStart, providerConfig{})
 		app, _ := newOIDCApp(t, kind, p)
-		ministry, err := models.GetOrganisationByCode(t.Context(), app.db, models.MinistryCode)
+		ministry, err := models.GetOrganisationByCode(t.Context(), app.db, demo.MinistryCode)
 		if err != nil || ministry.Kind != models.OrgMinistry {
 			t.Fatalf("the ministry: %+v, %v", ministry, err)
 		}
@@ -146,7 +147,7 @@ func TestOIDCCompanyOfNonApplicant(t *testing.T) {
 		if err := app.db.Create(&other).Error; err != nil {
 			t.Fatal(err)
 		}
-		for i, org := range []string{models.MinistryCode, other.Code} {
+		for i, org := range []string{demo.MinistryCode, other.Code} {
 			c := app.client()
 			user := &oidcUser{Subject: "kc-03" + itoa(uint(i)), Email: "x@msit.example", Name: "X",
 				Groups: []string{"kai-companies"}, Org: org}
@@ -160,7 +161,7 @@ func TestOIDCCompanyOfNonApplicant(t *testing.T) {
 		// The same person as an officer is welcome: the ministry is theirs.
 		c := app.client()
 		officer := &oidcUser{Subject: "kc-0310", Email: "y@msit.example", Name: "Y", Groups: []string{"kai-officers"},
-			Org: models.MinistryCode}
+			Org: demo.MinistryCode}
 		wantSeeOther(t, "", c.oidcSignIn(p, officer, ""), "/dashboard")
 	})
 }

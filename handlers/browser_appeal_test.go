@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"kaiportal/demo"
 	"kaiportal/models"
 	"kaiportal/testdb"
 	"kaiportal/views"
@@ -33,7 +34,7 @@ func TestBrowserAppealJourney(t *testing.T) {
 	if got := views.KST(f.app.clock.Now()); got != "2026-12-07 23:59:30 KST" {
 		t.Fatalf("clock at %s", got)
 	}
-	pdf := models.DemoPDF([]string{"Evidence", "Minutes of the evaluation panel"})
+	pdf := demo.PDF([]string{"Evidence", "Minutes of the evaluation panel"})
 	pdfPath := filepath.Join(t.TempDir(), "평가위원회-회의록.pdf")
 	if err := os.WriteFile(pdfPath, pdf, 0o600); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"kaiportal/demo"
 	"kaiportal/models"
 	"kaiportal/testdb"
 	"kaiportal/views"
@@ -42,7 +43,7 @@ func TestBrowserApplyReviewPublish(t *testing.T) {
 	})
 	planID := itoa(call.Documents[0].ID)
 
-	pdf := models.DemoPDF([]string{"Business plan", "Applicant: KAIST", "Browser journey"})
+	pdf := demo.PDF([]string{"Business plan", "Applicant: KAIST", "Browser journey"})
 	pdfPath := filepath.Join(t.TempDir(), "business-plan.pdf")
 	if err := os.WriteFile(pdfPath, pdf, 0o600); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"kaiportal/demo"
 	"kaiportal/models"
 	"kaiportal/testdb"
 )
@@ -19,10 +20,10 @@ func TestBrowserAllocationChart(t *testing.T) {
 	b := newTestBrowser(t)
 	app := newTestApp(t, testdb.SQLite, nil)
 	ctx := t.Context()
-	if err := models.SeedDemoApplications(ctx, app.db, app.h.files, app.clock.Now()); err != nil {
+	if err := demo.SeedApplications(ctx, app.db, app.h.files, app.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := models.SeedDemoGPUs(ctx, app.db, app.clock.Now()); err != nil {
+	if err := demo.SeedGPUs(ctx, app.db, app.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	upstage := demoUser(t, app, "demo-company-upstage")

@@ -5,6 +5,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"kaiportal/demo"
 	"kaiportal/models"
 	"kaiportal/testdb"
 )
@@ -16,10 +17,10 @@ func TestBrowserAllocationReplace(t *testing.T) {
 	b := newTestBrowser(t)
 	app := newTestApp(t, testdb.SQLite, nil)
 	ctx := t.Context()
-	if err := models.SeedDemoApplications(ctx, app.db, app.h.files, app.clock.Now()); err != nil {
+	if err := demo.SeedApplications(ctx, app.db, app.h.files, app.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := models.SeedDemoGPUs(ctx, app.db, app.clock.Now()); err != nil {
+	if err := demo.SeedGPUs(ctx, app.db, app.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	upstage := demoUser(t, app, "demo-company-upstage")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"kaiportal/demo"
 	"kaiportal/i18n"
 	"kaiportal/models"
 	"kaiportal/testdb"
@@ -33,7 +34,7 @@ func textOf(doc *goquery.Document, testID string) string {
 // selected or not.
 func demoNames(selected bool) []string {
 	var out []string
-	for _, d := range models.DemoOrganisations {
+	for _, d := range demo.Organisations {
 		if d.Selected == selected {
 			out = append(out, d.NameKO, d.NameEN)
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"kaiportal/demo"
 	"kaiportal/models"
 	"kaiportal/testdb"
 )
@@ -31,11 +32,11 @@ func TestDemoAppealRightAway(t *testing.T) {
 				app.clock.Set(tc.now)
 				ctx := t.Context()
 				if tc.story {
-					if err := models.SeedDemoApplications(ctx, app.db, app.h.files, app.clock.Now()); err != nil {
+					if err := demo.SeedApplications(ctx, app.db, app.h.files, app.clock.Now()); err != nil {
 						t.Fatal(err)
 					}
 				}
-				if err := models.SeedDemoAdditionalCall(ctx, app.db, app.h.files, app.clock.Now()); err != nil {
+				if err := demo.SeedAdditionalCall(ctx, app.db, app.h.files, app.clock.Now()); err != nil {
 					t.Fatal(err)
 				}
 				c := app.client()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"kaiportal/demo"
 	"kaiportal/models"
 	"kaiportal/testdb"
 	"kaiportal/views"
@@ -213,7 +214,7 @@ func TestAppealKeptAfterSessionExpiry(t *testing.T) {
 		form.Set("statement", statement)
 		app.clock.Advance(app.cfg.SessionIdle + time.Minute)
 
-		resp := c.postRaw(page, form, models.DemoPDF([]string{"evidence"}))
+		resp := c.postRaw(page, form, demo.PDF([]string{"evidence"}))
 		wantSeeOther(t, "", resp, "/auth/signin?kept=1&next="+url.QueryEscape(page))
 		if n := count(t, app, &models.Appeal{}, "1 = 1"); n != 0 {
 			t.Fatalf("%d appeals filed by an expired session", n)

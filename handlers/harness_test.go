@@ -19,6 +19,7 @@ import (
 	"gorm.io/gorm"
 
 	"kaiportal/config"
+	"kaiportal/demo"
 	"kaiportal/i18n"
 	"kaiportal/models"
 	"kaiportal/testdb"
@@ -78,7 +79,7 @@ func newTestAppWith(t testing.TB, kind testdb.Kind, env func(baseURL string) map
 	t.Helper()
 	clock := testdb.NewClock(testStart)
 	db := testdb.Open(t, kind, clock.Now)
-	if err := models.SeedDemo(context.Background(), db, clock.Now()); err != nil {
+	if err := demo.Seed(context.Background(), db, clock.Now()); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
 	srv := httptest.NewUnstartedServer(nil)

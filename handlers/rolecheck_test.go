@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"kaiportal/demo"
 	"kaiportal/models"
 	"kaiportal/testdb"
 )
@@ -138,7 +139,7 @@ func TestRoleRecheckOrganisation(t *testing.T) {
 		}
 
 		// Now naming the ministry: not an applicant, the session ends.
-		user.Org = models.MinistryCode
+		user.Org = demo.MinistryCode
 		advanceBoth(app, p, app.cfg.RoleRecheck)
 		wantSignedOutGet(t, c, "/company")
 	})

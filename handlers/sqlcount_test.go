@@ -11,6 +11,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"kaiportal/demo"
 	"kaiportal/models"
 	"kaiportal/testdb"
 )
@@ -161,16 +162,16 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 	t.Helper()
 	ctx := t.Context()
 	db, now := app.db, app.clock.Now()
-	if err := models.SeedDemoApplications(ctx, db, app.h.files, now); err != nil {
+	if err := demo.SeedApplications(ctx, db, app.h.files, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := models.SeedDemoNaming(ctx, db, now); err != nil {
+	if err := demo.SeedNaming(ctx, db, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := models.SeedDemoGPUs(ctx, db, now); err != nil {
+	if err := demo.SeedGPUs(ctx, db, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := models.SeedDemoAdditionalCall(ctx, db, app.h.files, now); err != nil {
+	if err := demo.SeedAdditionalCall(ctx, db, app.h.files, now); err != nil {
 		t.Fatal(err)
 	}
 	user := func(subject string) *models.User {
@@ -199,7 +200,7 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 	must(t, db.Where("organisation_id = ?", *upstage.OrganisationID).Order("id").First(&allocation).Error)
 
 	// KAIST, not selected in the additional call, appeals with evidence.
-	evidence, err := app.h.files.Save(ctx, db, "evidence.pdf", bytes.NewReader(models.DemoPDF([]string{"Evidence"})),
+	evidence, err := app.h.files.Save(ctx, db, "evidence.pdf", bytes.NewReader(demo.PDF([]string{"Evidence"})),
 		app.h.uploads, kaist.ID, now)
 	must(t, err)
 	appeal, _, err := models.FileAppeal(ctx, db, models.AppealInput{DecisionID: additional.ID, Ground: models.GroundScoringError,

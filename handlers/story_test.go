@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"kaiportal/demo"
 	"kaiportal/models"
 	"kaiportal/testdb"
 )
@@ -386,7 +387,7 @@ func (s *story) answerAppeal(a *models.Appeal, action models.AppealAction, reaso
 func (s *story) demoSelection() *models.Decision {
 	s.t.Helper()
 	ctx := s.t.Context()
-	if err := models.SeedDemoApplications(ctx, s.app.db, s.app.h.files, s.now()); err != nil {
+	if err := demo.SeedApplications(ctx, s.app.db, s.app.h.files, s.now()); err != nil {
 		s.t.Fatalf("seed the demo story: %v", err)
 	}
 	ds, err := models.ListDecisions(ctx, s.app.db)

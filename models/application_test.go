@@ -12,6 +12,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"kaiportal/demo"
 	"kaiportal/models"
 	"kaiportal/testdb"
 )
@@ -23,7 +24,7 @@ func kst(y int, mo time.Month, d, h, mi, s int) time.Time {
 
 // The instants of the test call, modelled on the 2025 call (all KST).
 var (
-	seedAt     = kst(2025, 6, 1, 9, 0, 0)   // SeedDemo
+	seedAt     = kst(2025, 6, 1, 9, 0, 0)   // demo.Seed
 	criteriaAt = kst(2025, 6, 16, 10, 0, 0) // the officer writes the call
 	callOpens  = kst(2025, 6, 20, 9, 0, 0)  // OpensAt
 	inWindow   = kst(2025, 7, 1, 10, 0, 0)  // companies draft and submit
@@ -59,7 +60,7 @@ func testDocuments() []models.RequiredDocument {
 var pdfPolicy = models.UploadPolicy{MaxBytes: 1 << 20, Allowed: []models.FileKind{models.FilePDF}}
 
 // world is the data most store tests start from: the demo organisations and
-// users (SeedDemo), a file store and one call of our own, with criteria
+// users (demo.Seed), a file store and one call of our own, with criteria
 // and documents, closing at callCloses.
 type world struct {
 	t                       *testing.T
@@ -76,8 +77,8 @@ func newWorld(t *testing.T, db *gorm.DB, clock *testdb.Clock) *world {
 	t.Helper()
 	ctx := t.Context()
 	clock.Set(seedAt)
-	if err := models.SeedDemo(ctx, db, seedAt); err != nil {
-		t.Fatalf("SeedDemo: %v", err)
+	if err := demo.Seed(ctx, db, seedAt); err != nil {
+		t.Fatalf("demo.Seed: %v", err)
 	}
 	files, err := models.NewFileStore(t.TempDir())
 	if err != nil {
@@ -146,7 +147,7 @@ func (w *world) reviewer(i int) *models.User {
 	w.t.Helper()
 	for len(w.reviewers) <= i {
 		n := len(w.reviewers)
-		msit := w.org(models.MinistryCode)
+		msit := w.org(demo.MinistryCode)
 		w.reviewers = append(w.reviewers, mustUser(w.t, w.db, seedAt, fmt.Sprintf("reviewer-%d", n), models.RoleOfficer, &msit.ID))
 	}
 	return w.reviewers[i]

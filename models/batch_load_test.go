@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"kaiportal/demo"
 	"kaiportal/models"
 	"kaiportal/testdb"
 )
@@ -24,10 +25,10 @@ func TestBatchLoadsMatchSingleLoads(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := models.SeedDemo(ctx, db, clock.Now()); err != nil {
+		if err := demo.Seed(ctx, db, clock.Now()); err != nil {
 			t.Fatal(err)
 		}
-		if err := models.SeedDemoApplications(ctx, db, files, clock.Now()); err != nil {
+		if err := demo.SeedApplications(ctx, db, files, clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		var ids []uint

@@ -77,6 +77,10 @@ func OpenSQLiteWait(path string, now func() time.Time, busy time.Duration) (*gor
 // tests, in separate schemas of one database do not wait for each other.
 const schemaLockKey = "(?::bigint # hashtext(COALESCE(current_schema(), ''))::bigint)"
 
+// SchemaLockKey is schemaLockKey for the packages outside models that
+// serialise their own work (the demo seeding).
+const SchemaLockKey = schemaLockKey
+
 // OpenPostgres connects to PostgreSQL.
 func OpenPostgres(dsn string, now func() time.Time) (*gorm.DB, error) {
 	db, err := gorm.Open(postgres.Open(dsn), gormConfig(now))

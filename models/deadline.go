@@ -174,7 +174,7 @@ func WorkingDayOnOrAfter(d Date, cal HolidayCalendar) (Date, error) {
 		if cv != nil && !cv.Covers(d) {
 			return Date{}, fmt.Errorf("models: working day on or after %s: %w", d, ErrNoHolidayData)
 		}
-		if !isDayOff(d, cal) {
+		if !IsDayOff(d, cal) {
 			return d, nil
 		}
 		d = d.AddDays(1)
@@ -182,8 +182,9 @@ func WorkingDayOnOrAfter(d Date, cal HolidayCalendar) (Date, error) {
 	return Date{}, fmt.Errorf("models: working day on or after %s: none within %d days", start, maxRoll)
 }
 
-// isDayOff reports whether d is a Saturday, a Sunday or a holiday in cal.
-func isDayOff(d Date, cal HolidayCalendar) bool {
+// IsDayOff reports whether d is a Saturday, a Sunday or a holiday in cal
+// (a nil calendar: weekends only).
+func IsDayOff(d Date, cal HolidayCalendar) bool {
 	if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
 		return true
 	}

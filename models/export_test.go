@@ -6,10 +6,7 @@ import (
 )
 
 // For the tests of package models_test.
-const (
-	SchemaLockKey = schemaLockKey
-	AuditLockKey  = auditLockKey
-)
+const AuditLockKey = auditLockKey
 
 // CollectionState is ClusterHealth.collectionState, for its table test.
 func (h *ClusterHealth) CollectionState(now time.Time) string { return h.collectionState(now) }

@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"kaiportal/demo"
 	"kaiportal/models"
 	"kaiportal/testdb"
 )
@@ -88,7 +89,7 @@ func TestMigrateIdempotent(t *testing.T) {
 					t.Errorf("no table for %T after Migrate", m)
 				}
 			}
-			if err := models.SeedDemo(ctx, db, clock.Now()); err != nil {
+			if err := demo.Seed(ctx, db, clock.Now()); err != nil {
 				t.Fatal(err)
 			}
 			orgs := count(t, db, &models.Organisation{})

@@ -72,6 +72,18 @@ func GetOrganisationByCode(ctx context.Context, db *gorm.DB, code string) (*Orga
 	return &o, nil
 }
 
+// EnsureOrganisation returns in o the organisation with o's code, storing
+// o as a new organisation when there is none; created reports whether it
+// did. It records no audit row: the caller that registers organisations
+// records one for them, in the same transaction.
+func EnsureOrganisation(ctx context.Context, tx *gorm.DB, o *Organisation) (created bool, err error) {
+	res := tx.WithContext(ctx).Where(Organisation{Code: o.Code}).FirstOrCreate(o)
+	if res.Error != nil {
+		return false, fmt.Errorf("store: organisation %s: %w", o.Code, res.Error)
+	}
+	return res.RowsAffected > 0, nil
+}
+
 // notFound wraps a store error, translating gorm's not-found into ErrNotFound.
 func notFound(what string, err error) error {
 	if errors.Is(err, gorm.ErrRecordNotFound) {

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -26,4 +27,30 @@ func CurrentProgramme(ctx context.Context, db *gorm.DB) (*Programme, error) {
 		return nil, notFound("store: programme", err)
 	}
 	return &p, nil
+}
+
+// GetProgrammeByCode loads the programme with the given code.
+func GetProgrammeByCode(ctx context.Context, db *gorm.DB, code string) (*Programme, error) {
+	var p Programme
+	if err := db.WithContext(ctx).Where("code = ?", code).First(&p).Error; err != nil {
+		return nil, notFound(fmt.Sprintf("store: programme %q", code), err)
+	}
+	return &p, nil
+}
+
+// CreateProgramme stores a new programme and its first call, as whoever
+// loads the programme (the demo seed, or an operator's import) writes them:
+// the call's criteria and documents are set afterwards with SaveCall. It
+// records no audit row; the caller records one for what it loaded, in the
+// same transaction.
+func CreateProgramme(ctx context.Context, tx *gorm.DB, p *Programme, first *Call) error {
+	tx = tx.WithContext(ctx)
+	if err := tx.Create(p).Error; err != nil {
+		return fmt.Errorf("store: create programme %s: %w", p.Code, err)
+	}
+	first.ProgrammeID = p.ID
+	if err := tx.Omit("Criteria", "Documents").Create(first).Error; err != nil {
+		return fmt.Errorf("store: create call of programme %s: %w", p.Code, err)
+	}
+	return nil
 }

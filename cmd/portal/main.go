@@ -22,6 +22,7 @@ import (
 
 	"kaiportal/config"
 	"kaiportal/dcgm"
+	"kaiportal/demo"
 	"kaiportal/handlers"
 	"kaiportal/models"
 )
@@ -367,23 +368,23 @@ func auditVerify(ctx context.Context, db *gorm.DB, stdout io.Writer) error {
 // that its appeal window is open on the day the demo is loaded.
 func seedDemo(ctx context.Context, cfg *config.Config, db *gorm.DB) error {
 	now := time.Now()
-	if err := models.SeedDemo(ctx, db, now); err != nil {
+	if err := demo.Seed(ctx, db, now); err != nil {
 		return err
 	}
 	files, err := models.NewFileStore(filepath.Join(cfg.DataDir, "files"))
 	if err != nil {
 		return err
 	}
-	if err := models.SeedDemoApplications(ctx, db, files, now); err != nil {
+	if err := demo.SeedApplications(ctx, db, files, now); err != nil {
 		return err
 	}
-	if err := models.SeedDemoNaming(ctx, db, now); err != nil {
+	if err := demo.SeedNaming(ctx, db, now); err != nil {
 		return err
 	}
-	if err := models.SeedDemoGPUs(ctx, db, now); err != nil {
+	if err := demo.SeedGPUs(ctx, db, now); err != nil {
 		return err
 	}
-	return models.SeedDemoAdditionalCall(ctx, db, files, now)
+	return demo.SeedAdditionalCall(ctx, db, files, now)
 }
 
 // serve runs the web portal until ctx ends, then drains requests.

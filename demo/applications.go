@@ -1,4 +1,4 @@
-package models
+package demo
 
 import (
 	"bytes"
@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"kaiportal/models"
 )
 
-// The demo story: SeedDemoApplications replays the 2025 call of BRIEF.md on
-// the call that SeedDemo created, through the same store functions the
+// The demo story: SeedApplications replays the 2025 call of BRIEF.md on
+// the call that Seed created, through the same store functions the
 // portal uses, each at its historical instant (KST):
 //
 //	2025-06-16 10:00  the officer sets the criteria and required documents
@@ -28,28 +30,28 @@ import (
 
 // Instants of the demo story.
 var (
-	demoCriteriaAt = time.Date(2025, 6, 16, 10, 0, 0, 0, KST)
-	demoDraftsFrom = time.Date(2025, 6, 23, 9, 30, 0, 0, KST)
-	demoSubmitFrom = time.Date(2025, 7, 14, 10, 0, 0, 0, KST)
-	demoLastSubmit = time.Date(2025, 7, 21, 17, 42, 10, 0, KST)
-	demoReviewFrom = time.Date(2025, 7, 22, 10, 0, 0, 0, KST)
-	demoConflictAt = time.Date(2025, 7, 23, 9, 0, 0, 0, KST)
-	demoScoresFrom = time.Date(2025, 7, 24, 10, 0, 0, 0, KST)
-	// DemoDecisionAt is when the demo selection was published: 2025-08-04 10:00 KST.
-	DemoDecisionAt = time.Date(2025, 8, 4, 10, 0, 0, 0, KST)
+	demoCriteriaAt = time.Date(2025, 6, 16, 10, 0, 0, 0, models.KST)
+	demoDraftsFrom = time.Date(2025, 6, 23, 9, 30, 0, 0, models.KST)
+	demoSubmitFrom = time.Date(2025, 7, 14, 10, 0, 0, 0, models.KST)
+	demoLastSubmit = time.Date(2025, 7, 21, 17, 42, 10, 0, models.KST)
+	demoReviewFrom = time.Date(2025, 7, 22, 10, 0, 0, 0, models.KST)
+	demoConflictAt = time.Date(2025, 7, 23, 9, 0, 0, 0, models.KST)
+	demoScoresFrom = time.Date(2025, 7, 24, 10, 0, 0, 0, models.KST)
+	// DecisionAt is when the demo selection was published: 2025-08-04 10:00 KST.
+	DecisionAt = time.Date(2025, 8, 4, 10, 0, 0, 0, models.KST)
 )
 
-// DemoProgrammeCode is the code of the demo programme SeedDemo creates.
-const DemoProgrammeCode = "sovereign-ai-2025"
+// ProgrammeCode is the code of the demo programme Seed creates.
+const ProgrammeCode = "sovereign-ai-2025"
 
-var demoCriteria = []Criterion{
+var demoCriteria = []models.Criterion{
 	{NameKO: "기술력", NameEN: "Technology", Weight: 40, MaxScore: 100},
 	{NameKO: "글로벌 파급력", NameEN: "Global impact", Weight: 30, MaxScore: 100},
 	{NameKO: "데이터·GPU 확보 계획", NameEN: "Data and GPU plan", Weight: 15, MaxScore: 100},
 	{NameKO: "공공 활용·개방 계획", NameEN: "Public use and openness", Weight: 15, MaxScore: 100},
 }
 
-var demoDocuments = []RequiredDocument{
+var demoDocuments = []models.RequiredDocument{
 	{NameKO: "사업계획서", NameEN: "Business plan", Required: true},
 	{NameKO: "컨소시엄 구성 확약서", NameEN: "Consortium commitment", Required: true},
 	{NameKO: "보안 서약서", NameEN: "Security pledge", Required: false},
@@ -61,20 +63,20 @@ type demoPartner struct {
 }
 
 var demoPartners = []demoPartner{
-	{"snu", "서울대학교", "Seoul National University", OrgUniversity, "214-82-01017"},
-	{"korea-univ", "고려대학교", "Korea University", OrgUniversity, "135-82-02028"},
-	{"postech", "포항공과대학교", "POSTECH", OrgUniversity, "506-82-03030"},
-	{"yonsei", "연세대학교", "Yonsei University", OrgUniversity, "105-82-04044"},
-	{"selectstar", "셀렉트스타", "SelectStar", OrgCompany, "220-81-15052"},
-	{"crowdworks", "크라우드웍스", "Crowdworks", OrgCompany, "211-81-16061"},
-	{"flitto", "플리토", "Flitto", OrgCompany, "120-81-17070"},
-	{"rebellions", "리벨리온", "Rebellions", OrgCompany, "144-81-18089"},
-	{"furiosaai", "퓨리오사AI", "FuriosaAI", OrgCompany, "220-81-19096"},
-	{"nota", "노타", "Nota AI", OrgCompany, "214-81-20109"},
-	{"krafton", "크래프톤", "Krafton", OrgCompany, "220-81-21118"},
-	{"nhn-cloud", "NHN클라우드", "NHN Cloud", OrgCompany, "129-81-22129"},
-	{"lg-uplus", "LG유플러스", "LG Uplus", OrgCompany, "220-81-23135"},
-	{"testworks", "테스트웍스", "Testworks", OrgCompany, "107-81-24146"},
+	{"snu", "서울대학교", "Seoul National University", models.OrgUniversity, "214-82-01017"},
+	{"korea-univ", "고려대학교", "Korea University", models.OrgUniversity, "135-82-02028"},
+	{"postech", "포항공과대학교", "POSTECH", models.OrgUniversity, "506-82-03030"},
+	{"yonsei", "연세대학교", "Yonsei University", models.OrgUniversity, "105-82-04044"},
+	{"selectstar", "셀렉트스타", "SelectStar", models.OrgCompany, "220-81-15052"},
+	{"crowdworks", "크라우드웍스", "Crowdworks", models.OrgCompany, "211-81-16061"},
+	{"flitto", "플리토", "Flitto", models.OrgCompany, "120-81-17070"},
+	{"rebellions", "리벨리온", "Rebellions", models.OrgCompany, "144-81-18089"},
+	{"furiosaai", "퓨리오사AI", "FuriosaAI", models.OrgCompany, "220-81-19096"},
+	{"nota", "노타", "Nota AI", models.OrgCompany, "214-81-20109"},
+	{"krafton", "크래프톤", "Krafton", models.OrgCompany, "220-81-21118"},
+	{"nhn-cloud", "NHN클라우드", "NHN Cloud", models.OrgCompany, "129-81-22129"},
+	{"lg-uplus", "LG유플러스", "LG Uplus", models.OrgCompany, "220-81-23135"},
+	{"testworks", "테스트웍스", "Testworks", models.OrgCompany, "107-81-24146"},
 }
 
 type demoMember struct{ Code, Role string }
@@ -90,61 +92,61 @@ type demoApplication struct {
 	Pledge           bool // also uploads the optional security pledge
 }
 
-// demoApplications follow DemoOrganisations; their scores rank them in that
+// demoApplications follow Organisations; their scores rank them in that
 // order, so the five selected teams of BRIEF.md are ranks 1–5.
 var demoApplications = []demoApplication{
 	{"naver-cloud", "옴니모달 파운데이션 모델 하이퍼클로바X 옴니 개발", "HyperCLOVA X Omni: an omni-modal foundation model",
 		"텍스트·음성·이미지를 함께 이해하는 옴니모달 모델을 처음부터 학습하고, 검색·지도·쇼핑 서비스와 공공 서비스에 적용합니다.",
-		[]demoMember{{"snu", MemberResearch}, {"postech", MemberResearch}, {"selectstar", MemberData}}, [4]float64{92, 88, 90, 85}, true},
+		[]demoMember{{"snu", models.MemberResearch}, {"postech", models.MemberResearch}, {"selectstar", models.MemberData}}, [4]float64{92, 88, 90, 85}, true},
 	{"upstage", "프런티어급 한국어 파운데이션 모델 솔라(Solar) 고도화", "Solar: a frontier-class Korean foundation model",
 		"효율적인 모델 확장 기법으로 글로벌 최고 수준의 성능을 목표로 하고, 문서 이해 특화 모델을 공공·금융 현장에 보급합니다.",
-		[]demoMember{{"flitto", MemberData}, {"nota", MemberParticipant}, {"korea-univ", MemberResearch}}, [4]float64{90, 89, 84, 86}, true},
+		[]demoMember{{"flitto", models.MemberData}, {"nota", models.MemberParticipant}, {"korea-univ", models.MemberResearch}}, [4]float64{90, 89, 84, 86}, true},
 	{"sk-telecom", "A.X 기반 한국형 대규모 언어모델 개발", "A.X: a Korean large language model at global scale",
 		"통신·게임·모빌리티 데이터를 결합한 대규모 언어모델을 개발하고 국산 AI 반도체에서의 추론을 실증합니다.",
-		[]demoMember{{"krafton", MemberParticipant}, {"rebellions", MemberParticipant}, {"yonsei", MemberResearch}}, [4]float64{89, 86, 88, 84}, true},
+		[]demoMember{{"krafton", models.MemberParticipant}, {"rebellions", models.MemberParticipant}, {"yonsei", models.MemberResearch}}, [4]float64{89, 86, 88, 84}, true},
 	{"nc-ai", "VARCO 기반 산업 특화 멀티모달 파운데이션 모델", "VARCO: an industrial multimodal foundation model",
 		"제조·유통·콘텐츠 산업의 멀티모달 데이터로 산업 특화 파운데이션 모델을 만들고 참여 기업의 현장에 적용합니다.",
-		[]demoMember{{"nhn-cloud", MemberParticipant}, {"crowdworks", MemberData}, {"korea-univ", MemberResearch}}, [4]float64{87, 85, 86, 88}, true},
+		[]demoMember{{"nhn-cloud", models.MemberParticipant}, {"crowdworks", models.MemberData}, {"korea-univ", models.MemberResearch}}, [4]float64{87, 85, 86, 88}, true},
 	{"lg-ai-research", "엑사원(EXAONE) 차세대 추론형 파운데이션 모델", "EXAONE: a next-generation reasoning foundation model",
 		"추론 능력을 강화한 차세대 모델을 개발하고 국산 NPU 추론 환경과 통신·제조 수요처에서 검증합니다.",
-		[]demoMember{{"lg-uplus", MemberDemand}, {"furiosaai", MemberParticipant}, {"snu", MemberResearch}}, [4]float64{88, 84, 85, 83}, true},
+		[]demoMember{{"lg-uplus", models.MemberDemand}, {"furiosaai", models.MemberParticipant}, {"snu", models.MemberResearch}}, [4]float64{88, 84, 85, 83}, true},
 	{"lunit", "의료 특화 멀티모달 파운데이션 모델", "A medical multimodal foundation model",
 		"영상·병리·임상 기록을 함께 학습하는 의료 특화 파운데이션 모델을 개발합니다.",
-		[]demoMember{{"yonsei", MemberResearch}, {"testworks", MemberData}}, [4]float64{84, 80, 78, 82}, false},
+		[]demoMember{{"yonsei", models.MemberResearch}, {"testworks", models.MemberData}}, [4]float64{84, 80, 78, 82}, false},
 	{"motif-technologies", "경량 고효율 한국어 파운데이션 모델", "A lean, efficient Korean foundation model",
 		"적은 연산으로 높은 성능을 내는 경량 모델 구조와 학습 기법을 개발합니다.",
-		[]demoMember{{"rebellions", MemberParticipant}}, [4]float64{83, 79, 76, 80}, false},
+		[]demoMember{{"rebellions", models.MemberParticipant}}, [4]float64{83, 79, 76, 80}, false},
 	{"bionexus", "바이오·헬스케어 지식 기반 파운데이션 모델", "A biomedical knowledge foundation model",
 		"바이오 문헌과 실험 데이터를 학습한 지식 기반 모델로 신약 연구를 지원합니다.",
-		[]demoMember{{"crowdworks", MemberData}}, [4]float64{80, 78, 77, 81}, false},
+		[]demoMember{{"crowdworks", models.MemberData}}, [4]float64{80, 78, 77, 81}, false},
 	{"sionic-ai", "기업용 검색증강 파운데이션 모델", "A retrieval-augmented foundation model for enterprises",
 		"기업 문서 검색과 생성을 결합한 모델로 업무 자동화를 지원합니다.",
-		[]demoMember{{"testworks", MemberData}}, [4]float64{79, 77, 75, 78}, false},
+		[]demoMember{{"testworks", models.MemberData}}, [4]float64{79, 77, 75, 78}, false},
 	{"junctionmed", "임상 문서 이해 파운데이션 모델", "A clinical document understanding foundation model",
 		"진료 기록과 의료 문서를 이해하는 모델로 의료진의 기록 업무를 줄입니다.",
-		[]demoMember{{"snu", MemberResearch}}, [4]float64{78, 75, 74, 77}, false},
+		[]demoMember{{"snu", models.MemberResearch}}, [4]float64{78, 75, 74, 77}, false},
 	{"kakao", "카나나(Kanana) 기반 생활 밀착형 파운데이션 모델", "Kanana: an everyday-life foundation model",
 		"메신저·지도·결제 등 생활 서비스에 쓰이는 대화형 파운데이션 모델을 개발합니다.",
-		[]demoMember{{"selectstar", MemberData}}, [4]float64{76, 74, 80, 70}, false},
+		[]demoMember{{"selectstar", models.MemberData}}, [4]float64{76, 74, 80, 70}, false},
 	{"kt", "믿:음(Mi:dm) 기반 공공·기업 특화 파운데이션 모델", "Mi:dm: a foundation model for public and enterprise use",
 		"공공·기업 업무에 맞춘 파운데이션 모델과 보안이 강화된 전용 클라우드 제공 방안을 제시합니다.",
-		[]demoMember{{"furiosaai", MemberParticipant}, {"postech", MemberResearch}}, [4]float64{75, 72, 79, 71}, false},
+		[]demoMember{{"furiosaai", models.MemberParticipant}, {"postech", models.MemberResearch}}, [4]float64{75, 72, 79, 71}, false},
 	{"konan-technology", "공공 문서 특화 파운데이션 모델", "A foundation model for public-sector documents",
 		"행정 문서와 법령을 학습한 모델로 공공기관의 문서 업무를 지원합니다.",
-		[]demoMember{{"flitto", MemberData}}, [4]float64{74, 70, 72, 75}, false},
+		[]demoMember{{"flitto", models.MemberData}}, [4]float64{74, 70, 72, 75}, false},
 	{"pion-corporation", "멀티에이전트 기반 파운데이션 모델", "A multi-agent foundation model",
 		"여러 에이전트가 협업하는 구조의 파운데이션 모델을 개발합니다.",
-		[]demoMember{{"testworks", MemberData}}, [4]float64{72, 69, 70, 72}, false},
+		[]demoMember{{"testworks", models.MemberData}}, [4]float64{72, 69, 70, 72}, false},
 	{"kaist", "오픈소스 학술 파운데이션 모델", "An open academic foundation model",
 		"학습 데이터와 가중치를 모두 공개하는 학술용 파운데이션 모델을 개발합니다.",
-		[]demoMember{{"postech", MemberResearch}, {"nota", MemberParticipant}}, [4]float64{70, 64, 66, 72}, false},
+		[]demoMember{{"postech", models.MemberResearch}, {"nota", models.MemberParticipant}}, [4]float64{70, 64, 66, 72}, false},
 }
 
 // demoReviewers review every application with the demo officer.
 var demoReviewers = []demoUser{
-	{"demo-reviewer-1", "한심사", "reviewer1@demo.k-ai.invalid", RoleOfficer, MinistryCode},
-	{"demo-reviewer-2", "윤평가", "reviewer2@demo.k-ai.invalid", RoleOfficer, MinistryCode},
-	{"demo-reviewer-3", "장검토", "reviewer3@demo.k-ai.invalid", RoleOfficer, MinistryCode},
+	{"demo-reviewer-1", "한심사", "reviewer1@demo.k-ai.invalid", models.RoleOfficer, MinistryCode},
+	{"demo-reviewer-2", "윤평가", "reviewer2@demo.k-ai.invalid", models.RoleOfficer, MinistryCode},
+	{"demo-reviewer-3", "장검토", "reviewer3@demo.k-ai.invalid", models.RoleOfficer, MinistryCode},
 }
 
 // The one recusal of the story: the third reviewer has a conflict with KAIST.
@@ -171,45 +173,59 @@ const (
 		"An objection can be upheld when a material defect in the evaluation procedure is found."
 )
 
-// seedLockKey serialises demo seeding on PostgreSQL, so that two instances
-// starting at once do not both replay the story.
-const seedLockKey = 0x4b41_4953_4545_4431 // "KAISEED1"
-
-// SeedDemoApplications replays the demo call's story (see the top of this
-// file) after SeedDemo: criteria and required documents, 15 submitted
+// SeedApplications replays the demo call's story (see the top of this
+// file) after Seed: criteria and required documents, 15 submitted
 // applications with their consortia and documents, four reviewers' scores
 // and the published selection of 2025-08-04. It runs in one transaction and
 // is idempotent: once the call has applications it changes nothing. files
 // receives the generated PDF documents.
-func SeedDemoApplications(ctx context.Context, db *gorm.DB, files *FileStore, now time.Time) error {
+func SeedApplications(ctx context.Context, db *gorm.DB, files *models.FileStore, now time.Time) error {
 	if files == nil {
 		return errors.New("store: seed demo applications: no file store")
 	}
-	if now.Before(DemoDecisionAt) {
-		return fmt.Errorf("store: seed demo applications: the clock (%s) is before the story ends", now.In(KST).Format(time.RFC3339))
+	if now.Before(DecisionAt) {
+		return fmt.Errorf("store: seed demo applications: the clock (%s) is before the story ends", now.In(models.KST).Format(time.RFC3339))
 	}
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if tx.Dialector.Name() == "postgres" {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock"+schemaLockKey, seedLockKey).Error; err != nil {
-				return fmt.Errorf("store: seed lock: %w", err)
-			}
+		if err := lockSeeding(tx); err != nil {
+			return err
 		}
-		var call Call
-		err := tx.Joins("JOIN programmes ON programmes.id = calls.programme_id").
-			Where("programmes.code = ?", DemoProgrammeCode).Order("calls.id").First(&call).Error
+		call, err := firstCall(ctx, tx)
 		if err != nil {
-			return notFound("store: seed demo applications: the demo call (run SeedDemo first)", err)
+			return fmt.Errorf("store: seed demo applications: the demo call (run Seed first): %w", err)
 		}
-		var apps int64
-		if err := tx.Model(&Application{}).Where("call_id = ?", call.ID).Count(&apps).Error; err != nil {
+		_, apps, err := models.ListApplications(ctx, tx, models.ApplicationFilter{CallID: call.ID, Limit: 1})
+		if err != nil {
 			return fmt.Errorf("store: seed demo applications: %w", err)
 		}
 		if apps > 0 {
 			return nil
 		}
-		s := &demoSeeder{ctx: ctx, tx: tx, files: files, now: now, orgs: map[string]*Organisation{}, story: demoStory2025()}
+		s := &demoSeeder{ctx: ctx, tx: tx, files: files, now: now, orgs: map[string]*models.Organisation{}, story: demoStory2025()}
 		return s.run(call.ID)
 	})
+}
+
+// firstCall returns the demo programme's first call, the 2025 call.
+func firstCall(ctx context.Context, db *gorm.DB) (*models.Call, error) {
+	prog, err := models.GetProgrammeByCode(ctx, db, ProgrammeCode)
+	if err != nil {
+		return nil, err
+	}
+	calls, err := models.ListCalls(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	var first *models.Call
+	for i, c := range calls {
+		if c.ProgrammeID == prog.ID && (first == nil || c.ID < first.ID) {
+			first = &calls[i]
+		}
+	}
+	if first == nil {
+		return nil, fmt.Errorf("store: no call of programme %s: %w", ProgrammeCode, models.ErrNotFound)
+	}
+	return first, nil
 }
 
 // demoStory is one call's replay: who applies, when each step happens, who
@@ -239,7 +255,7 @@ func demoStory2025() *demoStory {
 		draftsFrom: demoDraftsFrom, draftStep: 24*time.Hour + 17*time.Minute,
 		submitFrom: demoSubmitFrom, submitStep: 6*time.Hour + 7*time.Minute, lastSubmit: demoLastSubmit,
 		reviewFrom: demoReviewFrom, conflictAt: demoConflictAt, scoresFrom: demoScoresFrom,
-		decisionAt: DemoDecisionAt, noticeKO: demoNoticeKO, noticeEN: demoNoticeEN,
+		decisionAt: DecisionAt, noticeKO: demoNoticeKO, noticeEN: demoNoticeEN,
 	}
 }
 
@@ -247,13 +263,13 @@ func demoStory2025() *demoStory {
 type demoSeeder struct {
 	ctx       context.Context
 	tx        *gorm.DB
-	files     *FileStore
+	files     *models.FileStore
 	now       time.Time
 	story     *demoStory
-	officer   *User
-	reviewers []*User // the demo officer first
-	orgs      map[string]*Organisation
-	call      *Call
+	officer   *models.User
+	reviewers []*models.User // the demo officer first
+	orgs      map[string]*models.Organisation
+	call      *models.Call
 }
 
 func (s *demoSeeder) run(callID uint) error {
@@ -270,16 +286,16 @@ func (s *demoSeeder) run(callID uint) error {
 // staff finds the demo officer and registers the demo reviewers.
 func (s *demoSeeder) staff() error {
 	var err error
-	if s.officer, err = getUserBy(s.ctx, s.tx, "issuer = ? AND subject = ?", DemoIssuer, "demo-officer"); err != nil {
+	if s.officer, err = demoOfficer(s.ctx, s.tx); err != nil {
 		return fmt.Errorf("store: seed demo applications: the demo officer: %w", err)
 	}
-	ministry, err := GetOrganisationByCode(s.ctx, s.tx, MinistryCode)
+	ministry, err := models.GetOrganisationByCode(s.ctx, s.tx, MinistryCode)
 	if err != nil {
 		return err
 	}
-	s.reviewers = []*User{s.officer}
+	s.reviewers = []*models.User{s.officer}
 	for _, d := range demoReviewers {
-		u, err := UpsertUser(s.ctx, s.tx, Identity{Issuer: DemoIssuer, Subject: d.Subject, Email: d.Email,
+		u, err := models.UpsertUser(s.ctx, s.tx, models.Identity{Issuer: models.DemoIssuer, Subject: d.Subject, Email: d.Email,
 			Name: d.Name, Role: d.Role, OrganisationID: &ministry.ID}, s.now)
 		if err != nil {
 			return err
@@ -291,7 +307,7 @@ func (s *demoSeeder) staff() error {
 
 // replay applies, reviews and decides s.call as the story tells, and
 // returns the published decision.
-func (s *demoSeeder) replay() (*Decision, error) {
+func (s *demoSeeder) replay() (*models.Decision, error) {
 	if err := s.partners(); err != nil {
 		return nil, err
 	}
@@ -312,23 +328,23 @@ func (s *demoSeeder) replay() (*Decision, error) {
 
 // criteria gives the call its criteria and required documents, before it opens.
 func (s *demoSeeder) criteria(callID uint) error {
-	call, err := GetCall(s.ctx, s.tx, callID)
+	call, err := models.GetCall(s.ctx, s.tx, callID)
 	if err != nil {
 		return err
 	}
-	call.Criteria = append([]Criterion(nil), demoCriteria...)
-	call.Documents = append([]RequiredDocument(nil), demoDocuments...)
-	if err := SaveCall(s.ctx, s.tx, call, s.officer, demoCriteriaAt); err != nil {
+	call.Criteria = append([]models.Criterion(nil), demoCriteria...)
+	call.Documents = append([]models.RequiredDocument(nil), demoDocuments...)
+	if err := models.SaveCall(s.ctx, s.tx, call, s.officer, demoCriteriaAt); err != nil {
 		return err
 	}
-	s.call, err = GetCall(s.ctx, s.tx, callID)
+	s.call, err = models.GetCall(s.ctx, s.tx, callID)
 	return err
 }
 
 // partners registers the consortium partners and finds the applicants.
 func (s *demoSeeder) partners() error {
-	for _, d := range DemoOrganisations {
-		o, err := GetOrganisationByCode(s.ctx, s.tx, d.Code)
+	for _, d := range Organisations {
+		o, err := models.GetOrganisationByCode(s.ctx, s.tx, d.Code)
 		if err != nil {
 			return err
 		}
@@ -336,18 +352,18 @@ func (s *demoSeeder) partners() error {
 	}
 	var created []string
 	for _, p := range demoPartners {
-		brn, err := ParseBusinessRegNo(p.BRN)
+		brn, err := models.ParseBusinessRegNo(p.BRN)
 		if err != nil {
 			return fmt.Errorf("store: seed partner %s: %w", p.Code, err)
 		}
 		at := demoCriteriaAt.UTC()
-		o := Organisation{Code: p.Code, NameKO: p.NameKO, NameEN: p.NameEN, Kind: p.Kind,
+		o := models.Organisation{Code: p.Code, NameKO: p.NameKO, NameEN: p.NameEN, Kind: p.Kind,
 			BusinessRegNo: string(brn), CreatedAt: at, UpdatedAt: at}
-		res := s.tx.Where(Organisation{Code: p.Code}).FirstOrCreate(&o)
-		if res.Error != nil {
-			return fmt.Errorf("store: seed partner %s: %w", p.Code, res.Error)
+		made, err := models.EnsureOrganisation(s.ctx, s.tx, &o)
+		if err != nil {
+			return fmt.Errorf("store: seed partner: %w", err)
 		}
-		if res.RowsAffected > 0 {
+		if made {
 			created = append(created, p.NameKO)
 		}
 		s.orgs[p.Code] = &o
@@ -355,59 +371,61 @@ func (s *demoSeeder) partners() error {
 	if len(created) == 0 {
 		return nil
 	}
-	return RecordAudit(s.ctx, s.tx, ActorOf(nil), ActionSeed, "organisation", "demo-partners",
+	return models.RecordAudit(s.ctx, s.tx, models.ActorOf(nil), models.ActionSeed, "organisation", "demo-partners",
 		fmt.Sprintf("demo consortium partners registered: %s", strings.Join(created, ", ")), demoCriteriaAt)
 }
 
 // applicant returns the company user who applies for an organisation: the
 // seeded demo user where there is one, else a new demo user.
-func (s *demoSeeder) applicant(o *Organisation) (*User, error) {
-	u, err := getUserBy(s.ctx, s.tx, "issuer = ? AND role = ? AND organisation_id = ?", DemoIssuer, RoleCompany, o.ID)
-	if err == nil || !errors.Is(err, ErrNotFound) {
+func (s *demoSeeder) applicant(o *models.Organisation) (*models.User, error) {
+	u, err := demoUserWhere(s.ctx, s.tx, "of "+o.Code, func(u *models.User) bool {
+		return u.Role == models.RoleCompany && u.OrganisationID != nil && *u.OrganisationID == o.ID
+	})
+	if err == nil || !errors.Is(err, models.ErrNotFound) {
 		return u, err
 	}
-	return UpsertUser(s.ctx, s.tx, Identity{Issuer: DemoIssuer, Subject: "demo-company-" + o.Code,
+	return models.UpsertUser(s.ctx, s.tx, models.Identity{Issuer: models.DemoIssuer, Subject: "demo-company-" + o.Code,
 		Email: "company@" + o.Code + ".demo.k-ai.invalid", Name: "담당자 (" + o.NameKO + ")",
-		Role: RoleCompany, OrganisationID: &o.ID}, s.now)
+		Role: models.RoleCompany, OrganisationID: &o.ID}, s.now)
 }
 
 // apply drafts, completes and submits one application, returning its id.
 func (s *demoSeeder) apply(i int, d demoApplication) (uint, error) {
 	lead, ok := s.orgs[d.Org]
 	if !ok {
-		return 0, fmt.Errorf("unknown organisation %q: %w", d.Org, ErrNotFound)
+		return 0, fmt.Errorf("unknown organisation %q: %w", d.Org, models.ErrNotFound)
 	}
 	user, err := s.applicant(lead)
 	if err != nil {
 		return 0, err
 	}
 	at := s.story.draftsFrom.Add(time.Duration(i) * s.story.draftStep)
-	a := &Application{CallID: s.call.ID, TitleKO: d.TitleKO, TitleEN: d.TitleEN, Summary: d.Summary,
+	a := &models.Application{CallID: s.call.ID, TitleKO: d.TitleKO, TitleEN: d.TitleEN, Summary: d.Summary,
 		CreatedAt: at.UTC(), UpdatedAt: at.UTC()}
-	if err := CreateApplication(s.ctx, s.tx, a, user, at); err != nil {
+	if err := models.CreateApplication(s.ctx, s.tx, a, user, at); err != nil {
 		return 0, err
 	}
 	for k, m := range d.Members {
 		org, ok := s.orgs[m.Code]
 		if !ok {
-			return 0, fmt.Errorf("unknown partner %q: %w", m.Code, ErrNotFound)
+			return 0, fmt.Errorf("unknown partner %q: %w", m.Code, models.ErrNotFound)
 		}
-		if err := AddMember(s.ctx, s.tx, a.ID, org.ID, m.Role, user, at.Add(time.Duration(k+1)*10*time.Minute)); err != nil {
+		if err := models.AddMember(s.ctx, s.tx, a.ID, org.ID, m.Role, user, at.Add(time.Duration(k+1)*10*time.Minute)); err != nil {
 			return 0, err
 		}
 	}
-	policy := UploadPolicy{MaxBytes: 1 << 20, Allowed: []FileKind{FilePDF}}
+	policy := models.UploadPolicy{MaxBytes: 1 << 20, Allowed: []models.FileKind{models.FilePDF}}
 	for k, rd := range s.call.Documents {
 		if !rd.Required && !d.Pledge {
 			continue
 		}
 		upAt := at.Add(time.Hour + time.Duration(k)*5*time.Minute)
-		pdf := DemoPDF([]string{
+		pdf := PDF([]string{
 			s.story.pdfHeading,
 			rd.NameEN,
 			"Applicant: " + lead.NameEN,
 			"Project: " + d.TitleEN,
-			"Prepared " + upAt.In(KST).Format("2006-01-02 15:04 KST"),
+			"Prepared " + upAt.In(models.KST).Format("2006-01-02 15:04 KST"),
 			"Demo document generated by the portal's demo seed; not a real submission.",
 		})
 		name := fmt.Sprintf("%s_%s.pdf", rd.NameKO, lead.NameKO)
@@ -415,7 +433,7 @@ func (s *demoSeeder) apply(i int, d demoApplication) (uint, error) {
 		if err != nil {
 			return 0, err
 		}
-		if err := AttachDocument(s.ctx, s.tx, a.ID, rd.ID, f, user, upAt); err != nil {
+		if err := models.AttachDocument(s.ctx, s.tx, a.ID, rd.ID, f, user, upAt); err != nil {
 			return 0, err
 		}
 	}
@@ -423,12 +441,12 @@ func (s *demoSeeder) apply(i int, d demoApplication) (uint, error) {
 	if i == len(s.story.apps)-1 {
 		submitAt = s.story.lastSubmit
 	}
-	done, err := TransitionApplication(s.ctx, s.tx, a.ID, ActSubmit, user, submitAt)
+	done, err := models.TransitionApplication(s.ctx, s.tx, a.ID, models.ActSubmit, user, submitAt)
 	if err != nil {
 		return 0, err
 	}
 	if !done {
-		return 0, fmt.Errorf("submit made no change: %w", ErrInvalidTransition)
+		return 0, fmt.Errorf("submit made no change: %w", models.ErrInvalidTransition)
 	}
 	return a.ID, nil
 }
@@ -437,38 +455,38 @@ func (s *demoSeeder) apply(i int, d demoApplication) (uint, error) {
 func (s *demoSeeder) review(i int, appID uint, d demoApplication) error {
 	step := time.Duration(i)
 	for j, r := range s.reviewers {
-		if err := AssignReviewer(s.ctx, s.tx, appID, r.ID, s.officer, s.story.reviewFrom.Add(step*4*time.Minute+time.Duration(j)*time.Minute)); err != nil {
+		if err := models.AssignReviewer(s.ctx, s.tx, appID, r.ID, s.officer, s.story.reviewFrom.Add(step*4*time.Minute+time.Duration(j)*time.Minute)); err != nil {
 			return err
 		}
 	}
-	as, err := ListAssignments(s.ctx, s.tx, appID)
+	as, err := models.ListAssignments(s.ctx, s.tx, appID)
 	if err != nil {
 		return err
 	}
-	byReviewer := map[uint]ReviewAssignment{}
+	byReviewer := map[uint]models.ReviewAssignment{}
 	for _, a := range as {
 		byReviewer[a.ReviewerID] = a
 	}
 	for j, r := range s.reviewers {
 		a := byReviewer[r.ID]
-		conflict := ConflictNone
+		conflict := models.ConflictNone
 		if r.Subject == demoRecusedReviewer && d.Org == demoRecusedFrom {
-			conflict = ConflictRecused
+			conflict = models.ConflictRecused
 		}
 		declAt := s.story.conflictAt.Add(time.Duration(j)*10*time.Minute + step*30*time.Second)
-		if err := DeclareConflict(s.ctx, s.tx, a.ID, conflict, r, declAt); err != nil {
+		if err := models.DeclareConflict(s.ctx, s.tx, a.ID, conflict, r, declAt); err != nil {
 			return err
 		}
-		if conflict == ConflictRecused {
+		if conflict == models.ConflictRecused {
 			continue
 		}
-		in := make([]ScoreInput, len(s.call.Criteria))
+		in := make([]models.ScoreInput, len(s.call.Criteria))
 		for k, c := range s.call.Criteria {
 			v := d.Scores[k] + demoOffsets[(j+k)%len(demoOffsets)]
-			in[k] = ScoreInput{CriterionID: c.ID, Value: v, Comment: demoComment(c, v)}
+			in[k] = models.ScoreInput{CriterionID: c.ID, Value: v, Comment: demoComment(c, v)}
 		}
 		scoredAt := s.story.scoresFrom.Add(time.Duration(j)*24*time.Hour + step*15*time.Minute)
-		if err := SaveScores(s.ctx, s.tx, a.ID, in, r, scoredAt); err != nil {
+		if err := models.SaveScores(s.ctx, s.tx, a.ID, in, r, scoredAt); err != nil {
 			return err
 		}
 	}
@@ -476,7 +494,7 @@ func (s *demoSeeder) review(i int, appID uint, d demoApplication) error {
 }
 
 // demoComment is a reviewer's short comment on one criterion's score.
-func demoComment(c Criterion, v float64) string {
+func demoComment(c models.Criterion, v float64) string {
 	switch {
 	case v >= 88:
 		return c.NameKO + ": 매우 우수함. 계획이 구체적이고 실현 가능성이 높음."
@@ -491,12 +509,12 @@ func demoComment(c Criterion, v float64) string {
 // publish checks that the ranking puts the story's selected teams (for
 // 2025, those of BRIEF.md) on top and publishes the decision as the demo
 // officer.
-func (s *demoSeeder) publish(ids []uint) (*Decision, error) {
-	sheets, err := LoadScoreSheets(s.ctx, s.tx, s.call)
+func (s *demoSeeder) publish(ids []uint) (*models.Decision, error) {
+	sheets, err := models.LoadScoreSheets(s.ctx, s.tx, s.call)
 	if err != nil {
 		return nil, err
 	}
-	ranking := RankApplications(s.call.Criteria, sheets)
+	ranking := models.RankApplications(s.call.Criteria, sheets)
 	want := map[uint]bool{}
 	var selected []uint
 	for i, d := range s.story.apps {
@@ -506,20 +524,20 @@ func (s *demoSeeder) publish(ids []uint) (*Decision, error) {
 		}
 	}
 	if len(selected) != s.call.Slots || len(ranking) != len(ids) {
-		return nil, fmt.Errorf("store: seed demo decision: %d selected of %d ranked: %w", len(selected), len(ranking), ErrInvalid)
+		return nil, fmt.Errorf("store: seed demo decision: %d selected of %d ranked: %w", len(selected), len(ranking), models.ErrInvalid)
 	}
 	for _, r := range ranking[:len(selected)] {
 		if !want[r.ApplicationID] {
 			return nil, fmt.Errorf("store: seed demo decision: application %d ranks %d but was not selected: %w",
-				r.ApplicationID, r.Rank, ErrInvalid)
+				r.ApplicationID, r.Rank, models.ErrInvalid)
 		}
 	}
-	return PublishSelection(s.ctx, s.tx, PublishInput{CallID: s.call.ID, Selected: selected,
-		NoticeKO: s.story.noticeKO, NoticeEN: s.story.noticeEN, CountingRule: RuleCivil}, s.officer, s.story.decisionAt)
+	return models.PublishSelection(s.ctx, s.tx, models.PublishInput{CallID: s.call.ID, Selected: selected,
+		NoticeKO: s.story.noticeKO, NoticeEN: s.story.noticeEN, CountingRule: models.RuleCivil}, s.officer, s.story.decisionAt)
 }
 
 func demoSelected(code string) bool {
-	for _, d := range DemoOrganisations {
+	for _, d := range Organisations {
 		if d.Code == code {
 			return d.Selected
 		}
@@ -527,9 +545,9 @@ func demoSelected(code string) bool {
 	return false
 }
 
-// DemoPDF returns a small, valid one-page PDF showing the lines (ASCII,
+// PDF returns a small, valid one-page PDF showing the lines (ASCII,
 // Helvetica), with a correct cross-reference table.
-func DemoPDF(lines []string) []byte {
+func PDF(lines []string) []byte {
 	var content bytes.Buffer
 	content.WriteString("BT /F1 12 Tf 72 770 Td 16 TL\n")
 	for _, l := range lines {

@@ -1,4 +1,4 @@
-package models_test
+package demo_test
 
 import (
 	"slices"
@@ -7,22 +7,23 @@ import (
 
 	"gorm.io/gorm"
 
+	"kaiportal/demo"
 	"kaiportal/models"
 	"kaiportal/testdb"
 )
 
-func TestDemoOrganisations(t *testing.T) {
+func TestOrganisations(t *testing.T) {
 	t.Parallel()
-	if len(models.DemoOrganisations) != 15 {
-		t.Errorf("DemoOrganisations = %d, want the 15 applicants", len(models.DemoOrganisations))
+	if len(demo.Organisations) != 15 {
+		t.Errorf("Organisations = %d, want the 15 applicants", len(demo.Organisations))
 	}
 	var selected []string
 	codes := map[string]bool{}
-	for _, d := range models.DemoOrganisations {
+	for _, d := range demo.Organisations {
 		if d.Selected {
 			selected = append(selected, d.NameEN)
 		}
-		if codes[d.Code] || d.Code == models.MinistryCode {
+		if codes[d.Code] || d.Code == demo.MinistryCode {
 			t.Errorf("code %q is used twice", d.Code)
 		}
 		codes[d.Code] = true
@@ -51,14 +52,14 @@ func countSeed(t *testing.T, db *gorm.DB) seedCounts {
 	}
 }
 
-func TestSeedDemo(t *testing.T) {
+func TestSeed(t *testing.T) {
 	t.Parallel()
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		clock.Set(t0)
 		ctx := t.Context()
-		if err := models.SeedDemo(ctx, db, clock.Now()); err != nil {
-			t.Fatalf("SeedDemo: %v", err)
+		if err := demo.Seed(ctx, db, clock.Now()); err != nil {
+			t.Fatalf("Seed: %v", err)
 		}
 
 		orgs, err := models.ListOrganisations(ctx, db)
@@ -72,17 +73,17 @@ func TestSeedDemo(t *testing.T) {
 		for _, o := range orgs {
 			byCode[o.Code] = o
 		}
-		if m, ok := byCode[models.MinistryCode]; !ok || m.Kind != models.OrgMinistry {
-			t.Errorf("ministry = %+v, want kind %q under code %q", m, models.OrgMinistry, models.MinistryCode)
+		if m, ok := byCode[demo.MinistryCode]; !ok || m.Kind != models.OrgMinistry {
+			t.Errorf("ministry = %+v, want kind %q under code %q", m, models.OrgMinistry, demo.MinistryCode)
 		}
-		for _, d := range models.DemoOrganisations {
+		for _, d := range demo.Organisations {
 			o, ok := byCode[d.Code]
 			if !ok || o.NameKO != d.NameKO || o.NameEN != d.NameEN || o.Kind != d.Kind {
 				t.Errorf("organisation %s = %+v, want %+v", d.Code, o, d)
 			}
 		}
 		selected := map[string]bool{}
-		for _, d := range models.DemoOrganisations {
+		for _, d := range demo.Organisations {
 			selected[d.Code] = d.Selected
 		}
 
@@ -116,7 +117,7 @@ func TestSeedDemo(t *testing.T) {
 					companyNotSelected++
 				}
 			case u.Role.IsMinistry():
-				if u.Organisation == nil || u.Organisation.Code != models.MinistryCode {
+				if u.Organisation == nil || u.Organisation.Code != demo.MinistryCode {
 					t.Errorf("ministry user %s has organisation %+v, want the ministry", u.Subject, u.Organisation)
 				}
 			}
@@ -158,8 +159,8 @@ func TestSeedDemo(t *testing.T) {
 		// A second run, later, changes nothing and records nothing.
 		before := countSeed(t, db)
 		clock.Advance(24 * time.Hour)
-		if err := models.SeedDemo(ctx, db, clock.Now()); err != nil {
-			t.Fatalf("second SeedDemo: %v", err)
+		if err := demo.Seed(ctx, db, clock.Now()); err != nil {
+			t.Fatalf("second Seed: %v", err)
 		}
 		if after := countSeed(t, db); after != before {
 			t.Errorf("counts after the second run = %+v, want %+v", after, before)
@@ -179,17 +180,17 @@ func TestSeedDemo(t *testing.T) {
 	})
 }
 
-// TestSeedDemoKeepsExistingOrganisations seeds a database where an
+// TestSeedKeepsExistingOrganisations seeds a database where an
 // organisation was already registered by hand.
-func TestSeedDemoKeepsExistingOrganisations(t *testing.T) {
+func TestSeedKeepsExistingOrganisations(t *testing.T) {
 	t.Parallel()
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		clock.Set(t0)
 		ctx := t.Context()
 		pre := mustOrg(t, db, "upstage")
-		if err := models.SeedDemo(ctx, db, clock.Now()); err != nil {
-			t.Fatalf("SeedDemo: %v", err)
+		if err := demo.Seed(ctx, db, clock.Now()); err != nil {
+			t.Fatalf("Seed: %v", err)
 		}
 		if n := count(t, db, &models.Organisation{}); n != 16 {
 			t.Errorf("organisations = %d, want 16", n)

@@ -1,4 +1,4 @@
-package models_test
+package demo_test
 
 import (
 	"strings"
@@ -7,17 +7,18 @@ import (
 
 	"gorm.io/gorm"
 
+	"kaiportal/demo"
 	"kaiportal/models"
 	"kaiportal/testdb"
 )
 
-// TestSeedDemoAdditionalCallWindowOpen: whatever day the demo is loaded on
+// TestSeedAdditionalCallWindowOpen: whatever day the demo is loaded on
 // (weekdays, weekends, the eve of a long holiday, midnight, the last
 // instant of a year), it holds a published decision whose appeal window,
 // as the portal enforces it, is open at that instant and stays open for
 // days, with the demo's KAIST user among those not selected; the notice
 // states the window's last day; a second seed changes nothing.
-func TestSeedDemoAdditionalCallWindowOpen(t *testing.T) {
+func TestSeedAdditionalCallWindowOpen(t *testing.T) {
 	t.Parallel()
 	kst := func(y int, m time.Month, d, hh, mm, ss, ns int) time.Time {
 		return time.Date(y, m, d, hh, mm, ss, ns, models.KST)
@@ -46,10 +47,10 @@ func TestSeedDemoAdditionalCallWindowOpen(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := models.SeedDemo(ctx, db, now); err != nil {
+				if err := demo.Seed(ctx, db, now); err != nil {
 					t.Fatal(err)
 				}
-				if err := models.SeedDemoAdditionalCall(ctx, db, files, now); err != nil {
+				if err := demo.SeedAdditionalCall(ctx, db, files, now); err != nil {
 					t.Fatalf("seed at %s: %v", now.Format(time.RFC3339Nano), err)
 				}
 				ds, err := models.ListDecisions(ctx, db)
@@ -60,7 +61,7 @@ func TestSeedDemoAdditionalCallWindowOpen(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if at := models.DemoAdditionalDecisionAt(now); !d.PublishedAt.Equal(at) || d.PublishedAt.After(now) ||
+				if at := demo.AdditionalDecisionAt(now); !d.PublishedAt.Equal(at) || d.PublishedAt.After(now) ||
 					now.Sub(d.PublishedAt) > 5*24*time.Hour {
 					t.Errorf("published %s (want %s), loaded %s: want a day or a few before", d.PublishedAt.In(models.KST), at.In(models.KST), now)
 				}
@@ -101,7 +102,7 @@ func TestSeedDemoAdditionalCallWindowOpen(t *testing.T) {
 					t.Errorf("audit chain: %+v, %v", check, err)
 				}
 				audit := count(t, db, &models.AuditEntry{})
-				if err := models.SeedDemoAdditionalCall(ctx, db, files, now.Add(30*24*time.Hour)); err != nil {
+				if err := demo.SeedAdditionalCall(ctx, db, files, now.Add(30*24*time.Hour)); err != nil {
 					t.Fatal(err)
 				}
 				if again := count(t, db, &models.AuditEntry{}); again != audit || count(t, db, &models.Decision{}) != 1 {
@@ -112,10 +113,10 @@ func TestSeedDemoAdditionalCallWindowOpen(t *testing.T) {
 	}
 }
 
-// TestSeedDemoAdditionalCallAfterStory: on top of the 2025 story the
+// TestSeedAdditionalCallAfterStory: on top of the 2025 story the
 // additional call is a second call with its own decision; the 2025 call and
 // its decision are unchanged.
-func TestSeedDemoAdditionalCallAfterStory(t *testing.T) {
+func TestSeedAdditionalCallAfterStory(t *testing.T) {
 	t.Parallel()
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
@@ -125,17 +126,17 @@ func TestSeedDemoAdditionalCallAfterStory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := models.SeedDemoAdditionalCall(ctx, db, files, clock.Now()); err == nil {
-			t.Error("before SeedDemo: no error")
+		if err := demo.SeedAdditionalCall(ctx, db, files, clock.Now()); err == nil {
+			t.Error("before Seed: no error")
 		}
-		if err := models.SeedDemo(ctx, db, clock.Now()); err != nil {
+		if err := demo.Seed(ctx, db, clock.Now()); err != nil {
 			t.Fatal(err)
 		}
-		if err := models.SeedDemoApplications(ctx, db, files, clock.Now()); err != nil {
+		if err := demo.SeedApplications(ctx, db, files, clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		before := countStory(t, db)
-		if err := models.SeedDemoAdditionalCall(ctx, db, files, clock.Now()); err != nil {
+		if err := demo.SeedAdditionalCall(ctx, db, files, clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		after := countStory(t, db)
@@ -147,7 +148,7 @@ func TestSeedDemoAdditionalCallAfterStory(t *testing.T) {
 			t.Fatalf("decisions = %d, %v", len(ds), err)
 		}
 		first := ds[len(ds)-1]
-		if !first.PublishedAt.Equal(models.DemoDecisionAt) || !first.VerifyContent() {
+		if !first.PublishedAt.Equal(demo.DecisionAt) || !first.VerifyContent() {
 			t.Errorf("the 2025 decision changed: published %s, verifies %v", first.PublishedAt, first.VerifyContent())
 		}
 	})

@@ -1,4 +1,4 @@
-package models_test
+package demo_test
 
 import (
 	"errors"
@@ -7,11 +7,12 @@ import (
 
 	"gorm.io/gorm"
 
+	"kaiportal/demo"
 	"kaiportal/models"
 	"kaiportal/testdb"
 )
 
-func TestSeedDemoNaming(t *testing.T) {
+func TestSeedNaming(t *testing.T) {
 	t.Parallel()
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
@@ -21,20 +22,20 @@ func TestSeedDemoNaming(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := models.SeedDemo(ctx, db, clock.Now()); err != nil {
+		if err := demo.Seed(ctx, db, clock.Now()); err != nil {
 			t.Fatal(err)
 		}
-		if err := models.SeedDemoNaming(ctx, db, clock.Now()); !errors.Is(err, models.ErrNotFound) {
+		if err := demo.SeedNaming(ctx, db, clock.Now()); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("before the demo decision: %v, want ErrNotFound", err)
 		}
-		if err := models.SeedDemoApplications(ctx, db, files, clock.Now()); err != nil {
+		if err := demo.SeedApplications(ctx, db, files, clock.Now()); err != nil {
 			t.Fatal(err)
 		}
-		if err := models.SeedDemoNaming(ctx, db, time.Date(2025, 8, 4, 12, 0, 0, 0, models.KST)); err == nil {
+		if err := demo.SeedNaming(ctx, db, time.Date(2025, 8, 4, 12, 0, 0, 0, models.KST)); err == nil {
 			t.Error("seeding with a clock before the grants: no error")
 		}
 		for range 2 { // idempotent
-			if err := models.SeedDemoNaming(ctx, db, clock.Now()); err != nil {
+			if err := demo.SeedNaming(ctx, db, clock.Now()); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -63,7 +64,7 @@ func TestSeedDemoNaming(t *testing.T) {
 			}
 			kinds[g.Holder.Code][g.Kind] = true
 		}
-		for _, d := range models.DemoOrganisations {
+		for _, d := range demo.Organisations {
 			k := kinds[d.Code]
 			if d.Selected != (k[models.NamingCompany] && k[models.NamingModel]) || (!d.Selected && len(k) > 0) {
 				t.Errorf("%s (selected %v) holds %v", d.Code, d.Selected, k)

@@ -1,4 +1,4 @@
-package models_test
+package demo_test
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"kaiportal/demo"
 	"kaiportal/models"
 	"kaiportal/testdb"
 )
@@ -36,7 +37,7 @@ func countStory(t *testing.T, db *gorm.DB) demoStoryCounts {
 	}
 }
 
-func TestSeedDemoApplications(t *testing.T) {
+func TestSeedApplications(t *testing.T) {
 	t.Parallel()
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
@@ -46,14 +47,14 @@ func TestSeedDemoApplications(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := models.SeedDemoApplications(ctx, db, files, clock.Now()); !errors.Is(err, models.ErrNotFound) {
-			t.Errorf("before SeedDemo: %v, want ErrNotFound (no demo call)", err)
+		if err := demo.SeedApplications(ctx, db, files, clock.Now()); !errors.Is(err, models.ErrNotFound) {
+			t.Errorf("before Seed: %v, want ErrNotFound (no demo call)", err)
 		}
-		if err := models.SeedDemo(ctx, db, clock.Now()); err != nil {
-			t.Fatalf("SeedDemo: %v", err)
+		if err := demo.Seed(ctx, db, clock.Now()); err != nil {
+			t.Fatalf("Seed: %v", err)
 		}
-		if err := models.SeedDemoApplications(ctx, db, files, clock.Now()); err != nil {
-			t.Fatalf("SeedDemoApplications: %v", err)
+		if err := demo.SeedApplications(ctx, db, files, clock.Now()); err != nil {
+			t.Fatalf("SeedApplications: %v", err)
 		}
 
 		calls, err := models.ListCalls(ctx, db)
@@ -78,7 +79,7 @@ func TestSeedDemoApplications(t *testing.T) {
 			t.Fatalf("applications = %d, %v; want 15", total, err)
 		}
 		selectedCode := map[string]bool{}
-		for _, d := range models.DemoOrganisations {
+		for _, d := range demo.Organisations {
 			selectedCode[d.Code] = d.Selected
 		}
 		leads := map[uint]bool{}
@@ -233,8 +234,8 @@ func TestSeedDemoApplications(t *testing.T) {
 		if err := db.Model(&models.AuditEntry{}).Where("at > ?", d.PublishedAt).Count(&late).Error; err != nil {
 			t.Fatal(err)
 		}
-		if late != 1 { // SeedDemo's own row, at the clock
-			t.Errorf("%d audit rows after the publication, want only SeedDemo's", late)
+		if late != 1 { // Seed's own row, at the clock
+			t.Errorf("%d audit rows after the publication, want only Seed's", late)
 		}
 		if check := verify(t, db); !check.OK() || check.Rows < 200 {
 			t.Errorf("audit chain = %+v, want a whole chain with every step of the story", check)
@@ -243,8 +244,8 @@ func TestSeedDemoApplications(t *testing.T) {
 		// A second run changes nothing.
 		before := countStory(t, db)
 		clock.Advance(24 * time.Hour)
-		if err := models.SeedDemoApplications(ctx, db, files, clock.Now()); err != nil {
-			t.Fatalf("second SeedDemoApplications: %v", err)
+		if err := demo.SeedApplications(ctx, db, files, clock.Now()); err != nil {
+			t.Fatalf("second SeedApplications: %v", err)
 		}
 		if after := countStory(t, db); after != before {
 			t.Errorf("counts after the second run = %+v, want %+v", after, before)
@@ -252,24 +253,24 @@ func TestSeedDemoApplications(t *testing.T) {
 	})
 }
 
-func TestSeedDemoApplicationsRefusesAnEarlyClock(t *testing.T) {
+func TestSeedApplicationsRefusesAnEarlyClock(t *testing.T) {
 	t.Parallel()
 	files, err := models.NewFileStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	early := models.DemoDecisionAt.Add(-time.Second)
-	if err := models.SeedDemoApplications(t.Context(), nil, files, early); err == nil {
+	early := demo.DecisionAt.Add(-time.Second)
+	if err := demo.SeedApplications(t.Context(), nil, files, early); err == nil {
 		t.Error("seeding a story that ends after the clock: no error")
 	}
 }
 
-// TestDemoPDF checks that the generated documents are PDFs a reader opens:
+// TestPDF checks that the generated documents are PDFs a reader opens:
 // the header, every cross-reference offset pointing at its object, the
 // startxref pointing at the table.
-func TestDemoPDF(t *testing.T) {
+func TestPDF(t *testing.T) {
 	t.Parallel()
-	pdf := models.DemoPDF([]string{"Business plan", "Project: (A) \\ B", "한글은 ?로"})
+	pdf := demo.PDF([]string{"Business plan", "Project: (A) \\ B", "한글은 ?로"})
 	if kind, ok := models.SniffKind(pdf); !ok || kind != models.FilePDF {
 		t.Fatalf("sniffed %q, %v; want pdf", kind, ok)
 	}

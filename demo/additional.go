@@ -1,4 +1,4 @@
-package models
+package demo
 
 import (
 	"context"
@@ -7,10 +7,12 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"kaiportal/models"
 )
 
 // The demo's additional call: so that a new user can file an appeal (이의신청)
-// on the day the demo is loaded, SeedDemoAdditionalCall replays a second,
+// on the day the demo is loaded, SeedAdditionalCall replays a second,
 // smaller call whose every instant is set relative to the seed's now rather
 // than to 2025. Its selection is published at 10:00 KST on the last working
 // day before now (at most four days back, else the day before), so its
@@ -44,15 +46,15 @@ var demoAdditionalScores = []struct {
 	{"konan-technology", [4]float64{75, 70, 72, 74}},
 }
 
-// DemoAdditionalDecisionAt is when the additional call's selection is
+// AdditionalDecisionAt is when the additional call's selection is
 // published for a demo loaded at now: 10:00 KST on the last working day
 // (neither a weekend nor a public holiday) before now's KST date, looking at
 // most four days back, else 10:00 KST on the day before.
-func DemoAdditionalDecisionAt(now time.Time) time.Time {
-	today := DateOf(now)
+func AdditionalDecisionAt(now time.Time) time.Time {
+	today := models.DateOf(now)
 	day := today.AddDays(-1)
 	for back := 1; back <= 4; back++ {
-		if d := today.AddDays(-back); !isDayOff(d, KoreanHolidays) {
+		if d := today.AddDays(-back); !models.IsDayOff(d, models.KoreanHolidays) {
 			day = d
 			break
 		}
@@ -63,11 +65,11 @@ func DemoAdditionalDecisionAt(now time.Time) time.Time {
 // demoAdditionalStory is the additional call's story for a demo loaded at
 // now; its notice states the closing instant of the appeal window as the
 // portal will enforce it.
-func demoAdditionalStory(ctx context.Context, tx *gorm.DB, now time.Time) (*demoStory, *Call, error) {
-	decisionAt := DemoAdditionalDecisionAt(now)
-	day := DateOf(decisionAt)
+func demoAdditionalStory(ctx context.Context, tx *gorm.DB, now time.Time) (*demoStory, *models.Call, error) {
+	decisionAt := AdditionalDecisionAt(now)
+	day := models.DateOf(decisionAt)
 	closeDay := day.AddDays(-7)
-	call := &Call{TitleKO: demoAdditionalTitleKO, TitleEN: demoAdditionalTitleEN,
+	call := &models.Call{TitleKO: demoAdditionalTitleKO, TitleEN: demoAdditionalTitleEN,
 		DescriptionKO: "정예팀 1개를 추가로 선발합니다. 2025년 공모와 같은 평가 항목으로 평가합니다.\n\n" +
 			"데모 안내: 이 공모의 일정은 데모 데이터를 불러온 날을 기준으로 정해지므로, 선정 결과에 대한 이의신청 기간이 열려 있습니다. " +
 			"선정되지 않은 신청기관(KAIST)의 데모 사용자로 로그인하면 바로 이의신청을 해 볼 수 있습니다.",
@@ -77,8 +79,8 @@ func demoAdditionalStory(ctx context.Context, tx *gorm.DB, now time.Time) (*demo
 		OpensAt:   closeDay.AddDays(-24).Start().Add(9 * time.Hour).UTC(),
 		ClosesAt:  closeDay.Start().Add(18 * time.Hour).UTC(),
 		Slots:     1,
-		Criteria:  append([]Criterion(nil), demoCriteria...),
-		Documents: append([]RequiredDocument(nil), demoDocuments[:2]...),
+		Criteria:  append([]models.Criterion(nil), demoCriteria...),
+		Documents: append([]models.RequiredDocument(nil), demoDocuments[:2]...),
 	}
 	var apps []demoApplication
 	for i, a := range demoAdditionalScores {
@@ -91,7 +93,7 @@ func demoAdditionalStory(ctx context.Context, tx *gorm.DB, now time.Time) (*demo
 			}
 		}
 		if !found {
-			return nil, nil, fmt.Errorf("store: seed demo additional call: no 2025 application of %s (%d): %w", a.Org, i, ErrInvalid)
+			return nil, nil, fmt.Errorf("store: seed demo additional call: no 2025 application of %s (%d): %w", a.Org, i, models.ErrInvalid)
 		}
 	}
 	selected := demoAdditionalScores[0].Org
@@ -99,12 +101,12 @@ func demoAdditionalStory(ctx context.Context, tx *gorm.DB, now time.Time) (*demo
 	// the holiday table cannot say (after 2030) does it state the rule alone.
 	windowKO := "공고일의 다음 날부터 10일 이내에 이의신청을 할 수 있으며, 기간의 마지막 날이 토요일이나 공휴일이면 그다음 날까지 할 수 있습니다."
 	windowEN := "within 10 days from the day after the announcement; when the last day is a Saturday or a public holiday, the period ends on the next working day."
-	w, err := DecisionWindow(ctx, tx, &Decision{PublishedAt: decisionAt, CountingRule: RuleCivil}, now)
+	w, err := models.DecisionWindow(ctx, tx, &models.Decision{PublishedAt: decisionAt, CountingRule: models.RuleCivil}, now)
 	switch {
 	case err == nil:
 		windowKO = fmt.Sprintf("공고일의 다음 날부터 10일 이내, 곧 %s 24:00(한국 표준시)까지 이의신청을 할 수 있습니다.", w.LastDay)
 		windowEN = fmt.Sprintf("within 10 days from the day after the announcement, that is until 24:00 Korea Standard Time on %s.", w.LastDay)
-	case !errors.Is(err, ErrNoHolidayData):
+	case !errors.Is(err, models.ErrNoHolidayData):
 		return nil, nil, err
 	}
 	story := &demoStory{
@@ -126,47 +128,46 @@ func demoAdditionalStory(ctx context.Context, tx *gorm.DB, now time.Time) (*demo
 	return story, call, nil
 }
 
-// SeedDemoAdditionalCall adds the demo's additional call (see the top of
+// SeedAdditionalCall adds the demo's additional call (see the top of
 // this file) to the demo programme, with its four applications, reviews and
 // published selection, all dated relative to now, in one transaction. It
-// needs SeedDemo first and is idempotent: once the call exists it changes
+// needs Seed first and is idempotent: once the call exists it changes
 // nothing, so its appeal window is open on the day the demo was loaded.
 // files receives the generated PDF documents.
-func SeedDemoAdditionalCall(ctx context.Context, db *gorm.DB, files *FileStore, now time.Time) error {
+func SeedAdditionalCall(ctx context.Context, db *gorm.DB, files *models.FileStore, now time.Time) error {
 	if files == nil {
 		return errors.New("store: seed demo additional call: no file store")
 	}
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if tx.Dialector.Name() == "postgres" {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock"+schemaLockKey, seedLockKey).Error; err != nil {
-				return fmt.Errorf("store: seed lock: %w", err)
-			}
+		if err := lockSeeding(tx); err != nil {
+			return err
 		}
-		var prog Programme
-		if err := tx.Where("code = ?", DemoProgrammeCode).First(&prog).Error; err != nil {
-			return notFound("store: seed demo additional call: the demo programme (run SeedDemo first)", err)
+		prog, err := models.GetProgrammeByCode(ctx, tx, ProgrammeCode)
+		if err != nil {
+			return fmt.Errorf("store: seed demo additional call: the demo programme (run Seed first): %w", err)
 		}
-		var n int64
-		if err := tx.Model(&Call{}).Where("programme_id = ? AND title_en = ?", prog.ID, demoAdditionalTitleEN).
-			Count(&n).Error; err != nil {
+		calls, err := models.ListCalls(ctx, tx)
+		if err != nil {
 			return fmt.Errorf("store: seed demo additional call: %w", err)
 		}
-		if n > 0 {
-			return nil
+		for _, c := range calls {
+			if c.ProgrammeID == prog.ID && c.TitleEN == demoAdditionalTitleEN {
+				return nil
+			}
 		}
 		story, call, err := demoAdditionalStory(ctx, tx, now)
 		if err != nil {
 			return err
 		}
-		s := &demoSeeder{ctx: ctx, tx: tx, files: files, now: now, orgs: map[string]*Organisation{}, story: story}
+		s := &demoSeeder{ctx: ctx, tx: tx, files: files, now: now, orgs: map[string]*models.Organisation{}, story: story}
 		if err := s.staff(); err != nil {
 			return err
 		}
 		call.ProgrammeID = prog.ID
-		if err := SaveCall(ctx, tx, call, s.officer, call.OpensAt.Add(-3*24*time.Hour+time.Hour)); err != nil {
+		if err := models.SaveCall(ctx, tx, call, s.officer, call.OpensAt.Add(-3*24*time.Hour+time.Hour)); err != nil {
 			return fmt.Errorf("store: seed demo additional call: %w", err)
 		}
-		if s.call, err = GetCall(ctx, tx, call.ID); err != nil {
+		if s.call, err = models.GetCall(ctx, tx, call.ID); err != nil {
 			return err
 		}
 		_, err = s.replay()
