@@ -18,6 +18,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"gorm.io/gorm"
 
+	"kaiportal/demo"
 	"kaiportal/models"
 	"kaiportal/testdb"
 )
@@ -41,13 +42,13 @@ func newFullDemo(t *testing.T, kind testdb.Kind) *testApp {
 	t.Helper()
 	app := newTestApp(t, kind, cacheEnv)
 	ctx, now := context.Background(), app.clock.Now()
-	if err := models.SeedDemoApplications(ctx, app.db, app.h.files, now); err != nil {
+	if err := demo.SeedApplications(ctx, app.db, app.h.files, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := models.SeedDemoNaming(ctx, app.db, now); err != nil {
+	if err := demo.SeedNaming(ctx, app.db, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := models.SeedDemoAdditionalCall(ctx, app.db, app.h.files, now); err != nil {
+	if err := demo.SeedAdditionalCall(ctx, app.db, app.h.files, now); err != nil {
 		t.Fatal(err)
 	}
 	return app
