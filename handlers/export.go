@@ -5,9 +5,11 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/gin-gonic/gin"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -96,4 +98,25 @@ func xlsxBytes(sheet string, t exportTable) ([]byte, error) {
 		return nil, fmt.Errorf("export: xlsx: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// sendTable answers an export: the table as CSV (with BOM) when format is
+// "csv", else as an XLSX workbook of one sheet, as a download named name.
+func (h *Handler) sendTable(c *gin.Context, format, name, sheet string, table exportTable) {
+	if format == "csv" {
+		setDownloadHeaders(c, attachment{name: name, fallback: name, contentType: "text/csv; charset=utf-8"})
+		c.Status(http.StatusOK)
+		if err := writeCSV(c.Writer, table); err != nil {
+			h.log.Error("export csv", "request_id", c.GetString(keyRequestID), "err", err)
+		}
+		return
+	}
+	body, err := xlsxBytes(sheet, table)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	const xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	setDownloadHeaders(c, attachment{name: name, fallback: name, contentType: xlsx})
+	c.Data(http.StatusOK, xlsx, body)
 }

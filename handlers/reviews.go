@@ -149,23 +149,7 @@ func (h *Handler) exportCallApplications(c *gin.Context) {
 		}
 		table.Rows = append(table.Rows, row)
 	}
-	name := fmt.Sprintf("call-%d-applications.%s", call.ID, format)
-	if format == "csv" {
-		setDownloadHeaders(c, attachment{name: name, fallback: name, contentType: "text/csv; charset=utf-8"})
-		c.Status(http.StatusOK)
-		if err := writeCSV(c.Writer, table); err != nil {
-			h.log.Error("export csv", "request_id", c.GetString(keyRequestID), "err", err)
-		}
-		return
-	}
-	body, err := xlsxBytes(t("officer.applications.sheet"), table)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	const xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-	setDownloadHeaders(c, attachment{name: name, fallback: name, contentType: xlsx})
-	c.Data(http.StatusOK, xlsx, body)
+	h.sendTable(c, format, fmt.Sprintf("call-%d-applications.%s", call.ID, format), t("officer.applications.sheet"), table)
 }
 
 // assignErrorCodes are the problems an assignment can come back with.

@@ -116,21 +116,5 @@ func (h *Handler) exportTeamMonth(c *gin.Context) {
 			d.ActiveS / 3600, max(d.ObservedS-d.ActiveS, 0) / 3600, d.MeanUtil(), d.EnergyJ / 3.6e6, d.XIDCount,
 			d.Anomalies, d.BusyMax})
 	}
-	name := fmt.Sprintf("gpu-%s-%s.%s", org.Code, m, format)
-	if format == "csv" {
-		setDownloadHeaders(c, attachment{name: name, fallback: name, contentType: "text/csv; charset=utf-8"})
-		c.Status(http.StatusOK)
-		if err := writeCSV(c.Writer, table); err != nil {
-			h.log.Error("export csv", "request_id", c.GetString(keyRequestID), "err", err)
-		}
-		return
-	}
-	body, err := xlsxBytes(t("gpu.export.sheet"), table)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	const xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-	setDownloadHeaders(c, attachment{name: name, fallback: name, contentType: xlsx})
-	c.Data(http.StatusOK, xlsx, body)
+	h.sendTable(c, format, fmt.Sprintf("gpu-%s-%s.%s", org.Code, m, format), t("gpu.export.sheet"), table)
 }
