@@ -91,8 +91,12 @@ func OpenPostgres(dsn string, now func() time.Time) (*gorm.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: postgres pool: %w", err)
 	}
+	// As many kept idle as may be open: with fewer, every burst above the
+	// idle count closes connections and opens new ones (a server process
+	// each, and the prepared statements of the web pool lost with them).
+	// They still close after five idle minutes.
 	sqlDB.SetMaxOpenConns(20)
-	sqlDB.SetMaxIdleConns(5)
+	sqlDB.SetMaxIdleConns(20)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	return db, nil
 }

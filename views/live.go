@@ -11,11 +11,13 @@ import (
 	"hash/crc32"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/a-h/templ"
 
+	"kaiportal/i18n"
 	"kaiportal/models"
 )
 
@@ -226,7 +228,80 @@ func liveSessionWarning(p Page) templ.Component {
 	if !p.SignedIn() {
 		return templ.NopComponent
 	}
-	return live(p, p.Session.Now, func(r LiveRequest) templ.Component { return SessionWarning(r.Page) })
+	return live(p, p.Session.Now, func(r LiveRequest) templ.Component { return sessionWarningFor(r.Page) })
+}
+
+// sessionWarningFor is SessionWarning(p), from a rendering kept for its
+// language, renewability and warning time: only the two instants differ
+// from one request to the next, and they are put in as SessionWarning
+// writes them.
+func sessionWarningFor(p Page) templ.Component {
+	if !p.SignedIn() || p.Session.Ends.IsZero() {
+		return SessionWarning(p)
+	}
+	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		key := warningKey{lang: i18n.Lang(ctx), renewable: p.Session.Renewable, warn: p.Session.Warn}
+		runs, ok := warningRuns.Load(key)
+		if !ok {
+			r, err := renderWarningRuns(ctx, p)
+			if err != nil {
+				return SessionWarning(p).Render(ctx, w)
+			}
+			runs, _ = warningRuns.LoadOrStore(key, r)
+		}
+		rs := runs.([3]string)
+		var b [len(time.RFC3339) + 8]byte
+		_, err := io.WriteString(w, rs[0])
+		if err == nil {
+			_, err = w.Write(p.Session.Ends.UTC().AppendFormat(b[:0], time.RFC3339))
+		}
+		if err == nil {
+			_, err = io.WriteString(w, rs[1])
+		}
+		if err == nil {
+			_, err = w.Write(p.Session.Now.UTC().AppendFormat(b[:0], time.RFC3339))
+		}
+		if err == nil {
+			_, err = io.WriteString(w, rs[2])
+		}
+		return err
+	})
+}
+
+// warningKey is what, besides its two instants, SessionWarning shows.
+type warningKey struct {
+	lang      string
+	renewable bool
+	warn      time.Duration
+}
+
+// warningRuns holds, for each warningKey, SessionWarning's bytes before,
+// between and after its two instants.
+var warningRuns sync.Map
+
+// The instants SessionWarning is rendered with to find where the real ones
+// go: no other text of the warning can contain them.
+var (
+	warningEndsMark = time.Date(2999, 1, 2, 3, 4, 5, 0, time.UTC)
+	warningNowMark  = time.Date(2998, 6, 7, 8, 9, 10, 0, time.UTC)
+)
+
+// renderWarningRuns renders SessionWarning with the marking instants and
+// cuts it at them; nil if they are not found once each, in order.
+func renderWarningRuns(ctx context.Context, p Page) ([3]string, error) {
+	p.Session.Ends, p.Session.Now = warningEndsMark, warningNowMark
+	var buf bytes.Buffer
+	if err := SessionWarning(p).Render(ctx, &buf); err != nil {
+		return [3]string{}, err
+	}
+	s := buf.String()
+	ends, now := warningEndsMark.Format(time.RFC3339), warningNowMark.Format(time.RFC3339)
+	before, rest, ok1 := strings.Cut(s, ends)
+	between, after, ok2 := strings.Cut(rest, now)
+	if !ok1 || !ok2 || strings.Contains(before, now) || strings.Contains(after, ends) || strings.Contains(after, now) {
+		return [3]string{}, errors.New("views: the session warning does not show its instants once each")
+	}
+	return [3]string{before, between, after}, nil
 }
 
 // liveCountdown is Countdown, made for each request at its time.

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
+
+	"kaiportal/i18n"
+	"kaiportal/models"
 )
 
 // livePage is a page with the CSRF token in two attributes and two parts
@@ -78,6 +81,43 @@ func TestCachedPageWritesWhatRenderingWould(t *testing.T) {
 			}
 			if big < 100 && gz.Len() >= want.Len()/3 {
 				t.Errorf("gzip answer of %d bytes for %d: not compressed", gz.Len(), want.Len())
+			}
+		}
+	}
+}
+
+// The session warning written from its kept rendering is, in each language,
+// for a renewable session and one at its absolute end, and at any instants,
+// what SessionWarning renders.
+func TestSessionWarningKeptIsRendered(t *testing.T) {
+	t.Parallel()
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := &models.User{Name: "n"}
+	kst := time.FixedZone("KST", 9*3600)
+	for _, lang := range []string{i18n.Korean, i18n.English} {
+		ctx := i18n.WithLocalizer(context.Background(), cat.For(lang))
+		for _, renewable := range []bool{true, false} {
+			for _, warn := range []time.Duration{2 * time.Minute, 5 * time.Minute} {
+				for i, ends := range []time.Time{
+					time.Date(2026, 12, 7, 1, 2, 3, 999, time.UTC),
+					time.Date(2027, 1, 1, 0, 0, 0, 0, kst),
+					time.Date(2999, 1, 2, 3, 4, 5, 0, time.UTC), // the marking instant itself
+				} {
+					p := Page{User: user, Session: SessionClock{Ends: ends, Now: ends.Add(-time.Duration(i+1) * time.Hour), Renewable: renewable, Warn: warn}}
+					var want, got bytes.Buffer
+					if err := SessionWarning(p).Render(ctx, &want); err != nil {
+						t.Fatal(err)
+					}
+					if err := sessionWarningFor(p).Render(ctx, &got); err != nil {
+						t.Fatal(err)
+					}
+					if got.String() != want.String() || !strings.Contains(want.String(), "data-session-warning") {
+						t.Errorf("%s renewable=%v warn=%v ends=%v:\nkept:     %s\nrendered: %s", lang, renewable, warn, ends, got.String(), want.String())
+					}
+				}
 			}
 		}
 	}
