@@ -357,15 +357,15 @@ func authzMatrix() map[string]matrixRow {
 		{"GET /gpus/usage/:org", matrixRow{path: "/gpus/usage/{own}", otherPath: "/gpus/usage/{other}", cells: ownObjectPage}},
 		{"GET /gpus/usage/:org/export", matrixRow{path: "/gpus/usage/{own}/export?format=csv", otherPath: "/gpus/usage/{other}/export?format=xlsx",
 			cells: ownObjectPage}},
-		// Usage reports: {own_report} is Upstage's November draft, {other_report} KAIST's.
+		// Usage reports: {own_report} is Upstage's draft of {report_month}, {other_report} KAIST's.
 		// A draft cannot be verified or signed off (409); a return needs a note (422).
 		{"GET /company/usage-reports", matrixRow{path: "/company/usage-reports", cells: matrixCells(
 			cellSignIn, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden)}},
-		{"GET /usage-reports/allocations/:id/:month", matrixRow{path: "/usage-reports/allocations/{own_alloc}/2026-11",
-			otherPath: "/usage-reports/allocations/{other_alloc}/2026-11", cells: matrixCells(
+		{"GET /usage-reports/allocations/:id/:month", matrixRow{path: "/usage-reports/allocations/{own_alloc}/{report_month}",
+			otherPath: "/usage-reports/allocations/{other_alloc}/{report_month}", cells: matrixCells(
 				cellSignIn, cellOK, cellNotFound, cellForbidden, cellForbidden, cellForbidden)}},
-		{"POST /usage-reports/allocations/:id/:month", matrixRow{path: "/usage-reports/allocations/{own_alloc}/2026-11",
-			otherPath: "/usage-reports/allocations/{other_alloc}/2026-11", cells: companyPost(cellUnprocessable)}},
+		{"POST /usage-reports/allocations/:id/:month", matrixRow{path: "/usage-reports/allocations/{own_alloc}/{report_month}",
+			otherPath: "/usage-reports/allocations/{other_alloc}/{report_month}", cells: companyPost(cellUnprocessable)}},
 		{"GET /usage-reports/:rid", matrixRow{path: "/usage-reports/{own_report}", otherPath: "/usage-reports/{other_report}", cells: ownObjectPage}},
 		{"POST /usage-reports/:rid/verify", matrixRow{path: "/usage-reports/{own_report}/verify", otherPath: "/usage-reports/{other_report}/verify",
 			cells: matrixCells(cellForbidden, cellConflict, cellNotFound, cellConflict, cellConflict, cellConflict)}},
@@ -433,8 +433,9 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 	ownAlloc := s.allocate(cluster, "upstage", "kt-gn001")
 	otherAlloc := s.allocate(cluster, "kaist", "kt-gn002")
 
-	ownReport := s.usageDraft(ownAlloc, "2026-11")
-	otherReport := s.usageDraft(otherAlloc, "2026-11")
+	reportMonth := models.MonthOf(now).String() // the allocations' month
+	ownReport := s.usageDraft(ownAlloc, reportMonth)
+	otherReport := s.usageDraft(otherAlloc, reportMonth)
 
 	ownGrant := s.grant("upstage", decided.decision, models.NamingModel, "Solar Pro", "")
 	otherGrant := s.grant("kaist", other.decision, models.NamingModel, "KAIST LLM", "")
@@ -484,6 +485,7 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 		"own_grant":      itoa(ownGrant.ID),
 		"own_report":     itoa(ownReport.ID),
 		"other_report":   itoa(otherReport.ID),
+		"report_month":   reportMonth,
 		"other_grant":    itoa(otherGrant.ID),
 	}
 	return f

@@ -78,7 +78,9 @@ func newUsageStory(t *testing.T, kind testdb.Kind) *usageStory {
 }
 
 // formPath is the team's form for the allocation's November.
-func (u *usageStory) formPath() string { return fmt.Sprintf("/usage-reports/allocations/%d/2026-11", u.alloc.ID) }
+func (u *usageStory) formPath() string {
+	return fmt.Sprintf("/usage-reports/allocations/%d/2026-11", u.alloc.ID)
+}
 
 func reportForm(hours, util string) url.Values {
 	return url.Values{"gpu_hours": {hours}, "mean_util": {util}, "purpose": {"한국어 기반 모델 사전학습"},
