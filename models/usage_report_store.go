@@ -107,8 +107,14 @@ func moveReport(ctx context.Context, tx *gorm.DB, r *UsageReport, action, note s
 		return err
 	}
 	r.State = to
-	if err := tx.Omit(clause.Associations).Save(r).Error; err != nil {
-		return err
+	// Only from the state read: of two steps at once, the second finds it changed.
+	res := tx.Model(&UsageReport{ID: r.ID}).Select("*").Omit("id", "created_at", clause.Associations).
+		Where("state = ?", from).Updates(r)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected != 1 {
+		return fmt.Errorf("report %d is no longer %q: %w", r.ID, from, ErrConflict)
 	}
 	e := UsageReportEvent{ReportID: r.ID, Action: action, FromState: from, ToState: to, ActorID: by.ID,
 		Actor: ActorOf(by).Label, Note: note, GPUHours: r.GPUHours, MeanUtil: r.MeanUtil, EnergyKWh: r.EnergyKWh, At: now.UTC()}
@@ -157,11 +163,10 @@ func SaveUsageReport(ctx context.Context, db *gorm.DB, allocID uint, m Month, in
 			if err := setDueDate(ctx, tx, r, now); err != nil {
 				return err
 			}
-			r.State = ReportDraft
-			if err := tx.Omit("Allocation", "Organisation").Create(r).Error; err != nil {
+			// Created unstarted; the save below makes it a draft.
+			if err := tx.Omit(clause.Associations).Create(r).Error; err != nil {
 				return err
 			}
-			r.State = ""
 		}
 		return moveReport(ctx, tx, r, ReportActionSave, "", by, now)
 	})
@@ -210,7 +215,7 @@ func SubmitUsageReport(ctx context.Context, db *gorm.DB, allocID uint, m Month, 
 				return err
 			}
 			r.State = ReportDraft
-			if err := tx.Omit("Allocation", "Organisation").Create(r).Error; err != nil {
+			if err := tx.Omit(clause.Associations).Create(r).Error; err != nil {
 				return err
 			}
 		}
