@@ -34,6 +34,11 @@ var (
 
 // simulateMonth runs the simulator over December 2026 (once per name).
 func simulateMonth(t *testing.T, name string, skip func(time.Time) bool) simMonth {
+	return simulateMonthWith(t, name, nil, skip)
+}
+
+// simulateMonthWith is simulateMonth with the simulator's settings changed by edit.
+func simulateMonthWith(t *testing.T, name string, edit func(*dcgm.SimConfig), skip func(time.Time) bool) simMonth {
 	t.Helper()
 	simMonthsMu.Lock()
 	defer simMonthsMu.Unlock()
@@ -41,8 +46,12 @@ func simulateMonth(t *testing.T, name string, skip func(time.Time) bool) simMont
 		return s
 	}
 	var clock time.Time
-	sim := dcgm.NewSimulator(dcgm.SimConfig{Seed: 7, Cluster: name, Nodes: 1, GPUsPerNode: 4, Model: "NVIDIA B200",
-		Profiles: dcgm.SimProfiles{Busy: 1, Bursty: 1}, Interval: simStep, Now: func() time.Time { return clock }})
+	cfg := dcgm.SimConfig{Seed: 7, Cluster: name, Nodes: 1, GPUsPerNode: 4, Model: "NVIDIA B200",
+		Profiles: dcgm.SimProfiles{Busy: 1, Bursty: 1}, Interval: simStep, Now: func() time.Time { return clock }}
+	if edit != nil {
+		edit(&cfg)
+	}
+	sim := dcgm.NewSimulator(cfg)
 	fold := dcgm.NewFolder(dcgm.FolderConfig{Interval: simStep})
 	for clock = decKST(1, 0, 0); clock.Before(decKST(31, 0, 0).Add(24 * time.Hour)); clock = clock.Add(simStep) {
 		if skip != nil && skip(clock) {
@@ -72,6 +81,11 @@ type reportFixture struct {
 
 func newReportFixture(t *testing.T, db *gorm.DB, name string, skip func(time.Time) bool) *reportFixture {
 	t.Helper()
+	return newReportFixtureWith(t, db, name, nil, skip)
+}
+
+func newReportFixtureWith(t *testing.T, db *gorm.DB, name string, edit func(*dcgm.SimConfig), skip func(time.Time) bool) *reportFixture {
+	t.Helper()
 	ctx := t.Context()
 	f := &reportFixture{gpuFixture: newGPUFixture(t, db)}
 	var err error
@@ -85,7 +99,7 @@ func newReportFixture(t *testing.T, db *gorm.DB, name string, skip func(time.Tim
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := simulateMonth(t, name, skip)
+	m := simulateMonthWith(t, name, edit, skip)
 	f.sim = &models.Cluster{Name: name, Provider: "KT Cloud", Region: "KR-Central", GPUModel: "NVIDIA B200", GPUCount: 4,
 		SourceKind: models.SourceSimulator, PollSeconds: 600, SimSeed: 7}
 	if errs, err := models.SaveCluster(ctx, db, testSecrets, f.sim, false, f.officer, f.now); err != nil {
@@ -440,6 +454,57 @@ func TestUsageReportMidMonth(t *testing.T) {
 		tel, err = models.ReportTelemetryOf(ctx, db, r2, afterDecember)
 		if err != nil || len(tel.Gaps) != 0 {
 			t.Errorf("gaps with a replacement %+v %v", tel.Gaps, err)
+		}
+	})
+}
+
+// TestUsageReportMIG: a MIG GPU counts once (its instances are a
+// breakdown of it): an honest report is verified.
+func TestUsageReportMIG(t *testing.T) {
+	t.Parallel()
+	mig := func(c *dcgm.SimConfig) { c.MIGPerNode = 1 }
+	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		f := newReportFixtureWith(t, db, "sim-mig", mig, nil)
+		instances := 0
+		for _, r := range simulateMonthWith(t, "sim-mig", mig, nil).rows {
+			if r.MIG != "" {
+				instances++
+			}
+		}
+		if instances == 0 {
+			t.Fatal("the simulator showed no MIG instance")
+		}
+		a := f.allocate(t, "2026-12-01", "2027-03-31", f.uuids...)
+		m := measured(t, db, a)
+		if !approx(m.AllocatedHours, 4*31*24) || !approx(m.ExpectedHours, 4*31*24) || m.Coverage() < 99 || m.Coverage() > 100.01 {
+			t.Errorf("with a MIG GPU: %+v, coverage %.2f", m, m.Coverage())
+		}
+		r, _, err := models.SubmitUsageReport(ctx, db, a.ID, december, honest(m, 1), f.company, afterDecember)
+		if err != nil || r.Outcome != models.OutcomeVerified {
+			t.Errorf("honest with a MIG GPU: %+v %v", r, err)
+		}
+	})
+}
+
+// TestUsageReportEnergyResets: energy counters that reset during the month
+// (reboots) neither lose nor invent energy: an honest report with its
+// energy is verified.
+func TestUsageReportEnergyResets(t *testing.T) {
+	t.Parallel()
+	resets := func(c *dcgm.SimConfig) { c.RebootsPerHour = 0.02 }
+	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		f := newReportFixtureWith(t, db, "sim-resets", resets, nil)
+		a := f.allocate(t, "2026-12-01", "2027-03-31", f.uuids...)
+		m := measured(t, db, a)
+		// A B200 draws up to 1 kW: a reset read as a drop or a jump of the counter would show here.
+		if perHour := m.EnergyKWh / m.ObservedHours; perHour < 0.1 || perHour > 1.2 {
+			t.Errorf("energy %.1f kWh over %.1f GPU-hours: %.3f kWh per GPU-hour", m.EnergyKWh, m.ObservedHours, perHour)
+		}
+		r, _, err := models.SubmitUsageReport(ctx, db, a.ID, december, honest(m, 1), f.company, afterDecember)
+		if err != nil || r.Outcome != models.OutcomeVerified || r.EnergyKWh == nil || *r.EnergyKWh <= 0 {
+			t.Errorf("honest with energy resets: %+v %v", r, err)
 		}
 	})
 }
