@@ -92,7 +92,7 @@ func reportStateClass(s string) string {
 	case models.ReportReturned:
 		return "bg-danger"
 	case models.ReportSubmitted:
-		return "bg-info"
+		return "bg-information"
 	}
 	return "bg-secondary"
 }
