@@ -531,6 +531,9 @@ type ReportTelemetry struct {
 	Days      []ReportDay
 	Gaps      []GPUGap
 	Workloads []WorkloadUsage
+	// Unnamed is how many GPUs of the block are not identified yet: their
+	// time is expected, and no telemetry can be matched to them.
+	Unnamed int
 }
 
 // ReportTelemetryOf reads the report's month as the telemetry has it now.
@@ -541,6 +544,7 @@ func ReportTelemetryOf(ctx context.Context, db *gorm.DB, r *UsageReport, now tim
 		return out, err
 	}
 	m := r.ReportMonth()
+	out.Unnamed = max(a.GPUCount-len(a.Current()), 0)
 	start, end := a.clip(m.First.Start(), m.Next().First.Start())
 	days, err := TeamMonthDays(ctx, db, r.OrganisationID, m)
 	if err != nil {

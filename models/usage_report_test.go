@@ -300,7 +300,7 @@ func TestUsageReportRules(t *testing.T) {
 		}
 		// A second allocation, from January.
 		if _, errs, err := f.gpuFixture.allocate(t, models.AllocationInput{OrganisationID: f.teamA.ID, ClusterID: f.cluster.ID,
-			BlockKind: models.BlockCustom, GPUCount: 1, From: "2027-01-01", To: "2027-01-31", OwnGPUs: true,
+			BlockKind: models.BlockCustom, GPUCount: 2, From: "2027-01-01", To: "2027-01-31", OwnGPUs: true,
 			UUIDs: []string{f.gpus[0].UUID}}); err != nil {
 			t.Fatalf("allocate: %v %v", err, errs)
 		}
@@ -332,11 +332,24 @@ func TestUsageReportRules(t *testing.T) {
 		}
 		// December and January of the first allocation, January of the second: latest first.
 		if len(rows) != 3 || rows[2].Month != december || rows[2].Report == nil || rows[2].Latest == nil ||
-			rows[0].Report != nil || rows[0].Due != "2027-02-10" {
+			rows[0].Report != nil || rows[0].Due != "2027-02-10" || !approx(rows[1].AllocatedHours, 2*31*24) {
 			t.Errorf("team months %+v", rows)
 		}
 		if _, err := models.TeamReportMonths(ctx, db, f.teamA.ID, other, janKST(12, 9)); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("another team's months: %v", err)
+		}
+		// The January block has two GPUs, one identified: the result page says so.
+		january, _ := models.ParseMonth("2027-01")
+		second := rows[1].Allocation
+		if rows[1].Month != january || second.GPUCount != 2 {
+			t.Fatalf("rows[1] %+v", rows[1])
+		}
+		draft, _, err := models.SaveUsageReport(ctx, db, second.ID, january, honest(m, 0), f.company, janKST(12, 9))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tel, err := models.ReportTelemetryOf(ctx, db, draft, janKST(12, 9)); err != nil || tel.Unnamed != 1 {
+			t.Errorf("unnamed GPUs: %d, %v", tel.Unnamed, err)
 		}
 	})
 }
