@@ -521,3 +521,48 @@ func TestUsageReportEnergyResets(t *testing.T) {
 		}
 	})
 }
+
+// TestUsageReportSubmittedOnce: two submissions of the same draft at once
+// (two tabs): one is taken, the other refused; one history row and one
+// verification for the submission.
+func TestUsageReportSubmittedOnce(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		f := newReportFixture(t, db, "sim-rules", nil)
+		a := f.allocate(t, "2026-12-01", "2027-03-31", f.uuids...)
+		m := measured(t, db, a)
+		if _, _, err := models.SaveUsageReport(ctx, db, a.ID, december, honest(m, 1), f.company, janKST(2, 10)); err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, 2)
+		for range 2 {
+			go func() {
+				_, _, err := models.SubmitUsageReport(ctx, db, a.ID, december, honest(m, 1), f.company, afterDecember)
+				errs <- err
+			}()
+		}
+		var ok, refused int
+		for range 2 {
+			switch err := <-errs; {
+			case err == nil:
+				ok++
+			case errors.Is(err, models.ErrConflict), errors.Is(err, models.ErrInvalidTransition):
+				refused++
+			default:
+				t.Errorf("second submission: %v", err)
+			}
+		}
+		if ok != 1 || refused != 1 {
+			t.Errorf("%d submissions taken, %d refused; want 1 and 1", ok, refused)
+		}
+		var r models.UsageReport
+		if err := db.Where("allocation_id = ?", a.ID).Take(&r).Error; err != nil {
+			t.Fatal(err)
+		}
+		events, vs, err := models.ReportHistory(ctx, db, r.ID)
+		if err != nil || len(events) != 2 || len(vs) != 1 {
+			t.Errorf("history: %d events, %d verifications, %v", len(events), len(vs), err)
+		}
+	})
+}
