@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"kaiportal/models"
 	"kaiportal/testdb"
@@ -207,6 +210,56 @@ func TestUsageReportJourney(t *testing.T) {
 		wantSeeOther(t, "the form of a signed-off report", company.get(u.formPath()), loc)
 		if n := auditRows(t, u.app, "usage_report.sign_off", itoa(r.ID)); n != 1 {
 			t.Errorf("%d sign-off audit rows", n)
+		}
+	})
+}
+
+// TestUsageReportIsolation: a company's list shows its own allocations'
+// months only, and nothing of another team's report reaches it: not the
+// report, not its form, not its verification, not the queue.
+func TestUsageReportIsolation(t *testing.T) {
+	t.Parallel()
+	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
+		u := newUsageStory(t, kind)
+		up := u.org("upstage")
+		r, _, err := models.SubmitUsageReport(t.Context(), u.app.db, u.alloc.ID, u.month, usageInput(2880, 60),
+			u.companyUser("upstage"), u.now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		kaist := u.signIn("demo-company-kaist")
+		doc := wantPage(t, "KAIST's months", kaist.get("/company/usage-reports"), http.StatusOK)
+		doc.Find("[data-testid=report-month]").Each(func(_ int, s *goquery.Selection) {
+			if s.AttrOr("data-allocation", "") == itoa(u.alloc.ID) {
+				t.Error("KAIST's list shows Upstage's allocation")
+			}
+		})
+		if n := doc.Find("[data-testid=report-month]").Length(); n == 0 {
+			t.Error("KAIST's own months are missing")
+		}
+		if main := doc.Find("main").Text(); strings.Contains(main, up.NameKO) || strings.Contains(main, up.NameEN) {
+			t.Error("KAIST's list names Upstage")
+		}
+		path := fmt.Sprintf("/usage-reports/%d", r.ID)
+		for _, c := range []struct {
+			what   string
+			resp   *http.Response
+			status int
+		}{
+			{"the report", kaist.get(path), http.StatusNotFound},
+			{"its form", kaist.get(u.formPath()), http.StatusNotFound},
+			{"verify it", kaist.post(path+"/verify", url.Values{}), http.StatusNotFound},
+			{"save it", kaist.post(u.formPath(), reportForm("1", "1")), http.StatusNotFound},
+			{"the queue", kaist.get("/auditor/usage-reports"), http.StatusForbidden},
+			{"sign it off", kaist.post(path+"/sign-off", url.Values{"confirm": {"1"}}), http.StatusForbidden},
+		} {
+			doc := wantErrorStatus(t, c.what, c.resp, c.status)
+			if main := doc.Find("main").Text(); strings.Contains(main, up.NameKO) || strings.Contains(main, "2880") {
+				t.Errorf("%s: the refusal shows Upstage's report", c.what)
+			}
+		}
+		if n := count(t, u.app, &models.VerificationResult{}, "report_id = ?", r.ID); n != 1 {
+			t.Errorf("%d verifications, want the submission's only", n)
 		}
 	})
 }
