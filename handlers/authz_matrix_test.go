@@ -357,6 +357,25 @@ func authzMatrix() map[string]matrixRow {
 		{"GET /gpus/usage/:org", matrixRow{path: "/gpus/usage/{own}", otherPath: "/gpus/usage/{other}", cells: ownObjectPage}},
 		{"GET /gpus/usage/:org/export", matrixRow{path: "/gpus/usage/{own}/export?format=csv", otherPath: "/gpus/usage/{other}/export?format=xlsx",
 			cells: ownObjectPage}},
+		// Usage reports: {own_report} is Upstage's draft of {report_month}, {other_report} KAIST's.
+		// A draft cannot be verified or signed off (409); a return needs a note (422).
+		{"GET /company/usage-reports", matrixRow{path: "/company/usage-reports", cells: matrixCells(
+			cellSignIn, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden)}},
+		{"GET /usage-reports/allocations/:id/:month", matrixRow{path: "/usage-reports/allocations/{own_alloc}/{report_month}",
+			otherPath: "/usage-reports/allocations/{other_alloc}/{report_month}", cells: matrixCells(
+				cellSignIn, cellOK, cellNotFound, cellForbidden, cellForbidden, cellForbidden)}},
+		{"POST /usage-reports/allocations/:id/:month", matrixRow{path: "/usage-reports/allocations/{own_alloc}/{report_month}",
+			otherPath: "/usage-reports/allocations/{other_alloc}/{report_month}", cells: companyPost(cellUnprocessable)}},
+		{"GET /usage-reports/:rid", matrixRow{path: "/usage-reports/{own_report}", otherPath: "/usage-reports/{other_report}", cells: ownObjectPage}},
+		{"POST /usage-reports/:rid/verify", matrixRow{path: "/usage-reports/{own_report}/verify", otherPath: "/usage-reports/{other_report}/verify",
+			cells: matrixCells(cellForbidden, cellConflict, cellNotFound, cellConflict, cellConflict, cellConflict)}},
+		{"POST /usage-reports/:rid/return", matrixRow{path: "/usage-reports/{own_report}/return", otherPath: "/usage-reports/{other_report}/return",
+			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellUnprocessable)}},
+		{"POST /usage-reports/:rid/sign-off", matrixRow{path: "/usage-reports/{own_report}/sign-off", otherPath: "/usage-reports/{other_report}/sign-off",
+			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellConflict)}},
+		{"GET /auditor/usage-reports", matrixRow{path: "/auditor/usage-reports", cells: programmePage}},
+		{"GET /officer/usage-settings", matrixRow{path: "/officer/usage-settings", cells: ministryPage}},
+		{"POST /officer/usage-settings", matrixRow{path: "/officer/usage-settings", cells: ministryEmptyForm}},
 	})
 }
 
@@ -414,6 +433,10 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 	ownAlloc := s.allocate(cluster, "upstage", "kt-gn001")
 	otherAlloc := s.allocate(cluster, "kaist", "kt-gn002")
 
+	reportMonth := models.MonthOf(now).String() // the allocations' month
+	ownReport := s.usageDraft(ownAlloc, reportMonth)
+	otherReport := s.usageDraft(otherAlloc, reportMonth)
+
 	ownGrant := s.grant("upstage", decided.decision, models.NamingModel, "Solar Pro", "")
 	otherGrant := s.grant("kaist", other.decision, models.NamingModel, "KAIST LLM", "")
 
@@ -460,6 +483,9 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 		"own_alloc":      itoa(ownAlloc.ID),
 		"other_alloc":    itoa(otherAlloc.ID),
 		"own_grant":      itoa(ownGrant.ID),
+		"own_report":     itoa(ownReport.ID),
+		"other_report":   itoa(otherReport.ID),
+		"report_month":   reportMonth,
 		"other_grant":    itoa(otherGrant.ID),
 	}
 	return f

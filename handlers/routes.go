@@ -176,5 +176,18 @@ func (h *Handler) routes() []Route {
 		{"GET", "/gpus/usage", roles(programmeAll...), h.showProgrammeMonthPage},
 		{"GET", "/gpus/usage/:org", roles(append(programmeAll, models.RoleCompany)...), h.showTeamMonthPage},
 		{"GET", "/gpus/usage/:org/export", roles(append(programmeAll, models.RoleCompany)...), h.exportTeamMonth},
+
+		// Usage reports: the team reports each allocation's month, the portal verifies it against the
+		// telemetry, auditors sign it off or return it, officers set the tolerances.
+		{"GET", "/company/usage-reports", roles(models.RoleCompany), h.showUsageReportsPage},
+		{"GET", "/usage-reports/allocations/:id/:month", roles(models.RoleCompany), h.showUsageReportFormPage},
+		{"POST", "/usage-reports/allocations/:id/:month", roles(models.RoleCompany), h.saveUsageReport},
+		{"GET", "/usage-reports/:rid", roles(append(programmeAll, models.RoleCompany)...), h.showUsageReportPage},
+		{"POST", "/usage-reports/:rid/verify", roles(append(programmeAll, models.RoleCompany)...), h.verifyUsageReport},
+		{"POST", "/usage-reports/:rid/return", roles(models.RoleAuditor), h.returnUsageReport},
+		{"POST", "/usage-reports/:rid/sign-off", roles(models.RoleAuditor), h.signOffUsageReport},
+		{"GET", "/auditor/usage-reports", roles(programmeAll...), h.showReportQueuePage},
+		{"GET", "/officer/usage-settings", roles(ministry...), h.showUsageSettingsPage},
+		{"POST", "/officer/usage-settings", roles(ministry...), h.saveUsageSettings},
 	}
 }

@@ -171,6 +171,9 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 	if err := demo.SeedGPUs(ctx, db, now); err != nil {
 		t.Fatal(err)
 	}
+	if err := demo.SeedUsageReports(ctx, db, now); err != nil {
+		t.Fatal(err)
+	}
 	if err := demo.SeedAdditionalCall(ctx, db, app.h.files, now); err != nil {
 		t.Fatal(err)
 	}
@@ -198,6 +201,9 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 	must(t, db.Order("id").First(&cluster).Error)
 	var allocation models.Allocation
 	must(t, db.Where("organisation_id = ?", *upstage.OrganisationID).Order("id").First(&allocation).Error)
+
+	var report models.UsageReport
+	must(t, db.Where("organisation_id = ?", *upstage.OrganisationID).Order("id").First(&report).Error)
 
 	// KAIST, not selected in the additional call, appeals with evidence.
 	evidence, err := app.h.files.Save(ctx, db, "evidence.pdf", bytes.NewReader(demo.PDF([]string{"Evidence"})),
@@ -243,6 +249,10 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 		"/gpus/usage/:org":                 fmt.Sprintf("/gpus/usage/%d", *upstage.OrganisationID),
 		"/gpus/usage/:org/export":          fmt.Sprintf("/gpus/usage/%d/export?format=csv", *upstage.OrganisationID),
 		"/officer/allocations/:id/change":  fmt.Sprintf("/officer/allocations/%d/change", allocation.ID),
+		"/usage-reports/:rid":              fmt.Sprintf("/usage-reports/%d", report.ID),
+		// A month the demo has not reported: the blank form.
+		"/usage-reports/allocations/:id/:month": fmt.Sprintf("/usage-reports/allocations/%d/%s", allocation.ID,
+			models.MonthOf(now)),
 	}
 }
 

@@ -39,6 +39,9 @@ func auditActionsInSource(t *testing.T) []string {
 	for _, a := range []models.AppealAction{models.AppealStartReview, models.AppealUphold, models.AppealDismiss} {
 		actions = append(actions, "appeal."+string(a))
 	}
+	for _, a := range models.ReportActions {
+		actions = append(actions, "usage_report."+a)
+	}
 	slices.Sort(actions)
 	return slices.Compact(actions)
 }

@@ -174,6 +174,12 @@ func dynamicIDs(statuses []int) map[string][]string {
 		"holidays.diff.": each("holidays.diff.", models.DiffSame, models.DiffAdded, models.DiffRemoved, models.DiffRenamed),
 		// The allocation history's kinds of change (views/allocation_changes.templ).
 		"gpu.history.kind.": each("gpu.history.kind.", models.ChangeKinds...),
+		// Usage reports (views/usage_reports.templ).
+		"usage.state.":     each("usage.state.", models.ReportStates...),
+		"usage.outcome.":   each("usage.outcome.", models.Outcomes...),
+		"usage.figure.":    each("usage.figure.", models.Figures...),
+		"usage.action.":    each("usage.action.", models.ReportActions...),
+		"usage.direction.": each("usage.direction.", models.DirectionOver, models.DirectionUnder),
 	}
 }
 

@@ -330,8 +330,29 @@ func migrations() []*gormigrate.Migration {
 				return unversionTables(tx, "downtimes", "allocation_changes")
 			},
 		},
+		{
+			// Usage reports per allocation and month, their history, their
+			// verifications against the telemetry and the verification
+			// settings' versions; the pages read them all.
+			ID: "2026120741_usage_reports",
+			Migrate: func(tx *gorm.DB) error {
+				if err := tx.AutoMigrate(&UsageReport{}, &UsageReportEvent{}, &UsageSettings{}, &VerificationResult{}); err != nil {
+					return err
+				}
+				return versionTables(tx, usageReportTables...)
+			},
+			Rollback: func(tx *gorm.DB) error {
+				if err := unversionTables(tx, usageReportTables...); err != nil {
+					return err
+				}
+				return tx.Migrator().DropTable(&VerificationResult{}, &UsageSettings{}, &UsageReportEvent{}, &UsageReport{})
+			},
+		},
 	}
 }
+
+// usageReportTables are the usage reports' tables.
+var usageReportTables = []string{"usage_reports", "usage_report_events", "usage_settings", "verification_results"}
 
 // versionedAt2026120601 are the tables that the data version migration
 // gave their triggers: every table then but unversionedTables.
@@ -404,6 +425,7 @@ func schemaModels() []any {
 		&Downtime{},
 		&AllocationChange{},
 		&GPUWorkloadHour{},
+		&UsageReport{}, &UsageReportEvent{}, &UsageSettings{}, &VerificationResult{},
 	}
 }
 

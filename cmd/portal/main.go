@@ -395,6 +395,9 @@ func seedDemo(ctx context.Context, cfg *config.Config, db *gorm.DB) error {
 	if err := demo.SeedGPUs(ctx, db, now); err != nil {
 		return err
 	}
+	if err := demo.SeedUsageReports(ctx, db, now); err != nil {
+		return err
+	}
 	return demo.SeedAdditionalCall(ctx, db, files, now)
 }
 
