@@ -148,3 +148,47 @@ func TestAllocationSummaryFollowsGPUFilter(t *testing.T) {
 		}
 	})
 }
+
+// TestBusyThresholdShown: the allocation page says at what threshold busy
+// time was counted; hours folded before a threshold was recorded say so,
+// never "above 0 %".
+func TestBusyThresholdShown(t *testing.T) {
+	t.Parallel()
+	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
+		g := newGPUApp(t, kind)
+		own := g.allocate(t, g.upstage, "kt-gn001")
+		officer := g.client()
+		officer.signInDemo("demo-officer")
+		end := g.clock.Now().Truncate(time.Hour)
+		for _, tc := range []struct {
+			name       string
+			thresholds [2]float64 // of the older and the newer hours
+			want, not  string
+		}{
+			{"none recorded", [2]float64{0, 0}, "기준 기록 없음", "이하"},
+			{"one threshold", [2]float64{5, 5}, "사용률 5.0% 이상", "기록 없음"},
+			{"some hours without", [2]float64{0, 5}, "5.0% 이하; 일부 시간은 기준 기록 없음", "0.0%"},
+			{"changed", [2]float64{3, 5}, "3.0%~5.0%", "기록 없음"},
+		} {
+			var rows []models.GPURollup
+			for h := end.Add(-48 * time.Hour); h.Before(end); h = h.Add(time.Hour) {
+				pct := tc.thresholds[0]
+				if !h.Before(end.Add(-24 * time.Hour)) {
+					pct = tc.thresholds[1]
+				}
+				for _, gpu := range g.gpus[:8] {
+					rows = append(rows, models.GPURollup{DeviceKey: gpu.UUID, UUID: gpu.UUID, Hour: h, ClusterID: g.cluster.ID,
+						Node: gpu.Node, Model: gpu.Model, ObservedS: 3600, ActiveS: 1800, UtilSum: 3600 * 40,
+						Samples: 240, BusyThresholdPct: pct})
+				}
+			}
+			if err := models.UpsertRollups(t.Context(), g.db, rows, g.clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+			got := strings.TrimSpace(officer.page(officer.get("/allocations/" + itoa(own.ID))).Find(`[data-testid="usage-threshold"]`).Text())
+			if !strings.Contains(got, tc.want) || strings.Contains(got, tc.not) {
+				t.Errorf("%s: threshold shown as %q, want %q", tc.name, got, tc.want)
+			}
+		}
+	})
+}

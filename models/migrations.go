@@ -330,6 +330,15 @@ func migrations() []*gormigrate.Migration {
 				return unversionTables(tx, "downtimes", "allocation_changes")
 			},
 		},
+		{
+			// Hours folded before the collector counted XID events hold the
+			// number of samples that carried an XID (240 an hour for one
+			// XID 79 at 15 s). They become events: see legacyXIDEvents.
+			ID:      "2026120730_legacy_xid_events",
+			Migrate: legacyXIDEvents,
+			// The sample counts are not kept: nothing to roll back to.
+			Rollback: func(*gorm.DB) error { return nil },
+		},
 	}
 }
 
