@@ -339,6 +339,22 @@ func migrations() []*gormigrate.Migration {
 			// The sample counts are not kept: nothing to roll back to.
 			Rollback: func(*gorm.DB) error { return nil },
 		},
+		{
+			// A downtime window takes down the whole cluster, or some of
+			// its nodes or GPUs; windows recorded before were the cluster's.
+			ID: "2026120731_downtime_scope",
+			Migrate: func(tx *gorm.DB) error {
+				return addColumns(tx, map[any][]string{&Downtime{}: {"Scope", "Targets"}})
+			},
+			Rollback: func(tx *gorm.DB) error {
+				for _, col := range []string{"scope", "targets"} {
+					if err := tx.Exec("ALTER TABLE downtimes DROP COLUMN " + col).Error; err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+		},
 	}
 }
 
