@@ -6,6 +6,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -189,6 +190,88 @@ func TestBusyThresholdShown(t *testing.T) {
 			if !strings.Contains(got, tc.want) || strings.Contains(got, tc.not) {
 				t.Errorf("%s: threshold shown as %q, want %q", tc.name, got, tc.want)
 			}
+		}
+	})
+}
+
+// TestDowntimeOfNodes: an officer records a window of one node through the
+// form; only that node's GPUs are down on the allocation page, and their
+// telemetry inside it is shown as observed during downtime, coverage never
+// above 100 %. Unknown nodes re-render the form with the input kept; a CSV
+// file may give the scope too.
+func TestDowntimeOfNodes(t *testing.T) {
+	t.Parallel()
+	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
+		g := newGPUApp(t, kind)
+		own := g.allocate(t, g.upstage, "kt-gn001")
+		g.telemetry(t, g.gpus[:8])
+		page := "/allocations/" + itoa(own.ID)
+		downtime := "/gpus/clusters/" + itoa(g.cluster.ID) + "/downtime"
+		record := "/officer/clusters/" + itoa(g.cluster.ID) + "/downtime"
+		officer := g.client()
+		officer.signInDemo("demo-officer")
+		start := g.clock.Now().Add(-26 * time.Hour).Truncate(time.Hour).In(models.KST)
+		form := func(scope, targets string) url.Values {
+			return url.Values{"start": {start.Format("2006-01-02T15:04")}, "end": {start.Add(2 * time.Hour).Format("2006-01-02T15:04")},
+				"kind": {"maintenance"}, "reason": {"rack work"}, "scope": {scope}, "targets": {targets}}
+		}
+
+		resp := officer.post(record, form(models.ScopeNodes, "kt-gn009"))
+		if resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("unknown node: status %d", resp.StatusCode)
+		}
+		doc := parseHTML(t, readAll(resp))
+		wantFieldError(t, "unknown node", doc, "targets")
+		if got := doc.Find("#targets").Text(); got != "kt-gn009" {
+			t.Errorf("targets not kept: %q", got)
+		}
+		if doc.Find(`#scope\.nodes[checked]`).Length() != 1 {
+			t.Error("the scope chosen is not kept")
+		}
+
+		// The other node's window: nothing of this allocation is down.
+		resp = officer.post(record, form(models.ScopeNodes, g.gpus[8].Node))
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("record: status %d", resp.StatusCode)
+		}
+		if got := officer.page(officer.get(page)).Find(`[data-testid="usage-down"]`).Text(); !strings.HasPrefix(strings.TrimSpace(got), "0.0") {
+			t.Errorf("another node's window took this allocation down: %q", got)
+		}
+		// This node's: its 8 GPUs × 2 h down, and observed while down.
+		resp = officer.post(record, form(models.ScopeNodes, "kt-gn001"))
+		resp.Body.Close()
+		after := officer.page(officer.get(page))
+		if got := after.Find(`[data-testid="usage-down"]`).Text(); !strings.Contains(got, "16.0") {
+			t.Errorf("down shown as %q, want 16.0 GPU-hours", got)
+		}
+		if got := after.Find(`[data-testid="usage-observed-down"]`).Text(); !strings.Contains(got, "16.0") {
+			t.Errorf("observed during downtime shown as %q, want 16.0 GPU-hours", got)
+		}
+		cov := strings.TrimSuffix(strings.Fields(after.Find(`[data-testid="usage-coverage-named"]`).Text())[0], "%")
+		if v, err := strconv.ParseFloat(cov, 64); err != nil || v > 100 {
+			t.Errorf("coverage of the identified GPUs %q", cov)
+		}
+		rows := officer.page(officer.get(downtime)).Find(`[data-testid="downtime-scope"][data-scope="nodes"]`)
+		if rows.Length() != 2 || !strings.Contains(rows.Text(), "kt-gn001") {
+			t.Errorf("scope column: %d rows, %q", rows.Length(), rows.Text())
+		}
+
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		w.WriteField("_csrf", officer.csrfToken())
+		fw, _ := w.CreateFormFile("file", "downtime.csv")
+		fmt.Fprintf(fw, "start,end,kind,reason,scope,targets\n2026-11-01 10:00,2026-11-01 12:00,outage,psu,gpus,%s\n", g.gpus[3].UUID)
+		w.Close()
+		req, _ := http.NewRequest(http.MethodPost, g.srv.URL+record+"/import", &buf)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		resp = officer.do(req)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("import with a scope: status %d", resp.StatusCode)
+		}
+		if got := officer.page(officer.get(downtime)).Find(`[data-testid="downtime-scope"][data-scope="gpus"]`).Text(); !strings.Contains(got, g.gpus[3].UUID) {
+			t.Errorf("imported GPU window: %q", got)
 		}
 	})
 }
