@@ -442,7 +442,9 @@ func allocationGPUs(db *gorm.DB, allocID uint) *gorm.DB {
 
 // windowedRows selects the hourly rollups of an allocation's GPUs that
 // belong to it only part of its period (added later, or replaced), in the
-// hours they belonged (joins and leaves are on the hour).
+// hours they belonged, read whole: from the first hour starting at or after
+// the join to the hour of the leave, included. Joins and leaves off the hour
+// are prorated afterwards (see partialHours).
 func windowedRows(db *gorm.DB, allocID uint, cols string, from, to time.Time) *gorm.DB {
 	return db.Table("gpu_rollups").Select(cols).
 		Joins("JOIN allocation_gpus ag ON ag.gpu_uuid = gpu_rollups.uuid AND ag.allocation_id = ?", allocID).
@@ -674,6 +676,12 @@ func AllocationGPUSummary(ctx context.Context, db *gorm.DB, allocID uint, uuid s
 		return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
 	}
 	u.add(s)
+	// Hours a GPU belonged to only in part (a join or leave off the hour) count their share.
+	partial, err := partialRows(db, partialHours(members, u.From, readTo))
+	if err != nil {
+		return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
+	}
+	u.prorate(partial)
 	if len(downs) > 0 && u.ObservedSeconds > 0 {
 		if u.ObservedDownSeconds, err = observedDown(db, allocID, uuid, downs, members, nodes, u.From, readTo); err != nil {
 			return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
@@ -814,6 +822,26 @@ func AllocationGPUUsage(ctx context.Context, db *gorm.DB, a *Allocation, from, t
 		}
 		out[r.UUID] = g
 	}
+	// Hours a GPU belonged to only in part count their share.
+	partial, err := partialRows(db, partialHours(a.GPUs, start, end))
+	if err != nil {
+		return nil, fmt.Errorf("store: GPU usage of allocation %d: %w", a.ID, err)
+	}
+	for _, r := range partial {
+		g := out[r.UUID]
+		if r.DeviceKey == r.UUID {
+			g.Key = r.UUID
+			g.DeviceUsage.prorate(r)
+		} else {
+			i := slices.IndexFunc(g.Instances, func(d DeviceUsage) bool { return d.Key == r.DeviceKey })
+			if i < 0 {
+				g.Instances = append(g.Instances, DeviceUsage{Key: r.DeviceKey, MIG: strings.TrimPrefix(r.DeviceKey, r.UUID+"/"), Profile: r.Profile})
+				i = len(g.Instances) - 1
+			}
+			g.Instances[i].prorate(r)
+		}
+		out[r.UUID] = g
+	}
 	return out, nil
 }
 
@@ -912,6 +940,27 @@ func AllocationSeries(ctx context.Context, db *gorm.DB, a *Allocation, from, to 
 		}
 		if err := wq.Scan(&more).Error; err != nil {
 			return nil, 0, fmt.Errorf("store: series of allocation %d: %w", a.ID, err)
+		}
+		// Hours a GPU belonged to only in part count their share.
+		partial, err := partialRows(db, partialHours(a.GPUs, start, end))
+		if err != nil {
+			return nil, 0, fmt.Errorf("store: series of allocation %d: %w", a.ID, err)
+		}
+		for _, r := range partial {
+			if r.DeviceKey != r.UUID || uuid != "" && r.UUID != uuid || r.ObservedS <= 0 {
+				continue
+			}
+			f, fb := r.Part.delta(), 0.0
+			if r.Part.gained() {
+				fb = r.MaxFBMiB
+			}
+			more = append(more, struct {
+				Hour     time.Time
+				Observed float64
+				Util     float64
+				Power    float64
+				MaxFB    float64
+			}{Hour: r.Hour, Observed: f * r.ObservedS, Util: f * r.UtilSum, Power: f * r.EnergyJ / r.ObservedS, MaxFB: fb})
 		}
 		for _, m := range more {
 			t := m.Hour.UTC()
