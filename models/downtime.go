@@ -108,8 +108,12 @@ func (in DowntimeInput) parse() (Downtime, FieldErrors) {
 		d.Scope = ScopeCluster
 	case ScopeNodes, ScopeGPUs:
 		targets := ParseUUIDList(in.Targets)
-		if len(targets) == 0 {
-			errs.Add("targets", "gpu.downtime.error.targets_"+d.Scope)
+		switch {
+		case len(targets) > 0:
+		case d.Scope == ScopeNodes:
+			errs.Add("targets", "gpu.downtime.error.targets_nodes")
+		default:
+			errs.Add("targets", "gpu.downtime.error.targets_gpus")
 		}
 		d.Targets = strings.Join(targets, "\n")
 	default:
