@@ -653,7 +653,8 @@ func AllocationGPUSummary(ctx context.Context, db *gorm.DB, allocID uint, uuid s
 		}
 		mine := coveredSeconds(downtimesFor(downs, g.GPUUUID, nodes[g.GPUUUID]), s, e)
 		u.ExpectedNamedSeconds += e.Sub(s).Seconds() - mine
-		if extra := mine - coveredSeconds(slices.Clone(whole), s, e); extra > 0 {
+		// (A GPU's own summary after it left counts no block time: nothing to take out.)
+		if extra := mine - coveredSeconds(slices.Clone(whole), s, e); extra > 0 && u.Allocated > 0 {
 			u.ExpectedSeconds -= extra
 			u.DownSeconds += extra
 		}
