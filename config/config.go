@@ -99,6 +99,9 @@ type Config struct {
 	CollectorRetries        int
 	CollectorMaxBackoff     time.Duration
 	CollectorFailureHistory int
+	// CollectMetricsAddr is where `portal collect` serves its /metrics
+	// (the collector's series, as `portal serve` has them); "" serves none.
+	CollectMetricsAddr string
 
 	MinFreeBytes int64         // free space /readyz wants in the data directory; 0 checks none
 	OrphanAge    time.Duration // stored files no row points to are removed once this old
@@ -289,6 +292,11 @@ func Load(getenv Getenv) (*Config, error) {
 			getenv("PORTAL_COLLECTOR_FAILURE_HISTORY")))
 	}
 	c.CollectorFailureHistory = history
+	if c.CollectMetricsAddr = str("PORTAL_COLLECT_METRICS_ADDR", "127.0.0.1:9464"); c.CollectMetricsAddr == "off" {
+		c.CollectMetricsAddr = ""
+	} else if _, _, err := net.SplitHostPort(c.CollectMetricsAddr); err != nil {
+		errs = append(errs, fmt.Errorf("PORTAL_COLLECT_METRICS_ADDR: want host:port or off, got %q", c.CollectMetricsAddr))
+	}
 	busy, err := strconv.ParseFloat(str("PORTAL_GPU_BUSY_THRESHOLD", "5"), 64)
 	if err != nil || busy <= 0 || busy > 100 {
 		errs = append(errs, fmt.Errorf("PORTAL_GPU_BUSY_THRESHOLD: want a percentage above 0 and at most 100, got %q", getenv("PORTAL_GPU_BUSY_THRESHOLD")))

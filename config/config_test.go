@@ -117,6 +117,7 @@ func TestValidateRejects(t *testing.T) {
 		{"collector back-off too long", map[string]string{"PORTAL_COLLECTOR_MAX_BACKOFF": "2h"}, "PORTAL_COLLECTOR_MAX_BACKOFF"},
 		{"collector back-off not a duration", map[string]string{"PORTAL_COLLECTOR_MAX_BACKOFF": "60"}, "PORTAL_COLLECTOR_MAX_BACKOFF"},
 		{"collector history of none", map[string]string{"PORTAL_COLLECTOR_FAILURE_HISTORY": "0"}, "PORTAL_COLLECTOR_FAILURE_HISTORY"},
+		{"collector metrics address without port", map[string]string{"PORTAL_COLLECT_METRICS_ADDR": "localhost"}, "PORTAL_COLLECT_METRICS_ADDR"},
 		{"busy threshold of 0", map[string]string{"PORTAL_GPU_BUSY_THRESHOLD": "0"}, "PORTAL_GPU_BUSY_THRESHOLD"},
 		{"busy threshold over 100", map[string]string{"PORTAL_GPU_BUSY_THRESHOLD": "101"}, "PORTAL_GPU_BUSY_THRESHOLD"},
 		{"busy threshold not a number", map[string]string{"PORTAL_GPU_BUSY_THRESHOLD": "5%"}, "PORTAL_GPU_BUSY_THRESHOLD"},

@@ -1143,3 +1143,54 @@ func TestCollectorConnectAllowance(t *testing.T) {
 		}
 	})
 }
+
+// TestCollectorSimulatedHungNode: a simulated 5 s cluster with a
+// dcgm-exporter per node, one of them hung (heeding its context or not).
+// The healthy node's GPUs, a MIG GPU among them, keep full coverage of the
+// run and none is counted over 100 %; the hung node's GPUs have none.
+func TestCollectorSimulatedHungNode(t *testing.T) {
+	t.Parallel()
+	for _, ignores := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ignores its context %v", ignores), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				const interval = 5 * time.Second
+				cfg := exporterCfg(1, interval, "http://gn001:9400/metrics", "http://gn002:9400/metrics")
+				store := newMemStore(cfg)
+				sim := NewSimulator(SimConfig{Seed: 9, Cluster: "c1", Nodes: 2, GPUsPerNode: 2, MIGPerNode: 1,
+					Profiles: SimProfiles{Busy: 1}, BlankRate: -1, HungNodes: []int{0}, HangIgnoresContext: ignores,
+					Interval: interval, Now: time.Now})
+				hung := sim.NodeSource(0)
+				defer hung.Close()
+				c := &Collector{Store: store, Owner: "solo", Log: quietLog(),
+					NewSource: func(_ ClusterConfig, endpoint string, _ func() time.Time) (Source, error) {
+						if endpoint == cfg.Endpoints[0] {
+							return hung, nil
+						}
+						return sim.NodeSource(1), nil
+					}}
+				stop := start(t, c)
+				began := time.Now()
+				time.Sleep(30 * time.Minute)
+				stop()
+				elapsed := time.Since(began).Seconds()
+
+				for _, g := range sim.GPUs() {
+					obs, _ := store.observed(g.UUID)
+					coverage := obs / elapsed
+					switch {
+					case g.Node == sim.NodeName(0) && obs != 0:
+						t.Errorf("hung node's GPU %s: %v s observed", g.UUID, obs)
+					case g.Node == sim.NodeName(1) && (coverage < 0.997 || coverage > 1):
+						t.Errorf("healthy node's GPU %d: coverage %.4f of the %v s run", g.Index, coverage, elapsed)
+					}
+				}
+				if ok := store.endpoint(1, cfg.Endpoints[1]); ok.State != EndpointOK || ok.GPUsSeen != 2 {
+					t.Errorf("healthy endpoint's state %+v", ok)
+				}
+				if bad := store.endpoint(1, cfg.Endpoints[0]); bad.State != EndpointBackingOff || bad.Fails < 10 {
+					t.Errorf("hung endpoint's state %+v", bad)
+				}
+			})
+		})
+	}
+}

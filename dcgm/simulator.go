@@ -65,6 +65,14 @@ type SimConfig struct {
 	// as a provider that cloned a node's identity would: with another
 	// cluster's UUIDs, the same GPU is reported by two clusters.
 	DuplicateUUIDs []string
+	// HungNodes are nodes (numbered from 0) whose endpoint hangs: a poll of
+	// NodeSource(n) for such a node never answers, as a dcgm-exporter on a
+	// wedged host accepts the connection and says nothing. It returns when
+	// the poll's context ends, or never when HangIgnoresContext is set (a
+	// wedged library call). Poll, which reads every node at once, is not
+	// affected.
+	HungNodes          []int
+	HangIgnoresContext bool
 }
 
 // DefaultMIGLayout splits an 80 GB GPU into four instances (7 slices).
@@ -306,6 +314,56 @@ func (s *Simulator) Close() error { return nil }
 
 // Poll returns the samples of the GPUs visible at the clock's instant.
 func (s *Simulator) Poll(ctx context.Context) (Poll, error) {
+	return s.poll(ctx, -1)
+}
+
+// Nodes is how many nodes the simulator has.
+func (s *Simulator) Nodes() int { return s.cfg.Nodes }
+
+// NodeSource is the endpoint of one node (numbered from 0), as a cluster
+// with a dcgm-exporter per node has: its polls show that node's GPUs only.
+// The node's endpoint hangs when the node is one of SimConfig.HungNodes.
+// Every node's source shares the simulator's state, so they may be polled
+// concurrently, each on its own schedule.
+func (s *Simulator) NodeSource(node int) Source {
+	return &simNode{s: s, node: node, hung: slices.Contains(s.cfg.HungNodes, node), release: make(chan struct{})}
+}
+
+// simNode is the endpoint of one simulated node.
+type simNode struct {
+	s       *Simulator
+	node    int
+	hung    bool
+	release chan struct{} // closed by Close: a hang that ignores its context ends
+	once    sync.Once
+}
+
+// NodeName is the host name of a simulated node (numbered from 0).
+func (s *Simulator) NodeName(node int) string {
+	return fmt.Sprintf("%s-gn%03d", slugify(s.cfg.Cluster), node+1)
+}
+
+func (n *simNode) Poll(ctx context.Context) (Poll, error) {
+	if n.hung {
+		host := n.s.NodeName(n.node)
+		if n.s.cfg.HangIgnoresContext {
+			<-n.release
+			return Poll{}, fmt.Errorf("simulator %s: endpoint closed", host)
+		}
+		<-ctx.Done()
+		return Poll{}, fmt.Errorf("simulator %s: no answer: %w", host, ctx.Err())
+	}
+	return n.s.poll(ctx, n.node)
+}
+
+func (n *simNode) Close() error {
+	n.once.Do(func() { close(n.release) })
+	return nil
+}
+
+// poll returns the samples of the visible GPUs of one node, or of all
+// nodes when node is negative.
+func (s *Simulator) poll(ctx context.Context, node int) (Poll, error) {
 	if err := ctx.Err(); err != nil {
 		return Poll{}, err
 	}
@@ -313,8 +371,8 @@ func (s *Simulator) Poll(ctx context.Context) (Poll, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := Poll{Samples: make([]Sample, 0, len(s.gpus))}
-	for _, g := range s.gpus {
-		if g.profile == simMissing {
+	for i, g := range s.gpus {
+		if g.profile == simMissing || node >= 0 && i/s.cfg.GPUsPerNode != node {
 			continue
 		}
 		if g.migs != nil {

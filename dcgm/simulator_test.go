@@ -2,6 +2,7 @@ package dcgm
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -286,5 +287,78 @@ func TestSimulatorFeedsFolder(t *testing.T) {
 		if !reflect.DeepEqual(a[i], b[i]) {
 			t.Errorf("rollup %d:\n%+v\n%+v", i, a[i], b[i])
 		}
+	}
+}
+
+// TestSimulatorNodeSources: each node's endpoint shows that node's GPUs,
+// the endpoints together show what Poll shows, and a hung node's endpoint
+// answers only when its poll's context ends (or, ignoring its context,
+// when it is closed).
+func TestSimulatorNodeSources(t *testing.T) {
+	t.Parallel()
+	clock := t0
+	cfg := SimConfig{Seed: 5, Cluster: "hung", Nodes: 3, GPUsPerNode: 4, MIGPerNode: 1, Profiles: SimProfiles{Busy: 1},
+		BlankRate: -1, HungNodes: []int{1}, Now: func() time.Time { return clock }}
+	all := NewSimulator(cfg)
+	nodes := NewSimulator(cfg)
+	whole, err := all.Poll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var union []string
+	for n := range nodes.Nodes() {
+		if n == 1 {
+			continue
+		}
+		p, err := nodes.NodeSource(n).Poll(context.Background())
+		if err != nil {
+			t.Fatalf("node %d: %v", n, err)
+		}
+		if len(p.Samples) != 4+4 { // 3 whole GPUs, 1 MIG GPU with its 4 instances
+			t.Errorf("node %d: %d samples, want 8", n, len(p.Samples))
+		}
+		for _, s := range p.Samples {
+			if s.Node != nodes.NodeName(n) {
+				t.Errorf("node %d's endpoint shows a GPU of %s", n, s.Node)
+			}
+			union = append(union, sampleString(s))
+		}
+	}
+	var want []string
+	for _, s := range whole.Samples {
+		if s.Node != all.NodeName(1) {
+			want = append(want, sampleString(s))
+		}
+	}
+	if !reflect.DeepEqual(union, want) {
+		t.Errorf("the nodes' endpoints differ from Poll:\n%v\nwant\n%v", union, want)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { _, err := nodes.NodeSource(1).Poll(ctx); done <- err }()
+	select {
+	case err := <-done:
+		t.Fatalf("the hung node answered: %v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "hung-gn002") {
+		t.Errorf("the hung node's poll ended with %v", err)
+	}
+
+	cfg.HangIgnoresContext = true
+	wedged := NewSimulator(cfg).NodeSource(1)
+	ctx, cancel = context.WithCancel(context.Background())
+	cancel()
+	go func() { _, err := wedged.Poll(ctx); done <- err }()
+	select {
+	case err := <-done:
+		t.Fatalf("the wedged node heeded its context: %v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	wedged.Close()
+	if err := <-done; err == nil {
+		t.Error("the wedged node's poll succeeded after Close")
 	}
 }

@@ -47,7 +47,7 @@ func (h *Handler) recordDowntime(c *gin.Context) {
 		return
 	}
 	in := models.DowntimeInput{ClusterID: cl.ID, Start: c.PostForm("start"), End: c.PostForm("end"),
-		Kind: c.PostForm("kind"), Reason: c.PostForm("reason")}
+		Kind: c.PostForm("kind"), Reason: c.PostForm("reason"), Scope: c.PostForm("scope"), Targets: c.PostForm("targets")}
 	_, errs, err := models.CreateDowntime(c.Request.Context(), h.db, in, currentUser(c), h.now())
 	switch {
 	case errors.Is(err, models.ErrInvalid):

@@ -6,6 +6,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -145,6 +146,132 @@ func TestAllocationSummaryFollowsGPUFilter(t *testing.T) {
 		}
 		if got := one.Find(`[data-testid="usage-expected"]`).Text(); !strings.Contains(got, "1") {
 			t.Errorf("expected time of one GPU: %q", got)
+		}
+	})
+}
+
+// TestBusyThresholdShown: the allocation page says at what threshold busy
+// time was counted; hours folded before a threshold was recorded say so,
+// never "above 0 %".
+func TestBusyThresholdShown(t *testing.T) {
+	t.Parallel()
+	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
+		g := newGPUApp(t, kind)
+		own := g.allocate(t, g.upstage, "kt-gn001")
+		officer := g.client()
+		officer.signInDemo("demo-officer")
+		end := g.clock.Now().Truncate(time.Hour)
+		for _, tc := range []struct {
+			name       string
+			thresholds [2]float64 // of the older and the newer hours
+			want, not  string
+		}{
+			{"none recorded", [2]float64{0, 0}, "기준 기록 없음", "이하"},
+			{"one threshold", [2]float64{5, 5}, "사용률 5.0% 이상", "기록 없음"},
+			{"some hours without", [2]float64{0, 5}, "5.0% 이하; 일부 시간은 기준 기록 없음", "0.0%"},
+			{"changed", [2]float64{3, 5}, "3.0%~5.0%", "기록 없음"},
+		} {
+			var rows []models.GPURollup
+			for h := end.Add(-48 * time.Hour); h.Before(end); h = h.Add(time.Hour) {
+				pct := tc.thresholds[0]
+				if !h.Before(end.Add(-24 * time.Hour)) {
+					pct = tc.thresholds[1]
+				}
+				for _, gpu := range g.gpus[:8] {
+					rows = append(rows, models.GPURollup{DeviceKey: gpu.UUID, UUID: gpu.UUID, Hour: h, ClusterID: g.cluster.ID,
+						Node: gpu.Node, Model: gpu.Model, ObservedS: 3600, ActiveS: 1800, UtilSum: 3600 * 40,
+						Samples: 240, BusyThresholdPct: pct})
+				}
+			}
+			if err := models.UpsertRollups(t.Context(), g.db, rows, g.clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+			got := strings.TrimSpace(officer.page(officer.get("/allocations/" + itoa(own.ID))).Find(`[data-testid="usage-threshold"]`).Text())
+			if !strings.Contains(got, tc.want) || strings.Contains(got, tc.not) {
+				t.Errorf("%s: threshold shown as %q, want %q", tc.name, got, tc.want)
+			}
+		}
+	})
+}
+
+// TestDowntimeOfNodes: an officer records a window of one node through the
+// form; only that node's GPUs are down on the allocation page, and their
+// telemetry inside it is shown as observed during downtime, coverage never
+// above 100 %. Unknown nodes re-render the form with the input kept; a CSV
+// file may give the scope too.
+func TestDowntimeOfNodes(t *testing.T) {
+	t.Parallel()
+	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
+		g := newGPUApp(t, kind)
+		own := g.allocate(t, g.upstage, "kt-gn001")
+		g.telemetry(t, g.gpus[:8])
+		page := "/allocations/" + itoa(own.ID)
+		downtime := "/gpus/clusters/" + itoa(g.cluster.ID) + "/downtime"
+		record := "/officer/clusters/" + itoa(g.cluster.ID) + "/downtime"
+		officer := g.client()
+		officer.signInDemo("demo-officer")
+		start := g.clock.Now().Add(-26 * time.Hour).Truncate(time.Hour).In(models.KST)
+		form := func(scope, targets string) url.Values {
+			return url.Values{"start": {start.Format("2006-01-02T15:04")}, "end": {start.Add(2 * time.Hour).Format("2006-01-02T15:04")},
+				"kind": {"maintenance"}, "reason": {"rack work"}, "scope": {scope}, "targets": {targets}}
+		}
+
+		resp := officer.post(record, form(models.ScopeNodes, "kt-gn009"))
+		if resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("unknown node: status %d", resp.StatusCode)
+		}
+		doc := parseHTML(t, readAll(resp))
+		wantFieldError(t, "unknown node", doc, "targets")
+		if got := doc.Find("#targets").Text(); got != "kt-gn009" {
+			t.Errorf("targets not kept: %q", got)
+		}
+		if doc.Find(`#scope\.nodes[checked]`).Length() != 1 {
+			t.Error("the scope chosen is not kept")
+		}
+
+		// The other node's window: nothing of this allocation is down.
+		resp = officer.post(record, form(models.ScopeNodes, g.gpus[8].Node))
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("record: status %d", resp.StatusCode)
+		}
+		if got := officer.page(officer.get(page)).Find(`[data-testid="usage-down"]`).Text(); !strings.HasPrefix(strings.TrimSpace(got), "0.0") {
+			t.Errorf("another node's window took this allocation down: %q", got)
+		}
+		// This node's: its 8 GPUs × 2 h down, and observed while down.
+		resp = officer.post(record, form(models.ScopeNodes, "kt-gn001"))
+		resp.Body.Close()
+		after := officer.page(officer.get(page))
+		if got := after.Find(`[data-testid="usage-down"]`).Text(); !strings.Contains(got, "16.0") {
+			t.Errorf("down shown as %q, want 16.0 GPU-hours", got)
+		}
+		if got := after.Find(`[data-testid="usage-observed-down"]`).Text(); !strings.Contains(got, "16.0") {
+			t.Errorf("observed during downtime shown as %q, want 16.0 GPU-hours", got)
+		}
+		cov := strings.TrimSuffix(strings.Fields(after.Find(`[data-testid="usage-coverage-named"]`).Text())[0], "%")
+		if v, err := strconv.ParseFloat(cov, 64); err != nil || v > 100 {
+			t.Errorf("coverage of the identified GPUs %q", cov)
+		}
+		rows := officer.page(officer.get(downtime)).Find(`[data-testid="downtime-scope"][data-scope="nodes"]`)
+		if rows.Length() != 2 || !strings.Contains(rows.Text(), "kt-gn001") {
+			t.Errorf("scope column: %d rows, %q", rows.Length(), rows.Text())
+		}
+
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		w.WriteField("_csrf", officer.csrfToken())
+		fw, _ := w.CreateFormFile("file", "downtime.csv")
+		fmt.Fprintf(fw, "start,end,kind,reason,scope,targets\n2026-11-01 10:00,2026-11-01 12:00,outage,psu,gpus,%s\n", g.gpus[3].UUID)
+		w.Close()
+		req, _ := http.NewRequest(http.MethodPost, g.srv.URL+record+"/import", &buf)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		resp = officer.do(req)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("import with a scope: status %d", resp.StatusCode)
+		}
+		if got := officer.page(officer.get(downtime)).Find(`[data-testid="downtime-scope"][data-scope="gpus"]`).Text(); !strings.Contains(got, g.gpus[3].UUID) {
+			t.Errorf("imported GPU window: %q", got)
 		}
 	})
 }

@@ -112,9 +112,15 @@ func (h *Handler) exportTeamMonth(c *gin.Context) {
 		t("gpu.export.util"), t("gpu.export.energy_kwh"), t("gpu.export.xids"), t("gpu.export.anomalies"),
 		t("gpu.export.threshold")}}
 	for _, d := range days {
+		// A day folded before the busy threshold was recorded has none: left
+		// blank, never written as 0 %.
+		var threshold any = d.BusyMax
+		if d.BusyMax == 0 {
+			threshold = ""
+		}
 		table.Rows = append(table.Rows, []any{d.Day, int(d.AllocationID), d.UUID, d.Node, d.Model, d.ObservedS / 3600,
 			d.ActiveS / 3600, max(d.ObservedS-d.ActiveS, 0) / 3600, d.MeanUtil(), d.EnergyJ / 3.6e6, d.XIDCount,
-			d.Anomalies, d.BusyMax})
+			d.Anomalies, threshold})
 	}
 	h.sendTable(c, format, fmt.Sprintf("gpu-%s-%s.%s", org.Code, m, format), t("gpu.export.sheet"), table)
 }

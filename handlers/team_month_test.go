@@ -43,6 +43,9 @@ func TestTeamMonthPagesAndExport(t *testing.T) {
 				t.Errorf("team month %s = %q, want %q", id, got, want)
 			}
 		}
+		if got := row.Find(`[data-testid="m-threshold"]`).Text(); !strings.Contains(got, "기준 기록 없음") {
+			t.Errorf("threshold of hours folded without one: %q", got)
+		}
 		if doc.Find(`[data-testid="export-csv"]`).Length() != 1 || doc.Find(`[data-testid="export-xlsx"]`).Length() != 1 {
 			t.Error("no export links")
 		}
@@ -76,6 +79,11 @@ func TestTeamMonthPagesAndExport(t *testing.T) {
 				}
 				observed += h
 				days[r[0]] = true
+				// Rollups folded before the busy threshold was recorded: blank, not 0.
+				// (XLSX rows end at their last non-empty cell.)
+				if len(r) > 12 && r[12] != "" {
+					t.Errorf("%s: threshold column of a day without a recorded threshold: %q", what, r[12])
+				}
 			}
 			if observed != 376 || len(days) != 3 || !days["2026-11-26"] {
 				t.Errorf("%s: %v observed hours over days %v, want 376 over 25–27 November", what, observed, days)

@@ -98,7 +98,7 @@ type EndEarly struct {
 type GPUAddition struct {
 	UUIDs []string
 	Nodes []string
-	// At is when the GPUs join (KST, "2006-01-02 15:00", on the hour);
+	// At is when the GPUs join (KST, "2006-01-02 15:04", to the minute);
 	// empty: from the period's start. GPUs of pending nodes always belong
 	// from the start.
 	At     string
@@ -108,17 +108,19 @@ type GPUAddition struct {
 // GPUReplacement takes a failed GPU out and a new one in at one instant.
 type GPUReplacement struct {
 	Old, New string
-	At       string // KST, "2006-01-02 15:00", on the hour
+	At       string // KST, "2006-01-02 15:04", to the minute
 	Reason   string // required
 }
 
-// InstantLayout is how an instant is entered: KST, to the hour.
+// InstantLayout is how an instant is entered: KST, to the minute. A GPU
+// that joins or leaves off the hour counts its share of that hour's
+// telemetry (see partialHours).
 const InstantLayout = "2006-01-02 15:04"
 
-// ParseInstant reads an instant in KST; it must be on the hour.
+// ParseInstant reads an instant in KST, to the minute.
 func ParseInstant(s string) (time.Time, bool) {
 	t, err := time.ParseInLocation(InstantLayout, strings.TrimSpace(s), KST)
-	if err != nil || t.Minute() != 0 {
+	if err != nil {
 		return time.Time{}, false
 	}
 	return t.UTC(), true

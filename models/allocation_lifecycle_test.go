@@ -80,7 +80,8 @@ func TestAllocationLifecycleRules(t *testing.T) {
 		}},
 		{"add after the end", before, add(2, "2027-01-11 00:00"), want{"at", "gpu.error.after_end", false}, nil},
 		{"add once the period is over", janKST(12, 0), add(2, ""), want{"at", "gpu.error.after_end", false}, nil},
-		{"add off the hour", before, add(2, "2027-01-03 09:30"), want{"at", "gpu.error.instant", false}, nil},
+		{"add at a minute", before, add(2, "2027-01-03 09:30"), want{}, nil},
+		{"add at no time", before, add(2, "2027-01-03 9h"), want{"at", "gpu.error.instant", false}, nil},
 		{"add more than the block holds", before, func(f *gpuFixture, db *gorm.DB, a *models.Allocation, now time.Time) (models.FieldErrors, error) {
 			return models.AddAllocationGPUs(t.Context(), db, a.ID, models.GPUAddition{UUIDs: []string{f.gpus[2].UUID, f.gpus[3].UUID, f.gpus[5].UUID}}, f.officer, now)
 		}, want{"gpus", "gpu.error.too_many", false}, nil},
@@ -100,7 +101,8 @@ func TestAllocationLifecycleRules(t *testing.T) {
 			}
 		}},
 		{"replace without a reason", during, replace(0, 2, "2027-01-05 12:00", ""), want{"reason", "form.required", false}, nil},
-		{"replace off the hour", during, replace(0, 2, "2027-01-05 12:30", "XID"), want{"at", "gpu.error.instant", false}, nil},
+		{"replace at a minute", during, replace(0, 2, "2027-01-05 12:30", "XID"), want{}, nil},
+		{"replace at no time", during, replace(0, 2, "2027-01-05", "XID"), want{"at", "gpu.error.instant", false}, nil},
 		{"replace before the start", during, replace(0, 2, "2026-12-31 12:00", "XID"), want{"at", "gpu.error.before_joined", false}, nil},
 		{"replace after the end", during, replace(0, 2, "2027-01-11 00:00", "XID"), want{"at", "gpu.error.after_end", false}, nil},
 		{"replace a GPU not in it", during, replace(3, 2, "2027-01-05 12:00", "XID"), want{"old", "gpu.error.not_in_allocation", false}, nil},
@@ -357,6 +359,112 @@ func TestAllocateNodesLater(t *testing.T) {
 		hist, _ := models.ListAllocationChanges(ctx, db, a.ID)
 		if len(hist) != 1 || hist[0].Kind != models.ChangeNodes {
 			t.Errorf("history %+v, want one identification", hist)
+		}
+	})
+}
+
+// TestFiguresProrateMinuteChanges: GPU 0 is replaced by GPU 2 at 12:20 KST
+// on 2027-01-05; all three report every hour from 01-04 to 01-07. The hour
+// 12:00–13:00 counts a third of GPU 0's telemetry and two thirds of GPU 2's,
+// so the day has exactly two GPUs' worth and coverage stays at 100 %; event
+// counts are whole in an hour the GPU belonged to for any part of.
+func TestFiguresProrateMinuteChanges(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		f := newGPUFixture(t, db)
+		g0, g1, g2 := f.gpus[0].UUID, f.gpus[1].UUID, f.gpus[2].UUID
+		a, errs, err := f.allocate(t, models.AllocationInput{OrganisationID: f.teamA.ID, ClusterID: f.cluster.ID,
+			BlockKind: models.BlockCustom, GPUCount: 2, From: "2027-01-01", To: "2027-01-10", OwnGPUs: true, UUIDs: []string{g0, g1}})
+		if err != nil {
+			t.Fatalf("allocate: %v %v", err, errs)
+		}
+		if errs, err := models.ReplaceAllocationGPU(ctx, db, a.ID, models.GPUReplacement{Old: g0, New: g2,
+			At: "2027-01-05 12:20", Reason: "XID 79"}, f.officer, janKST(5, 14)); err != nil {
+			t.Fatalf("replace: %v %v", err, errs)
+		}
+		var rows []models.GPURollup
+		for h := janKST(4, 0); h.Before(janKST(7, 0)); h = h.Add(time.Hour) {
+			for _, u := range []string{g0, g1, g2} {
+				r := rollup(u, u, h, 3600, 1800, 3600*40, 3600*500, 1000)
+				r.ClusterID, r.XIDCount = f.cluster.ID, 1
+				rows = append(rows, r)
+			}
+		}
+		if err := models.UpsertRollups(ctx, db, rows, janKST(7, 0)); err != nil {
+			t.Fatal(err)
+		}
+		now := janKST(7, 0)
+		const third = 1.0 / 3
+		for _, tc := range []struct {
+			name                    string
+			uuid                    string
+			from, to                time.Time
+			expectedNamed, observed float64 // hours
+			xids                    int
+		}{
+			{"the day of the replacement", "", janKST(5, 0), janKST(6, 0), 48, 48, 24 + 13 + 12},
+			{"the hour of the replacement", "", janKST(5, 12), janKST(5, 13), 2, 2, 1 + 1 + 1},
+			{"the whole period so far", "", janKST(1, 0), janKST(11, 0), 144 + 72 + 72, 144, 72 + 37 + 36},
+			{"GPU 0 that day", g0, janKST(5, 0), janKST(6, 0), 12 + third, 12 + third, 13},
+			{"GPU 2 that day", g2, janKST(5, 0), janKST(6, 0), 11 + 2*third, 11 + 2*third, 12},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				u, err := models.AllocationGPUSummary(ctx, db, a.ID, tc.uuid, tc.from, tc.to, now)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range []struct {
+					name      string
+					got, want float64
+				}{
+					{"expected of the identified", u.ExpectedNamedSeconds / 3600, tc.expectedNamed},
+					{"observed", u.ObservedGPUHours(), tc.observed},
+					{"busy", u.BusyGPUHours(), tc.observed / 2},
+					{"energy kWh", u.EnergyKWh(), tc.observed * 0.5},
+					{"mean utilisation", u.MeanUtil(), 40},
+					{"XID events", float64(u.XIDCount), float64(tc.xids)},
+				} {
+					if !approx(c.got, c.want) {
+						t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+					}
+				}
+				if u.NamedCoverage() > 1+1e-9 {
+					t.Errorf("coverage %v over 100 %%", u.NamedCoverage())
+				}
+			})
+		}
+		full, err := models.GetAllocation(ctx, db, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		per, err := models.AllocationGPUUsage(ctx, db, full, janKST(1, 0), janKST(11, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for uuid, want := range map[string]float64{g0: 36 + third, g1: 72, g2: 35 + 2*third} {
+			if got := per[uuid].ObservedSeconds / 3600; !approx(got, want) {
+				t.Errorf("GPU %s observed %v h, want %v", uuid, got, want)
+			}
+		}
+		// Hourly over the day, daily over the period: two GPUs' worth
+		// wherever all three reported.
+		for _, c := range []struct {
+			from, to time.Time
+			step     time.Duration
+		}{{janKST(5, 0), janKST(6, 0), time.Hour}, {janKST(1, 0), janKST(11, 0), 24 * time.Hour}} {
+			pts, step, err := models.AllocationSeries(ctx, db, full, c.from, c.to, "")
+			if err != nil || step != c.step {
+				t.Fatalf("series: %s, %v", step, err)
+			}
+			for _, p := range pts {
+				if p.At.Before(janKST(4, 0)) || !p.At.Before(janKST(7, 0)) {
+					continue
+				}
+				if !approx(p.GPUs, 2) || p.Util == nil || !approx(*p.Util, 40) {
+					t.Errorf("%s: %v GPUs' worth at %v, want 2 at 40 %%", p.At, p.GPUs, p.Util)
+				}
+			}
 		}
 	})
 }

@@ -147,6 +147,12 @@ func RecordCollectorHealth(ctx context.Context, db *gorm.DB, clusterID uint, h d
 			if err != nil {
 				return err
 			}
+			// Hours past PollHoursKept go: the table holds at most that
+			// many hours per endpoint.
+			err = tx.Where("cluster_id = ? AND hour < ?", clusterID, PollHoursCutoff(at)).Delete(&PollHour{}).Error
+			if err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -169,6 +175,19 @@ const (
 
 // FailureRateWindow is the span over which failure rates are shown.
 const FailureRateWindow = 24 * time.Hour
+
+// PollHoursKept is how long an endpoint's hourly poll counts are kept: the
+// pages show the last FailureRateWindow; the rest is there for a month's
+// look back in the database. A collector report removes the cluster's
+// older hours, so poll_hours holds at most 31 × 24 rows per endpoint. The
+// failure history (poll_failures) is bounded by count instead: the
+// cluster's last PORTAL_COLLECTOR_FAILURE_HISTORY failures.
+const PollHoursKept = 31 * 24 * time.Hour
+
+// PollHoursCutoff is the first hour whose poll counts a report at at keeps.
+func PollHoursCutoff(at time.Time) time.Time {
+	return at.UTC().Add(-PollHoursKept).Truncate(time.Hour)
+}
 
 // EndpointHealth is one endpoint of a cluster with its polls and failures
 // over the last FailureRateWindow.

@@ -164,3 +164,69 @@ func TestClusterCollectionState(t *testing.T) {
 		}
 	}
 }
+
+// TestPollHoursPruned: a collector report keeps its cluster's poll counts
+// of the last PollHoursKept and removes older ones; another cluster's stay
+// until its own report. The failure history stays bounded by count, however
+// many reports come.
+func TestPollHoursPruned(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		f := newGPUFixture(t, db)
+		s := models.TelemetryStore{DB: db}
+		ep := "http://10.0.0.1:9400/metrics"
+		hour := gpuNow.UTC().Truncate(time.Hour)
+		ages := []time.Duration{0, 24 * time.Hour, 30 * 24 * time.Hour, models.PollHoursKept, models.PollHoursKept + time.Hour, 400 * 24 * time.Hour}
+		for _, id := range []uint{f.cluster.ID, f.hCluster.ID} {
+			var counts []dcgm.PollCount
+			for _, age := range ages {
+				counts = append(counts, dcgm.PollCount{Endpoint: ep, Hour: hour.Add(-age), Polls: 1})
+			}
+			// Reported long ago, so that nothing is pruned yet.
+			if err := s.RecordHealth(ctx, id, dcgm.Health{At: hour.Add(-500 * 24 * time.Hour), Keep: 5, Counts: counts}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.RecordHealth(ctx, f.cluster.ID, dcgm.Health{At: gpuNow, Keep: 5,
+			Counts: []dcgm.PollCount{{Endpoint: ep, Hour: hour, Polls: 1}}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			cluster uint
+			age     time.Duration
+			kept    bool
+		}{
+			{f.cluster.ID, 0, true},
+			{f.cluster.ID, 24 * time.Hour, true},
+			{f.cluster.ID, 30 * 24 * time.Hour, true},
+			{f.cluster.ID, models.PollHoursKept, true}, // the cutoff hour itself
+			{f.cluster.ID, models.PollHoursKept + time.Hour, false},
+			{f.cluster.ID, 400 * 24 * time.Hour, false},
+			{f.hCluster.ID, 400 * 24 * time.Hour, true}, // not reported since
+		} {
+			var n int64
+			db.Model(&models.PollHour{}).Where("cluster_id = ? AND hour = ?", tc.cluster, hour.Add(-tc.age)).Count(&n)
+			if (n == 1) != tc.kept {
+				t.Errorf("cluster %d, hour %s old: %d rows, kept %t", tc.cluster, tc.age, n, tc.kept)
+			}
+		}
+		var n int64
+		db.Model(&models.PollHour{}).Where("cluster_id = ? AND hour < ?", f.cluster.ID, models.PollHoursCutoff(gpuNow)).Count(&n)
+		if n != 0 {
+			t.Errorf("%d hours older than the cutoff kept", n)
+		}
+
+		for i := range 20 {
+			at := gpuNow.Add(time.Duration(i) * time.Minute)
+			if err := s.RecordHealth(ctx, f.cluster.ID, dcgm.Health{At: at, Keep: 5,
+				Failures: []dcgm.Failure{{At: at, Endpoint: ep, Err: "refused", Fails: i + 1}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		db.Model(&models.PollFailure{}).Where("cluster_id = ?", f.cluster.ID).Count(&n)
+		if n != 5 {
+			t.Errorf("%d failures kept after 20 reports, want 5", n)
+		}
+	})
+}

@@ -13,10 +13,11 @@ import (
 	"gorm.io/gorm"
 )
 
-// Downtime is a window in which a cluster's provider took its GPUs out of
-// service: planned maintenance or an outage. Its time is neither idle nor
-// unobserved: it is left out of an allocation's expected time and shown as
-// down. Windows are recorded by an officer, with the reason, and audited.
+// Downtime is a window in which a cluster's provider took GPUs out of
+// service: planned maintenance or an outage, of the whole cluster or of some
+// of its nodes or GPUs (Scope). Its time is neither idle nor unobserved: it
+// is left out of the expected time of the GPUs in scope and shown as down.
+// Windows are recorded by an officer, with the reason, and audited.
 type Downtime struct {
 	ID          uint      `gorm:"primaryKey"`
 	ClusterID   uint      `gorm:"not null;index"`
@@ -26,6 +27,35 @@ type Downtime struct {
 	Reason      string    `gorm:"type:text;not null"`
 	CreatedByID uint      `gorm:"not null"`
 	CreatedAt   time.Time
+	// Scope is what was down: ScopeCluster (every GPU of the cluster, the
+	// not yet identified ones of its allocations too), ScopeNodes or
+	// ScopeGPUs (the GPUs of the nodes, or the GPUs, that Targets names).
+	Scope   string `gorm:"size:8;not null;default:cluster"`
+	Targets string `gorm:"type:text;not null;default:''"` // node names or GPU UUIDs, one a line
+}
+
+// The scopes of a downtime window.
+const (
+	ScopeCluster = "cluster"
+	ScopeNodes   = "nodes"
+	ScopeGPUs    = "gpus"
+)
+
+// Whole reports whether the window takes the whole cluster down.
+func (d Downtime) Whole() bool { return d.Scope == "" || d.Scope == ScopeCluster }
+
+// TargetList lists the nodes or GPUs the window names (none for the whole cluster).
+func (d Downtime) TargetList() []string { return ParseUUIDList(d.Targets) }
+
+// Covers reports whether the window takes down the GPU uuid on node.
+func (d Downtime) Covers(uuid, node string) bool {
+	switch d.Scope {
+	case ScopeNodes:
+		return node != "" && slices.Contains(d.TargetList(), node)
+	case ScopeGPUs:
+		return slices.Contains(d.TargetList(), uuid)
+	}
+	return true
 }
 
 // TableName names the downtime table.
@@ -44,6 +74,10 @@ type DowntimeInput struct {
 	Start, End string
 	Kind       string
 	Reason     string
+	// Scope is ScopeCluster ("" too), ScopeNodes or ScopeGPUs; Targets the
+	// node names or GPU UUIDs, separated by commas, spaces or lines.
+	Scope   string
+	Targets string
 }
 
 const downtimeLayout = "2006-01-02T15:04"
@@ -69,8 +103,58 @@ func (in DowntimeInput) parse() (Downtime, FieldErrors) {
 	} else if len([]rune(d.Reason)) > 500 {
 		errs.Add("reason", "gpu.downtime.error.reason_long")
 	}
+	switch d.Scope = strings.TrimSpace(in.Scope); d.Scope {
+	case "", ScopeCluster:
+		d.Scope = ScopeCluster
+	case ScopeNodes, ScopeGPUs:
+		targets := ParseUUIDList(in.Targets)
+		switch {
+		case len(targets) > 0:
+		case d.Scope == ScopeNodes:
+			errs.Add("targets", "gpu.downtime.error.targets_nodes")
+		default:
+			errs.Add("targets", "gpu.downtime.error.targets_gpus")
+		}
+		d.Targets = strings.Join(targets, "\n")
+	default:
+		errs.Add("scope", "gpu.downtime.error.scope")
+	}
 	d.Start, d.End = d.Start.UTC(), d.End.UTC()
 	return d, errs
+}
+
+// checkTargets refuses node names and GPU UUIDs that the cluster has not
+// reported: a window can take down only GPUs the portal knows. It returns
+// the message id of the first problem, or "".
+func checkTargets(d Downtime, gpus []GPU) string {
+	if d.Whole() {
+		return ""
+	}
+	known := map[string]bool{}
+	for _, g := range gpus {
+		if d.Scope == ScopeNodes {
+			known[g.Node] = true
+		} else {
+			known[g.UUID] = true
+		}
+	}
+	for _, t := range d.TargetList() {
+		if !known[t] {
+			if d.Scope == ScopeNodes {
+				return "gpu.downtime.error.unknown_node"
+			}
+			return "gpu.downtime.error.unknown_gpu"
+		}
+	}
+	return ""
+}
+
+// scopeSummary says what a window took down, for the audit trail.
+func (d Downtime) scopeSummary() string {
+	if d.Whole() {
+		return "whole cluster"
+	}
+	return d.Scope + " " + strings.Join(d.TargetList(), ", ")
 }
 
 // CreateDowntime records a downtime window with its audit row.
@@ -88,13 +172,26 @@ func CreateDowntime(ctx context.Context, db *gorm.DB, in DowntimeInput, by *User
 		if err != nil {
 			return err
 		}
+		if !d.Whole() {
+			gpus, err := ListClusterGPUs(ctx, tx, cl.ID)
+			if err != nil {
+				return err
+			}
+			if id := checkTargets(d, gpus); id != "" {
+				errs.Add("targets", id)
+				return ErrInvalid
+			}
+		}
 		if err := tx.Create(&d).Error; err != nil {
 			return err
 		}
-		summary := fmt.Sprintf("%s: %s %s – %s KST: %s", cl.Name, d.Kind, d.Start.In(KST).Format("2006-01-02 15:04"),
-			d.End.In(KST).Format("2006-01-02 15:04"), d.Reason)
+		summary := fmt.Sprintf("%s: %s %s – %s KST (%s): %s", cl.Name, d.Kind, d.Start.In(KST).Format("2006-01-02 15:04"),
+			d.End.In(KST).Format("2006-01-02 15:04"), d.scopeSummary(), d.Reason)
 		return RecordAudit(ctx, tx, ActorOf(by), "downtime.create", "cluster", fmt.Sprint(cl.ID), summary, now)
 	})
+	if errors.Is(err, ErrInvalid) {
+		return nil, errs, fmt.Errorf("store: record downtime: %w", ErrInvalid)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: record downtime: %w", err)
 	}
@@ -110,8 +207,8 @@ func ListDowntimes(ctx context.Context, db *gorm.DB, clusterID uint) ([]Downtime
 	return ds, nil
 }
 
-// DownSeconds is how much of [from, to) a cluster's downtime windows cover,
-// overlapping windows counted once.
+// DownSeconds is how much of [from, to) a cluster's downtime windows of the
+// whole cluster cover, overlapping windows counted once.
 func DownSeconds(ctx context.Context, db *gorm.DB, clusterID uint, from, to time.Time) (float64, error) {
 	if !to.After(from) {
 		return 0, nil
@@ -120,7 +217,29 @@ func DownSeconds(ctx context.Context, db *gorm.DB, clusterID uint, from, to time
 	if err != nil {
 		return 0, err
 	}
-	return coveredSeconds(ds, from, to), nil
+	return coveredSeconds(wholeCluster(ds), from, to), nil
+}
+
+// wholeCluster are the windows that take the whole cluster down.
+func wholeCluster(ds []Downtime) []Downtime {
+	var out []Downtime
+	for _, d := range ds {
+		if d.Whole() {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// downtimesFor are the windows that take down the GPU uuid on node.
+func downtimesFor(ds []Downtime, uuid, node string) []Downtime {
+	var out []Downtime
+	for _, d := range ds {
+		if d.Covers(uuid, node) {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // downtimesOf lists a cluster's downtime windows that overlap [from, to).
@@ -173,10 +292,12 @@ func (e *DowntimeFileError) Error() string {
 func (e *DowntimeFileError) Is(target error) bool { return target == ErrInvalid }
 
 // ImportDowntimes records the downtime windows of a CSV file (UTF-8, a BOM
-// allowed) with the header start,end,kind,reason: start and end in KST as
-// "2006-01-02 15:04" (or with a T), kind maintenance or outage. Every row
-// is checked first; one wrong row imports nothing. One audit row names the
-// file and the number of windows.
+// allowed) with the header start,end,kind,reason and, optionally, the
+// columns scope,targets: start and end in KST as "2006-01-02 15:04" (or with
+// a T), kind maintenance or outage, scope cluster (or empty), nodes or gpus
+// and targets the node names or GPU UUIDs separated by spaces or
+// semicolons. Every row is checked first; one wrong row imports nothing.
+// One audit row names the file and the number of windows.
 func ImportDowntimes(ctx context.Context, db *gorm.DB, clusterID uint, name string, data []byte, by *User, now time.Time) (int, error) {
 	if by == nil {
 		return 0, fmt.Errorf("store: import downtime: %w", ErrForbidden)
@@ -190,8 +311,20 @@ func ImportDowntimes(ctx context.Context, db *gorm.DB, clusterID uint, name stri
 		if err != nil {
 			return err
 		}
+		var gpus []GPU
 		for i := range ds {
 			ds[i].CreatedByID = by.ID
+			if ds[i].Whole() {
+				continue
+			}
+			if gpus == nil {
+				if gpus, err = ListClusterGPUs(ctx, tx, cl.ID); err != nil {
+					return err
+				}
+			}
+			if id := checkTargets(ds[i], gpus); id != "" {
+				return &DowntimeFileError{Line: i + 2, MessageID: id}
+			}
 		}
 		if err := tx.CreateInBatches(ds, 200).Error; err != nil {
 			return err
@@ -199,6 +332,10 @@ func ImportDowntimes(ctx context.Context, db *gorm.DB, clusterID uint, name stri
 		summary := fmt.Sprintf("%s: %d downtime windows imported from %s", cl.Name, len(ds), name)
 		return RecordAudit(ctx, tx, ActorOf(by), "downtime.import", "cluster", fmt.Sprint(cl.ID), summary, now)
 	})
+	var fe *DowntimeFileError
+	if errors.As(err, &fe) {
+		return 0, fe
+	}
 	if err != nil {
 		return 0, fmt.Errorf("store: import downtime: %w", err)
 	}
@@ -211,7 +348,7 @@ func parseDowntimeCSV(clusterID uint, data []byte) ([]Downtime, *DowntimeFileErr
 	}
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	r := csv.NewReader(bytes.NewReader(data))
-	r.FieldsPerRecord = 4
+	r.FieldsPerRecord = -1 // four, or six with the scope
 	r.TrimLeadingSpace = true
 	recs, err := r.ReadAll()
 	if err != nil {
@@ -222,18 +359,26 @@ func parseDowntimeCSV(clusterID uint, data []byte) ([]Downtime, *DowntimeFileErr
 		}
 		return nil, &DowntimeFileError{Line: line, MessageID: "gpu.downtime.import.malformed"}
 	}
-	if len(recs) == 0 || !slices.Equal(downtimeHeader(recs[0]), []string{"start", "end", "kind", "reason"}) {
+	header := []string{"start", "end", "kind", "reason", "scope", "targets"}
+	if len(recs) == 0 || (len(recs[0]) != 4 && len(recs[0]) != 6) || !slices.Equal(downtimeHeader(recs[0]), header[:len(recs[0])]) {
 		return nil, &DowntimeFileError{Line: 1, MessageID: "gpu.downtime.import.header"}
 	}
+	width := len(recs[0])
 	if len(recs) == 1 {
 		return nil, &DowntimeFileError{MessageID: "gpu.downtime.import.empty"}
 	}
 	ds := make([]Downtime, 0, len(recs)-1)
 	for i, rec := range recs[1:] {
+		if len(rec) != width {
+			return nil, &DowntimeFileError{Line: i + 2, MessageID: "gpu.downtime.import.malformed"}
+		}
 		in := DowntimeInput{ClusterID: clusterID, Start: strings.Replace(strings.TrimSpace(rec[0]), " ", "T", 1),
 			End: strings.Replace(strings.TrimSpace(rec[1]), " ", "T", 1), Kind: rec[2], Reason: rec[3]}
+		if width == 6 {
+			in.Scope, in.Targets = strings.ToLower(strings.TrimSpace(rec[4])), rec[5]
+		}
 		d, errs := in.parse()
-		for _, f := range []string{"start", "end", "kind", "reason"} {
+		for _, f := range []string{"start", "end", "kind", "reason", "scope", "targets"} {
 			if id, ok := errs[f]; ok {
 				return nil, &DowntimeFileError{Line: i + 2, MessageID: id}
 			}

@@ -22,3 +22,6 @@ func SetAuditWalkSegments(t testing.TB, n int) {
 
 // AppendSQLiteTime is appendSQLiteTime, for its test.
 var AppendSQLiteTime = appendSQLiteTime
+
+// LegacyXIDEvents is the migration that turns legacy XID sample counts into events.
+var LegacyXIDEvents = legacyXIDEvents

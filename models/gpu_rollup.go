@@ -330,8 +330,15 @@ type Usage struct {
 	Devices              int // physical GPUs with telemetry
 	Instances            int // MIG instances with telemetry (a breakdown of Devices)
 	// DownSeconds is Allocated × the time of the cluster's downtime windows
-	// in the range: neither expected, nor idle, nor unobserved.
+	// in the range, plus the time the windows of some nodes or GPUs took
+	// identified GPUs down: neither expected, nor idle, nor unobserved.
 	DownSeconds float64
+	// ObservedDownSeconds is the part of ObservedSeconds that falls in a
+	// downtime window of its GPU (telemetry a provider sent while it said
+	// the GPU was out of service; an hour partly down counts its share). It
+	// is shown as such and left out of coverage: expected time leaves the
+	// window out, so it never adds coverage.
+	ObservedDownSeconds float64
 	// The busy thresholds (percent) the rollups read were folded at: busy
 	// time is utilisation at or above it; 0 for rows that counted anything
 	// above 0 %. Min < Max when the setting changed within the range.
@@ -347,9 +354,15 @@ func (u Usage) DownGPUHours() float64 { return u.DownSeconds / 3600 }
 // ExpectedGPUHours is the block's expected time, downtime left out.
 func (u Usage) ExpectedGPUHours() float64 { return u.ExpectedSeconds / 3600 }
 
+// InServiceSeconds is the observed time outside downtime: what coverage counts.
+func (u Usage) InServiceSeconds() float64 { return max(u.ObservedSeconds-u.ObservedDownSeconds, 0) }
+
+// ObservedDownGPUHours is the observed time inside downtime windows.
+func (u Usage) ObservedDownGPUHours() float64 { return u.ObservedDownSeconds / 3600 }
+
 // UnobservedGPUHours is the expected time no telemetry covers.
 func (u Usage) UnobservedGPUHours() float64 {
-	return max(u.ExpectedSeconds-u.ObservedSeconds, 0) / 3600
+	return max(u.ExpectedSeconds-u.InServiceSeconds(), 0) / 3600
 }
 
 // Unnamed is the number of GPUs of the block not identified yet.
@@ -359,20 +372,22 @@ func (u Usage) Unnamed() int { return max(u.Allocated-u.GPUs, 0) }
 func (u Usage) ExpectedUnnamedSeconds() float64 { return u.ExpectedSeconds - u.ExpectedNamedSeconds }
 
 // Coverage is observed ÷ expected GPU-seconds of the whole block (0 when
-// nothing is expected yet).
+// nothing is expected yet), telemetry inside downtime left out as expected
+// time leaves the downtime out.
 func (u Usage) Coverage() float64 {
 	if u.ExpectedSeconds <= 0 {
 		return 0
 	}
-	return u.ObservedSeconds / u.ExpectedSeconds
+	return u.InServiceSeconds() / u.ExpectedSeconds
 }
 
-// NamedCoverage is observed ÷ expected GPU-seconds of the identified GPUs.
+// NamedCoverage is observed ÷ expected GPU-seconds of the identified GPUs,
+// telemetry inside downtime left out.
 func (u Usage) NamedCoverage() float64 {
 	if u.ExpectedNamedSeconds <= 0 {
 		return 0
 	}
-	return u.ObservedSeconds / u.ExpectedNamedSeconds
+	return u.InServiceSeconds() / u.ExpectedNamedSeconds
 }
 
 // BusyGPUHours is the observed time the GPUs were busy, in GPU-hours.
@@ -427,7 +442,9 @@ func allocationGPUs(db *gorm.DB, allocID uint) *gorm.DB {
 
 // windowedRows selects the hourly rollups of an allocation's GPUs that
 // belong to it only part of its period (added later, or replaced), in the
-// hours they belonged (joins and leaves are on the hour).
+// hours they belonged, read whole: from the first hour starting at or after
+// the join to the hour of the leave, included. Joins and leaves off the hour
+// are prorated afterwards (see partialHours).
 func windowedRows(db *gorm.DB, allocID uint, cols string, from, to time.Time) *gorm.DB {
 	return db.Table("gpu_rollups").Select(cols).
 		Joins("JOIN allocation_gpus ag ON ag.gpu_uuid = gpu_rollups.uuid AND ag.allocation_id = ?", allocID).
@@ -616,17 +633,30 @@ func AllocationGPUSummary(ctx context.Context, db *gorm.DB, allocID uint, uuid s
 	if err != nil {
 		return Usage{}, err
 	}
-	down := coveredSeconds(downs, u.From, u.Until)
+	whole := wholeCluster(downs)
+	down := coveredSeconds(whole, u.From, u.Until)
 	// The cluster's downtime is no GPU's expected time: it is down.
 	span := u.Until.Sub(u.From).Seconds() - down
 	u.DownSeconds = float64(u.Allocated) * down
 	u.ExpectedSeconds = float64(u.Allocated) * span
+	nodes, err := memberNodes(db, downs, members)
+	if err != nil {
+		return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
+	}
 	// Each identified GPU is expected while it belonged to the allocation
-	// and its cluster was not down.
+	// and neither its cluster nor it (its node) was down; the windows of
+	// some nodes or GPUs take only those GPUs' time out of the block's.
 	for _, g := range members {
 		s, e := g.Window(u.From, u.Until)
-		if e.After(s) {
-			u.ExpectedNamedSeconds += e.Sub(s).Seconds() - coveredSeconds(downs, s, e)
+		if !e.After(s) {
+			continue
+		}
+		mine := coveredSeconds(downtimesFor(downs, g.GPUUUID, nodes[g.GPUUUID]), s, e)
+		u.ExpectedNamedSeconds += e.Sub(s).Seconds() - mine
+		// (A GPU's own summary after it left counts no block time: nothing to take out.)
+		if extra := mine - coveredSeconds(slices.Clone(whole), s, e); extra > 0 && u.Allocated > 0 {
+			u.ExpectedSeconds -= extra
+			u.DownSeconds += extra
 		}
 	}
 	// Nothing after the hour now is in can have been observed yet.
@@ -647,7 +677,84 @@ func AllocationGPUSummary(ctx context.Context, db *gorm.DB, allocID uint, uuid s
 		return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
 	}
 	u.add(s)
+	// Hours a GPU belonged to only in part (a join or leave off the hour) count their share.
+	partial, err := partialRows(db, partialHours(members, u.From, readTo))
+	if err != nil {
+		return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
+	}
+	u.prorate(partial)
+	if len(downs) > 0 && u.ObservedSeconds > 0 {
+		if u.ObservedDownSeconds, err = observedDown(db, allocID, uuid, downs, members, nodes, u.From, readTo); err != nil {
+			return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
+		}
+	}
 	return u, nil
+}
+
+// memberNodes maps the members' UUIDs to their nodes, when a window of some
+// nodes is among downs (nil otherwise: no other window needs them).
+func memberNodes(db *gorm.DB, downs []Downtime, members []AllocationGPU) (map[string]string, error) {
+	if !slices.ContainsFunc(downs, func(d Downtime) bool { return d.Scope == ScopeNodes }) || len(members) == 0 {
+		return nil, nil
+	}
+	uuids := make([]string, len(members))
+	for i, g := range members {
+		uuids[i] = g.GPUUUID
+	}
+	out := make(map[string]string, len(uuids))
+	for chunk := range slices.Chunk(uuids, 1000) {
+		var gs []GPU
+		if err := db.Select("uuid", "node").Where("uuid IN ?", chunk).Find(&gs).Error; err != nil {
+			return nil, err
+		}
+		for _, g := range gs {
+			out[g.UUID] = g.Node
+		}
+	}
+	return out, nil
+}
+
+// observedDown is the telemetry of the members (of uuid alone, when set) in
+// [from, to) that falls inside their downtime windows: each physical GPU's
+// hourly observed time × the share of the hour the GPU was down while it
+// belonged to the allocation. Only the hours the windows touch are read.
+func observedDown(db *gorm.DB, allocID uint, uuid string, downs []Downtime, members []AllocationGPU, nodes map[string]string,
+	from, to time.Time) (float64, error) {
+	hours := db.Where("1 = 0")
+	for _, d := range downs {
+		hours = hours.Or("hour >= ? AND hour < ?", d.Start.Truncate(time.Hour), d.End)
+	}
+	q := db.Table("gpu_rollups").Select("uuid, hour, observed_s").
+		Where(physicalRow+" AND hour >= ? AND hour < ?", from, to).
+		Where("uuid IN (?)", db.Table("allocation_gpus").Select("gpu_uuid").Where("allocation_id = ?", allocID)).
+		Where(hours)
+	if uuid != "" {
+		q = q.Where("uuid = ?", uuid)
+	}
+	var rows []struct {
+		UUID     string    `gorm:"column:uuid"`
+		Hour     time.Time `gorm:"column:hour"`
+		Observed float64   `gorm:"column:observed_s"`
+	}
+	if err := q.Scan(&rows).Error; err != nil {
+		return 0, err
+	}
+	byUUID := map[string][]AllocationGPU{}
+	for _, g := range members {
+		byUUID[g.GPUUUID] = append(byUUID[g.GPUUUID], g)
+	}
+	total := 0.0
+	for _, r := range rows {
+		h := r.Hour.UTC()
+		mine := downtimesFor(downs, r.UUID, nodes[r.UUID])
+		for _, g := range byUUID[r.UUID] {
+			s, e := g.Window(h, h.Add(time.Hour))
+			if e.After(s) {
+				total += r.Observed * coveredSeconds(mine, s, e) / 3600
+			}
+		}
+	}
+	return total, nil
 }
 
 // DeviceUsage is what one device, a physical GPU or one MIG instance, did
@@ -713,6 +820,26 @@ func AllocationGPUUsage(ctx context.Context, db *gorm.DB, a *Allocation, from, t
 		} else {
 			d.MIG = strings.TrimPrefix(r.DeviceKey, r.UUID+"/")
 			g.Instances = append(g.Instances, d)
+		}
+		out[r.UUID] = g
+	}
+	// Hours a GPU belonged to only in part count their share.
+	partial, err := partialRows(db, partialHours(a.GPUs, start, end))
+	if err != nil {
+		return nil, fmt.Errorf("store: GPU usage of allocation %d: %w", a.ID, err)
+	}
+	for _, r := range partial {
+		g := out[r.UUID]
+		if r.DeviceKey == r.UUID {
+			g.Key = r.UUID
+			g.DeviceUsage.prorate(r)
+		} else {
+			i := slices.IndexFunc(g.Instances, func(d DeviceUsage) bool { return d.Key == r.DeviceKey })
+			if i < 0 {
+				g.Instances = append(g.Instances, DeviceUsage{Key: r.DeviceKey, MIG: strings.TrimPrefix(r.DeviceKey, r.UUID+"/"), Profile: r.Profile})
+				i = len(g.Instances) - 1
+			}
+			g.Instances[i].prorate(r)
 		}
 		out[r.UUID] = g
 	}
@@ -814,6 +941,27 @@ func AllocationSeries(ctx context.Context, db *gorm.DB, a *Allocation, from, to 
 		}
 		if err := wq.Scan(&more).Error; err != nil {
 			return nil, 0, fmt.Errorf("store: series of allocation %d: %w", a.ID, err)
+		}
+		// Hours a GPU belonged to only in part count their share.
+		partial, err := partialRows(db, partialHours(a.GPUs, start, end))
+		if err != nil {
+			return nil, 0, fmt.Errorf("store: series of allocation %d: %w", a.ID, err)
+		}
+		for _, r := range partial {
+			if r.DeviceKey != r.UUID || uuid != "" && r.UUID != uuid || r.ObservedS <= 0 {
+				continue
+			}
+			f, fb := r.Part.delta(), 0.0
+			if r.Part.gained() {
+				fb = r.MaxFBMiB
+			}
+			more = append(more, struct {
+				Hour     time.Time
+				Observed float64
+				Util     float64
+				Power    float64
+				MaxFB    float64
+			}{Hour: r.Hour, Observed: f * r.ObservedS, Util: f * r.UtilSum, Power: f * r.EnergyJ / r.ObservedS, MaxFB: fb})
 		}
 		for _, m := range more {
 			t := m.Hour.UTC()

@@ -331,6 +331,31 @@ func migrations() []*gormigrate.Migration {
 			},
 		},
 		{
+			// Hours folded before the collector counted XID events hold the
+			// number of samples that carried an XID (240 an hour for one
+			// XID 79 at 15 s). They become events: see legacyXIDEvents.
+			ID:      "2026120730_legacy_xid_events",
+			Migrate: legacyXIDEvents,
+			// The sample counts are not kept: nothing to roll back to.
+			Rollback: func(*gorm.DB) error { return nil },
+		},
+		{
+			// A downtime window takes down the whole cluster, or some of
+			// its nodes or GPUs; windows recorded before were the cluster's.
+			ID: "2026120731_downtime_scope",
+			Migrate: func(tx *gorm.DB) error {
+				return addColumns(tx, map[any][]string{&Downtime{}: {"Scope", "Targets"}})
+			},
+			Rollback: func(tx *gorm.DB) error {
+				for _, col := range []string{"scope", "targets"} {
+					if err := tx.Exec("ALTER TABLE downtimes DROP COLUMN " + col).Error; err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+		},
+		{
 			// Usage reports per allocation and month, their history, their
 			// verifications against the telemetry and the verification
 			// settings' versions; the pages read them all.

@@ -59,6 +59,7 @@ func (u *Usage) merge(o Usage) {
 	u.ExpectedSeconds += o.ExpectedSeconds
 	u.ExpectedNamedSeconds += o.ExpectedNamedSeconds
 	u.DownSeconds += o.DownSeconds
+	u.ObservedDownSeconds += o.ObservedDownSeconds
 	first := u.Devices == 0
 	u.add(rollupSums{Observed: o.ObservedSeconds, Active: o.ActiveSeconds, Util: o.UtilSum, GR: o.GRSum, SM: o.SMSum,
 		Energy: o.EnergyJ, MaxFB: o.MaxFBMiB, XIDs: int64(o.XIDCount), Anomalies: int64(o.EnergyAnomalies),

@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -161,6 +162,92 @@ func TestWorkloadBreakdown(t *testing.T) {
 		other, err := models.TeamMonthWorkloads(ctx, db, f.teamB.ID, m)
 		if err != nil || len(other) != 0 {
 			t.Errorf("team B's workloads %+v, %v", other, err)
+		}
+	})
+}
+
+// TestTeamMonthMembership: a GPU counts toward its team's month only while
+// it belonged to the allocation (joined_at to left_at): in the month's
+// figures, its expected time and the per-GPU days of the export.
+func TestTeamMonthMembership(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		f := newGPUFixture(t, db)
+		a, errs, err := f.allocate(t, models.AllocationInput{OrganisationID: f.teamA.ID, ClusterID: f.cluster.ID,
+			BlockKind: models.BlockCustom, GPUCount: 3, From: "2026-12-01", To: "2026-12-31", OwnGPUs: true,
+			UUIDs: []string{f.gpus[0].UUID, f.gpus[1].UUID}})
+		if err != nil {
+			t.Fatalf("allocate: %v %v", err, errs)
+		}
+		// GPU 1 fails and GPU 2 replaces it at 12:00 KST on 10 December; GPU 3 is added on 20 December.
+		if errs, err := models.ReplaceAllocationGPU(ctx, db, a.ID, models.GPUReplacement{Old: f.gpus[1].UUID, New: f.gpus[2].UUID,
+			At: "2026-12-10 12:00", Reason: "XID 79"}, f.officer, gpuNow); err != nil {
+			t.Fatalf("replace: %v %v", err, errs)
+		}
+		if errs, err := models.AddAllocationGPUs(ctx, db, a.ID, models.GPUAddition{UUIDs: []string{f.gpus[3].UUID},
+			At: "2026-12-20 00:00", Reason: "supplied"}, f.officer, gpuNow); err != nil {
+			t.Fatalf("add: %v %v", err, errs)
+		}
+		// Every GPU observed 11:00–14:00 KST on 5, 10, 15 and 25 December.
+		days := []int{5, 10, 15, 25}
+		var rows []models.GPURollup
+		for _, day := range days {
+			for h := decKST(day, 11, 0); h.Before(decKST(day, 14, 0)); h = h.Add(time.Hour) {
+				for g := range 4 {
+					r := rollup(f.gpus[g].UUID, f.gpus[g].UUID, h, 3600, 3600, 3600*80, 3.6e6, 100)
+					r.ClusterID, r.BusyThresholdPct = f.cluster.ID, 5
+					rows = append(rows, r)
+				}
+			}
+		}
+		if err := models.UpsertRollups(ctx, db, rows, gpuNow); err != nil {
+			t.Fatal(err)
+		}
+		m, _ := models.ParseMonth("2026-12")
+		tm, err := models.TeamMonthUsage(ctx, db, f.teamA, m, decKST(31, 0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		const day = 86400.0
+		for _, c := range []struct {
+			name      string
+			got, want float64
+		}{
+			// GPU 0: 4 days × 3 h; GPU 1: 3 h on the 5th, 11:00–12:00 on the 10th;
+			// GPU 2: 12:00–14:00 on the 10th, 3 h on the 15th and 25th; GPU 3: the 25th.
+			{"observed GPU-hours", tm.Usage.ObservedGPUHours(), 12 + 4 + 8 + 3},
+			{"busy GPU-hours", tm.Usage.BusyGPUHours(), 27},
+			{"energy kWh", tm.Usage.EnergyKWh(), 27},
+			// Named: GPU 0 30 days, GPU 1 9.5, GPU 2 20.5, GPU 3 11 (to now, 31 December 00:00 KST).
+			{"expected named GPU-seconds", tm.Usage.ExpectedNamedSeconds, (30 + 9.5 + 20.5 + 11) * day},
+			{"expected GPU-seconds (the block of 3)", tm.Usage.ExpectedSeconds, 3 * 30 * day},
+		} {
+			if !approx(c.got, c.want) {
+				t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+			}
+		}
+
+		gpuDays, err := models.TeamMonthDays(ctx, db, f.teamA.ID, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string][]string{}
+		for _, d := range gpuDays {
+			got[d.UUID] = append(got[d.UUID], d.Day)
+		}
+		for _, c := range []struct {
+			gpu  int
+			days []string
+		}{
+			{0, []string{"2026-12-05", "2026-12-10", "2026-12-15", "2026-12-25"}},
+			{1, []string{"2026-12-05", "2026-12-10"}}, // left on the 10th
+			{2, []string{"2026-12-10", "2026-12-15", "2026-12-25"}},
+			{3, []string{"2026-12-25"}}, // joined on the 20th
+		} {
+			if !slices.Equal(got[f.gpus[c.gpu].UUID], c.days) {
+				t.Errorf("GPU %d's days in the export: %v, want %v", c.gpu, got[f.gpus[c.gpu].UUID], c.days)
+			}
 		}
 	})
 }

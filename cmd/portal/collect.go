@@ -2,7 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -35,7 +40,27 @@ func runCollect(ctx context.Context, cfg *config.Config, db *gorm.DB, secrets *m
 			return err
 		}
 	}
-	return newCollector(cfg, db, secrets, log, nil).Run(ctx)
+	var obs dcgm.Observer
+	if cfg.CollectMetricsAddr != "" {
+		h, m, err := collectMetrics(cfg)
+		if err != nil {
+			return err
+		}
+		ln, err := net.Listen("tcp", cfg.CollectMetricsAddr)
+		if err != nil {
+			return fmt.Errorf("collector metrics: listen on %s: %w", cfg.CollectMetricsAddr, err)
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("collector metrics", "err", err)
+			}
+		}()
+		defer srv.Close()
+		log.Info("collector metrics listening", "addr", ln.Addr().String()+"/metrics")
+		obs = m
+	}
+	return newCollector(cfg, db, secrets, log, obs).Run(ctx)
 }
 
 // startCollector runs the collector beside the web portal until ctx ends or

@@ -4,6 +4,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +23,7 @@ func TestCollectCommand(t *testing.T) {
 		t.Skip("collector run skipped in -short mode")
 	}
 	env := devEnv(t)
+	env["PORTAL_COLLECT_METRICS_ADDR"] = freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
@@ -43,6 +48,19 @@ func TestCollectCommand(t *testing.T) {
 		models.Close(conn)
 		if err == nil && polled == 5 {
 			break
+		}
+	}
+	// Its /metrics has the collector's series, as `portal serve`'s has.
+	res, err := http.Get("http://" + env["PORTAL_COLLECT_METRICS_ADDR"] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{`portal_collector_scrapes_total{cluster="demo-`, "portal_collector_samples_total{",
+		"portal_collector_endpoint_up{", "process_start_time_seconds"} {
+		if res.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+			t.Errorf("collect's /metrics: %d, lacks %s", res.StatusCode, want)
 		}
 	}
 	cancel()
@@ -78,5 +96,54 @@ func TestNewCollectorPolicy(t *testing.T) {
 		if c.Retries != tc.want || c.MaxBackoff != 2*time.Minute || c.FailureHistory != 250 {
 			t.Errorf("retries %d: collector %d retries, max back-off %s, history %d", tc.retries, c.Retries, c.MaxBackoff, c.FailureHistory)
 		}
+	}
+}
+
+// freeAddr is a loopback address with a port free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// The collector's /metrics follows the portal's rule: a token when one is
+// set, else loopback clients in development and no one in production.
+func TestCollectMetricsAccess(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, mode, token, remote, auth string
+		want                            int
+	}{
+		{"development, loopback", config.ModeDevelopment, "", "127.0.0.1:5000", "", 200},
+		{"development, another host", config.ModeDevelopment, "", "10.1.2.3:5000", "", 403},
+		{"production, no token set", config.ModeProduction, "", "127.0.0.1:5000", "", 404},
+		{"token, none sent", config.ModeProduction, "s3cret", "10.1.2.3:5000", "", 401},
+		{"token, wrong one", config.ModeProduction, "s3cret", "10.1.2.3:5000", "Bearer nope", 401},
+		{"token, right one", config.ModeProduction, "s3cret", "10.1.2.3:5000", "Bearer s3cret", 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, m, err := collectMetrics(&config.Config{Mode: tc.mode, MetricsToken: tc.token})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Polled("c1", "http://gn001:9400/metrics", time.Second, 8, 0, nil)
+			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+			req.RemoteAddr = tc.remote
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tc.want {
+				t.Fatalf("status %d, want %d", rec.Code, tc.want)
+			}
+			if tc.want == 200 && !strings.Contains(rec.Body.String(), `portal_collector_samples_total{cluster="c1"} 8`) {
+				t.Errorf("no collector series:\n%s", rec.Body.String())
+			}
+		})
 	}
 }

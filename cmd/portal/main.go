@@ -42,7 +42,8 @@ Commands:
                   [--data-dir DIR | --database-url URL] [--as-of <RFC 3339>] (the portal's holidays, imported lists included)
   telemetry       telemetry probe URL|ADDRESS: one poll of a dcgm-exporter URL or an nv-hostengine
                   address; prints the GPUs and field values seen
-  collect         run the GPU telemetry collector alone, without the web portal (serve runs it too)
+  collect         run the GPU telemetry collector alone, without the web portal (serve runs it too);
+                  its metrics at PORTAL_COLLECT_METRICS_ADDR/metrics
 
 Settings come from the environment and an optional .env file; .env.example
 documents every one. Run 'portal <command> -h' for a command's flags.

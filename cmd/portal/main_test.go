@@ -37,7 +37,8 @@ func (s *syncBuffer) String() string {
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 func devEnv(t *testing.T) map[string]string {
-	return map[string]string{"PORTAL_DATA_DIR": t.TempDir(), "PORTAL_ADDR": "127.0.0.1:0", "PORTAL_LOG_LEVEL": "warn"}
+	return map[string]string{"PORTAL_DATA_DIR": t.TempDir(), "PORTAL_ADDR": "127.0.0.1:0", "PORTAL_LOG_LEVEL": "warn",
+		"PORTAL_COLLECT_METRICS_ADDR": "127.0.0.1:0"}
 }
 
 func TestHelpListsSubcommands(t *testing.T) {
