@@ -378,18 +378,23 @@ func (h *Handler) publishDecision(c *gin.Context) {
 	render := func(status int) {
 		h.render(c, status, views.Ranking(h.page(c, "officer.ranking.title"), v))
 	}
-	// Once published, the only decision left to publish is the correction
-	// of one under re-review, and the form must name the decision it
-	// corrects (a page from before another correction is stale).
-	if v.Decision != nil && (!v.Correcting || c.PostForm("supersedes") != itoaU(v.Decision.ID)) {
-		v.MessageID = "officer.decision.already_published"
-		render(http.StatusConflict)
-		return
-	}
 	var in models.PublishInput
 	in, v.Form, v.Errors = readPublishForm(c, call, h.now())
-	if v.Decision != nil {
-		in.Supersedes = v.Decision.ID
+	// Once published, the only decision left to publish is the correction
+	// of one under re-review, and the form names the decision it corrects
+	// (a page from before another correction is stale).
+	if err := models.CheckSupersedes(ctx, h.db, call.ID, in.Supersedes); err != nil {
+		switch {
+		case errors.Is(err, models.ErrConflict), errors.Is(err, models.ErrInvalidTransition):
+			v.MessageID = "officer.decision.already_published"
+		case errors.Is(err, models.ErrInvalid):
+			v.MessageID = "officer.decision.changed" // a stale page: nothing to correct
+		default:
+			h.fail(c, err)
+			return
+		}
+		render(http.StatusConflict)
+		return
 	}
 	// The generated text is shown again for the rule and deadline as sent;
 	// the text the page showed must be the text published.
@@ -403,54 +408,54 @@ func (h *Handler) publishDecision(c *gin.Context) {
 		render(http.StatusOK)
 		return
 	}
-	for field, msg := range in.Validate(call, v.Ranking()) {
+	errs, err := models.CheckPublish(ctx, h.db, in, h.now())
+	for field, msg := range errs {
 		v.Errors.Add(field, msg)
 	}
-	if v.Pending > 0 {
-		v.Errors.Add("ranking", "officer.ranking.pending")
-	}
-	if !call.IsClosed(h.now()) {
-		v.Errors.Add("ranking", "officer.ranking.not_closed")
-	}
-	if v.Errors.Any() {
+	switch {
+	case v.Errors.Any():
 		render(http.StatusUnprocessableEntity)
 		return
-	}
-	if in.NoticeStale(v.Texts) {
-		// Asked to confirm a text that is no longer what would be published.
-		v.MessageID = "legal.notice.changed"
-		render(http.StatusConflict)
-		return
-	}
-	if !confirmed(c) {
-		if editing(c) {
-			render(http.StatusOK)
-			return
+	case err != nil:
+		if !h.publishRefused(c, &v, err, render) {
+			h.fail(c, err)
 		}
+		return
+	case !confirmed(c) && editing(c):
+		render(http.StatusOK)
+		return
+	case !confirmed(c):
 		h.confirmPublish(c, v, in)
 		return
 	}
 	d, err := models.PublishSelection(ctx, h.db, in, currentUser(c), h.now())
+	if err != nil {
+		if !h.publishRefused(c, &v, err, render) {
+			h.fail(c, err)
+		}
+		return
+	}
+	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/decisions/%d", d.ID))
+}
+
+// publishRefused answers a publication the rules refuse (409) and reports
+// whether err was such a refusal.
+func (h *Handler) publishRefused(c *gin.Context, v *views.RankingView, err error, render func(int)) bool {
 	switch {
 	case errors.Is(err, models.ErrNoticeChanged):
+		// Asked to confirm a text that is no longer what would be published.
 		v.MessageID = "legal.notice.changed"
-		render(http.StatusConflict)
-		return
 	case errors.Is(err, models.ErrConflict):
 		v.MessageID = "officer.decision.already_published"
-		render(http.StatusConflict)
-		return
 	case errors.Is(err, models.ErrInvalid), errors.Is(err, models.ErrInvalidTransition),
 		errors.Is(err, models.ErrReviewBeforeClose):
 		// The ranking changed between the page and the click.
 		v.MessageID = "officer.decision.changed"
-		render(http.StatusConflict)
-		return
-	case err != nil:
-		h.fail(c, err)
-		return
+	default:
+		return false
 	}
-	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/decisions/%d", d.ID))
+	render(http.StatusConflict)
+	return true
 }
 
 // readPublishForm reads the officer's confirmation as typed, and what is
@@ -462,6 +467,9 @@ func readPublishForm(c *gin.Context, call *models.Call, now time.Time) (models.P
 	in := models.PublishInput{CallID: call.ID, NoticeKO: form.NoticeKO, NoticeEN: form.NoticeEN,
 		Shown: &models.NoticeTexts{WindowKO: c.PostForm("window_notice_ko"), WindowEN: c.PostForm("window_notice_en"),
 			RemediesKO: c.PostForm("remedies_ko"), RemediesEN: c.PostForm("remedies_en")}}
+	if id, err := strconv.ParseUint(c.PostForm("supersedes"), 10, 32); err == nil {
+		in.Supersedes = uint(id)
+	}
 	for _, s := range c.PostFormArray("selected") {
 		id, err := strconv.ParseUint(s, 10, 32)
 		if err != nil {
