@@ -447,6 +447,7 @@ const physicalRow = "device_key = uuid"
 // rollupSums are the sums of a set of rollup rows: of physical GPUs, the
 // MIG instances only counted.
 type rollupSums struct {
+	AllocID   uint    `gorm:"column:alloc_id"` // when summed by allocation
 	Observed  float64 `gorm:"column:observed"`
 	Active    float64 `gorm:"column:active"`
 	Util      float64 `gorm:"column:util"`
@@ -594,6 +595,31 @@ func AllocationGPUSummary(ctx context.Context, db *gorm.DB, allocID uint, uuid s
 	if err := q.Find(&members).Error; err != nil {
 		return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
 	}
+	u, readTo, err := usageFrame(&a, members, uuid, from, to, now, func(from, to time.Time) ([]Downtime, error) {
+		return downtimesOf(ctx, db, a.ClusterID, from, to)
+	})
+	if err != nil {
+		return Usage{}, err
+	}
+	union, args := usageUnionOf(db, allocID, uuid, u.From, readTo, hasWindows(members))
+	if union == "" {
+		return u, nil
+	}
+	// One statement over the parts: one round trip, and the devices counted across them.
+	var s rollupSums
+	if err := db.Raw("SELECT "+rollupSumsSQL+" FROM ("+union+") parts", args...).Scan(&s).Error; err != nil {
+		return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
+	}
+	u.add(s)
+	return u, nil
+}
+
+// usageFrame is an allocation's usage from from to to without its
+// telemetry: the range clipped to the period, the GPUs, the expected and
+// down time (downs gives the cluster's downtimes in a range); and the
+// instant up to which telemetry is read.
+func usageFrame(a *Allocation, members []AllocationGPU, uuid string, from, to, now time.Time,
+	downs func(from, to time.Time) ([]Downtime, error)) (Usage, time.Time, error) {
 	n := 0
 	for _, g := range members {
 		if g.LeftAt == nil {
@@ -612,11 +638,11 @@ func AllocationGPUSummary(ctx context.Context, db *gorm.DB, allocID uint, uuid s
 			u.Until = u.From
 		}
 	}
-	downs, err := downtimesOf(ctx, db, a.ClusterID, u.From, u.Until)
+	ds, err := downs(u.From, u.Until)
 	if err != nil {
-		return Usage{}, err
+		return Usage{}, time.Time{}, err
 	}
-	down := coveredSeconds(downs, u.From, u.Until)
+	down := coveredSeconds(ds, u.From, u.Until)
 	// The cluster's downtime is no GPU's expected time: it is down.
 	span := u.Until.Sub(u.From).Seconds() - down
 	u.DownSeconds = float64(u.Allocated) * down
@@ -626,7 +652,7 @@ func AllocationGPUSummary(ctx context.Context, db *gorm.DB, allocID uint, uuid s
 	for _, g := range members {
 		s, e := g.Window(u.From, u.Until)
 		if e.After(s) {
-			u.ExpectedNamedSeconds += e.Sub(s).Seconds() - coveredSeconds(downs, s, e)
+			u.ExpectedNamedSeconds += e.Sub(s).Seconds() - coveredSeconds(ds, s, e)
 		}
 	}
 	// Nothing after the hour now is in can have been observed yet.
@@ -637,17 +663,81 @@ func AllocationGPUSummary(ctx context.Context, db *gorm.DB, allocID uint, uuid s
 	if readTo.After(u.To) {
 		readTo = u.To
 	}
-	union, args := usageUnionOf(db, allocID, uuid, u.From, readTo, hasWindows(members))
-	if union == "" {
-		return u, nil
+	return u, readTo, nil
+}
+
+// usageBatch is how many allocations one statement of allocationsUsage
+// sums (SQLite allows 500 terms in a UNION).
+const usageBatch = 200
+
+// allocationsUsage is AllocationUsage of each allocation, in their order,
+// in a constant number of statements: their GPUs, their clusters'
+// downtimes, and the sums of their rollups grouped by allocation (one
+// statement for up to usageBatch allocations).
+func allocationsUsage(ctx context.Context, db *gorm.DB, as []Allocation, from, to, now time.Time) ([]Usage, error) {
+	db = db.WithContext(ctx)
+	out := make([]Usage, len(as))
+	if len(as) == 0 {
+		return out, nil
 	}
-	// One statement over the parts: one round trip, and the devices counted across them.
-	var s rollupSums
-	if err := db.Raw("SELECT "+rollupSumsSQL+" FROM ("+union+") parts", args...).Scan(&s).Error; err != nil {
-		return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
+	ids := make([]uint, len(as))
+	var clusters []uint
+	for i, a := range as {
+		ids[i] = a.ID
+		if !slices.Contains(clusters, a.ClusterID) {
+			clusters = append(clusters, a.ClusterID)
+		}
 	}
-	u.add(s)
-	return u, nil
+	members := map[uint][]AllocationGPU{}
+	for chunk := range slices.Chunk(ids, 1000) {
+		var ms []AllocationGPU
+		if err := db.Select("allocation_id", "gpu_uuid", "joined_at", "left_at").Where("allocation_id IN ?", chunk).
+			Find(&ms).Error; err != nil {
+			return nil, fmt.Errorf("store: usage of %d allocations: %w", len(as), err)
+		}
+		for _, m := range ms {
+			members[m.AllocationID] = append(members[m.AllocationID], m)
+		}
+	}
+	var downs []Downtime
+	if err := db.Where("cluster_id IN ? AND start_at < ? AND end_at > ?", clusters, to.UTC(), from.UTC()).
+		Find(&downs).Error; err != nil {
+		return nil, fmt.Errorf("store: downtime of %d clusters: %w", len(clusters), err)
+	}
+	index := map[uint]int{}
+	for start := 0; start < len(as); start += usageBatch {
+		var parts []string
+		var args []any
+		for i := start; i < min(start+usageBatch, len(as)); i++ {
+			a := &as[i]
+			index[a.ID] = i
+			u, readTo, err := usageFrame(a, members[a.ID], "", from, to, now, func(time.Time, time.Time) ([]Downtime, error) {
+				return slices.DeleteFunc(slices.Clone(downs), func(d Downtime) bool { return d.ClusterID != a.ClusterID }), nil
+			})
+			if err != nil {
+				return nil, err
+			}
+			out[i] = u
+			union, uargs := usageUnionOf(db, a.ID, "", u.From, readTo, hasWindows(members[a.ID]))
+			if union == "" {
+				continue
+			}
+			parts = append(parts, fmt.Sprintf("SELECT %d AS alloc_id, p.* FROM (%s) p", a.ID, union))
+			args = append(args, uargs...)
+		}
+		if len(parts) == 0 {
+			continue
+		}
+		var sums []rollupSums
+		if err := db.Raw("SELECT alloc_id, "+rollupSumsSQL+" FROM ("+strings.Join(parts, " UNION ALL ")+") parts GROUP BY alloc_id",
+			args...).Scan(&sums).Error; err != nil {
+			return nil, fmt.Errorf("store: usage of %d allocations: %w", len(as), err)
+		}
+		for _, s := range sums {
+			out[index[s.AllocID]].add(s)
+		}
+	}
+	return out, nil
 }
 
 // DeviceUsage is what one device, a physical GPU or one MIG instance, did
