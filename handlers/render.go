@@ -143,10 +143,6 @@ func (h *Handler) jsonError(c *gin.Context, status int, messageID string) {
 // renderMessage shows the error page with a specific message.
 func (h *Handler) renderMessage(c *gin.Context, status int, messageID, detail string) {
 	v := views.ErrorView{Status: status, MessageID: messageID, Detail: detail, RequestID: c.GetString(keyRequestID)}
-	if c.GetHeader("HX-Request") == "true" {
-		h.render(c, status, views.ErrorBody(v))
-		return
-	}
 	h.render(c, status, views.Error(h.page(c, "error.title."+strconv.Itoa(status)), v))
 }
 
