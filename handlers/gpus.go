@@ -50,13 +50,13 @@ func (h *Handler) renderClusters(c *gin.Context, titleID string, admin bool) {
 // last success and the next attempt), failure rates over 24 hours and the
 // cluster's last failures.
 func (h *Handler) showClusterPage(c *gin.Context) {
-	id, err := strconv.ParseUint(c.Param("id"), 10, 32)
-	if err != nil {
+	id, ok := idParam(c, "id")
+	if !ok {
 		h.renderError(c, http.StatusNotFound, nil)
 		return
 	}
 	ctx := c.Request.Context()
-	health, err := models.GetClusterHealth(ctx, h.db, uint(id), h.now())
+	health, err := models.GetClusterHealth(ctx, h.db, id, h.now())
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -161,12 +161,12 @@ func (h *Handler) loadCluster(c *gin.Context) (*models.Cluster, bool) {
 }
 
 func (h *Handler) loadClusterID(c *gin.Context, param string) (*models.Cluster, bool) {
-	id, err := strconv.ParseUint(param, 10, 32)
-	if err != nil {
+	id, ok := parseID(param)
+	if !ok {
 		h.renderError(c, http.StatusNotFound, nil)
 		return nil, false
 	}
-	cl, err := models.GetCluster(c.Request.Context(), h.db, uint(id))
+	cl, err := models.GetCluster(c.Request.Context(), h.db, id)
 	if err != nil {
 		h.fail(c, err)
 		return nil, false
@@ -210,12 +210,8 @@ func (h *Handler) createAllocation(c *gin.Context) {
 	if later := models.ParseUUIDList(form.NodesLater); len(later) > 0 {
 		in.Nodes, in.NodesLater = append(in.Nodes, later...), true
 	}
-	if id, err := strconv.ParseUint(form.OrganisationID, 10, 32); err == nil {
-		in.OrganisationID = uint(id)
-	}
-	if id, err := strconv.ParseUint(clusterID, 10, 32); err == nil {
-		in.ClusterID = uint(id)
-	}
+	in.OrganisationID, _ = parseID(form.OrganisationID)
+	in.ClusterID, _ = parseID(clusterID)
 	if form.GPUCount != "" {
 		n, err := strconv.Atoi(form.GPUCount)
 		if err != nil {
@@ -252,9 +248,9 @@ func (h *Handler) renderAllocationForm(c *gin.Context, status int, clusterID str
 		h.fail(c, err)
 		return
 	}
-	if id, perr := strconv.ParseUint(clusterID, 10, 32); perr == nil {
+	if id, ok := parseID(clusterID); ok {
 		for i := range v.Clusters {
-			if v.Clusters[i].ID == uint(id) {
+			if v.Clusters[i].ID == id {
 				v.Cluster = &v.Clusters[i]
 			}
 		}

@@ -79,14 +79,10 @@ func (h *Handler) showCallApplicationsPage(c *gin.Context) {
 			return
 		}
 	}
-	if id, err := strconv.ParseUint(c.Query("assigned"), 10, 32); err == nil {
-		v.AssignedApp = uint(id)
-	}
+	v.AssignedApp, _ = parseID(c.Query("assigned"))
 	if code := c.Query("assign_error"); slices.Contains(assignErrorCodes, code) {
 		v.AssignErrorID = "officer.assign.error." + code
-		if id, err := strconv.ParseUint(c.Query("app"), 10, 32); err == nil {
-			v.AssignErrorApp = uint(id)
-		}
+		v.AssignErrorApp, _ = parseID(c.Query("app"))
 	}
 	h.render(c, http.StatusOK, views.CallApplications(h.page(c, "officer.applications.title"), v))
 }
@@ -171,11 +167,10 @@ func (h *Handler) assignReviewer(c *gin.Context) {
 	}
 	back := localPath(c.PostForm("return"), fmt.Sprintf("/officer/calls/%d/applications", app.CallID))
 	code := ""
-	reviewerID, err := strconv.ParseUint(c.PostForm("reviewer_id"), 10, 32)
-	if err != nil {
+	if reviewerID, ok := parseID(c.PostForm("reviewer_id")); !ok {
 		code = "reviewer"
 	} else {
-		err = models.AssignReviewer(ctx, h.db, app.ID, uint(reviewerID), currentUser(c), h.now())
+		err := models.AssignReviewer(ctx, h.db, app.ID, reviewerID, currentUser(c), h.now())
 		switch {
 		case err == nil:
 		case errors.Is(err, models.ErrNotFound), errors.Is(err, models.ErrInvalid):
@@ -467,18 +462,16 @@ func readPublishForm(c *gin.Context, call *models.Call, now time.Time) (models.P
 	in := models.PublishInput{CallID: call.ID, NoticeKO: form.NoticeKO, NoticeEN: form.NoticeEN,
 		Shown: &models.NoticeTexts{WindowKO: c.PostForm("window_notice_ko"), WindowEN: c.PostForm("window_notice_en"),
 			RemediesKO: c.PostForm("remedies_ko"), RemediesEN: c.PostForm("remedies_en")}}
-	if id, err := strconv.ParseUint(c.PostForm("supersedes"), 10, 32); err == nil {
-		in.Supersedes = uint(id)
-	}
+	in.Supersedes, _ = parseID(c.PostForm("supersedes"))
 	for _, s := range c.PostFormArray("selected") {
-		id, err := strconv.ParseUint(s, 10, 32)
-		if err != nil {
+		id, ok := parseID(s)
+		if !ok {
 			errs.Add("selected", "decision.error.not_ranked")
 			continue
 		}
-		if !form.Selected[uint(id)] {
-			form.Selected[uint(id)] = true
-			in.Selected = append(in.Selected, uint(id))
+		if !form.Selected[id] {
+			form.Selected[id] = true
+			in.Selected = append(in.Selected, id)
 		}
 	}
 	rule, err := models.ParseCountingRule(form.CountingRule)
