@@ -49,7 +49,7 @@ func (h *Handler) showCallApplicationsPage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	scores, err := h.callScores(ctx, call, v.Decision, u)
+	scores, err := models.CallScores(ctx, h.db, call, v.Decision, u)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -74,7 +74,7 @@ func (h *Handler) showCallApplicationsPage(c *gin.Context) {
 		v.NextPage = f.Page + 1
 	}
 	if v.Ministry {
-		if v.Reviewers, err = ministryUsers(ctx, h); err != nil {
+		if v.Reviewers, err = models.ListReviewers(ctx, h.db); err != nil {
 			h.fail(c, err)
 			return
 		}
@@ -111,7 +111,7 @@ func (h *Handler) exportCallApplications(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	scores, err := h.callScores(ctx, call, decision, currentUser(c))
+	scores, err := models.CallScores(ctx, h.db, call, decision, currentUser(c))
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -578,31 +578,6 @@ func (h *Handler) callSelection(ctx context.Context, callID uint) (*models.Decis
 	return models.CurrentSelection(ctx, h.db, callID)
 }
 
-// callScores returns each application's score and rank as the user may see
-// them: the published ones once there is a decision; before it, the running
-// ranking for the ministry only (nil for anyone else: scores are private to
-// officers until publication).
-func (h *Handler) callScores(ctx context.Context, call *models.Call, d *models.Decision, u *models.User) (map[uint]views.AppScore, error) {
-	out := map[uint]views.AppScore{}
-	if d != nil {
-		for _, e := range d.Entries {
-			out[e.ApplicationID] = views.AppScore{Total: e.Score, Rank: e.Rank, Reviewers: 1, Published: true}
-		}
-		return out, nil
-	}
-	if u == nil || !u.Role.IsMinistry() {
-		return nil, nil
-	}
-	sheets, err := models.LoadScoreSheets(ctx, h.db, call)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range models.RankApplications(call.Criteria, sheets) {
-		out[r.ApplicationID] = views.AppScore{Total: r.Total, Rank: r.Rank, Reviewers: r.Reviewers}
-	}
-	return out, nil
-}
-
 // applicationIDs are the applications' ids, in their order.
 func applicationIDs(apps []models.Application) []uint {
 	ids := make([]uint, len(apps))
@@ -610,15 +585,6 @@ func applicationIDs(apps []models.Application) []uint {
 		ids[i] = a.ID
 	}
 	return ids
-}
-
-// ministryUsers are the users who may review: officers and admins.
-func ministryUsers(ctx context.Context, h *Handler) ([]models.User, error) {
-	users, err := models.ListUsers(ctx, h.db)
-	if err != nil {
-		return nil, err
-	}
-	return slices.DeleteFunc(users, func(u models.User) bool { return !u.Role.IsMinistry() }), nil
 }
 
 // readAppListFilter reads the list's filter from the query, dropping what

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -59,7 +60,7 @@ func AssignReviewer(ctx context.Context, db *gorm.DB, appID, reviewerID uint, by
 		if err := tx.First(&rev, reviewerID).Error; err != nil {
 			return notFound("store: assign reviewer", err)
 		}
-		if !rev.Role.IsMinistry() {
+		if !rev.MayReview() {
 			return fmt.Errorf("store: assign reviewer: %s is not an officer: %w", rev.DisplayName(), ErrInvalid)
 		}
 		var a Application
@@ -376,4 +377,51 @@ func LoadScoreSheets(ctx context.Context, db *gorm.DB, call *Call) ([]ScoreSheet
 		sheets = append(sheets, s)
 	}
 	return sheets, nil
+}
+
+// MayReview reports whether the user may be assigned applications to
+// review: officers and admins.
+func (u *User) MayReview() bool { return u.Role.IsMinistry() }
+
+// ListReviewers lists the users who may review (MayReview), as ListUsers
+// orders them.
+func ListReviewers(ctx context.Context, db *gorm.DB) ([]User, error) {
+	users, err := ListUsers(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(users, func(u User) bool { return !u.MayReview() }), nil
+}
+
+// CallScore is an application's score and rank as a user may see it.
+type CallScore struct {
+	Total     float64
+	Rank      int
+	Reviewers int  // reviewers who scored every criterion
+	Published bool // from the published decision; otherwise the running ranking
+}
+
+// CallScores returns each application's score and rank as u may see them:
+// the published ones once there is a decision d (the call's current
+// selection); before it, the running ranking for the ministry only (nil for
+// anyone else: scores are private to officers until publication).
+func CallScores(ctx context.Context, db *gorm.DB, call *Call, d *Decision, u *User) (map[uint]CallScore, error) {
+	out := map[uint]CallScore{}
+	if d != nil {
+		for _, e := range d.Entries {
+			out[e.ApplicationID] = CallScore{Total: e.Score, Rank: e.Rank, Reviewers: 1, Published: true}
+		}
+		return out, nil
+	}
+	if u == nil || !u.Role.IsMinistry() {
+		return nil, nil
+	}
+	sheets, err := LoadScoreSheets(ctx, db, call)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range RankApplications(call.Criteria, sheets) {
+		out[r.ApplicationID] = CallScore{Total: r.Total, Rank: r.Rank, Reviewers: r.Reviewers}
+	}
+	return out, nil
 }
