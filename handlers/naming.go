@@ -298,7 +298,7 @@ func (h *Handler) namingAdminView(c *gin.Context) (views.NamingAdminView, error)
 	if v.Grants, err = models.ListGrants(ctx, h.db); err != nil {
 		return v, err
 	}
-	apps, _, err := models.ListApplications(ctx, h.db, models.ApplicationFilter{Status: models.StatusSelected, Sort: "lead", Limit: 1000})
+	teams, err := models.SelectedTeams(ctx, h.db)
 	if err != nil {
 		return v, err
 	}
@@ -318,13 +318,8 @@ func (h *Handler) namingAdminView(c *gin.Context) (views.NamingAdminView, error)
 			}
 		}
 	}
-	seen := map[uint]bool{}
-	for _, a := range apps {
-		if seen[a.LeadOrgID] {
-			continue
-		}
-		seen[a.LeadOrgID] = true
-		v.Holders = append(v.Holders, views.NamingHolder{Org: a.LeadOrg, Decision: selectedBy[a.LeadOrgID]})
+	for _, o := range teams {
+		v.Holders = append(v.Holders, views.NamingHolder{Org: o, Decision: selectedBy[o.ID]})
 	}
 	return v, nil
 }

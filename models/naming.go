@@ -194,12 +194,11 @@ func GrantName(ctx context.Context, db *gorm.DB, in GrantInput, by *User, now ti
 		} else if errs.Any() {
 			return fmt.Errorf("store: grant name: %w", ErrInvalid)
 		}
-		var selected int64
-		if err := tx.Model(&Application{}).Where("lead_org_id = ? AND status = ?", in.HolderID, StatusSelected).
-			Count(&selected).Error; err != nil {
+		selected, err := isSelectedTeam(ctx, tx, in.HolderID)
+		if err != nil {
 			return err
 		}
-		if selected == 0 {
+		if !selected {
 			return fmt.Errorf("store: grant name to organisation %d: %w", in.HolderID, ErrNotSelected)
 		}
 		from, _ := ParseDate(strings.TrimSpace(in.ValidFrom))
