@@ -318,23 +318,13 @@ func (h *Handler) loadReview(c *gin.Context) (views.ReviewView, bool) {
 		h.renderError(c, http.StatusNotFound, nil)
 		return views.ReviewView{}, false
 	}
-	mine, err := models.AssignmentsOf(ctx, h.db, currentUser(c).ID)
+	a, app, err := models.GetOwnAssignment(ctx, h.db, id, currentUser(c))
 	if err != nil {
 		h.fail(c, err)
 		return views.ReviewView{}, false
 	}
-	i := slices.IndexFunc(mine, func(a models.ReviewAssignment) bool { return a.ID == uint(id) })
-	if i < 0 {
-		h.renderError(c, http.StatusNotFound, nil)
-		return views.ReviewView{}, false
-	}
-	app, err := models.GetApplication(ctx, h.db, mine[i].ApplicationID)
-	if err != nil {
-		h.fail(c, err)
-		return views.ReviewView{}, false
-	}
-	v := views.ReviewView{Assignment: mine[i], App: app, Inputs: map[uint]views.ScoreFieldInput{}, Errors: models.FieldErrors{}}
-	for _, s := range mine[i].Scores {
+	v := views.ReviewView{Assignment: *a, App: app, Inputs: map[uint]views.ScoreFieldInput{}, Errors: models.FieldErrors{}}
+	for _, s := range a.Scores {
 		v.Inputs[s.CriterionID] = views.ScoreFieldInput{Value: strconv.FormatFloat(s.Value, 'f', -1, 64), Comment: s.Comment}
 	}
 	return v, true

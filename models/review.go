@@ -249,6 +249,25 @@ func AssignmentsOf(ctx context.Context, db *gorm.DB, reviewerID uint) ([]ReviewA
 	return out, nil
 }
 
+// GetOwnAssignment loads a review assignment with its scores, and the
+// application under review, for its reviewer only: another user's
+// assignment is ErrNotFound, as a missing one is.
+func GetOwnAssignment(ctx context.Context, db *gorm.DB, id uint, reviewer *User) (*ReviewAssignment, *Application, error) {
+	if reviewer == nil {
+		return nil, nil, fmt.Errorf("store: assignment %d: %w", id, ErrNotFound)
+	}
+	var a ReviewAssignment
+	err := db.WithContext(ctx).Preload("Scores").Where("id = ? AND reviewer_id = ?", id, reviewer.ID).First(&a).Error
+	if err != nil {
+		return nil, nil, notFound(fmt.Sprintf("store: assignment %d", id), err)
+	}
+	app, err := GetApplication(ctx, db, a.ApplicationID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &a, app, nil
+}
+
 // ScoreSheet is what ranking needs of one application: when it was
 // submitted and each criterion's scores from reviewers who declared no conflict.
 type ScoreSheet struct {
