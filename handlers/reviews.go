@@ -37,32 +37,17 @@ func (h *Handler) showCallApplicationsPage(c *gin.Context) {
 	}
 	u := currentUser(c)
 	f := readAppListFilter(c)
-	apps, total, err := models.ListApplications(ctx, h.db, models.ApplicationFilter{CallID: call.ID,
-		Status: models.ApplicationStatus(f.Status), Query: f.Query, Sort: f.Sort,
-		Limit: callApplicationsPageSize, Offset: (f.Page - 1) * callApplicationsPageSize})
+	r, err := models.ReadCallApplications(ctx, h.db, call, models.ApplicationFilter{Status: models.ApplicationStatus(f.Status),
+		Query: f.Query, Sort: f.Sort, Limit: callApplicationsPageSize, Offset: (f.Page - 1) * callApplicationsPageSize}, u)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	v := views.CallApplicationsView{Call: call, Filter: f, Total: total, Ministry: u.Role.IsMinistry()}
-	if v.Decision, err = h.callSelection(ctx, call.ID); err != nil {
-		h.fail(c, err)
-		return
-	}
-	scores, err := models.CallScores(ctx, h.db, call, v.Decision, u)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	v.ShowScores = scores != nil
-	assignments, err := models.AssignmentsFor(ctx, h.db, applicationIDs(apps))
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	for _, a := range apps {
-		row := views.CallApplicationRow{App: a, Assignments: assignments[a.ID]}
-		if sc, ok := scores[a.ID]; ok {
+	v := views.CallApplicationsView{Call: call, Filter: f, Total: r.Total, Ministry: u.Role.IsMinistry(), Decision: r.Decision,
+		ShowScores: r.Scores != nil}
+	for _, a := range r.Apps {
+		row := views.CallApplicationRow{App: a, Assignments: r.Assignments[a.ID]}
+		if sc, ok := r.Scores[a.ID]; ok {
 			row.Score = &sc
 		}
 		v.Rows = append(v.Rows, row)
@@ -70,7 +55,7 @@ func (h *Handler) showCallApplicationsPage(c *gin.Context) {
 	if f.Page > 1 {
 		v.PrevPage = f.Page - 1
 	}
-	if int64(f.Page*callApplicationsPageSize) < total {
+	if int64(f.Page*callApplicationsPageSize) < r.Total {
 		v.NextPage = f.Page + 1
 	}
 	if v.Ministry {
@@ -100,33 +85,19 @@ func (h *Handler) exportCallApplications(c *gin.Context) {
 		return
 	}
 	f := readAppListFilter(c)
-	apps, _, err := models.ListApplications(ctx, h.db, models.ApplicationFilter{CallID: call.ID,
-		Status: models.ApplicationStatus(f.Status), Query: f.Query, Sort: f.Sort, Limit: 100000})
+	r, err := models.ReadCallApplications(ctx, h.db, call, models.ApplicationFilter{Status: models.ApplicationStatus(f.Status),
+		Query: f.Query, Sort: f.Sort, Limit: 100000}, currentUser(c))
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	decision, err := h.callSelection(ctx, call.ID)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	scores, err := models.CallScores(ctx, h.db, call, decision, currentUser(c))
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
+	apps, scores, assignments := r.Apps, r.Scores, r.Assignments
 	t := func(id string) string { return i18n.T(ctx, id) }
 	table := exportTable{Header: []string{t("officer.col.receipt"), t("officer.col.lead"), t("officer.col.lead_en"),
 		t("officer.col.title"), t("officer.col.title_en"), t("officer.col.status"), t("officer.col.submitted"),
 		t("officer.col.reviewers")}}
 	if scores != nil {
 		table.Header = append(table.Header, t("officer.col.rank"), t("officer.col.score"))
-	}
-	assignments, err := models.AssignmentsFor(ctx, h.db, applicationIDs(apps))
-	if err != nil {
-		h.fail(c, err)
-		return
 	}
 	for _, a := range apps {
 		as := assignments[a.ID]
@@ -566,15 +537,6 @@ func (h *Handler) showFollowUpPage(c *gin.Context) {
 // correction, if any), or nil if there is none yet.
 func (h *Handler) callSelection(ctx context.Context, callID uint) (*models.Decision, error) {
 	return models.CurrentSelection(ctx, h.db, callID)
-}
-
-// applicationIDs are the applications' ids, in their order.
-func applicationIDs(apps []models.Application) []uint {
-	ids := make([]uint, len(apps))
-	for i, a := range apps {
-		ids[i] = a.ID
-	}
-	return ids
 }
 
 // readAppListFilter reads the list's filter from the query, dropping what

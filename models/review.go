@@ -444,3 +444,38 @@ func CallScores(ctx context.Context, db *gorm.DB, call *Call, d *Decision, u *Us
 	}
 	return out, nil
 }
+
+// CallApplications is a page of a call's applications as the officers'
+// list and its export show them to a user.
+type CallApplications struct {
+	Apps        []Application
+	Total       int64                       // matching the filter, all pages
+	Decision    *Decision                   // the call's current selection, nil before one
+	Scores      map[uint]CallScore          // as the user may see them (CallScores); nil: none
+	Assignments map[uint][]ReviewAssignment // by application
+}
+
+// ReadCallApplications reads the call's applications matching f (its
+// CallID is the call's) as u may see them.
+func ReadCallApplications(ctx context.Context, db *gorm.DB, call *Call, f ApplicationFilter, u *User) (*CallApplications, error) {
+	f.CallID = call.ID
+	r := &CallApplications{}
+	var err error
+	if r.Apps, r.Total, err = ListApplications(ctx, db, f); err != nil {
+		return nil, err
+	}
+	if r.Decision, err = CurrentSelection(ctx, db, call.ID); err != nil {
+		return nil, err
+	}
+	if r.Scores, err = CallScores(ctx, db, call, r.Decision, u); err != nil {
+		return nil, err
+	}
+	ids := make([]uint, len(r.Apps))
+	for i, a := range r.Apps {
+		ids[i] = a.ID
+	}
+	if r.Assignments, err = AssignmentsFor(ctx, db, ids); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
