@@ -458,48 +458,19 @@ func readPublishForm(c *gin.Context, call *models.Call, now time.Time) (models.P
 // with its defaults: the top N (N = slots) ticked, the civil counting rule.
 func (h *Handler) rankingView(ctx context.Context, call *models.Call) (views.RankingView, error) {
 	v := views.RankingView{Call: call, Errors: models.FieldErrors{}, Now: h.now()}
-	sheets, err := models.LoadScoreSheets(ctx, h.db, call)
+	r, err := models.ReadCallRanking(ctx, h.db, call, v.Now)
 	if err != nil {
 		return v, err
 	}
-	ranking := models.RankApplications(call.Criteria, sheets)
-	ids := make([]uint, len(ranking))
-	for i, r := range ranking {
-		ids[i] = r.ApplicationID
+	for _, x := range r.Ranking {
+		v.Rows = append(v.Rows, views.RankingRow{Ranked: x, App: r.Apps[x.ApplicationID]})
 	}
-	apps, err := models.GetApplications(ctx, h.db, ids)
-	if err != nil {
-		return v, err
-	}
-	for _, r := range ranking {
-		v.Rows = append(v.Rows, views.RankingRow{Ranked: r, App: apps[r.ApplicationID]})
-	}
-	if _, v.Pending, err = models.ListApplications(ctx, h.db, models.ApplicationFilter{CallID: call.ID,
-		Status: models.StatusSubmitted, Limit: 1}); err != nil {
-		return v, err
-	}
-	if v.Decision, err = h.callSelection(ctx, call.ID); err != nil {
-		return v, err
-	}
-	if v.Decision != nil {
-		st, err := models.StandingOf(ctx, h.db, v.Decision)
-		if err != nil {
-			return v, err
-		}
-		v.Correcting = st.UnderReReview
-	}
+	v.Pending, v.Decision, v.Correcting, v.Texts = r.Pending, r.Decision, r.Correcting, r.Texts
 	v.Form = views.PublishForm{Selected: map[uint]bool{}, CountingRule: string(models.RuleCivil),
 		NoticeKO: h.cat.For(i18n.Korean).T("officer.decision.notice_default", map[string]any{"Title": call.TitleKO}),
 		NoticeEN: h.cat.For(i18n.English).T("officer.decision.notice_default", map[string]any{"Title": call.TitleEN})}
-	if v.Decision == nil || v.Correcting {
-		if v.Texts, err = models.NoticeTextsFor(ctx, h.db, call, models.RuleCivil, nil, v.Now); err != nil {
-			return v, err
-		}
-	}
-	for _, r := range v.Rows {
-		if r.Rank <= call.Slots && r.Reviewers > 0 {
-			v.Form.Selected[r.ApplicationID] = true
-		}
+	for _, id := range r.Proposed {
+		v.Form.Selected[id] = true
 	}
 	return v, nil
 }

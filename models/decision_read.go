@@ -60,3 +60,59 @@ func ReadDecision(ctx context.Context, db *gorm.DB, id uint, u *User, now time.T
 	r.CanAppeal = refusal == nil
 	return r, nil
 }
+
+// CallRanking is what the ranking page shows of a call: the ranking by
+// weighted score with the applications, the submitted applications still
+// without a reviewer, the current selection and whether it is being
+// corrected after an upheld appeal.
+type CallRanking struct {
+	Ranking    []Ranked
+	Apps       map[uint]*Application
+	Pending    int64
+	Decision   *Decision
+	Correcting bool
+	// Texts are the notice's generated parts for the civil counting rule and
+	// no explicit close, when there is a selection to publish (none yet, or
+	// a correction); Proposed is the selection the form proposes: the ranks
+	// within the slots that have a reviewer's scores.
+	Texts    NoticeTexts
+	Proposed []uint
+}
+
+// ReadCallRanking reads the ranking page of a call at now.
+func ReadCallRanking(ctx context.Context, db *gorm.DB, call *Call, now time.Time) (*CallRanking, error) {
+	sheets, err := LoadScoreSheets(ctx, db, call)
+	if err != nil {
+		return nil, err
+	}
+	r := &CallRanking{Ranking: RankApplications(call.Criteria, sheets)}
+	ids := make([]uint, len(r.Ranking))
+	for i, x := range r.Ranking {
+		ids[i] = x.ApplicationID
+		if x.Rank <= call.Slots && x.Reviewers > 0 {
+			r.Proposed = append(r.Proposed, x.ApplicationID)
+		}
+	}
+	if r.Apps, err = GetApplications(ctx, db, ids); err != nil {
+		return nil, err
+	}
+	if _, r.Pending, err = ListApplications(ctx, db, ApplicationFilter{CallID: call.ID, Status: StatusSubmitted, Limit: 1}); err != nil {
+		return nil, err
+	}
+	if r.Decision, err = CurrentSelection(ctx, db, call.ID); err != nil {
+		return nil, err
+	}
+	if r.Decision != nil {
+		st, err := StandingOf(ctx, db, r.Decision)
+		if err != nil {
+			return nil, err
+		}
+		r.Correcting = st.UnderReReview
+	}
+	if r.Decision == nil || r.Correcting {
+		if r.Texts, err = NoticeTextsFor(ctx, db, call, RuleCivil, nil, now); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
