@@ -95,19 +95,10 @@ func (h *Handler) endAllocation(c *gin.Context) {
 		h.renderAllocationChange(c, http.StatusOK, views.AllocationChangeView{A: a, Which: "end", Form: form})
 		return
 	}
+	in := models.EndEarly{LastDay: form.LastDay, Reason: form.Reason}
 	if !confirmed(c) {
-		errs := models.FieldErrors{}
-		if _, perr := models.ParseDate(form.LastDay); perr != nil {
-			errs.Add("last_day", "gpu.error.date")
-		}
-		if strings.TrimSpace(form.Reason) == "" {
-			errs.Add("reason", "form.required")
-		}
-		if errs.Any() || a.Ended() {
-			if a.Ended() {
-				errs.Add("form", "gpu.error.ended")
-			}
-			h.renderAllocationChange(c, http.StatusUnprocessableEntity, views.AllocationChangeView{A: a, Which: "end", Form: form, Errors: errs})
+		if errs, err := models.CheckEndEarly(a, in); err != nil {
+			h.applyChange(c, a, "end", form, errs, err)
 			return
 		}
 		h.renderConfirm(c, views.ConfirmView{TitleID: "gpu.change.end.confirm_title", EffectID: "gpu.change.end.effect",
@@ -115,8 +106,7 @@ func (h *Handler) endAllocation(c *gin.Context) {
 			views.ChangeConfirmSummary(a, []string{a.PeriodTo + " → " + form.LastDay, form.Reason}))
 		return
 	}
-	errs, err := models.EndAllocation(c.Request.Context(), h.db, a.ID, models.EndEarly{LastDay: form.LastDay, Reason: form.Reason},
-		currentUser(c), h.now())
+	errs, err := models.EndAllocation(c.Request.Context(), h.db, a.ID, in, currentUser(c), h.now())
 	h.applyChange(c, a, "end", form, errs, err)
 }
 
@@ -132,22 +122,10 @@ func (h *Handler) replaceAllocationGPU(c *gin.Context) {
 		h.renderAllocationChange(c, http.StatusOK, views.AllocationChangeView{A: a, Which: "replace", Form: form})
 		return
 	}
+	in := models.GPUReplacement{Old: form.Old, New: form.New, At: form.At, Reason: form.Reason}
 	if !confirmed(c) {
-		errs := models.FieldErrors{}
-		if _, ok := models.ParseInstant(form.At); !ok {
-			errs.Add("at", "gpu.error.instant")
-		}
-		if form.New == "" {
-			errs.Add("new", "form.required")
-		}
-		if strings.TrimSpace(form.Reason) == "" {
-			errs.Add("reason", "form.required")
-		}
-		if !a.Has(form.Old) {
-			errs.Add("old", "gpu.error.not_in_allocation")
-		}
-		if errs.Any() {
-			h.renderAllocationChange(c, http.StatusUnprocessableEntity, views.AllocationChangeView{A: a, Which: "replace", Form: form, Errors: errs})
+		if errs, err := models.CheckReplacement(c.Request.Context(), h.db, a, in); err != nil {
+			h.applyChange(c, a, "replace", form, errs, err)
 			return
 		}
 		h.renderConfirm(c, views.ConfirmView{TitleID: "gpu.change.replace.confirm_title", EffectID: "gpu.change.replace.effect",
@@ -155,7 +133,6 @@ func (h *Handler) replaceAllocationGPU(c *gin.Context) {
 			views.ChangeConfirmSummary(a, []string{form.Old + " → " + form.New + " (" + form.At + " KST)", form.Reason}))
 		return
 	}
-	errs, err := models.ReplaceAllocationGPU(c.Request.Context(), h.db, a.ID,
-		models.GPUReplacement{Old: form.Old, New: form.New, At: form.At, Reason: form.Reason}, currentUser(c), h.now())
+	errs, err := models.ReplaceAllocationGPU(c.Request.Context(), h.db, a.ID, in, currentUser(c), h.now())
 	h.applyChange(c, a, "replace", form, errs, err)
 }

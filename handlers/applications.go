@@ -138,15 +138,14 @@ func (h *Handler) callToApply(c *gin.Context) (*models.Call, *models.Organisatio
 	if org == nil {
 		return nil, nil
 	}
-	now := h.now()
-	if call.IsClosed(now) {
-		h.renderMessage(c, http.StatusConflict, "application.error.apply_closed",
-			i18n.T(ctx, "application.closed_at", map[string]any{"Closes": views.KST(call.ClosesAt)}))
-		return nil, nil
-	}
-	if now.Before(call.OpensAt) {
+	switch err := call.CheckApplying(h.now()); {
+	case errors.Is(err, models.ErrCallNotOpen):
 		h.renderMessage(c, http.StatusConflict, "application.error.apply_not_open",
 			i18n.T(ctx, "application.opens_at", map[string]any{"Opens": views.KST(call.OpensAt)}))
+		return nil, nil
+	case err != nil:
+		h.renderMessage(c, http.StatusConflict, "application.error.apply_closed",
+			i18n.T(ctx, "application.closed_at", map[string]any{"Closes": views.KST(call.ClosesAt)}))
 		return nil, nil
 	}
 	existing, err := h.existingApplication(ctx, call.ID, org.ID)
@@ -286,7 +285,7 @@ func (h *Handler) uploadDocument(c *gin.Context) {
 		h.renderError(c, http.StatusNotFound, nil)
 		return
 	}
-	rdID, _ := parseApplicationID(c.PostForm("required_document_id"))
+	rdID, _ := parseID(c.PostForm("required_document_id"))
 	var file *models.UploadedFile
 	if fh, err := c.FormFile("file"); err == nil {
 		f := uploadedFile(fh)
@@ -490,9 +489,8 @@ func (h *Handler) applicationView(c *gin.Context, a *models.Application) (views.
 		v.Alert = "application.error.closed"
 		v.AlertData = map[string]any{"Closes": views.KST(a.Call.ClosesAt)}
 	}
-	isLead := u.Role == models.RoleCompany
-	v.CanSubmit = v.Editable && a.Call.IsOpen(now)
-	v.CanWithdraw = isLead && (a.Status == models.StatusDraft || a.Status == models.StatusSubmitted) && !a.Call.IsClosed(now)
+	v.CanSubmit = a.MaySubmit(u, now)
+	v.CanWithdraw = a.MayWithdraw(u, now)
 	if v.Editable {
 		orgs, err := models.ListOrganisations(ctx, h.db)
 		if err != nil {
@@ -539,9 +537,4 @@ func applicationFormOf(f formValues) views.ApplicationForm {
 		TitleEN: strings.TrimSpace(f.get("title_en")),
 		Summary: f.get("summary"),
 	}
-}
-
-func parseApplicationID(s string) (uint, bool) {
-	id, err := strconv.ParseUint(s, 10, 32)
-	return uint(id), err == nil && id > 0
 }

@@ -247,12 +247,12 @@ func (h *Handler) demoSignIn(c *gin.Context) {
 		h.renderError(c, http.StatusNotFound, nil)
 		return
 	}
-	userID, err := strconv.ParseUint(c.PostForm("user_id"), 10, 32)
-	if err != nil {
+	userID, ok := parseID(c.PostForm("user_id"))
+	if !ok {
 		h.renderError(c, http.StatusBadRequest, nil)
 		return
 	}
-	u, err := models.GetUser(c.Request.Context(), h.db, uint(userID))
+	u, err := models.GetUser(c.Request.Context(), h.db, userID)
 	if err != nil {
 		h.fail(c, err)
 		return

@@ -44,26 +44,23 @@ func (h *Handler) showDecisionPage(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	d, err := models.GetDecision(ctx, h.db, id)
+	u := currentUser(c)
+	r, err := models.ReadDecision(ctx, h.db, id, u, h.now())
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	call, err := models.GetCall(ctx, h.db, d.CallID)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	v := views.PublicDecisionView{Decision: d, Call: call, Selected: selectedEntries(d), Verified: d.VerifyContent(),
-		Now: h.now(), Ranked: len(d.Entries)}
+	d := r.Decision
+	v := views.PublicDecisionView{Decision: d, Call: r.Call, Selected: selectedEntries(d), Verified: d.VerifyContent(),
+		Now: h.now(), Ranked: len(d.Entries), Window: r.Window, WindowMoves: r.WindowMoves, WindowKnown: r.WindowErr == nil,
+		Stats: r.Stats, Standing: r.Standing, Own: r.Own, OwnAppeals: r.OwnAppeals, CanAppeal: r.CanAppeal}
 	lang := i18n.Lang(ctx)
 	slices.SortStableFunc(v.Selected, func(a, b models.DecisionEntry) int {
 		return strings.Compare(views.Bilingual(lang, a.NameKO, a.NameEN), views.Bilingual(lang, b.NameKO, b.NameEN))
 	})
-	if v.Window, v.WindowMoves, err = models.DecisionWindowHistory(ctx, h.db, d, v.Now); err != nil {
-		h.log.Warn("appeal window", "request_id", c.GetString(keyRequestID), "decision", d.ID, "err", err)
+	if r.WindowErr != nil {
+		h.log.Warn("appeal window", "request_id", c.GetString(keyRequestID), "decision", d.ID, "err", r.WindowErr)
 	} else {
-		v.WindowKnown = true
 		// The window opens and closes, and a holiday change yet to take
 		// effect may move it (the countdown is made for each request).
 		h.changesAt(c, v.Window.Opens, v.Window.Closes)
@@ -76,32 +73,11 @@ func (h *Handler) showDecisionPage(c *gin.Context) {
 		}
 		h.changesAt(c, changes...)
 	}
-	if v.Stats, err = models.DecisionAppealStats(ctx, h.db, d.ID); err != nil {
-		h.fail(c, err)
-		return
-	}
-	if v.Standing, err = models.StandingOf(ctx, h.db, d); err != nil {
-		h.fail(c, err)
-		return
-	}
 	if !v.Verified {
 		h.log.Error("decision content does not match its hash", "request_id", c.GetString(keyRequestID), "decision", d.ID)
 	}
-	if u := currentUser(c); u != nil {
+	if u != nil {
 		switch {
-		case u.Role == models.RoleCompany && u.OrganisationID != nil:
-			if e, ok := d.Entry(*u.OrganisationID); ok {
-				v.Own = &e
-				// The organisation's own appeals, and the way to file one
-				// when the appeal rules allow it.
-				if v.OwnAppeals, err = models.ListAppeals(ctx, h.db, models.AppealFilter{DecisionID: d.ID,
-					OrganisationID: *u.OrganisationID}); err != nil {
-					h.fail(c, err)
-					return
-				}
-				_, refusal := models.CheckAppealable(ctx, h.db, d, *u.OrganisationID, v.Now)
-				v.CanAppeal = refusal == nil
-			}
 		case u.Role.IsMinistry():
 			v.ShowRanking, v.ShowFollowUp = d.Kind == models.DecisionSelection, d.Kind == models.DecisionSelection
 		case u.Role == models.RoleAuditor:

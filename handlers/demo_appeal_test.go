@@ -59,7 +59,7 @@ func TestDemoAppealRightAway(t *testing.T) {
 				if len(appealable) != 1 {
 					t.Fatalf("decisions KAIST may appeal now: %v, want exactly one", appealable)
 				}
-				d, err := models.GetDecision(ctx, app.db, parseID(t, appealable[0]))
+				d, err := models.GetDecision(ctx, app.db, mustID(t, appealable[0]))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -75,7 +75,7 @@ func TestDemoAppealRightAway(t *testing.T) {
 	}
 }
 
-func parseID(t *testing.T, s string) uint {
+func mustID(t *testing.T, s string) uint {
 	t.Helper()
 	id, err := strconv.ParseUint(s, 10, 32)
 	if err != nil {

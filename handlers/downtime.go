@@ -28,8 +28,7 @@ func (h *Handler) renderDowntime(c *gin.Context, status int, cl *models.Cluster,
 		h.fail(c, err)
 		return
 	}
-	role := currentUser(c).Role
-	v.Cluster, v.Downtimes, v.CanRecord = cl, ds, role == models.RoleOfficer || role == models.RoleAdmin
+	v.Cluster, v.Downtimes, v.CanRecord = cl, ds, currentUser(c).Role.IsMinistry()
 	if v.Errors == nil {
 		v.Errors = models.FieldErrors{}
 	}

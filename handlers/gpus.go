@@ -50,13 +50,13 @@ func (h *Handler) renderClusters(c *gin.Context, titleID string, admin bool) {
 // last success and the next attempt), failure rates over 24 hours and the
 // cluster's last failures.
 func (h *Handler) showClusterPage(c *gin.Context) {
-	id, err := strconv.ParseUint(c.Param("id"), 10, 32)
-	if err != nil {
+	id, ok := idParam(c, "id")
+	if !ok {
 		h.renderError(c, http.StatusNotFound, nil)
 		return
 	}
 	ctx := c.Request.Context()
-	health, err := models.GetClusterHealth(ctx, h.db, uint(id), h.now())
+	health, err := models.GetClusterHealth(ctx, h.db, id, h.now())
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -161,12 +161,12 @@ func (h *Handler) loadCluster(c *gin.Context) (*models.Cluster, bool) {
 }
 
 func (h *Handler) loadClusterID(c *gin.Context, param string) (*models.Cluster, bool) {
-	id, err := strconv.ParseUint(param, 10, 32)
-	if err != nil {
+	id, ok := parseID(param)
+	if !ok {
 		h.renderError(c, http.StatusNotFound, nil)
 		return nil, false
 	}
-	cl, err := models.GetCluster(c.Request.Context(), h.db, uint(id))
+	cl, err := models.GetCluster(c.Request.Context(), h.db, id)
 	if err != nil {
 		h.fail(c, err)
 		return nil, false
@@ -210,12 +210,8 @@ func (h *Handler) createAllocation(c *gin.Context) {
 	if later := models.ParseUUIDList(form.NodesLater); len(later) > 0 {
 		in.Nodes, in.NodesLater = append(in.Nodes, later...), true
 	}
-	if id, err := strconv.ParseUint(form.OrganisationID, 10, 32); err == nil {
-		in.OrganisationID = uint(id)
-	}
-	if id, err := strconv.ParseUint(clusterID, 10, 32); err == nil {
-		in.ClusterID = uint(id)
-	}
+	in.OrganisationID, _ = parseID(form.OrganisationID)
+	in.ClusterID, _ = parseID(clusterID)
 	if form.GPUCount != "" {
 		n, err := strconv.Atoi(form.GPUCount)
 		if err != nil {
@@ -252,9 +248,9 @@ func (h *Handler) renderAllocationForm(c *gin.Context, status int, clusterID str
 		h.fail(c, err)
 		return
 	}
-	if id, perr := strconv.ParseUint(clusterID, 10, 32); perr == nil {
+	if id, ok := parseID(clusterID); ok {
 		for i := range v.Clusters {
-			if v.Clusters[i].ID == uint(id) {
+			if v.Clusters[i].ID == id {
 				v.Cluster = &v.Clusters[i]
 			}
 		}
@@ -323,55 +319,6 @@ func (h *Handler) loadAllocation(c *gin.Context) (*models.Allocation, error) {
 	return a, nil
 }
 
-// telemetryRange reads the from/to days (KST, both included) of a telemetry
-// query; without them it is the last week of the allocation up to today.
-func (h *Handler) telemetryRange(a *models.Allocation, fromS, toS string) (from, to models.Date, errs models.FieldErrors) {
-	errs = models.FieldErrors{}
-	first, last := a.Period()
-	switch today := models.DateOf(h.now()); {
-	case today.Before(first): // not started: its first week
-		from, to = first, earlier(first.AddDays(6), last)
-	case last.Before(today): // over: its last week
-		from, to = later(last.AddDays(-6), first), last
-	default:
-		from, to = later(today.AddDays(-6), first), today
-	}
-	if s := strings.TrimSpace(toS); s != "" {
-		d, err := models.ParseDate(s)
-		if err != nil {
-			errs.Add("to", "gpu.error.date")
-		} else {
-			to = d
-		}
-	}
-	if s := strings.TrimSpace(fromS); s != "" {
-		d, err := models.ParseDate(s)
-		if err != nil {
-			errs.Add("from", "gpu.error.date")
-		} else {
-			from = d
-		}
-	}
-	if !errs.Any() && to.Before(from) {
-		errs.Add("to", "gpu.error.period")
-	}
-	return from, to, errs
-}
-
-func earlier(a, b models.Date) models.Date {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
-func later(a, b models.Date) models.Date {
-	if b.After(a) {
-		return b
-	}
-	return a
-}
-
 // showAllocationPage shows an allocation, its usage over a range and the
 // charts (drawn by static/js/charts.js from the series endpoint).
 func (h *Handler) showAllocationPage(c *gin.Context) {
@@ -382,42 +329,24 @@ func (h *Handler) showAllocationPage(c *gin.Context) {
 		return
 	}
 	gpu := c.Query("gpu")
-	from, to, errs := h.telemetryRange(a, c.Query("from"), c.Query("to"))
-	v := views.AllocationView{A: a, From: c.DefaultQuery("from", from.String()), To: c.DefaultQuery("to", to.String()), GPU: gpu, Errors: errs}
+	from, to, errs := a.TelemetryRange(c.Query("from"), c.Query("to"), h.now())
 	status := http.StatusOK
 	if errs.Any() {
 		status = http.StatusUnprocessableEntity
-		from, to, _ = h.telemetryRange(a, "", "")
+		from, to, _ = a.TelemetryRange("", "", h.now())
 	}
 	if gpu != "" && !a.Has(gpu) {
 		h.renderError(c, http.StatusNotFound, nil)
 		return
 	}
-	if v.GPUs, err = models.AllocatedGPUs(ctx, h.db, a.ID); err != nil {
+	r, err := models.ReadAllocation(ctx, h.db, a, gpu, from, to, h.now())
+	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	// The summary is of the GPU the charts show, when one is chosen.
-	if v.Usage, err = models.AllocationGPUSummary(ctx, h.db, a.ID, gpu, from.Start(), to.AddDays(1).Start(), h.now()); err != nil {
-		h.fail(c, err)
-		return
-	}
-	if v.Workloads, err = models.AllocationWorkloads(ctx, h.db, a, gpu, from.Start(), to.AddDays(1).Start()); err != nil {
-		h.fail(c, err)
-		return
-	}
-	if v.PerGPU, err = models.AllocationGPUUsage(ctx, h.db, a, from.Start(), to.AddDays(1).Start()); err != nil {
-		h.fail(c, err)
-		return
-	}
-	if v.Series, v.Step, err = models.AllocationSeries(ctx, h.db, a, from.Start(), to.AddDays(1).Start(), gpu); err != nil {
-		h.fail(c, err)
-		return
-	}
-	if v.History, err = models.ListAllocationChanges(ctx, h.db, a.ID); err != nil {
-		h.fail(c, err)
-		return
-	}
+	v := views.AllocationView{A: a, From: c.DefaultQuery("from", from.String()), To: c.DefaultQuery("to", to.String()), GPU: gpu,
+		Errors: errs, GPUs: r.GPUs, Usage: r.Usage, Workloads: r.Workloads, PerGPU: r.PerGPU, Series: r.Series, Step: r.Step,
+		History: r.History}
 	v.MayChange = currentUser(c).Role.IsMinistry()
 	q := url.Values{"from": {from.String()}, "to": {to.String()}}
 	if gpu != "" {
@@ -456,7 +385,7 @@ func (h *Handler) allocationSeries(c *gin.Context) {
 		h.failJSON(c, err)
 		return
 	}
-	from, to, errs := h.telemetryRange(a, c.Query("from"), c.Query("to"))
+	from, to, errs := a.TelemetryRange(c.Query("from"), c.Query("to"), h.now())
 	if errs.Any() {
 		c.JSON(http.StatusBadRequest, gin.H{"error": "from and to must be dates (YYYY-MM-DD), from not after to"})
 		return

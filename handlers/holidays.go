@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -37,17 +36,10 @@ func (h *Handler) showHolidaysPage(c *gin.Context) {
 // the input kept.
 func (h *Handler) addHoliday(c *gin.Context) {
 	f := views.HolidayForm{Date: c.PostForm("date"), NameKO: c.PostForm("name_ko"), NameEN: c.PostForm("name_en")}
-	errs := models.ValidateHoliday(f.Date, f.NameKO, f.NameEN)
-	if d, err := models.ParseDate(strings.TrimSpace(f.Date)); err == nil {
-		r, err := models.LoadHolidayRecords(c.Request.Context(), h.db)
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		r.Extras = nil // a one-off holiday on the date is refused as a duplicate below
-		if _, listed := r.At(h.now()).IsHoliday(d); listed {
-			errs.Add("date", "holiday.error.builtin")
-		}
+	errs, err := models.CheckExtraHoliday(c.Request.Context(), h.db, f.Date, f.NameKO, f.NameEN, h.now())
+	if err != nil {
+		h.fail(c, err)
+		return
 	}
 	if !errs.Any() {
 		_, err := models.AddExtraHoliday(c.Request.Context(), h.db, f.Date, f.NameKO, f.NameEN, currentUser(c), h.now())

@@ -178,9 +178,9 @@ func (h *Handler) showNamingAdminPage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if id, err := strconv.ParseUint(c.Query("holder"), 10, 32); err == nil {
+	if id, ok := parseID(c.Query("holder")); ok {
 		for _, ho := range v.Holders {
-			if ho.Org.ID == uint(id) {
+			if ho.Org.ID == id {
 				v.Form = h.grantDefaults(ho)
 			}
 		}
@@ -202,23 +202,20 @@ func (h *Handler) grantName(c *gin.Context) {
 		DecisionID: c.PostForm("decision_id")}
 	in := models.GrantInput{Kind: models.NamingKind(f.Kind), Names: f.Names, ValidFrom: f.ValidFrom,
 		ValidTo: f.ValidTo, Basis: f.Basis}
-	if id, err := strconv.ParseUint(strings.TrimSpace(f.HolderID), 10, 32); err == nil {
-		in.HolderID = uint(id)
-	}
-	errs := in.Validate()
+	in.HolderID, _ = parseID(strings.TrimSpace(f.HolderID))
+	badDecision := false
 	if s := strings.TrimSpace(f.DecisionID); s != "" {
-		id, err := strconv.ParseUint(s, 10, 32)
-		if err != nil {
-			errs.Add("decision_id", "naming.error.decision")
-		} else if _, err := models.GetDecision(ctx, h.db, uint(id)); errors.Is(err, models.ErrNotFound) {
-			errs.Add("decision_id", "naming.error.decision")
-		} else if err != nil {
-			h.fail(c, err)
-			return
-		} else {
-			did := uint(id)
-			in.DecisionID = &did
-		}
+		id, ok := parseID(s)
+		badDecision = !ok
+		in.DecisionID = &id
+	}
+	errs, err := models.CheckGrant(ctx, h.db, in)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if badDecision {
+		errs.Add("decision_id", "naming.error.decision")
 	}
 	if !errs.Any() {
 		g, err := models.GrantName(ctx, h.db, in, currentUser(c), h.now())
@@ -301,7 +298,7 @@ func (h *Handler) namingAdminView(c *gin.Context) (views.NamingAdminView, error)
 	if v.Grants, err = models.ListGrants(ctx, h.db); err != nil {
 		return v, err
 	}
-	apps, _, err := models.ListApplications(ctx, h.db, models.ApplicationFilter{Status: models.StatusSelected, Sort: "lead", Limit: 1000})
+	teams, err := models.SelectedTeams(ctx, h.db)
 	if err != nil {
 		return v, err
 	}
@@ -321,13 +318,8 @@ func (h *Handler) namingAdminView(c *gin.Context) (views.NamingAdminView, error)
 			}
 		}
 	}
-	seen := map[uint]bool{}
-	for _, a := range apps {
-		if seen[a.LeadOrgID] {
-			continue
-		}
-		seen[a.LeadOrgID] = true
-		v.Holders = append(v.Holders, views.NamingHolder{Org: a.LeadOrg, Decision: selectedBy[a.LeadOrgID]})
+	for _, o := range teams {
+		v.Holders = append(v.Holders, views.NamingHolder{Org: o, Decision: selectedBy[o.ID]})
 	}
 	return v, nil
 }

@@ -37,7 +37,7 @@ import (
 //     an appeal window, the registry's day: changesAt); the page is kept
 //     until the first of them.
 //
-// Only a GET without a query string, not from htmx, answered 200 is kept.
+// Only a GET without a query string answered 200 is kept.
 
 // pageKey is what a kept page is for.
 type pageKey struct {
@@ -171,8 +171,7 @@ func (h *Handler) changesAt(c *gin.Context, ts ...time.Time) {
 func (h *Handler) cached(handle gin.HandlerFunc) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		pc := h.pageCache
-		if pc == nil || c.Request.Method != http.MethodGet || c.Request.URL.RawQuery != "" ||
-			c.GetHeader("HX-Request") != "" {
+		if pc == nil || c.Request.Method != http.MethodGet || c.Request.URL.RawQuery != "" {
 			handle(c)
 			return
 		}

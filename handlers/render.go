@@ -143,10 +143,6 @@ func (h *Handler) jsonError(c *gin.Context, status int, messageID string) {
 // renderMessage shows the error page with a specific message.
 func (h *Handler) renderMessage(c *gin.Context, status int, messageID, detail string) {
 	v := views.ErrorView{Status: status, MessageID: messageID, Detail: detail, RequestID: c.GetString(keyRequestID)}
-	if c.GetHeader("HX-Request") == "true" {
-		h.render(c, status, views.ErrorBody(v))
-		return
-	}
 	h.render(c, status, views.Error(h.page(c, "error.title."+strconv.Itoa(status)), v))
 }
 
@@ -167,7 +163,14 @@ func (h *Handler) fail(c *gin.Context, err error) {
 // idParam reads a positive id from the route parameter name; false for
 // anything else (callers answer 404, as for a missing object).
 func idParam(c *gin.Context, name string) (uint, bool) {
-	return parseApplicationID(c.Param(name))
+	return parseID(c.Param(name))
+}
+
+// parseID reads an object's id as a route, a query or a form gives it: a
+// positive number.
+func parseID(s string) (uint, bool) {
+	id, err := strconv.ParseUint(s, 10, 32)
+	return uint(id), err == nil && id > 0
 }
 
 // loadVisible loads the object named by a route parameter and returns it

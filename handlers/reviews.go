@@ -37,32 +37,17 @@ func (h *Handler) showCallApplicationsPage(c *gin.Context) {
 	}
 	u := currentUser(c)
 	f := readAppListFilter(c)
-	apps, total, err := models.ListApplications(ctx, h.db, models.ApplicationFilter{CallID: call.ID,
-		Status: models.ApplicationStatus(f.Status), Query: f.Query, Sort: f.Sort,
-		Limit: callApplicationsPageSize, Offset: (f.Page - 1) * callApplicationsPageSize})
+	r, err := models.ReadCallApplications(ctx, h.db, call, models.ApplicationFilter{Status: models.ApplicationStatus(f.Status),
+		Query: f.Query, Sort: f.Sort, Limit: callApplicationsPageSize, Offset: (f.Page - 1) * callApplicationsPageSize}, u)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	v := views.CallApplicationsView{Call: call, Filter: f, Total: total, Ministry: u.Role.IsMinistry()}
-	if v.Decision, err = h.callSelection(ctx, call.ID); err != nil {
-		h.fail(c, err)
-		return
-	}
-	scores, err := h.callScores(ctx, call, v.Decision, u)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	v.ShowScores = scores != nil
-	assignments, err := models.AssignmentsFor(ctx, h.db, applicationIDs(apps))
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	for _, a := range apps {
-		row := views.CallApplicationRow{App: a, Assignments: assignments[a.ID]}
-		if sc, ok := scores[a.ID]; ok {
+	v := views.CallApplicationsView{Call: call, Filter: f, Total: r.Total, Ministry: u.Role.IsMinistry(), Decision: r.Decision,
+		ShowScores: r.Scores != nil}
+	for _, a := range r.Apps {
+		row := views.CallApplicationRow{App: a, Assignments: r.Assignments[a.ID]}
+		if sc, ok := r.Scores[a.ID]; ok {
 			row.Score = &sc
 		}
 		v.Rows = append(v.Rows, row)
@@ -70,23 +55,19 @@ func (h *Handler) showCallApplicationsPage(c *gin.Context) {
 	if f.Page > 1 {
 		v.PrevPage = f.Page - 1
 	}
-	if int64(f.Page*callApplicationsPageSize) < total {
+	if int64(f.Page*callApplicationsPageSize) < r.Total {
 		v.NextPage = f.Page + 1
 	}
 	if v.Ministry {
-		if v.Reviewers, err = ministryUsers(ctx, h); err != nil {
+		if v.Reviewers, err = models.ListReviewers(ctx, h.db); err != nil {
 			h.fail(c, err)
 			return
 		}
 	}
-	if id, err := strconv.ParseUint(c.Query("assigned"), 10, 32); err == nil {
-		v.AssignedApp = uint(id)
-	}
+	v.AssignedApp, _ = parseID(c.Query("assigned"))
 	if code := c.Query("assign_error"); slices.Contains(assignErrorCodes, code) {
 		v.AssignErrorID = "officer.assign.error." + code
-		if id, err := strconv.ParseUint(c.Query("app"), 10, 32); err == nil {
-			v.AssignErrorApp = uint(id)
-		}
+		v.AssignErrorApp, _ = parseID(c.Query("app"))
 	}
 	h.render(c, http.StatusOK, views.CallApplications(h.page(c, "officer.applications.title"), v))
 }
@@ -104,33 +85,19 @@ func (h *Handler) exportCallApplications(c *gin.Context) {
 		return
 	}
 	f := readAppListFilter(c)
-	apps, _, err := models.ListApplications(ctx, h.db, models.ApplicationFilter{CallID: call.ID,
-		Status: models.ApplicationStatus(f.Status), Query: f.Query, Sort: f.Sort, Limit: 100000})
+	r, err := models.ReadCallApplications(ctx, h.db, call, models.ApplicationFilter{Status: models.ApplicationStatus(f.Status),
+		Query: f.Query, Sort: f.Sort, Limit: 100000}, currentUser(c))
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	decision, err := h.callSelection(ctx, call.ID)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	scores, err := h.callScores(ctx, call, decision, currentUser(c))
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
+	apps, scores, assignments := r.Apps, r.Scores, r.Assignments
 	t := func(id string) string { return i18n.T(ctx, id) }
 	table := exportTable{Header: []string{t("officer.col.receipt"), t("officer.col.lead"), t("officer.col.lead_en"),
 		t("officer.col.title"), t("officer.col.title_en"), t("officer.col.status"), t("officer.col.submitted"),
 		t("officer.col.reviewers")}}
 	if scores != nil {
 		table.Header = append(table.Header, t("officer.col.rank"), t("officer.col.score"))
-	}
-	assignments, err := models.AssignmentsFor(ctx, h.db, applicationIDs(apps))
-	if err != nil {
-		h.fail(c, err)
-		return
 	}
 	for _, a := range apps {
 		as := assignments[a.ID]
@@ -171,11 +138,10 @@ func (h *Handler) assignReviewer(c *gin.Context) {
 	}
 	back := localPath(c.PostForm("return"), fmt.Sprintf("/officer/calls/%d/applications", app.CallID))
 	code := ""
-	reviewerID, err := strconv.ParseUint(c.PostForm("reviewer_id"), 10, 32)
-	if err != nil {
+	if reviewerID, ok := parseID(c.PostForm("reviewer_id")); !ok {
 		code = "reviewer"
 	} else {
-		err = models.AssignReviewer(ctx, h.db, app.ID, uint(reviewerID), currentUser(c), h.now())
+		err := models.AssignReviewer(ctx, h.db, app.ID, reviewerID, currentUser(c), h.now())
 		switch {
 		case err == nil:
 		case errors.Is(err, models.ErrNotFound), errors.Is(err, models.ErrInvalid):
@@ -323,23 +289,13 @@ func (h *Handler) loadReview(c *gin.Context) (views.ReviewView, bool) {
 		h.renderError(c, http.StatusNotFound, nil)
 		return views.ReviewView{}, false
 	}
-	mine, err := models.AssignmentsOf(ctx, h.db, currentUser(c).ID)
+	a, app, err := models.GetOwnAssignment(ctx, h.db, id, currentUser(c))
 	if err != nil {
 		h.fail(c, err)
 		return views.ReviewView{}, false
 	}
-	i := slices.IndexFunc(mine, func(a models.ReviewAssignment) bool { return a.ID == uint(id) })
-	if i < 0 {
-		h.renderError(c, http.StatusNotFound, nil)
-		return views.ReviewView{}, false
-	}
-	app, err := models.GetApplication(ctx, h.db, mine[i].ApplicationID)
-	if err != nil {
-		h.fail(c, err)
-		return views.ReviewView{}, false
-	}
-	v := views.ReviewView{Assignment: mine[i], App: app, Inputs: map[uint]views.ScoreFieldInput{}, Errors: models.FieldErrors{}}
-	for _, s := range mine[i].Scores {
+	v := views.ReviewView{Assignment: *a, App: app, Inputs: map[uint]views.ScoreFieldInput{}, Errors: models.FieldErrors{}}
+	for _, s := range a.Scores {
 		v.Inputs[s.CriterionID] = views.ScoreFieldInput{Value: strconv.FormatFloat(s.Value, 'f', -1, 64), Comment: s.Comment}
 	}
 	return v, true
@@ -378,18 +334,23 @@ func (h *Handler) publishDecision(c *gin.Context) {
 	render := func(status int) {
 		h.render(c, status, views.Ranking(h.page(c, "officer.ranking.title"), v))
 	}
-	// Once published, the only decision left to publish is the correction
-	// of one under re-review, and the form must name the decision it
-	// corrects (a page from before another correction is stale).
-	if v.Decision != nil && (!v.Correcting || c.PostForm("supersedes") != itoaU(v.Decision.ID)) {
-		v.MessageID = "officer.decision.already_published"
-		render(http.StatusConflict)
-		return
-	}
 	var in models.PublishInput
 	in, v.Form, v.Errors = readPublishForm(c, call, h.now())
-	if v.Decision != nil {
-		in.Supersedes = v.Decision.ID
+	// Once published, the only decision left to publish is the correction
+	// of one under re-review, and the form names the decision it corrects
+	// (a page from before another correction is stale).
+	if err := models.CheckSupersedes(ctx, h.db, call.ID, in.Supersedes); err != nil {
+		switch {
+		case errors.Is(err, models.ErrConflict), errors.Is(err, models.ErrInvalidTransition):
+			v.MessageID = "officer.decision.already_published"
+		case errors.Is(err, models.ErrInvalid):
+			v.MessageID = "officer.decision.changed" // a stale page: nothing to correct
+		default:
+			h.fail(c, err)
+			return
+		}
+		render(http.StatusConflict)
+		return
 	}
 	// The generated text is shown again for the rule and deadline as sent;
 	// the text the page showed must be the text published.
@@ -403,54 +364,54 @@ func (h *Handler) publishDecision(c *gin.Context) {
 		render(http.StatusOK)
 		return
 	}
-	for field, msg := range in.Validate(call, v.Ranking()) {
+	errs, err := models.CheckPublish(ctx, h.db, in, h.now())
+	for field, msg := range errs {
 		v.Errors.Add(field, msg)
 	}
-	if v.Pending > 0 {
-		v.Errors.Add("ranking", "officer.ranking.pending")
-	}
-	if !call.IsClosed(h.now()) {
-		v.Errors.Add("ranking", "officer.ranking.not_closed")
-	}
-	if v.Errors.Any() {
+	switch {
+	case v.Errors.Any():
 		render(http.StatusUnprocessableEntity)
 		return
-	}
-	if in.NoticeStale(v.Texts) {
-		// Asked to confirm a text that is no longer what would be published.
-		v.MessageID = "legal.notice.changed"
-		render(http.StatusConflict)
-		return
-	}
-	if !confirmed(c) {
-		if editing(c) {
-			render(http.StatusOK)
-			return
+	case err != nil:
+		if !h.publishRefused(c, &v, err, render) {
+			h.fail(c, err)
 		}
+		return
+	case !confirmed(c) && editing(c):
+		render(http.StatusOK)
+		return
+	case !confirmed(c):
 		h.confirmPublish(c, v, in)
 		return
 	}
 	d, err := models.PublishSelection(ctx, h.db, in, currentUser(c), h.now())
+	if err != nil {
+		if !h.publishRefused(c, &v, err, render) {
+			h.fail(c, err)
+		}
+		return
+	}
+	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/decisions/%d", d.ID))
+}
+
+// publishRefused answers a publication the rules refuse (409) and reports
+// whether err was such a refusal.
+func (h *Handler) publishRefused(c *gin.Context, v *views.RankingView, err error, render func(int)) bool {
 	switch {
 	case errors.Is(err, models.ErrNoticeChanged):
+		// Asked to confirm a text that is no longer what would be published.
 		v.MessageID = "legal.notice.changed"
-		render(http.StatusConflict)
-		return
 	case errors.Is(err, models.ErrConflict):
 		v.MessageID = "officer.decision.already_published"
-		render(http.StatusConflict)
-		return
 	case errors.Is(err, models.ErrInvalid), errors.Is(err, models.ErrInvalidTransition),
 		errors.Is(err, models.ErrReviewBeforeClose):
 		// The ranking changed between the page and the click.
 		v.MessageID = "officer.decision.changed"
-		render(http.StatusConflict)
-		return
-	case err != nil:
-		h.fail(c, err)
-		return
+	default:
+		return false
 	}
-	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/decisions/%d", d.ID))
+	render(http.StatusConflict)
+	return true
 }
 
 // readPublishForm reads the officer's confirmation as typed, and what is
@@ -462,15 +423,16 @@ func readPublishForm(c *gin.Context, call *models.Call, now time.Time) (models.P
 	in := models.PublishInput{CallID: call.ID, NoticeKO: form.NoticeKO, NoticeEN: form.NoticeEN,
 		Shown: &models.NoticeTexts{WindowKO: c.PostForm("window_notice_ko"), WindowEN: c.PostForm("window_notice_en"),
 			RemediesKO: c.PostForm("remedies_ko"), RemediesEN: c.PostForm("remedies_en")}}
+	in.Supersedes, _ = parseID(c.PostForm("supersedes"))
 	for _, s := range c.PostFormArray("selected") {
-		id, err := strconv.ParseUint(s, 10, 32)
-		if err != nil {
+		id, ok := parseID(s)
+		if !ok {
 			errs.Add("selected", "decision.error.not_ranked")
 			continue
 		}
-		if !form.Selected[uint(id)] {
-			form.Selected[uint(id)] = true
-			in.Selected = append(in.Selected, uint(id))
+		if !form.Selected[id] {
+			form.Selected[id] = true
+			in.Selected = append(in.Selected, id)
 		}
 	}
 	rule, err := models.ParseCountingRule(form.CountingRule)
@@ -496,48 +458,19 @@ func readPublishForm(c *gin.Context, call *models.Call, now time.Time) (models.P
 // with its defaults: the top N (N = slots) ticked, the civil counting rule.
 func (h *Handler) rankingView(ctx context.Context, call *models.Call) (views.RankingView, error) {
 	v := views.RankingView{Call: call, Errors: models.FieldErrors{}, Now: h.now()}
-	sheets, err := models.LoadScoreSheets(ctx, h.db, call)
+	r, err := models.ReadCallRanking(ctx, h.db, call, v.Now)
 	if err != nil {
 		return v, err
 	}
-	ranking := models.RankApplications(call.Criteria, sheets)
-	ids := make([]uint, len(ranking))
-	for i, r := range ranking {
-		ids[i] = r.ApplicationID
+	for _, x := range r.Ranking {
+		v.Rows = append(v.Rows, views.RankingRow{Ranked: x, App: r.Apps[x.ApplicationID]})
 	}
-	apps, err := models.GetApplications(ctx, h.db, ids)
-	if err != nil {
-		return v, err
-	}
-	for _, r := range ranking {
-		v.Rows = append(v.Rows, views.RankingRow{Ranked: r, App: apps[r.ApplicationID]})
-	}
-	if _, v.Pending, err = models.ListApplications(ctx, h.db, models.ApplicationFilter{CallID: call.ID,
-		Status: models.StatusSubmitted, Limit: 1}); err != nil {
-		return v, err
-	}
-	if v.Decision, err = h.callSelection(ctx, call.ID); err != nil {
-		return v, err
-	}
-	if v.Decision != nil {
-		st, err := models.StandingOf(ctx, h.db, v.Decision)
-		if err != nil {
-			return v, err
-		}
-		v.Correcting = st.UnderReReview
-	}
+	v.Pending, v.Decision, v.Correcting, v.Texts = r.Pending, r.Decision, r.Correcting, r.Texts
 	v.Form = views.PublishForm{Selected: map[uint]bool{}, CountingRule: string(models.RuleCivil),
 		NoticeKO: h.cat.For(i18n.Korean).T("officer.decision.notice_default", map[string]any{"Title": call.TitleKO}),
 		NoticeEN: h.cat.For(i18n.English).T("officer.decision.notice_default", map[string]any{"Title": call.TitleEN})}
-	if v.Decision == nil || v.Correcting {
-		if v.Texts, err = models.NoticeTextsFor(ctx, h.db, call, models.RuleCivil, nil, v.Now); err != nil {
-			return v, err
-		}
-	}
-	for _, r := range v.Rows {
-		if r.Rank <= call.Slots && r.Reviewers > 0 {
-			v.Form.Selected[r.ApplicationID] = true
-		}
+	for _, id := range r.Proposed {
+		v.Form.Selected[id] = true
 	}
 	return v, nil
 }
@@ -575,49 +508,6 @@ func (h *Handler) showFollowUpPage(c *gin.Context) {
 // correction, if any), or nil if there is none yet.
 func (h *Handler) callSelection(ctx context.Context, callID uint) (*models.Decision, error) {
 	return models.CurrentSelection(ctx, h.db, callID)
-}
-
-// callScores returns each application's score and rank as the user may see
-// them: the published ones once there is a decision; before it, the running
-// ranking for the ministry only (nil for anyone else: scores are private to
-// officers until publication).
-func (h *Handler) callScores(ctx context.Context, call *models.Call, d *models.Decision, u *models.User) (map[uint]views.AppScore, error) {
-	out := map[uint]views.AppScore{}
-	if d != nil {
-		for _, e := range d.Entries {
-			out[e.ApplicationID] = views.AppScore{Total: e.Score, Rank: e.Rank, Reviewers: 1, Published: true}
-		}
-		return out, nil
-	}
-	if u == nil || !u.Role.IsMinistry() {
-		return nil, nil
-	}
-	sheets, err := models.LoadScoreSheets(ctx, h.db, call)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range models.RankApplications(call.Criteria, sheets) {
-		out[r.ApplicationID] = views.AppScore{Total: r.Total, Rank: r.Rank, Reviewers: r.Reviewers}
-	}
-	return out, nil
-}
-
-// applicationIDs are the applications' ids, in their order.
-func applicationIDs(apps []models.Application) []uint {
-	ids := make([]uint, len(apps))
-	for i, a := range apps {
-		ids[i] = a.ID
-	}
-	return ids
-}
-
-// ministryUsers are the users who may review: officers and admins.
-func ministryUsers(ctx context.Context, h *Handler) ([]models.User, error) {
-	users, err := models.ListUsers(ctx, h.db)
-	if err != nil {
-		return nil, err
-	}
-	return slices.DeleteFunc(users, func(u models.User) bool { return !u.Role.IsMinistry() }), nil
 }
 
 // readAppListFilter reads the list's filter from the query, dropping what

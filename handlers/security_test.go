@@ -289,7 +289,7 @@ func TestCSRF(t *testing.T) {
 		}
 	}
 
-	// The token in the X-CSRF-Token header (as htmx sends it) works, as
+	// The token in the X-CSRF-Token header (as a script sends it) works, as
 	// does a browser's same-origin mark.
 	resp := secSend(officer, http.MethodPost, "/auth/logout", "", map[string]string{"X-CSRF-Token": token, "Sec-Fetch-Site": "same-origin"})
 	wantSeeOther(t, "logout with the header token", resp, "/")

@@ -5,9 +5,11 @@ import (
 	"cmp"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -16,9 +18,13 @@ import (
 	"kaiportal/testdb"
 )
 
-// The demo with this many more applications on the 2025 call (150 in all)
-// is the large dataset of the statement count test.
-const moreApplications = 135
+// The demo with this many more applications on the 2025 call (150 in all),
+// and moreObjects more of everything else the pages list (see
+// seedMoreGPUsAndAppeals), is the large dataset of the statement count test.
+const (
+	moreApplications = 135
+	moreObjects      = 12
+)
 
 // skippedStatementPages are the GET routes the statement count test does not
 // request, with the reason; every other GET route is requested.
@@ -51,7 +57,9 @@ var visitRoles = map[models.Role]string{
 // TestStatementCountsDoNotGrowWithData: every GET page of the route table,
 // requested by every role its guard admits with real objects for its
 // parameters, runs as many SQL statements on the demo with 15 applications
-// as on the demo with 150 (no query per row).
+// and one more of each other object as on the demo with 150 applications
+// and moreObjects more GPUs, allocations, downtimes, allocation changes and
+// appeals (no query per row).
 func TestStatementCountsDoNotGrowWithData(t *testing.T) {
 	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
@@ -218,9 +226,12 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 	list, err := models.ImportHolidayList(ctx, db, 2027, "2027.csv", []byte(holidayListCSV(2027)), admin, now)
 	must(t, err)
 
+	objects := 1
 	if more > 0 {
 		seedMoreApplications(t, db, &call, &decision, more)
+		objects = moreObjects
 	}
+	seedMoreGPUsAndAppeals(t, db, now, &cluster, &allocation, &decision, kaist, user("demo-officer"), objects)
 	return map[string]string{
 		"/static/:hash/*path":              staticBase + "/css/app.css",
 		"/organisations/:id":               fmt.Sprintf("/organisations/%d", *upstage.OrganisationID),
@@ -253,6 +264,92 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 		// A month the demo has not reported: the blank form.
 		"/usage-reports/allocations/:id/:month": fmt.Sprintf("/usage-reports/allocations/%d/%s", allocation.ID,
 			models.MonthOf(now)),
+	}
+}
+
+// seedMoreGPUsAndAppeals adds n of each (1 on the small dataset, so that
+// both show every kind of row): GPUs on the sample cluster and on
+// the sample allocation's, with two hours of rollups each; allocations of
+// the sample allocation's organisation, and n of the other selected teams,
+// on them;
+// downtimes on both clusters; changes in the sample allocation's history;
+// appeals against the decision by the lowest-ranked applicants other than
+// the sample allocation's organisation (received, and dismissed). Rows the rules would refuse at the test's clock (past
+// periods, long-closed windows) are inserted directly.
+func seedMoreGPUsAndAppeals(t *testing.T, db *gorm.DB, now time.Time, cluster *models.Cluster, alloc *models.Allocation,
+	decision *models.Decision, filer, officer *models.User, n int) {
+	t.Helper()
+	ctx := t.Context()
+	clusters := []uint{cluster.ID}
+	if alloc.ClusterID != cluster.ID {
+		clusters = append(clusters, alloc.ClusterID)
+	}
+	hour := now.UTC().Truncate(time.Hour).Add(-2 * time.Hour)
+	for ci, clusterID := range clusters {
+		var rows []models.GPURollup
+		var uuids []string
+		for i := range 2 * n {
+			uuid := fmt.Sprintf("GPU-bulk-%d-%04d", ci, i)
+			uuids = append(uuids, uuid)
+			for h := range 2 {
+				rows = append(rows, models.GPURollup{DeviceKey: uuid, Hour: hour.Add(time.Duration(h) * time.Hour), UUID: uuid,
+					ClusterID: clusterID, Node: fmt.Sprintf("bulk-node-%d-%02d", ci, i/4), ObservedS: 3600, ActiveS: 1800,
+					UtilSum: 3600 * 40, GRSum: 1800, SMSum: 1500, EnergyJ: 3600 * 500, MaxFBMiB: 20000, Samples: 240})
+			}
+		}
+		refused, err := models.StoreClusterRollups(ctx, db, clusterID, rows, now)
+		must(t, err)
+		if refused > 0 {
+			t.Fatalf("%d rollups refused", refused)
+		}
+		if clusterID != alloc.ClusterID {
+			continue
+		}
+		// One GPU each to n more allocations of the organisation, and to
+		// the other selected teams.
+		teams, err := models.SelectedTeams(ctx, db)
+		must(t, err)
+		teams = slices.DeleteFunc(teams, func(o models.Organisation) bool { return o.ID == alloc.OrganisationID })
+		for i := range 2 * n {
+			org := alloc.OrganisationID
+			if i >= n {
+				org = teams[i%len(teams)].ID
+			}
+			_, errs, err := models.CreateAllocation(ctx, db, models.AllocationInput{OrganisationID: org, ClusterID: clusterID,
+				BlockKind: models.BlockCustom, GPUCount: 1, From: alloc.PeriodFrom, To: alloc.PeriodTo, UUIDs: uuids[i : i+1],
+				Note: "bulk"}, officer, now)
+			if err != nil {
+				t.Fatalf("allocation %d: %v %v", i, err, errs)
+			}
+		}
+	}
+	for _, clusterID := range clusters {
+		for i := range n {
+			start := hour.Add(-time.Duration(24*(i+1)) * time.Hour)
+			must(t, db.Create(&models.Downtime{ClusterID: clusterID, Start: start, End: start.Add(time.Hour),
+				Kind: models.DowntimeMaintenance, Reason: fmt.Sprintf("점검 %d", i), CreatedByID: officer.ID, CreatedAt: now}).Error)
+		}
+	}
+	for i := range n {
+		must(t, db.Create(&models.AllocationChange{AllocationID: alloc.ID, Kind: models.ChangePeriod,
+			Detail: fmt.Sprintf("bulk change %d", i), Reason: "기간 조정", ByID: officer.ID, At: now.Add(-time.Duration(n-i) * time.Hour)}).Error)
+	}
+	var entries []models.DecisionEntry
+	must(t, db.Where("decision_id = ? AND organisation_id <> ?", decision.ID, alloc.OrganisationID).Order("rank DESC").
+		Limit(n).Find(&entries).Error)
+	if len(entries) < n {
+		t.Fatalf("%d other ranked organisations, want %d", len(entries), n)
+	}
+	for i, e := range entries {
+		a := models.Appeal{DecisionID: decision.ID, OrganisationID: e.OrganisationID, FiledByID: filer.ID,
+			Ground: models.GroundScoringError, Statement: "점수 합산 오류", Status: models.AppealReceived,
+			Receipt: fmt.Sprintf("BULK-APPEAL-%03d", i), IdempotencyKey: fmt.Sprintf("bulk-appeal-key-%04d", i),
+			FiledAt: decision.PublishedAt.Add(time.Hour), AnswerBy: decision.PublishedAt.Add(30 * 24 * time.Hour)}
+		if i%2 == 1 {
+			decided := decision.PublishedAt.Add(48 * time.Hour)
+			a.Status, a.ReviewedAt, a.DecidedAt, a.DecidedByID, a.Reasons = models.AppealDismissed, &decided, &decided, &officer.ID, "기각"
+		}
+		must(t, db.Create(&a).Error)
 	}
 }
 

@@ -231,7 +231,7 @@ func (h *Handler) showReportQueuePage(c *gin.Context) {
 	ctx := c.Request.Context()
 	f := models.ReportFilter{Month: c.Query("month"), Outcome: c.Query("outcome"), State: c.Query("state")}
 	if s := c.Query("team"); s != "" {
-		id, ok := parseApplicationID(s)
+		id, ok := parseID(s)
 		if !ok {
 			h.renderError(c, http.StatusBadRequest, nil)
 			return

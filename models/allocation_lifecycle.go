@@ -139,11 +139,6 @@ func changeAllocation(ctx context.Context, db *gorm.DB, id uint, kind, reason st
 	reason = strings.TrimSpace(reason)
 	errs := FieldErrors{}
 	errs.CheckText("reason", reason, MaxAllocationNote, MultiLine)
-	if kind == ChangeEnd || kind == ChangeReplace {
-		if reason == "" {
-			errs.Add("reason", "form.required")
-		}
-	}
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if tx.Dialector.Name() == "postgres" {
 			if err := tx.Exec("SELECT pg_advisory_xact_lock"+schemaLockKey, allocLockKey).Error; err != nil {
@@ -154,8 +149,7 @@ func changeAllocation(ctx context.Context, db *gorm.DB, id uint, kind, reason st
 		if err != nil {
 			return err
 		}
-		if a.Ended() {
-			errs.Add("form", "gpu.error.ended")
+		if !checkOpen(a, errs) {
 			return ErrInvalid
 		}
 		detail, err := fn(tx, a, errs)
@@ -244,29 +238,12 @@ func ChangeAllocationPeriod(ctx context.Context, db *gorm.DB, id uint, in Period
 
 // EndAllocation ends an allocation early, on a last day before the
 // current one (today or earlier: the GPUs were given back). It cannot be
-// undone: an ended allocation takes no further change.
+// undone: an ended allocation takes no further change. The rule is
+// CheckEndEarly's, applied under the allocation lock.
 func EndAllocation(ctx context.Context, db *gorm.DB, id uint, in EndEarly, by *User, now time.Time) (FieldErrors, error) {
 	return changeAllocation(ctx, db, id, ChangeEnd, in.Reason, by, now, func(tx *gorm.DB, a *Allocation, errs FieldErrors) (string, error) {
-		last, err := ParseDate(strings.TrimSpace(in.LastDay))
-		if err != nil {
-			errs.Add("last_day", "gpu.error.date")
-			return "", nil
-		}
-		from, to := a.Period()
-		switch {
-		case last.Before(from):
-			errs.Add("last_day", "gpu.error.period")
-		case !last.Before(to):
-			errs.Add("last_day", "gpu.error.not_earlier")
-		}
-		end := last.AddDays(1).Start().UTC()
-		for _, g := range a.GPUs {
-			if g.JoinedAt != nil && !g.JoinedAt.Before(end) {
-				errs.Add("last_day", "gpu.error.outside_period")
-				break
-			}
-		}
-		if errs.Any() {
+		last, ok := checkEndEarly(a, in, errs)
+		if !ok {
 			return "", nil
 		}
 		reason := strings.TrimSpace(in.Reason)
@@ -276,6 +253,64 @@ func EndAllocation(ctx context.Context, db *gorm.DB, id uint, in EndEarly, by *U
 		}
 		return fmt.Sprintf("%s → %s", a.PeriodTo, last), nil
 	})
+}
+
+// CheckEndEarly checks an early end against the allocation as loaded,
+// changing nothing, so that the confirmation page asks only about an end
+// that EndAllocation would make: the problems by field, and ErrInvalid
+// when there are any.
+func CheckEndEarly(a *Allocation, in EndEarly) (FieldErrors, error) {
+	errs := FieldErrors{}
+	errs.CheckText("reason", strings.TrimSpace(in.Reason), MaxAllocationNote, MultiLine)
+	open := checkOpen(a, errs)
+	if _, ok := checkEndEarly(a, in, errs); !open || !ok {
+		return errs, fmt.Errorf("store: end allocation %d: %w", a.ID, ErrInvalid)
+	}
+	return nil, nil
+}
+
+// checkOpen refuses any change to an allocation that was ended early.
+func checkOpen(a *Allocation, errs FieldErrors) bool {
+	if a.Ended() {
+		errs.Add("form", "gpu.error.ended")
+		return false
+	}
+	return true
+}
+
+// requireReason: ending early and replacing a GPU cannot be undone, and
+// say why.
+func requireReason(reason string, errs FieldErrors) {
+	if strings.TrimSpace(reason) == "" {
+		errs.Add("reason", "form.required")
+	}
+}
+
+// checkEndEarly is the rule for ending early: a reason, and a last day in
+// the period before the current last day, after every GPU has joined. It
+// returns the new last day when errs stayed empty.
+func checkEndEarly(a *Allocation, in EndEarly, errs FieldErrors) (Date, bool) {
+	requireReason(in.Reason, errs)
+	last, err := ParseDate(strings.TrimSpace(in.LastDay))
+	if err != nil {
+		errs.Add("last_day", "gpu.error.date")
+		return last, false
+	}
+	from, to := a.Period()
+	switch {
+	case last.Before(from):
+		errs.Add("last_day", "gpu.error.period")
+	case !last.Before(to):
+		errs.Add("last_day", "gpu.error.not_earlier")
+	}
+	end := last.AddDays(1).Start().UTC()
+	for _, g := range a.GPUs {
+		if g.JoinedAt != nil && !g.JoinedAt.Before(end) {
+			errs.Add("last_day", "gpu.error.outside_period")
+			break
+		}
+	}
+	return last, !errs.Any()
 }
 
 // AddAllocationGPUs adds GPUs to an allocation as they are supplied, from
@@ -387,70 +422,111 @@ func AddAllocationGPUs(ctx context.Context, db *gorm.DB, id uint, in GPUAddition
 
 // ReplaceAllocationGPU takes a GPU of the allocation out and a new one of
 // the same cluster in at one instant inside the period: the old GPU counts
-// until then, the new one from then.
+// until then, the new one from then. The rule is CheckReplacement's,
+// applied under the allocation lock.
 func ReplaceAllocationGPU(ctx context.Context, db *gorm.DB, id uint, in GPUReplacement, by *User, now time.Time) (FieldErrors, error) {
 	return changeAllocation(ctx, db, id, ChangeReplace, in.Reason, by, now, func(tx *gorm.DB, a *Allocation, errs FieldErrors) (string, error) {
-		oldUUID, newUUID := strings.TrimSpace(in.Old), strings.TrimSpace(in.New)
-		at, ok := ParseInstant(in.At)
-		if !ok {
-			errs.Add("at", "gpu.error.instant")
-		}
-		var old *AllocationGPU
-		for i := range a.GPUs {
-			if a.GPUs[i].GPUUUID == oldUUID && a.GPUs[i].LeftAt == nil {
-				old = &a.GPUs[i]
-			}
-		}
-		if old == nil {
-			errs.Add("old", "gpu.error.not_in_allocation")
-		}
-		if newUUID == "" {
-			errs.Add("new", "form.required")
-		} else if a.Has(newUUID) {
-			errs.Add("new", "gpu.error.in_allocation")
-		}
-		if errs.Any() {
-			return "", nil
-		}
-		start, end := a.Span()
-		switch {
-		case !at.Before(end):
-			errs.Add("at", "gpu.error.after_end")
-		case at.Before(start) || (old.JoinedAt != nil && !at.After(*old.JoinedAt)):
-			errs.Add("at", "gpu.error.before_joined")
-		}
-		gpus, err := ListClusterGPUs(ctx, tx, a.ClusterID)
-		if err != nil {
+		r, err := checkReplacement(ctx, tx, a, in, errs)
+		if err != nil || r == nil {
 			return "", err
 		}
-		picked := pickGPUs(gpus, []string{newUUID}, nil, errs)
-		for _, g := range picked {
-			if !BlockFits(a.BlockKind, cmp.Or(g.Model, a.Cluster.GPUModel)) {
-				errs.Add("new", "gpu.error.block_model")
-			}
-		}
-		if errs.Any() {
-			if _, ok := errs["uuids"]; ok {
-				errs.Add("new", "gpu.error.unknown_gpu")
-				delete(errs, "uuids")
-			}
-			return "", nil
-		}
-		if err := checkOverlapExcept(ctx, tx, a.ID, []string{newUUID}, at, end); err != nil {
+		if err := tx.Model(&AllocationGPU{}).Where("id = ?", r.old.ID).Update("left_at", r.at).Error; err != nil {
 			return "", err
 		}
-		if err := tx.Model(&AllocationGPU{}).Where("id = ?", old.ID).Update("left_at", at).Error; err != nil {
-			return "", err
-		}
-		joined := &at
-		if !at.After(start) {
+		joined := &r.at
+		if start, _ := a.Span(); !r.at.After(start) {
 			joined = nil
 		}
-		if err := tx.Create(&AllocationGPU{AllocationID: a.ID, GPUUUID: newUUID, JoinedAt: joined}).Error; err != nil {
+		if err := tx.Create(&AllocationGPU{AllocationID: a.ID, GPUUUID: r.newUUID, JoinedAt: joined}).Error; err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("%s → %s at %s", oldUUID, newUUID, FormatInstant(at)), nil
+		return fmt.Sprintf("%s → %s at %s", r.old.GPUUUID, r.newUUID, FormatInstant(r.at)), nil
 	})
+}
+
+// CheckReplacement checks a GPU replacement against the allocation as
+// loaded, changing nothing, so that the confirmation page asks only about
+// a replacement that ReplaceAllocationGPU would make: the problems by field
+// and ErrInvalid, or the *AllocationConflictError of a new GPU held by
+// another allocation.
+func CheckReplacement(ctx context.Context, db *gorm.DB, a *Allocation, in GPUReplacement) (FieldErrors, error) {
+	errs := FieldErrors{}
+	errs.CheckText("reason", strings.TrimSpace(in.Reason), MaxAllocationNote, MultiLine)
+	open := checkOpen(a, errs)
+	_, err := checkReplacement(ctx, db.WithContext(ctx), a, in, errs)
+	switch {
+	case err != nil:
+		return nil, err
+	case !open || errs.Any():
+		return errs, fmt.Errorf("store: replace a GPU of allocation %d: %w", a.ID, ErrInvalid)
+	}
+	return nil, nil
+}
+
+// replacement is a checked GPU replacement.
+type replacement struct {
+	old     *AllocationGPU
+	newUUID string
+	at      time.Time
+}
+
+// checkReplacement is the rule for replacing a GPU: a reason; the old GPU
+// in the allocation now; the new one a GPU of the cluster, not in the
+// allocation, fitting the block and free from the instant to the end; the
+// instant on the hour, inside the period, after the old GPU joined. It
+// returns nil when errs are not empty.
+func checkReplacement(ctx context.Context, tx *gorm.DB, a *Allocation, in GPUReplacement, errs FieldErrors) (*replacement, error) {
+	requireReason(in.Reason, errs)
+	oldUUID, newUUID := strings.TrimSpace(in.Old), strings.TrimSpace(in.New)
+	at, ok := ParseInstant(in.At)
+	if !ok {
+		errs.Add("at", "gpu.error.instant")
+	}
+	var old *AllocationGPU
+	for i := range a.GPUs {
+		if a.GPUs[i].GPUUUID == oldUUID && a.GPUs[i].LeftAt == nil {
+			old = &a.GPUs[i]
+		}
+	}
+	if old == nil {
+		errs.Add("old", "gpu.error.not_in_allocation")
+	}
+	if newUUID == "" {
+		errs.Add("new", "form.required")
+	} else if a.Has(newUUID) {
+		errs.Add("new", "gpu.error.in_allocation")
+	}
+	if errs.Any() {
+		return nil, nil
+	}
+	start, end := a.Span()
+	switch {
+	case !at.Before(end):
+		errs.Add("at", "gpu.error.after_end")
+	case at.Before(start) || (old.JoinedAt != nil && !at.After(*old.JoinedAt)):
+		errs.Add("at", "gpu.error.before_joined")
+	}
+	gpus, err := ListClusterGPUs(ctx, tx, a.ClusterID)
+	if err != nil {
+		return nil, err
+	}
+	picked := pickGPUs(gpus, []string{newUUID}, nil, errs)
+	for _, g := range picked {
+		if !BlockFits(a.BlockKind, cmp.Or(g.Model, a.Cluster.GPUModel)) {
+			errs.Add("new", "gpu.error.block_model")
+		}
+	}
+	if errs.Any() {
+		if _, ok := errs["uuids"]; ok {
+			errs.Add("new", "gpu.error.unknown_gpu")
+			delete(errs, "uuids")
+		}
+		return nil, nil
+	}
+	if err := checkOverlapExcept(ctx, tx, a.ID, []string{newUUID}, at, end); err != nil {
+		return nil, err
+	}
+	return &replacement{old: old, newUUID: newUUID, at: at}, nil
 }
 
 // checkOverlapExcept refuses GPUs that belong to another allocation at any

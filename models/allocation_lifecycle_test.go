@@ -3,6 +3,8 @@ package models_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"strconv"
 	"testing"
 	"time"
@@ -178,10 +180,30 @@ func period(from, _, to string) func(f *gpuFixture, db *gorm.DB, a *models.Alloc
 	}
 }
 
+// end ends the allocation early, after checking that CheckEndEarly (the
+// confirmation page's check) gives the same answer as the change.
 func end(last, reason string) func(f *gpuFixture, db *gorm.DB, a *models.Allocation, now time.Time) (models.FieldErrors, error) {
 	return func(f *gpuFixture, db *gorm.DB, a *models.Allocation, now time.Time) (models.FieldErrors, error) {
-		return models.EndAllocation(context.Background(), db, a.ID, models.EndEarly{LastDay: last, Reason: reason}, f.officer, now)
+		in := models.EndEarly{LastDay: last, Reason: reason}
+		cur, err := models.GetAllocation(context.Background(), db, a.ID)
+		if err != nil {
+			return nil, err
+		}
+		cerrs, cerr := models.CheckEndEarly(cur, in)
+		errs, err := models.EndAllocation(context.Background(), db, a.ID, in, f.officer, now)
+		return errs, sameAnswer(cerrs, cerr, errs, err)
 	}
+}
+
+// sameAnswer returns the change's error, or one saying that the check
+// before it answered otherwise.
+func sameAnswer(cerrs models.FieldErrors, cerr error, errs models.FieldErrors, err error) error {
+	same := (cerr == nil) == (err == nil) && errors.Is(cerr, models.ErrInvalid) == errors.Is(err, models.ErrInvalid) &&
+		errors.Is(cerr, models.ErrConflict) == errors.Is(err, models.ErrConflict) && maps.Equal(cerrs, errs)
+	if !same {
+		return fmt.Errorf("the check answered %v %v, the change %v %v", cerr, cerrs, err, errs)
+	}
+	return err
 }
 
 func add(gpu int, at string) func(f *gpuFixture, db *gorm.DB, a *models.Allocation, now time.Time) (models.FieldErrors, error) {
@@ -190,10 +212,18 @@ func add(gpu int, at string) func(f *gpuFixture, db *gorm.DB, a *models.Allocati
 	}
 }
 
+// replace replaces a GPU, after checking that CheckReplacement gives the
+// same answer as the change.
 func replace(old, new int, at, reason string) func(f *gpuFixture, db *gorm.DB, a *models.Allocation, now time.Time) (models.FieldErrors, error) {
 	return func(f *gpuFixture, db *gorm.DB, a *models.Allocation, now time.Time) (models.FieldErrors, error) {
-		return models.ReplaceAllocationGPU(context.Background(), db, a.ID,
-			models.GPUReplacement{Old: f.gpus[old].UUID, New: f.gpus[new].UUID, At: at, Reason: reason}, f.officer, now)
+		in := models.GPUReplacement{Old: f.gpus[old].UUID, New: f.gpus[new].UUID, At: at, Reason: reason}
+		cur, err := models.GetAllocation(context.Background(), db, a.ID)
+		if err != nil {
+			return nil, err
+		}
+		cerrs, cerr := models.CheckReplacement(context.Background(), db, cur, in)
+		errs, err := models.ReplaceAllocationGPU(context.Background(), db, a.ID, in, f.officer, now)
+		return errs, sameAnswer(cerrs, cerr, errs, err)
 	}
 }
 

@@ -69,24 +69,46 @@ type partialRow struct {
 	Part partialHour
 }
 
-// partialRows reads the hourly rollups of the partial hours.
+// partialRows reads the hourly rollups of one allocation's partial hours.
 func partialRows(db *gorm.DB, ph []partialHour) ([]partialRow, error) {
-	if len(ph) == 0 {
-		return nil, nil
-	}
-	cond := db.Where("1 = 0")
-	for _, p := range ph {
-		cond = cond.Or("uuid = ? AND hour = ?", p.UUID, p.Hour)
-	}
-	var rows []GPURollup
-	if err := db.Where(cond).Find(&rows).Error; err != nil {
+	rows, err := partialRowsOf(db, [][]partialHour{ph})
+	if err != nil {
 		return nil, err
 	}
-	out := make([]partialRow, 0, len(rows))
-	for _, r := range rows {
-		i := slices.IndexFunc(ph, func(p partialHour) bool { return p.UUID == r.UUID && p.Hour.Equal(r.Hour.UTC()) })
-		if i >= 0 && ph[i].delta() != 0 {
-			out = append(out, partialRow{GPURollup: r, Part: ph[i]})
+	return rows[0], nil
+}
+
+// partialChunk is how many partial hours one statement of partialRowsOf
+// reads (each is a term of an OR, and SQLite limits an expression's depth).
+const partialChunk = 200
+
+// partialRowsOf reads the hourly rollups of the partial hours of several
+// allocations (phs[i] is allocation i's), in one statement for up to
+// partialChunk hours, and returns each allocation's.
+func partialRowsOf(db *gorm.DB, phs [][]partialHour) ([][]partialRow, error) {
+	out := make([][]partialRow, len(phs))
+	var all []partialHour
+	for _, ph := range phs {
+		all = append(all, ph...)
+	}
+	var rows []GPURollup
+	for chunk := range slices.Chunk(all, partialChunk) {
+		cond := db.Where("1 = 0")
+		for _, p := range chunk {
+			cond = cond.Or("uuid = ? AND hour = ?", p.UUID, p.Hour)
+		}
+		var rs []GPURollup
+		if err := db.Where(cond).Find(&rs).Error; err != nil {
+			return nil, err
+		}
+		rows = append(rows, rs...)
+	}
+	for i, ph := range phs {
+		for _, r := range rows {
+			j := slices.IndexFunc(ph, func(p partialHour) bool { return p.UUID == r.UUID && p.Hour.Equal(r.Hour.UTC()) })
+			if j >= 0 && ph[j].delta() != 0 {
+				out[i] = append(out[i], partialRow{GPURollup: r, Part: ph[j]})
+			}
 		}
 	}
 	return out, nil

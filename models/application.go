@@ -104,11 +104,8 @@ func NextStatus(from ApplicationStatus, action ApplicationAction, role Role, cal
 	}
 	switch action {
 	case ActSubmit:
-		if now.Before(call.OpensAt) {
-			return from, ErrCallNotOpen
-		}
-		if call.IsClosed(now) {
-			return from, &CallClosedError{Closes: call.ClosesAt}
+		if err := call.CheckApplying(now); err != nil {
+			return from, err
 		}
 	case ActWithdraw:
 		if call.IsClosed(now) {
@@ -220,6 +217,26 @@ func (a *Application) MaySee(u *User) bool { return u.MaySeeOrganisation(a.LeadO
 // MayEdit reports whether the lead's user may change the draft now.
 func (a *Application) MayEdit(u *User, call *Call, now time.Time) bool {
 	return u != nil && u.Role == RoleCompany && a.MaySee(u) && a.checkDraftOpen(call, now) == nil
+}
+
+// MaySubmit reports whether u may submit the application at now: u may
+// edit it and the state machine lets u submit it.
+func (a *Application) MaySubmit(u *User, now time.Time) bool {
+	if !a.MayEdit(u, &a.Call, now) {
+		return false
+	}
+	_, err := NextStatus(a.Status, ActSubmit, u.Role, &a.Call, now)
+	return err == nil
+}
+
+// MayWithdraw reports whether u may withdraw the application at now: u may
+// see it and the state machine lets u withdraw it.
+func (a *Application) MayWithdraw(u *User, now time.Time) bool {
+	if u == nil || !a.MaySee(u) {
+		return false
+	}
+	_, err := NextStatus(a.Status, ActWithdraw, u.Role, &a.Call, now)
+	return err == nil
 }
 
 // GetApplication loads an application with its call, lead, members and documents.

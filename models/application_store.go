@@ -11,7 +11,8 @@ import (
 	"gorm.io/gorm"
 )
 
-// CreateApplication starts a draft led by the user's organisation. One
+// CreateApplication starts a draft led by the user's organisation while
+// the call is open (Call.CheckApplying). One
 // application per lead and call: a second one is ErrConflict.
 func CreateApplication(ctx context.Context, db *gorm.DB, a *Application, by *User, now time.Time) error {
 	if by == nil || by.Role != RoleCompany || by.OrganisationID == nil {
@@ -25,8 +26,8 @@ func CreateApplication(ctx context.Context, db *gorm.DB, a *Application, by *Use
 		if err := tx.First(&call, a.CallID).Error; err != nil {
 			return notFound("store: create application: call", err)
 		}
-		if call.IsClosed(now) {
-			return &CallClosedError{Closes: call.ClosesAt}
+		if err := call.CheckApplying(now); err != nil {
+			return fmt.Errorf("store: create application: %w", err)
 		}
 		a.LeadOrgID = *by.OrganisationID
 		a.Status = StatusDraft

@@ -415,6 +415,12 @@ func TestNextStatus(t *testing.T) {
 		{"at the close, given in UTC", time.Date(2025, 7, 21, 9, 0, 0, 0, time.UTC), models.ErrCallClosed, models.ErrCallClosed, nil},
 		{"one second after the close", callCloses.Add(time.Second), models.ErrCallClosed, models.ErrCallClosed, nil},
 	}
+	// Starting an application follows the submit rule.
+	for _, in := range instants {
+		if err := call.CheckApplying(in.at); !errors.Is(err, in.submit) || (in.submit == nil) != (err == nil) {
+			t.Errorf("%s: CheckApplying = %v, want %v", in.name, err, in.submit)
+		}
+	}
 	cells := 0
 	for _, from := range models.ApplicationStatuses {
 		for _, action := range models.ApplicationActions {

@@ -67,6 +67,18 @@ func (c *Call) IsOpen(t time.Time) bool {
 // IsClosed reports whether the close instant has passed at t.
 func (c *Call) IsClosed(t time.Time) bool { return !t.Before(c.ClosesAt) }
 
+// CheckApplying is the rule for starting or submitting an application at
+// t: ErrCallNotOpen before the call opens, a *CallClosedError from its close.
+func (c *Call) CheckApplying(t time.Time) error {
+	if c.IsClosed(t) {
+		return &CallClosedError{Closes: c.ClosesAt}
+	}
+	if t.Before(c.OpensAt) {
+		return ErrCallNotOpen
+	}
+	return nil
+}
+
 // FieldErrors maps a form field to the message ID of what is wrong with it.
 type FieldErrors map[string]string
 

@@ -226,31 +226,11 @@ func PublishSelection(ctx context.Context, db *gorm.DB, in PublishInput, by *Use
 	}
 	var d *Decision
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		call, err := GetCall(ctx, tx, in.CallID)
+		chk, _, err := checkPublish(ctx, tx, in, now)
 		if err != nil {
 			return err
 		}
-		if !call.IsClosed(now) {
-			return fmt.Errorf("store: publish decision: %w", ErrReviewBeforeClose)
-		}
-		if err := checkSupersedes(ctx, tx, call.ID, in.Supersedes); err != nil {
-			return err
-		}
-		var submitted int64
-		if err := tx.Model(&Application{}).Where("call_id = ? AND status = ?", call.ID, StatusSubmitted).Count(&submitted).Error; err != nil {
-			return err
-		}
-		if submitted > 0 {
-			return fmt.Errorf("store: publish decision: %d submitted applications have no reviewer yet: %w", submitted, ErrInvalid)
-		}
-		sheets, err := LoadScoreSheets(ctx, tx, call)
-		if err != nil {
-			return err
-		}
-		ranking := RankApplications(call.Criteria, sheets)
-		if errs := in.Validate(call, ranking); errs.Any() {
-			return fmt.Errorf("store: publish decision: %w", ErrInvalid)
-		}
+		call, ranking, texts := chk.call, chk.ranking, chk.texts
 		selected := map[uint]bool{}
 		for _, id := range in.Selected {
 			selected[id] = true
@@ -264,13 +244,6 @@ func PublishSelection(ctx context.Context, db *gorm.DB, in PublishInput, by *Use
 		if in.ExplicitClose != nil {
 			t := in.ExplicitClose.UTC().Truncate(time.Microsecond)
 			d.ExplicitClose = &t
-		}
-		texts, err := NoticeTextsFor(ctx, tx, call, d.CountingRule, d.ExplicitClose, now)
-		if err != nil {
-			return fmt.Errorf("store: publish decision: %w: %w", ErrInvalid, err)
-		}
-		if in.NoticeStale(texts) {
-			return fmt.Errorf("store: publish decision: %w", ErrNoticeChanged)
 		}
 		d.WindowNoticeKO, d.WindowNoticeEN = texts.WindowKO, texts.WindowEN
 		d.RemediesKO, d.RemediesEN = texts.RemediesKO, texts.RemediesEN
@@ -311,9 +284,82 @@ func PublishSelection(ctx context.Context, db *gorm.DB, in PublishInput, by *Use
 	return d, nil
 }
 
-// checkSupersedes allows a first decision for a call, or a correction of
-// the call's current decision after one of its appeals was upheld.
-func checkSupersedes(ctx context.Context, tx *gorm.DB, callID, supersedes uint) error {
+// CheckPublish checks a publication as PublishSelection would make it now,
+// publishing nothing, so that the confirmation page asks only about what
+// can be published: the problems with the officer's input by field
+// (ErrInvalid, and ErrReviewBeforeClose before the call closes); or
+// ErrConflict or ErrInvalidTransition for a decision that is not the one
+// to publish (see CheckSupersedes); or ErrNoticeChanged when the generated
+// text is no longer the one shown.
+func CheckPublish(ctx context.Context, db *gorm.DB, in PublishInput, now time.Time) (FieldErrors, error) {
+	_, errs, err := checkPublish(ctx, db.WithContext(ctx), in, now)
+	return errs, err
+}
+
+// checkedPublish is what a checked publication publishes.
+type checkedPublish struct {
+	call    *Call
+	ranking []Ranked
+	texts   NoticeTexts
+}
+
+// checkPublish is the rule for publishing a selection: the decision is the
+// call's first or the correction of its current one after an upheld appeal;
+// the call has closed; every submitted application has a reviewer; the
+// input is valid for the ranking; the generated text is the one shown.
+func checkPublish(ctx context.Context, tx *gorm.DB, in PublishInput, now time.Time) (*checkedPublish, FieldErrors, error) {
+	call, err := GetCall(ctx, tx, in.CallID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := CheckSupersedes(ctx, tx, call.ID, in.Supersedes); err != nil {
+		return nil, nil, err
+	}
+	var submitted int64
+	if err := tx.Model(&Application{}).Where("call_id = ? AND status = ?", call.ID, StatusSubmitted).Count(&submitted).Error; err != nil {
+		return nil, nil, err
+	}
+	sheets, err := LoadScoreSheets(ctx, tx, call)
+	if err != nil {
+		return nil, nil, err
+	}
+	ranking := RankApplications(call.Criteria, sheets)
+	errs := in.Validate(call, ranking)
+	if submitted > 0 {
+		errs.Add("ranking", "officer.ranking.pending")
+	}
+	closed := call.IsClosed(now)
+	if !closed {
+		errs.Add("ranking", "officer.ranking.not_closed")
+	}
+	switch {
+	case !closed:
+		return nil, errs, fmt.Errorf("store: publish decision: %w: %w", ErrInvalid, ErrReviewBeforeClose)
+	case errs.Any():
+		return nil, errs, fmt.Errorf("store: publish decision: %w", ErrInvalid)
+	}
+	var closes *time.Time
+	if in.ExplicitClose != nil {
+		t := in.ExplicitClose.UTC().Truncate(time.Microsecond)
+		closes = &t
+	}
+	texts, err := NoticeTextsFor(ctx, tx, call, in.CountingRule, closes, now)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: publish decision: %w: %w", ErrInvalid, err)
+	}
+	if in.NoticeStale(texts) {
+		return nil, nil, fmt.Errorf("store: publish decision: %w", ErrNoticeChanged)
+	}
+	return &checkedPublish{call: call, ranking: ranking, texts: texts}, nil, nil
+}
+
+// CheckSupersedes allows a first decision for a call (supersedes 0), or a
+// correction of the call's current decision after one of its appeals was
+// upheld; ErrConflict when the call already has a decision that is not
+// the one named, ErrInvalidTransition when it has no upheld appeal, and
+// ErrInvalid when there is nothing to correct.
+func CheckSupersedes(ctx context.Context, db *gorm.DB, callID, supersedes uint) error {
+	tx := db.WithContext(ctx)
 	var current []Decision
 	if err := tx.Where("call_id = ? AND kind = ?", callID, DecisionSelection).Order("id").Find(&current).Error; err != nil {
 		return err

@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -53,8 +54,18 @@ func TestPublishSelection(t *testing.T) {
 		}
 		in := models.PublishInput{CallID: call.ID, Selected: []uint{apps["upstage"].ID, apps["kakao"].ID},
 			NoticeKO: "선정 결과", NoticeEN: "Selection", CountingRule: models.RuleCivil}
+		// Each publication is checked first, as the confirmation page
+		// does: CheckPublish must refuse what PublishSelection refuses,
+		// for the same reason.
 		publish := func(in models.PublishInput, by *models.User, at time.Time) error {
+			_, cerr := models.CheckPublish(ctx, db, in, at)
 			_, err := models.PublishSelection(ctx, db, in, by, at)
+			for _, kind := range []error{models.ErrInvalid, models.ErrConflict, models.ErrInvalidTransition,
+				models.ErrReviewBeforeClose, models.ErrNoticeChanged} {
+				if errors.Is(cerr, kind) != errors.Is(err, kind) {
+					t.Errorf("the check answered %v, the publication %v", cerr, err)
+				}
+			}
 			return err
 		}
 

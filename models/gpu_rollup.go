@@ -464,6 +464,7 @@ const physicalRow = "device_key = uuid"
 // rollupSums are the sums of a set of rollup rows: of physical GPUs, the
 // MIG instances only counted.
 type rollupSums struct {
+	AllocID   uint    `gorm:"column:alloc_id"` // when summed by allocation
 	Observed  float64 `gorm:"column:observed"`
 	Active    float64 `gorm:"column:active"`
 	Util      float64 `gorm:"column:util"`
@@ -604,13 +605,64 @@ func AllocationGPUSummary(ctx context.Context, db *gorm.DB, allocID uint, uuid s
 		return Usage{}, notFound(fmt.Sprintf("store: usage of allocation %d", allocID), err)
 	}
 	var members []AllocationGPU
-	q := db.Select("gpu_uuid", "joined_at", "left_at").Where("allocation_id = ?", allocID)
+	q := db.Select("allocation_id", "gpu_uuid", "joined_at", "left_at").Where("allocation_id = ?", allocID)
 	if uuid != "" {
 		q = q.Where("gpu_uuid = ?", uuid)
 	}
 	if err := q.Find(&members).Error; err != nil {
 		return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
 	}
+	f, err := usageFrame(&a, members, uuid, from, to, now, func(from, to time.Time) ([]Downtime, error) {
+		return downtimesOf(ctx, db, a.ClusterID, from, to)
+	}, func(downs []Downtime) (map[string]string, error) {
+		return memberNodes(db, downs, members)
+	})
+	if err != nil {
+		return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
+	}
+	u := f.u
+	union, args := usageUnionOf(db, allocID, uuid, u.From, f.readTo, hasWindows(members))
+	if union == "" {
+		return u, nil
+	}
+	// One statement over the parts: one round trip, and the devices counted across them.
+	var s rollupSums
+	if err := db.Raw("SELECT "+rollupSumsSQL+" FROM ("+union+") parts", args...).Scan(&s).Error; err != nil {
+		return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
+	}
+	u.add(s)
+	// Hours a GPU belonged to only in part (a join or leave off the hour) count their share.
+	partial, err := partialRows(db, partialHours(members, u.From, f.readTo))
+	if err != nil {
+		return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
+	}
+	u.prorate(partial)
+	if len(f.downs) > 0 && u.ObservedSeconds > 0 {
+		rows, err := downRows(db, []uint{allocID}, uuid, f.downs, u.From, f.readTo)
+		if err != nil {
+			return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
+		}
+		u.ObservedDownSeconds = observedDown(rows, f.downs, members, f.nodes)
+	}
+	return u, nil
+}
+
+// frame is an allocation's usage over a range before its telemetry is
+// read: the range clipped to the period, the GPUs, the expected and down
+// time; the instant up to which telemetry is read, the cluster's downtimes
+// and the members' nodes (when a window of some nodes needs them).
+type frame struct {
+	u      Usage
+	readTo time.Time
+	downs  []Downtime
+	nodes  map[string]string
+}
+
+// usageFrame is the frame of an allocation's usage from from to to: downs
+// gives the cluster's downtimes in a range, nodes the members' nodes for
+// those downtimes.
+func usageFrame(a *Allocation, members []AllocationGPU, uuid string, from, to, now time.Time,
+	downs func(from, to time.Time) ([]Downtime, error), nodesOf func([]Downtime) (map[string]string, error)) (frame, error) {
 	n := 0
 	for _, g := range members {
 		if g.LeftAt == nil {
@@ -629,19 +681,19 @@ func AllocationGPUSummary(ctx context.Context, db *gorm.DB, allocID uint, uuid s
 			u.Until = u.From
 		}
 	}
-	downs, err := downtimesOf(ctx, db, a.ClusterID, u.From, u.Until)
+	ds, err := downs(u.From, u.Until)
 	if err != nil {
-		return Usage{}, err
+		return frame{}, err
 	}
-	whole := wholeCluster(downs)
+	whole := wholeCluster(ds)
 	down := coveredSeconds(whole, u.From, u.Until)
 	// The cluster's downtime is no GPU's expected time: it is down.
 	span := u.Until.Sub(u.From).Seconds() - down
 	u.DownSeconds = float64(u.Allocated) * down
 	u.ExpectedSeconds = float64(u.Allocated) * span
-	nodes, err := memberNodes(db, downs, members)
+	nodes, err := nodesOf(ds)
 	if err != nil {
-		return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
+		return frame{}, err
 	}
 	// Each identified GPU is expected while it belonged to the allocation
 	// and neither its cluster nor it (its node) was down; the windows of
@@ -651,7 +703,7 @@ func AllocationGPUSummary(ctx context.Context, db *gorm.DB, allocID uint, uuid s
 		if !e.After(s) {
 			continue
 		}
-		mine := coveredSeconds(downtimesFor(downs, g.GPUUUID, nodes[g.GPUUUID]), s, e)
+		mine := coveredSeconds(downtimesFor(ds, g.GPUUUID, nodes[g.GPUUUID]), s, e)
 		u.ExpectedNamedSeconds += e.Sub(s).Seconds() - mine
 		// (A GPU's own summary after it left counts no block time: nothing to take out.)
 		if extra := mine - coveredSeconds(slices.Clone(whole), s, e); extra > 0 && u.Allocated > 0 {
@@ -667,28 +719,134 @@ func AllocationGPUSummary(ctx context.Context, db *gorm.DB, allocID uint, uuid s
 	if readTo.After(u.To) {
 		readTo = u.To
 	}
-	union, args := usageUnionOf(db, allocID, uuid, u.From, readTo, hasWindows(members))
-	if union == "" {
-		return u, nil
+	return frame{u: u, readTo: readTo, downs: ds, nodes: nodes}, nil
+}
+
+// usageBatch is how many allocations one statement of allocationsUsage
+// sums (SQLite allows 500 terms in a UNION).
+const usageBatch = 200
+
+// allocationsUsage is AllocationUsage of each allocation, in their order,
+// in a constant number of statements: their GPUs, their clusters'
+// downtimes, the nodes of their GPUs when a window of some nodes needs
+// them, the sums of their rollups grouped by allocation (one statement for
+// up to usageBatch allocations), the hours their GPUs belonged to only in
+// part, and the hours of telemetry inside their downtimes.
+func allocationsUsage(ctx context.Context, db *gorm.DB, as []Allocation, from, to, now time.Time) ([]Usage, error) {
+	db = db.WithContext(ctx)
+	out := make([]Usage, len(as))
+	if len(as) == 0 {
+		return out, nil
 	}
-	// One statement over the parts: one round trip, and the devices counted across them.
-	var s rollupSums
-	if err := db.Raw("SELECT "+rollupSumsSQL+" FROM ("+union+") parts", args...).Scan(&s).Error; err != nil {
-		return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
-	}
-	u.add(s)
-	// Hours a GPU belonged to only in part (a join or leave off the hour) count their share.
-	partial, err := partialRows(db, partialHours(members, u.From, readTo))
-	if err != nil {
-		return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
-	}
-	u.prorate(partial)
-	if len(downs) > 0 && u.ObservedSeconds > 0 {
-		if u.ObservedDownSeconds, err = observedDown(db, allocID, uuid, downs, members, nodes, u.From, readTo); err != nil {
-			return Usage{}, fmt.Errorf("store: usage of allocation %d: %w", allocID, err)
+	ids := make([]uint, len(as))
+	var clusters []uint
+	for i, a := range as {
+		ids[i] = a.ID
+		if !slices.Contains(clusters, a.ClusterID) {
+			clusters = append(clusters, a.ClusterID)
 		}
 	}
-	return u, nil
+	members := map[uint][]AllocationGPU{}
+	var all []AllocationGPU
+	for chunk := range slices.Chunk(ids, 1000) {
+		var ms []AllocationGPU
+		if err := db.Select("allocation_id", "gpu_uuid", "joined_at", "left_at").Where("allocation_id IN ?", chunk).
+			Find(&ms).Error; err != nil {
+			return nil, fmt.Errorf("store: usage of %d allocations: %w", len(as), err)
+		}
+		for _, m := range ms {
+			members[m.AllocationID] = append(members[m.AllocationID], m)
+		}
+		all = append(all, ms...)
+	}
+	var downs []Downtime
+	if err := db.Where("cluster_id IN ? AND start_at < ? AND end_at > ?", clusters, to.UTC(), from.UTC()).
+		Find(&downs).Error; err != nil {
+		return nil, fmt.Errorf("store: downtime of %d clusters: %w", len(clusters), err)
+	}
+	nodes, err := memberNodes(db, downs, all)
+	if err != nil {
+		return nil, fmt.Errorf("store: usage of %d allocations: %w", len(as), err)
+	}
+	frames := make([]frame, len(as))
+	index := map[uint]int{}
+	for start := 0; start < len(as); start += usageBatch {
+		var parts []string
+		var args []any
+		for i := start; i < min(start+usageBatch, len(as)); i++ {
+			a := &as[i]
+			index[a.ID] = i
+			f, err := usageFrame(a, members[a.ID], "", from, to, now, func(time.Time, time.Time) ([]Downtime, error) {
+				return slices.DeleteFunc(slices.Clone(downs), func(d Downtime) bool { return d.ClusterID != a.ClusterID }), nil
+			}, func([]Downtime) (map[string]string, error) { return nodes, nil })
+			if err != nil {
+				return nil, err
+			}
+			frames[i] = f
+			out[i] = f.u
+			union, uargs := usageUnionOf(db, a.ID, "", f.u.From, f.readTo, hasWindows(members[a.ID]))
+			if union == "" {
+				continue
+			}
+			parts = append(parts, fmt.Sprintf("SELECT %d AS alloc_id, p.* FROM (%s) p", a.ID, union))
+			args = append(args, uargs...)
+		}
+		if len(parts) == 0 {
+			continue
+		}
+		var sums []rollupSums
+		if err := db.Raw("SELECT alloc_id, "+rollupSumsSQL+" FROM ("+strings.Join(parts, " UNION ALL ")+") parts GROUP BY alloc_id",
+			args...).Scan(&sums).Error; err != nil {
+			return nil, fmt.Errorf("store: usage of %d allocations: %w", len(as), err)
+		}
+		for _, s := range sums {
+			out[index[s.AllocID]].add(s)
+		}
+	}
+	// Hours a GPU belonged to only in part count their share.
+	phs := make([][]partialHour, len(as))
+	for i, a := range as {
+		phs[i] = partialHours(members[a.ID], frames[i].u.From, frames[i].readTo)
+	}
+	partial, err := partialRowsOf(db, phs)
+	if err != nil {
+		return nil, fmt.Errorf("store: usage of %d allocations: %w", len(as), err)
+	}
+	var downIDs []uint
+	var from0, to0 time.Time
+	for i := range as {
+		out[i].prorate(partial[i])
+		if f := frames[i]; len(f.downs) > 0 && out[i].ObservedSeconds > 0 {
+			downIDs = append(downIDs, as[i].ID)
+			if from0.IsZero() || f.u.From.Before(from0) {
+				from0 = f.u.From
+			}
+			if f.readTo.After(to0) {
+				to0 = f.readTo
+			}
+		}
+	}
+	if len(downIDs) == 0 {
+		return out, nil
+	}
+	// Telemetry inside downtime: one read of the hours the windows touch.
+	rows, err := downRows(db, downIDs, "", downs, from0, to0)
+	if err != nil {
+		return nil, fmt.Errorf("store: usage of %d allocations: %w", len(as), err)
+	}
+	for _, id := range downIDs {
+		i := index[id]
+		f := frames[i]
+		var mine []downRow
+		for _, r := range rows {
+			h := r.Hour.UTC()
+			if r.AllocID == id && !h.Before(f.u.From) && h.Before(f.readTo) {
+				mine = append(mine, r)
+			}
+		}
+		out[i].ObservedDownSeconds = observedDown(mine, f.downs, members[id], nodes)
+	}
+	return out, nil
 }
 
 // memberNodes maps the members' UUIDs to their nodes, when a window of some
@@ -697,9 +855,11 @@ func memberNodes(db *gorm.DB, downs []Downtime, members []AllocationGPU) (map[st
 	if !slices.ContainsFunc(downs, func(d Downtime) bool { return d.Scope == ScopeNodes }) || len(members) == 0 {
 		return nil, nil
 	}
-	uuids := make([]string, len(members))
-	for i, g := range members {
-		uuids[i] = g.GPUUUID
+	var uuids []string
+	for _, g := range members {
+		if !slices.Contains(uuids, g.GPUUUID) {
+			uuids = append(uuids, g.GPUUUID)
+		}
 	}
 	out := make(map[string]string, len(uuids))
 	for chunk := range slices.Chunk(uuids, 1000) {
@@ -714,31 +874,42 @@ func memberNodes(db *gorm.DB, downs []Downtime, members []AllocationGPU) (map[st
 	return out, nil
 }
 
-// observedDown is the telemetry of the members (of uuid alone, when set) in
-// [from, to) that falls inside their downtime windows: each physical GPU's
-// hourly observed time × the share of the hour the GPU was down while it
-// belonged to the allocation. Only the hours the windows touch are read.
-func observedDown(db *gorm.DB, allocID uint, uuid string, downs []Downtime, members []AllocationGPU, nodes map[string]string,
-	from, to time.Time) (float64, error) {
+// downRow is a physical GPU's observed time in an hour that a downtime
+// window touches, with the allocation it was read for.
+type downRow struct {
+	AllocID  uint      `gorm:"column:alloc_id"`
+	UUID     string    `gorm:"column:uuid"`
+	Hour     time.Time `gorm:"column:hour"`
+	Observed float64   `gorm:"column:observed_s"`
+}
+
+// downRows reads, in one statement, the hourly observed time in [from, to)
+// of the GPUs of the allocations (of uuid alone, when set) in the hours
+// that the windows downs touch.
+func downRows(db *gorm.DB, allocIDs []uint, uuid string, downs []Downtime, from, to time.Time) ([]downRow, error) {
 	hours := db.Where("1 = 0")
 	for _, d := range downs {
-		hours = hours.Or("hour >= ? AND hour < ?", d.Start.Truncate(time.Hour), d.End)
+		hours = hours.Or("r.hour >= ? AND r.hour < ?", d.Start.Truncate(time.Hour), d.End)
 	}
-	q := db.Table("gpu_rollups").Select("uuid, hour, observed_s").
-		Where(physicalRow+" AND hour >= ? AND hour < ?", from, to).
-		Where("uuid IN (?)", db.Table("allocation_gpus").Select("gpu_uuid").Where("allocation_id = ?", allocID)).
+	q := db.Table("gpu_rollups r").Select("ag.allocation_id AS alloc_id, r.uuid, r.hour, r.observed_s").
+		Joins("JOIN (SELECT DISTINCT allocation_id, gpu_uuid FROM allocation_gpus WHERE allocation_id IN ?) ag ON ag.gpu_uuid = r.uuid", allocIDs).
+		Where("r.device_key = r.uuid AND r.hour >= ? AND r.hour < ?", from, to).
 		Where(hours)
 	if uuid != "" {
-		q = q.Where("uuid = ?", uuid)
+		q = q.Where("r.uuid = ?", uuid)
 	}
-	var rows []struct {
-		UUID     string    `gorm:"column:uuid"`
-		Hour     time.Time `gorm:"column:hour"`
-		Observed float64   `gorm:"column:observed_s"`
-	}
+	var rows []downRow
 	if err := q.Scan(&rows).Error; err != nil {
-		return 0, err
+		return nil, err
 	}
+	return rows, nil
+}
+
+// observedDown is the telemetry of rows (one allocation's) that falls
+// inside the members' downtime windows: each physical GPU's hourly observed
+// time × the share of the hour the GPU was down while it belonged to the
+// allocation.
+func observedDown(rows []downRow, downs []Downtime, members []AllocationGPU, nodes map[string]string) float64 {
 	byUUID := map[string][]AllocationGPU{}
 	for _, g := range members {
 		byUUID[g.GPUUUID] = append(byUUID[g.GPUUUID], g)
@@ -754,7 +925,7 @@ func observedDown(db *gorm.DB, allocID uint, uuid string, downs []Downtime, memb
 			}
 		}
 	}
-	return total, nil
+	return total
 }
 
 // DeviceUsage is what one device, a physical GPU or one MIG instance, did

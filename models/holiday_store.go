@@ -88,6 +88,11 @@ func AddExtraHoliday(ctx context.Context, db *gorm.DB, date, nameKO, nameEN stri
 	h := &ExtraHoliday{Date: d.String(), NameKO: strings.TrimSpace(nameKO), NameEN: strings.TrimSpace(nameEN),
 		AddedByID: by.ID, AddedAt: now.UTC()}
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if errs, err := CheckExtraHoliday(ctx, tx, date, nameKO, nameEN, now); err != nil {
+			return err
+		} else if errs.Any() {
+			return fmt.Errorf("store: add holiday %s: %w", h.Date, ErrInvalid)
+		}
 		var n int64
 		if err := tx.Model(&ExtraHoliday{}).Where("date = ? AND removed_at IS NULL", h.Date).Count(&n).Error; err != nil {
 			return err
@@ -113,6 +118,26 @@ func AddExtraHoliday(ctx context.Context, db *gorm.DB, date, nameKO, nameEN stri
 		return nil, err
 	}
 	return h, nil
+}
+
+// CheckExtraHoliday checks a one-off holiday as AddExtraHoliday would add
+// it, adding nothing: the input (ValidateHoliday), and the date must not be
+// a holiday the built-in and imported lists already give.
+func CheckExtraHoliday(ctx context.Context, db *gorm.DB, date, nameKO, nameEN string, now time.Time) (FieldErrors, error) {
+	errs := ValidateHoliday(date, nameKO, nameEN)
+	d, err := ParseDate(strings.TrimSpace(date))
+	if err != nil {
+		return errs, nil
+	}
+	r, err := LoadHolidayRecords(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	r.Extras = nil // a one-off holiday on the date is a duplicate (ErrConflict), not this
+	if _, listed := r.At(now).IsHoliday(d); listed {
+		errs.Add("date", "holiday.error.builtin")
+	}
+	return errs, nil
 }
 
 // RemoveExtraHoliday withdraws a one-off holiday from now on.

@@ -162,6 +162,13 @@ func TestExtraHolidayStore(t *testing.T) {
 			_, err := models.AddExtraHoliday(ctx, db, bad.date, bad.ko, bad.en, w.admin, at)
 			wantErr(t, "add "+bad.date+"/"+bad.ko+"/"+bad.en, err, models.ErrInvalid)
 		}
+		// A date the lists already give (광복절) is refused, by the check
+		// the form uses and by the store.
+		if errs, err := models.CheckExtraHoliday(ctx, db, "2025-08-15", "휴일", "Holiday", at); err != nil || errs["date"] != "holiday.error.builtin" {
+			t.Errorf("CheckExtraHoliday(2025-08-15) = %v, %v; want holiday.error.builtin", errs, err)
+		}
+		_, err := models.AddExtraHoliday(ctx, db, "2025-08-15", "휴일", "Holiday", w.admin, at)
+		wantErr(t, "add a built-in holiday", err, models.ErrInvalid)
 		h, err := models.AddExtraHoliday(ctx, db, " 2025-08-14 ", " 임시공휴일 ", "Temporary holiday", w.admin, at)
 		if err != nil || h.Date != "2025-08-14" || h.NameKO != "임시공휴일" || !h.AddedAt.Equal(at) || h.AddedByID != w.admin.ID {
 			t.Fatalf("AddExtraHoliday = %+v, %v", h, err)

@@ -161,6 +161,23 @@ func (in GrantInput) Validate() FieldErrors {
 	return errs
 }
 
+// CheckGrant checks a grant as GrantName would record it, recording
+// nothing: the input (Validate), and the decision it names, if any, must
+// exist.
+func CheckGrant(ctx context.Context, db *gorm.DB, in GrantInput) (FieldErrors, error) {
+	errs := in.Validate()
+	if in.DecisionID != nil {
+		var n int64
+		if err := db.WithContext(ctx).Model(&Decision{}).Where("id = ?", *in.DecisionID).Count(&n).Error; err != nil {
+			return nil, fmt.Errorf("store: grant name: decision %d: %w", *in.DecisionID, err)
+		}
+		if n == 0 {
+			errs.Add("decision_id", "naming.error.decision")
+		}
+	}
+	return errs, nil
+}
+
 // ErrNotSelected refuses a grant to a team that holds no selection.
 var ErrNotSelected = errors.New("the organisation is not a selected team")
 
@@ -170,17 +187,18 @@ func GrantName(ctx context.Context, db *gorm.DB, in GrantInput, by *User, now ti
 	if by == nil || !by.Role.IsMinistry() {
 		return nil, fmt.Errorf("store: grant name: %w", ErrForbidden)
 	}
-	if errs := in.Validate(); errs.Any() {
-		return nil, fmt.Errorf("store: grant name: %w", ErrInvalid)
-	}
 	var g *NamingGrant
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var selected int64
-		if err := tx.Model(&Application{}).Where("lead_org_id = ? AND status = ?", in.HolderID, StatusSelected).
-			Count(&selected).Error; err != nil {
+		if errs, err := CheckGrant(ctx, tx, in); err != nil {
+			return err
+		} else if errs.Any() {
+			return fmt.Errorf("store: grant name: %w", ErrInvalid)
+		}
+		selected, err := isSelectedTeam(ctx, tx, in.HolderID)
+		if err != nil {
 			return err
 		}
-		if selected == 0 {
+		if !selected {
 			return fmt.Errorf("store: grant name to organisation %d: %w", in.HolderID, ErrNotSelected)
 		}
 		from, _ := ParseDate(strings.TrimSpace(in.ValidFrom))

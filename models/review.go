@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -59,7 +60,7 @@ func AssignReviewer(ctx context.Context, db *gorm.DB, appID, reviewerID uint, by
 		if err := tx.First(&rev, reviewerID).Error; err != nil {
 			return notFound("store: assign reviewer", err)
 		}
-		if !rev.Role.IsMinistry() {
+		if !rev.MayReview() {
 			return fmt.Errorf("store: assign reviewer: %s is not an officer: %w", rev.DisplayName(), ErrInvalid)
 		}
 		var a Application
@@ -248,6 +249,25 @@ func AssignmentsOf(ctx context.Context, db *gorm.DB, reviewerID uint) ([]ReviewA
 	return out, nil
 }
 
+// GetOwnAssignment loads a review assignment with its scores, and the
+// application under review, for its reviewer only: another user's
+// assignment is ErrNotFound, as a missing one is.
+func GetOwnAssignment(ctx context.Context, db *gorm.DB, id uint, reviewer *User) (*ReviewAssignment, *Application, error) {
+	if reviewer == nil {
+		return nil, nil, fmt.Errorf("store: assignment %d: %w", id, ErrNotFound)
+	}
+	var a ReviewAssignment
+	err := db.WithContext(ctx).Preload("Scores").Where("id = ? AND reviewer_id = ?", id, reviewer.ID).First(&a).Error
+	if err != nil {
+		return nil, nil, notFound(fmt.Sprintf("store: assignment %d", id), err)
+	}
+	app, err := GetApplication(ctx, db, a.ApplicationID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &a, app, nil
+}
+
 // ScoreSheet is what ranking needs of one application: when it was
 // submitted and each criterion's scores from reviewers who declared no conflict.
 type ScoreSheet struct {
@@ -376,4 +396,86 @@ func LoadScoreSheets(ctx context.Context, db *gorm.DB, call *Call) ([]ScoreSheet
 		sheets = append(sheets, s)
 	}
 	return sheets, nil
+}
+
+// MayReview reports whether the user may be assigned applications to
+// review: officers and admins.
+func (u *User) MayReview() bool { return u.Role.IsMinistry() }
+
+// ListReviewers lists the users who may review (MayReview), as ListUsers
+// orders them.
+func ListReviewers(ctx context.Context, db *gorm.DB) ([]User, error) {
+	users, err := ListUsers(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(users, func(u User) bool { return !u.MayReview() }), nil
+}
+
+// CallScore is an application's score and rank as a user may see it.
+type CallScore struct {
+	Total     float64
+	Rank      int
+	Reviewers int  // reviewers who scored every criterion
+	Published bool // from the published decision; otherwise the running ranking
+}
+
+// CallScores returns each application's score and rank as u may see them:
+// the published ones once there is a decision d (the call's current
+// selection); before it, the running ranking for the ministry only (nil for
+// anyone else: scores are private to officers until publication).
+func CallScores(ctx context.Context, db *gorm.DB, call *Call, d *Decision, u *User) (map[uint]CallScore, error) {
+	out := map[uint]CallScore{}
+	if d != nil {
+		for _, e := range d.Entries {
+			out[e.ApplicationID] = CallScore{Total: e.Score, Rank: e.Rank, Reviewers: 1, Published: true}
+		}
+		return out, nil
+	}
+	if u == nil || !u.Role.IsMinistry() {
+		return nil, nil
+	}
+	sheets, err := LoadScoreSheets(ctx, db, call)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range RankApplications(call.Criteria, sheets) {
+		out[r.ApplicationID] = CallScore{Total: r.Total, Rank: r.Rank, Reviewers: r.Reviewers}
+	}
+	return out, nil
+}
+
+// CallApplications is a page of a call's applications as the officers'
+// list and its export show them to a user.
+type CallApplications struct {
+	Apps        []Application
+	Total       int64                       // matching the filter, all pages
+	Decision    *Decision                   // the call's current selection, nil before one
+	Scores      map[uint]CallScore          // as the user may see them (CallScores); nil: none
+	Assignments map[uint][]ReviewAssignment // by application
+}
+
+// ReadCallApplications reads the call's applications matching f (its
+// CallID is the call's) as u may see them.
+func ReadCallApplications(ctx context.Context, db *gorm.DB, call *Call, f ApplicationFilter, u *User) (*CallApplications, error) {
+	f.CallID = call.ID
+	r := &CallApplications{}
+	var err error
+	if r.Apps, r.Total, err = ListApplications(ctx, db, f); err != nil {
+		return nil, err
+	}
+	if r.Decision, err = CurrentSelection(ctx, db, call.ID); err != nil {
+		return nil, err
+	}
+	if r.Scores, err = CallScores(ctx, db, call, r.Decision, u); err != nil {
+		return nil, err
+	}
+	ids := make([]uint, len(r.Apps))
+	for i, a := range r.Apps {
+		ids[i] = a.ID
+	}
+	if r.Assignments, err = AssignmentsFor(ctx, db, ids); err != nil {
+		return nil, err
+	}
+	return r, nil
 }

@@ -88,19 +88,16 @@ func monthAllocations(ctx context.Context, db *gorm.DB, orgID *uint, m Month) ([
 	return as, nil
 }
 
-// teamMonthOf sums the usage of allocations (of one team) over the month.
-func teamMonthOf(ctx context.Context, db *gorm.DB, as []Allocation, m Month, now time.Time) (TeamMonth, error) {
+// teamMonthOf sums the usage of allocations (of one team) over the month,
+// us being their usages in the same order (allocationsUsage).
+func teamMonthOf(as []Allocation, us []Usage, m Month, now time.Time) TeamMonth {
 	t := TeamMonth{Month: m, Allocations: len(as)}
 	from, to := m.First.Start(), m.Next().First.Start()
 	for i := range as {
-		a := &as[i]
 		if t.Org == nil {
-			t.Org = a.Organisation
+			t.Org = as[i].Organisation
 		}
-		u, err := AllocationUsage(ctx, db, a.ID, from, to, now)
-		if err != nil {
-			return TeamMonth{}, err
-		}
+		u := us[i]
 		t.AllocatedSeconds += float64(u.Allocated) * u.To.Sub(u.From).Seconds()
 		t.Usage.merge(u)
 	}
@@ -112,7 +109,12 @@ func teamMonthOf(ctx context.Context, db *gorm.DB, as []Allocation, m Month, now
 		until = from
 	}
 	t.Usage.From, t.Usage.To, t.Usage.Until = from.UTC(), to.UTC(), until.UTC()
-	return t, nil
+	return t
+}
+
+// monthUsage is the usage of each allocation over the month.
+func monthUsage(ctx context.Context, db *gorm.DB, as []Allocation, m Month, now time.Time) ([]Usage, error) {
+	return allocationsUsage(ctx, db, as, m.First.Start(), m.Next().First.Start(), now)
 }
 
 // TeamMonthUsage is one team's month.
@@ -121,15 +123,23 @@ func TeamMonthUsage(ctx context.Context, db *gorm.DB, org *Organisation, m Month
 	if err != nil {
 		return TeamMonth{}, err
 	}
-	t, err := teamMonthOf(ctx, db, as, m, now)
+	us, err := monthUsage(ctx, db, as, m, now)
+	if err != nil {
+		return TeamMonth{}, err
+	}
+	t := teamMonthOf(as, us, m, now)
 	t.Org = org
-	return t, err
+	return t, nil
 }
 
 // ProgrammeMonth is every team with an allocation in the month, by name,
 // and the programme's total (Org nil).
 func ProgrammeMonth(ctx context.Context, db *gorm.DB, m Month, now time.Time) ([]TeamMonth, TeamMonth, error) {
 	as, err := monthAllocations(ctx, db, nil, m)
+	if err != nil {
+		return nil, TeamMonth{}, err
+	}
+	us, err := monthUsage(ctx, db, as, m, now)
 	if err != nil {
 		return nil, TeamMonth{}, err
 	}
@@ -140,10 +150,7 @@ func ProgrammeMonth(ctx context.Context, db *gorm.DB, m Month, now time.Time) ([
 		for j < len(as) && as[j].OrganisationID == as[i].OrganisationID {
 			j++
 		}
-		t, err := teamMonthOf(ctx, db, as[i:j], m, now)
-		if err != nil {
-			return nil, TeamMonth{}, err
-		}
+		t := teamMonthOf(as[i:j], us[i:j], m, now)
 		teams = append(teams, t)
 		total.Allocations += t.Allocations
 		total.AllocatedSeconds += t.AllocatedSeconds

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -112,6 +113,12 @@ func workloadBreakdown(db *gorm.DB, gpus *gorm.DB, from, to time.Time) ([]Worklo
 	if err != nil {
 		return nil, err
 	}
+	return topWorkloads(ws), nil
+}
+
+// topWorkloads orders a breakdown, most observed first, and folds what is
+// past maxWorkloads into one row with Workload "".
+func topWorkloads(ws []WorkloadUsage) []WorkloadUsage {
 	sort.Slice(ws, func(i, j int) bool {
 		if ws[i].ObservedS != ws[j].ObservedS {
 			return ws[i].ObservedS > ws[j].ObservedS
@@ -127,7 +134,7 @@ func workloadBreakdown(db *gorm.DB, gpus *gorm.DB, from, to time.Time) ([]Worklo
 		}
 		ws = append(ws[:maxWorkloads], rest)
 	}
-	return ws, nil
+	return ws
 }
 
 // AllocationWorkloads breaks an allocation's GPU time (one GPU's when uuid
@@ -153,12 +160,12 @@ func TeamMonthWorkloads(ctx context.Context, db *gorm.DB, orgID uint, m Month) (
 	if err != nil {
 		return nil, err
 	}
+	perAlloc, err := allocationsWorkloads(ctx, db, as, m.First.Start(), m.Next().First.Start())
+	if err != nil {
+		return nil, err
+	}
 	byID := map[string]*WorkloadUsage{}
-	for i := range as {
-		ws, err := AllocationWorkloads(ctx, db, &as[i], "", m.First.Start(), m.Next().First.Start())
-		if err != nil {
-			return nil, err
-		}
+	for _, ws := range perAlloc {
 		for _, w := range ws {
 			o := byID[w.Workload]
 			if o == nil {
@@ -180,5 +187,43 @@ func TeamMonthWorkloads(ctx context.Context, db *gorm.DB, orgID uint, m Month) (
 		}
 		return out[i].Workload < out[j].Workload
 	})
+	return out, nil
+}
+
+// allocationsWorkloads is AllocationWorkloads of each allocation (all its
+// GPUs), in their order, in one statement for up to usageBatch allocations.
+func allocationsWorkloads(ctx context.Context, db *gorm.DB, as []Allocation, from, to time.Time) ([][]WorkloadUsage, error) {
+	db = db.WithContext(ctx)
+	out := make([][]WorkloadUsage, len(as))
+	index := map[uint]int{}
+	for start := 0; start < len(as); start += usageBatch {
+		var parts []string
+		var args []any
+		for i := start; i < min(start+usageBatch, len(as)); i++ {
+			a := &as[i]
+			index[a.ID] = i
+			f, t := a.clip(from, to)
+			parts = append(parts, fmt.Sprintf("SELECT %d AS alloc_id, workload, uuid, observed_s, active_s FROM gpu_workload_hours "+
+				"WHERE uuid IN (SELECT gpu_uuid FROM allocation_gpus WHERE allocation_id = %d AND joined_at IS NULL AND left_at IS NULL) "+
+				"AND hour >= ? AND hour < ?", a.ID, a.ID))
+			args = append(args, f.UTC(), t.UTC())
+		}
+		var rows []struct {
+			AllocID uint `gorm:"column:alloc_id"`
+			WorkloadUsage
+		}
+		err := db.Raw("SELECT alloc_id, workload, COUNT(DISTINCT uuid) AS gpus, SUM(observed_s) AS observed_s, SUM(active_s) AS active_s FROM ("+
+			strings.Join(parts, " UNION ALL ")+") parts GROUP BY alloc_id, workload", args...).Scan(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("store: workloads of %d allocations: %w", len(as), err)
+		}
+		for _, r := range rows {
+			i := index[r.AllocID]
+			out[i] = append(out[i], r.WorkloadUsage)
+		}
+	}
+	for i := range out {
+		out[i] = topWorkloads(out[i])
+	}
 	return out, nil
 }

@@ -65,7 +65,7 @@ func Error(p Page, v ErrorView) templ.Component {
 	})
 }
 
-// ErrorBody is the error message alone, the fragment sent to a request marked HX-Request.
+// ErrorBody is the error message alone, inside the error page.
 func ErrorBody(v ErrorView) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
