@@ -42,6 +42,8 @@ Commands:
   telemetry       telemetry probe URL|ADDRESS: one poll of a dcgm-exporter URL or an nv-hostengine
                   address; prints the GPUs and field values seen
   collect         run the GPU telemetry collector alone, without the web portal (serve runs it too)
+  compact-telemetry  compact hourly GPU rollups older than --months N (default
+                  PORTAL_TELEMETRY_HOURLY_RETENTION_MONTHS) into the daily ones, and exit
 
 Settings come from the environment and an optional .env file; .env.example
 documents every one. Run 'portal <command> -h' for a command's flags.
@@ -83,7 +85,8 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	if cmd != "serve" && cmd != "migrate" && cmd != "seed-demo" && cmd != "audit-verify" && cmd != "collect" {
+	if cmd != "serve" && cmd != "migrate" && cmd != "seed-demo" && cmd != "audit-verify" && cmd != "collect" &&
+		cmd != "compact-telemetry" {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)
 	}
@@ -165,6 +168,8 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		return auditVerify(ctx, db, stdout)
 	case "collect":
 		return runCollect(ctx, cfg, db, secrets, log)
+	case "compact-telemetry":
+		return compactTelemetry(ctx, cfg, db, args, stdout, stderr)
 	}
 	return serve(ctx, cfg, db, secrets, log)
 }
