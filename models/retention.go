@@ -52,15 +52,15 @@ func CompactRollups(ctx context.Context, db *gorm.DB, months int, now time.Time)
 	windowed := db.Table("allocation_gpus").Select("gpu_uuid").Where("joined_at IS NOT NULL OR left_at IS NOT NULL")
 	for {
 		// The oldest hour left to compact: one day at a time from there.
-		var first struct{ Hour *time.Time }
-		if err := db.Raw("SELECT MIN(hour) AS hour FROM gpu_rollups WHERE hour < ? AND uuid NOT IN (?)", cut, windowed).
-			Scan(&first).Error; err != nil {
+		var first []GPURollup
+		if err := db.Select("hour").Where("hour < ? AND uuid NOT IN (?)", cut, windowed).Order("hour").Limit(1).
+			Find(&first).Error; err != nil {
 			return res, fmt.Errorf("store: compact rollups: %w", err)
 		}
-		if first.Hour == nil {
+		if len(first) == 0 {
 			break
 		}
-		day := DateOf(*first.Hour)
+		day := DateOf(first[0].Hour)
 		from, to := day.Start().UTC(), day.AddDays(1).Start().UTC()
 		var keys []string
 		if err := db.Table("gpu_rollups").Distinct("device_key").Where("hour >= ? AND hour < ? AND uuid NOT IN (?)", from, to, windowed).
