@@ -230,3 +230,112 @@ func scaleFillHours(db *gorm.DB, kind testdb.Kind, clusterID uint, first time.Ti
 			3000 * 0.55, 3000 * 0.5, 3000 * 500, 60000, 0, 200, '2026-03-10 00:00:00+00:00'
 		FROM `+from+` WHERE gpus.cluster_id = ?`, clusterID).Error
 }
+
+// TestScaleTeamMonth reads a team-month (models.TeamMonthUsage, what the
+// team and programme pages show) from a database holding months of hourly
+// rollups for a fleet: at full size 6 months × 7,500 GPUs (32.9 M hourly
+// rows, 1.4 M daily) on PostgreSQL, in under 1 s. The figures read are the
+// sums of the hourly rows of the month.
+func TestScaleTeamMonth(t *testing.T) {
+	t.Parallel()
+	gpus, months := 24, 2
+	if scaleRun() {
+		gpus, months = 7_500, 6
+	}
+	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
+		if scaleRun() && kind == testdb.SQLite {
+			t.Skip("the full size runs on PostgreSQL")
+		}
+		scaleTeamMonth(t, kind, gpus, months)
+	})
+}
+
+func scaleTeamMonth(t *testing.T, kind testdb.Kind, gpus, months int) {
+	first := models.NewDate(2026, 6, 1)
+	last := models.NewDate(2026, 6+time.Month(months), 1).AddDays(-1)
+	now := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+	db := testdb.Open(t, kind, func() time.Time { return now })
+	ctx := t.Context()
+	org := &models.Organisation{Code: "scale", NameKO: "규모", NameEN: "Scale", Kind: models.OrgCompany}
+	if err := db.Create(org).Error; err != nil {
+		t.Fatal(err)
+	}
+	by, err := models.UpsertUser(ctx, db, models.Identity{Issuer: "scale", Subject: "o", Name: "o", Role: models.RoleOfficer}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &models.Cluster{Name: "scale", Provider: "p", Region: "r", GPUModel: "NVIDIA H100 80GB HBM3", GPUCount: gpus,
+		SourceKind: models.SourceSimulator, PollSeconds: 15}
+	if _, err := models.SaveCluster(ctx, db, nil, c, false, by, now); err != nil {
+		t.Fatal(err)
+	}
+	seen := make([]models.SeenGPU, gpus)
+	uuids := make([]string, gpus)
+	for i := range seen {
+		uuids[i] = fmt.Sprintf("GPU-scale-%05d", i)
+		seen[i] = models.SeenGPU{UUID: uuids[i], Node: fmt.Sprintf("node-%04d", i/8), Index: i % 8, Model: c.GPUModel}
+	}
+	if err := models.RecordGPUs(ctx, db, c.ID, seen, now); err != nil {
+		t.Fatal(err)
+	}
+	a, errs, err := models.CreateAllocation(ctx, db, models.AllocationInput{OrganisationID: org.ID, ClusterID: c.ID,
+		BlockKind: models.BlockCustom, GPUCount: gpus, From: first.String(), To: last.String(), OwnGPUs: true, UUIDs: uuids}, by, now)
+	if err != nil {
+		t.Fatalf("allocation: %v %v", err, errs)
+	}
+	began := time.Now()
+	hours := int(last.AddDays(1).Start().Sub(first.Start()).Hours())
+	if err := scaleFillHours(db, kind, c.ID, first.Start().UTC(), hours); err != nil {
+		t.Fatal(err)
+	}
+	if err := models.RebuildRollupDays(ctx, db, first, last, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Exec("ANALYZE").Error; err != nil {
+		t.Fatal(err)
+	}
+	var rows, days int64
+	db.Model(&models.GPURollup{}).Count(&rows)
+	db.Model(&models.GPURollupDay{}).Count(&days)
+	if rows != int64(gpus*hours) {
+		t.Fatalf("%d hourly rows, want %d", rows, gpus*hours)
+	}
+	t.Logf("%s: %d hourly rows, %d daily rows written in %v", kind, rows, days, time.Since(began).Round(time.Second))
+
+	m := models.Month{First: models.NewDate(2026, 6+time.Month(months)-1, 1)}
+	from, to := m.First.Start().UTC(), m.Next().First.Start().UTC()
+	// The month's sums from the hourly rows, as they were written.
+	var want struct {
+		Observed, Active, Util, Energy float64
+	}
+	if err := db.Raw(`SELECT SUM(observed_s) AS observed, SUM(active_s) AS active, SUM(util_sum) AS util, SUM(energy_j) AS energy
+		FROM gpu_rollups WHERE hour >= ? AND hour < ?`, from, to).Scan(&want).Error; err != nil {
+		t.Fatal(err)
+	}
+	var took []time.Duration
+	for range 5 {
+		start := time.Now()
+		tm, err := models.TeamMonthUsage(ctx, db, org, m, now)
+		took = append(took, time.Since(start))
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := tm.Usage
+		if tm.Allocations != 1 || u.Devices != gpus || !approx(u.ObservedSeconds, want.Observed) || !approx(u.ActiveSeconds, want.Active) ||
+			!approx(u.UtilSum, want.Util) || !approx(u.EnergyJ, want.Energy) || want.Observed == 0 {
+			t.Fatalf("team-month %+v; want the hourly sums %+v", u, want)
+		}
+	}
+	slices.Sort(took)
+	t.Logf("%s: team-month %s of %d GPUs over %d hourly rows: median %v, max %v", kind, m, gpus, rows,
+		took[len(took)/2].Round(100*time.Microsecond), took[len(took)-1].Round(100*time.Microsecond))
+	if scaleRun() {
+		worst := took[len(took)-1]
+		fmt.Printf("SCALE team-month %s: %d GPUs, %d hourly rows: max %.0f ms = %.2f× the 1 s limit (median %.0f ms)\n",
+			kind, gpus, rows, ms(worst), ms(worst)/1000, ms(took[len(took)/2]))
+		if worst > time.Second {
+			t.Errorf("team-month took %v, limit 1 s", worst)
+		}
+	}
+	_ = a
+}
