@@ -339,3 +339,140 @@ func scaleTeamMonth(t *testing.T, kind testdb.Kind, gpus, months int) {
 	}
 	_ = a
 }
+
+// TestScaleGrowth measures the telemetry's size on disk: a simulated fleet
+// polled every minute for two days, written through the collector's store
+// (hourly rollups, their workload hours and daily rollups), then compacted
+// as a retention would. It prints the bytes per row of each table and the
+// growth they make per 1,000 GPUs a year. At full size: 1,000 GPUs.
+func TestScaleGrowth(t *testing.T) {
+	t.Parallel()
+	gpus, hours := 16, 6
+	if scaleRun() {
+		gpus, hours = 1_000, 48
+	}
+	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
+		scaleGrowth(t, kind, gpus, hours)
+	})
+}
+
+func scaleGrowth(t *testing.T, kind testdb.Kind, gpus, hours int) {
+	start := time.Date(2026, 3, 1, 15, 0, 0, 0, time.UTC) // 00:00 KST
+	now := start
+	db := testdb.Open(t, kind, func() time.Time { return now })
+	ctx := t.Context()
+	by, err := models.UpsertUser(ctx, db, models.Identity{Issuer: "scale", Subject: "o", Name: "o", Role: models.RoleOfficer}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &models.Cluster{Name: "growth", Provider: "p", Region: "r", GPUModel: "NVIDIA H100 80GB HBM3", GPUCount: gpus,
+		SourceKind: models.SourceSimulator, PollSeconds: 60}
+	if _, err := models.SaveCluster(ctx, db, nil, c, false, by, now); err != nil {
+		t.Fatal(err)
+	}
+	sim := dcgm.NewSimulator(dcgm.SimConfig{Seed: 3, Cluster: "growth", Nodes: gpus / 8, GPUsPerNode: 8, Interval: time.Minute,
+		Model: c.GPUModel, Now: func() time.Time { return now }})
+	store := models.TelemetryStore{DB: db, Owners: &models.GPUOwners{}}
+	fold := dcgm.NewFolder(dcgm.FolderConfig{Interval: time.Minute})
+	total := func() float64 { // the SQLite file's bytes after a VACUUM
+		t.Helper()
+		var pages, pageSize int64
+		if err := db.Exec("VACUUM").Error; err != nil {
+			t.Fatal(err)
+		}
+		db.Raw("PRAGMA page_count").Scan(&pages)
+		db.Raw("PRAGMA page_size").Scan(&pageSize)
+		return float64(pages * pageSize)
+	}
+	// size is each table's bytes, indexes included. On SQLite (whose
+	// build has no dbstat) they are the file's shrinking as the workload
+	// hours, then the hourly rows (compacted) are removed, and what the
+	// daily rows add to the file before the writes.
+	var base float64
+	size := func() map[string]float64 {
+		t.Helper()
+		out := map[string]float64{}
+		if kind == testdb.SQLite {
+			full := total()
+			if err := db.Exec("DELETE FROM gpu_workload_hours").Error; err != nil {
+				t.Fatal(err)
+			}
+			noWork := total()
+			if _, err := models.CompactRollups(ctx, db, 1, start.AddDate(0, 2, 0)); err != nil {
+				t.Fatal(err)
+			}
+			daysOnly := total()
+			out["gpu_workload_hours"], out["gpu_rollups"], out["gpu_rollup_days"] = full-noWork, noWork-daysOnly, daysOnly-base
+			return out
+		}
+		if err := db.Exec("VACUUM FULL gpu_rollups, gpu_rollup_days, gpu_workload_hours").Error; err != nil {
+			t.Fatal(err)
+		}
+		for _, tb := range []string{"gpu_rollups", "gpu_rollup_days", "gpu_workload_hours"} {
+			var n int64
+			if err := db.Raw("SELECT pg_total_relation_size(?::regclass)", tb).Scan(&n).Error; err != nil {
+				t.Fatal(err)
+			}
+			out[tb] = float64(n)
+		}
+		return out
+	}
+	if err := store.RecordGPUs(ctx, c.ID, sim.GPUs(), now); err != nil {
+		t.Fatal(err)
+	}
+	if kind == testdb.SQLite {
+		base = total()
+	}
+	count := func(tb string) (n int64) {
+		db.Table(tb).Count(&n)
+		return n
+	}
+	for m := 0; m < hours*60; m++ {
+		now = start.Add(time.Duration(m) * time.Minute)
+		p, err := sim.Poll(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range p.Samples {
+			fold.Add(s)
+		}
+		if m%60 == 59 { // the hour's last write
+			if err := store.UpsertRollups(ctx, c.ID, fold.Flush(now.Add(time.Minute)), now); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	rows := map[string]int64{}
+	for _, tb := range []string{"gpu_rollups", "gpu_rollup_days", "gpu_workload_hours"} {
+		rows[tb] = count(tb)
+	}
+	sz := size()
+	if rows["gpu_rollups"] != int64(gpus*hours) {
+		t.Fatalf("%d hourly rows, want %d", rows["gpu_rollups"], gpus*hours)
+	}
+	per := func(tb string) float64 { return sz[tb] / float64(max(rows[tb], 1)) }
+	// A year of 1,000 GPUs: 8,760 hourly rows and 365 daily rows each, and
+	// the workload rows in the proportion measured.
+	const year = 365 * 24
+	hourly := per("gpu_rollups") * year * 1000
+	work := per("gpu_workload_hours") * float64(rows["gpu_workload_hours"]) / float64(gpus*hours) * year * 1000
+	daily := per("gpu_rollup_days") * 365 * 1000
+	gib := func(b float64) float64 { return b / (1 << 30) }
+	t.Logf("%s: %d GPUs × %d h: bytes per row: hourly %.0f, workload %.0f (%.2f per GPU-hour), daily %.0f", kind, gpus, hours,
+		per("gpu_rollups"), per("gpu_workload_hours"), float64(rows["gpu_workload_hours"])/float64(gpus*hours), per("gpu_rollup_days"))
+	line := fmt.Sprintf("%s: per 1,000 GPUs a year: hourly rollups %.2f GiB + workload hours %.2f GiB + daily rollups %.3f GiB = %.2f GiB; "+
+		"with hourly retention (compacted): %.3f GiB a year + the retained months of hourly rows (%.2f GiB a month)",
+		kind, gib(hourly), gib(work), gib(daily), gib(hourly+work+daily), gib(daily+work), gib(hourly/12))
+	t.Log(line)
+	if scaleRun() {
+		fmt.Println("SCALE growth " + line)
+	}
+	// Compaction leaves only the daily rows (and the workload hours).
+	if _, err := models.CompactRollups(ctx, db, 1, start.AddDate(0, 2, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if count("gpu_rollups") != 0 || count("gpu_rollup_days") != rows["gpu_rollup_days"] || rows["gpu_rollup_days"] != int64(gpus*((hours+23)/24)) {
+		t.Errorf("after compaction: %d hourly rows, %d daily rows (before %d, want %d)", count("gpu_rollups"),
+			count("gpu_rollup_days"), rows["gpu_rollup_days"], gpus*((hours+23)/24))
+	}
+}
