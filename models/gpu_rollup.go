@@ -144,8 +144,9 @@ func StoreClusterRollups(ctx context.Context, db *gorm.DB, clusterID uint, rows 
 
 // RollupChunk is how many rollups one transaction of StoreClusterRollups
 // writes on SQLite: the rows of a large cluster are written in several short
-// transactions, so that SQLite's write lock is never held long and other
-// writers (a form being sent) wait for one chunk at most. Each chunk leaves
+// transactions with a pause between them, so that SQLite's write lock is
+// never held long and another writer (a form being sent) waits for about
+// one chunk. Each chunk leaves
 // its GPUs' hourly and daily rows consistent; a write that fails part way
 // is written whole again by the next one (rollups carry whole totals).
 const RollupChunk = 500

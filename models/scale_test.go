@@ -371,7 +371,8 @@ func scaleGrowth(t *testing.T, kind testdb.Kind, gpus, hours int) {
 		t.Fatal(err)
 	}
 	sim := dcgm.NewSimulator(dcgm.SimConfig{Seed: 3, Cluster: "growth", Nodes: gpus / 8, GPUsPerNode: 8, Interval: time.Minute,
-		Model: c.GPUModel, Now: func() time.Time { return now }})
+		Profiles: dcgm.SimProfiles{Idle: 0.2, Busy: 0.5, Bursty: 0.3},
+		Model:    c.GPUModel, Now: func() time.Time { return now }})
 	store := models.TelemetryStore{DB: db, Owners: &models.GPUOwners{}}
 	fold := dcgm.NewFolder(dcgm.FolderConfig{Interval: time.Minute})
 	total := func() float64 { // the SQLite file's bytes after a VACUUM
