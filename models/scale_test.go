@@ -285,8 +285,27 @@ func scaleTeamMonth(t *testing.T, kind testdb.Kind, gpus, months int) {
 	}
 	began := time.Now()
 	hours := int(last.AddDays(1).Start().Sub(first.Start()).Hours())
+	// On PostgreSQL the indexes are built after the rows, not kept up to
+	// date row by row: minutes instead of half an hour for 33 M rows.
+	bulk := []string{"ALTER TABLE gpu_rollups DROP CONSTRAINT gpu_rollups_pkey", "DROP INDEX idx_rollup_uuid_hour",
+		"DROP INDEX idx_rollup_cluster_hour"}
+	rebuild := []string{"ALTER TABLE gpu_rollups ADD PRIMARY KEY (device_key, hour)",
+		"CREATE INDEX idx_rollup_uuid_hour ON gpu_rollups (uuid, hour)", "CREATE INDEX idx_rollup_cluster_hour ON gpu_rollups (cluster_id, hour)"}
+	if kind == testdb.SQLite {
+		bulk, rebuild = nil, nil
+	}
+	for _, q := range bulk {
+		if err := db.Exec(q).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := scaleFillHours(db, kind, c.ID, first.Start().UTC(), hours); err != nil {
 		t.Fatal(err)
+	}
+	for _, q := range rebuild {
+		if err := db.Exec(q).Error; err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := models.RebuildRollupDays(ctx, db, first, last, now); err != nil {
 		t.Fatal(err)
