@@ -6,6 +6,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"kaiportal/dcgm"
 	"kaiportal/models"
 	"kaiportal/testdb"
 )
@@ -200,6 +201,72 @@ func TestCompactRollups(t *testing.T) {
 		}
 		if got := models.RetentionCutoff(time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC), 3); got != models.NewDate(2026, 10, 1) {
 			t.Errorf("cutoff %v, want 2026-10-01", got)
+		}
+	})
+}
+
+// TestGPUOwnersCache: the collector's memory of which GPUs are a cluster's
+// never lets another cluster's rows in, and skips rewriting a GPU's record
+// only while nothing about it changed and its last write is recent.
+func TestGPUOwnersCache(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		f := newGPUFixture(t, db)
+		s := models.TelemetryStore{DB: db, Owners: &models.GPUOwners{}}
+		g := f.gpus[0] // the B200 cluster's
+		hour := gpuNow.Truncate(time.Hour)
+		write := func(cluster uint, at time.Time) {
+			t.Helper()
+			if err := s.UpsertRollups(ctx, cluster, []dcgm.Rollup{{Key: g.UUID, UUID: g.UUID, Hour: hour, Node: g.Node, Model: g.Model,
+				ObservedSeconds: 60}}, at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rowsOf := func(cluster uint) (n int64) {
+			db.Model(&models.GPURollup{}).Where("uuid = ? AND cluster_id = ?", g.UUID, cluster).Count(&n)
+			return n
+		}
+		// Remembered as the B200 cluster's; the H100 cluster's rows of it are
+		// still refused and the conflict recorded, before and after.
+		write(f.cluster.ID, gpuNow)
+		write(f.hCluster.ID, gpuNow)
+		write(f.cluster.ID, gpuNow.Add(time.Minute))
+		write(f.hCluster.ID, gpuNow.Add(time.Minute))
+		var conflicts int64
+		db.Model(&models.GPUConflict{}).Where("uuid = ? AND cluster_id = ?", g.UUID, f.hCluster.ID).Count(&conflicts)
+		if rowsOf(f.cluster.ID) != 1 || rowsOf(f.hCluster.ID) != 0 || conflicts != 1 {
+			t.Errorf("rows: %d of the owner, %d of the other cluster, %d conflicts; want 1, 0, 1",
+				rowsOf(f.cluster.ID), rowsOf(f.hCluster.ID), conflicts)
+		}
+
+		lastSeen := func() (time.Time, string) {
+			var got models.GPU
+			if err := db.Where("uuid = ?", g.UUID).First(&got).Error; err != nil {
+				t.Fatal(err)
+			}
+			return got.LastSeen.UTC(), got.Node
+		}
+		t0 := gpuNow.Add(time.Hour)
+		for _, c := range []struct {
+			name     string
+			at       time.Duration
+			node     string
+			wantSeen time.Duration // after t0
+		}{
+			{"first record", 0, g.Node, 0},
+			{"a minute on, unchanged: not rewritten", time.Minute, g.Node, 0},
+			{"node changed: rewritten", 2 * time.Minute, "node-moved", 2 * time.Minute},
+			{"unchanged again", 3 * time.Minute, "node-moved", 2 * time.Minute},
+			{"SeenEvery after the last write", 2*time.Minute + models.SeenEvery, "node-moved", 2*time.Minute + models.SeenEvery},
+		} {
+			if err := s.RecordGPUs(ctx, f.cluster.ID, []dcgm.GPUInfo{{UUID: g.UUID, Node: c.node, Model: g.Model, Index: g.Index}},
+				t0.Add(c.at)); err != nil {
+				t.Fatal(err)
+			}
+			if seen, node := lastSeen(); !seen.Equal(t0.Add(c.wantSeen)) || node != c.node {
+				t.Errorf("%s: last seen %v on %s, want %v on %s", c.name, seen, node, t0.Add(c.wantSeen), c.node)
+			}
 		}
 	})
 }
