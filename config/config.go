@@ -91,6 +91,11 @@ type Config struct {
 	// BusyThresholdPct is the GPU utilisation (percent) at or above which
 	// observed time counts as busy; below it, idle. Each rollup records it.
 	BusyThresholdPct float64
+	// HourlyRetentionMonths: hourly GPU rollups older than this many
+	// months are compacted into the daily ones (0: kept for ever). The
+	// collector does it every CompactEvery; `portal telemetry compact` does
+	// it at once.
+	HourlyRetentionMonths int
 
 	// The collector's failure policy: failed polls in a row retried at the
 	// cluster's interval, the longest wait between polls of a failing
@@ -303,6 +308,13 @@ func Load(getenv Getenv) (*Config, error) {
 		busy = 5
 	}
 	c.BusyThresholdPct = busy
+	months, err := strconv.Atoi(str("PORTAL_TELEMETRY_HOURLY_RETENTION_MONTHS", "0"))
+	if err != nil || months < 0 || months > 120 {
+		errs = append(errs, fmt.Errorf("PORTAL_TELEMETRY_HOURLY_RETENTION_MONTHS: want a number of months from 0 (keep) to 120, got %q",
+			getenv("PORTAL_TELEMETRY_HOURLY_RETENTION_MONTHS")))
+		months = 0
+	}
+	c.HourlyRetentionMonths = months
 
 	c.HelpDeskPhone = str("PORTAL_HELPDESK_PHONE", "")
 	c.HelpDeskEmail = str("PORTAL_HELPDESK_EMAIL", "")

@@ -121,6 +121,8 @@ func TestValidateRejects(t *testing.T) {
 		{"busy threshold of 0", map[string]string{"PORTAL_GPU_BUSY_THRESHOLD": "0"}, "PORTAL_GPU_BUSY_THRESHOLD"},
 		{"busy threshold over 100", map[string]string{"PORTAL_GPU_BUSY_THRESHOLD": "101"}, "PORTAL_GPU_BUSY_THRESHOLD"},
 		{"busy threshold not a number", map[string]string{"PORTAL_GPU_BUSY_THRESHOLD": "5%"}, "PORTAL_GPU_BUSY_THRESHOLD"},
+		{"hourly retention negative", map[string]string{"PORTAL_TELEMETRY_HOURLY_RETENTION_MONTHS": "-1"}, "PORTAL_TELEMETRY_HOURLY_RETENTION_MONTHS"},
+		{"hourly retention not a number", map[string]string{"PORTAL_TELEMETRY_HOURLY_RETENTION_MONTHS": "6m"}, "PORTAL_TELEMETRY_HOURLY_RETENTION_MONTHS"},
 		{"role map unknown role", map[string]string{"OIDC_ROLE_MAP": "staff=superuser"}, "OIDC_ROLE_MAP"},
 		{"role map malformed", map[string]string{"OIDC_ROLE_MAP": "officer"}, "OIDC_ROLE_MAP"},
 		{"bad request timeout", map[string]string{"PORTAL_DB_REQUEST_TIMEOUT": "0s"}, "PORTAL_DB_REQUEST_TIMEOUT"},

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -138,87 +139,273 @@ func prepareRollups(rows []GPURollup, now time.Time) time.Time {
 // another cluster are refused, not stored, and the conflict is recorded
 // (see GPUConflict). It returns the number of rows refused.
 func StoreClusterRollups(ctx context.Context, db *gorm.DB, clusterID uint, rows []GPURollup, now time.Time) (int, error) {
+	return storeClusterRollups(ctx, db, nil, clusterID, rows, now)
+}
+
+// RollupChunk is how many rollups one transaction of StoreClusterRollups
+// writes on SQLite: the rows of a large cluster are written in several short
+// transactions with a pause between them, so that SQLite's write lock is
+// never held long and another writer (a form being sent) waits for about
+// one chunk. Each chunk leaves
+// its GPUs' hourly and daily rows consistent; a write that fails part way
+// is written whole again by the next one (rollups carry whole totals).
+const RollupChunk = 500
+
+// SQLiteChunkPause is the pause between two chunks on SQLite (see RollupChunk).
+const SQLiteChunkPause = 30 * time.Millisecond
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// storeClusterRollups is StoreClusterRollups, asking owners (nil: none)
+// first which GPUs are known to be the cluster's.
+func storeClusterRollups(ctx context.Context, db *gorm.DB, owners *GPUOwners, clusterID uint, rows []GPURollup, now time.Time) (int, error) {
 	if len(rows) == 0 {
 		return 0, nil
 	}
 	now = prepareRollups(rows, now)
+	db = db.WithContext(ctx)
+	fail := func(err error) (int, error) {
+		return 0, fmt.Errorf("store: store %d rollups of cluster %d: %w", len(rows), clusterID, err)
+	}
+	first := map[string]*GPURollup{}
+	var unknown []string
+	for i := range rows {
+		u := rows[i].UUID
+		if first[u] == nil {
+			first[u] = &rows[i]
+			if !owners.owns(clusterID, u, now) {
+				unknown = append(unknown, u)
+			}
+		}
+	}
 	refused := 0
-	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		first := map[string]*GPURollup{}
-		var uuids []string
-		for i := range rows {
-			if first[rows[i].UUID] == nil {
-				first[rows[i].UUID] = &rows[i]
-				uuids = append(uuids, rows[i].UUID)
-			}
-		}
-		owners, err := gpuOwners(tx, uuids)
+	if len(unknown) > 0 {
+		// Read without the write lock; register and record conflicts in one
+		// short transaction only when there is something to write.
+		found, err := gpuOwners(db, unknown)
 		if err != nil {
-			return err
+			return fail(err)
 		}
-		var claim []GPU
-		var clusterModel *string
-		for _, u := range uuids {
-			if _, ok := owners[u]; ok {
-				continue
+		var claim, conflict []string
+		for _, u := range unknown {
+			switch o, ok := found[u]; {
+			case !ok:
+				claim = append(claim, u)
+			case o != clusterID:
+				conflict = append(conflict, u)
 			}
-			model := first[u].Model
-			if model == "" {
-				if clusterModel == nil {
-					var m string
-					if err := tx.Model(&Cluster{}).Where("id = ?", clusterID).Pluck("gpu_model", &m).Error; err != nil {
-						return err
-					}
-					clusterModel = &m
-				}
-				model = *clusterModel
-			}
-			claim = append(claim, GPU{ClusterID: clusterID, UUID: u, Node: first[u].Node, Model: model, FirstSeen: now, LastSeen: now})
 		}
-		if len(claim) > 0 {
-			// Two clusters claiming one new UUID at once: the first insert wins.
-			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(claim, 500).Error; err != nil {
-				return err
-			}
-			claimed := make([]string, len(claim))
-			for i, g := range claim {
-				claimed[i] = g.UUID
-			}
-			got, err := gpuOwners(tx, claimed)
-			if err != nil {
-				return err
-			}
-			maps.Copy(owners, got)
-		}
-		kept := make([]GPURollup, 0, len(rows))
-		conflicts := map[string]bool{}
-		for _, r := range rows {
-			if owners[r.UUID] == clusterID {
-				kept = append(kept, r)
-				continue
-			}
-			refused++
-			if !conflicts[r.UUID] {
-				conflicts[r.UUID] = true
-				if err := recordConflict(tx, r.UUID, clusterID, owners[r.UUID], r.Node, now); err != nil {
+		if len(claim) > 0 || len(conflict) > 0 {
+			err := db.Transaction(func(tx *gorm.DB) error {
+				got, err := claimGPUs(tx, clusterID, claim, first, now)
+				if err != nil {
 					return err
 				}
+				maps.Copy(found, got)
+				for _, u := range unknown {
+					if o := found[u]; o != clusterID {
+						if err := recordConflict(tx, u, clusterID, o, first[u].Node, now); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return fail(err)
 			}
 		}
-		if len(kept) == 0 {
-			return nil
+		for _, u := range unknown {
+			if found[u] == clusterID {
+				owners.remember(clusterID, u, now)
+			}
 		}
-		return upsertRollups(tx, kept, now)
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: store %d rollups of cluster %d: %w", len(rows), clusterID, err)
+		kept := rows[:0:0]
+		for _, r := range rows {
+			if o, asked := found[r.UUID]; asked && o != clusterID {
+				refused++
+				continue
+			}
+			kept = append(kept, r)
+		}
+		rows = kept
+	}
+	size, pause := len(rows), time.Duration(0)
+	if db.Dialector.Name() == "sqlite" {
+		size, pause = RollupChunk, SQLiteChunkPause
+	}
+	for i := 0; i < len(rows); i += size {
+		if i > 0 && pause > 0 {
+			// Leave the write lock free long enough for a writer waiting
+			// on SQLite's busy handler (which sleeps up to 25 ms between
+			// tries in its first 100 ms) to take its turn.
+			if err := sleepCtx(ctx, pause); err != nil {
+				return fail(err)
+			}
+		}
+		chunk := rows[i:min(i+size, len(rows))]
+		if err := db.Transaction(func(tx *gorm.DB) error { return upsertRollups(tx, chunk, now) }); err != nil {
+			return fail(err)
+		}
 	}
 	return refused, nil
 }
 
-// upsertRollups is UpsertRollups inside a transaction, rows prepared.
+// claimGPUs registers the GPUs not registered yet to the cluster and
+// returns who owns each of them now: two clusters claiming one new UUID at
+// once, the first insert wins.
+func claimGPUs(tx *gorm.DB, clusterID uint, uuids []string, first map[string]*GPURollup, now time.Time) (map[string]uint, error) {
+	if len(uuids) == 0 {
+		return map[string]uint{}, nil
+	}
+	var clusterModel *string
+	claim := make([]GPU, 0, len(uuids))
+	for _, u := range uuids {
+		model := first[u].Model
+		if model == "" {
+			if clusterModel == nil {
+				var m string
+				if err := tx.Model(&Cluster{}).Where("id = ?", clusterID).Pluck("gpu_model", &m).Error; err != nil {
+					return nil, err
+				}
+				clusterModel = &m
+			}
+			model = *clusterModel
+		}
+		claim = append(claim, GPU{ClusterID: clusterID, UUID: u, Node: first[u].Node, Model: model, FirstSeen: now, LastSeen: now})
+	}
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(claim, 500).Error; err != nil {
+		return nil, err
+	}
+	return gpuOwners(tx, uuids)
+}
+
+// GPUOwners remembers which GPUs are registered to which cluster, so that
+// the collector's every-minute write does not ask the database again for
+// each of 10,000 GPUs. A GPU never changes cluster once registered (the
+// first cluster to report it keeps it; clusters are not deleted), so an
+// entry stays true; entries are still asked again after OwnerTTL, so that a
+// database restored from a backup is noticed. Only "registered to this
+// cluster" is remembered: an unknown GPU, or another cluster's, is always
+// asked. The zero value is ready; a nil *GPUOwners remembers nothing.
+type GPUOwners struct {
+	mu    sync.Mutex
+	owned map[string]ownedGPU // by UUID
+	seen  map[string]seenGPU  // by UUID: what RecordGPUs last wrote
+}
+
+// seenGPU is what RecordGPUs last wrote of a GPU, and when.
+type seenGPU struct {
+	node, model string
+	index       int
+	at          time.Time
+}
+
+// SeenEvery is how often the collector writes the last-seen time of a GPU
+// whose node, index and model have not changed: the GPU list's "last seen"
+// is up to this old while the GPU is polled.
+const SeenEvery = 5 * time.Minute
+
+// unchanged keeps, of the GPUs seen, those whose record must be written:
+// new, changed, or last written SeenEvery ago or more.
+func (o *GPUOwners) unchanged(cluster uint, gpus []SeenGPU, at time.Time) []SeenGPU {
+	if o == nil {
+		return gpus
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := gpus[:0:0]
+	for _, g := range gpus {
+		e, ok := o.seen[g.UUID]
+		own, owned := o.owned[g.UUID]
+		if ok && owned && own.cluster == cluster && e.node == g.Node && e.model == g.Model && e.index == g.Index &&
+			at.Sub(e.at) < SeenEvery && !at.Before(e.at) {
+			continue
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// recorded notes that the GPUs' records were written at at.
+func (o *GPUOwners) recorded(gpus []SeenGPU, at time.Time) {
+	if o == nil {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.seen == nil {
+		o.seen = map[string]seenGPU{}
+	}
+	for _, g := range gpus {
+		o.seen[g.UUID] = seenGPU{g.Node, g.Model, g.Index, at}
+	}
+}
+
+type ownedGPU struct {
+	cluster uint
+	at      time.Time
+}
+
+// OwnerTTL is how long GPUOwners trusts what it remembers.
+const OwnerTTL = 10 * time.Minute
+
+func (o *GPUOwners) owns(cluster uint, uuid string, now time.Time) bool {
+	if o == nil {
+		return false
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	e, ok := o.owned[uuid]
+	return ok && e.cluster == cluster && now.Sub(e.at) < OwnerTTL && !now.Before(e.at)
+}
+
+func (o *GPUOwners) remember(cluster uint, uuid string, now time.Time) {
+	if o == nil {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.owned == nil {
+		o.owned = map[string]ownedGPU{}
+	}
+	o.owned[uuid] = ownedGPU{cluster, now}
+}
+
+// Forget drops what is remembered of the cluster's GPUs (nil-safe).
+func (o *GPUOwners) Forget(cluster uint) {
+	if o == nil {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for u, e := range o.owned {
+		if e.cluster == cluster {
+			delete(o.owned, u)
+			delete(o.seen, u)
+		}
+	}
+}
+
+// upsertRollups is UpsertRollups inside a transaction, rows prepared: the
+// hourly rows, their workloads, and the daily rows of their days, moved by
+// the difference between each hour's new and stored totals rather than
+// summed again from every hour of the day (see applyDays).
 func upsertRollups(tx *gorm.DB, rows []GPURollup, now time.Time) error {
-	err := tx.Clauses(clause.OnConflict{
+	old, err := storedHours(tx, rows)
+	if err != nil {
+		return err
+	}
+	err = tx.Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "device_key"}, {Name: "hour"}},
 		DoUpdates: clause.AssignmentColumns(rollupColumns),
 		Where:     clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "gpu_rollups.cluster_id = excluded.cluster_id"}}},
@@ -229,16 +416,127 @@ func upsertRollups(tx *gorm.DB, rows []GPURollup, now time.Time) error {
 	if err := upsertWorkloads(tx, workloadRows(rows, now)); err != nil {
 		return err
 	}
-	days := map[Date][]string{}
-	seen := map[string]bool{}
+	return applyDays(tx, rows, old, now)
+}
+
+// hourKey names a device-hour.
+type hourKey struct {
+	key  string
+	unix int64
+}
+
+// storedHours reads the stored hourly rows of the device-hours in rows.
+func storedHours(tx *gorm.DB, rows []GPURollup) (map[hourKey]*GPURollup, error) {
+	byHour := map[int64][]string{}
 	for _, r := range rows {
-		d := DateOf(r.Hour)
-		if k := d.String() + "|" + r.DeviceKey; !seen[k] {
-			seen[k] = true
-			days[d] = append(days[d], r.DeviceKey)
+		byHour[r.Hour.Unix()] = append(byHour[r.Hour.Unix()], r.DeviceKey)
+	}
+	out := make(map[hourKey]*GPURollup, len(rows))
+	for h, keys := range byHour {
+		for chunk := range slices.Chunk(keys, 500) {
+			var got []GPURollup
+			if err := tx.Where("hour = ? AND device_key IN ?", time.Unix(h, 0).UTC(), chunk).Find(&got).Error; err != nil {
+				return nil, err
+			}
+			for i := range got {
+				out[hourKey{got[i].DeviceKey, h}] = &got[i]
+			}
 		}
 	}
-	for d, keys := range days {
+	return out, nil
+}
+
+// applyDays brings the daily rows of the hourly rows just written up to
+// date: each day row moves by new − stored of the hour written (one more
+// hour when it was not stored), without reading the day's other hours.
+// Where a difference cannot say the new value (a maximum that went down, a
+// node or busy threshold that changed within the hour, a day row missing),
+// the day row is summed again from its hours. (The sums moved by
+// differences can differ from a fresh sum in the last binary digits; the
+// retention job sums finished days again, see CompactRollups.)
+func applyDays(tx *gorm.DB, rows []GPURollup, old map[hourKey]*GPURollup, now time.Time) error {
+	type dayKey struct {
+		key string
+		day Date
+	}
+	byDay := map[Date][]string{}
+	seen := map[dayKey]bool{}
+	for _, r := range rows {
+		k := dayKey{r.DeviceKey, DateOf(r.Hour)}
+		if !seen[k] {
+			seen[k] = true
+			byDay[k.day] = append(byDay[k.day], r.DeviceKey)
+		}
+	}
+	days := make(map[dayKey]*GPURollupDay, len(seen))
+	for d, keys := range byDay {
+		for chunk := range slices.Chunk(keys, 500) {
+			var got []GPURollupDay
+			if err := tx.Where("day = ? AND device_key IN ?", d.String(), chunk).Find(&got).Error; err != nil {
+				return err
+			}
+			for i := range got {
+				days[dayKey{got[i].DeviceKey, d}] = &got[i]
+			}
+		}
+	}
+	resum := map[Date][]string{}
+	redo := map[dayKey]bool{}
+	changed := map[dayKey]bool{}
+	for _, r := range rows {
+		k := dayKey{r.DeviceKey, DateOf(r.Hour)}
+		if redo[k] {
+			continue
+		}
+		o := old[hourKey{r.DeviceKey, r.Hour.Unix()}]
+		if o != nil && o.ClusterID != r.ClusterID {
+			continue // another cluster's row: not replaced
+		}
+		d := days[k]
+		if d == nil || !dayMoves(d, o, &r) {
+			redo[k] = true
+			resum[k.day] = append(resum[k.day], k.key)
+			continue
+		}
+		if o == nil {
+			o = &GPURollup{}
+			d.Hours++
+		}
+		d.ObservedS += r.ObservedS - o.ObservedS
+		d.ActiveS += r.ActiveS - o.ActiveS
+		d.UtilSum += r.UtilSum - o.UtilSum
+		d.GRSum += r.GRSum - o.GRSum
+		d.SMSum += r.SMSum - o.SMSum
+		d.EnergyJ += r.EnergyJ - o.EnergyJ
+		d.XIDCount += r.XIDCount - o.XIDCount
+		d.Samples += r.Samples - o.Samples
+		d.EnergyAnomalies += r.EnergyAnomalies - o.EnergyAnomalies
+		d.MaxFBMiB = max(d.MaxFBMiB, r.MaxFBMiB)
+		d.UUID, d.Node, d.Model, d.Profile = max(d.UUID, r.UUID), max(d.Node, r.Node), max(d.Model, r.Model), max(d.Profile, r.Profile)
+		d.ClusterID = max(d.ClusterID, r.ClusterID)
+		d.BusyThresholdMin = min(d.BusyThresholdMin, r.BusyThresholdPct)
+		d.BusyThresholdPct = max(d.BusyThresholdPct, r.BusyThresholdPct)
+		d.UpdatedAt = now
+		changed[k] = true
+	}
+	moved := make([]GPURollupDay, 0, len(changed))
+	for k := range changed {
+		if !redo[k] {
+			moved = append(moved, *days[k])
+		}
+	}
+	if len(moved) > 0 {
+		err := tx.Clauses(clause.OnConflict{
+			Columns: []clause.Column{{Name: "device_key"}, {Name: "day"}},
+			DoUpdates: clause.AssignmentColumns([]string{"uuid", "cluster_id", "node", "model", "observed_s", "active_s",
+				"util_sum", "gr_sum", "sm_sum", "energy_j", "max_fb_mib", "xid_count", "samples", "hours", "updated_at",
+				"profile", "energy_anomalies", "busy_threshold_min", "busy_threshold_pct"}),
+		}).CreateInBatches(moved, 500).Error
+		if err != nil {
+			return err
+		}
+	}
+	for d, keys := range resum {
 		for chunk := range slices.Chunk(keys, 500) {
 			if err := refreshDays(tx, d, chunk, now); err != nil {
 				return err
@@ -246,6 +544,17 @@ func upsertRollups(tx *gorm.DB, rows []GPURollup, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// dayMoves says whether day row d, which counts stored hour o (nil: not
+// stored), becomes the sum with r in o's place by adding differences: every
+// MAX and MIN of the day stays right only if r's value does not undo o's.
+func dayMoves(d *GPURollupDay, o, r *GPURollup) bool {
+	if o == nil {
+		return true
+	}
+	return r.MaxFBMiB >= o.MaxFBMiB && r.Node == o.Node && r.Model == o.Model && r.UUID == o.UUID &&
+		r.Profile == o.Profile && r.BusyThresholdPct == o.BusyThresholdPct
 }
 
 // refreshDays rewrites the daily rollups of day from the hourly ones: of the
@@ -1206,6 +1515,9 @@ func ReleaseClusterLease(ctx context.Context, db *gorm.DB, clusterID uint, owner
 type TelemetryStore struct {
 	DB      *gorm.DB
 	Secrets *SecretBox
+	// Owners, if set, remembers which GPUs are the clusters' (see
+	// GPUOwners): the collector sets one for its lifetime.
+	Owners *GPUOwners
 }
 
 var _ dcgm.Store = TelemetryStore{}
@@ -1276,7 +1588,7 @@ func (s TelemetryStore) StoredRollups(ctx context.Context, clusterID uint, since
 // UpsertRollups implements dcgm.Store: the rollups of GPUs registered to
 // another cluster are refused (see StoreClusterRollups).
 func (s TelemetryStore) UpsertRollups(ctx context.Context, clusterID uint, rs []dcgm.Rollup, now time.Time) error {
-	_, err := StoreClusterRollups(ctx, s.DB, clusterID, rollupRows(clusterID, rs), now)
+	_, err := storeClusterRollups(ctx, s.DB, s.Owners, clusterID, rollupRows(clusterID, rs), now)
 	return err
 }
 
@@ -1306,5 +1618,10 @@ func (s TelemetryStore) RecordGPUs(ctx context.Context, clusterID uint, gpus []d
 	for i, g := range gpus {
 		seen[i] = SeenGPU{UUID: g.UUID, Node: g.Node, Model: g.Model, Index: g.Index}
 	}
-	return RecordGPUs(ctx, s.DB, clusterID, seen, at)
+	seen = s.Owners.unchanged(clusterID, seen, at)
+	if err := RecordGPUs(ctx, s.DB, clusterID, seen, at); err != nil {
+		return err
+	}
+	s.Owners.recorded(seen, at)
+	return nil
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -29,7 +31,7 @@ func newCollector(cfg *config.Config, db *gorm.DB, secrets *models.SecretBox, lo
 	if retries == 0 {
 		retries = -1 // the collector's zero value means its default
 	}
-	return &dcgm.Collector{Store: models.TelemetryStore{DB: db, Secrets: secrets}, Log: log.With("component", "collector"),
+	return &dcgm.Collector{Store: models.TelemetryStore{DB: db, Secrets: secrets, Owners: &models.GPUOwners{}}, Log: log.With("component", "collector"),
 		Observer: obs, Retries: retries, MaxBackoff: cfg.CollectorMaxBackoff, FailureHistory: cfg.CollectorFailureHistory}
 }
 
@@ -60,6 +62,7 @@ func runCollect(ctx context.Context, cfg *config.Config, db *gorm.DB, secrets *m
 		log.Info("collector metrics listening", "addr", ln.Addr().String()+"/metrics")
 		obs = m
 	}
+	go compactLoop(ctx, cfg, db, log)
 	return newCollector(cfg, db, secrets, log, obs).Run(ctx)
 }
 
@@ -70,6 +73,7 @@ func startCollector(ctx context.Context, cfg *config.Config, db *gorm.DB, secret
 	obs dcgm.Observer) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
+	go compactLoop(ctx, cfg, db, log)
 	go func() {
 		defer close(done)
 		if err := newCollector(cfg, db, secrets, log, obs).Run(ctx); err != nil {
@@ -80,4 +84,52 @@ func startCollector(ctx context.Context, cfg *config.Config, db *gorm.DB, secret
 		cancel()
 		<-done
 	}
+}
+
+// compactLoop compacts old hourly rollups (models.CompactRollups) now and
+// every models.CompactEvery while the collector runs, when
+// PORTAL_TELEMETRY_HOURLY_RETENTION_MONTHS is set.
+func compactLoop(ctx context.Context, cfg *config.Config, db *gorm.DB, log *slog.Logger) {
+	if cfg.HourlyRetentionMonths < 1 {
+		return
+	}
+	tick := time.NewTicker(models.CompactEvery)
+	defer tick.Stop()
+	for {
+		c, err := models.CompactRollups(ctx, db, cfg.HourlyRetentionMonths, time.Now())
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("collector: compact hourly rollups", "err", err)
+		case err == nil && c.Days > 0:
+			log.Info("collector: hourly rollups compacted", "before", c.Before.String(), "days", c.Days, "rows", c.Deleted)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// compactTelemetry is `portal compact-telemetry [--months N]`.
+func compactTelemetry(ctx context.Context, cfg *config.Config, db *gorm.DB, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("compact-telemetry", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	months := fs.Int("months", cfg.HourlyRetentionMonths, "keep this many months of hourly rollups (and the current one)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return errQuiet
+	}
+	if *months < 1 {
+		return errors.New("compact-telemetry: want --months 1 or more (or PORTAL_TELEMETRY_HOURLY_RETENTION_MONTHS)")
+	}
+	c, err := models.CompactRollups(ctx, db, *months, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "hourly rollups before %s compacted: %d days, %d rows removed, %d kept (GPUs in an allocation part-way)\n",
+		c.Before, c.Days, c.Deleted, c.Kept)
+	return nil
 }

@@ -44,6 +44,8 @@ Commands:
                   address; prints the GPUs and field values seen
   collect         run the GPU telemetry collector alone, without the web portal (serve runs it too);
                   its metrics at PORTAL_COLLECT_METRICS_ADDR/metrics
+  compact-telemetry  compact hourly GPU rollups older than --months N (default
+                  PORTAL_TELEMETRY_HOURLY_RETENTION_MONTHS) into the daily ones, and exit
 
 Settings come from the environment and an optional .env file; .env.example
 documents every one. Run 'portal <command> -h' for a command's flags.
@@ -95,7 +97,8 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	if cmd != "serve" && cmd != "migrate" && cmd != "seed-demo" && cmd != "audit-verify" && cmd != "collect" {
+	if cmd != "serve" && cmd != "migrate" && cmd != "seed-demo" && cmd != "audit-verify" && cmd != "collect" &&
+		cmd != "compact-telemetry" {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)
 	}
@@ -177,6 +180,8 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		return auditVerify(ctx, db, stdout)
 	case "collect":
 		return runCollect(ctx, cfg, db, secrets, log)
+	case "compact-telemetry":
+		return compactTelemetry(ctx, cfg, db, args, stdout, stderr)
 	}
 	return serve(ctx, cfg, db, secrets, log)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -266,5 +267,35 @@ func TestAppealWindowCommandUsesThePortalsHolidays(t *testing.T) {
 	}
 	if err := run(ctx, append(announced, "--data-dir", t.TempDir()), envOf(nil), io.Discard, io.Discard); err == nil {
 		t.Error("a data dir without a database: want an error")
+	}
+}
+
+// compact-telemetry: refused without a retention, runs with --months or
+// the setting, and says what it did.
+func TestCompactTelemetryCommand(t *testing.T) {
+	t.Parallel()
+	env := devEnv(t)
+	ctx := context.Background()
+	if err := run(ctx, []string{"migrate"}, envOf(env), io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"compact-telemetry"}, envOf(env), io.Discard, io.Discard); err == nil {
+		t.Error("compact-telemetry without a retention must fail")
+	}
+	for _, c := range []struct {
+		args []string
+		env  string
+	}{{[]string{"compact-telemetry", "--months", "3"}, ""}, {[]string{"compact-telemetry"}, "6"}} {
+		e := maps.Clone(env)
+		if c.env != "" {
+			e["PORTAL_TELEMETRY_HOURLY_RETENTION_MONTHS"] = c.env
+		}
+		var out bytes.Buffer
+		if err := run(ctx, c.args, envOf(e), &out, io.Discard); err != nil {
+			t.Fatalf("%v: %v", c.args, err)
+		}
+		if !regexp.MustCompile(`^hourly rollups before \d{4}-\d\d-01 compacted: 0 days, 0 rows removed`).MatchString(out.String()) {
+			t.Errorf("%v: output %q", c.args, out.String())
+		}
 	}
 }
