@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -335,7 +334,7 @@ func (h *Handler) publishDecision(c *gin.Context) {
 		h.render(c, status, views.Ranking(h.page(c, "officer.ranking.title"), v))
 	}
 	var in models.PublishInput
-	in, v.Form, v.Errors = readPublishForm(c, call, h.now())
+	in, v.Form, v.Errors = readPublishForm(c, call)
 	// Once published, the only decision left to publish is the correction
 	// of one under re-review, and the form names the decision it corrects
 	// (a page from before another correction is stale).
@@ -416,7 +415,7 @@ func (h *Handler) publishRefused(c *gin.Context, v *views.RankingView, err error
 
 // readPublishForm reads the officer's confirmation as typed, and what is
 // wrong with the parts that do not parse.
-func readPublishForm(c *gin.Context, call *models.Call, now time.Time) (models.PublishInput, views.PublishForm, models.FieldErrors) {
+func readPublishForm(c *gin.Context, call *models.Call) (models.PublishInput, views.PublishForm, models.FieldErrors) {
 	errs := models.FieldErrors{}
 	form := views.PublishForm{Selected: map[uint]bool{}, NoticeKO: c.PostForm("notice_ko"), NoticeEN: c.PostForm("notice_en"),
 		CountingRule: c.PostForm("counting_rule"), ExplicitClose: strings.TrimSpace(c.PostForm("explicit_close"))}
@@ -442,13 +441,10 @@ func readPublishForm(c *gin.Context, call *models.Call, now time.Time) (models.P
 	in.CountingRule = rule
 	if form.ExplicitClose != "" {
 		t, ok := parseKST(form.ExplicitClose)
-		switch {
-		case !ok:
+		if ok {
+			in.ExplicitClose = &t // a past instant is refused by models.CheckPublish
+		} else {
 			errs.Add("explicit_close", "form.datetime")
-		case !t.After(now):
-			errs.Add("explicit_close", "officer.decision.close_past")
-		default:
-			in.ExplicitClose = &t
 		}
 	}
 	return in, form, errs

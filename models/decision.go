@@ -325,6 +325,9 @@ func checkPublish(ctx context.Context, tx *gorm.DB, in PublishInput, now time.Ti
 	}
 	ranking := RankApplications(call.Criteria, sheets)
 	errs := in.Validate(call, ranking)
+	if in.ExplicitClose != nil && !in.ExplicitClose.After(now) {
+		errs.Add("explicit_close", "officer.decision.close_past")
+	}
 	if submitted > 0 {
 		errs.Add("ranking", "officer.ranking.pending")
 	}

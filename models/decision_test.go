@@ -90,6 +90,14 @@ func TestPublishSelection(t *testing.T) {
 		noNotice := in
 		noNotice.NoticeEN = " "
 		wantErr(t, "no English notice", publish(noNotice, w.officer, publishAt), models.ErrInvalid)
+		for _, at := range []time.Time{publishAt, publishAt.Add(-time.Hour)} {
+			pastClose := in
+			pastClose.ExplicitClose = &at
+			wantErr(t, "a closing instant not after the publication", publish(pastClose, w.officer, publishAt), models.ErrInvalid)
+			if errs, _ := models.CheckPublish(ctx, db, pastClose, publishAt); errs["explicit_close"] != "officer.decision.close_past" {
+				t.Errorf("closing instant %v refused without a message on explicit_close: %v", at, errs)
+			}
+		}
 		wantErr(t, "published by a company", publish(in, w.company("upstage"), publishAt), models.ErrForbidden)
 		wantErr(t, "published by an auditor", publish(in, w.auditor, publishAt), models.ErrForbidden)
 		if n := count(t, db, &models.Decision{}); n != 0 {
