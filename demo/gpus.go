@@ -50,6 +50,10 @@ func SeedGPUs(ctx context.Context, db *gorm.DB, now time.Time) error {
 		if err := lockSeeding(tx); err != nil {
 			return err
 		}
+		// Before any audit row: allocation writers take this lock first.
+		if err := models.LockAllocations(tx); err != nil {
+			return err
+		}
 		teams, err := models.SelectedTeams(ctx, tx)
 		if err != nil || len(teams) == 0 {
 			return err

@@ -140,10 +140,8 @@ func changeAllocation(ctx context.Context, db *gorm.DB, id uint, kind, reason st
 	errs := FieldErrors{}
 	errs.CheckText("reason", reason, MaxAllocationNote, MultiLine)
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if tx.Dialector.Name() == "postgres" {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock"+schemaLockKey, allocLockKey).Error; err != nil {
-				return fmt.Errorf("store: allocation lock: %w", err)
-			}
+		if err := LockAllocations(tx); err != nil {
+			return err
 		}
 		a, err := GetAllocation(ctx, tx, id)
 		if err != nil {

@@ -720,6 +720,20 @@ func (e *AllocationConflictError) Is(target error) bool { return target == ErrCo
 // officers allocating the same GPU at once cannot both pass the overlap check.
 const allocLockKey = 0x4b41_4955_414c_4f43 // "KAIUALOC"
 
+// LockAllocations takes, on PostgreSQL, the lock that serialises allocation
+// writes, for the rest of the transaction tx (nothing on SQLite, whose
+// writes are serialised already). A transaction that also appends to the
+// audit trail takes it first: every writer takes the two in that order.
+func LockAllocations(tx *gorm.DB) error {
+	if tx.Dialector.Name() != "postgres" {
+		return nil
+	}
+	if err := tx.Exec("SELECT pg_advisory_xact_lock"+schemaLockKey, allocLockKey).Error; err != nil {
+		return fmt.Errorf("store: allocation lock: %w", err)
+	}
+	return nil
+}
+
 // CreateAllocation checks and saves an allocation with its audit row. Field
 // problems come back as FieldErrors with ErrInvalid; a GPU already allocated
 // for an overlapping period as *AllocationConflictError (ErrConflict).
@@ -734,10 +748,8 @@ func CreateAllocation(ctx context.Context, db *gorm.DB, in AllocationInput, by *
 	}
 	var a *Allocation
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if tx.Dialector.Name() == "postgres" {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock"+schemaLockKey, allocLockKey).Error; err != nil {
-				return fmt.Errorf("store: allocation lock: %w", err)
-			}
+		if err := LockAllocations(tx); err != nil {
+			return err
 		}
 		org, err := GetOrganisation(ctx, tx, in.OrganisationID)
 		if errors.Is(err, ErrNotFound) {
