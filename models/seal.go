@@ -1,10 +1,8 @@
 package models
 
 import (
-	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -31,11 +29,7 @@ func NewSealer(key []byte, purpose string) (*Sealer, error) {
 	}
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte("kaiportal seal v1 " + purpose))
-	block, err := aes.NewCipher(m.Sum(nil))
-	if err != nil {
-		return nil, fmt.Errorf("seal: %w", err)
-	}
-	aead, err := cipher.NewGCM(block)
+	aead, err := newAEAD(m.Sum(nil))
 	if err != nil {
 		return nil, fmt.Errorf("seal: %w", err)
 	}
@@ -44,21 +38,20 @@ func NewSealer(key []byte, purpose string) (*Sealer, error) {
 
 // Seal returns plain encrypted and authenticated, base64url encoded.
 func (s *Sealer) Seal(plain []byte) string {
-	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(plain)+s.aead.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
-		panic(fmt.Sprintf("crypto/rand: %v", err)) // the kernel's generator does not fail
+	out, err := sealAEAD(s.aead, plain, s.purpose)
+	if err != nil {
+		panic(err) // the kernel's generator does not fail
 	}
-	return base64.RawURLEncoding.EncodeToString(s.aead.Seal(nonce, nonce, plain, s.purpose))
+	return base64.RawURLEncoding.EncodeToString(out)
 }
 
 // Open returns what Seal sealed, or ErrUnsealed.
 func (s *Sealer) Open(sealed string) ([]byte, error) {
 	b, err := base64.RawURLEncoding.DecodeString(sealed)
-	if err != nil || len(b) < s.aead.NonceSize()+s.aead.Overhead() {
+	if err != nil {
 		return nil, ErrUnsealed
 	}
-	n := s.aead.NonceSize()
-	plain, err := s.aead.Open(nil, b[:n], b[n:], s.purpose)
+	plain, err := openAEAD(s.aead, b, s.purpose)
 	if err != nil {
 		return nil, ErrUnsealed
 	}

@@ -1,9 +1,7 @@
 package models
 
 import (
-	"crypto/aes"
 	"crypto/cipher"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -44,11 +42,7 @@ func NewSecretBox(key []byte) (*SecretBox, error) {
 	if len(key) != SecretKeySize {
 		return nil, fmt.Errorf("secret key: want %d bytes, got %d", SecretKeySize, len(key))
 	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, fmt.Errorf("secret key: %w", err)
-	}
-	aead, err := cipher.NewGCM(block)
+	aead, err := newAEAD(key)
 	if err != nil {
 		return nil, fmt.Errorf("secret key: %w", err)
 	}
@@ -82,11 +76,10 @@ func (b *SecretBox) Seal(plain string) (string, error) {
 	if b == nil {
 		return "", fmt.Errorf("seal: no PORTAL_SECRET_KEY: %w", ErrSecretKey)
 	}
-	nonce := make([]byte, b.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", fmt.Errorf("seal: %w", err)
+	out, err := sealAEAD(b.aead, []byte(plain), []byte(sealedAAD))
+	if err != nil {
+		return "", err
 	}
-	out := b.aead.Seal(nonce, nonce, []byte(plain), []byte(sealedAAD))
 	return sealedPrefix + b.keyID + ":" + base64.RawURLEncoding.EncodeToString(out), nil
 }
 
@@ -118,8 +111,7 @@ func (b *SecretBox) Open(sealed string) (string, error) {
 	if err != nil || len(raw) < b.aead.NonceSize()+b.aead.Overhead() {
 		return "", fmt.Errorf("open: damaged sealed value: %w", ErrSecretKey)
 	}
-	n := b.aead.NonceSize()
-	plain, err := b.aead.Open(nil, raw[:n], raw[n:], []byte(sealedAAD))
+	plain, err := openAEAD(b.aead, raw, []byte(sealedAAD))
 	if err != nil {
 		return "", fmt.Errorf("open: sealed value fails authentication (damaged, or a key with the same id): %w", ErrSecretKey)
 	}
