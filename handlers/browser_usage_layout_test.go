@@ -1,0 +1,81 @@
+package handlers
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"kaiportal/testdb"
+)
+
+// TestBrowserUsageReportPagesAtPhoneAndDesktop: at a phone's width and a
+// desktop's, the team's months, its report form, the verification result,
+// the auditors' queue and the officers' settings do not scroll sideways,
+// show their figures in captioned tables (the chart's included), and their
+// controls are reached by keyboard.
+func TestBrowserUsageReportPagesAtPhoneAndDesktop(t *testing.T) {
+	t.Parallel()
+	b := newTestBrowser(t)
+	for _, size := range [][2]int64{{390, 844}, {1400, 1000}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			u := newUsageStory(t, testdb.SQLite)
+			base := u.app.srv.URL
+			tb := b.newTab(t)
+			tb.do("set the viewport", chromedp.EmulateViewport(size[0], size[1]))
+			tb.applySignIn(base, "company", "demo-company-upstage", "company-dashboard")
+			tb.do("open the usage reports", chromedp.Navigate(base+"/company/usage-reports"), chromedp.WaitVisible(testID("report-months")))
+			tb.page("/company/usage-reports")
+			if size[0] >= 1024 {
+				if v := tb.eval(`getComputedStyle(document.querySelector('[data-testid="menu-close"]')).display`); v != "none" {
+					t.Errorf("the menu panel's close button shows on a desktop (display %s)", v)
+				}
+			}
+			wantNoSideScroll(tb, "the team's months")
+			wantFiguresAsTables(tb, "the team's months")
+			tb.tabToSel(`[data-testid="report-month"][data-month="2026-11"] [data-testid="report-form-link"]`)
+			tb.do("open November's form by keyboard", chromedp.KeyEvent("\r"), chromedp.WaitVisible(testID("report-form")))
+			tb.page("/usage-reports/allocations/:id/:month")
+			wantNoSideScroll(tb, "the report form")
+			for _, sel := range []string{"#gpu_hours", "#mean_util", "#purpose", "#workloads", `[data-testid="report-submit"]`} {
+				tb.tabToSel(sel)
+			}
+			tb.do("fill in and submit the report",
+				chromedp.SetValue(chromedp.CSS("#gpu_hours"), "2880"),
+				chromedp.SetValue(chromedp.CSS("#mean_util"), "60"),
+				chromedp.SetValue(chromedp.CSS("#purpose"), "한국어 기반 모델 사전학습"),
+				chromedp.SetValue(chromedp.CSS("#workloads"), "pretraining run 3"),
+				chromedp.Click(testID("report-submit")),
+				chromedp.WaitVisible(testID("verification-facts")))
+			tb.page("/usage-reports/:rid")
+			wantNoSideScroll(tb, "the verification result")
+			// A label and its value side by side leave the value room to read.
+			if n := tb.count(`Array.from(document.querySelectorAll('main .portal-facts dd')).filter(d => d.getBoundingClientRect().width < 120).length`); n != 0 {
+				t.Errorf("%d values of the result squeezed under 120 px wide", n)
+			}
+			wantFiguresAsTables(tb, "the verification result")
+			if n := tb.count(`document.querySelectorAll('[data-testid="day-chart"]').length`); n != 1 {
+				t.Errorf("%d per-day charts, want 1", n)
+			}
+			tb.screenshot(fmt.Sprintf("usage-result-%d", size[0]))
+
+			aud := b.newTab(t)
+			aud.do("set the viewport", chromedp.EmulateViewport(size[0], size[1]))
+			aud.applySignIn(base, "auditor", "demo-auditor", "auditor-dashboard")
+			aud.do("open the queue", chromedp.Navigate(base+"/auditor/usage-reports"), chromedp.WaitVisible(testID("report-queue")))
+			aud.page("/auditor/usage-reports")
+			wantNoSideScroll(aud, "the auditors' queue")
+			wantFiguresAsTables(aud, "the auditors' queue")
+			aud.tabToSel(`[data-testid="queue-row"] a`)
+			aud.screenshot(fmt.Sprintf("usage-queue-%d", size[0]))
+
+			off := b.newTab(t)
+			off.do("set the viewport", chromedp.EmulateViewport(size[0], size[1]))
+			off.applySignIn(base, "officer", "demo-officer", "officer-dashboard")
+			off.do("open the settings", chromedp.Navigate(base+"/officer/usage-settings"), chromedp.WaitVisible(testID("settings-form")))
+			off.page("/officer/usage-settings")
+			wantNoSideScroll(off, "the verification settings")
+			off.tabToSel(`[data-testid="settings-save"]`)
+		})
+	}
+}
