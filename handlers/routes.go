@@ -187,6 +187,13 @@ func (h *Handler) routes() []Route {
 		{"POST", "/usage-reports/:rid/return", roles(models.RoleAuditor), h.returnUsageReport},
 		{"POST", "/usage-reports/:rid/sign-off", roles(models.RoleAuditor), h.signOffUsageReport},
 		{"GET", "/auditor/usage-reports", roles(programmeAll...), h.showReportQueuePage},
+		{"GET", "/officer/invoices", roles(ministry...), h.showInvoicesPage},
+		{"POST", "/officer/invoices", roles(ministry...), h.enterInvoice},
+		{"POST", "/officer/invoices/import", uploads(roles(ministry...)), h.importInvoices},
+		{"GET", "/invoices/:iid", roles(programmeAll...), h.showInvoicePage},
+		{"POST", "/invoices/:iid/verify", roles(programmeAll...), h.verifyInvoice},
+		{"POST", "/invoices/:iid/return", roles(models.RoleAuditor), h.returnInvoice},
+		{"POST", "/invoices/:iid/sign-off", roles(models.RoleAuditor), h.signOffInvoice},
 		{"GET", "/officer/usage-settings", roles(ministry...), h.showUsageSettingsPage},
 		{"POST", "/officer/usage-settings", roles(ministry...), h.saveUsageSettings},
 	}

@@ -212,6 +212,8 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 
 	var report models.UsageReport
 	must(t, db.Where("organisation_id = ?", *upstage.OrganisationID).Order("id").First(&report).Error)
+	var invoice models.InvoiceLine
+	must(t, db.Order("id").First(&invoice).Error)
 
 	// KAIST, not selected in the additional call, appeals with evidence.
 	evidence, err := app.h.files.Save(ctx, db, "evidence.pdf", bytes.NewReader(demo.PDF([]string{"Evidence"})),
@@ -261,6 +263,7 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 		"/gpus/usage/:org/export":          fmt.Sprintf("/gpus/usage/%d/export?format=csv", *upstage.OrganisationID),
 		"/officer/allocations/:id/change":  fmt.Sprintf("/officer/allocations/%d/change", allocation.ID),
 		"/usage-reports/:rid":              fmt.Sprintf("/usage-reports/%d", report.ID),
+		"/invoices/:iid":                   fmt.Sprintf("/invoices/%d", invoice.ID),
 		// A month the demo has not reported: the blank form.
 		"/usage-reports/allocations/:id/:month": fmt.Sprintf("/usage-reports/allocations/%d/%s", allocation.ID,
 			models.MonthOf(now)),

@@ -180,6 +180,9 @@ func dynamicIDs(statuses []int) map[string][]string {
 		"usage.figure.":    each("usage.figure.", models.Figures...),
 		"usage.action.":    each("usage.action.", models.ReportActions...),
 		"usage.direction.": each("usage.direction.", models.DirectionOver, models.DirectionUnder),
+		"usage.queue.kind.": each("usage.queue.kind.", models.QueueKinds...),
+		// Providers' invoice lines (views/usage_invoices.templ).
+		"invoice.action.": each("invoice.action.", models.InvoiceActions...),
 	}
 }
 
