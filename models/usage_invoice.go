@@ -66,9 +66,9 @@ type InvoiceLine struct {
 	Allocation     *Allocation   `gorm:"constraint:OnDelete:RESTRICT"`
 	OrganisationID uint          `gorm:"not null;index"` // the allocation's team
 	Organisation   *Organisation `gorm:"constraint:OnDelete:RESTRICT"`
-	Provider       string        `gorm:"size:120;not null"`                                         // the cluster's provider
+	Provider       string        `gorm:"size:120;not null"`                                        // the cluster's provider
 	Month          string        `gorm:"size:7;not null;uniqueIndex:idx_invoice_line_month;index"` // 2006-01, KST
-	Reference      string        `gorm:"size:120;not null"`                                         // the provider's invoice number (optional)
+	Reference      string        `gorm:"size:120;not null"`                                        // the provider's invoice number (optional)
 	BilledHours    float64       `gorm:"not null"`
 	Availability   float64       `gorm:"not null"` // percent of the allocated time
 	State          string        `gorm:"size:16;not null;index"`

@@ -22,7 +22,7 @@ func TestVerifyInvoice(t *testing.T) {
 		DownHours: 720, BusyHours: 3000, MeanUtil: 40}
 	thin := m
 	thin.ObservedHours, thin.UnobservedHours = 5480, 1000 // 84.6 % coverage
-	tol := models.DefaultUsageTolerances // ±10 %, coverage 90 %
+	tol := models.DefaultUsageTolerances                  // ±10 %, coverage 90 %
 	strict := tol
 	strict.GPUHoursPct = 0
 	cases := []struct {
