@@ -386,6 +386,9 @@ func authzMatrix() map[string]matrixRow {
 			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellUnprocessable)}},
 		{"POST /invoices/:iid/sign-off", matrixRow{path: "/invoices/{invoice}/sign-off",
 			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellConflict)}},
+		{"GET /auditor/usage-summary", matrixRow{path: "/auditor/usage-summary?month={report_month}", cells: programmePage}},
+		{"GET /auditor/usage-summary/export", matrixRow{path: "/auditor/usage-summary/export?month={report_month}&format=xlsx", cells: programmePage}},
+		{"GET /auditor/usage-export", matrixRow{path: "/auditor/usage-export?from={report_month}&to={report_month}&format=csv", cells: programmePage}},
 		{"GET /officer/usage-settings", matrixRow{path: "/officer/usage-settings", cells: ministryPage}},
 		{"POST /officer/usage-settings", matrixRow{path: "/officer/usage-settings", cells: ministryEmptyForm}},
 	})

@@ -194,6 +194,9 @@ func (h *Handler) routes() []Route {
 		{"POST", "/invoices/:iid/verify", roles(programmeAll...), h.verifyInvoice},
 		{"POST", "/invoices/:iid/return", roles(models.RoleAuditor), h.returnInvoice},
 		{"POST", "/invoices/:iid/sign-off", roles(models.RoleAuditor), h.signOffInvoice},
+		{"GET", "/auditor/usage-summary", roles(programmeAll...), h.showUsageSummaryPage},
+		{"GET", "/auditor/usage-summary/export", roles(programmeAll...), h.exportUsageSummary},
+		{"GET", "/auditor/usage-export", roles(programmeAll...), h.exportVerifications},
 		{"GET", "/officer/usage-settings", roles(ministry...), h.showUsageSettingsPage},
 		{"POST", "/officer/usage-settings", roles(ministry...), h.saveUsageSettings},
 	}

@@ -264,6 +264,9 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 		"/officer/allocations/:id/change":  fmt.Sprintf("/officer/allocations/%d/change", allocation.ID),
 		"/usage-reports/:rid":              fmt.Sprintf("/usage-reports/%d", report.ID),
 		"/invoices/:iid":                   fmt.Sprintf("/invoices/%d", invoice.ID),
+		"/auditor/usage-summary":           "/auditor/usage-summary?month=" + invoice.Month,
+		"/auditor/usage-summary/export":    "/auditor/usage-summary/export?format=xlsx&month=" + invoice.Month,
+		"/auditor/usage-export":            fmt.Sprintf("/auditor/usage-export?format=csv&from=%s&to=%s", report.Month, invoice.Month),
 		// A month the demo has not reported: the blank form.
 		"/usage-reports/allocations/:id/:month": fmt.Sprintf("/usage-reports/allocations/%d/%s", allocation.ID,
 			models.MonthOf(now)),
