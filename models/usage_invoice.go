@@ -3,7 +3,9 @@ package models
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -370,8 +372,15 @@ func ImportInvoiceLines(ctx context.Context, db *gorm.DB, filename string, data 
 			}
 			out = append(out, *c.line)
 		}
-		return RecordAudit(ctx, tx, ActorOf(by), "invoice.import", "invoice_file", filename,
-			fmt.Sprintf("%s: %d lines", filename, len(ok)), now)
+		// The file is named by its content's hash: a file name may be
+		// longer than an object's name can be.
+		sum := sha256.Sum256(data)
+		name := []rune(filename)
+		if len(name) > 120 {
+			name = append(name[:120], '…')
+		}
+		return RecordAudit(ctx, tx, ActorOf(by), "invoice.import", "invoice_file", hex.EncodeToString(sum[:8]),
+			fmt.Sprintf("%q: %d lines, SHA-256 %x", string(name), len(ok), sum), now)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: import invoice lines: %w", err)

@@ -200,7 +200,8 @@ func TestImportInvoiceLines(t *testing.T) {
 		// A valid file (BOM, columns in another order) is recorded whole and verified.
 		data := []byte("\ufeffmonth,allocation_id,availability_pct,billed_gpu_hours\n" +
 			"2026-12," + id(a) + ",99.9,1488\n2026-12," + id(b) + ",100,1000\n")
-		ls, err := models.ImportInvoiceLines(ctx, db, "kt.csv", data, f.officer, afterDecember)
+		long := strings.Repeat("청구서", 40) + ".csv" // longer than an audit row's object name
+		ls, err := models.ImportInvoiceLines(ctx, db, long, data, f.officer, afterDecember)
 		if err != nil || len(ls) != 2 {
 			t.Fatalf("import: %v %+v", err, ls)
 		}
