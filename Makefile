@@ -49,7 +49,9 @@ vendor:
 	static/vendor/refresh.sh
 
 # Go benchmarks and an HTTP load test (wrk), each printed as ratios to a
-# baseline measured in the same run. Results go in BENCHMARKS.md.
+# baseline measured in the same run; the usage verification of a team-month
+# of 1,000 GPUs (models/bench_usage_test.go) also as a ratio to its 100 ms
+# limit (x-100ms). Results go in BENCHMARKS.md.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./models ./handlers ./dcgm | $(GO) run ./cmd/benchratio
 	$(GO) run ./cmd/benchratio -load -portal $(BIN)

@@ -69,6 +69,11 @@ func SeedUsageReports(ctx context.Context, db *gorm.DB, now time.Time) error {
 			if err := seedTeamReport(ctx, tx, team, story, month, auditor, now); err != nil {
 				return fmt.Errorf("store: seed usage report of %s: %w", team.Code, err)
 			}
+			if team.Code == demoInvoiceTeam {
+				if err := seedInvoice(ctx, tx, team, month, now); err != nil {
+					return fmt.Errorf("store: seed invoice of %s: %w", team.Code, err)
+				}
+			}
 		}
 		return nil
 	})
@@ -176,4 +181,34 @@ func seedMonthDays(tx *gorm.DB, a *models.Allocation, m models.Month, silentWeek
 		return nil
 	}
 	return tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, 500).Error
+}
+
+// demoInvoiceTeam is the team whose allocation's provider bills the demo
+// month: 10 % more GPU-hours than the allocation's capacity, a discrepancy.
+const demoInvoiceTeam = "naver-cloud"
+
+// seedInvoice enters, as the demo officer, the provider's invoice line for
+// the team's demo allocation and month.
+func seedInvoice(ctx context.Context, tx *gorm.DB, team models.Organisation, m models.Month, now time.Time) error {
+	officer, err := demoUserWhere(ctx, tx, "demo-officer", func(u *models.User) bool { return u.Role == models.RoleOfficer })
+	if err != nil {
+		return err
+	}
+	var a models.Allocation
+	err = tx.Joins("JOIN clusters ON clusters.id = allocations.cluster_id").
+		Where("allocations.organisation_id = ? AND clusters.name = ?", team.ID, "demo-"+team.Code).Take(&a).Error
+	if err != nil {
+		return err
+	}
+	u, err := models.AllocationUsage(ctx, tx, a.ID, m.First.Start(), m.Next().First.Start(), now)
+	if err != nil {
+		return err
+	}
+	billed := models.MeasuredUsage(u).AllocatedHours * 1.1
+	_, errs, err := models.EnterInvoiceLine(ctx, tx, models.InvoiceInput{AllocationID: fmt.Sprint(a.ID), Month: m.String(),
+		BilledHours: fmt.Sprintf("%.0f", billed), Availability: "100", Reference: "DEMO-" + m.String() + "-001"}, officer, now)
+	if err != nil {
+		return fmt.Errorf("%w %v", err, errs)
+	}
+	return nil
 }

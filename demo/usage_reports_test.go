@@ -62,6 +62,11 @@ func TestSeedUsageReports(t *testing.T) {
 		if err != nil || len(events) != 3 || events[1].Action != models.ReportActionReturn || len(vs) != 2 {
 			t.Errorf("upstage's history: %+v, %d verifications, %v", events, len(vs), err)
 		}
+		var ls []models.InvoiceLine
+		if err := db.Find(&ls).Error; err != nil || len(ls) != 1 || ls[0].Outcome != models.OutcomeDiscrepancy ||
+			ls[0].OrganisationID != got["naver-cloud"].OrganisationID || ls[0].Month != "2026-10" {
+			t.Errorf("invoice lines %+v %v, want naver-cloud's October with a discrepancy", ls, err)
+		}
 		if c := verify(t, db); !c.OK() {
 			t.Errorf("audit chain broken at %d", c.BrokenID)
 		}

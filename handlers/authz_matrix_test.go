@@ -374,6 +374,21 @@ func authzMatrix() map[string]matrixRow {
 		{"POST /usage-reports/:rid/sign-off", matrixRow{path: "/usage-reports/{own_report}/sign-off", otherPath: "/usage-reports/{other_report}/sign-off",
 			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellConflict)}},
 		{"GET /auditor/usage-reports", matrixRow{path: "/auditor/usage-reports", cells: programmePage}},
+		// Providers' invoice lines: {invoice} is a line for {own_alloc}'s month that
+		// an auditor returned: it cannot be verified or signed off (409).
+		{"GET /officer/invoices", matrixRow{path: "/officer/invoices", cells: ministryPage}},
+		{"POST /officer/invoices", matrixRow{path: "/officer/invoices", cells: ministryEmptyForm}},
+		{"POST /officer/invoices/import", matrixRow{path: "/officer/invoices/import", cells: ministryEmptyForm}},
+		{"GET /invoices/:iid", matrixRow{path: "/invoices/{invoice}", cells: programmePage}},
+		{"POST /invoices/:iid/verify", matrixRow{path: "/invoices/{invoice}/verify",
+			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellConflict, cellConflict, cellConflict)}},
+		{"POST /invoices/:iid/return", matrixRow{path: "/invoices/{invoice}/return",
+			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellUnprocessable)}},
+		{"POST /invoices/:iid/sign-off", matrixRow{path: "/invoices/{invoice}/sign-off",
+			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellConflict)}},
+		{"GET /auditor/usage-summary", matrixRow{path: "/auditor/usage-summary?month={report_month}", cells: programmePage}},
+		{"GET /auditor/usage-summary/export", matrixRow{path: "/auditor/usage-summary/export?month={report_month}&format=xlsx", cells: programmePage}},
+		{"GET /auditor/usage-export", matrixRow{path: "/auditor/usage-export?from={report_month}&to={report_month}&format=csv", cells: programmePage}},
 		{"GET /officer/usage-settings", matrixRow{path: "/officer/usage-settings", cells: ministryPage}},
 		{"POST /officer/usage-settings", matrixRow{path: "/officer/usage-settings", cells: ministryEmptyForm}},
 	})
@@ -436,6 +451,7 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 	reportMonth := models.MonthOf(now).String() // the allocations' month
 	ownReport := s.usageDraft(ownAlloc, reportMonth)
 	otherReport := s.usageDraft(otherAlloc, reportMonth)
+	invoice := s.invoiceLine(ownAlloc, reportMonth)
 
 	ownGrant := s.grant("upstage", decided.decision, models.NamingModel, "Solar Pro", "")
 	otherGrant := s.grant("kaist", other.decision, models.NamingModel, "KAIST LLM", "")
@@ -486,6 +502,7 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 		"own_report":     itoa(ownReport.ID),
 		"other_report":   itoa(otherReport.ID),
 		"report_month":   reportMonth,
+		"invoice":        itoa(invoice.ID),
 		"other_grant":    itoa(otherGrant.ID),
 	}
 	return f

@@ -212,6 +212,8 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 
 	var report models.UsageReport
 	must(t, db.Where("organisation_id = ?", *upstage.OrganisationID).Order("id").First(&report).Error)
+	var invoice models.InvoiceLine
+	must(t, db.Order("id").First(&invoice).Error)
 
 	// KAIST, not selected in the additional call, appeals with evidence.
 	evidence, err := app.h.files.Save(ctx, db, "evidence.pdf", bytes.NewReader(demo.PDF([]string{"Evidence"})),
@@ -232,6 +234,7 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 		objects = moreObjects
 	}
 	seedMoreGPUsAndAppeals(t, db, now, &cluster, &allocation, &decision, kaist, user("demo-officer"), objects)
+	seedMoreVerifications(t, db, now, &report, &invoice, objects)
 	return map[string]string{
 		"/static/:hash/*path":              staticBase + "/css/app.css",
 		"/organisations/:id":               fmt.Sprintf("/organisations/%d", *upstage.OrganisationID),
@@ -261,6 +264,10 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 		"/gpus/usage/:org/export":          fmt.Sprintf("/gpus/usage/%d/export?format=csv", *upstage.OrganisationID),
 		"/officer/allocations/:id/change":  fmt.Sprintf("/officer/allocations/%d/change", allocation.ID),
 		"/usage-reports/:rid":              fmt.Sprintf("/usage-reports/%d", report.ID),
+		"/invoices/:iid":                   fmt.Sprintf("/invoices/%d", invoice.ID),
+		"/auditor/usage-summary":           "/auditor/usage-summary?month=" + invoice.Month,
+		"/auditor/usage-summary/export":    "/auditor/usage-summary/export?format=xlsx&month=" + invoice.Month,
+		"/auditor/usage-export":            "/auditor/usage-export?format=csv&from=2025-01&to=" + invoice.Month,
 		// A month the demo has not reported: the blank form.
 		"/usage-reports/allocations/:id/:month": fmt.Sprintf("/usage-reports/allocations/%d/%s", allocation.ID,
 			models.MonthOf(now)),
@@ -426,4 +433,32 @@ func seedMoreApplications(t *testing.T, db *gorm.DB, call *models.Call, decision
 		}
 		return nil
 	}))
+}
+
+// seedMoreVerifications adds n usage reports and n invoice lines of the
+// sample report's allocation, for the months of 2025 counted back from
+// December (months the rules would refuse at the test's clock, so inserted
+// directly), each submitted with a verification: the queue, the summary
+// and the exports list more of both.
+func seedMoreVerifications(t *testing.T, db *gorm.DB, now time.Time, report *models.UsageReport, invoice *models.InvoiceLine, n int) {
+	t.Helper()
+	for i := range n {
+		month := fmt.Sprintf("2025-%02d", 12-i)
+		at := now.UTC()
+		r := models.UsageReport{AllocationID: report.AllocationID, OrganisationID: report.OrganisationID, Month: month,
+			State: models.ReportSubmitted, GPUHours: 100, MeanUtil: 50, Purpose: "p", Workloads: "w", DueDate: "2026-01-12",
+			SubmittedAt: &at, Outcome: models.OutcomeDiscrepancy}
+		must(t, db.Create(&r).Error)
+		l := models.InvoiceLine{AllocationID: report.AllocationID, OrganisationID: report.OrganisationID, Provider: invoice.Provider,
+			Month: month, BilledHours: 100, Availability: 99, State: models.ReportSubmitted, Outcome: models.OutcomeDiscrepancy,
+			EnteredByID: invoice.EnteredByID, SubmittedAt: at}
+		must(t, db.Create(&l).Error)
+		avail := 99.0
+		must(t, db.Create(&[]models.VerificationResult{
+			{ReportID: r.ID, At: at, Trigger: models.ReportActionSubmit, Outcome: models.OutcomeDiscrepancy, ClaimGPUHours: 100,
+				ClaimMeanUtil: 50, CoverageThreshold: 90, AllocatedHours: 50, ExpectedHours: 50, ObservedHours: 50},
+			{InvoiceID: l.ID, At: at, Trigger: models.InvoiceActionEnter, Outcome: models.OutcomeDiscrepancy, ClaimGPUHours: 100,
+				ClaimAvailability: &avail, CoverageThreshold: 90, AllocatedHours: 50, ExpectedHours: 50, ObservedHours: 50},
+		}).Error)
+	}
 }

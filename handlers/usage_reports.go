@@ -229,7 +229,7 @@ func (h *Handler) signOffUsageReport(c *gin.Context) {
 // outcome and state.
 func (h *Handler) showReportQueuePage(c *gin.Context) {
 	ctx := c.Request.Context()
-	f := models.ReportFilter{Month: c.Query("month"), Outcome: c.Query("outcome"), State: c.Query("state")}
+	f := models.ReportFilter{Kind: c.Query("kind"), Month: c.Query("month"), Outcome: c.Query("outcome"), State: c.Query("state")}
 	if s := c.Query("team"); s != "" {
 		id, ok := parseID(s)
 		if !ok {
@@ -240,7 +240,7 @@ func (h *Handler) showReportQueuePage(c *gin.Context) {
 	}
 	_, err := models.ParseMonth(f.Month)
 	if f.Month != "" && err != nil || f.Outcome != "" && !slices.Contains(models.Outcomes, f.Outcome) ||
-		f.State != "" && !slices.Contains(models.ReportStates, f.State) {
+		f.State != "" && !slices.Contains(models.ReportStates, f.State) || f.Kind != "" && !slices.Contains(models.QueueKinds, f.Kind) {
 		h.renderError(c, http.StatusBadRequest, nil)
 		return
 	}

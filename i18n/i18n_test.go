@@ -175,11 +175,14 @@ func dynamicIDs(statuses []int) map[string][]string {
 		// The allocation history's kinds of change (views/allocation_changes.templ).
 		"gpu.history.kind.": each("gpu.history.kind.", models.ChangeKinds...),
 		// Usage reports (views/usage_reports.templ).
-		"usage.state.":     each("usage.state.", models.ReportStates...),
-		"usage.outcome.":   each("usage.outcome.", models.Outcomes...),
-		"usage.figure.":    each("usage.figure.", models.Figures...),
-		"usage.action.":    each("usage.action.", models.ReportActions...),
-		"usage.direction.": each("usage.direction.", models.DirectionOver, models.DirectionUnder),
+		"usage.state.":      each("usage.state.", models.ReportStates...),
+		"usage.outcome.":    each("usage.outcome.", models.Outcomes...),
+		"usage.figure.":     each("usage.figure.", models.Figures...),
+		"usage.action.":     each("usage.action.", models.ReportActions...),
+		"usage.direction.":  each("usage.direction.", models.DirectionOver, models.DirectionUnder),
+		"usage.queue.kind.": each("usage.queue.kind.", models.QueueKinds...),
+		// Providers' invoice lines (views/usage_invoices.templ).
+		"invoice.action.": each("invoice.action.", models.InvoiceActions...),
 	}
 }
 

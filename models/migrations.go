@@ -373,6 +373,43 @@ func migrations() []*gormigrate.Migration {
 				return tx.Migrator().DropTable(&VerificationResult{}, &UsageSettings{}, &UsageReportEvent{}, &UsageReport{})
 			},
 		},
+		{
+			// Providers' invoice lines per allocation and month and their
+			// history; their verifications are verification results that
+			// name the line instead of a report.
+			ID: "2026120761_invoice_lines",
+			Migrate: func(tx *gorm.DB) error {
+				if err := addColumns(tx, map[any][]string{&VerificationResult{}: {"InvoiceID", "ClaimAvailability"}}); err != nil {
+					return err
+				}
+				if !tx.Migrator().HasIndex(&VerificationResult{}, "InvoiceID") {
+					if err := tx.Migrator().CreateIndex(&VerificationResult{}, "InvoiceID"); err != nil {
+						return err
+					}
+				}
+				if err := tx.AutoMigrate(&InvoiceLine{}, &InvoiceLineEvent{}); err != nil {
+					return err
+				}
+				return versionTables(tx, invoiceTables...)
+			},
+			Rollback: func(tx *gorm.DB) error {
+				if err := unversionTables(tx, invoiceTables...); err != nil {
+					return err
+				}
+				if err := tx.Migrator().DropTable(&InvoiceLineEvent{}, &InvoiceLine{}); err != nil {
+					return err
+				}
+				if err := tx.Exec("DELETE FROM verification_results WHERE invoice_id <> 0").Error; err != nil {
+					return err
+				}
+				for _, col := range []string{"invoice_id", "claim_availability"} {
+					if err := tx.Migrator().DropColumn(&VerificationResult{}, col); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+		},
 	}
 }
 
@@ -451,6 +488,7 @@ func schemaModels() []any {
 		&AllocationChange{},
 		&GPUWorkloadHour{},
 		&UsageReport{}, &UsageReportEvent{}, &UsageSettings{}, &VerificationResult{},
+		&InvoiceLine{}, &InvoiceLineEvent{},
 	}
 }
 

@@ -164,16 +164,20 @@ func defaultUsageSettings() UsageSettings {
 // it applied and the telemetry figures it was computed from. Rows are
 // never changed; a new verification adds a row.
 type VerificationResult struct {
-	ID       uint      `gorm:"primaryKey"`
-	ReportID uint      `gorm:"not null;index"`
-	At       time.Time `gorm:"not null"`
-	Trigger  string    `gorm:"size:16;not null"` // ReportActionSubmit or ReportActionVerify
-	ByID     uint      `gorm:"not null"`
-	Outcome  string    `gorm:"size:16;not null"`
+	ID       uint `gorm:"primaryKey"`
+	ReportID uint `gorm:"not null;index"` // 0 for an invoice line's
+	// InvoiceID is the invoice line verified (0 for a report's).
+	InvoiceID uint      `gorm:"not null;default:0;index"`
+	At        time.Time `gorm:"not null"`
+	Trigger   string    `gorm:"size:16;not null"` // ReportActionSubmit or ReportActionVerify
+	ByID      uint      `gorm:"not null"`
+	Outcome   string    `gorm:"size:16;not null"`
 	// The claim as verified.
 	ClaimGPUHours  float64  `gorm:"column:claim_gpu_hours;not null"`
 	ClaimMeanUtil  float64  `gorm:"not null"`
 	ClaimEnergyKWh *float64 `gorm:"column:claim_energy_kwh"`
+	// An invoice line's claimed availability, percent (nil for a report).
+	ClaimAvailability *float64
 	// The settings applied (SettingsID 0: the defaults).
 	SettingsID        uint    `gorm:"not null"`
 	GPUHoursPct       float64 `gorm:"column:gpu_hours_pct;not null"`
@@ -215,8 +219,16 @@ func (v *VerificationResult) Tolerances() UsageTolerances {
 		CoverageThreshold: v.CoverageThreshold}
 }
 
-// Verdict recomputes the checks from what the row recorded.
+// Verdict recomputes the checks from what the row recorded: a report's
+// claim by VerifyUsage, an invoice line's by VerifyInvoice.
 func (v *VerificationResult) Verdict() UsageVerdict {
+	if v.InvoiceID != 0 {
+		c := InvoiceClaim{BilledHours: v.ClaimGPUHours}
+		if v.ClaimAvailability != nil {
+			c.Availability = *v.ClaimAvailability
+		}
+		return VerifyInvoice(c, v.Measured(), v.Tolerances())
+	}
 	return VerifyUsage(v.Claim(), v.Measured(), v.Tolerances())
 }
 

@@ -255,19 +255,9 @@ func verifyReport(ctx context.Context, tx *gorm.DB, r *UsageReport, trigger stri
 	}
 	claim := UsageClaim{GPUHours: r.GPUHours, MeanUtil: r.MeanUtil, EnergyKWh: r.EnergyKWh}
 	measured := MeasuredUsage(u)
-	t := s.Tolerances()
-	verdict := VerifyUsage(claim, measured, t)
-	v := VerificationResult{ReportID: r.ID, At: now.UTC(), Trigger: trigger, ByID: by.ID, Outcome: verdict.Outcome,
-		ClaimGPUHours: claim.GPUHours, ClaimMeanUtil: claim.MeanUtil, ClaimEnergyKWh: claim.EnergyKWh,
-		SettingsID: s.ID, GPUHoursPct: t.GPUHoursPct, MeanUtilPoints: t.MeanUtilPoints, EnergyPct: t.EnergyPct,
-		CoverageThreshold: t.CoverageThreshold,
-		AllocatedHours:    measured.AllocatedHours, ExpectedHours: measured.ExpectedHours, ObservedHours: measured.ObservedHours,
-		BusyHours: measured.BusyHours, UnobservedHours: measured.UnobservedHours, DownHours: measured.DownHours,
-		MeanUtil: measured.MeanUtil, EnergyKWh: measured.EnergyKWh, XIDEvents: measured.XIDEvents,
-		EnergyAnomalies: measured.EnergyAnomalies}
-	if f := verdict.Failed(); f != nil {
-		v.Figure, v.Difference, v.Direction = f.Figure, f.Difference, f.Direction
-	}
+	verdict := VerifyUsage(claim, measured, s.Tolerances())
+	v := newVerificationResult(verdict, measured, s, trigger, by, now)
+	v.ReportID, v.ClaimGPUHours, v.ClaimMeanUtil, v.ClaimEnergyKWh = r.ID, claim.GPUHours, claim.MeanUtil, claim.EnergyKWh
 	if err := tx.Create(&v).Error; err != nil {
 		return nil, err
 	}
@@ -454,24 +444,48 @@ func latestVerifications(db *gorm.DB, rs []UsageReport) (map[uint]*VerificationR
 	return out, nil
 }
 
+// The kinds of the auditors' queue.
+const (
+	QueueReports  = "report"
+	QueueInvoices = "invoice"
+)
+
+// QueueKinds lists the kinds, for filters and messages.
+var QueueKinds = []string{QueueReports, QueueInvoices}
+
 // ReportFilter narrows the auditor's queue.
 type ReportFilter struct {
+	Kind    string // "": reports and invoice lines
 	OrgID   uint   // 0: every team
 	Month   string // "": every month
 	Outcome string // "": every outcome
 	State   string // "": submitted
 }
 
-// ReportQueueRow is a report in the auditor's queue with its latest verification.
+// ReportQueueRow is a report or an invoice line in the auditor's queue,
+// with its latest verification.
 type ReportQueueRow struct {
-	Report *UsageReport
-	Latest *VerificationResult
+	Report  *UsageReport // nil for an invoice line
+	Invoice *InvoiceLine // nil for a report
+	Latest  *VerificationResult
+}
+
+// SubmittedAt is when the row was (last) submitted or entered.
+func (r ReportQueueRow) SubmittedAt() time.Time {
+	if r.Invoice != nil {
+		return r.Invoice.SubmittedAt
+	}
+	if r.Report.SubmittedAt != nil {
+		return *r.Report.SubmittedAt
+	}
+	return time.Time{}
 }
 
 // maxQueue bounds the queue's page.
 const maxQueue = 200
 
-// ReportQueue lists reports for the auditors, oldest submission first.
+// ReportQueue lists reports and invoice lines for the auditors, oldest
+// submission first.
 func ReportQueue(ctx context.Context, db *gorm.DB, f ReportFilter, by *User) ([]ReportQueueRow, error) {
 	own, ok := by.OrganisationScope()
 	if !ok || own != nil {
@@ -481,29 +495,49 @@ func ReportQueue(ctx context.Context, db *gorm.DB, f ReportFilter, by *User) ([]
 	if state == "" {
 		state = ReportSubmitted
 	}
-	q := db.WithContext(ctx).Preload("Organisation").Where("state = ?", state)
-	if f.OrgID != 0 {
-		q = q.Where("organisation_id = ?", f.OrgID)
+	db = db.WithContext(ctx)
+	filter := func(q *gorm.DB) *gorm.DB {
+		q = q.Preload("Organisation").Where("state = ?", state)
+		if f.OrgID != 0 {
+			q = q.Where("organisation_id = ?", f.OrgID)
+		}
+		if f.Month != "" {
+			q = q.Where("month = ?", f.Month)
+		}
+		if f.Outcome != "" {
+			q = q.Where("outcome = ?", f.Outcome)
+		}
+		return q
 	}
-	if f.Month != "" {
-		q = q.Where("month = ?", f.Month)
+	var out []ReportQueueRow
+	if f.Kind != QueueInvoices {
+		var rs []UsageReport
+		if err := filter(db).Order("submitted_at, id").Limit(maxQueue).Find(&rs).Error; err != nil {
+			return nil, fmt.Errorf("store: report queue: %w", err)
+		}
+		latest, err := latestVerifications(db, rs)
+		if err != nil {
+			return nil, err
+		}
+		for i := range rs {
+			out = append(out, ReportQueueRow{Report: &rs[i], Latest: latest[rs[i].ID]})
+		}
 	}
-	if f.Outcome != "" {
-		q = q.Where("outcome = ?", f.Outcome)
+	if f.Kind != QueueReports {
+		var ls []InvoiceLine
+		if err := filter(db).Order("submitted_at, id").Limit(maxQueue).Find(&ls).Error; err != nil {
+			return nil, fmt.Errorf("store: invoice queue: %w", err)
+		}
+		rows, err := invoiceRows(db, ls)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			out = append(out, ReportQueueRow{Invoice: r.Line, Latest: r.Latest})
+		}
 	}
-	var rs []UsageReport
-	if err := q.Order("submitted_at, id").Limit(maxQueue).Find(&rs).Error; err != nil {
-		return nil, fmt.Errorf("store: report queue: %w", err)
-	}
-	latest, err := latestVerifications(db.WithContext(ctx), rs)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]ReportQueueRow, len(rs))
-	for i := range rs {
-		out[i] = ReportQueueRow{Report: &rs[i], Latest: latest[rs[i].ID]}
-	}
-	return out, nil
+	slices.SortStableFunc(out, func(x, y ReportQueueRow) int { return x.SubmittedAt().Compare(y.SubmittedAt()) })
+	return out[:min(len(out), maxQueue)], nil
 }
 
 // ReportDay is one KST day of a report's month: the claim spread evenly

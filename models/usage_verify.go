@@ -22,10 +22,13 @@ const (
 	FigureGPUHours = "gpu_hours"
 	FigureMeanUtil = "mean_util"
 	FigureEnergy   = "energy"
+	// An invoice's figures.
+	FigureBilled       = "billed"
+	FigureAvailability = "availability"
 )
 
 // Figures lists the checked figures, for messages.
-var Figures = []string{FigureCapacity, FigureGPUHours, FigureMeanUtil, FigureEnergy}
+var Figures = []string{FigureCapacity, FigureGPUHours, FigureMeanUtil, FigureEnergy, FigureBilled, FigureAvailability}
 
 // The directions of a difference.
 const (
@@ -93,6 +96,10 @@ func (m UsageMeasured) Coverage() float64 {
 	return 100 * m.ObservedHours / m.ExpectedHours
 }
 
+// InServiceHours is the expected time the telemetry covers: expected less
+// unobserved.
+func (m UsageMeasured) InServiceHours() float64 { return max(m.ExpectedHours-m.UnobservedHours, 0) }
+
 // MeasuredUsage reads the figures a verification needs from a Usage.
 func MeasuredUsage(u Usage) UsageMeasured {
 	return UsageMeasured{
@@ -151,7 +158,7 @@ func check(figure string, claimed, low, high float64) UsageCheck {
 	return c
 }
 
-// VerifyUsage compares a claim with the measured figures.
+// VerifyUsage compares a team's claim with the measured figures.
 //
 //   - A claim of more GPU-hours than the allocation's capacity for the month
 //     is a discrepancy, whatever the telemetry.
@@ -163,8 +170,28 @@ func check(figure string, claimed, low, high float64) UsageCheck {
 //     mean utilisation within the tolerance in points; the energy, when
 //     claimed and measured, within the tolerance in percent.
 func VerifyUsage(c UsageClaim, m UsageMeasured, t UsageTolerances) UsageVerdict {
+	return verifyClaim(c.GPUHours, m, t, func() []UsageCheck {
+		tol := t.GPUHoursPct / 100
+		checks := []UsageCheck{
+			check(FigureGPUHours, c.GPUHours, m.BusyHours*(1-tol), (m.BusyHours+m.UnobservedHours)*(1+tol)),
+			check(FigureMeanUtil, c.MeanUtil, max(m.MeanUtil-t.MeanUtilPoints, 0), min(m.MeanUtil+t.MeanUtilPoints, 100))}
+		if c.EnergyKWh != nil && m.EnergyKWh > 0 {
+			e := t.EnergyPct / 100
+			checks = append(checks, check(FigureEnergy, *c.EnergyKWh, m.EnergyKWh*(1-e), m.EnergyKWh*(1+e)))
+		}
+		return checks
+	})
+}
+
+// verifyClaim is the rule every verification follows, a team's report and
+// a provider's invoice alike: GPU-hours claimed above the allocated
+// capacity are a discrepancy whatever the telemetry; otherwise coverage
+// below the threshold is insufficient telemetry (never verified on missing
+// data); otherwise the claim is verified when every figure that checks
+// gives lies in its accepted range, and a discrepancy when one does not.
+func verifyClaim(claimedHours float64, m UsageMeasured, t UsageTolerances, checks func() []UsageCheck) UsageVerdict {
 	v := UsageVerdict{Coverage: m.Coverage()}
-	capacity := check(FigureCapacity, c.GPUHours, 0, m.AllocatedHours)
+	capacity := check(FigureCapacity, claimedHours, 0, m.AllocatedHours)
 	if !capacity.OK && capacity.Direction == DirectionOver {
 		v.Outcome, v.Checks = OutcomeDiscrepancy, []UsageCheck{capacity}
 		return v
@@ -173,17 +200,43 @@ func VerifyUsage(c UsageClaim, m UsageMeasured, t UsageTolerances) UsageVerdict 
 		v.Outcome = OutcomeInsufficient
 		return v
 	}
-	tol := t.GPUHoursPct / 100
-	v.Checks = append(v.Checks,
-		check(FigureGPUHours, c.GPUHours, m.BusyHours*(1-tol), (m.BusyHours+m.UnobservedHours)*(1+tol)),
-		check(FigureMeanUtil, c.MeanUtil, max(m.MeanUtil-t.MeanUtilPoints, 0), min(m.MeanUtil+t.MeanUtilPoints, 100)))
-	if c.EnergyKWh != nil && m.EnergyKWh > 0 {
-		e := t.EnergyPct / 100
-		v.Checks = append(v.Checks, check(FigureEnergy, *c.EnergyKWh, m.EnergyKWh*(1-e), m.EnergyKWh*(1+e)))
-	}
+	v.Checks = checks()
 	v.Outcome = OutcomeVerified
 	if v.Failed() != nil {
 		v.Outcome = OutcomeDiscrepancy
 	}
 	return v
+}
+
+// InvoiceClaim is what a provider bills for an allocation's month.
+type InvoiceClaim struct {
+	BilledHours  float64 // GPU-hours billed
+	Availability float64 // availability claimed, percent of the allocated time
+}
+
+// VerifyInvoice compares a provider's invoice line with the measured
+// figures, by the same rule as a report (verifyClaim): billed GPU-hours
+// above the allocated capacity are a discrepancy; coverage below the
+// threshold is insufficient telemetry. Otherwise the provider delivered
+// between the in-service GPU-hours (expected less unobserved: the time
+// outside downtime that the telemetry saw the GPUs) and the expected
+// GPU-hours (the allocated time less the downtime windows, as if every
+// unobserved hour was delivered):
+//
+//   - the billed GPU-hours must lie in [in service, expected], widened by
+//     the GPU-hours tolerance;
+//   - the claimed availability must lie in [in service ÷ allocated,
+//     expected ÷ allocated] (expected being allocated less down), in percent,
+//     widened by the same tolerance and at most 100 %.
+func VerifyInvoice(c InvoiceClaim, m UsageMeasured, t UsageTolerances) UsageVerdict {
+	return verifyClaim(c.BilledHours, m, t, func() []UsageCheck {
+		tol := t.GPUHoursPct / 100
+		seen := m.InServiceHours()
+		checks := []UsageCheck{check(FigureBilled, c.BilledHours, seen*(1-tol), m.ExpectedHours*(1+tol))}
+		if m.AllocatedHours > 0 {
+			low, high := 100*seen/m.AllocatedHours, 100*m.ExpectedHours/m.AllocatedHours
+			checks = append(checks, check(FigureAvailability, c.Availability, low*(1-tol), min(high*(1+tol), 100)))
+		}
+		return checks
+	})
 }

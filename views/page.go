@@ -71,18 +71,22 @@ func (p Page) Nav() []NavItem {
 		items = append(items, NavItem{"/officer", "nav.dashboard"}, NavItem{"/reviews", "nav.reviews"},
 			NavItem{"/appeals", "nav.appeals"}, NavItem{"/officer/naming", "nav.naming"},
 			NavItem{"/allocations", "nav.allocations"}, NavItem{"/gpus/clusters", "nav.clusters"},
-			NavItem{"/auditor/usage-reports", "nav.usage_queue"}, NavItem{"/officer/usage-settings", "nav.usage_settings"},
+			NavItem{"/auditor/usage-reports", "nav.usage_queue"}, NavItem{"/auditor/usage-summary", "nav.usage_summary"},
+			NavItem{"/officer/invoices", "nav.invoices"},
+			NavItem{"/officer/usage-settings", "nav.usage_settings"},
 			NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
 	case models.RoleAdmin:
 		items = append(items, NavItem{"/officer", "nav.dashboard"}, NavItem{"/reviews", "nav.reviews"},
 			NavItem{"/appeals", "nav.appeals"}, NavItem{"/officer/naming", "nav.naming"},
 			NavItem{"/allocations", "nav.allocations"}, NavItem{"/gpus/clusters", "nav.clusters"},
-			NavItem{"/auditor/usage-reports", "nav.usage_queue"}, NavItem{"/officer/usage-settings", "nav.usage_settings"},
+			NavItem{"/auditor/usage-reports", "nav.usage_queue"}, NavItem{"/auditor/usage-summary", "nav.usage_summary"},
+			NavItem{"/officer/invoices", "nav.invoices"},
+			NavItem{"/officer/usage-settings", "nav.usage_settings"},
 			NavItem{"/admin", "nav.admin"}, NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
 	case models.RoleAuditor:
 		items = append(items, NavItem{"/auditor", "nav.dashboard"}, NavItem{"/appeals", "nav.appeals"},
 			NavItem{"/allocations", "nav.allocations"}, NavItem{"/gpus/clusters", "nav.clusters"},
-			NavItem{"/auditor/usage-reports", "nav.usage_queue"},
+			NavItem{"/auditor/usage-reports", "nav.usage_queue"}, NavItem{"/auditor/usage-summary", "nav.usage_summary"},
 			NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
 	}
 	return items

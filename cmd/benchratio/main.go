@@ -45,8 +45,9 @@ func main() {
 
 var (
 	benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op`)
-	// customMetric is a figure a benchmark reports itself (b.ReportMetric), e.g. samples/s.
-	customMetric = regexp.MustCompile(`\s([\d.e+]+) ([A-Za-z][\w-]*/s|heap-MiB|ms/op)`)
+	// customMetric is a figure a benchmark reports itself (b.ReportMetric),
+	// e.g. samples/s, or a ratio to its limit (x-100ms: the time ÷ 100 ms).
+	customMetric = regexp.MustCompile(`\s([\d.e+-]+) ([A-Za-z][\w-]*/s|heap-MiB|ms/op|x-\w+)`)
 )
 
 // ratios reads `go test -bench` output and prints every benchmark's ns/op
