@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -52,6 +53,39 @@ func TestBrowserUsageReport(t *testing.T) {
 	aud.page("/auditor/usage-reports")
 	aud.do("open the report", chromedp.Click(chromedp.CSS(`[data-testid="queue-row"] a`)), chromedp.WaitVisible(testID("audit-actions")))
 	aud.page("/usage-reports/:rid as the auditor")
+	result := aud.path()
+
+	// Returned with a note (after the confirmation page), revised by the
+	// team with its input kept in the form, and submitted again.
+	const note = "작업 이름을 모두 적어 주십시오."
+	aud.do("return with a note", chromedp.SetValue(chromedp.CSS("#note"), note), chromedp.Click(testID("return")),
+		chromedp.WaitVisible(testID("confirm")))
+	aud.page("return confirmation")
+	aud.do("confirm the return", chromedp.Click(testID("confirm-submit")), chromedp.WaitVisible(testID("verification-facts")))
+	if s := aud.applyAttr(`[data-testid="report-state"]`, "data-state"); s != models.ReportReturned {
+		t.Errorf("state %q after the return, want returned", s)
+	}
+	tb.do("open the returned report's form", chromedp.Navigate(base+"/company/usage-reports"), chromedp.WaitVisible(testID("report-months")),
+		chromedp.Navigate(base+u.formPath()), chromedp.WaitVisible(testID("return-note")))
+	tb.page("the returned report's form")
+	if got := tb.eval(`document.querySelector('[data-testid="return-note"]').textContent`); !strings.Contains(got, note) {
+		t.Errorf("the form does not show the auditor's note: %q", got)
+	}
+	if got := tb.eval(`document.querySelector('#gpu_hours').value`); got != "2880" {
+		t.Errorf("the returned form holds %q GPU-hours, want the 2880 submitted", got)
+	}
+	tb.do("revise and submit again",
+		chromedp.SetValue(chromedp.CSS("#job_names"), "slurm:1201 slurm:1202"),
+		chromedp.Click(testID("report-submit")),
+		chromedp.WaitVisible(testID("verification-facts")))
+	tb.page("resubmitted")
+	if s := tb.applyAttr(`[data-testid="report-state"]`, "data-state"); s != models.ReportSubmitted {
+		t.Errorf("state %q after the revision, want submitted", s)
+	}
+	if n := tb.eval(`String(document.querySelectorAll('[data-testid="verification-row"]').length)`); n != "2" {
+		t.Errorf("%s verifications listed after the revision, want 2 (the first kept)", n)
+	}
+	aud.do("open the resubmitted report", chromedp.Navigate(base+result), chromedp.WaitVisible(testID("audit-actions")))
 	aud.do("sign off", chromedp.Click(testID("sign-off")), chromedp.WaitVisible(testID("confirm")))
 	aud.page("sign-off confirmation")
 	aud.do("confirm", chromedp.Click(testID("confirm-submit")), chromedp.WaitVisible(testID("verification-facts")))
