@@ -371,7 +371,43 @@ func scaleTeamMonth(t *testing.T, kind testdb.Kind, gpus, months int) {
 			t.Errorf("team-month took %v, limit 1 s", worst)
 		}
 	}
-	_ = a
+
+	// The team's report for the month, verified on submit and again as an
+	// auditor does it: over the same rows, within the same limit.
+	company, err := models.UpsertUser(ctx, db, models.Identity{Issuer: "scale", Subject: "c", Name: "c", Role: models.RoleCompany,
+		OrganisationID: &org.ID}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auditor, err := models.UpsertUser(ctx, db, models.Identity{Issuer: "scale", Subject: "a", Name: "a", Role: models.RoleAuditor}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, errs, err := models.SubmitUsageReport(ctx, db, a.ID, m, models.ReportInput{GPUHours: fmt.Sprintf("%.0f", want.Active/3600),
+		MeanUtil: "50", Purpose: "scale", Workloads: "scale"}, company, now)
+	if err != nil {
+		t.Fatalf("report: %v %v", err, errs)
+	}
+	var verify []time.Duration
+	for range 3 {
+		start := time.Now()
+		v, err := models.VerifyUsageReportAgain(ctx, db, r.ID, auditor, now)
+		verify = append(verify, time.Since(start))
+		if err != nil || v.Outcome == "" {
+			t.Fatalf("verify: %+v %v", v, err)
+		}
+	}
+	slices.Sort(verify)
+	t.Logf("%s: report verification over %d hourly rows: median %v, max %v", kind, rows,
+		verify[len(verify)/2].Round(100*time.Microsecond), verify[len(verify)-1].Round(100*time.Microsecond))
+	if scaleRun() {
+		worst := verify[len(verify)-1]
+		fmt.Printf("SCALE report verification %s: %d GPUs, %d hourly rows: max %.0f ms = %.2f× the 1 s limit\n",
+			kind, gpus, rows, ms(worst), ms(worst)/1000)
+		if worst > time.Second {
+			t.Errorf("verification took %v, limit 1 s", worst)
+		}
+	}
 }
 
 // TestScaleGrowth measures the telemetry's size on disk: a simulated fleet
