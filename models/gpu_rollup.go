@@ -397,11 +397,13 @@ func (o *GPUOwners) Forget(cluster uint) {
 }
 
 // upsertRollups is UpsertRollups inside a transaction, rows prepared: the
-// hourly rows, their workloads, and the daily rows of their days, moved by
-// the difference between each hour's new and stored totals rather than
-// summed again from every hour of the day (see applyDays).
+// hourly rows, their workloads, and the daily rows of their days. The daily
+// rows move by the difference between each hour's new and stored totals,
+// in one statement per chunk that reads the stored hours in the database
+// before the new ones replace them (see moveDays); those a difference
+// cannot bring up to date are summed again from their hours afterwards.
 func upsertRollups(tx *gorm.DB, rows []GPURollup, now time.Time) error {
-	old, err := storedHours(tx, rows)
+	moved, err := moveDays(tx, rows, now)
 	if err != nil {
 		return err
 	}
@@ -416,124 +418,12 @@ func upsertRollups(tx *gorm.DB, rows []GPURollup, now time.Time) error {
 	if err := upsertWorkloads(tx, workloadRows(rows, now)); err != nil {
 		return err
 	}
-	return applyDays(tx, rows, old, now)
-}
-
-// hourKey names a device-hour.
-type hourKey struct {
-	key  string
-	unix int64
-}
-
-// storedHours reads the stored hourly rows of the device-hours in rows.
-func storedHours(tx *gorm.DB, rows []GPURollup) (map[hourKey]*GPURollup, error) {
-	byHour := map[int64][]string{}
-	for _, r := range rows {
-		byHour[r.Hour.Unix()] = append(byHour[r.Hour.Unix()], r.DeviceKey)
-	}
-	out := make(map[hourKey]*GPURollup, len(rows))
-	for h, keys := range byHour {
-		for chunk := range slices.Chunk(keys, 500) {
-			var got []GPURollup
-			if err := tx.Where("hour = ? AND device_key IN ?", time.Unix(h, 0).UTC(), chunk).Find(&got).Error; err != nil {
-				return nil, err
-			}
-			for i := range got {
-				out[hourKey{got[i].DeviceKey, h}] = &got[i]
-			}
-		}
-	}
-	return out, nil
-}
-
-// applyDays brings the daily rows of the hourly rows just written up to
-// date: each day row moves by new − stored of the hour written (one more
-// hour when it was not stored), without reading the day's other hours.
-// Where a difference cannot say the new value (a maximum that went down, a
-// node or busy threshold that changed within the hour, a day row missing),
-// the day row is summed again from its hours. (The sums moved by
-// differences can differ from a fresh sum in the last binary digits; the
-// retention job sums finished days again, see CompactRollups.)
-func applyDays(tx *gorm.DB, rows []GPURollup, old map[hourKey]*GPURollup, now time.Time) error {
-	type dayKey struct {
-		key string
-		day Date
-	}
-	byDay := map[Date][]string{}
-	seen := map[dayKey]bool{}
-	for _, r := range rows {
-		k := dayKey{r.DeviceKey, DateOf(r.Hour)}
-		if !seen[k] {
-			seen[k] = true
-			byDay[k.day] = append(byDay[k.day], r.DeviceKey)
-		}
-	}
-	days := make(map[dayKey]*GPURollupDay, len(seen))
-	for d, keys := range byDay {
-		for chunk := range slices.Chunk(keys, 500) {
-			var got []GPURollupDay
-			if err := tx.Where("day = ? AND device_key IN ?", d.String(), chunk).Find(&got).Error; err != nil {
-				return err
-			}
-			for i := range got {
-				days[dayKey{got[i].DeviceKey, d}] = &got[i]
-			}
-		}
-	}
 	resum := map[Date][]string{}
-	redo := map[dayKey]bool{}
-	changed := map[dayKey]bool{}
 	for _, r := range rows {
-		k := dayKey{r.DeviceKey, DateOf(r.Hour)}
-		if redo[k] {
-			continue
-		}
-		o := old[hourKey{r.DeviceKey, r.Hour.Unix()}]
-		if o != nil && o.ClusterID != r.ClusterID {
-			continue // another cluster's row: not replaced
-		}
-		d := days[k]
-		if d == nil || !dayMoves(d, o, &r) {
-			redo[k] = true
-			resum[k.day] = append(resum[k.day], k.key)
-			continue
-		}
-		if o == nil {
-			o = &GPURollup{}
-			d.Hours++
-		}
-		d.ObservedS += r.ObservedS - o.ObservedS
-		d.ActiveS += r.ActiveS - o.ActiveS
-		d.UtilSum += r.UtilSum - o.UtilSum
-		d.GRSum += r.GRSum - o.GRSum
-		d.SMSum += r.SMSum - o.SMSum
-		d.EnergyJ += r.EnergyJ - o.EnergyJ
-		d.XIDCount += r.XIDCount - o.XIDCount
-		d.Samples += r.Samples - o.Samples
-		d.EnergyAnomalies += r.EnergyAnomalies - o.EnergyAnomalies
-		d.MaxFBMiB = max(d.MaxFBMiB, r.MaxFBMiB)
-		d.UUID, d.Node, d.Model, d.Profile = max(d.UUID, r.UUID), max(d.Node, r.Node), max(d.Model, r.Model), max(d.Profile, r.Profile)
-		d.ClusterID = max(d.ClusterID, r.ClusterID)
-		d.BusyThresholdMin = min(d.BusyThresholdMin, r.BusyThresholdPct)
-		d.BusyThresholdPct = max(d.BusyThresholdPct, r.BusyThresholdPct)
-		d.UpdatedAt = now
-		changed[k] = true
-	}
-	moved := make([]GPURollupDay, 0, len(changed))
-	for k := range changed {
-		if !redo[k] {
-			moved = append(moved, *days[k])
-		}
-	}
-	if len(moved) > 0 {
-		err := tx.Clauses(clause.OnConflict{
-			Columns: []clause.Column{{Name: "device_key"}, {Name: "day"}},
-			DoUpdates: clause.AssignmentColumns([]string{"uuid", "cluster_id", "node", "model", "observed_s", "active_s",
-				"util_sum", "gr_sum", "sm_sum", "energy_j", "max_fb_mib", "xid_count", "samples", "hours", "updated_at",
-				"profile", "energy_anomalies", "busy_threshold_min", "busy_threshold_pct"}),
-		}).CreateInBatches(moved, 500).Error
-		if err != nil {
-			return err
+		k := deviceDay{r.DeviceKey, DateOf(r.Hour).String()}
+		if !moved[k] {
+			moved[k] = true // once
+			resum[DateOf(r.Hour)] = append(resum[DateOf(r.Hour)], r.DeviceKey)
 		}
 	}
 	for d, keys := range resum {
@@ -546,15 +436,102 @@ func applyDays(tx *gorm.DB, rows []GPURollup, old map[hourKey]*GPURollup, now ti
 	return nil
 }
 
-// dayMoves says whether day row d, which counts stored hour o (nil: not
-// stored), becomes the sum with r in o's place by adding differences: every
-// MAX and MIN of the day stays right only if r's value does not undo o's.
-func dayMoves(d *GPURollupDay, o, r *GPURollup) bool {
-	if o == nil {
-		return true
+// deviceDay names a daily rollup row.
+type deviceDay struct {
+	key string
+	day string // 2006-01-02, KST
+}
+
+// moveDayColumns are the columns of the rows moveDays sends, in order.
+const moveDayColumns = 19
+
+// moveDays moves the daily rows of the hourly rows about to be written by
+// new − stored of each hour (one more hour when it was not stored), without
+// reading the day's other hours, and returns the daily rows it moved. It
+// runs before the hourly rows are written: the stored hours it subtracts
+// are read by the statement itself, never brought back. A day row is left
+// for a fresh sum (not returned) where a difference cannot say the new
+// value — a maximum that went down, a node, model, UUID, profile or busy
+// threshold that changed within an hour — or where the day row is missing.
+// Another cluster's stored hour is not replaced, so it moves nothing. (The
+// sums moved by differences can differ from a fresh sum in the last binary
+// digits; the retention job sums finished days again, see CompactRollups.)
+func moveDays(tx *gorm.DB, rows []GPURollup, now time.Time) (map[deviceDay]bool, error) {
+	moved := make(map[deviceDay]bool, len(rows))
+	// The first row's casts type every column on PostgreSQL, its measures
+	// as the columns' exact decimals: there the moved sums are the fresh
+	// sums exactly. SQLite stores the hour as the driver's text, compared
+	// as sent, and the measures as doubles.
+	first := "(?, CAST(? AS timestamptz), ?, CAST(? AS bigint), ?, ?, ?, ?, " + strings.Repeat("CAST(? AS numeric), ", 7) +
+		"CAST(? AS bigint), CAST(? AS bigint), CAST(? AS bigint), CAST(? AS numeric))"
+	if tx.Dialector.Name() == "sqlite" {
+		first = "(?, ?, ?, CAST(? AS bigint), ?, ?, ?, ?, " + strings.Repeat("CAST(? AS double precision), ", 7) +
+			"CAST(? AS bigint), CAST(? AS bigint), CAST(? AS bigint), CAST(? AS double precision))"
 	}
-	return r.MaxFBMiB >= o.MaxFBMiB && r.Node == o.Node && r.Model == o.Model && r.UUID == o.UUID &&
-		r.Profile == o.Profile && r.BusyThresholdPct == o.BusyThresholdPct
+	for chunk := range slices.Chunk(rows, 500) {
+		var values strings.Builder
+		args := make([]any, 0, len(chunk)*moveDayColumns+1)
+		args = append(args, now)
+		for i, r := range chunk {
+			if i == 0 {
+				values.WriteString(first)
+			} else {
+				values.WriteString(", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			}
+			args = append(args, r.DeviceKey, r.Hour, DateOf(r.Hour).String(), r.ClusterID, r.UUID, r.Node, r.Model, r.Profile,
+				r.ObservedS, r.ActiveS, r.UtilSum, r.GRSum, r.SMSum, r.EnergyJ, r.MaxFBMiB,
+				r.XIDCount, r.Samples, r.EnergyAnomalies, r.BusyThresholdPct)
+		}
+		var got []struct {
+			DeviceKey string `gorm:"column:device_key"`
+			Day       string `gorm:"column:day"`
+		}
+		err := tx.Raw(`UPDATE gpu_rollup_days SET
+				observed_s = gpu_rollup_days.observed_s + m.observed_s, active_s = gpu_rollup_days.active_s + m.active_s,
+				util_sum = gpu_rollup_days.util_sum + m.util_sum, gr_sum = gpu_rollup_days.gr_sum + m.gr_sum,
+				sm_sum = gpu_rollup_days.sm_sum + m.sm_sum, energy_j = gpu_rollup_days.energy_j + m.energy_j,
+				xid_count = gpu_rollup_days.xid_count + m.xid_count, samples = gpu_rollup_days.samples + m.samples,
+				energy_anomalies = gpu_rollup_days.energy_anomalies + m.energy_anomalies, hours = gpu_rollup_days.hours + m.added,
+				max_fb_mib = CASE WHEN m.max_fb_mib > gpu_rollup_days.max_fb_mib THEN m.max_fb_mib ELSE gpu_rollup_days.max_fb_mib END,
+				uuid = CASE WHEN m.uuid > gpu_rollup_days.uuid THEN m.uuid ELSE gpu_rollup_days.uuid END,
+				node = CASE WHEN m.node > gpu_rollup_days.node THEN m.node ELSE gpu_rollup_days.node END,
+				model = CASE WHEN m.model > gpu_rollup_days.model THEN m.model ELSE gpu_rollup_days.model END,
+				profile = CASE WHEN m.profile > gpu_rollup_days.profile THEN m.profile ELSE gpu_rollup_days.profile END,
+				cluster_id = CASE WHEN m.cluster_id > gpu_rollup_days.cluster_id THEN m.cluster_id ELSE gpu_rollup_days.cluster_id END,
+				busy_threshold_min = CASE WHEN m.busy_min < gpu_rollup_days.busy_threshold_min THEN m.busy_min
+					ELSE gpu_rollup_days.busy_threshold_min END,
+				busy_threshold_pct = CASE WHEN m.busy_max > gpu_rollup_days.busy_threshold_pct THEN m.busy_max
+					ELSE gpu_rollup_days.busy_threshold_pct END,
+				updated_at = ?
+			FROM (SELECT n.device_key, n.day, SUM(n.observed_s - COALESCE(h.observed_s, 0)) AS observed_s,
+					SUM(n.active_s - COALESCE(h.active_s, 0)) AS active_s, SUM(n.util_sum - COALESCE(h.util_sum, 0)) AS util_sum,
+					SUM(n.gr_sum - COALESCE(h.gr_sum, 0)) AS gr_sum, SUM(n.sm_sum - COALESCE(h.sm_sum, 0)) AS sm_sum,
+					SUM(n.energy_j - COALESCE(h.energy_j, 0)) AS energy_j, SUM(n.xid_count - COALESCE(h.xid_count, 0)) AS xid_count,
+					SUM(n.samples - COALESCE(h.samples, 0)) AS samples,
+					SUM(n.energy_anomalies - COALESCE(h.energy_anomalies, 0)) AS energy_anomalies,
+					SUM(CASE WHEN h.device_key IS NULL THEN 1 ELSE 0 END) AS added,
+					MAX(n.max_fb_mib) AS max_fb_mib, MAX(n.uuid) AS uuid, MAX(n.node) AS node, MAX(n.model) AS model,
+					MAX(n.profile) AS profile, MAX(n.cluster_id) AS cluster_id, MIN(n.busy) AS busy_min, MAX(n.busy) AS busy_max,
+					MIN(CASE WHEN h.device_key IS NULL OR (n.max_fb_mib >= h.max_fb_mib AND n.node = h.node AND n.model = h.model
+						AND n.uuid = h.uuid AND n.profile = h.profile AND n.busy = h.busy_threshold_pct) THEN 1 ELSE 0 END) AS moves
+				FROM (SELECT column1 AS device_key, column2 AS hour, column3 AS day, column4 AS cluster_id, column5 AS uuid,
+						column6 AS node, column7 AS model, column8 AS profile, column9 AS observed_s, column10 AS active_s,
+						column11 AS util_sum, column12 AS gr_sum, column13 AS sm_sum, column14 AS energy_j, column15 AS max_fb_mib,
+						column16 AS xid_count, column17 AS samples, column18 AS energy_anomalies, column19 AS busy
+					FROM (VALUES `+values.String()+`) AS v) AS n
+				LEFT JOIN gpu_rollups h ON h.device_key = n.device_key AND h.hour = n.hour
+				WHERE h.device_key IS NULL OR h.cluster_id = n.cluster_id
+				GROUP BY n.device_key, n.day) AS m
+			WHERE gpu_rollup_days.device_key = m.device_key AND gpu_rollup_days.day = m.day AND m.moves = 1
+			RETURNING gpu_rollup_days.device_key, gpu_rollup_days.day`, args...).Scan(&got).Error
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range got {
+			moved[deviceDay{g.DeviceKey, g.Day}] = true
+		}
+	}
+	return moved, nil
 }
 
 // refreshDays rewrites the daily rollups of day from the hourly ones: of the
