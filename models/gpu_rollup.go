@@ -95,7 +95,11 @@ type GPURollupDay struct {
 // TableName names the daily rollup table.
 func (GPURollupDay) TableName() string { return "gpu_rollup_days" }
 
-var rollupColumns = []string{"uuid", "cluster_id", "node", "model", "observed_s", "active_s", "util_sum", "gr_sum",
+// rollupColumns are the columns a write replaces in a stored hourly row.
+// Not uuid, which its device key names, nor cluster_id, which only a row of
+// the same cluster is replaced by: replacing them with the same values
+// would still make SQLite rewrite the indexes on them, every minute.
+var rollupColumns = []string{"node", "model", "observed_s", "active_s", "util_sum", "gr_sum",
 	"sm_sum", "energy_j", "max_fb_mib", "xid_count", "samples", "updated_at", "profile", "energy_anomalies", "last_xid", "busy_threshold_pct"}
 
 // UpsertRollups stores hourly rollups, REPLACING the measures of a (device,
@@ -403,7 +407,8 @@ func (o *GPUOwners) Forget(cluster uint) {
 // before the new ones replace them (see moveDays); those a difference
 // cannot bring up to date are summed again from their hours afterwards.
 func upsertRollups(tx *gorm.DB, rows []GPURollup, now time.Time) error {
-	moved, err := moveDays(tx, rows, now)
+	per := rowsPerStatement(tx)
+	moved, err := moveDays(tx, rows, per, now)
 	if err != nil {
 		return err
 	}
@@ -411,7 +416,7 @@ func upsertRollups(tx *gorm.DB, rows []GPURollup, now time.Time) error {
 		Columns:   []clause.Column{{Name: "device_key"}, {Name: "hour"}},
 		DoUpdates: clause.AssignmentColumns(rollupColumns),
 		Where:     clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "gpu_rollups.cluster_id = excluded.cluster_id"}}},
-	}).CreateInBatches(rows, 500).Error
+	}).CreateInBatches(rows, per).Error
 	if err != nil {
 		return err
 	}
@@ -436,6 +441,16 @@ func upsertRollups(tx *gorm.DB, rows []GPURollup, now time.Time) error {
 	return nil
 }
 
+// rowsPerStatement is how many rollups one statement of the write sends:
+// on PostgreSQL as many as its 65,535 parameters allow (20 a row), fewer
+// statements to plan; on SQLite a chunk's (see RollupChunk).
+func rowsPerStatement(tx *gorm.DB) int {
+	if tx.Dialector.Name() == "sqlite" {
+		return RollupChunk
+	}
+	return 3000
+}
+
 // deviceDay names a daily rollup row.
 type deviceDay struct {
 	key string
@@ -452,11 +467,13 @@ const moveDayColumns = 19
 // are read by the statement itself, never brought back. A day row is left
 // for a fresh sum (not returned) where a difference cannot say the new
 // value — a maximum that went down, a node, model, UUID, profile or busy
-// threshold that changed within an hour — or where the day row is missing.
+// threshold that changed within an hour, a UUID not the day row's — or
+// where the day row is missing. (The UUID, which the device key names, is
+// never rewritten: SQLite would rewrite its index.)
 // Another cluster's stored hour is not replaced, so it moves nothing. (The
 // sums moved by differences can differ from a fresh sum in the last binary
 // digits; the retention job sums finished days again, see CompactRollups.)
-func moveDays(tx *gorm.DB, rows []GPURollup, now time.Time) (map[deviceDay]bool, error) {
+func moveDays(tx *gorm.DB, rows []GPURollup, per int, now time.Time) (map[deviceDay]bool, error) {
 	moved := make(map[deviceDay]bool, len(rows))
 	// The first row's casts type every column on PostgreSQL, its measures
 	// as the columns' exact decimals: there the moved sums are the fresh
@@ -468,7 +485,7 @@ func moveDays(tx *gorm.DB, rows []GPURollup, now time.Time) (map[deviceDay]bool,
 		first = "(?, ?, ?, CAST(? AS bigint), ?, ?, ?, ?, " + strings.Repeat("CAST(? AS double precision), ", 7) +
 			"CAST(? AS bigint), CAST(? AS bigint), CAST(? AS bigint), CAST(? AS double precision))"
 	}
-	for chunk := range slices.Chunk(rows, 500) {
+	for chunk := range slices.Chunk(rows, per) {
 		var values strings.Builder
 		args := make([]any, 0, len(chunk)*moveDayColumns+1)
 		args = append(args, now)
@@ -493,7 +510,6 @@ func moveDays(tx *gorm.DB, rows []GPURollup, now time.Time) (map[deviceDay]bool,
 				xid_count = gpu_rollup_days.xid_count + m.xid_count, samples = gpu_rollup_days.samples + m.samples,
 				energy_anomalies = gpu_rollup_days.energy_anomalies + m.energy_anomalies, hours = gpu_rollup_days.hours + m.added,
 				max_fb_mib = CASE WHEN m.max_fb_mib > gpu_rollup_days.max_fb_mib THEN m.max_fb_mib ELSE gpu_rollup_days.max_fb_mib END,
-				uuid = CASE WHEN m.uuid > gpu_rollup_days.uuid THEN m.uuid ELSE gpu_rollup_days.uuid END,
 				node = CASE WHEN m.node > gpu_rollup_days.node THEN m.node ELSE gpu_rollup_days.node END,
 				model = CASE WHEN m.model > gpu_rollup_days.model THEN m.model ELSE gpu_rollup_days.model END,
 				profile = CASE WHEN m.profile > gpu_rollup_days.profile THEN m.profile ELSE gpu_rollup_days.profile END,
@@ -510,7 +526,7 @@ func moveDays(tx *gorm.DB, rows []GPURollup, now time.Time) (map[deviceDay]bool,
 					SUM(n.samples - COALESCE(h.samples, 0)) AS samples,
 					SUM(n.energy_anomalies - COALESCE(h.energy_anomalies, 0)) AS energy_anomalies,
 					SUM(CASE WHEN h.device_key IS NULL THEN 1 ELSE 0 END) AS added,
-					MAX(n.max_fb_mib) AS max_fb_mib, MAX(n.uuid) AS uuid, MAX(n.node) AS node, MAX(n.model) AS model,
+					MAX(n.max_fb_mib) AS max_fb_mib, MIN(n.uuid) AS uuid_min, MAX(n.uuid) AS uuid_max, MAX(n.node) AS node, MAX(n.model) AS model,
 					MAX(n.profile) AS profile, MAX(n.cluster_id) AS cluster_id, MIN(n.busy) AS busy_min, MAX(n.busy) AS busy_max,
 					MIN(CASE WHEN h.device_key IS NULL OR (n.max_fb_mib >= h.max_fb_mib AND n.node = h.node AND n.model = h.model
 						AND n.uuid = h.uuid AND n.profile = h.profile AND n.busy = h.busy_threshold_pct) THEN 1 ELSE 0 END) AS moves
@@ -523,6 +539,7 @@ func moveDays(tx *gorm.DB, rows []GPURollup, now time.Time) (map[deviceDay]bool,
 				WHERE h.device_key IS NULL OR h.cluster_id = n.cluster_id
 				GROUP BY n.device_key, n.day) AS m
 			WHERE gpu_rollup_days.device_key = m.device_key AND gpu_rollup_days.day = m.day AND m.moves = 1
+				AND gpu_rollup_days.uuid = m.uuid_min AND gpu_rollup_days.uuid = m.uuid_max
 			RETURNING gpu_rollup_days.device_key, gpu_rollup_days.day`, args...).Scan(&got).Error
 		if err != nil {
 			return nil, err
