@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -499,11 +500,9 @@ func moveDays(tx *gorm.DB, rows []GPURollup, per int, now time.Time) (map[device
 				r.ObservedS, r.ActiveS, r.UtilSum, r.GRSum, r.SMSum, r.EnergyJ, r.MaxFBMiB,
 				r.XIDCount, r.Samples, r.EnergyAnomalies, r.BusyThresholdPct)
 		}
-		var got []struct {
-			DeviceKey string `gorm:"column:device_key"`
-			Day       string `gorm:"column:day"`
-		}
-		err := tx.Raw(`UPDATE gpu_rollup_days SET
+		// Rows, not Scan: Scan would format the statement with its
+		// thousands of values for a log, every time.
+		got, err := tx.Raw(`UPDATE gpu_rollup_days SET
 				observed_s = gpu_rollup_days.observed_s + m.observed_s, active_s = gpu_rollup_days.active_s + m.active_s,
 				util_sum = gpu_rollup_days.util_sum + m.util_sum, gr_sum = gpu_rollup_days.gr_sum + m.gr_sum,
 				sm_sum = gpu_rollup_days.sm_sum + m.sm_sum, energy_j = gpu_rollup_days.energy_j + m.energy_j,
@@ -540,12 +539,20 @@ func moveDays(tx *gorm.DB, rows []GPURollup, per int, now time.Time) (map[device
 				GROUP BY n.device_key, n.day) AS m
 			WHERE gpu_rollup_days.device_key = m.device_key AND gpu_rollup_days.day = m.day AND m.moves = 1
 				AND gpu_rollup_days.uuid = m.uuid_min AND gpu_rollup_days.uuid = m.uuid_max
-			RETURNING gpu_rollup_days.device_key, gpu_rollup_days.day`, args...).Scan(&got).Error
+			RETURNING gpu_rollup_days.device_key, gpu_rollup_days.day`, args...).Rows()
 		if err != nil {
 			return nil, err
 		}
-		for _, g := range got {
-			moved[deviceDay{g.DeviceKey, g.Day}] = true
+		for got.Next() {
+			var k deviceDay
+			if err := got.Scan(&k.key, &k.day); err != nil {
+				got.Close()
+				return nil, err
+			}
+			moved[k] = true
+		}
+		if err := errors.Join(got.Err(), got.Close()); err != nil {
+			return nil, err
 		}
 	}
 	return moved, nil
