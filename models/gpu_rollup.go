@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"maps"
@@ -413,12 +414,7 @@ func upsertRollups(tx *gorm.DB, rows []GPURollup, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	err = tx.Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "device_key"}, {Name: "hour"}},
-		DoUpdates: clause.AssignmentColumns(rollupColumns),
-		Where:     clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "gpu_rollups.cluster_id = excluded.cluster_id"}}},
-	}).CreateInBatches(rows, per).Error
-	if err != nil {
+	if err := writeHours(tx, rows, per); err != nil {
 		return err
 	}
 	if err := upsertWorkloads(tx, workloadRows(rows, now)); err != nil {
@@ -449,7 +445,46 @@ func rowsPerStatement(tx *gorm.DB) int {
 	if tx.Dialector.Name() == "sqlite" {
 		return RollupChunk
 	}
-	return 3000
+	return 500
+}
+
+// hourColumns are the columns of gpu_rollups a write sends, in order.
+var hourColumns = append([]string{"device_key", "hour", "uuid", "cluster_id"}, rollupColumns...)
+
+// writeHours inserts the hourly rows, per to a statement, replacing the
+// measures of a stored row of the same cluster (see rollupColumns).
+func writeHours(tx *gorm.DB, rows []GPURollup, per int) error {
+	var set strings.Builder
+	for i, c := range rollupColumns {
+		if i > 0 {
+			set.WriteString(", ")
+		}
+		set.WriteString(c + " = excluded." + c)
+	}
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(hourColumns)), ", ") + ")"
+	for chunk := range slices.Chunk(rows, per) {
+		args := make([]any, 0, len(chunk)*len(hourColumns))
+		for _, r := range chunk {
+			var lastXID any
+			if r.LastXID != nil {
+				lastXID = *r.LastXID
+			}
+			args = append(args, r.DeviceKey, r.Hour, r.UUID, r.ClusterID, r.Node, r.Model, r.ObservedS, r.ActiveS, r.UtilSum,
+				r.GRSum, r.SMSum, r.EnergyJ, r.MaxFBMiB, r.XIDCount, r.Samples, r.UpdatedAt, r.Profile, r.EnergyAnomalies,
+				lastXID, r.BusyThresholdPct)
+		}
+		q := "INSERT INTO gpu_rollups (" + strings.Join(hourColumns, ", ") + ") VALUES " +
+			strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", ") +
+			" ON CONFLICT (device_key, hour) DO UPDATE SET " + set.String() + " WHERE gpu_rollups.cluster_id = excluded.cluster_id"
+		exec := execPrepared
+		if len(chunk) < per {
+			exec = func(tx *gorm.DB, q string, args ...any) error { return tx.Exec(q, args...).Error }
+		}
+		if err := exec(tx, q, args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // deviceDay names a daily rollup row.
@@ -501,8 +536,13 @@ func moveDays(tx *gorm.DB, rows []GPURollup, per int, now time.Time) (map[device
 				r.XIDCount, r.Samples, r.EnergyAnomalies, r.BusyThresholdPct)
 		}
 		// Rows, not Scan: Scan would format the statement with its
-		// thousands of values for a log, every time.
-		got, err := tx.Raw(`UPDATE gpu_rollup_days SET
+		// thousands of values for a log, every time. Full chunks are kept
+		// prepared on SQLite.
+		query := queryPrepared
+		if len(chunk) < per {
+			query = func(tx *gorm.DB, q string, args ...any) (*sql.Rows, error) { return tx.Raw(q, args...).Rows() }
+		}
+		got, err := query(tx, `UPDATE gpu_rollup_days SET
 				observed_s = gpu_rollup_days.observed_s + m.observed_s, active_s = gpu_rollup_days.active_s + m.active_s,
 				util_sum = gpu_rollup_days.util_sum + m.util_sum, gr_sum = gpu_rollup_days.gr_sum + m.gr_sum,
 				sm_sum = gpu_rollup_days.sm_sum + m.sm_sum, energy_j = gpu_rollup_days.energy_j + m.energy_j,
@@ -539,7 +579,7 @@ func moveDays(tx *gorm.DB, rows []GPURollup, per int, now time.Time) (map[device
 				GROUP BY n.device_key, n.day) AS m
 			WHERE gpu_rollup_days.device_key = m.device_key AND gpu_rollup_days.day = m.day AND m.moves = 1
 				AND gpu_rollup_days.uuid = m.uuid_min AND gpu_rollup_days.uuid = m.uuid_max
-			RETURNING gpu_rollup_days.device_key, gpu_rollup_days.day`, args...).Rows()
+			RETURNING gpu_rollup_days.device_key, gpu_rollup_days.day`, args...)
 		if err != nil {
 			return nil, err
 		}
