@@ -125,6 +125,7 @@ func UpsertRollups(ctx context.Context, db *gorm.DB, rows []GPURollup, now time.
 	if err != nil {
 		return fmt.Errorf("store: upsert %d rollups: %w", len(rows), err)
 	}
+	prepareNoted(ctx, db)
 	return nil
 }
 
@@ -263,6 +264,7 @@ func storeClusterRollups(ctx context.Context, db *gorm.DB, owners *GPUOwners, cl
 			return fail(err)
 		}
 	}
+	prepareNoted(ctx, db)
 	return refused, nil
 }
 

@@ -1,7 +1,10 @@
 package models
 
 import (
+	"context"
 	"database/sql"
+	"maps"
+	"slices"
 	"sync"
 
 	"gorm.io/gorm"
@@ -12,9 +15,16 @@ import (
 // 500 rows of values in about as long as it runs it, and the same few
 // statements come back every minute. It is a gorm plugin so that the
 // statements live as long as the database handle (OpenSQLite uses it).
+//
+// A statement is never prepared inside the write's transaction: preparing
+// on the database takes another connection, which could be one waiting for
+// the write lock that transaction holds. The first write runs its
+// statements unprepared and notes them; prepareNoted, called after the
+// transaction, prepares them for the next writes.
 type preparedWrites struct {
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
+	noted map[string]bool
 }
 
 const preparedWritesName = "kaiportal:prepared-writes"
@@ -26,30 +36,56 @@ const maxPreparedWrites = 8
 func (*preparedWrites) Name() string              { return preparedWritesName }
 func (*preparedWrites) Initialize(*gorm.DB) error { return nil }
 
-// stmt returns query prepared on the database, preparing it the first time;
-// nil when no more are kept.
-func (p *preparedWrites) stmt(tx *gorm.DB, query string) (*sql.Stmt, error) {
+// stmt returns query prepared, or nil (noting it, while fewer than
+// maxPreparedWrites are kept) when it is not yet.
+func (p *preparedWrites) stmt(query string) *sql.Stmt {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if s, ok := p.stmts[query]; ok {
-		return s, nil
+		return s
 	}
-	if len(p.stmts) >= maxPreparedWrites {
-		return nil, nil
+	if len(p.stmts)+len(p.noted) < maxPreparedWrites {
+		if p.noted == nil {
+			p.noted = map[string]bool{}
+		}
+		p.noted[query] = true
 	}
-	db, err := tx.DB()
+	return nil
+}
+
+// prepareNoted prepares on db the statements noted by stmt. Call it
+// outside any transaction; db without the plugin does nothing. A statement
+// that fails to prepare is left to run unprepared.
+func prepareNoted(ctx context.Context, db *gorm.DB) {
+	p, _ := db.Config.Plugins[preparedWritesName].(*preparedWrites)
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	queries := slices.Collect(maps.Keys(p.noted))
+	p.mu.Unlock()
+	if len(queries) == 0 {
+		return
+	}
+	sqlDB, err := db.DB()
 	if err != nil {
-		return nil, err
+		return
 	}
-	s, err := db.PrepareContext(tx.Statement.Context, query)
-	if err != nil {
-		return nil, err
+	for _, q := range queries {
+		s, err := sqlDB.PrepareContext(ctx, q)
+		p.mu.Lock()
+		delete(p.noted, q)
+		if err == nil && p.stmts[q] == nil {
+			if p.stmts == nil {
+				p.stmts = map[string]*sql.Stmt{}
+			}
+			p.stmts[q], s = s, nil
+		}
+		p.mu.Unlock()
+		if s != nil {
+			_ = s.Close()
+		}
 	}
-	if p.stmts == nil {
-		p.stmts = map[string]*sql.Stmt{}
-	}
-	p.stmts[query] = s
-	return s, nil
 }
 
 // queryPrepared runs query (placeholders ?) with args in the transaction
@@ -61,10 +97,7 @@ func queryPrepared(tx *gorm.DB, query string, args ...any) (*sql.Rows, error) {
 	if p == nil || !ok {
 		return tx.Raw(query, args...).Rows()
 	}
-	s, err := p.stmt(tx, query)
-	if err != nil {
-		return nil, err
-	}
+	s := p.stmt(query)
 	if s == nil {
 		return tx.Raw(query, args...).Rows()
 	}
@@ -79,14 +112,11 @@ func execPrepared(tx *gorm.DB, query string, args ...any) error {
 	if p == nil || !ok {
 		return tx.Exec(query, args...).Error
 	}
-	s, err := p.stmt(tx, query)
-	if err != nil {
-		return err
-	}
+	s := p.stmt(query)
 	if s == nil {
 		return tx.Exec(query, args...).Error
 	}
 	ctx := tx.Statement.Context
-	_, err = sqlTx.StmtContext(ctx, s).ExecContext(ctx, args...)
+	_, err := sqlTx.StmtContext(ctx, s).ExecContext(ctx, args...)
 	return err
 }
