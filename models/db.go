@@ -56,6 +56,9 @@ func OpenSQLiteWait(path string, now func() time.Time, busy time.Duration) (*gor
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
+	if err := db.Use(&preparedWrites{}); err != nil {
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
 	sqlDB, err := db.DB()
 	if err != nil {
 		return nil, fmt.Errorf("store: sqlite pool: %w", err)

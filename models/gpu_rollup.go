@@ -2,6 +2,8 @@ package models
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -95,7 +97,11 @@ type GPURollupDay struct {
 // TableName names the daily rollup table.
 func (GPURollupDay) TableName() string { return "gpu_rollup_days" }
 
-var rollupColumns = []string{"uuid", "cluster_id", "node", "model", "observed_s", "active_s", "util_sum", "gr_sum",
+// rollupColumns are the columns a write replaces in a stored hourly row.
+// Not uuid, which its device key names, nor cluster_id, which only a row of
+// the same cluster is replaced by: replacing them with the same values
+// would still make SQLite rewrite the indexes on them, every minute.
+var rollupColumns = []string{"node", "model", "observed_s", "active_s", "util_sum", "gr_sum",
 	"sm_sum", "energy_j", "max_fb_mib", "xid_count", "samples", "updated_at", "profile", "energy_anomalies", "last_xid", "busy_threshold_pct"}
 
 // UpsertRollups stores hourly rollups, REPLACING the measures of a (device,
@@ -119,6 +125,7 @@ func UpsertRollups(ctx context.Context, db *gorm.DB, rows []GPURollup, now time.
 	if err != nil {
 		return fmt.Errorf("store: upsert %d rollups: %w", len(rows), err)
 	}
+	prepareNoted(ctx, db)
 	return nil
 }
 
@@ -257,6 +264,7 @@ func storeClusterRollups(ctx context.Context, db *gorm.DB, owners *GPUOwners, cl
 			return fail(err)
 		}
 	}
+	prepareNoted(ctx, db)
 	return refused, nil
 }
 
@@ -399,24 +407,216 @@ func (o *GPUOwners) Forget(cluster uint) {
 // upsertRollups is UpsertRollups inside a transaction, rows prepared: the
 // hourly rows, their workloads, and the daily rows of their days, moved by
 // the difference between each hour's new and stored totals rather than
-// summed again from every hour of the day (see applyDays).
+// summed again from every hour of the day. On SQLite one statement per
+// chunk moves them in the database before the new hours replace the stored
+// ones (moveDays, kept prepared); on PostgreSQL the stored hours and day
+// rows are read and the days moved here (applyDays), which measured faster
+// there. Day rows a difference cannot bring up to date are summed again.
 func upsertRollups(tx *gorm.DB, rows []GPURollup, now time.Time) error {
-	old, err := storedHours(tx, rows)
+	per := rowsPerStatement(tx)
+	if tx.Dialector.Name() != "sqlite" {
+		// PostgreSQL: the stored hours and day rows read by primary key and
+		// the days moved here measured faster than moveDays' statement, and
+		// gorm's insert no slower than writeHours' (no statement is kept
+		// prepared here: pgx keeps them).
+		old, err := storedHours(tx, rows)
+		if err != nil {
+			return err
+		}
+		err = tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "device_key"}, {Name: "hour"}},
+			DoUpdates: clause.AssignmentColumns(rollupColumns),
+			Where:     clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "gpu_rollups.cluster_id = excluded.cluster_id"}}},
+		}).CreateInBatches(rows, per).Error
+		if err != nil {
+			return err
+		}
+		if err := upsertWorkloads(tx, workloadRows(rows, now)); err != nil {
+			return err
+		}
+		return applyDays(tx, rows, old, now)
+	}
+	moved, err := moveDays(tx, rows, per, now)
 	if err != nil {
 		return err
 	}
-	err = tx.Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "device_key"}, {Name: "hour"}},
-		DoUpdates: clause.AssignmentColumns(rollupColumns),
-		Where:     clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "gpu_rollups.cluster_id = excluded.cluster_id"}}},
-	}).CreateInBatches(rows, 500).Error
-	if err != nil {
+	if err := writeHours(tx, rows, per); err != nil {
 		return err
 	}
 	if err := upsertWorkloads(tx, workloadRows(rows, now)); err != nil {
 		return err
 	}
-	return applyDays(tx, rows, old, now)
+	resum := map[Date][]string{}
+	for _, r := range rows {
+		k := deviceDay{r.DeviceKey, DateOf(r.Hour).String()}
+		if !moved[k] {
+			moved[k] = true // once
+			resum[DateOf(r.Hour)] = append(resum[DateOf(r.Hour)], r.DeviceKey)
+		}
+	}
+	for d, keys := range resum {
+		for chunk := range slices.Chunk(keys, 500) {
+			if err := refreshDays(tx, d, chunk, now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// rowsPerStatement is how many rollups one statement of the write sends: a
+// SQLite chunk's (see RollupChunk). On PostgreSQL statements of 1,000 or
+// 3,000 rows measured slower than 500.
+func rowsPerStatement(*gorm.DB) int { return RollupChunk }
+
+// hourColumns are the columns of gpu_rollups a write sends, in order.
+var hourColumns = append([]string{"device_key", "hour", "uuid", "cluster_id"}, rollupColumns...)
+
+// writeHours inserts the hourly rows, per to a statement, replacing the
+// measures of a stored row of the same cluster (see rollupColumns).
+func writeHours(tx *gorm.DB, rows []GPURollup, per int) error {
+	var set strings.Builder
+	for i, c := range rollupColumns {
+		if i > 0 {
+			set.WriteString(", ")
+		}
+		set.WriteString(c + " = excluded." + c)
+	}
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(hourColumns)), ", ") + ")"
+	for chunk := range slices.Chunk(rows, per) {
+		args := make([]any, 0, len(chunk)*len(hourColumns))
+		for _, r := range chunk {
+			var lastXID any
+			if r.LastXID != nil {
+				lastXID = *r.LastXID
+			}
+			args = append(args, r.DeviceKey, r.Hour, r.UUID, r.ClusterID, r.Node, r.Model, r.ObservedS, r.ActiveS, r.UtilSum,
+				r.GRSum, r.SMSum, r.EnergyJ, r.MaxFBMiB, r.XIDCount, r.Samples, r.UpdatedAt, r.Profile, r.EnergyAnomalies,
+				lastXID, r.BusyThresholdPct)
+		}
+		q := "INSERT INTO gpu_rollups (" + strings.Join(hourColumns, ", ") + ") VALUES " +
+			strings.TrimSuffix(strings.Repeat(row+", ", len(chunk)), ", ") +
+			" ON CONFLICT (device_key, hour) DO UPDATE SET " + set.String() + " WHERE gpu_rollups.cluster_id = excluded.cluster_id"
+		exec := execPrepared
+		if len(chunk) < per {
+			exec = func(tx *gorm.DB, q string, args ...any) error { return tx.Exec(q, args...).Error }
+		}
+		if err := exec(tx, q, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deviceDay names a daily rollup row.
+type deviceDay struct {
+	key string
+	day string // 2006-01-02, KST
+}
+
+// moveDayColumns are the columns of the rows moveDays sends, in order.
+const moveDayColumns = 19
+
+// moveDays moves the daily rows of the hourly rows about to be written by
+// new − stored of each hour (one more hour when it was not stored), without
+// reading the day's other hours, and returns the daily rows it moved. It
+// runs before the hourly rows are written: the stored hours it subtracts
+// are read by the statement itself, never brought back. A day row is left
+// for a fresh sum (not returned) where a difference cannot say the new
+// value — a maximum that went down, a node, model, UUID, profile or busy
+// threshold that changed within an hour, a UUID not the day row's — or
+// where the day row is missing. (The UUID, which the device key names, is
+// never rewritten: SQLite would rewrite its index.)
+// Another cluster's stored hour is not replaced, so it moves nothing. (The
+// sums moved by differences can differ from a fresh sum in the last binary
+// digits; the retention job sums finished days again, see CompactRollups.)
+func moveDays(tx *gorm.DB, rows []GPURollup, per int, now time.Time) (map[deviceDay]bool, error) {
+	moved := make(map[deviceDay]bool, len(rows))
+	// The first row's casts type every column on PostgreSQL, its measures
+	// as the columns' exact decimals: there the moved sums are the fresh
+	// sums exactly. SQLite stores the hour as the driver's text, compared
+	// as sent, and the measures as doubles.
+	first := "(?, CAST(? AS timestamptz), ?, CAST(? AS bigint), ?, ?, ?, ?, " + strings.Repeat("CAST(? AS numeric), ", 7) +
+		"CAST(? AS bigint), CAST(? AS bigint), CAST(? AS bigint), CAST(? AS numeric))"
+	if tx.Dialector.Name() == "sqlite" {
+		first = "(?, ?, ?, CAST(? AS bigint), ?, ?, ?, ?, " + strings.Repeat("CAST(? AS double precision), ", 7) +
+			"CAST(? AS bigint), CAST(? AS bigint), CAST(? AS bigint), CAST(? AS double precision))"
+	}
+	for chunk := range slices.Chunk(rows, per) {
+		var values strings.Builder
+		args := make([]any, 0, len(chunk)*moveDayColumns+1)
+		args = append(args, now)
+		for i, r := range chunk {
+			if i == 0 {
+				values.WriteString(first)
+			} else {
+				values.WriteString(", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			}
+			args = append(args, r.DeviceKey, r.Hour, DateOf(r.Hour).String(), r.ClusterID, r.UUID, r.Node, r.Model, r.Profile,
+				r.ObservedS, r.ActiveS, r.UtilSum, r.GRSum, r.SMSum, r.EnergyJ, r.MaxFBMiB,
+				r.XIDCount, r.Samples, r.EnergyAnomalies, r.BusyThresholdPct)
+		}
+		// Rows, not Scan: Scan would format the statement with its
+		// thousands of values for a log, every time. Full chunks are kept
+		// prepared on SQLite.
+		query := queryPrepared
+		if len(chunk) < per {
+			query = func(tx *gorm.DB, q string, args ...any) (*sql.Rows, error) { return tx.Raw(q, args...).Rows() }
+		}
+		got, err := query(tx, `UPDATE gpu_rollup_days SET
+				observed_s = gpu_rollup_days.observed_s + m.observed_s, active_s = gpu_rollup_days.active_s + m.active_s,
+				util_sum = gpu_rollup_days.util_sum + m.util_sum, gr_sum = gpu_rollup_days.gr_sum + m.gr_sum,
+				sm_sum = gpu_rollup_days.sm_sum + m.sm_sum, energy_j = gpu_rollup_days.energy_j + m.energy_j,
+				xid_count = gpu_rollup_days.xid_count + m.xid_count, samples = gpu_rollup_days.samples + m.samples,
+				energy_anomalies = gpu_rollup_days.energy_anomalies + m.energy_anomalies, hours = gpu_rollup_days.hours + m.added,
+				max_fb_mib = CASE WHEN m.max_fb_mib > gpu_rollup_days.max_fb_mib THEN m.max_fb_mib ELSE gpu_rollup_days.max_fb_mib END,
+				node = CASE WHEN m.node > gpu_rollup_days.node THEN m.node ELSE gpu_rollup_days.node END,
+				model = CASE WHEN m.model > gpu_rollup_days.model THEN m.model ELSE gpu_rollup_days.model END,
+				profile = CASE WHEN m.profile > gpu_rollup_days.profile THEN m.profile ELSE gpu_rollup_days.profile END,
+				cluster_id = CASE WHEN m.cluster_id > gpu_rollup_days.cluster_id THEN m.cluster_id ELSE gpu_rollup_days.cluster_id END,
+				busy_threshold_min = CASE WHEN m.busy_min < gpu_rollup_days.busy_threshold_min THEN m.busy_min
+					ELSE gpu_rollup_days.busy_threshold_min END,
+				busy_threshold_pct = CASE WHEN m.busy_max > gpu_rollup_days.busy_threshold_pct THEN m.busy_max
+					ELSE gpu_rollup_days.busy_threshold_pct END,
+				updated_at = ?
+			FROM (SELECT n.device_key, n.day, SUM(n.observed_s - COALESCE(h.observed_s, 0)) AS observed_s,
+					SUM(n.active_s - COALESCE(h.active_s, 0)) AS active_s, SUM(n.util_sum - COALESCE(h.util_sum, 0)) AS util_sum,
+					SUM(n.gr_sum - COALESCE(h.gr_sum, 0)) AS gr_sum, SUM(n.sm_sum - COALESCE(h.sm_sum, 0)) AS sm_sum,
+					SUM(n.energy_j - COALESCE(h.energy_j, 0)) AS energy_j, SUM(n.xid_count - COALESCE(h.xid_count, 0)) AS xid_count,
+					SUM(n.samples - COALESCE(h.samples, 0)) AS samples,
+					SUM(n.energy_anomalies - COALESCE(h.energy_anomalies, 0)) AS energy_anomalies,
+					SUM(CASE WHEN h.device_key IS NULL THEN 1 ELSE 0 END) AS added,
+					MAX(n.max_fb_mib) AS max_fb_mib, MIN(n.uuid) AS uuid_min, MAX(n.uuid) AS uuid_max, MAX(n.node) AS node, MAX(n.model) AS model,
+					MAX(n.profile) AS profile, MAX(n.cluster_id) AS cluster_id, MIN(n.busy) AS busy_min, MAX(n.busy) AS busy_max,
+					MIN(CASE WHEN h.device_key IS NULL OR (n.max_fb_mib >= h.max_fb_mib AND n.node = h.node AND n.model = h.model
+						AND n.uuid = h.uuid AND n.profile = h.profile AND n.busy = h.busy_threshold_pct) THEN 1 ELSE 0 END) AS moves
+				FROM (SELECT column1 AS device_key, column2 AS hour, column3 AS day, column4 AS cluster_id, column5 AS uuid,
+						column6 AS node, column7 AS model, column8 AS profile, column9 AS observed_s, column10 AS active_s,
+						column11 AS util_sum, column12 AS gr_sum, column13 AS sm_sum, column14 AS energy_j, column15 AS max_fb_mib,
+						column16 AS xid_count, column17 AS samples, column18 AS energy_anomalies, column19 AS busy
+					FROM (VALUES `+values.String()+`) AS v) AS n
+				LEFT JOIN gpu_rollups h ON h.device_key = n.device_key AND h.hour = n.hour
+				WHERE h.device_key IS NULL OR h.cluster_id = n.cluster_id
+				GROUP BY n.device_key, n.day) AS m
+			WHERE gpu_rollup_days.device_key = m.device_key AND gpu_rollup_days.day = m.day AND m.moves = 1
+				AND gpu_rollup_days.uuid = m.uuid_min AND gpu_rollup_days.uuid = m.uuid_max
+			RETURNING gpu_rollup_days.device_key, gpu_rollup_days.day`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for got.Next() {
+			var k deviceDay
+			if err := got.Scan(&k.key, &k.day); err != nil {
+				got.Close()
+				return nil, err
+			}
+			moved[k] = true
+		}
+		if err := errors.Join(got.Err(), got.Close()); err != nil {
+			return nil, err
+		}
+	}
+	return moved, nil
 }
 
 // hourKey names a device-hour.

@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -842,6 +844,97 @@ func TestAllocationUsageWholeDays(t *testing.T) {
 		// A week or less is hourly.
 		if pts, step, _ := models.AllocationSeries(ctx, db, a, start, start.Add(7*24*time.Hour), ""); step != time.Hour || len(pts) != 168 {
 			t.Errorf("a week: %d points of %s", len(pts), step)
+		}
+	})
+}
+
+// TestUpsertRollupsInFullChunks writes more rollups than one statement
+// sends (full chunks of 500 and a rest), three times: the hourly rows are
+// those written, and the daily rows — moved by differences, or summed
+// again where a node changed or a maximum went down — are a fresh sum.
+func TestUpsertRollupsInFullChunks(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		h0 := time.Date(2026, 1, 5, 3, 0, 0, 0, time.UTC) // 12:00 KST
+		const devices = 1_100
+		write := func(pass int) []models.GPURollup {
+			var rows []models.GPURollup
+			for i := range devices {
+				key := fmt.Sprintf("GPU-%04d", i)
+				obs := float64(600*pass+i) / 3
+				r := rollup(key, key, h0, obs, obs/7, obs*41.3, obs*397.1, float64(1000+i))
+				r.XIDCount, r.BusyThresholdPct = pass, 5
+				if pass > 1 && i%7 == 0 {
+					r.Node = "moved"
+				}
+				if pass > 1 && i%11 == 0 {
+					r.MaxFBMiB = 10
+				}
+				if i%3 == 0 {
+					x := 13 + pass
+					r.LastXID = &x
+				}
+				rows = append(rows, r)
+				if pass > 1 {
+					n := rollup(key, key, h0.Add(time.Hour), obs/2, obs/5, obs*12.5, obs*100.7, float64(2000-i))
+					rows = append(rows, n)
+				}
+			}
+			if err := models.UpsertRollups(ctx, db, slices.Clone(rows), gpuNow); err != nil {
+				t.Fatal(err)
+			}
+			return rows
+		}
+		write(1)
+		write(2)
+		want := write(3)
+
+		var stored []models.GPURollup
+		if err := db.Order("device_key, hour").Find(&stored).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(stored) != len(want) {
+			t.Fatalf("%d hourly rows, want %d", len(stored), len(want))
+		}
+		slices.SortFunc(want, func(a, b models.GPURollup) int {
+			return cmp.Or(cmp.Compare(a.DeviceKey, b.DeviceKey), a.Hour.Compare(b.Hour))
+		})
+		for i, s := range stored {
+			w := want[i]
+			if s.DeviceKey != w.DeviceKey || !s.Hour.Equal(w.Hour) || s.ObservedS != w.ObservedS || s.UtilSum != w.UtilSum ||
+				s.EnergyJ != w.EnergyJ || s.MaxFBMiB != w.MaxFBMiB || s.Node != w.Node || s.XIDCount != w.XIDCount ||
+				(s.LastXID == nil) != (w.LastXID == nil) || s.LastXID != nil && *s.LastXID != *w.LastXID {
+				t.Fatalf("hourly row %s %v: %+v, want %+v", s.DeviceKey, s.Hour, s, w)
+			}
+		}
+		dayRows := func() map[string]models.GPURollupDay {
+			var ds []models.GPURollupDay
+			if err := db.Find(&ds).Error; err != nil {
+				t.Fatal(err)
+			}
+			out := map[string]models.GPURollupDay{}
+			for _, d := range ds {
+				d.UpdatedAt = time.Time{}
+				out[d.DeviceKey+"|"+d.Day] = d
+			}
+			return out
+		}
+		moved := dayRows()
+		if err := models.RebuildRollupDays(ctx, db, models.DateOf(h0), models.DateOf(h0), gpuNow); err != nil {
+			t.Fatal(err)
+		}
+		fresh := dayRows()
+		if len(moved) != devices || len(fresh) != devices {
+			t.Fatalf("%d daily rows moved, %d summed afresh; want %d", len(moved), len(fresh), devices)
+		}
+		for k, d := range fresh {
+			m := moved[k]
+			if m.Hours != d.Hours || !approx(m.ObservedS, d.ObservedS) || !approx(m.ActiveS, d.ActiveS) || !approx(m.UtilSum, d.UtilSum) ||
+				!approx(m.EnergyJ, d.EnergyJ) || m.MaxFBMiB != d.MaxFBMiB || m.XIDCount != d.XIDCount || m.Samples != d.Samples ||
+				m.Node != d.Node || m.UUID != d.UUID || m.BusyThresholdMin != d.BusyThresholdMin || m.BusyThresholdPct != d.BusyThresholdPct {
+				t.Errorf("day %s moved by differences %+v, summed afresh %+v", k, m, d)
+			}
 		}
 	})
 }
