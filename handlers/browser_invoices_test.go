@@ -38,7 +38,7 @@ func TestBrowserInvoiceAndSummary(t *testing.T) {
 				chromedp.SetValue(chromedp.CSS("#month"), "2026-11"),
 				chromedp.SetValue(chromedp.CSS("#billed_gpu_hours"), "5760"),
 				chromedp.SetValue(chromedp.CSS("#availability_pct"), "100"),
-				chromedp.Click(testID("invoice-save")),
+				chromedp.Focus(testID("invoice-save")), chromedp.KeyEvent("\r"), // by keyboard: no click lands mid-scroll
 				chromedp.WaitVisible(testID("verification-facts")))
 			tb.page("/invoices/:iid")
 			wantNoSideScroll(tb, "invoice line")

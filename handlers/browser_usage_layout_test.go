@@ -45,7 +45,7 @@ func TestBrowserUsageReportPagesAtPhoneAndDesktop(t *testing.T) {
 				chromedp.SetValue(chromedp.CSS("#mean_util"), "60"),
 				chromedp.SetValue(chromedp.CSS("#purpose"), "한국어 기반 모델 사전학습"),
 				chromedp.SetValue(chromedp.CSS("#workloads"), "pretraining run 3"),
-				chromedp.Click(testID("report-submit")),
+				chromedp.Focus(testID("report-submit")), chromedp.KeyEvent("\r"), // by keyboard: no click lands mid-scroll
 				chromedp.WaitVisible(testID("verification-facts")))
 			tb.page("/usage-reports/:rid")
 			wantNoSideScroll(tb, "the verification result")
