@@ -54,7 +54,11 @@ func testConfig(t testing.TB, env map[string]string) *config.Config {
 	t.Helper()
 	base := map[string]string{"PORTAL_MODE": "development", "PORTAL_ADDR": "127.0.0.1:0",
 		"PORTAL_BASE_URL": "http://127.0.0.1", "PORTAL_DATA_DIR": t.TempDir(),
-		"PORTAL_RATE_LIMIT_SIGNIN": "off", "PORTAL_RATE_LIMIT_API": "off", "PORTAL_RATE_LIMIT_POST": "off"}
+		"PORTAL_RATE_LIMIT_SIGNIN": "off", "PORTAL_RATE_LIMIT_API": "off", "PORTAL_RATE_LIMIT_POST": "off",
+		// The request's database deadline is wall-clock time: on a loaded
+		// machine a page that takes 50 ms alone overran the default 5 s
+		// and answered 503. Tests of the deadline set their own.
+		"PORTAL_DB_REQUEST_TIMEOUT": "2m"}
 	for k, v := range env {
 		base[k] = v
 	}
