@@ -163,6 +163,46 @@ func TestWorkloadBreakdown(t *testing.T) {
 		if err != nil || len(other) != 0 {
 			t.Errorf("team B's workloads %+v, %v", other, err)
 		}
+
+		// GPU 1 fails and GPU 2 replaces it at 11:00 KST on 1 December: the
+		// breakdown counts GPU 1's 10:00 hour and GPU 2's 11:00 hour, each
+		// while it belonged to the allocation, and neither outside it.
+		if errs, err := models.ReplaceAllocationGPU(ctx, db, a.ID, models.GPUReplacement{Old: f.gpus[1].UUID, New: f.gpus[2].UUID,
+			At: "2026-12-01 11:00", Reason: "XID 79"}, f.officer, gpuNow); err != nil {
+			t.Fatalf("replace: %v %v", err, errs)
+		}
+		rs = nil
+		for _, h := range []time.Time{decKST(1, 10, 0), decKST(1, 11, 0)} {
+			rs = append(rs, dcgm.Rollup{Key: f.gpus[2].UUID, UUID: f.gpus[2].UUID, Hour: h, Node: f.gpus[2].Node, Model: f.gpus[2].Model,
+				ObservedSeconds: 3600, ActiveSeconds: 3600, Workloads: map[string]dcgm.WorkloadTime{"slurm:2": {ObservedSeconds: 3600, ActiveSeconds: 3600}}})
+		}
+		if err := s.UpsertRollups(ctx, f.cluster.ID, rs, gpuNow); err != nil {
+			t.Fatal(err)
+		}
+		ws, err = models.AllocationWorkloads(ctx, db, a, "", decKST(1, 0, 0), decKST(2, 0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]models.WorkloadUsage{}
+		for _, w := range ws {
+			got[w.Workload] = w
+		}
+		// slurm:1: GPU 0 at 10:00 and 11:00, GPU 1 at 10:00 only; slurm:2: GPU 2 at 11:00 only.
+		if w := got["slurm:1"]; w.GPUs != 2 || w.ObservedS != 3*2400 {
+			t.Errorf("slurm:1 after the replacement %+v, want 2 GPUs and 3 hours of 2,400 s", w)
+		}
+		if w := got["slurm:2"]; w.GPUs != 1 || w.ObservedS != 3600 {
+			t.Errorf("slurm:2 of the replacing GPU %+v, want its one hour in the allocation", w)
+		}
+		tm, err = models.TeamMonthWorkloads(ctx, db, f.teamA.ID, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tm {
+			if w.Workload == "slurm:2" && w.ObservedS != 3600 {
+				t.Errorf("team-month slurm:2 %+v, want the one hour", w)
+			}
+		}
 	})
 }
 

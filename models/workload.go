@@ -101,21 +101,6 @@ func (w WorkloadUsage) BusyGPUHours() float64 { return w.ActiveS / 3600 }
 // maxWorkloads bounds a breakdown: the rest is summed in one row ("").
 const maxWorkloads = 50
 
-// workloadBreakdown sums the workload rows of the GPUs the subquery names
-// in [from, to), by workload, most observed first; past maxWorkloads the
-// rest is one row with Workload "".
-func workloadBreakdown(db *gorm.DB, gpus *gorm.DB, from, to time.Time) ([]WorkloadUsage, error) {
-	var ws []WorkloadUsage
-	err := db.Table("gpu_workload_hours").
-		Select("workload, COUNT(DISTINCT uuid) AS gpus, SUM(observed_s) AS observed_s, SUM(active_s) AS active_s").
-		Where("uuid IN (?) AND hour >= ? AND hour < ?", gpus, from.UTC(), to.UTC()).
-		Group("workload").Scan(&ws).Error
-	if err != nil {
-		return nil, err
-	}
-	return topWorkloads(ws), nil
-}
-
 // topWorkloads orders a breakdown, most observed first, and folds what is
 // past maxWorkloads into one row with Workload "".
 func topWorkloads(ws []WorkloadUsage) []WorkloadUsage {
@@ -142,15 +127,31 @@ func topWorkloads(ws []WorkloadUsage) []WorkloadUsage {
 func AllocationWorkloads(ctx context.Context, db *gorm.DB, a *Allocation, uuid string, from, to time.Time) ([]WorkloadUsage, error) {
 	db = db.WithContext(ctx)
 	from, to = a.clip(from, to)
-	gpus := allocationGPUs(db, a.ID)
+	rows := db.Raw(workloadRowsSQL(a.ID), from.UTC(), to.UTC())
 	if uuid != "" {
-		gpus = gpus.Where("gpu_uuid = ?", uuid)
+		rows = db.Table("(?) r", rows).Select("workload, uuid, observed_s, active_s").Where("uuid = ?", uuid)
 	}
-	ws, err := workloadBreakdown(db, gpus, from, to)
+	var ws []WorkloadUsage
+	err := db.Table("(?) r", rows).
+		Select("workload, COUNT(DISTINCT uuid) AS gpus, SUM(observed_s) AS observed_s, SUM(active_s) AS active_s").
+		Group("workload").Scan(&ws).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: workloads of allocation %d: %w", a.ID, err)
 	}
-	return ws, nil
+	return topWorkloads(ws), nil
+}
+
+// workloadRowsSQL selects the workload hours of an allocation's GPUs in
+// [?, ?), each GPU's while it belonged to the allocation: a GPU of the
+// whole period in every hour, one added or replaced part-way from the
+// first hour starting at or after its join to the hour of its leave,
+// included (as windowedRows reads its rollups; a workload hour is not
+// prorated).
+func workloadRowsSQL(allocID uint) string {
+	return fmt.Sprintf("SELECT w.workload, w.uuid, w.observed_s, w.active_s FROM gpu_workload_hours w "+
+		"JOIN allocation_gpus ag ON ag.gpu_uuid = w.uuid AND ag.allocation_id = %d "+
+		"WHERE w.hour >= ? AND w.hour < ? AND (ag.joined_at IS NULL OR w.hour >= ag.joined_at) "+
+		"AND (ag.left_at IS NULL OR w.hour < ag.left_at)", allocID)
 }
 
 // TeamMonthWorkloads breaks a team's month down by workload: the time of
@@ -191,7 +192,7 @@ func TeamMonthWorkloads(ctx context.Context, db *gorm.DB, orgID uint, m Month) (
 }
 
 // allocationsWorkloads is AllocationWorkloads of each allocation (all its
-// GPUs), in their order, in one statement for up to usageBatch allocations.
+// GPUs, each while it belonged), in their order, in one statement for up to usageBatch allocations.
 func allocationsWorkloads(ctx context.Context, db *gorm.DB, as []Allocation, from, to time.Time) ([][]WorkloadUsage, error) {
 	db = db.WithContext(ctx)
 	out := make([][]WorkloadUsage, len(as))
@@ -203,9 +204,7 @@ func allocationsWorkloads(ctx context.Context, db *gorm.DB, as []Allocation, fro
 			a := &as[i]
 			index[a.ID] = i
 			f, t := a.clip(from, to)
-			parts = append(parts, fmt.Sprintf("SELECT %d AS alloc_id, workload, uuid, observed_s, active_s FROM gpu_workload_hours "+
-				"WHERE uuid IN (SELECT gpu_uuid FROM allocation_gpus WHERE allocation_id = %d AND joined_at IS NULL AND left_at IS NULL) "+
-				"AND hour >= ? AND hour < ?", a.ID, a.ID))
+			parts = append(parts, fmt.Sprintf("SELECT %d AS alloc_id, p.* FROM (%s) p", a.ID, workloadRowsSQL(a.ID)))
 			args = append(args, f.UTC(), t.UTC())
 		}
 		var rows []struct {
