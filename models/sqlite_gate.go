@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -26,7 +27,8 @@ import (
 // Writers in other processes (a `portal collect` beside `portal serve`)
 // still meet SQLite's busy handler; see SQLiteChunkPause.
 type writeGate struct {
-	token chan struct{} // holds one token while no transaction is open
+	token   chan struct{} // holds one token while no transaction is open
+	waiting atomic.Int32  // transactions waiting for it (for tests)
 }
 
 func newWriteGate() *writeGate {
@@ -44,6 +46,8 @@ func (g *writeGate) acquire(ctx context.Context, busy time.Duration) error {
 		return nil
 	default:
 	}
+	g.waiting.Add(1)
+	defer g.waiting.Add(-1)
 	t := time.NewTimer(busy)
 	defer t.Stop()
 	select {
