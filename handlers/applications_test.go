@@ -259,13 +259,13 @@ func TestApplicationDraftJourney(t *testing.T) {
 		}
 		// The same number again finds the organisation: it is already a member.
 		doc = wantPage(t, "same number", c.post(page+"/members", url.Values{
-			"name_ko": {"다른 이름"}, "name_en": {"Other"}, "business_reg_no": {brn}, "role": {models.MemberParticipant}}), http.StatusUnprocessableEntity)
+			"name_ko": {"다른 이름"}, "name_en": {"Other"}, "business_reg_no": {brn}, "role": {models.MemberModel}}), http.StatusUnprocessableEntity)
 		if doc.Find(`[data-testid="error-business_reg_no"]`).Length() != 1 {
 			t.Error("same number: no field error")
 		}
 		bad := apBRN(t, "123456789", false)
 		doc = wantPage(t, "bad check digit", c.post(page+"/members", url.Values{
-			"name_ko": {"오류기관"}, "name_en": {"Typo Inc"}, "business_reg_no": {bad}, "role": {models.MemberParticipant}}), http.StatusUnprocessableEntity)
+			"name_ko": {"오류기관"}, "name_en": {"Typo Inc"}, "business_reg_no": {bad}, "role": {models.MemberModel}}), http.StatusUnprocessableEntity)
 		checkDigitMsg := fieldError(doc, "business_reg_no")
 		if !strings.Contains(checkDigitMsg, "검증번호") {
 			t.Errorf("bad check digit: message %q", checkDigitMsg)
@@ -273,11 +273,11 @@ func TestApplicationDraftJourney(t *testing.T) {
 		if apValue(doc, `input[name="name_ko"]`) != "오류기관" || apValue(doc, `input[name="business_reg_no"]`) != bad {
 			t.Error("bad check digit: the input was not kept")
 		}
-		if sel, _ := doc.Find(`select[name="role"] option[selected]`).Attr("value"); sel != models.MemberParticipant {
+		if sel, _ := doc.Find(`select[name="role"] option[selected]`).Attr("value"); sel != models.MemberModel {
 			t.Errorf("bad check digit: role kept as %q", sel)
 		}
 		doc = wantPage(t, "bad format", c.post(page+"/members", url.Values{
-			"name_ko": {"오류기관"}, "name_en": {"Typo Inc"}, "business_reg_no": {"12-345"}, "role": {models.MemberParticipant}}), http.StatusUnprocessableEntity)
+			"name_ko": {"오류기관"}, "name_en": {"Typo Inc"}, "business_reg_no": {"12-345"}, "role": {models.MemberModel}}), http.StatusUnprocessableEntity)
 		if msg := fieldError(doc, "business_reg_no"); msg == "" || msg == checkDigitMsg {
 			t.Errorf("bad format: message %q should differ from the check digit's", msg)
 		}
@@ -643,7 +643,7 @@ func TestApplicationIsolationAndDownloads(t *testing.T) {
 		for _, path := range []string{page, page + "/members", page + "/submit", page + "/withdraw",
 			fmt.Sprintf("%s/members/%d/delete", page, a.Members[0].ID)} {
 			resp := upstage.post(path, url.Values{"title_ko": {"탈취"}, "title_en": {"x"}, "summary": {"x"}, "version": {"2"},
-				"organisation_id": {itoa(f.upstage.ID)}, "role": {models.MemberParticipant}})
+				"organisation_id": {itoa(f.upstage.ID)}, "role": {models.MemberModel}})
 			readAll(resp)
 			if resp.StatusCode != http.StatusNotFound {
 				t.Errorf("Upstage POST %s: status %d, want 404", path, resp.StatusCode)

@@ -202,12 +202,17 @@ func (s *story) attach(a *models.Application, call *models.Call, doc int, f stor
 	return d.ID
 }
 
-// member adds an organisation to the draft's consortium and returns the member's id.
+// member adds an organisation to the draft's consortium, as the lead's
+// invitation and the organisation's acceptance, and returns the member's id.
 func (s *story) member(a *models.Application, code, role string) uint {
 	s.t.Helper()
 	org := s.org(code)
-	if err := models.AddMember(s.t.Context(), s.app.db, a.ID, org.ID, role, s.lead(a), s.now()); err != nil {
-		s.t.Fatalf("add %s to application %d: %v", code, a.ID, err)
+	r, err := models.InviteMember(s.t.Context(), s.app.db, a.ID, org.ID, models.MemberTerms{Role: role}, s.lead(a), s.now())
+	if err != nil {
+		s.t.Fatalf("invite %s to application %d: %v", code, a.ID, err)
+	}
+	if err := models.AnswerInvitation(s.t.Context(), s.app.db, r.ID, models.ReqAccept, s.companyUser(code), s.now()); err != nil {
+		s.t.Fatalf("%s accepts application %d's invitation: %v", code, a.ID, err)
 	}
 	var m models.ConsortiumMember
 	if err := s.app.db.Where("application_id = ? AND organisation_id = ?", a.ID, org.ID).First(&m).Error; err != nil {

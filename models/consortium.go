@@ -19,6 +19,19 @@ import (
 // Approving applies the change in the same transaction, and only to the
 // consortium the request was filed against (ConsortiumVersion).
 
+// Audit actions of the consortium.
+const (
+	ActionConsortiumInvite   = "consortium.invite"
+	ActionConsortiumAccept   = "consortium.accept"
+	ActionConsortiumDecline  = "consortium.decline"
+	ActionConsortiumWithdraw = "consortium.withdraw"
+	ActionConsortiumRequest  = "consortium.request"
+	ActionConsortiumApprove  = "consortium.approve"
+	ActionConsortiumRefuse   = "consortium.refuse"
+	ActionConsortiumStale    = "consortium.stale"
+	ActionConsortiumTerms    = "consortium.terms"
+)
+
 // Request stages: a draft's invitation, or a selected team's change request.
 const (
 	StageDraft  = "draft"

@@ -111,7 +111,7 @@ func invite(ctx context.Context, tx *gorm.DB, a *Application, stage string, orgI
 	if err := tx.Create(r).Error; err != nil {
 		return nil, fmt.Errorf("store: invite organisation %d: %w", orgID, err)
 	}
-	return r, RecordAudit(ctx, tx, ActorOf(by), "consortium.invite", "application", fmt.Sprint(a.ID),
+	return r, RecordAudit(ctx, tx, ActorOf(by), ActionConsortiumInvite, "application", fmt.Sprint(a.ID),
 		fmt.Sprintf("request %d: organisation %d invited (%s), waiting for its consent", r.ID, orgID, t), now)
 }
 
@@ -193,9 +193,9 @@ func AnswerInvitation(ctx context.Context, db *gorm.DB, id uint, action RequestA
 		if res.RowsAffected == 0 {
 			return fmt.Errorf("store: answer invitation %d: changed meanwhile: %w", r.ID, ErrConflict)
 		}
-		kind := "consortium.accept"
+		kind := ActionConsortiumAccept
 		if action == ReqDecline {
-			kind = "consortium.decline"
+			kind = ActionConsortiumDecline
 		}
 		if err := RecordAudit(ctx, tx, ActorOf(by), kind, "application", fmt.Sprint(a.ID),
 			fmt.Sprintf("request %d: organisation %d %s the invitation (%s)", r.ID, r.OrganisationID, to, r.Terms()), now); err != nil {
@@ -245,7 +245,7 @@ func WithdrawConsortiumRequest(ctx context.Context, db *gorm.DB, id uint, by *Us
 		if res.RowsAffected == 0 {
 			return fmt.Errorf("store: withdraw consortium request %d: changed meanwhile: %w", r.ID, ErrConflict)
 		}
-		return RecordAudit(ctx, tx, ActorOf(by), "consortium.withdraw", "application", fmt.Sprint(r.ApplicationID),
+		return RecordAudit(ctx, tx, ActorOf(by), ActionConsortiumWithdraw, "application", fmt.Sprint(r.ApplicationID),
 			fmt.Sprintf("request %d (%s, organisation %d) withdrawn", r.ID, r.Kind, r.OrganisationID), now)
 	})
 	return out, err
@@ -351,7 +351,7 @@ func FileConsortiumRequest(ctx context.Context, db *gorm.DB, appID uint, in Chan
 		if in.Kind == RequestChange {
 			summary = fmt.Sprintf("request %d: change member %d (organisation %d): %s → %s", r.ID, m.ID, orgID, m.Terms(), t)
 		}
-		return RecordAudit(ctx, tx, ActorOf(by), "consortium.request", "application", fmt.Sprint(a.ID), summary, now)
+		return RecordAudit(ctx, tx, ActorOf(by), ActionConsortiumRequest, "application", fmt.Sprint(a.ID), summary, now)
 	})
 	return out, err
 }
@@ -414,11 +414,11 @@ func DecideConsortiumRequest(ctx context.Context, db *gorm.DB, id uint, action R
 			if res.Error != nil {
 				return fmt.Errorf("store: refuse stale request %d: %w", r.ID, res.Error)
 			}
-			return RecordAudit(ctx, tx, ActorOf(by), "consortium.stale", "application", fmt.Sprint(a.ID),
+			return RecordAudit(ctx, tx, ActorOf(by), ActionConsortiumStale, "application", fmt.Sprint(a.ID),
 				fmt.Sprintf("request %d refused: %s", r.ID, stale.Error()), now)
 		}
 		updates := map[string]any{"decided_by_id": by.ID, "decided_at": at, "reason": reason, "updated_at": at}
-		kind := "consortium.refuse"
+		kind := ActionConsortiumRefuse
 		summary := fmt.Sprintf("request %d (%s, organisation %d) refused: %s", r.ID, r.Kind, r.OrganisationID, reason)
 		if action == ReqApprove {
 			if a.Status != StatusSelected {
@@ -432,7 +432,7 @@ func DecideConsortiumRequest(ctx context.Context, db *gorm.DB, id uint, action R
 				return err
 			}
 			updates["status"], updates["before"] = RequestApproved, before
-			kind = "consortium.approve"
+			kind = ActionConsortiumApprove
 			summary = fmt.Sprintf("request %d (%s, organisation %d) approved and applied", r.ID, r.Kind, r.OrganisationID)
 		} else {
 			updates["status"] = RequestRefused
@@ -612,7 +612,7 @@ func SetDraftMemberTerms(ctx context.Context, db *gorm.DB, appID, memberID uint,
 			Update("consortium_version", gorm.Expr("consortium_version + 1")).Error; err != nil {
 			return fmt.Errorf("store: member %d terms: %w", m.ID, err)
 		}
-		return RecordAudit(ctx, tx, ActorOf(by), "consortium.terms", "application", fmt.Sprint(appID),
+		return RecordAudit(ctx, tx, ActorOf(by), ActionConsortiumTerms, "application", fmt.Sprint(appID),
 			fmt.Sprintf("member %d (organisation %d): %s → %s", m.ID, m.OrganisationID, m.Terms(), t), now)
 	})
 }
