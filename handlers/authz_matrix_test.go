@@ -437,8 +437,12 @@ type matrixFixture struct {
 //   - Upstage appeals ({own_appeal}, under review) and KAIST appeals
 //     ({other_appeal}, dismissed), each with evidence;
 //   - {open_call} is open for a month with drafts of Upstage and KAIST, each
-//     with a participant and one of two required documents; {apply_call}
-//     is open with no application;
+//     with two members (invited and accepted) and one of two required
+//     documents; {apply_call} is open with no application;
+//   - consortium requests on the selected teams ({own_sel_app} Upstage's,
+//     {other_sel_app} KAIST's): a change waiting for an officer, an
+//     invitation each to withdraw, and invitations of Upstage (and of Naver
+//     Cloud, another organisation's) to accept or decline;
 //   - a one-off holiday and two imported lists waiting to be confirmed;
 //   - a GPU cluster of two nodes, one allocated to Upstage, one to KAIST;
 //   - naming rights for Upstage and KAIST.
