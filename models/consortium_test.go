@@ -468,3 +468,58 @@ func TestConsortiumChangeRequests(t *testing.T) {
 }
 
 func uintStr(n uint) string { return strconv.FormatUint(uint64(n), 10) }
+
+// TestConsortiumApprovalsRace: two officers approve, at the same moment,
+// two requests filed against the same consortium: one is applied, the
+// other refused as stale, never both.
+func TestConsortiumApprovalsRace(t *testing.T) {
+	t.Parallel()
+	clock := testdb.NewClock(seedAt)
+	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		w := consortiumWorld{newWorld(t, db, clock)}
+		_, apps := w.decide(w.call, standardApplicants, publishAt, nil)
+		app := apps["upstage"]
+		up, kakao := w.company("upstage"), w.company("kakao")
+		at := publishAt.Add(24 * time.Hour)
+		add, err := models.FileConsortiumRequest(ctx, db, app.ID, models.ChangeInput{Kind: models.RequestAdd,
+			OrganisationID: uintStr(w.org("kakao").ID), Terms: models.MemberTermsInput{Role: models.MemberService, Share: "10"}, Note: "서비스"}, up, at)
+		wantErr(t, "file the addition", err, nil)
+		lead := w.memberOrgs(app.ID)[app.LeadOrgID]
+		share, err := models.FileConsortiumRequest(ctx, db, app.ID, models.ChangeInput{Kind: models.RequestChange,
+			MemberID: uintStr(lead.ID), Terms: models.MemberTermsInput{Share: "60"}, Note: "분담"}, up, at)
+		wantErr(t, "file the share", err, nil)
+		wantErr(t, "Kakao accepts", models.AnswerInvitation(ctx, db, add.ID, models.ReqAccept, kakao, at), nil)
+
+		errs := make(chan error, 2)
+		for _, id := range []uint{add.ID, share.ID} {
+			go func() { errs <- models.DecideConsortiumRequest(ctx, db, id, models.ReqApprove, "", w.officer, at) }()
+		}
+		var applied, stale int
+		for range 2 {
+			err := <-errs
+			var se *models.StaleRequestError
+			switch {
+			case err == nil:
+				applied++
+			case errors.As(err, &se):
+				stale++
+			default:
+				t.Errorf("concurrent approval: %v, want success or a StaleRequestError", err)
+			}
+		}
+		if applied != 1 || stale != 1 {
+			t.Errorf("concurrent approvals: %d applied, %d stale; want one of each", applied, stale)
+		}
+		var got models.Application
+		if err := db.First(&got, app.ID).Error; err != nil || got.ConsortiumVersion != 1 {
+			t.Errorf("consortium version %d (%v), want 1", got.ConsortiumVersion, err)
+		}
+		ms := w.memberOrgs(app.ID)
+		_, kakaoIn := ms[w.org("kakao").ID]
+		if kakaoIn == (ms[app.LeadOrgID].Share == 60) {
+			t.Errorf("both or neither change applied: Kakao member %v, lead's share %d", kakaoIn, ms[app.LeadOrgID].Share)
+		}
+		chainOK(t, db)
+	})
+}
