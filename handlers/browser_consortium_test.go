@@ -50,6 +50,7 @@ func TestBrowserConsortiumJourney(t *testing.T) {
 	member.applySignIn(base, "company", "demo-company-kaist", "company-dashboard")
 	member.do("open the invitations", chromedp.Navigate(base+"/company/consortium"), chromedp.WaitVisible(testID("invitations")))
 	member.page("/company/consortium")
+	member.screenshot("consortium-invitations-ko")
 	member.do("accept by keyboard", chromedp.Focus(testID("invitation-accept")), chromedp.KeyEvent("\r"),
 		chromedp.WaitVisible(testID("notice")))
 	if got := member.applyAttr(`[data-testid="invitation-row"]`, "data-status"); got != string(models.RequestPending) {
@@ -71,17 +72,19 @@ func TestBrowserConsortiumJourney(t *testing.T) {
 	// refused; filed again, it is approved.
 	officer := b.newTab(t)
 	officer.applySignIn(base, "officer", "demo-officer", "officer-dashboard")
-	approve := func(what string) {
+	approve := func(what, after string) {
 		officer.do("open the queue", chromedp.Navigate(base+"/officer/consortia"), chromedp.WaitVisible(testID("queue-request")))
 		officer.page("/officer/consortia")
+		officer.screenshot("consortium-queue-ko")
 		officer.do("approve "+what+" by keyboard", chromedp.Focus(`[data-testid="queue-request"] [data-testid="request-approve"]`),
 			chromedp.KeyEvent("\r"), chromedp.WaitVisible(testID("confirm")))
 		officer.page("approval confirmation")
+		officer.screenshot("consortium-confirm-ko")
 		officer.do("confirm by keyboard", chromedp.Focus(testID("confirm-submit")), chromedp.KeyEvent("\r"),
-			chromedp.WaitVisible(`main`))
+			chromedp.WaitVisible(testID(after)))
 	}
-	approve("KAIST's addition")
-	approve("the stale share")
+	approve("KAIST's addition", "notice")
+	approve("the stale share", "error")
 	if got := officer.eval(`document.querySelector('[data-testid="error"]') ? document.querySelector('[data-testid="error"]').getAttribute('data-status') : ''`); got != "409" {
 		t.Errorf("approving the stale request answered %q, want the 409 page", got)
 	}
@@ -92,7 +95,7 @@ func TestBrowserConsortiumJourney(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`#note`), "주관기관 분담 비율 기록 (현재 구성 기준)"),
 		chromedp.Focus(testID("change-submit")), chromedp.KeyEvent("\r"),
 		chromedp.WaitVisible(testID("notice")))
-	approve("the share")
+	approve("the share", "notice")
 
 	// The consortium page shows KAIST and the lead's share.
 	lead.do("open the consortium after", chromedp.Navigate(base+page), chromedp.WaitVisible(testID("consortium-members")))
