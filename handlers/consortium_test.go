@@ -50,6 +50,11 @@ func TestConsortiumChangeJourney(t *testing.T) {
 			t.Errorf("open requests on the lead's page: %d, want 3", n)
 		}
 
+		// KAIST's dashboard points to the invitation waiting for it.
+		doc = wantPage(t, "KAIST's dashboard", kaist.get("/company"), http.StatusOK)
+		if doc.Find(`[data-testid="company-invitations"] a[href="/company/consortium"]`).Length() != 1 {
+			t.Error("KAIST's dashboard does not point to its invitation")
+		}
 		// KAIST sees its invitation, nothing else of Upstage's consortium.
 		wantPage(t, "KAIST on Upstage's consortium", kaist.get(page), http.StatusNotFound)
 		doc = wantPage(t, "KAIST's invitations", kaist.get("/company/consortium"), http.StatusOK)

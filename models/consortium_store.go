@@ -616,3 +616,14 @@ func SetDraftMemberTerms(ctx context.Context, db *gorm.DB, appID, memberID uint,
 			fmt.Sprintf("member %d (organisation %d): %s → %s", m.ID, m.OrganisationID, m.Terms(), t), now)
 	})
 }
+
+// CountOpenInvitations counts the invitations waiting for the organisation's answer.
+func CountOpenInvitations(ctx context.Context, db *gorm.DB, orgID uint) (int64, error) {
+	var n int64
+	err := db.WithContext(ctx).Model(&ConsortiumRequest{}).
+		Where("organisation_id = ? AND kind = ? AND status = ?", orgID, RequestAdd, RequestInvited).Count(&n).Error
+	if err != nil {
+		return 0, fmt.Errorf("store: open invitations of organisation %d: %w", orgID, err)
+	}
+	return n, nil
+}
