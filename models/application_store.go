@@ -384,6 +384,11 @@ func TransitionApplication(ctx context.Context, db *gorm.DB, appID uint, action 
 			return nil
 		}
 		done = true
+		if a.Status == StatusDraft {
+			if err := lapseDraftInvitations(ctx, tx, a.ID, by, now); err != nil {
+				return err
+			}
+		}
 		summary := fmt.Sprintf("%s → %s", a.Status, to)
 		if action == ActSubmit {
 			summary += ", receipt " + ReceiptNumber(a.ID, now)

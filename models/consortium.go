@@ -30,6 +30,7 @@ const (
 	ActionConsortiumRefuse   = "consortium.refuse"
 	ActionConsortiumStale    = "consortium.stale"
 	ActionConsortiumTerms    = "consortium.terms"
+	ActionConsortiumLapse    = "consortium.lapse"
 )
 
 // Request stages: a draft's invitation, or a selected team's change request.
@@ -60,11 +61,12 @@ const (
 	RequestRefused   RequestStatus = "refused"   // an officer said no, with a reason
 	RequestDeclined  RequestStatus = "declined"  // the invited organisation said no
 	RequestWithdrawn RequestStatus = "withdrawn" // the lead took it back
+	RequestLapsed    RequestStatus = "lapsed"    // a draft's invitation unanswered when the draft was submitted or withdrawn
 )
 
 // RequestStatuses lists every status.
 var RequestStatuses = []RequestStatus{RequestInvited, RequestPending, RequestAccepted, RequestApproved,
-	RequestRefused, RequestDeclined, RequestWithdrawn}
+	RequestRefused, RequestDeclined, RequestWithdrawn, RequestLapsed}
 
 // Open reports whether the request still waits for someone.
 func (s RequestStatus) Open() bool { return s == RequestInvited || s == RequestPending }

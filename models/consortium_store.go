@@ -627,3 +627,21 @@ func CountOpenInvitations(ctx context.Context, db *gorm.DB, orgID uint) (int64, 
 	}
 	return n, nil
 }
+
+// lapseDraftInvitations closes the draft's invitations still unanswered
+// when it stops being a draft (submitted or withdrawn): the consortium it
+// was submitted with is the one the panel reviews. One audit row names how
+// many lapsed.
+func lapseDraftInvitations(ctx context.Context, tx *gorm.DB, appID uint, by *User, now time.Time) error {
+	res := tx.WithContext(ctx).Model(&ConsortiumRequest{}).
+		Where("application_id = ? AND stage = ? AND status = ?", appID, StageDraft, RequestInvited).
+		Updates(map[string]any{"status": RequestLapsed, "updated_at": now.UTC()})
+	if res.Error != nil {
+		return fmt.Errorf("store: lapse invitations of application %d: %w", appID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil
+	}
+	return RecordAudit(ctx, tx, ActorOf(by), ActionConsortiumLapse, "application", fmt.Sprint(appID),
+		fmt.Sprintf("%d unanswered invitation(s) lapsed: the application is no longer a draft", res.RowsAffected), now)
+}

@@ -523,3 +523,30 @@ func TestConsortiumApprovalsRace(t *testing.T) {
 		chainOK(t, db)
 	})
 }
+
+// TestDraftInvitationsLapseOnSubmit: the invitations of a draft still
+// unanswered when it is submitted lapse; they can no longer be accepted.
+func TestDraftInvitationsLapseOnSubmit(t *testing.T) {
+	t.Parallel()
+	clock := testdb.NewClock(seedAt)
+	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		w := consortiumWorld{newWorld(t, db, clock)}
+		up, kakao := w.company("upstage"), w.company("kakao")
+		a := w.draft(w.call, "upstage", inWindow)
+		r, err := models.InviteMember(ctx, db, a.ID, w.org("kakao").ID, models.MemberTerms{Role: models.MemberService}, up, inWindow)
+		wantErr(t, "invite", err, nil)
+		w.attachRequired(w.call, a, up, inWindow)
+		done, err := models.TransitionApplication(ctx, db, a.ID, models.ActSubmit, up, inWindow)
+		if !done || err != nil {
+			t.Fatalf("submit: %v, %v", done, err)
+		}
+		if got := w.requestOf(a.ID, w.org("kakao").ID); got.Status != models.RequestLapsed {
+			t.Errorf("invitation is %s after the submission, want lapsed", got.Status)
+		}
+		wantErr(t, "accept a lapsed invitation", models.AnswerInvitation(ctx, db, r.ID, models.ReqAccept, kakao, inWindow), models.ErrInvalidTransition)
+		if n := countAudit(t, db, models.ActionConsortiumLapse, uintStr(a.ID)); n != 1 {
+			t.Errorf("lapse audit rows = %d, want 1", n)
+		}
+	})
+}
