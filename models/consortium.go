@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -257,14 +258,14 @@ func ParseMemberTerms(in MemberTermsInput, lead bool) (MemberTerms, FieldErrors)
 	return t, errs
 }
 
-// parseWhole reads a whole number in [lo, hi]; empty is 0.
+// parseWhole reads a whole number in [lo, hi] ("15" or "15%"); empty is 0.
 func parseWhole(errs FieldErrors, field, s string, lo, hi int, msg string) int {
 	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "%"))
 	if s == "" {
 		return 0
 	}
-	var n int
-	if _, err := fmt.Sscanf(s, "%d", &n); err != nil || fmt.Sprint(n) != strings.TrimLeft(s, "+") || n < lo || n > hi {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
 		errs.Add(field, msg)
 		return 0
 	}

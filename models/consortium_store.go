@@ -1,9 +1,11 @@
 package models
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -539,21 +541,15 @@ func SelectedConsortia(ctx context.Context, db *gorm.DB) ([]Application, error) 
 
 // SortMembers puts the lead first, then the members in the order they joined.
 func SortMembers(ms []ConsortiumMember) {
-	lead := func(m ConsortiumMember) int {
-		if m.Role == MemberLead {
-			return 0
-		}
-		return 1
-	}
-	for i := 1; i < len(ms); i++ {
-		for j := i; j > 0; j-- {
-			a, b := ms[j-1], ms[j]
-			if lead(a) < lead(b) || (lead(a) == lead(b) && a.ID < b.ID) {
-				break
+	slices.SortStableFunc(ms, func(a, b ConsortiumMember) int {
+		if (a.Role == MemberLead) != (b.Role == MemberLead) {
+			if a.Role == MemberLead {
+				return -1
 			}
-			ms[j-1], ms[j] = b, a
+			return 1
 		}
-	}
+		return cmp.Compare(a.ID, b.ID)
+	})
 }
 
 // ConsortiumParties returns the lead and the current members of an
