@@ -122,6 +122,10 @@ func (h *Handler) showCompanyDashboard(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	if v.Invitations, err = models.CountOpenInvitations(ctx, h.db, org.ID); err != nil {
+		h.fail(c, err)
+		return
+	}
 	h.callsChange(c, v.Calls)
 	h.render(c, http.StatusOK, views.CompanyDashboard(h.page(c, "dashboard.company.title"), v))
 }

@@ -181,6 +181,15 @@ func dynamicIDs(statuses []int) map[string][]string {
 		"usage.action.":     each("usage.action.", models.ReportActions...),
 		"usage.direction.":  each("usage.direction.", models.DirectionOver, models.DirectionUnder),
 		"usage.queue.kind.": each("usage.queue.kind.", models.QueueKinds...),
+		// Consortium requests (views/consortium.templ).
+		"consortium.status.": func() []string {
+			var ids []string
+			for _, st := range models.RequestStatuses {
+				ids = append(ids, "consortium.status."+string(st))
+			}
+			return ids
+		}(),
+		"consortium.kind.": each("consortium.kind.", models.RequestKinds...),
 		// Providers' invoice lines (views/usage_invoices.templ).
 		"invoice.action.": each("invoice.action.", models.InvoiceActions...),
 	}

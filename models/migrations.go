@@ -411,6 +411,43 @@ func migrations() []*gormigrate.Migration {
 			},
 		},
 		{
+			// The consortium: each member's share of the work and own GPUs,
+			// the application's consortium version, and the invitations and
+			// change requests that members consent to and officers decide.
+			ID: "2026120810_consortium",
+			Migrate: func(tx *gorm.DB) error {
+				if err := addColumns(tx, map[any][]string{
+					&ConsortiumMember{}: {"Share", "GPUCount", "GPUModel", "GPUNotes"},
+					&Application{}:      {"ConsortiumVersion"},
+				}); err != nil {
+					return err
+				}
+				if err := tx.AutoMigrate(&ConsortiumRequest{}); err != nil {
+					return err
+				}
+				return versionTables(tx, "consortium_requests")
+			},
+			Rollback: func(tx *gorm.DB) error {
+				if err := unversionTables(tx, "consortium_requests"); err != nil {
+					return err
+				}
+				if err := tx.Migrator().DropTable(&ConsortiumRequest{}); err != nil {
+					return err
+				}
+				for model, cols := range map[any][]string{
+					&ConsortiumMember{}: {"share", "gpu_count", "gpu_model", "gpu_notes"},
+					&Application{}:      {"consortium_version"},
+				} {
+					for _, col := range cols {
+						if err := tx.Migrator().DropColumn(model, col); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			},
+		},
+		{
 			// PostgreSQL: the telemetry rows rewritten every minute (the
 			// current hour's, its day's, its workloads', the GPUs' last
 			// seen) leave room in each page for their next version, so
@@ -522,6 +559,7 @@ func schemaModels() []any {
 		&GPUWorkloadHour{},
 		&UsageReport{}, &UsageReportEvent{}, &UsageSettings{}, &VerificationResult{},
 		&InvoiceLine{}, &InvoiceLineEvent{},
+		&ConsortiumRequest{},
 	}
 }
 
