@@ -257,7 +257,7 @@ func (a *Application) MayWithdraw(u *User, now time.Time) bool {
 // GetApplication loads an application with its call, lead, members and documents.
 func GetApplication(ctx context.Context, db *gorm.DB, id uint) (*Application, error) {
 	var a Application
-	err := db.WithContext(ctx).Preload("LeadOrg").Preload("Members.Organisation").Preload("Documents.File").
+	err := db.WithContext(ctx).Preload("LeadOrg").Preload("Members", membersInOrder).Preload("Members.Organisation").Preload("Documents.File").
 		First(&a, id).Error
 	if err != nil {
 		return nil, notFound(fmt.Sprintf("store: application %d", id), err)
@@ -279,7 +279,7 @@ func GetApplications(ctx context.Context, db *gorm.DB, ids []uint) (map[uint]*Ap
 		return out, nil
 	}
 	var apps []Application
-	err := db.WithContext(ctx).Preload("LeadOrg").Preload("Members.Organisation").Preload("Documents.File").
+	err := db.WithContext(ctx).Preload("LeadOrg").Preload("Members", membersInOrder).Preload("Members.Organisation").Preload("Documents.File").
 		Where("id IN ?", ids).Find(&apps).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: applications: %w", err)
@@ -377,3 +377,8 @@ func ListApplications(ctx context.Context, db *gorm.DB, f ApplicationFilter) ([]
 	}
 	return apps, total, nil
 }
+
+// membersInOrder loads a consortium's members in the order they joined,
+// whatever order the database keeps the rows in (PostgreSQL moves a row
+// when it is updated).
+func membersInOrder(tx *gorm.DB) *gorm.DB { return tx.Order("id") }

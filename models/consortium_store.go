@@ -528,7 +528,7 @@ func PendingConsortiumRequests(ctx context.Context, db *gorm.DB) ([]ConsortiumRe
 // members, by lead name.
 func SelectedConsortia(ctx context.Context, db *gorm.DB) ([]Application, error) {
 	var apps []Application
-	err := db.WithContext(ctx).Preload("LeadOrg").Preload("Members.Organisation").Preload("Call").
+	err := db.WithContext(ctx).Preload("LeadOrg").Preload("Members", membersInOrder).Preload("Members.Organisation").Preload("Call").
 		Where("status = ?", StatusSelected).Order("call_id DESC").Order("id").Find(&apps).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: selected consortia: %w", err)
