@@ -81,9 +81,9 @@ var ministryRoles = []Role{RoleOfficer, RoleAdmin}
 // "pending:<status>" rows are about the version being prepared or signed;
 // the others about the agreement's state.
 var agreementRules = map[AgreementState]map[AgreementAction][]Role{
-	AgreementDraft: {AgrEditDraft: ministryRoles, AgrSend: ministryRoles},
-	AgreementOut:   {AgrSign: {RoleCompany}, AgrCountersign: ministryRoles, AgrNewVersion: ministryRoles},
-	AgreementSigned: {AgrAmend: ministryRoles, AgrNotice: ministryRoles, AgrTerminate: ministryRoles},
+	AgreementDraft:     {AgrEditDraft: ministryRoles, AgrSend: ministryRoles},
+	AgreementOut:       {AgrSign: {RoleCompany}, AgrCountersign: ministryRoles, AgrNewVersion: ministryRoles},
+	AgreementSigned:    {AgrAmend: ministryRoles, AgrNotice: ministryRoles, AgrTerminate: ministryRoles},
 	AgreementEffective: {AgrAmend: ministryRoles, AgrNotice: ministryRoles, AgrTerminate: ministryRoles},
 }
 

@@ -22,8 +22,8 @@ const (
 
 // BudgetInput is one party's budget for one year as typed.
 type BudgetInput struct {
-	OrganisationID    uint
-	Year              int
+	OrganisationID     uint
+	Year               int
 	Government, OwnWon string
 }
 

@@ -38,7 +38,7 @@ func TestAgreementStateMachine(t *testing.T) {
 	}
 	want := map[key]map[models.AgreementAction][]models.Role{
 		{models.AgreementDraft, ""}: {models.AgrEditDraft: ministry, models.AgrSend: ministry},
-		{models.AgreementOut, ""}: {models.AgrSign: company, models.AgrCountersign: ministry, models.AgrNewVersion: ministry},
+		{models.AgreementOut, ""}:   {models.AgrSign: company, models.AgrCountersign: ministry, models.AgrNewVersion: ministry},
 	}
 	for _, s := range []models.AgreementState{models.AgreementSigned, models.AgreementEffective} {
 		want[key{s, ""}] = map[models.AgreementAction][]models.Role{models.AgrAmend: ministry, models.AgrNotice: ministry, models.AgrTerminate: ministry}

@@ -35,26 +35,26 @@ func (k NamingKind) Label() string {
 // "K-AI", from a date, until a date or until revoked (on elimination). Rows
 // are never deleted: the registry shows past holders with their end dates.
 type NamingGrant struct {
-	ID               uint         `gorm:"primaryKey"`
-	Kind             NamingKind   `gorm:"size:16;not null;uniqueIndex:idx_grant_agreement_kind,priority:2"`
-	HolderID         uint         `gorm:"not null;index"`
-	Holder           Organisation `gorm:"constraint:OnDelete:RESTRICT"`
-	Names            string       `gorm:"type:text;not null"` // the names it covers, one per line
-	ValidFrom        string       `gorm:"size:10;not null"`   // 2006-01-02 (KST)
-	ValidTo          string       `gorm:"size:10"`            // inclusive; empty: until revoked
-	Basis            string       `gorm:"type:text;not null"` // e.g. the decision or the effective agreement
-	DecisionID       *uint        `gorm:"index"`
+	ID         uint         `gorm:"primaryKey"`
+	Kind       NamingKind   `gorm:"size:16;not null;uniqueIndex:idx_grant_agreement_kind,priority:2"`
+	HolderID   uint         `gorm:"not null;index"`
+	Holder     Organisation `gorm:"constraint:OnDelete:RESTRICT"`
+	Names      string       `gorm:"type:text;not null"` // the names it covers, one per line
+	ValidFrom  string       `gorm:"size:10;not null"`   // 2006-01-02 (KST)
+	ValidTo    string       `gorm:"size:10"`            // inclusive; empty: until revoked
+	Basis      string       `gorm:"type:text;not null"` // e.g. the decision or the effective agreement
+	DecisionID *uint        `gorm:"index"`
 	// AgreementID is the agreement the grant rests on; AgreementVersionID
 	// the version whose completion granted it (nil for an officer's grant):
 	// one grant of each kind per version, however often its effects run.
-	AgreementID        *uint `gorm:"index"`
-	AgreementVersionID *uint `gorm:"uniqueIndex:idx_grant_agreement_kind,priority:1"`
-	GrantedByID      uint         `gorm:"not null"`
-	GrantedAt        time.Time    `gorm:"not null"`
-	RevokedOn        string       `gorm:"size:10"` // the first day it no longer holds
-	RevokedAt        *time.Time
-	RevokedByID      *uint
-	RevocationReason string `gorm:"type:text"`
+	AgreementID        *uint     `gorm:"index"`
+	AgreementVersionID *uint     `gorm:"uniqueIndex:idx_grant_agreement_kind,priority:1"`
+	GrantedByID        uint      `gorm:"not null"`
+	GrantedAt          time.Time `gorm:"not null"`
+	RevokedOn          string    `gorm:"size:10"` // the first day it no longer holds
+	RevokedAt          *time.Time
+	RevokedByID        *uint
+	RevocationReason   string `gorm:"type:text"`
 }
 
 // NameList returns the covered names.
