@@ -484,7 +484,7 @@ func TestSeedDemoNamingRegistry(t *testing.T) {
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
 		f := newNmFixture(t, kind)
 		for range 2 {
-			if err := demo.SeedNaming(t.Context(), f.app.db, f.app.clock.Now()); err != nil {
+			if err := demo.SeedAgreements(t.Context(), f.app.db, f.app.h.files, f.app.clock.Now()); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -173,7 +173,7 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 	if err := demo.SeedApplications(ctx, db, app.h.files, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := demo.SeedNaming(ctx, db, now); err != nil {
+	if err := demo.SeedAgreements(ctx, db, app.h.files, now); err != nil {
 		t.Fatal(err)
 	}
 	if err := demo.SeedGPUs(ctx, db, now); err != nil {
