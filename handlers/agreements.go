@@ -607,6 +607,11 @@ func (h *Handler) terminateAgreement(c *gin.Context) {
 
 // showSignersPage lists the company users, marking the authorised signers.
 func (h *Handler) showSignersPage(c *gin.Context) {
+	h.renderSigners(c, http.StatusOK, "")
+}
+
+// renderSigners shows the signers' page, with a refusal when there is one.
+func (h *Handler) renderSigners(c *gin.Context, status int, refusal string) {
 	ctx := c.Request.Context()
 	ss, err := models.ListSigners(ctx, h.db)
 	if err != nil {
@@ -618,7 +623,7 @@ func (h *Handler) showSignersPage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	v := views.SignersView{Signers: ss}
+	v := views.SignersView{Signers: ss, Error: refusal}
 	for _, u := range users {
 		if u.Role == models.RoleCompany && u.OrganisationID != nil {
 			v.Users = append(v.Users, u)
@@ -630,20 +635,20 @@ func (h *Handler) showSignersPage(c *gin.Context) {
 	case "unmarked":
 		v.Done = "agreement.signers.unmarked"
 	}
-	h.render(c, http.StatusOK, views.Signers(h.page(c, "agreement.signers.title"), v))
+	h.render(c, status, views.Signers(h.page(c, "agreement.signers.title"), v))
 }
 
 // markSigner makes a company user an authorised signer.
 func (h *Handler) markSigner(c *gin.Context) {
 	id, ok := parseID(strings.TrimSpace(c.PostForm("user_id")))
 	if !ok {
-		h.renderError(c, http.StatusUnprocessableEntity, nil)
+		h.renderSigners(c, http.StatusUnprocessableEntity, "agreement.signers.error")
 		return
 	}
 	err := models.MarkSigner(c.Request.Context(), h.db, id, currentUser(c), h.now())
 	switch {
-	case errors.Is(err, models.ErrInvalid):
-		h.renderError(c, http.StatusUnprocessableEntity, nil)
+	case errors.Is(err, models.ErrInvalid), errors.Is(err, models.ErrNotFound):
+		h.renderSigners(c, http.StatusUnprocessableEntity, "agreement.signers.error")
 	case err != nil:
 		h.fail(c, err)
 	default:

@@ -1093,15 +1093,22 @@ func MarkSigner(ctx context.Context, db *gorm.DB, userID uint, by *User, now tim
 	})
 }
 
-// UnmarkSigner withdraws a user's authority to sign.
+// UnmarkSigner withdraws a user's authority to sign; for a user who is
+// not a signer it changes nothing.
 func UnmarkSigner(ctx context.Context, db *gorm.DB, userID uint, by *User, now time.Time) error {
 	if by == nil || !by.Role.IsMinistry() {
 		return fmt.Errorf("store: unmark signer: %w", ErrForbidden)
 	}
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if _, err := GetUser(ctx, tx, userID); err != nil {
+			return err
+		}
 		var s AgreementSigner
-		if err := tx.Preload("User").Where("user_id = ?", userID).Take(&s).Error; err != nil {
-			return notFound(fmt.Sprintf("store: signer %d", userID), err)
+		err := tx.Preload("User").Where("user_id = ?", userID).Take(&s).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil // not (or no longer) a signer: a second press changes nothing
+		} else if err != nil {
+			return err
 		}
 		if err := tx.Delete(&s).Error; err != nil {
 			return err

@@ -112,6 +112,7 @@ type SignersView struct {
 	Signers []models.AgreementSigner
 	Users   []models.User
 	Done    string
+	Error   string // why a marking was refused
 }
 
 // IsSigner reports whether the user is among the signers.
