@@ -323,7 +323,12 @@ type verifyAnswer struct {
 	ValidTo   *string  `json:"valid_to"`
 	RevokedOn *string  `json:"revoked_on"`
 	Reason    *string  `json:"reason"`
-	Error     string   `json:"error"`
+	Agreement *struct {
+		Number string `json:"number"`
+		From   string `json:"from"`
+		To     string `json:"to"`
+	} `json:"agreement"`
+	Error string `json:"error"`
 	ErrorKO   string   `json:"error_ko"`
 }
 
