@@ -65,7 +65,7 @@ func TestAgreementPagesJourney(t *testing.T) {
 			"/officer/signers?done=marked")
 
 		doc := wantPage(t, "new agreement form", officer.get("/officer/agreements/new"), http.StatusOK)
-		if doc.Find(`select[name="application_id"] option[value="` + itoa(app.ID) + `"]`).Length() != 1 {
+		if doc.Find(`select[name="application_id"] option[value="`+itoa(app.ID)+`"]`).Length() != 1 {
 			t.Fatal("Upstage's selected application is not offered")
 		}
 		fields := url.Values{"application_id": {itoa(app.ID)}, "contact_name": {"김담당"}, "start_date": {start.String()},
@@ -118,7 +118,7 @@ func TestAgreementPagesJourney(t *testing.T) {
 
 		// The company sees what it must do.
 		doc = wantPage(t, "company's agreements", company.get("/agreements"), http.StatusOK)
-		if doc.Find(`[data-testid="agreement-row"][data-agreement="` + itoa(a.ID) + `"] [data-testid="must-sign"]`).Length() != 1 {
+		if doc.Find(`[data-testid="agreement-row"][data-agreement="`+itoa(a.ID)+`"] [data-testid="must-sign"]`).Length() != 1 {
 			t.Error("the company is not asked to sign")
 		}
 		doc = wantPage(t, "company's agreement", company.get(path), http.StatusOK)

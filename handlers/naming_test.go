@@ -328,8 +328,8 @@ type verifyAnswer struct {
 		From   string `json:"from"`
 		To     string `json:"to"`
 	} `json:"agreement"`
-	Error string `json:"error"`
-	ErrorKO   string   `json:"error_ko"`
+	Error   string `json:"error"`
+	ErrorKO string `json:"error_ko"`
 }
 
 func nmVerify(t *testing.T, c *testClient, query url.Values, status int) (verifyAnswer, *http.Response) {
