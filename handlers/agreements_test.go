@@ -117,6 +117,10 @@ func TestAgreementPagesJourney(t *testing.T) {
 		wantCode(t, "edit once sent", officer.get(fmt.Sprintf("/officer/agreements/%d/versions/%d/edit", a.ID, v1.ID)), http.StatusConflict)
 
 		// The company sees what it must do.
+		doc = wantPage(t, "company dashboard", company.get("/company"), http.StatusOK)
+		if doc.Find(`[data-testid="agreements-to-sign"]`).Length() != 1 {
+			t.Error("the company dashboard does not say an agreement awaits its signature")
+		}
 		doc = wantPage(t, "company's agreements", company.get("/agreements"), http.StatusOK)
 		if doc.Find(`[data-testid="agreement-row"][data-agreement="`+itoa(a.ID)+`"] [data-testid="must-sign"]`).Length() != 1 {
 			t.Error("the company is not asked to sign")

@@ -122,6 +122,17 @@ func (h *Handler) showCompanyDashboard(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	// What the company must do: the agreements awaiting its signature.
+	as, err := models.ListAgreements(ctx, h.db, &org.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	for i := range as {
+		if p := as[i].Pending(); p != nil && p.Status == models.VersionOut && p.Party(org.ID) != nil && p.SignatureOf(org.ID) == nil {
+			v.ToSign++
+		}
+	}
 	h.callsChange(c, v.Calls)
 	h.render(c, http.StatusOK, views.CompanyDashboard(h.page(c, "dashboard.company.title"), v))
 }
