@@ -698,3 +698,28 @@ func giveAgreement(t *testing.T, db *gorm.DB, app *models.Application, start, en
 	got, _ = models.GetAgreement(ctx, db, a.ID)
 	return got
 }
+
+// TestAllocationPeriodStaysInAgreement: a lent block's period cannot be
+// extended past the team's agreement.
+func TestAllocationPeriodStaysInAgreement(t *testing.T) {
+	t.Parallel()
+	clock := testdb.NewClock(seedAt)
+	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		w := newAgreementWorld(t, db, clock)
+		a := w.inForce("2025-08-11", "2027-06-30", kst(2025, 8, 6, 10, 0, 0))
+		f := newGPUFixture(t, db)
+		alloc, errs, err := models.CreateAllocation(ctx, db, models.AllocationInput{OrganisationID: a.OrganisationID, ClusterID: f.cluster.ID,
+			BlockKind: models.BlockCustom, GPUCount: 4, Nodes: []string{"node-a"}, From: "2026-12-01", To: "2027-03-31"}, f.officer, f.now)
+		if err != nil {
+			t.Fatalf("allocate: %v %v", err, errs)
+		}
+		errs, err = models.ChangeAllocationPeriod(ctx, db, alloc.ID, models.PeriodChange{To: "2027-07-31", Reason: "연장"}, f.officer, f.now)
+		if !errors.Is(err, models.ErrInvalid) || errs["to"] != "gpu.error.not_selected" {
+			t.Errorf("extend past the agreement: %v %v", err, errs)
+		}
+		if _, err := models.ChangeAllocationPeriod(ctx, db, alloc.ID, models.PeriodChange{To: "2027-06-30", Reason: "연장"}, f.officer, f.now); err != nil {
+			t.Errorf("extend to the agreement's last day: %v", err)
+		}
+	})
+}
