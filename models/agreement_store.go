@@ -885,7 +885,7 @@ func endAllocations(ctx context.Context, tx *gorm.DB, orgID uint, last Date, rea
 // agreement, or a final elimination): every K-AI name it holds ends at
 // once, each with the reason ("K-AI 모델" as well as "K-AI 기업"), its GPU
 // allocations end the day before, and its agreement in force is marked
-// terminated. It runs in the caller's transaction tx, after the caller has
+// terminated (an amendment still being prepared or signed is superseded). It runs in the caller's transaction tx, after the caller has
 // taken the allocation lock; the system is the actor in the audit trail.
 func EndTeamStanding(ctx context.Context, tx *gorm.DB, orgID uint, reason string, day Date) error {
 	return endTeamStanding(ctx, tx, orgID, reason, day, nil)
@@ -913,6 +913,13 @@ func endTeamStanding(ctx context.Context, tx *gorm.DB, orgID uint, reason string
 	}
 	if err := endAllocations(ctx, tx, orgID, day.AddDays(-1), reason, by, now); err != nil {
 		return err
+	}
+	// A version still being prepared or signed will never be: it is
+	// superseded, so that no signature can bring it (and its names) back.
+	ending := tx.Model(&Agreement{}).Select("id").Where("organisation_id = ? AND in_force_id IS NOT NULL AND terminated_on = ''", orgID)
+	if err := tx.Model(&AgreementVersion{}).Where("agreement_id IN (?) AND status IN ?", ending,
+		[]VersionStatus{VersionDraft, VersionOut}).Updates(map[string]any{"status": VersionSuperseded, "updated_at": now.UTC()}).Error; err != nil {
+		return fmt.Errorf("store: end standing: %w", err)
 	}
 	res := tx.Model(&Agreement{}).Where("organisation_id = ? AND in_force_id IS NOT NULL AND terminated_on = ''", orgID).
 		Updates(map[string]any{"terminated_on": day.String(), "termination_reason": reason, "terminated_at": now.UTC(), "updated_at": now.UTC()})

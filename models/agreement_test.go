@@ -566,6 +566,16 @@ func TestAgreementTermination(t *testing.T) {
 		if err != nil {
 			t.Fatalf("allocate: %v %v", err, errs)
 		}
+		// An amendment out for signature when the agreement is terminated.
+		amendAt := kst(2026, 1, 10, 10, 0, 0)
+		in := w.terms("2025-08-11", "2027-12-31", "Solar Pro 3")
+		v2, _, err := models.PrepareVersion(ctx, db, a.ID, in, w.officer, amendAt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := models.SendVersion(ctx, db, a.ID, v2.ID, w.officer, amendAt); err != nil {
+			t.Fatal(err)
+		}
 		termAt := kst(2026, 1, 20, 10, 0, 0)
 		_, err = models.TerminateAgreement(ctx, db, a.ID, models.Termination{Day: "2026-02-01", Reason: "협약 위반"}, w.lead, termAt)
 		wantErr(t, "terminate by a company", err, models.ErrForbidden)
@@ -593,6 +603,12 @@ func TestAgreementTermination(t *testing.T) {
 			if v, _ := models.VerifyName(ctx, db, name, day("2026-02-01")); v.Valid {
 				t.Errorf("%s from the termination: still valid", name)
 			}
+		}
+		if got := w.load(a).Version(v2.ID); got.Status != models.VersionSuperseded {
+			t.Errorf("the amendment out at the termination: %s, want superseded", got.Status)
+		}
+		if _, err := w.sign(a, 2, w.lead, termAt); err == nil {
+			t.Error("the superseded amendment was signed after the termination")
 		}
 		got, err := models.GetAllocation(ctx, db, alloc.ID)
 		if err != nil || got.PeriodTo != "2026-01-31" || !got.Ended() {
