@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"kaiportal/demo"
 	"kaiportal/models"
 	"kaiportal/testdb"
@@ -243,4 +245,57 @@ func TestAgreementPagesJourney(t *testing.T) {
 			t.Errorf("%d agreement.sign rows, want %d", n, len(v1.Parties))
 		}
 	})
+}
+
+// TestDemoAgreementsShown: on the demo, the officers' list says who still
+// has to sign each agreement; Upstage's amendment shows its differences
+// from the version in force, and the demo company user is asked to sign
+// it; the company sees only the agreements it is a party to.
+func TestDemoAgreementsShown(t *testing.T) {
+	t.Parallel()
+	s := newStory(t, testdb.SQLite, nil)
+	s.demoSelection()
+	ctx, db := t.Context(), s.app.db
+	if err := demo.SeedAgreements(ctx, db, s.app.h.files, s.now()); err != nil {
+		t.Fatal(err)
+	}
+	officer, company := s.signIn("demo-officer"), s.signIn("demo-company-upstage")
+	as, err := models.ListAgreements(ctx, db, nil)
+	if err != nil || len(as) != 5 {
+		t.Fatalf("%d demo agreements, %v", len(as), err)
+	}
+	byCode := map[string]*models.Agreement{}
+	for i := range as {
+		byCode[as[i].Organisation.Code] = &as[i]
+	}
+	doc := wantPage(t, "officers' list", officer.get("/agreements"), http.StatusOK)
+	if n := doc.Find(`[data-testid="agreement-row"]`).Length(); n != 5 {
+		t.Errorf("%d rows, want 5", n)
+	}
+	sk := doc.Find(`[data-testid="agreement-row"][data-agreement="` + itoa(byCode["sk-telecom"].ID) + `"] [data-testid="waiting-party"]`)
+	if sk.Length() != 1 || strings.TrimSpace(sk.Text()) != "과학기술정보통신부" {
+		t.Errorf("SK Telecom's amendment waits for %q, want the ministry", sk.Text())
+	}
+	path := "/agreements/" + itoa(byCode["upstage"].ID)
+	doc = wantPage(t, "Upstage's agreement", officer.get(path), http.StatusOK)
+	fields := map[string]bool{}
+	doc.Find(`[data-testid="diff-row"]`).Each(func(_ int, r *goquery.Selection) {
+		f, _ := r.Attr("data-field")
+		fields[f] = true
+	})
+	if !fields["model_names"] || !fields["budget"] || !fields["document"] {
+		t.Errorf("differences shown %v, want the model names, the budget and the document", fields)
+	}
+	if doc.Find(`[data-testid="in-force"]`).Length() != 1 {
+		t.Error("the version in force is not shown beside the amendment")
+	}
+	doc = wantPage(t, "company's list", company.get("/agreements"), http.StatusOK)
+	if n := doc.Find(`[data-testid="agreement-row"]`).Length(); n != 1 {
+		t.Errorf("the company sees %d agreements, want its own", n)
+	}
+	doc = wantPage(t, "company's agreement", company.get(path), http.StatusOK)
+	if doc.Find(`[data-testid="sign-form"]`).Length() != 1 {
+		t.Error("the demo company user is not offered the amendment to sign")
+	}
+	wantCode(t, "another team's agreement", company.get("/agreements/"+itoa(byCode["nc-ai"].ID)), http.StatusNotFound)
 }
