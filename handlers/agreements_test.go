@@ -268,7 +268,11 @@ func TestDemoAgreementsShown(t *testing.T) {
 	for i := range as {
 		byCode[as[i].Organisation.Code] = &as[i]
 	}
-	doc := wantPage(t, "officers' list", officer.get("/agreements"), http.StatusOK)
+	doc := wantPage(t, "officer dashboard", officer.get("/officer"), http.StatusOK)
+	if got := testIDText(doc, "agreements-to-countersign"); !strings.Contains(got, "1건") {
+		t.Errorf("officer dashboard says %q, want one agreement waiting for the ministry", got)
+	}
+	doc = wantPage(t, "officers' list", officer.get("/agreements"), http.StatusOK)
 	if n := doc.Find(`[data-testid="agreement-row"]`).Length(); n != 5 {
 		t.Errorf("%d rows, want 5", n)
 	}

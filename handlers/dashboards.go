@@ -85,6 +85,19 @@ func (h *Handler) showOfficerDashboard(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	// Agreements whose version out for signature waits only for the ministry.
+	as, err := models.ListAgreements(ctx, h.db, nil)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	for i := range as {
+		if p := as[i].Pending(); p != nil && p.Status == models.VersionOut {
+			if m := p.Missing(); len(m) == 1 && m[0].Role == models.PartyMinistry {
+				v.ToCountersign++
+			}
+		}
+	}
 	h.render(c, http.StatusOK, views.OfficerDashboard(h.page(c, "dashboard.officer.title"), v))
 }
 
