@@ -68,11 +68,15 @@ func TestBrowserAgreementJourney(t *testing.T) {
 		t.Fatalf("after sending: %s", st)
 	}
 
+	// The company signs on a phone.
 	co := b.newTab(t)
+	co.do("set a phone's viewport", chromedp.EmulateViewport(390, 844))
 	co.applySignIn(base, "company", "demo-company-upstage", "company-dashboard")
 	co.do("open the agreements", chromedp.Navigate(base+"/agreements"), chromedp.WaitVisible(testID("must-sign")))
 	co.page("/agreements (company)")
+	wantNoSideScroll(co, "agreements at 390 px")
 	co.do("go to sign", chromedp.Focus(testID("must-sign")), chromedp.KeyEvent("\r"), chromedp.WaitVisible(testID("sign-form")))
+	wantNoSideScroll(co, "agreement at 390 px")
 	co.do("sign", chromedp.Focus(testID("sign-submit")), chromedp.KeyEvent("\r"), chromedp.WaitVisible(testID("confirm")))
 	co.page("sign confirmation")
 	co.do("confirm the signature", chromedp.Focus(testID("confirm-submit")), chromedp.KeyEvent("\r"), chromedp.WaitVisible(testID("notice")))
@@ -107,6 +111,12 @@ func TestBrowserAgreementJourney(t *testing.T) {
 	off.do("confirm the countersignature", chromedp.Focus(testID("confirm-submit")), chromedp.KeyEvent("\r"),
 		chromedp.WaitVisible(testID("in-force")))
 	off.page("/agreements/:id (signed)")
+	off.do("open the signature record", chromedp.Navigate(base+"/agreements/"+itoa(a.ID)+"/signatures"),
+		chromedp.WaitVisible(testID("signature-record")))
+	off.page("/agreements/:id/signatures")
+	if n := off.count(`document.querySelectorAll('[data-testid="record-signature"]').length`); n != len(v.Parties) {
+		t.Errorf("%d signatures on the record, want %d", n, len(v.Parties))
+	}
 	if st := off.applyAttr(`[data-testid="agreement-state"]`, "data-state"); st != string(models.AgreementSigned) {
 		t.Errorf("before its start date: %s, want signed", st)
 	}
