@@ -220,6 +220,7 @@ func (f *Folder) addInstance(s *Sample) bool {
 	}
 	r := d.hour(info, floorDiv(t, hourNs)*3600)
 	r.Samples++
+	r.BusyThresholdPct = f.busyAt // also when the hour has no span yet
 	if s.FBUsed != nil && *s.FBUsed > r.MaxFBMiB {
 		r.MaxFBMiB = *s.FBUsed
 	}
@@ -446,6 +447,11 @@ func (f *Folder) finish(g *folderGPU) {
 	}
 	r := g.hour(info, floorDiv(t, hourNs)*3600)
 	r.Samples++
+	// The threshold the hour is folded at, also while it has no span
+	// yet: a first write of a sample alone stores it, and the next
+	// write's hour then moves the day's totals by difference rather than
+	// having them summed again for a changed threshold.
+	r.BusyThresholdPct = f.busyAt
 	if act.hasFB && act.fb > r.MaxFBMiB {
 		r.MaxFBMiB = act.fb
 	}

@@ -327,3 +327,34 @@ func TestFolderSimulatedDay(t *testing.T) {
 		t.Errorf("full %d, gappy %d: want both", full, gappy)
 	}
 }
+
+// TestFolderFirstSampleCarriesThreshold: an hour that holds a first sample
+// and no span yet already records the threshold it is folded at, for a
+// whole GPU and for a MIG instance, so that its stored row and the next
+// write's agree on it (the store moves the day's totals by difference only
+// when they do).
+func TestFolderFirstSampleCarriesThreshold(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		cfg  FolderConfig
+		s    Sample
+		want float64
+	}{
+		{"whole GPU, default threshold", FolderConfig{Interval: time.Minute}, smp("GPU-a", at(10, 0, 5, 0), 50, 0), DefaultBusyThresholdPct},
+		{"whole GPU, threshold set", FolderConfig{Interval: time.Minute, BusyThresholdPct: 20}, smp("GPU-a", at(10, 0, 5, 0), 50, 0), 20},
+		{"MIG instance", FolderConfig{Interval: time.Minute, BusyThresholdPct: 12},
+			Sample{UUID: "GPU-m", MIG: "1", Profile: "3g.40gb", Time: at(10, 0, 5, 0), GRActive: fp(0.5)}, 12},
+	} {
+		f := NewFolder(c.cfg)
+		f.Add(c.s)
+		rs := f.Snapshot()
+		if len(rs) == 0 {
+			t.Fatalf("%s: no rollup", c.name)
+		}
+		for _, r := range rs {
+			if r.ObservedSeconds != 0 || r.BusyThresholdPct != c.want {
+				t.Errorf("%s: %s observed %v s at threshold %v, want 0 s at %v", c.name, r.Key, r.ObservedSeconds, r.BusyThresholdPct, c.want)
+			}
+		}
+	}
+}

@@ -53,9 +53,9 @@ func TestSeedAgreements(t *testing.T) {
 			pending models.VersionStatus
 			missing []string // roles still to sign
 		}{
-			"upstage":        {models.VersionOut, []string{models.PartyLead, models.PartyMinistry}},
-			"sk-telecom":     {models.VersionOut, []string{models.PartyMinistry}},
-			"nc-ai":          {models.VersionOut, []string{models.PartyMember, models.PartyMember, models.PartyMinistry}},
+			"upstage":        {models.VersionOut, []string{models.SignerLead, models.SignerMinistry}},
+			"sk-telecom":     {models.VersionOut, []string{models.SignerMinistry}},
+			"nc-ai":          {models.VersionOut, []string{models.SignerMember, models.SignerMember, models.SignerMinistry}},
 			"lg-ai-research": {models.VersionDraft, nil},
 			"naver-cloud":    {"", nil},
 		}

@@ -100,22 +100,22 @@ var demoApplications = []demoApplication{
 		[]demoMember{{"snu", models.MemberResearch}, {"postech", models.MemberResearch}, {"selectstar", models.MemberData}}, [4]float64{92, 88, 90, 85}, true},
 	{"upstage", "프런티어급 한국어 파운데이션 모델 솔라(Solar) 고도화", "Solar: a frontier-class Korean foundation model",
 		"효율적인 모델 확장 기법으로 글로벌 최고 수준의 성능을 목표로 하고, 문서 이해 특화 모델을 공공·금융 현장에 보급합니다.",
-		[]demoMember{{"flitto", models.MemberData}, {"nota", models.MemberParticipant}, {"korea-univ", models.MemberResearch}}, [4]float64{90, 89, 84, 86}, true},
+		[]demoMember{{"flitto", models.MemberData}, {"nota", models.MemberModel}, {"korea-univ", models.MemberResearch}}, [4]float64{90, 89, 84, 86}, true},
 	{"sk-telecom", "A.X 기반 한국형 대규모 언어모델 개발", "A.X: a Korean large language model at global scale",
 		"통신·게임·모빌리티 데이터를 결합한 대규모 언어모델을 개발하고 국산 AI 반도체에서의 추론을 실증합니다.",
-		[]demoMember{{"krafton", models.MemberParticipant}, {"rebellions", models.MemberParticipant}, {"yonsei", models.MemberResearch}}, [4]float64{89, 86, 88, 84}, true},
+		[]demoMember{{"krafton", models.MemberModel}, {"rebellions", models.MemberGPU}, {"yonsei", models.MemberResearch}}, [4]float64{89, 86, 88, 84}, true},
 	{"nc-ai", "VARCO 기반 산업 특화 멀티모달 파운데이션 모델", "VARCO: an industrial multimodal foundation model",
 		"제조·유통·콘텐츠 산업의 멀티모달 데이터로 산업 특화 파운데이션 모델을 만들고 참여 기업의 현장에 적용합니다.",
-		[]demoMember{{"nhn-cloud", models.MemberParticipant}, {"crowdworks", models.MemberData}, {"korea-univ", models.MemberResearch}}, [4]float64{87, 85, 86, 88}, true},
+		[]demoMember{{"nhn-cloud", models.MemberGPU}, {"crowdworks", models.MemberData}, {"korea-univ", models.MemberResearch}}, [4]float64{87, 85, 86, 88}, true},
 	{"lg-ai-research", "엑사원(EXAONE) 차세대 추론형 파운데이션 모델", "EXAONE: a next-generation reasoning foundation model",
 		"추론 능력을 강화한 차세대 모델을 개발하고 국산 NPU 추론 환경과 통신·제조 수요처에서 검증합니다.",
-		[]demoMember{{"lg-uplus", models.MemberDemand}, {"furiosaai", models.MemberParticipant}, {"snu", models.MemberResearch}}, [4]float64{88, 84, 85, 83}, true},
+		[]demoMember{{"lg-uplus", models.MemberService}, {"furiosaai", models.MemberGPU}, {"snu", models.MemberResearch}}, [4]float64{88, 84, 85, 83}, true},
 	{"lunit", "의료 특화 멀티모달 파운데이션 모델", "A medical multimodal foundation model",
 		"영상·병리·임상 기록을 함께 학습하는 의료 특화 파운데이션 모델을 개발합니다.",
 		[]demoMember{{"yonsei", models.MemberResearch}, {"testworks", models.MemberData}}, [4]float64{84, 80, 78, 82}, false},
 	{"motif-technologies", "경량 고효율 한국어 파운데이션 모델", "A lean, efficient Korean foundation model",
 		"적은 연산으로 높은 성능을 내는 경량 모델 구조와 학습 기법을 개발합니다.",
-		[]demoMember{{"rebellions", models.MemberParticipant}}, [4]float64{83, 79, 76, 80}, false},
+		[]demoMember{{"rebellions", models.MemberModel}}, [4]float64{83, 79, 76, 80}, false},
 	{"bionexus", "바이오·헬스케어 지식 기반 파운데이션 모델", "A biomedical knowledge foundation model",
 		"바이오 문헌과 실험 데이터를 학습한 지식 기반 모델로 신약 연구를 지원합니다.",
 		[]demoMember{{"crowdworks", models.MemberData}}, [4]float64{80, 78, 77, 81}, false},
@@ -130,7 +130,7 @@ var demoApplications = []demoApplication{
 		[]demoMember{{"selectstar", models.MemberData}}, [4]float64{76, 74, 80, 70}, false},
 	{"kt", "믿:음(Mi:dm) 기반 공공·기업 특화 파운데이션 모델", "Mi:dm: a foundation model for public and enterprise use",
 		"공공·기업 업무에 맞춘 파운데이션 모델과 보안이 강화된 전용 클라우드 제공 방안을 제시합니다.",
-		[]demoMember{{"furiosaai", models.MemberParticipant}, {"postech", models.MemberResearch}}, [4]float64{75, 72, 79, 71}, false},
+		[]demoMember{{"furiosaai", models.MemberModel}, {"postech", models.MemberResearch}}, [4]float64{75, 72, 79, 71}, false},
 	{"konan-technology", "공공 문서 특화 파운데이션 모델", "A foundation model for public-sector documents",
 		"행정 문서와 법령을 학습한 모델로 공공기관의 문서 업무를 지원합니다.",
 		[]demoMember{{"flitto", models.MemberData}}, [4]float64{74, 70, 72, 75}, false},
@@ -139,7 +139,7 @@ var demoApplications = []demoApplication{
 		[]demoMember{{"testworks", models.MemberData}}, [4]float64{72, 69, 70, 72}, false},
 	{"kaist", "오픈소스 학술 파운데이션 모델", "An open academic foundation model",
 		"학습 데이터와 가중치를 모두 공개하는 학술용 파운데이션 모델을 개발합니다.",
-		[]demoMember{{"postech", models.MemberResearch}, {"nota", models.MemberParticipant}}, [4]float64{70, 64, 66, 72}, false},
+		[]demoMember{{"postech", models.MemberResearch}, {"nota", models.MemberModel}}, [4]float64{70, 64, 66, 72}, false},
 }
 
 // demoReviewers review every application with the demo officer.
@@ -405,14 +405,8 @@ func (s *demoSeeder) apply(i int, d demoApplication) (uint, error) {
 	if err := models.CreateApplication(s.ctx, s.tx, a, user, at); err != nil {
 		return 0, err
 	}
-	for k, m := range d.Members {
-		org, ok := s.orgs[m.Code]
-		if !ok {
-			return 0, fmt.Errorf("unknown partner %q: %w", m.Code, models.ErrNotFound)
-		}
-		if err := models.AddMember(s.ctx, s.tx, a.ID, org.ID, m.Role, user, at.Add(time.Duration(k+1)*10*time.Minute)); err != nil {
-			return 0, err
-		}
+	if err := s.consortium(a, d, user, at); err != nil {
+		return 0, err
 	}
 	policy := models.UploadPolicy{MaxBytes: 1 << 20, Allowed: []models.FileKind{models.FilePDF}}
 	for k, rd := range s.call.Documents {

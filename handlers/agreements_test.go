@@ -152,7 +152,7 @@ func TestAgreementPagesJourney(t *testing.T) {
 			t.Error("the ministry's early signature is refused without a word")
 		}
 		for _, p := range v1.Parties {
-			if p.Role != models.PartyMember {
+			if p.Role != models.SignerMember {
 				continue
 			}
 			orgID := p.OrganisationID

@@ -26,6 +26,7 @@ var applicationNotices = map[string]string{
 	"created":        "application.notice.created",
 	"saved":          "application.notice.saved",
 	"member_added":   "application.notice.member_added",
+	"member_invited": "application.notice.member_invited",
 	"member_removed": "application.notice.member_removed",
 	"uploaded":       "application.notice.uploaded",
 	"submitted":      "application.notice.submitted",
@@ -242,11 +243,13 @@ func (h *Handler) addMember(c *gin.Context) {
 		NameEN:         strings.TrimSpace(c.PostForm("name_en")),
 		BusinessRegNo:  strings.TrimSpace(c.PostForm("business_reg_no")),
 		Role:           c.PostForm("role"),
+		Terms: models.MemberTermsInput{Share: strings.TrimSpace(c.PostForm("share")), GPUCount: strings.TrimSpace(c.PostForm("gpu_count")),
+			GPUModel: strings.TrimSpace(c.PostForm("gpu_model")), GPUNotes: c.PostForm("gpu_notes")},
 	}
 	err := models.AddConsortiumMember(c.Request.Context(), h.db, id, models.MemberInput{OrganisationID: in.OrganisationID,
-		NameKO: in.NameKO, NameEN: in.NameEN, BusinessRegNo: in.BusinessRegNo, Role: in.Role}, currentUser(c), h.now())
+		NameKO: in.NameKO, NameEN: in.NameEN, BusinessRegNo: in.BusinessRegNo, Role: in.Role, Terms: in.Terms}, currentUser(c), h.now())
 	if err == nil {
-		c.Redirect(http.StatusSeeOther, fmt.Sprintf("/applications/%d?done=member_added", id))
+		c.Redirect(http.StatusSeeOther, fmt.Sprintf("/applications/%d?done=member_invited", id))
 		return
 	}
 	var refused *models.FieldsError
@@ -481,7 +484,7 @@ func (h *Handler) applicationView(c *gin.Context, a *models.Application) (views.
 		App:       a,
 		Editable:  a.MayEdit(u, &a.Call, now),
 		Form:      views.ApplicationForm{TitleKO: a.TitleKO, TitleEN: a.TitleEN, Summary: a.Summary, Version: a.Version},
-		Member:    views.ApplicationMemberForm{Role: models.MemberParticipant},
+		Member:    views.ApplicationMemberForm{Role: models.MemberModel},
 		MaxUpload: h.uploads.MaxBytes,
 		Now:       now,
 	}

@@ -243,10 +243,10 @@ func TestApplicationDraftJourney(t *testing.T) {
 
 		// Members: an organisation from the list, a new one, bad numbers.
 		wantSeeOther(t, "add existing", c.post(page+"/members", url.Values{
-			"organisation_id": {itoa(f.kakao.ID)}, "role": {models.MemberData}}), page+"?done=member_added")
+			"organisation_id": {itoa(f.kakao.ID)}, "role": {models.MemberData}}), page+"?done=member_invited")
 		brn := apBRN(t, "123456789", true)
 		wantSeeOther(t, "add new", c.post(page+"/members", url.Values{
-			"name_ko": {"새싹데이터"}, "name_en": {"Saessak Data"}, "business_reg_no": {brn}, "role": {models.MemberResearch}}), page+"?done=member_added")
+			"name_ko": {"새싹데이터"}, "name_en": {"Saessak Data"}, "business_reg_no": {brn}, "role": {models.MemberResearch}}), page+"?done=member_invited")
 		var created models.Organisation
 		if err := f.app.db.Where("name_ko = ?", "새싹데이터").First(&created).Error; err != nil {
 			t.Fatalf("new organisation not registered: %v", err)
@@ -259,13 +259,13 @@ func TestApplicationDraftJourney(t *testing.T) {
 		}
 		// The same number again finds the organisation: it is already a member.
 		doc = wantPage(t, "same number", c.post(page+"/members", url.Values{
-			"name_ko": {"다른 이름"}, "name_en": {"Other"}, "business_reg_no": {brn}, "role": {models.MemberParticipant}}), http.StatusUnprocessableEntity)
+			"name_ko": {"다른 이름"}, "name_en": {"Other"}, "business_reg_no": {brn}, "role": {models.MemberModel}}), http.StatusUnprocessableEntity)
 		if doc.Find(`[data-testid="error-business_reg_no"]`).Length() != 1 {
 			t.Error("same number: no field error")
 		}
 		bad := apBRN(t, "123456789", false)
 		doc = wantPage(t, "bad check digit", c.post(page+"/members", url.Values{
-			"name_ko": {"오류기관"}, "name_en": {"Typo Inc"}, "business_reg_no": {bad}, "role": {models.MemberParticipant}}), http.StatusUnprocessableEntity)
+			"name_ko": {"오류기관"}, "name_en": {"Typo Inc"}, "business_reg_no": {bad}, "role": {models.MemberModel}}), http.StatusUnprocessableEntity)
 		checkDigitMsg := fieldError(doc, "business_reg_no")
 		if !strings.Contains(checkDigitMsg, "검증번호") {
 			t.Errorf("bad check digit: message %q", checkDigitMsg)
@@ -273,11 +273,11 @@ func TestApplicationDraftJourney(t *testing.T) {
 		if apValue(doc, `input[name="name_ko"]`) != "오류기관" || apValue(doc, `input[name="business_reg_no"]`) != bad {
 			t.Error("bad check digit: the input was not kept")
 		}
-		if sel, _ := doc.Find(`select[name="role"] option[selected]`).Attr("value"); sel != models.MemberParticipant {
+		if sel, _ := doc.Find(`select[name="role"] option[selected]`).Attr("value"); sel != models.MemberModel {
 			t.Errorf("bad check digit: role kept as %q", sel)
 		}
 		doc = wantPage(t, "bad format", c.post(page+"/members", url.Values{
-			"name_ko": {"오류기관"}, "name_en": {"Typo Inc"}, "business_reg_no": {"12-345"}, "role": {models.MemberParticipant}}), http.StatusUnprocessableEntity)
+			"name_ko": {"오류기관"}, "name_en": {"Typo Inc"}, "business_reg_no": {"12-345"}, "role": {models.MemberModel}}), http.StatusUnprocessableEntity)
 		if msg := fieldError(doc, "business_reg_no"); msg == "" || msg == checkDigitMsg {
 			t.Errorf("bad format: message %q should differ from the check digit's", msg)
 		}
@@ -287,10 +287,24 @@ func TestApplicationDraftJourney(t *testing.T) {
 			t.Error("lead role: no field error")
 		}
 
+		// Invited, nobody joined yet; Kakao's user accepts, the new organisation has no user yet.
+		if n := len(f.load(id).Members); n != 1 {
+			t.Errorf("before any acceptance: %d members, want the lead alone", n)
+		}
+		var inv models.ConsortiumRequest
+		if err := f.app.db.Where("application_id = ? AND organisation_id = ?", id, f.kakao.ID).First(&inv).Error; err != nil {
+			t.Fatal(err)
+		}
+		st := storyOf(t, f.app)
+		st.demoCompany("kakao")
+		kakao := st.signIn("demo-company-kakao")
+		wantSeeOther(t, "Kakao accepts", kakao.post(fmt.Sprintf("/consortium/requests/%d/accept", inv.ID), nil),
+			"/company/consortium?done=accepted")
+
 		doc = wantPage(t, "members", c.get(page), http.StatusOK)
 		rows := doc.Find(`[data-testid="member-row"]`)
-		if rows.Length() != 3 {
-			t.Fatalf("members: %d rows, want 3 (lead, Kakao, new)", rows.Length())
+		if rows.Length() != 2 {
+			t.Fatalf("members: %d rows, want 2 (lead, Kakao)", rows.Length())
 		}
 		if r, _ := rows.First().Attr("data-role"); r != models.MemberLead {
 			t.Errorf("members: first row is %q, want the lead", r)
@@ -302,7 +316,7 @@ func TestApplicationDraftJourney(t *testing.T) {
 		// Remove Kakao.
 		action, _ := kakaoRow.Find("form").Attr("action")
 		wantSeeOther(t, "remove", c.post(action, nil), page+"?done=member_removed")
-		if n := len(f.load(id).Members); n != 2 {
+		if n := len(f.load(id).Members); n != 1 {
 			t.Errorf("after removal: %d members", n)
 		}
 
@@ -643,7 +657,7 @@ func TestApplicationIsolationAndDownloads(t *testing.T) {
 		for _, path := range []string{page, page + "/members", page + "/submit", page + "/withdraw",
 			fmt.Sprintf("%s/members/%d/delete", page, a.Members[0].ID)} {
 			resp := upstage.post(path, url.Values{"title_ko": {"탈취"}, "title_en": {"x"}, "summary": {"x"}, "version": {"2"},
-				"organisation_id": {itoa(f.upstage.ID)}, "role": {models.MemberParticipant}})
+				"organisation_id": {itoa(f.upstage.ID)}, "role": {models.MemberModel}})
 			readAll(resp)
 			if resp.StatusCode != http.StatusNotFound {
 				t.Errorf("Upstage POST %s: status %d, want 404", path, resp.StatusCode)

@@ -229,6 +229,31 @@ func authzMatrix() map[string]matrixRow {
 		{"POST /applications/:id/members/:mid/delete", matrixRow{path: "/applications/{own_app}/members/{own_member}/delete",
 			otherPath: "/applications/{other_app}/members/{other_member}/delete",
 			cells:     companyPost(cellSeeOther("/applications/{own_app}?done=member_removed"))}},
+		// Consortia. The consortium page of a draft; a selected team's
+		// change request sent empty (refused); a draft member's terms sent
+		// empty (the role is missing).
+		{"GET /applications/:id/consortium", matrixRow{path: "/applications/{own_app}/consortium",
+			otherPath: "/applications/{other_app}/consortium", cells: ownObjectPage}},
+		{"POST /applications/:id/consortium", matrixRow{path: "/applications/{own_sel_app}/consortium",
+			otherPath: "/applications/{other_sel_app}/consortium", cells: companyPost(cellUnprocessable)}},
+		{"POST /applications/:id/members/:mid", matrixRow{path: "/applications/{own_app}/members/{own_member2}",
+			otherPath: "/applications/{other_app}/members/{other_member2}", cells: companyPost(cellUnprocessable)}},
+		{"GET /company/consortium", matrixRow{path: "/company/consortium", cells: matrixCells(
+			cellSignIn, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden)}},
+		// Upstage answers the invitations it received; another
+		// organisation's invitation is "not found" to it.
+		{"POST /consortium/requests/:rid/accept", matrixRow{path: "/consortium/requests/{own_invitation}/accept",
+			otherPath: "/consortium/requests/{other_invitation}/accept", cells: companyPost(cellSeeOther("/company/consortium?done=accepted"))}},
+		{"POST /consortium/requests/:rid/decline", matrixRow{path: "/consortium/requests/{own_invitation2}/decline",
+			otherPath: "/consortium/requests/{other_invitation}/decline", cells: companyPost(cellSeeOther("/company/consortium?done=declined"))}},
+		{"POST /consortium/requests/:rid/withdraw", matrixRow{path: "/consortium/requests/{own_withdraw}/withdraw",
+			otherPath: "/consortium/requests/{other_withdraw}/withdraw", cells: companyPost(cellSeeOther("/applications/{own_sel_app}/consortium?done=withdrawn"))}},
+		{"GET /officer/consortia", matrixRow{path: "/officer/consortia", cells: programmePage}},
+		// Without the confirmation: the page that asks for it; a refusal sent without its reason.
+		{"POST /officer/consortium/requests/:rid/approve", matrixRow{path: "/officer/consortium/requests/{change_request}/approve",
+			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)}},
+		{"POST /officer/consortium/requests/:rid/refuse", matrixRow{path: "/officer/consortium/requests/{change_request}/refuse",
+			cells: ministryEmptyForm}},
 		// Sent without a document named: refused.
 		{"POST /applications/:id/documents", matrixRow{path: "/applications/{own_app}/documents", otherPath: "/applications/{other_app}/documents",
 			cells: companyPost(cellUnprocessable)}},
@@ -449,8 +474,12 @@ type matrixFixture struct {
 //   - Upstage appeals ({own_appeal}, under review) and KAIST appeals
 //     ({other_appeal}, dismissed), each with evidence;
 //   - {open_call} is open for a month with drafts of Upstage and KAIST, each
-//     with a participant and one of two required documents; {apply_call}
-//     is open with no application;
+//     with two members (invited and accepted) and one of two required
+//     documents; {apply_call} is open with no application;
+//   - consortium requests on the selected teams ({own_sel_app} Upstage's,
+//     {other_sel_app} KAIST's): a change waiting for an officer, an
+//     invitation each to withdraw, and invitations of Upstage (and of Naver
+//     Cloud, another organisation's) to accept or decline;
 //   - a one-off holiday and two imported lists waiting to be confirmed;
 //   - a GPU cluster of two nodes, one allocated to Upstage, one to KAIST;
 //   - naming rights for Upstage and KAIST.
@@ -472,8 +501,21 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 	now := s.now()
 	open := s.newCall("2027년 상시 공모", now.Add(-time.Hour), now.Add(30*24*time.Hour), "사업계획서", "예산서")
 	ownApp, otherApp := s.draft(open, "upstage"), s.draft(open, "kaist")
-	ownMember := s.member(ownApp, "naver-cloud", models.MemberParticipant)
-	otherMember := s.member(otherApp, "kakao", models.MemberParticipant)
+	ownMember := s.member(ownApp, "naver-cloud", models.MemberModel)
+	otherMember := s.member(otherApp, "kakao", models.MemberModel)
+	ownMember2 := s.member(ownApp, "lunit", models.MemberData)
+	otherMember2 := s.member(otherApp, "lunit", models.MemberData)
+	// Consortium requests: on the selected teams (Upstage in {call}, KAIST in
+	// the other call), Upstage's change of its own share waiting for an
+	// officer and its invitation of Lunit; KAIST's invitations of Upstage
+	// (to a selected team and to a draft) and of Naver Cloud.
+	ownSel, otherSel := decided.apps["upstage"], other.apps["kaist"]
+	change := s.consortiumRequest(ownSel.ID, models.ChangeInput{Kind: models.RequestChange,
+		MemberID: itoa(s.memberOf(ownSel.ID, "upstage")), Terms: models.MemberTermsInput{Share: "60"}})
+	ownWithdraw, otherWithdraw := s.inviteTo(ownSel.ID, "lunit", models.MemberData), s.inviteTo(otherSel.ID, "lunit", models.MemberData)
+	ownInvitation := s.inviteTo(otherSel.ID, "upstage", models.MemberModel)
+	ownInvitation2 := s.inviteToDraft(otherApp, "upstage", models.MemberModel)
+	otherInvitation := s.inviteTo(otherSel.ID, "naver-cloud", models.MemberGPU)
 	ownDoc := s.attach(ownApp, open, 0, storePDF("사업계획서.pdf"))
 	otherDoc := s.attach(otherApp, open, 0, storePDF("사업계획서.pdf"))
 	apply := s.newCall("2027년 2차 공모", now.Add(-time.Hour), now.Add(30*24*time.Hour), "사업계획서")
@@ -521,44 +563,54 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 	}
 
 	f.vars = map[string]string{
-		"hash":            static.Hash,
-		"own":             itoa(f.upstage.ID),
-		"other":           itoa(f.kaist.ID),
-		"demo_user":       itoa(s.user("demo-company-upstage").ID),
-		"call":            itoa(decided.ID),
-		"decision":        itoa(decided.decision.ID),
-		"other_decision":  itoa(other.decision.ID),
-		"review":          itoa(review),
-		"own_appeal":      itoa(ownAppeal.ID),
-		"other_appeal":    itoa(otherAppeal.ID),
-		"own_evidence":    itoa(ownAppeal.Evidence[0].ID),
-		"other_evidence":  itoa(otherAppeal.Evidence[0].ID),
-		"open_call":       itoa(open.ID),
-		"apply_call":      itoa(apply.ID),
-		"own_app":         itoa(ownApp.ID),
-		"other_app":       itoa(otherApp.ID),
-		"own_member":      itoa(ownMember),
-		"other_member":    itoa(otherMember),
-		"own_doc":         itoa(ownDoc),
-		"other_doc":       itoa(otherDoc),
-		"holiday":         itoa(holiday.ID),
-		"holiday_list":    itoa(list.ID),
-		"holiday_list2":   itoa(list2.ID),
-		"cluster":         itoa(cluster.ID),
-		"own_alloc":       itoa(ownAlloc.ID),
-		"other_alloc":     itoa(otherAlloc.ID),
-		"own_grant":       itoa(ownGrant.ID),
-		"own_report":      itoa(ownReport.ID),
-		"other_report":    itoa(otherReport.ID),
-		"report_month":    reportMonth,
-		"invoice":         itoa(invoice.ID),
-		"other_grant":     itoa(otherGrant.ID),
-		"own_agreement":   itoa(ownAgreement.ID),
-		"other_agreement": itoa(otherAgreement.ID),
-		"own_version":     itoa(ownAgreement.Versions[0].ID),
-		"other_version":   itoa(otherAgreement.Versions[0].ID),
-		"draft_version":   itoa(draft.ID),
-		"signer":          itoa(signer.UserID),
+		"hash":             static.Hash,
+		"own":              itoa(f.upstage.ID),
+		"other":            itoa(f.kaist.ID),
+		"demo_user":        itoa(s.user("demo-company-upstage").ID),
+		"call":             itoa(decided.ID),
+		"decision":         itoa(decided.decision.ID),
+		"other_decision":   itoa(other.decision.ID),
+		"review":           itoa(review),
+		"own_appeal":       itoa(ownAppeal.ID),
+		"other_appeal":     itoa(otherAppeal.ID),
+		"own_evidence":     itoa(ownAppeal.Evidence[0].ID),
+		"other_evidence":   itoa(otherAppeal.Evidence[0].ID),
+		"open_call":        itoa(open.ID),
+		"apply_call":       itoa(apply.ID),
+		"own_app":          itoa(ownApp.ID),
+		"other_app":        itoa(otherApp.ID),
+		"own_member":       itoa(ownMember),
+		"own_member2":      itoa(ownMember2),
+		"other_member2":    itoa(otherMember2),
+		"own_sel_app":      itoa(ownSel.ID),
+		"other_sel_app":    itoa(otherSel.ID),
+		"change_request":   itoa(change.ID),
+		"own_withdraw":     itoa(ownWithdraw.ID),
+		"other_withdraw":   itoa(otherWithdraw.ID),
+		"own_invitation":   itoa(ownInvitation.ID),
+		"own_invitation2":  itoa(ownInvitation2.ID),
+		"other_invitation": itoa(otherInvitation.ID),
+		"other_member":     itoa(otherMember),
+		"own_doc":          itoa(ownDoc),
+		"other_doc":        itoa(otherDoc),
+		"holiday":          itoa(holiday.ID),
+		"holiday_list":     itoa(list.ID),
+		"holiday_list2":    itoa(list2.ID),
+		"cluster":          itoa(cluster.ID),
+		"own_alloc":        itoa(ownAlloc.ID),
+		"other_alloc":      itoa(otherAlloc.ID),
+		"own_grant":        itoa(ownGrant.ID),
+		"own_report":       itoa(ownReport.ID),
+		"other_report":     itoa(otherReport.ID),
+		"report_month":     reportMonth,
+		"invoice":          itoa(invoice.ID),
+		"other_grant":      itoa(otherGrant.ID),
+		"own_agreement":    itoa(ownAgreement.ID),
+		"other_agreement":  itoa(otherAgreement.ID),
+		"own_version":      itoa(ownAgreement.Versions[0].ID),
+		"other_version":    itoa(otherAgreement.Versions[0].ID),
+		"draft_version":    itoa(draft.ID),
+		"signer":           itoa(signer.UserID),
 	}
 	return f
 }

@@ -89,7 +89,7 @@ func TestBrowserAgreementJourney(t *testing.T) {
 	}
 	v := got.Versions[0]
 	for _, p := range v.Parties {
-		if p.Role != models.PartyMember {
+		if p.Role != models.SignerMember {
 			continue
 		}
 		orgID := p.OrganisationID

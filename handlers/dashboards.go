@@ -93,7 +93,7 @@ func (h *Handler) showOfficerDashboard(c *gin.Context) {
 	}
 	for i := range as {
 		if p := as[i].Pending(); p != nil && p.Status == models.VersionOut {
-			if m := p.Missing(); len(m) == 1 && m[0].Role == models.PartyMinistry {
+			if m := p.Missing(); len(m) == 1 && m[0].Role == models.SignerMinistry {
 				v.ToCountersign++
 			}
 		}
@@ -132,6 +132,10 @@ func (h *Handler) showCompanyDashboard(c *gin.Context) {
 		return
 	}
 	if v.Calls, err = models.ListCalls(ctx, h.db); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if v.Invitations, err = models.CountOpenInvitations(ctx, h.db, org.ID); err != nil {
 		h.fail(c, err)
 		return
 	}

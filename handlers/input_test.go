@@ -176,7 +176,7 @@ func TestBadTextInFormsIsAFieldError(t *testing.T) {
 				"summary": {"요약"}, "version": {"1"}})
 			inFieldError(t, app, "draft English title with "+name, resp, "title_en", models.MsgTextInvalid, "title_en", inHead, inTail)
 			resp = kaist.post(fmt.Sprintf("/applications/%d/members", draft), url.Values{"name_ko": {typed}, "name_en": {"New member"},
-				"business_reg_no": {apBRN(t, "123456789", true)}, "role": {models.MemberParticipant}})
+				"business_reg_no": {apBRN(t, "123456789", true)}, "role": {models.MemberModel}})
 			inFieldError(t, app, "member name with "+name, resp, "name_ko", models.MsgTextInvalid, "name_ko", inHead, inTail)
 		}
 

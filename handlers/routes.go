@@ -101,6 +101,19 @@ func (h *Handler) routes() []Route {
 		{"POST", "/applications/:id/submit", roles(models.RoleCompany), h.submitApplication},
 		{"POST", "/applications/:id/withdraw", roles(models.RoleCompany), h.withdrawApplication},
 
+		// Consortia: the lead invites and files changes, the invited company
+		// accepts or declines, officers decide a selected team's changes.
+		{"GET", "/applications/:id/consortium", roles(append(programmeAll, models.RoleCompany)...), h.showConsortiumPage},
+		{"POST", "/applications/:id/consortium", roles(models.RoleCompany), h.fileConsortiumRequest},
+		{"POST", "/applications/:id/members/:mid", roles(models.RoleCompany), h.setMemberTerms},
+		{"GET", "/company/consortium", roles(models.RoleCompany), h.showCompanyConsortiumPage},
+		{"POST", "/consortium/requests/:rid/accept", roles(models.RoleCompany), h.answerInvitation(models.ReqAccept, "accepted")},
+		{"POST", "/consortium/requests/:rid/decline", roles(models.RoleCompany), h.answerInvitation(models.ReqDecline, "declined")},
+		{"POST", "/consortium/requests/:rid/withdraw", roles(models.RoleCompany), h.withdrawConsortiumRequest},
+		{"GET", "/officer/consortia", roles(programmeAll...), h.showConsortiaPage},
+		{"POST", "/officer/consortium/requests/:rid/approve", roles(ministry...), h.decideConsortiumRequest(models.ReqApprove)},
+		{"POST", "/officer/consortium/requests/:rid/refuse", roles(ministry...), h.decideConsortiumRequest(models.ReqRefuse)},
+
 		// Review and selection: officers review, score, rank and publish.
 		{"GET", "/officer/calls/:id/applications", roles(programmeAll...), h.showCallApplicationsPage},
 		{"GET", "/officer/calls/:id/export", roles(programmeAll...), h.exportCallApplications},

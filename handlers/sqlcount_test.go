@@ -176,6 +176,9 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 	if err := demo.SeedAgreements(ctx, db, app.h.files, now); err != nil {
 		t.Fatal(err)
 	}
+	if err := demo.SeedConsortia(ctx, db, now); err != nil {
+		t.Fatal(err)
+	}
 	if err := demo.SeedGPUs(ctx, db, now); err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +249,9 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 	}
 	seedMoreGPUsAndAppeals(t, db, now, &cluster, &allocation, &decision, kaist, user("demo-officer"), objects)
 	seedMoreVerifications(t, db, now, &report, &invoice, objects)
+	seedMoreConsortiumRequests(t, db, now, &application, objects)
 	return map[string]string{
+		"/applications/:id/consortium":           fmt.Sprintf("/applications/%d/consortium", application.ID),
 		"/static/:hash/*path":                    staticBase + "/css/app.css",
 		"/organisations/:id":                     fmt.Sprintf("/organisations/%d", *upstage.OrganisationID),
 		"/calls/:id":                             fmt.Sprintf("/calls/%d", call.ID),
@@ -476,6 +481,29 @@ func seedMoreVerifications(t *testing.T, db *gorm.DB, now time.Time, report *mod
 				ClaimMeanUtil: 50, CoverageThreshold: 90, AllocatedHours: 50, ExpectedHours: 50, ObservedHours: 50},
 			{InvoiceID: l.ID, At: at, Trigger: models.InvoiceActionEnter, Outcome: models.OutcomeDiscrepancy, ClaimGPUHours: 100,
 				ClaimAvailability: &avail, CoverageThreshold: 90, AllocatedHours: 50, ExpectedHours: 50, ObservedHours: 50},
+		}).Error)
+	}
+}
+
+// seedMoreConsortiumRequests adds n change requests waiting for an officer
+// on the sample application (the lead's share, its consortium history and
+// the officers' queue list them) and n invitations of the sample
+// application's lead by another selected team (its invitations list
+// them), inserted directly: the rules allow one open request per
+// organisation.
+func seedMoreConsortiumRequests(t *testing.T, db *gorm.DB, now time.Time, app *models.Application, n int) {
+	t.Helper()
+	var other models.Application
+	must(t, db.Where("call_id = ? AND status = ? AND id <> ?", app.CallID, models.StatusSelected, app.ID).Order("id").First(&other).Error)
+	at := now.UTC()
+	for i := range n {
+		must(t, db.Create(&[]models.ConsortiumRequest{
+			{ApplicationID: app.ID, Stage: models.StageChange, Kind: models.RequestChange, OrganisationID: app.LeadOrgID,
+				Role: models.MemberLead, Share: 50 + i%10, Note: "분담 조정", Status: models.RequestPending, BaseVersion: app.ConsortiumVersion,
+				FiledByID: 1, FiledAt: at},
+			{ApplicationID: other.ID, Stage: models.StageChange, Kind: models.RequestAdd, OrganisationID: app.LeadOrgID,
+				Role: models.MemberModel, Note: "공동 개발", Status: models.RequestInvited, BaseVersion: other.ConsortiumVersion,
+				FiledByID: 1, FiledAt: at},
 		}).Error)
 	}
 }

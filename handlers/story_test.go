@@ -203,12 +203,17 @@ func (s *story) attach(a *models.Application, call *models.Call, doc int, f stor
 	return d.ID
 }
 
-// member adds an organisation to the draft's consortium and returns the member's id.
+// member adds an organisation to the draft's consortium, as the lead's
+// invitation and the organisation's acceptance, and returns the member's id.
 func (s *story) member(a *models.Application, code, role string) uint {
 	s.t.Helper()
 	org := s.org(code)
-	if err := models.AddMember(s.t.Context(), s.app.db, a.ID, org.ID, role, s.lead(a), s.now()); err != nil {
-		s.t.Fatalf("add %s to application %d: %v", code, a.ID, err)
+	r, err := models.InviteMember(s.t.Context(), s.app.db, a.ID, org.ID, models.MemberTerms{Role: role}, s.lead(a), s.now())
+	if err != nil {
+		s.t.Fatalf("invite %s to application %d: %v", code, a.ID, err)
+	}
+	if err := models.AnswerInvitation(s.t.Context(), s.app.db, r.ID, models.ReqAccept, s.companyUser(code), s.now()); err != nil {
+		s.t.Fatalf("%s accepts application %d's invitation: %v", code, a.ID, err)
 	}
 	var m models.ConsortiumMember
 	if err := s.app.db.Where("application_id = ? AND organisation_id = ?", a.ID, org.ID).First(&m).Error; err != nil {
@@ -528,7 +533,7 @@ func (s *story) agreements(d *models.Decision, names bool) map[string]*models.Ag
 		v = a.Versions[0]
 		for _, p := range v.Parties {
 			signer := officer
-			if p.Role != models.PartyMinistry {
+			if p.Role != models.SignerMinistry {
 				orgID := p.OrganisationID
 				u, err := models.UpsertUser(ctx, db, models.Identity{Issuer: "test-signer", Subject: "signer-" + itoa(orgID),
 					Name: "서명권자 " + itoa(orgID), Role: models.RoleCompany, OrganisationID: &orgID}, at)
@@ -548,4 +553,65 @@ func (s *story) agreements(d *models.Decision, names bool) map[string]*models.Ag
 		out[a.Organisation.Code] = a
 	}
 	return out
+}
+
+// demoCompany returns the demo sign-in user of the organisation
+// ("demo-company-<code>"), registering one as the demo seed does for
+// organisations without one, so that a browser can sign in as it.
+func (s *story) demoCompany(code string) *models.User {
+	s.t.Helper()
+	org := s.org(code)
+	u, err := models.UpsertUser(s.t.Context(), s.app.db, models.Identity{Issuer: models.DemoIssuer, Subject: "demo-company-" + code,
+		Email: "company@" + code + ".demo.k-ai.invalid", Name: "담당자 (" + org.NameKO + ")",
+		Role: models.RoleCompany, OrganisationID: &org.ID}, s.now())
+	if err != nil {
+		s.t.Fatalf("demo user of %s: %v", code, err)
+	}
+	return u
+}
+
+// consortiumRequest files the lead's change to a selected team's consortium
+// and returns the request.
+func (s *story) consortiumRequest(appID uint, in models.ChangeInput) *models.ConsortiumRequest {
+	s.t.Helper()
+	a, err := models.GetApplication(s.t.Context(), s.app.db, appID)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if in.Note == "" {
+		in.Note = "구성 변경"
+	}
+	r, err := models.FileConsortiumRequest(s.t.Context(), s.app.db, appID, in, s.lead(a), s.now())
+	if err != nil {
+		s.t.Fatalf("consortium request on application %d: %v", appID, err)
+	}
+	return r
+}
+
+// inviteTo invites the organisation to a selected team's consortium (a
+// change request waiting for its consent) and returns the request.
+func (s *story) inviteTo(appID uint, code, role string) *models.ConsortiumRequest {
+	s.t.Helper()
+	return s.consortiumRequest(appID, models.ChangeInput{Kind: models.RequestAdd, OrganisationID: itoa(s.org(code).ID),
+		Terms: models.MemberTermsInput{Role: role}})
+}
+
+// inviteToDraft invites the organisation to a draft's consortium and returns the invitation.
+func (s *story) inviteToDraft(a *models.Application, code, role string) *models.ConsortiumRequest {
+	s.t.Helper()
+	r, err := models.InviteMember(s.t.Context(), s.app.db, a.ID, s.org(code).ID, models.MemberTerms{Role: role}, s.lead(a), s.now())
+	if err != nil {
+		s.t.Fatalf("invite %s to application %d: %v", code, a.ID, err)
+	}
+	return r
+}
+
+// memberOf returns the id of the organisation's membership of the application.
+func (s *story) memberOf(appID uint, code string) uint {
+	s.t.Helper()
+	var m models.ConsortiumMember
+	if err := s.app.db.Where("application_id = ? AND organisation_id = ?", appID, s.org(code).ID).First(&m).Error; err != nil {
+		s.t.Fatalf("member %s of application %d: %v", code, appID, err)
+	}
+	return m.ID
 }

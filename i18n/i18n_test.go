@@ -181,12 +181,21 @@ func dynamicIDs(statuses []int) map[string][]string {
 		"usage.action.":     each("usage.action.", models.ReportActions...),
 		"usage.direction.":  each("usage.direction.", models.DirectionOver, models.DirectionUnder),
 		"usage.queue.kind.": each("usage.queue.kind.", models.QueueKinds...),
+		// Consortium requests (views/consortium.templ).
+		"consortium.status.": func() []string {
+			var ids []string
+			for _, st := range models.RequestStatuses {
+				ids = append(ids, "consortium.status."+string(st))
+			}
+			return ids
+		}(),
+		"consortium.kind.": each("consortium.kind.", models.RequestKinds...),
 		// Providers' invoice lines (views/usage_invoices.templ).
 		"invoice.action.": each("invoice.action.", models.InvoiceActions...),
 		// Agreements (views/agreements.go, handlers/agreements.go).
 		"agreement.state.":          each("agreement.state.", agreementStates()...),
 		"agreement.version_status.": each("agreement.version_status.", string(models.VersionDraft), string(models.VersionOut), string(models.VersionSigned), string(models.VersionSuperseded)),
-		"agreement.party.":          each("agreement.party.", models.PartyLead, models.PartyMember, models.PartyMinistry),
+		"agreement.party.":          each("agreement.party.", models.SignerLead, models.SignerMember, models.SignerMinistry),
 		"agreement.field.":          each("agreement.field.", "document", "period", "gpus", "grant_company", "grant_model", "model_names", "deliverables", "stage_dates", "budget", "parties", "names", "changes"),
 		"agreement.done.":           each("agreement.done.", "created", "prepared", "edited", "sent", "signed", "completed", "notice", "terminated"),
 	}

@@ -173,11 +173,11 @@ type AgreementVersion struct {
 	Signatures    []AgreementSignature `gorm:"foreignKey:VersionID;constraint:OnDelete:RESTRICT"`
 }
 
-// Party roles.
+// Roles of an agreement's parties.
 const (
-	PartyLead     = "lead"
-	PartyMember   = "member"
-	PartyMinistry = "ministry"
+	SignerLead     = "lead"
+	SignerMember   = "member"
+	SignerMinistry = "ministry"
 )
 
 // AgreementParty is one party of a version, fixed when the version is

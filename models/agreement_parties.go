@@ -20,14 +20,14 @@ func agreementParties(ctx context.Context, tx *gorm.DB, app *Application) ([]Agr
 	if err != nil {
 		return nil, err
 	}
-	parties := []AgreementParty{{OrganisationID: app.LeadOrgID, Role: PartyLead}}
+	parties := []AgreementParty{{OrganisationID: app.LeadOrgID, Role: SignerLead}}
 	for _, m := range members {
 		if m.OrganisationID == app.LeadOrgID || m.OrganisationID == ministry.ID {
 			continue
 		}
-		parties = append(parties, AgreementParty{OrganisationID: m.OrganisationID, Role: PartyMember})
+		parties = append(parties, AgreementParty{OrganisationID: m.OrganisationID, Role: SignerMember})
 	}
-	parties = append(parties, AgreementParty{OrganisationID: ministry.ID, Role: PartyMinistry})
+	parties = append(parties, AgreementParty{OrganisationID: ministry.ID, Role: SignerMinistry})
 	for i := range parties {
 		parties[i].Position = i + 1
 	}

@@ -246,8 +246,8 @@ func TestAgreementSigning(t *testing.T) {
 		}
 		a = w.load(a)
 		v1 := a.Versions[0]
-		if a.Number != "KAI-2025-001" || len(v1.Parties) != 3 || v1.Parties[0].Role != models.PartyLead || v1.Parties[1].Role != models.PartyMember ||
-			v1.Parties[2].Role != models.PartyMinistry || v1.Document == nil || len(v1.Budget) != 1 || v1.Budget[0].GovernmentWon != 10_000_000_000 {
+		if a.Number != "KAI-2025-001" || len(v1.Parties) != 3 || v1.Parties[0].Role != models.SignerLead || v1.Parties[1].Role != models.SignerMember ||
+			v1.Parties[2].Role != models.SignerMinistry || v1.Document == nil || len(v1.Budget) != 1 || v1.Budget[0].GovernmentWon != 10_000_000_000 {
 			t.Fatalf("agreement %+v version %+v", a, v1)
 		}
 		if a.State(models.DateOf(at)) != models.AgreementDraft {
@@ -696,7 +696,7 @@ func giveAgreement(t *testing.T, db *gorm.DB, app *models.Application, start, en
 	v = got.Versions[0]
 	for _, p := range v.Parties {
 		signer := officer
-		if p.Role != models.PartyMinistry {
+		if p.Role != models.SignerMinistry {
 			orgID := p.OrganisationID
 			signer, err = models.UpsertUser(ctx, db, models.Identity{Issuer: "test", Subject: fmt.Sprintf("signer-%d", orgID), Name: "서명권자",
 				Role: models.RoleCompany, OrganisationID: &orgID}, at)

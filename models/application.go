@@ -121,15 +121,23 @@ func NextStatus(from ApplicationStatus, action ApplicationAction, role Role, cal
 
 // Member roles in a consortium.
 const (
-	MemberLead        = "lead"
+	MemberLead     = "lead"
+	MemberModel    = "model"    // model development
+	MemberData     = "data"     // data provision
+	MemberGPU      = "gpu"      // GPU or cloud provider
+	MemberService  = "service"  // service partner
+	MemberResearch = "research" // research
+	// Roles of members recorded before the roles above; kept for their rows.
 	MemberParticipant = "participant"
-	MemberData        = "data"
 	MemberDemand      = "demand"
-	MemberResearch    = "research"
 )
 
-// MemberRoles lists the roles a consortium member can have.
-var MemberRoles = []string{MemberLead, MemberParticipant, MemberData, MemberDemand, MemberResearch}
+// MemberChoices are the roles a member may be given now (the lead's is fixed).
+var MemberChoices = []string{MemberModel, MemberData, MemberGPU, MemberService, MemberResearch}
+
+// MemberRoles lists the roles a consortium member can have, earlier ones included.
+var MemberRoles = []string{MemberLead, MemberModel, MemberData, MemberGPU, MemberService, MemberResearch,
+	MemberParticipant, MemberDemand}
 
 // Application is a consortium's application to a call, led by one organisation.
 type Application struct {
@@ -144,11 +152,14 @@ type Application struct {
 	Status      ApplicationStatus `gorm:"size:16;not null;index"`
 	Receipt     string            `gorm:"size:32"`
 	SubmittedAt *time.Time
-	Version     int                   `gorm:"not null;default:1"`
-	Members     []ConsortiumMember    `gorm:"constraint:OnDelete:CASCADE"`
-	Documents   []ApplicationDocument `gorm:"constraint:OnDelete:CASCADE"`
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	Version     int `gorm:"not null;default:1"`
+	// ConsortiumVersion counts the changes to the consortium; a change
+	// request applies only to the version it was filed against.
+	ConsortiumVersion int                   `gorm:"not null;default:0"`
+	Members           []ConsortiumMember    `gorm:"constraint:OnDelete:CASCADE"`
+	Documents         []ApplicationDocument `gorm:"constraint:OnDelete:CASCADE"`
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // ConsortiumMember is an organisation taking part in an application.
@@ -158,6 +169,10 @@ type ConsortiumMember struct {
 	OrganisationID uint         `gorm:"not null;uniqueIndex:idx_member_app_org"`
 	Organisation   Organisation `gorm:"constraint:OnDelete:RESTRICT"`
 	Role           string       `gorm:"size:16;not null"`
+	Share          int          `gorm:"not null;default:0"` // share of the work, percent
+	GPUCount       int          `gorm:"not null;default:0"` // GPUs the member brings itself
+	GPUModel       string       `gorm:"size:100;not null;default:''"`
+	GPUNotes       string       `gorm:"type:text;not null;default:''"`
 }
 
 // ApplicationDocument is a file attached to an application, for one of the

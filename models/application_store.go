@@ -108,37 +108,35 @@ func (a *Application) checkDraftOpen(call *Call, now time.Time) error {
 	return nil
 }
 
-// AddMember adds an organisation to a draft's consortium.
-func AddMember(ctx context.Context, db *gorm.DB, appID, orgID uint, role string, by *User, now time.Time) error {
-	if !validMemberRole(role) {
-		return fmt.Errorf("store: add member: role %q: %w", role, ErrInvalid)
+// InviteMember invites an organisation to a draft's consortium with the
+// terms; it joins when its company user accepts (AnswerInvitation).
+func InviteMember(ctx context.Context, db *gorm.DB, appID, orgID uint, t MemberTerms, by *User, now time.Time) (*ConsortiumRequest, error) {
+	if !validMemberRole(t.Role) {
+		return nil, fmt.Errorf("store: invite member: role %q: %w", t.Role, ErrInvalid)
 	}
-	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if _, err := lockDraft(ctx, tx, appID, by, now); err != nil {
+	var r *ConsortiumRequest
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		a, err := lockDraft(ctx, tx, appID, by, now)
+		if err != nil {
 			return err
 		}
-		return addMember(ctx, tx, appID, orgID, role, by, now)
-	})
-}
-
-// validMemberRole reports whether a member may be added with the role (any
-// but the lead's).
-func validMemberRole(role string) bool {
-	return role != MemberLead && slices.Contains(MemberRoles, role)
-}
-
-// addMember records the member and its audit row in tx; an organisation
-// already in the consortium is ErrConflict.
-func addMember(ctx context.Context, tx *gorm.DB, appID, orgID uint, role string, by *User, now time.Time) error {
-	m := ConsortiumMember{ApplicationID: appID, OrganisationID: orgID, Role: role}
-	if err := tx.Create(&m).Error; err != nil {
-		if errors.Is(err, gorm.ErrDuplicatedKey) {
-			return fmt.Errorf("store: add member: already a member: %w", ErrConflict)
+		org, err := GetOrganisation(ctx, tx, orgID)
+		if err != nil {
+			return err
 		}
-		return fmt.Errorf("store: add member: %w", err)
-	}
-	return RecordAudit(ctx, tx, ActorOf(by), "application.member_add", "application", fmt.Sprint(appID),
-		fmt.Sprintf("organisation %d added as %s", orgID, role), now)
+		if !org.IsApplicant() || org.ID == a.LeadOrgID {
+			return fmt.Errorf("store: invite organisation %d: %w", orgID, ErrInvalid)
+		}
+		r, err = invite(ctx, tx, a, StageDraft, orgID, t, "", "organisation_id", by, now)
+		return err
+	})
+	return r, err
+}
+
+// validMemberRole reports whether a member may be given the role now (any
+// of MemberChoices: never the lead's, nor a role kept only for old rows).
+func validMemberRole(role string) bool {
+	return slices.Contains(MemberChoices, role)
 }
 
 // MemberInput is an organisation to add to a consortium as the form sent
@@ -149,14 +147,17 @@ type MemberInput struct {
 	NameKO, NameEN string
 	BusinessRegNo  string
 	Role           string
+	Terms          MemberTermsInput // share and own GPUs (Terms.Role is ignored: Role is the role)
 }
 
-// AddConsortiumMember adds the organisation of a member form to the draft
-// appID's consortium, registering an organisation given by name and
+// AddConsortiumMember invites the organisation of a member form to the
+// draft appID's consortium, registering an organisation given by name and
 // number unless one with that number exists, in one transaction with the
-// audit rows. Refused fields (the role, an unknown or ministry
-// organisation, names, a business registration number of the wrong form
-// or check digit, an organisation already a member) are a *FieldsError;
+// audit rows. The organisation joins only when its company user accepts
+// the invitation (AnswerInvitation). Refused fields (the role, share and
+// GPUs, an unknown or ministry organisation, the lead itself, names, a
+// business registration number of the wrong form or check digit, an
+// organisation already a member or already invited) are a *FieldsError;
 // else ErrNotFound when the user may not see the application, and
 // ErrInvalidTransition or a *CallClosedError once it may not change.
 func AddConsortiumMember(ctx context.Context, db *gorm.DB, appID uint, in MemberInput, by *User, now time.Time) error {
@@ -169,10 +170,8 @@ func AddConsortiumMember(ctx context.Context, db *gorm.DB, appID uint, in Member
 		if err != nil {
 			return err
 		}
-		errs := FieldErrors{}
-		if !validMemberRole(in.Role) {
-			errs.Add("role", "application.error.member_role")
-		}
+		in.Terms.Role = in.Role
+		terms, errs := ParseMemberTerms(in.Terms, false)
 		var orgID uint
 		var brn BusinessRegNo
 		if in.OrganisationID != "" {
@@ -183,6 +182,8 @@ func AddConsortiumMember(ctx context.Context, db *gorm.DB, appID uint, in Member
 				errs.Add("organisation_id", "application.error.member_org")
 			case err != nil:
 				return err
+			case org.ID == a.LeadOrgID:
+				errs.Add("organisation_id", "application.error.member_duplicate")
 			default:
 				orgID = org.ID
 			}
@@ -211,10 +212,14 @@ func AddConsortiumMember(ctx context.Context, db *gorm.DB, appID uint, in Member
 			if orgID, err = FindOrRegisterOrganisation(ctx, tx, brn, in.NameKO, in.NameEN, by, now); err != nil {
 				return err
 			}
+			if orgID == a.LeadOrgID {
+				return &FieldsError{Fields: FieldErrors{orgField: "application.error.member_duplicate"}}
+			}
 		}
-		return addMember(ctx, tx, appID, orgID, in.Role, by, now)
+		_, err = invite(ctx, tx, a, StageDraft, orgID, terms, "", orgField, by, now)
+		return err
 	})
-	if errors.Is(err, ErrConflict) {
+	if errors.Is(err, ErrConflict) && !errors.As(err, new(*FieldsError)) {
 		return &FieldsError{Fields: FieldErrors{orgField: "application.error.member_duplicate"}}
 	}
 	return err
@@ -232,6 +237,10 @@ func RemoveMember(ctx context.Context, db *gorm.DB, appID, memberID uint, by *Us
 		}
 		if res.RowsAffected == 0 {
 			return fmt.Errorf("store: remove member %d: %w", memberID, ErrNotFound)
+		}
+		if err := tx.Model(&Application{}).Where("id = ?", appID).
+			Update("consortium_version", gorm.Expr("consortium_version + 1")).Error; err != nil {
+			return fmt.Errorf("store: remove member: %w", err)
 		}
 		return RecordAudit(ctx, tx, ActorOf(by), "application.member_remove", "application", fmt.Sprint(appID),
 			fmt.Sprintf("member %d removed", memberID), now)
@@ -375,6 +384,11 @@ func TransitionApplication(ctx context.Context, db *gorm.DB, appID uint, action 
 			return nil
 		}
 		done = true
+		if a.Status == StatusDraft {
+			if err := lapseDraftInvitations(ctx, tx, a.ID, by, now); err != nil {
+				return err
+			}
+		}
 		summary := fmt.Sprintf("%s → %s", a.Status, to)
 		if action == ActSubmit {
 			summary += ", receipt " + ReceiptNumber(a.ID, now)

@@ -605,7 +605,7 @@ func TestApplicationStore(t *testing.T) {
 		wantErr(t, "attach by another organisation",
 			models.AttachDocument(ctx, db, a.ID, w.call.Documents[0].ID, w.upload(kaist, inWindow), kaist, inWindow), models.ErrNotFound)
 		wantErr(t, "add member by another organisation",
-			models.AddMember(ctx, db, a.ID, w.org("lunit").ID, models.MemberData, kaist, inWindow), models.ErrNotFound)
+			inviteErr(models.InviteMember(ctx, db, a.ID, w.org("lunit").ID, models.MemberTerms{Role: models.MemberData}, kaist, inWindow)), models.ErrNotFound)
 
 		// Complete, then a double submit: one change, one audit row.
 		w.attachRequired(w.call, a, up, inWindow)
@@ -783,3 +783,6 @@ func TestListApplications(t *testing.T) {
 		}
 	})
 }
+
+// inviteErr keeps InviteMember's error.
+func inviteErr(_ *models.ConsortiumRequest, err error) error { return err }

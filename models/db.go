@@ -52,8 +52,12 @@ func OpenSQLiteWait(path string, now func() time.Time, busy time.Duration) (*gor
 	q.Set("_synchronous", "FULL")
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + path + "?" + q.Encode()
-	db, err := gorm.Open(sqlite.Open(dsn), gormConfig(now))
+	// Transactions queue in this process at the file's writeGate rather
+	// than in SQLite's busy handler (see writeGate).
+	pool := sql.OpenDB(&gatedConnector{dsn: dsn, busy: max(busy, time.Millisecond), gate: writeGateFor(path), drv: &sqlite3.SQLiteDriver{}})
+	db, err := gorm.Open(sqlite.New(sqlite.Config{DSN: dsn, Conn: pool}), gormConfig(now))
 	if err != nil {
+		_ = pool.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
 	if err := db.Use(&preparedWrites{}); err != nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net"
 	"net/url"
 	"regexp"
@@ -453,28 +452,41 @@ func RecordGPUs(ctx context.Context, db *gorm.DB, clusterID uint, gpus []SeenGPU
 		rows = append(rows, GPU{ClusterID: clusterID, UUID: g.UUID, Node: g.Node, Index: g.Index, Model: g.Model,
 			FirstSeen: at, LastSeen: at})
 	}
-	return db.Transaction(func(tx *gorm.DB) error {
-		err := tx.Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "uuid"}},
-			DoUpdates: clause.AssignmentColumns([]string{"node", "gpu_index", "model", "last_seen"}),
-			Where:     clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "gpus.cluster_id = excluded.cluster_id"}}},
-		}).CreateInBatches(rows, 500).Error
-		if err != nil {
-			return fmt.Errorf("store: record %d GPUs of cluster %d: %w", len(rows), clusterID, err)
-		}
-		owners, err := gpuOwners(tx, slices.Collect(maps.Keys(seen)))
+	// A transaction per chunk, as the rollups are written (see
+	// RollupChunk): a cluster's 10,000 GPUs seen for the first time after
+	// a start would otherwise hold SQLite's write lock for the whole list.
+	for chunk := range slices.Chunk(rows, RollupChunk) {
+		err := db.Transaction(func(tx *gorm.DB) error {
+			err := tx.Clauses(clause.OnConflict{
+				Columns:   []clause.Column{{Name: "uuid"}},
+				DoUpdates: clause.AssignmentColumns([]string{"node", "gpu_index", "model", "last_seen"}),
+				Where:     clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "gpus.cluster_id = excluded.cluster_id"}}},
+			}).Create(chunk).Error
+			if err != nil {
+				return fmt.Errorf("store: record %d GPUs of cluster %d: %w", len(chunk), clusterID, err)
+			}
+			uuids := make([]string, len(chunk))
+			for i, g := range chunk {
+				uuids[i] = g.UUID
+			}
+			owners, err := gpuOwners(tx, uuids)
+			if err != nil {
+				return err
+			}
+			for _, g := range chunk {
+				if o := owners[g.UUID]; o != clusterID {
+					if err := recordConflict(tx, g.UUID, clusterID, o, g.Node, at); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		for _, g := range rows {
-			if o := owners[g.UUID]; o != clusterID {
-				if err := recordConflict(tx, g.UUID, clusterID, o, g.Node, at); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // gpuOwners returns the cluster each of the UUIDs is registered to.

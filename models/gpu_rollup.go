@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"slices"
 	"strings"
@@ -151,15 +152,23 @@ func StoreClusterRollups(ctx context.Context, db *gorm.DB, clusterID uint, rows 
 
 // RollupChunk is how many rollups one transaction of StoreClusterRollups
 // writes on SQLite: the rows of a large cluster are written in several short
-// transactions with a pause between them, so that SQLite's write lock is
-// never held long and another writer (a form being sent) waits for about
-// one chunk. Each chunk leaves
-// its GPUs' hourly and daily rows consistent; a write that fails part way
-// is written whole again by the next one (rollups carry whole totals).
+// transactions, so that SQLite's write lock is never held long and another
+// writer of this process (a form being sent) waits for about one chunk at
+// the file's writeGate. Each chunk leaves its GPUs' hourly and daily rows
+// consistent; a write that fails part way is written whole again by the
+// next one (rollups carry whole totals).
 const RollupChunk = 500
 
-// SQLiteChunkPause is the pause between two chunks on SQLite (see RollupChunk).
-const SQLiteChunkPause = 30 * time.Millisecond
+// SQLiteChunkPause is the pause between two chunks on SQLite. Writers of
+// this process queue at the writeGate and need none; `portal collect`, run
+// apart from `portal serve`, sets it (CollectAlonePause) so that the
+// portal's writers, waiting in SQLite's busy handler (which sleeps up to
+// 25 ms between tries in its first 100 ms), find the lock free between
+// chunks.
+var SQLiteChunkPause time.Duration
+
+// CollectAlonePause is SQLiteChunkPause for a collector in its own process.
+const CollectAlonePause = 30 * time.Millisecond
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
@@ -306,9 +315,10 @@ func claimGPUs(tx *gorm.DB, clusterID uint, uuids []string, first map[string]*GP
 // cluster" is remembered: an unknown GPU, or another cluster's, is always
 // asked. The zero value is ready; a nil *GPUOwners remembers nothing.
 type GPUOwners struct {
-	mu    sync.Mutex
-	owned map[string]ownedGPU // by UUID
-	seen  map[string]seenGPU  // by UUID: what RecordGPUs last wrote
+	mu     sync.Mutex
+	owned  map[string]ownedGPU // by UUID
+	seen   map[string]seenGPU  // by UUID: what RecordGPUs last wrote
+	loaded map[uint]bool       // clusters whose stored records seen holds
 }
 
 // seenGPU is what RecordGPUs last wrote of a GPU, and when.
@@ -320,11 +330,34 @@ type seenGPU struct {
 
 // SeenEvery is how often the collector writes the last-seen time of a GPU
 // whose node, index and model have not changed: the GPU list's "last seen"
-// is up to this old while the GPU is polled.
+// is up to this old while the GPU is polled. The GPUs are written a fifth
+// at a time, each in its own minute of every five (SeenSlot), so that no
+// minute's write carries all of a large cluster's records.
 const SeenEvery = 5 * time.Minute
 
+// SeenSlot reports whether at falls in the minute, of every SeenEvery, in
+// which the record of the GPU uuid is written when unchanged.
+func SeenSlot(uuid string, at time.Time) bool {
+	h := fnv.New32a()
+	h.Write([]byte(uuid))
+	slots := int64(SeenEvery / time.Minute)
+	return int64(h.Sum32())%slots == at.Unix()/60%slots
+}
+
+// seenDue reports whether an unchanged GPU's record, last written at last,
+// is written again at at: in its slot (and not already this minute), or
+// SeenEvery after the last write whatever the slot (a write that skipped a
+// minute).
+func seenDue(uuid string, last, at time.Time) bool {
+	if at.Before(last) {
+		return true
+	}
+	age := at.Sub(last)
+	return age >= SeenEvery || (age >= time.Minute && SeenSlot(uuid, at))
+}
+
 // unchanged keeps, of the GPUs seen, those whose record must be written:
-// new, changed, or last written SeenEvery ago or more.
+// new, changed, or due (seenDue).
 func (o *GPUOwners) unchanged(cluster uint, gpus []SeenGPU, at time.Time) []SeenGPU {
 	if o == nil {
 		return gpus
@@ -336,12 +369,53 @@ func (o *GPUOwners) unchanged(cluster uint, gpus []SeenGPU, at time.Time) []Seen
 		e, ok := o.seen[g.UUID]
 		own, owned := o.owned[g.UUID]
 		if ok && owned && own.cluster == cluster && e.node == g.Node && e.model == g.Model && e.index == g.Index &&
-			at.Sub(e.at) < SeenEvery && !at.Before(e.at) {
+			!seenDue(g.UUID, e.at, at) {
 			continue
 		}
 		out = append(out, g)
 	}
 	return out
+}
+
+// loadSeen fills, once per cluster, what is remembered of the cluster's
+// GPU records from the database: after a start the first write then
+// rewrites only the records that changed or are due, not every GPU of the
+// cluster. A failed read is left for the next write to try again.
+func (o *GPUOwners) loadSeen(ctx context.Context, db *gorm.DB, cluster uint) {
+	if o == nil {
+		return
+	}
+	o.mu.Lock()
+	done := o.loaded[cluster]
+	o.mu.Unlock()
+	if done {
+		return
+	}
+	var rows []struct {
+		UUID     string `gorm:"column:uuid"`
+		Node     string
+		GPUIndex int `gorm:"column:gpu_index"`
+		Model    string
+		LastSeen time.Time
+	}
+	if err := db.WithContext(ctx).Model(&GPU{}).Select("uuid, node, gpu_index, model, last_seen").
+		Where("cluster_id = ?", cluster).Find(&rows).Error; err != nil {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.seen == nil {
+		o.seen = map[string]seenGPU{}
+	}
+	if o.loaded == nil {
+		o.loaded = map[uint]bool{}
+	}
+	for _, r := range rows {
+		if _, ok := o.seen[r.UUID]; !ok {
+			o.seen[r.UUID] = seenGPU{r.Node, r.Model, r.GPUIndex, r.LastSeen.UTC()}
+		}
+	}
+	o.loaded[cluster] = true
 }
 
 // recorded notes that the GPUs' records were written at at.
@@ -402,6 +476,7 @@ func (o *GPUOwners) Forget(cluster uint) {
 			delete(o.seen, u)
 		}
 	}
+	delete(o.loaded, cluster)
 }
 
 // upsertRollups is UpsertRollups inside a transaction, rows prepared: the
@@ -409,33 +484,14 @@ func (o *GPUOwners) Forget(cluster uint) {
 // the difference between each hour's new and stored totals rather than
 // summed again from every hour of the day. On SQLite one statement per
 // chunk moves them in the database before the new hours replace the stored
-// ones (moveDays, kept prepared); on PostgreSQL the stored hours and day
-// rows are read and the days moved here (applyDays), which measured faster
-// there. Day rows a difference cannot bring up to date are summed again.
+// ones (moveDays, kept prepared); on PostgreSQL three statements over the
+// rows sent as arrays do it all (upsertRollupsPG). Day rows a difference
+// cannot bring up to date are summed again.
 func upsertRollups(tx *gorm.DB, rows []GPURollup, now time.Time) error {
-	per := rowsPerStatement(tx)
 	if tx.Dialector.Name() != "sqlite" {
-		// PostgreSQL: the stored hours and day rows read by primary key and
-		// the days moved here measured faster than moveDays' statement, and
-		// gorm's insert no slower than writeHours' (no statement is kept
-		// prepared here: pgx keeps them).
-		old, err := storedHours(tx, rows)
-		if err != nil {
-			return err
-		}
-		err = tx.Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "device_key"}, {Name: "hour"}},
-			DoUpdates: clause.AssignmentColumns(rollupColumns),
-			Where:     clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "gpu_rollups.cluster_id = excluded.cluster_id"}}},
-		}).CreateInBatches(rows, per).Error
-		if err != nil {
-			return err
-		}
-		if err := upsertWorkloads(tx, workloadRows(rows, now)); err != nil {
-			return err
-		}
-		return applyDays(tx, rows, old, now)
+		return upsertRollupsPG(tx, rows, now)
 	}
+	per := rowsPerStatement(tx)
 	moved, err := moveDays(tx, rows, per, now)
 	if err != nil {
 		return err
@@ -446,27 +502,11 @@ func upsertRollups(tx *gorm.DB, rows []GPURollup, now time.Time) error {
 	if err := upsertWorkloads(tx, workloadRows(rows, now)); err != nil {
 		return err
 	}
-	resum := map[Date][]string{}
-	for _, r := range rows {
-		k := deviceDay{r.DeviceKey, DateOf(r.Hour).String()}
-		if !moved[k] {
-			moved[k] = true // once
-			resum[DateOf(r.Hour)] = append(resum[DateOf(r.Hour)], r.DeviceKey)
-		}
-	}
-	for d, keys := range resum {
-		for chunk := range slices.Chunk(keys, 500) {
-			if err := refreshDays(tx, d, chunk, now); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return refreshUnmoved(tx, rows, moved, now)
 }
 
-// rowsPerStatement is how many rollups one statement of the write sends: a
-// SQLite chunk's (see RollupChunk). On PostgreSQL statements of 1,000 or
-// 3,000 rows measured slower than 500.
+// rowsPerStatement is how many rollups one statement of SQLite's write
+// sends: a chunk's (see RollupChunk).
 func rowsPerStatement(*gorm.DB) int { return RollupChunk }
 
 // hourColumns are the columns of gpu_rollups a write sends, in order.
@@ -563,41 +603,13 @@ func moveDays(tx *gorm.DB, rows []GPURollup, per int, now time.Time) (map[device
 		if len(chunk) < per {
 			query = func(tx *gorm.DB, q string, args ...any) (*sql.Rows, error) { return tx.Raw(q, args...).Rows() }
 		}
-		got, err := query(tx, `UPDATE gpu_rollup_days SET
-				observed_s = gpu_rollup_days.observed_s + m.observed_s, active_s = gpu_rollup_days.active_s + m.active_s,
-				util_sum = gpu_rollup_days.util_sum + m.util_sum, gr_sum = gpu_rollup_days.gr_sum + m.gr_sum,
-				sm_sum = gpu_rollup_days.sm_sum + m.sm_sum, energy_j = gpu_rollup_days.energy_j + m.energy_j,
-				xid_count = gpu_rollup_days.xid_count + m.xid_count, samples = gpu_rollup_days.samples + m.samples,
-				energy_anomalies = gpu_rollup_days.energy_anomalies + m.energy_anomalies, hours = gpu_rollup_days.hours + m.added,
-				max_fb_mib = CASE WHEN m.max_fb_mib > gpu_rollup_days.max_fb_mib THEN m.max_fb_mib ELSE gpu_rollup_days.max_fb_mib END,
-				node = CASE WHEN m.node > gpu_rollup_days.node THEN m.node ELSE gpu_rollup_days.node END,
-				model = CASE WHEN m.model > gpu_rollup_days.model THEN m.model ELSE gpu_rollup_days.model END,
-				profile = CASE WHEN m.profile > gpu_rollup_days.profile THEN m.profile ELSE gpu_rollup_days.profile END,
-				cluster_id = CASE WHEN m.cluster_id > gpu_rollup_days.cluster_id THEN m.cluster_id ELSE gpu_rollup_days.cluster_id END,
-				busy_threshold_min = CASE WHEN m.busy_min < gpu_rollup_days.busy_threshold_min THEN m.busy_min
-					ELSE gpu_rollup_days.busy_threshold_min END,
-				busy_threshold_pct = CASE WHEN m.busy_max > gpu_rollup_days.busy_threshold_pct THEN m.busy_max
-					ELSE gpu_rollup_days.busy_threshold_pct END,
-				updated_at = ?
-			FROM (SELECT n.device_key, n.day, SUM(n.observed_s - COALESCE(h.observed_s, 0)) AS observed_s,
-					SUM(n.active_s - COALESCE(h.active_s, 0)) AS active_s, SUM(n.util_sum - COALESCE(h.util_sum, 0)) AS util_sum,
-					SUM(n.gr_sum - COALESCE(h.gr_sum, 0)) AS gr_sum, SUM(n.sm_sum - COALESCE(h.sm_sum, 0)) AS sm_sum,
-					SUM(n.energy_j - COALESCE(h.energy_j, 0)) AS energy_j, SUM(n.xid_count - COALESCE(h.xid_count, 0)) AS xid_count,
-					SUM(n.samples - COALESCE(h.samples, 0)) AS samples,
-					SUM(n.energy_anomalies - COALESCE(h.energy_anomalies, 0)) AS energy_anomalies,
-					SUM(CASE WHEN h.device_key IS NULL THEN 1 ELSE 0 END) AS added,
-					MAX(n.max_fb_mib) AS max_fb_mib, MIN(n.uuid) AS uuid_min, MAX(n.uuid) AS uuid_max, MAX(n.node) AS node, MAX(n.model) AS model,
-					MAX(n.profile) AS profile, MAX(n.cluster_id) AS cluster_id, MIN(n.busy) AS busy_min, MAX(n.busy) AS busy_max,
-					MIN(CASE WHEN h.device_key IS NULL OR (n.max_fb_mib >= h.max_fb_mib AND n.node = h.node AND n.model = h.model
-						AND n.uuid = h.uuid AND n.profile = h.profile AND n.busy = h.busy_threshold_pct) THEN 1 ELSE 0 END) AS moves
-				FROM (SELECT column1 AS device_key, column2 AS hour, column3 AS day, column4 AS cluster_id, column5 AS uuid,
-						column6 AS node, column7 AS model, column8 AS profile, column9 AS observed_s, column10 AS active_s,
-						column11 AS util_sum, column12 AS gr_sum, column13 AS sm_sum, column14 AS energy_j, column15 AS max_fb_mib,
-						column16 AS xid_count, column17 AS samples, column18 AS energy_anomalies, column19 AS busy
-					FROM (VALUES `+values.String()+`) AS v) AS n
-				LEFT JOIN gpu_rollups h ON h.device_key = n.device_key AND h.hour = n.hour
-				WHERE h.device_key IS NULL OR h.cluster_id = n.cluster_id
-				GROUP BY n.device_key, n.day) AS m
+		got, err := query(tx, `UPDATE gpu_rollup_days SET `+moveDaySet("?")+`
+			FROM (`+moveDaySums(`(SELECT column1 AS device_key, column2 AS hour, column3 AS day, column4 AS cluster_id,
+					column5 AS uuid, column6 AS node, column7 AS model, column8 AS profile, column9 AS observed_s,
+					column10 AS active_s, column11 AS util_sum, column12 AS gr_sum, column13 AS sm_sum, column14 AS energy_j,
+					column15 AS max_fb_mib, column16 AS xid_count, column17 AS samples, column18 AS energy_anomalies,
+					column19 AS busy
+				FROM (VALUES `+values.String()+`) AS v)`, storedHourJoin)+`) AS m
 			WHERE gpu_rollup_days.device_key = m.device_key AND gpu_rollup_days.day = m.day AND m.moves = 1
 				AND gpu_rollup_days.uuid = m.uuid_min AND gpu_rollup_days.uuid = m.uuid_max
 			RETURNING gpu_rollup_days.device_key, gpu_rollup_days.day`, args...)
@@ -619,121 +631,69 @@ func moveDays(tx *gorm.DB, rows []GPURollup, per int, now time.Time) (map[device
 	return moved, nil
 }
 
-// hourKey names a device-hour.
-type hourKey struct {
-	key  string
-	unix int64
+// moveDaySet is the SET list of moveDays' statement: each day row moved
+// by the sums m (moveDaySums), updated at the parameter now.
+func moveDaySet(now string) string {
+	return `observed_s = gpu_rollup_days.observed_s + m.observed_s, active_s = gpu_rollup_days.active_s + m.active_s,
+		util_sum = gpu_rollup_days.util_sum + m.util_sum, gr_sum = gpu_rollup_days.gr_sum + m.gr_sum,
+		sm_sum = gpu_rollup_days.sm_sum + m.sm_sum, energy_j = gpu_rollup_days.energy_j + m.energy_j,
+		xid_count = gpu_rollup_days.xid_count + m.xid_count, samples = gpu_rollup_days.samples + m.samples,
+		energy_anomalies = gpu_rollup_days.energy_anomalies + m.energy_anomalies, hours = gpu_rollup_days.hours + m.added,
+		max_fb_mib = CASE WHEN m.max_fb_mib > gpu_rollup_days.max_fb_mib THEN m.max_fb_mib ELSE gpu_rollup_days.max_fb_mib END,
+		node = CASE WHEN m.node > gpu_rollup_days.node THEN m.node ELSE gpu_rollup_days.node END,
+		model = CASE WHEN m.model > gpu_rollup_days.model THEN m.model ELSE gpu_rollup_days.model END,
+		profile = CASE WHEN m.profile > gpu_rollup_days.profile THEN m.profile ELSE gpu_rollup_days.profile END,
+		cluster_id = CASE WHEN m.cluster_id > gpu_rollup_days.cluster_id THEN m.cluster_id ELSE gpu_rollup_days.cluster_id END,
+		busy_threshold_min = CASE WHEN m.busy_min < gpu_rollup_days.busy_threshold_min THEN m.busy_min
+			ELSE gpu_rollup_days.busy_threshold_min END,
+		busy_threshold_pct = CASE WHEN m.busy_max > gpu_rollup_days.busy_threshold_pct THEN m.busy_max
+			ELSE gpu_rollup_days.busy_threshold_pct END,
+		updated_at = ` + now
 }
 
-// storedHours reads the stored hourly rows of the device-hours in rows.
-func storedHours(tx *gorm.DB, rows []GPURollup) (map[hourKey]*GPURollup, error) {
-	byHour := map[int64][]string{}
-	for _, r := range rows {
-		byHour[r.Hour.Unix()] = append(byHour[r.Hour.Unix()], r.DeviceKey)
-	}
-	out := make(map[hourKey]*GPURollup, len(rows))
-	for h, keys := range byHour {
-		for chunk := range slices.Chunk(keys, 500) {
-			var got []GPURollup
-			if err := tx.Where("hour = ? AND device_key IN ?", time.Unix(h, 0).UTC(), chunk).Find(&got).Error; err != nil {
-				return nil, err
-			}
-			for i := range got {
-				out[hourKey{got[i].DeviceKey, h}] = &got[i]
-			}
-		}
-	}
-	return out, nil
+// moveDaySums sums, by device and day, new − stored of each hour of the
+// rows of source (a FROM item with the columns of moveDays' values, busy
+// the hour's threshold), the stored hour h read by stored (storedHourJoin
+// or storedHourLateral), with whether the day row can be moved by them
+// (moves = 1): a day row moves unless one of its hours' maximum went down or
+// its node, model, profile or busy threshold changed within the hour.
+func moveDaySums(source, stored string) string {
+	return `SELECT n.device_key, n.day, SUM(n.observed_s - COALESCE(h.observed_s, 0)) AS observed_s,
+			SUM(n.active_s - COALESCE(h.active_s, 0)) AS active_s, SUM(n.util_sum - COALESCE(h.util_sum, 0)) AS util_sum,
+			SUM(n.gr_sum - COALESCE(h.gr_sum, 0)) AS gr_sum, SUM(n.sm_sum - COALESCE(h.sm_sum, 0)) AS sm_sum,
+			SUM(n.energy_j - COALESCE(h.energy_j, 0)) AS energy_j, SUM(n.xid_count - COALESCE(h.xid_count, 0)) AS xid_count,
+			SUM(n.samples - COALESCE(h.samples, 0)) AS samples,
+			SUM(n.energy_anomalies - COALESCE(h.energy_anomalies, 0)) AS energy_anomalies,
+			SUM(CASE WHEN h.device_key IS NULL THEN 1 ELSE 0 END) AS added,
+			MAX(n.max_fb_mib) AS max_fb_mib, MIN(n.uuid) AS uuid_min, MAX(n.uuid) AS uuid_max, MAX(n.node) AS node, MAX(n.model) AS model,
+			MAX(n.profile) AS profile, MAX(n.cluster_id) AS cluster_id, MIN(n.busy) AS busy_min, MAX(n.busy) AS busy_max,
+			MIN(CASE WHEN h.device_key IS NULL OR (n.max_fb_mib >= h.max_fb_mib AND n.node = h.node AND n.model = h.model
+				AND n.uuid = h.uuid AND n.profile = h.profile AND n.busy = h.busy_threshold_pct) THEN 1 ELSE 0 END) AS moves
+		FROM ` + source + ` AS n ` + stored + `
+		WHERE h.device_key IS NULL OR h.cluster_id = n.cluster_id
+		GROUP BY n.device_key, n.day`
 }
 
-// applyDays brings the daily rows of the hourly rows just written up to
-// date: each day row moves by new − stored of the hour written (one more
-// hour when it was not stored), without reading the day's other hours.
-// Where a difference cannot say the new value (a maximum that went down, a
-// node or busy threshold that changed within the hour, a day row missing),
-// the day row is summed again from its hours. (The sums moved by
-// differences can differ from a fresh sum in the last binary digits; the
-// retention job sums finished days again, see CompactRollups.)
-func applyDays(tx *gorm.DB, rows []GPURollup, old map[hourKey]*GPURollup, now time.Time) error {
-	type dayKey struct {
-		key string
-		day Date
-	}
-	byDay := map[Date][]string{}
-	seen := map[dayKey]bool{}
-	for _, r := range rows {
-		k := dayKey{r.DeviceKey, DateOf(r.Hour)}
-		if !seen[k] {
-			seen[k] = true
-			byDay[k.day] = append(byDay[k.day], r.DeviceKey)
-		}
-	}
-	days := make(map[dayKey]*GPURollupDay, len(seen))
-	for d, keys := range byDay {
-		for chunk := range slices.Chunk(keys, 500) {
-			var got []GPURollupDay
-			if err := tx.Where("day = ? AND device_key IN ?", d.String(), chunk).Find(&got).Error; err != nil {
-				return err
-			}
-			for i := range got {
-				days[dayKey{got[i].DeviceKey, d}] = &got[i]
-			}
-		}
-	}
+// storedHourJoin joins each new hour n to its stored row h (SQLite).
+const storedHourJoin = `LEFT JOIN gpu_rollups h ON h.device_key = n.device_key AND h.hour = n.hour`
+
+// storedHourLateral is storedHourJoin for PostgreSQL: a lookup by primary
+// key per row. As a plain join the planner hashed the whole table (every
+// hour of every GPU) for 10,000 rows; LIMIT keeps the subquery a lookup.
+const storedHourLateral = `LEFT JOIN LATERAL (SELECT s.device_key, s.hour, s.cluster_id, s.uuid, s.node, s.model, s.profile,
+		s.observed_s, s.active_s, s.util_sum, s.gr_sum, s.sm_sum, s.energy_j, s.max_fb_mib, s.xid_count, s.samples,
+		s.energy_anomalies, s.busy_threshold_pct
+	FROM gpu_rollups s WHERE s.device_key = n.device_key AND s.hour = n.hour LIMIT 1) h ON true`
+
+// refreshUnmoved sums again, from their hours, the day rows of the rows
+// that moveDays did not move.
+func refreshUnmoved(tx *gorm.DB, rows []GPURollup, moved map[deviceDay]bool, now time.Time) error {
 	resum := map[Date][]string{}
-	redo := map[dayKey]bool{}
-	changed := map[dayKey]bool{}
 	for _, r := range rows {
-		k := dayKey{r.DeviceKey, DateOf(r.Hour)}
-		if redo[k] {
-			continue
-		}
-		o := old[hourKey{r.DeviceKey, r.Hour.Unix()}]
-		if o != nil && o.ClusterID != r.ClusterID {
-			continue // another cluster's row: not replaced
-		}
-		d := days[k]
-		if d == nil || !dayMoves(d, o, &r) {
-			redo[k] = true
-			resum[k.day] = append(resum[k.day], k.key)
-			continue
-		}
-		if o == nil {
-			o = &GPURollup{}
-			d.Hours++
-		}
-		d.ObservedS += r.ObservedS - o.ObservedS
-		d.ActiveS += r.ActiveS - o.ActiveS
-		d.UtilSum += r.UtilSum - o.UtilSum
-		d.GRSum += r.GRSum - o.GRSum
-		d.SMSum += r.SMSum - o.SMSum
-		d.EnergyJ += r.EnergyJ - o.EnergyJ
-		d.XIDCount += r.XIDCount - o.XIDCount
-		d.Samples += r.Samples - o.Samples
-		d.EnergyAnomalies += r.EnergyAnomalies - o.EnergyAnomalies
-		d.MaxFBMiB = max(d.MaxFBMiB, r.MaxFBMiB)
-		d.UUID, d.Node, d.Model, d.Profile = max(d.UUID, r.UUID), max(d.Node, r.Node), max(d.Model, r.Model), max(d.Profile, r.Profile)
-		d.ClusterID = max(d.ClusterID, r.ClusterID)
-		d.BusyThresholdMin = min(d.BusyThresholdMin, r.BusyThresholdPct)
-		d.BusyThresholdPct = max(d.BusyThresholdPct, r.BusyThresholdPct)
-		d.UpdatedAt = now
-		changed[k] = true
-	}
-	moved := make([]GPURollupDay, 0, len(changed))
-	for k := range changed {
-		if !redo[k] {
-			moved = append(moved, *days[k])
-		}
-	}
-	if len(moved) > 0 {
-		err := tx.Clauses(clause.OnConflict{
-			Columns: []clause.Column{{Name: "device_key"}, {Name: "day"}},
-			DoUpdates: clause.AssignmentColumns([]string{"uuid", "cluster_id", "node", "model", "observed_s", "active_s",
-				"util_sum", "gr_sum", "sm_sum", "energy_j", "max_fb_mib", "xid_count", "samples", "hours", "updated_at",
-				"profile", "energy_anomalies", "busy_threshold_min", "busy_threshold_pct"}),
-		}).CreateInBatches(moved, 500).Error
-		if err != nil {
-			return err
+		k := deviceDay{r.DeviceKey, DateOf(r.Hour).String()}
+		if !moved[k] {
+			moved[k] = true // once
+			resum[DateOf(r.Hour)] = append(resum[DateOf(r.Hour)], r.DeviceKey)
 		}
 	}
 	for d, keys := range resum {
@@ -746,15 +706,10 @@ func applyDays(tx *gorm.DB, rows []GPURollup, old map[hourKey]*GPURollup, now ti
 	return nil
 }
 
-// dayMoves says whether day row d, which counts stored hour o (nil: not
-// stored), becomes the sum with r in o's place by adding differences: every
-// MAX and MIN of the day stays right only if r's value does not undo o's.
-func dayMoves(d *GPURollupDay, o, r *GPURollup) bool {
-	if o == nil {
-		return true
-	}
-	return r.MaxFBMiB >= o.MaxFBMiB && r.Node == o.Node && r.Model == o.Model && r.UUID == o.UUID &&
-		r.Profile == o.Profile && r.BusyThresholdPct == o.BusyThresholdPct
+// hourKey names a device-hour.
+type hourKey struct {
+	key  string
+	unix int64
 }
 
 // refreshDays rewrites the daily rollups of day from the hourly ones: of the
@@ -1818,6 +1773,7 @@ func (s TelemetryStore) RecordGPUs(ctx context.Context, clusterID uint, gpus []d
 	for i, g := range gpus {
 		seen[i] = SeenGPU{UUID: g.UUID, Node: g.Node, Model: g.Model, Index: g.Index}
 	}
+	s.Owners.loadSeen(ctx, s.DB, clusterID)
 	seen = s.Owners.unchanged(clusterID, seen, at)
 	if err := RecordGPUs(ctx, s.DB, clusterID, seen, at); err != nil {
 		return err

@@ -411,6 +411,43 @@ func migrations() []*gormigrate.Migration {
 			},
 		},
 		{
+			// The consortium: each member's share of the work and own GPUs,
+			// the application's consortium version, and the invitations and
+			// change requests that members consent to and officers decide.
+			ID: "2026120810_consortium",
+			Migrate: func(tx *gorm.DB) error {
+				if err := addColumns(tx, map[any][]string{
+					&ConsortiumMember{}: {"Share", "GPUCount", "GPUModel", "GPUNotes"},
+					&Application{}:      {"ConsortiumVersion"},
+				}); err != nil {
+					return err
+				}
+				if err := tx.AutoMigrate(&ConsortiumRequest{}); err != nil {
+					return err
+				}
+				return versionTables(tx, "consortium_requests")
+			},
+			Rollback: func(tx *gorm.DB) error {
+				if err := unversionTables(tx, "consortium_requests"); err != nil {
+					return err
+				}
+				if err := tx.Migrator().DropTable(&ConsortiumRequest{}); err != nil {
+					return err
+				}
+				for model, cols := range map[any][]string{
+					&ConsortiumMember{}: {"share", "gpu_count", "gpu_model", "gpu_notes"},
+					&Application{}:      {"consortium_version"},
+				} {
+					for _, col := range cols {
+						if err := tx.Migrator().DropColumn(model, col); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			},
+		},
+		{
 			// Agreements (협약): versions with their parties, budget and
 			// signatures, authorised signers and notification-only changes;
 			// K-AI names link to the agreement (and version) they rest on.
@@ -451,6 +488,22 @@ func migrations() []*gormigrate.Migration {
 					&AgreementParty{}, &AgreementVersion{}, &Agreement{})
 			},
 		},
+		{
+			// PostgreSQL: the telemetry rows rewritten every minute (the
+			// current hour's, its day's, its workloads', the GPUs' last
+			// seen) leave room in each page for their next version, so
+			// that an update stays on its page without new index entries
+			// (a heap-only update): with full pages the collector's write
+			// of 10,000 GPUs updated three indexes per row, every minute.
+			// Pages written from now on keep the room.
+			ID: "2026120870_telemetry_fillfactor",
+			Migrate: func(tx *gorm.DB) error {
+				return setFillFactor(tx, 70)
+			},
+			Rollback: func(tx *gorm.DB) error {
+				return setFillFactor(tx, 100)
+			},
+		},
 	}
 }
 
@@ -461,6 +514,23 @@ var (
 	agreementTables = []string{"agreements", "agreement_versions", "agreement_parties", "agreement_budgets",
 		"agreement_signatures", "agreement_signers", "agreement_notices"}
 )
+
+// telemetryUpdatedTables are the tables the collector updates every minute.
+var telemetryUpdatedTables = []string{"gpu_rollups", "gpu_rollup_days", "gpu_workload_hours", "gpus"}
+
+// setFillFactor sets the fill factor of telemetryUpdatedTables on
+// PostgreSQL (SQLite has none).
+func setFillFactor(tx *gorm.DB, pct int) error {
+	if tx.Dialector.Name() != "postgres" {
+		return nil
+	}
+	for _, t := range telemetryUpdatedTables {
+		if err := tx.Exec(fmt.Sprintf("ALTER TABLE %s SET (fillfactor = %d)", t, pct)).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // usageReportTables are the usage reports' tables.
 var usageReportTables = []string{"usage_reports", "usage_report_events", "usage_settings", "verification_results"}
@@ -538,6 +608,7 @@ func schemaModels() []any {
 		&GPUWorkloadHour{},
 		&UsageReport{}, &UsageReportEvent{}, &UsageSettings{}, &VerificationResult{},
 		&InvoiceLine{}, &InvoiceLineEvent{},
+		&ConsortiumRequest{},
 		&Agreement{}, &AgreementVersion{}, &AgreementParty{}, &AgreementBudget{},
 		&AgreementSignature{}, &AgreementSigner{}, &AgreementNotice{},
 	}

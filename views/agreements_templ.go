@@ -3198,7 +3198,7 @@ func VersionFormPage(p Page, v VersionFormView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				for _, party := range v.Parties {
-					if party.Role != models.PartyMinistry {
+					if party.Role != models.SignerMinistry {
 						for _, y := range v.Years {
 							templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 269, "<tr><th scope=\"row\">")
 							if templ_7745c5c3_Err != nil {

@@ -62,6 +62,10 @@ func runCollect(ctx context.Context, cfg *config.Config, db *gorm.DB, secrets *m
 		log.Info("collector metrics listening", "addr", ln.Addr().String()+"/metrics")
 		obs = m
 	}
+	// Alone, the collector shares SQLite with another process's writers,
+	// which wait in SQLite's busy handler rather than at this process's
+	// gate: leave them gaps between the chunks of a large write.
+	models.SQLiteChunkPause = models.CollectAlonePause
 	go compactLoop(ctx, cfg, db, log)
 	return newCollector(cfg, db, secrets, log, obs).Run(ctx)
 }

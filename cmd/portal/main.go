@@ -398,6 +398,9 @@ func seedDemo(ctx context.Context, cfg *config.Config, db *gorm.DB) error {
 	if err := demo.SeedAgreements(ctx, db, files, now); err != nil {
 		return err
 	}
+	if err := demo.SeedConsortia(ctx, db, now); err != nil {
+		return err
+	}
 	if err := demo.SeedGPUs(ctx, db, now); err != nil {
 		return err
 	}
