@@ -32,6 +32,16 @@ func TestSeedGPUs(t *testing.T) {
 		if err := demo.SeedApplications(ctx, db, files, gpuNow); err != nil {
 			t.Fatal(err)
 		}
+		// Selected, but without agreements: no GPUs either.
+		if err := demo.SeedGPUs(ctx, db, gpuNow); err != nil {
+			t.Fatal(err)
+		}
+		if cs, _ := models.ListClusters(ctx, db); len(cs) != 0 {
+			t.Fatalf("%d clusters for teams without agreements", len(cs))
+		}
+		if err := demo.SeedAgreements(ctx, db, files, gpuNow); err != nil {
+			t.Fatal(err)
+		}
 		for range 2 { // idempotent
 			if err := demo.SeedGPUs(ctx, db, gpuNow); err != nil {
 				t.Fatal(err)

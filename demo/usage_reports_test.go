@@ -24,6 +24,7 @@ func TestSeedUsageReports(t *testing.T) {
 		for _, seed := range []func() error{
 			func() error { return demo.Seed(ctx, db, gpuNow) },
 			func() error { return demo.SeedApplications(ctx, db, files, gpuNow) },
+			func() error { return demo.SeedAgreements(ctx, db, files, gpuNow) },
 			func() error { return demo.SeedGPUs(ctx, db, gpuNow) },
 			func() error { return demo.SeedUsageReports(ctx, db, gpuNow) },
 			func() error { return demo.SeedUsageReports(ctx, db, gpuNow) }, // idempotent

@@ -312,6 +312,43 @@ func authzMatrix() map[string]matrixRow {
 		{"POST /appeals/:id/decide", matrixRow{path: "/appeals/{own_appeal}/decide", otherPath: "/appeals/{other_appeal}/decide",
 			cells: ministryEmptyForm}},
 
+		// Agreements. {own_agreement} is Upstage's, in force, {own_version}
+		// its version 1; {other_agreement} is KAIST's, in force, with an
+		// amendment in preparation ({draft_version}); Upstage is no party of
+		// it. {signer} is Upstage's authorised signer.
+		{"GET /agreements", matrixRow{path: "/agreements", cells: matrixCells(
+			cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK)}},
+		{"GET /agreements/:id", matrixRow{path: "/agreements/{own_agreement}", otherPath: "/agreements/{other_agreement}", cells: ownObjectPage}},
+		{"GET /agreements/:id/signatures", matrixRow{path: "/agreements/{own_agreement}/signatures",
+			otherPath: "/agreements/{other_agreement}/signatures", cells: ownObjectPage}},
+		{"GET /agreements/:id/versions/:vid/document", matrixRow{path: "/agreements/{own_agreement}/versions/{own_version}/document",
+			otherPath: "/agreements/{other_agreement}/versions/{other_version}/document", cells: ownObjectPage}},
+		// Without the hash of a version out for signature: refused as stale.
+		{"POST /agreements/:id/versions/:vid/sign", matrixRow{path: "/agreements/{own_agreement}/versions/{own_version}/sign",
+			otherPath: "/agreements/{other_agreement}/versions/{other_version}/sign",
+			cells:     matrixCells(cellForbidden, cellConflict, cellNotFound, cellConflict, cellConflict, cellForbidden)}},
+		{"GET /officer/agreements/new", matrixRow{path: "/officer/agreements/new", cells: ministryPage}},
+		{"POST /officer/agreements", matrixRow{path: "/officer/agreements", cells: ministryEmptyForm}},
+		{"GET /officer/agreements/:id/versions/new", matrixRow{path: "/officer/agreements/{own_agreement}/versions/new",
+			otherPath: "/officer/agreements/{other_agreement}/versions/new", cells: ministryPage}},
+		{"POST /officer/agreements/:id/versions", matrixRow{path: "/officer/agreements/{own_agreement}/versions",
+			otherPath: "/officer/agreements/{other_agreement}/versions", cells: ministryEmptyForm}},
+		{"GET /officer/agreements/:id/versions/:vid/edit", matrixRow{path: "/officer/agreements/{other_agreement}/versions/{draft_version}/edit",
+			cells: ministryPage}},
+		{"POST /officer/agreements/:id/versions/:vid", matrixRow{path: "/officer/agreements/{other_agreement}/versions/{draft_version}",
+			cells: ministryEmptyForm}},
+		// Without the confirmation: the page that asks for it.
+		{"POST /officer/agreements/:id/versions/:vid/send", matrixRow{path: "/officer/agreements/{other_agreement}/versions/{draft_version}/send",
+			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)}},
+		{"POST /officer/agreements/:id/notice", matrixRow{path: "/officer/agreements/{other_agreement}/notice", cells: ministryEmptyForm}},
+		{"POST /officer/agreements/:id/terminate", matrixRow{path: "/officer/agreements/{other_agreement}/terminate", cells: ministryEmptyForm}},
+		{"GET /officer/signers", matrixRow{path: "/officer/signers", cells: ministryPage}},
+		{"POST /officer/signers", matrixRow{path: "/officer/signers", cells: ministryEmptyForm}},
+		// Unmarking twice changes nothing the second time.
+		{"POST /officer/signers/:uid/remove", matrixRow{path: "/officer/signers/{signer}/remove", cells: matrixCells(
+			cellForbidden, cellForbidden, cellForbidden, cellSeeOther("/officer/signers?done=unmarked"),
+			cellSeeOther("/officer/signers?done=unmarked"), cellForbidden)}},
+
 		// K-AI naming rights. {own_grant} is Upstage's, {other_grant} KAIST's.
 		{"GET /k-ai", matrixRow{path: "/k-ai", cells: sameCells(cellOK)}},
 		{"GET /api/v1/k-ai/verify", matrixRow{path: "/api/v1/k-ai/verify?name=Solar%20Pro", cells: sameCells(cellOK)}},
@@ -495,6 +532,17 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 	otherReport := s.usageDraft(otherAlloc, reportMonth)
 	invoice := s.invoiceLine(ownAlloc, reportMonth)
 
+	ownAgreement := s.agreements(decided.decision, false)["upstage"]
+	otherAgreement := s.agreements(other.decision, false)["kaist"]
+	draft, errs, err := models.PrepareVersion(t.Context(), s.app.db, otherAgreement.ID, models.VersionInput{StartDate: otherAgreement.Versions[0].StartDate,
+		EndDate: "2028-12-31", GPUCount: "0"}, s.officer(), now)
+	if err != nil {
+		t.Fatalf("amendment: %v %v", err, errs)
+	}
+	var signer models.AgreementSigner
+	if err := s.app.db.Where("organisation_id = ?", f.upstage.ID).First(&signer).Error; err != nil {
+		t.Fatal(err)
+	}
 	ownGrant := s.grant("upstage", decided.decision, models.NamingModel, "Solar Pro", "")
 	otherGrant := s.grant("kaist", other.decision, models.NamingModel, "KAIST LLM", "")
 
@@ -504,6 +552,7 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 		"appeal":       {ownAppeal.OrganisationID, otherAppeal.OrganisationID},
 		"allocation":   {ownAlloc.OrganisationID, otherAlloc.OrganisationID},
 		"naming grant": {ownGrant.HolderID, otherGrant.HolderID},
+		"agreement":    {ownAgreement.OrganisationID, otherAgreement.OrganisationID},
 	} {
 		if ids != [2]uint{f.upstage.ID, f.kaist.ID} {
 			t.Fatalf("the %ss belong to organisations %v, want Upstage %d and KAIST %d", what, ids, f.upstage.ID, f.kaist.ID)
@@ -556,6 +605,12 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 		"report_month":     reportMonth,
 		"invoice":          itoa(invoice.ID),
 		"other_grant":      itoa(otherGrant.ID),
+		"own_agreement":    itoa(ownAgreement.ID),
+		"other_agreement":  itoa(otherAgreement.ID),
+		"own_version":      itoa(ownAgreement.Versions[0].ID),
+		"other_version":    itoa(otherAgreement.Versions[0].ID),
+		"draft_version":    itoa(draft.ID),
+		"signer":           itoa(signer.UserID),
 	}
 	return f
 }

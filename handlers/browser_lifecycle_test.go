@@ -20,6 +20,9 @@ func TestBrowserAllocationReplace(t *testing.T) {
 	if err := demo.SeedApplications(ctx, app.db, app.h.files, app.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
+	if err := demo.SeedAgreements(ctx, app.db, app.h.files, app.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
 	if err := demo.SeedGPUs(ctx, app.db, app.clock.Now()); err != nil {
 		t.Fatal(err)
 	}

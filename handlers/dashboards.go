@@ -85,6 +85,19 @@ func (h *Handler) showOfficerDashboard(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	// Agreements whose version out for signature waits only for the ministry.
+	as, err := models.ListAgreements(ctx, h.db, nil)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	for i := range as {
+		if p := as[i].Pending(); p != nil && p.Status == models.VersionOut {
+			if m := p.Missing(); len(m) == 1 && m[0].Role == models.SignerMinistry {
+				v.ToCountersign++
+			}
+		}
+	}
 	h.render(c, http.StatusOK, views.OfficerDashboard(h.page(c, "dashboard.officer.title"), v))
 }
 
@@ -125,6 +138,17 @@ func (h *Handler) showCompanyDashboard(c *gin.Context) {
 	if v.Invitations, err = models.CountOpenInvitations(ctx, h.db, org.ID); err != nil {
 		h.fail(c, err)
 		return
+	}
+	// What the company must do: the agreements awaiting its signature.
+	as, err := models.ListAgreements(ctx, h.db, &org.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	for i := range as {
+		if p := as[i].Pending(); p != nil && p.Status == models.VersionOut && p.Party(org.ID) != nil && p.SignatureOf(org.ID) == nil {
+			v.ToSign++
+		}
 	}
 	h.callsChange(c, v.Calls)
 	h.render(c, http.StatusOK, views.CompanyDashboard(h.page(c, "dashboard.company.title"), v))

@@ -57,6 +57,10 @@ func (h *Handler) showRegistryPage(c *gin.Context) {
 	})
 	slices.SortStableFunc(v.Past, func(a, b models.NamingGrant) int { return b.End().Compare(a.End()) })
 
+	if v.Agreements, err = models.GrantAgreements(ctx, h.db, grants); err != nil {
+		h.fail(c, err)
+		return
+	}
 	status := http.StatusOK
 	if _, asked := c.GetQuery("name"); asked {
 		l, msgID, err := h.lookupName(ctx, c.Query("name"), c.Query("date"))
@@ -95,8 +99,19 @@ func (h *Handler) verifyName(c *gin.Context) {
 		})
 		return
 	}
+	answer := verificationJSON(l)
+	if g := l.Verification.Grant; g != nil && g.AgreementID != nil {
+		refs, err := models.GrantAgreements(ctx, h.db, []models.NamingGrant{*g})
+		if err != nil {
+			h.failJSON(c, err)
+			return
+		}
+		if ref, ok := refs[g.ID]; ok {
+			answer.Agreement = &agreementAnswer{Number: ref.Number, From: ref.From, To: ref.To}
+		}
+	}
 	hd.Set("Cache-Control", "public, max-age=60")
-	c.JSON(http.StatusOK, verificationJSON(l))
+	c.JSON(http.StatusOK, answer)
 }
 
 // lookupName answers the verification question. A malformed question gives
@@ -141,6 +156,15 @@ type verificationAnswer struct {
 	RevokedOn *string       `json:"revoked_on"` // the first day it no longer holds
 	Reason    *string       `json:"reason"`     // of the revocation
 	Basis     *string       `json:"basis"`
+	// Agreement is the agreement the grant rests on: its number and period
+	// (never the document); null for a grant without one.
+	Agreement *agreementAnswer `json:"agreement"`
+}
+
+type agreementAnswer struct {
+	Number string `json:"number"`
+	From   string `json:"from"`
+	To     string `json:"to"`
 }
 
 type holderAnswer struct {
@@ -318,15 +342,26 @@ func (h *Handler) namingAdminView(c *gin.Context) (views.NamingAdminView, error)
 			}
 		}
 	}
+	as, err := models.ListAgreements(ctx, h.db, nil)
+	if err != nil {
+		return v, err
+	}
+	byOrg := map[uint]*models.Agreement{}
+	for i := range as {
+		if as[i].InForceID != nil {
+			byOrg[as[i].OrganisationID] = &as[i]
+		}
+	}
 	for _, o := range teams {
-		v.Holders = append(v.Holders, views.NamingHolder{Org: o, Decision: selectedBy[o.ID]})
+		v.Holders = append(v.Holders, views.NamingHolder{Org: o, Decision: selectedBy[o.ID], Agreement: byOrg[o.ID]})
 	}
 	return v, nil
 }
 
-// grantDefaults pre-fills the grant form for a selected team: the K-AI
-// company name, covering its Korean and English names, from the day of the
-// decision that selected it, with that decision as the basis.
+// grantDefaults pre-fills the grant form for a team with an agreement in
+// force: the K-AI company name, covering its Korean and English names, from
+// today (or the agreement's first day) to the agreement's last day, with the
+// agreement as the basis.
 func (h *Handler) grantDefaults(ho views.NamingHolder) views.GrantForm {
 	f := views.GrantForm{Kind: string(models.NamingCompany), HolderID: strconv.FormatUint(uint64(ho.Org.ID), 10),
 		Names: ho.Org.NameKO + "\n" + ho.Org.NameEN, ValidFrom: models.DateOf(h.now()).String()}
@@ -334,10 +369,14 @@ func (h *Handler) grantDefaults(ho views.NamingHolder) views.GrantForm {
 		f.Names = ho.Org.NameKO
 	}
 	ko := h.cat.For(i18n.Korean)
-	if d := ho.Decision; d != nil {
-		day := models.DateOf(d.PublishedAt).String()
-		f.ValidFrom, f.DecisionID = day, strconv.FormatUint(uint64(d.ID), 10)
-		f.Basis = ko.T("naming.basis.decision", map[string]any{"Date": day, "ID": d.ID})
+	if a := ho.Agreement; a != nil {
+		if from, to, ok := a.Period(); ok {
+			if today := models.DateOf(h.now()); from.Before(today) {
+				from = today
+			}
+			f.ValidFrom, f.ValidTo = from.String(), to.String()
+		}
+		f.Basis = ko.T("naming.basis.decision", map[string]any{"Number": a.Number})
 	} else {
 		f.Basis = ko.T("naming.basis.manual")
 	}

@@ -22,12 +22,17 @@ type nmFixture struct {
 	officer  *testClient
 	user     *models.User // the demo officer
 	decision *models.Decision
+	// agreements are the selected teams' agreements, by organisation code.
+	agreements map[string]*models.Agreement
 }
 
 func newNmFixture(t *testing.T, kind testdb.Kind) *nmFixture {
 	t.Helper()
 	s := newStory(t, kind, nil)
 	f := &nmFixture{story: s, decision: s.demoSelection(), officer: s.signIn("demo-officer"), user: s.officer()}
+	// The selected teams' agreements, in force from the decision's day,
+	// granting no name themselves: the tests grant them.
+	f.agreements = s.agreements(f.decision, false)
 	for _, code := range []string{"upstage", "naver-cloud", "kakao", "kaist"} {
 		s.org(code) // in f.orgs
 	}
@@ -69,7 +74,7 @@ func TestNamingGrantToSelectedTeam(t *testing.T) {
 		f := newNmFixture(t, kind)
 		up := f.orgs["upstage"]
 
-		// The form pre-filled for Upstage: its names, the decision day and the decision.
+		// The form pre-filled for Upstage: its names, today to the end of its agreement, the agreement.
 		resp := f.officer.get("/officer/naming?holder=" + itoa(up.ID))
 		wantCode(t, "GET /officer/naming?holder", resp, http.StatusOK)
 		doc := f.officer.page(resp)
@@ -83,14 +88,14 @@ func TestNamingGrantToSelectedTeam(t *testing.T) {
 		if got := form.Find(`textarea[name="names"]`).Text(); got != "업스테이지\nUpstage" {
 			t.Errorf("names pre-filled %q", got)
 		}
-		if v, _ := form.Find(`input[name="valid_from"]`).Attr("value"); v != "2025-08-04" {
-			t.Errorf("valid from pre-filled %q, want the decision day 2025-08-04", v)
+		if v, _ := form.Find(`input[name="valid_from"]`).Attr("value"); v != models.DateOf(f.now()).String() {
+			t.Errorf("valid from pre-filled %q, want today", v)
 		}
-		if got := form.Find(`textarea[name="basis"]`).Text(); !strings.Contains(got, "2025-08-04 정예팀 선정 결정") || !strings.Contains(got, "협약 체결 전 수동 부여") {
+		if v, _ := form.Find(`input[name="valid_to"]`).Attr("value"); v != "2027-12-31" {
+			t.Errorf("valid to pre-filled %q, want the agreement's last day", v)
+		}
+		if got := form.Find(`textarea[name="basis"]`).Text(); !strings.Contains(got, "협약 "+f.agreements["upstage"].Number) || strings.Contains(got, "수동 부여") {
 			t.Errorf("basis pre-filled %q", got)
-		}
-		if v, _ := form.Find(`select[name="decision_id"] option[selected]`).Attr("value"); v != itoa(f.decision.ID) {
-			t.Errorf("decision pre-selected %q, want %d", v, f.decision.ID)
 		}
 
 		// Granting K-AI 모델 for two product names.
@@ -106,7 +111,7 @@ func TestNamingGrantToSelectedTeam(t *testing.T) {
 			t.Errorf("redirect to %q", loc)
 		}
 		if g.Kind != models.NamingModel || g.HolderID != up.ID || g.Names != "Solar Pro\nSolar Mini" || g.ValidFrom != "2025-08-04" ||
-			g.ValidTo != "" || g.DecisionID == nil || *g.DecisionID != f.decision.ID {
+			g.ValidTo != "2027-12-31" || g.DecisionID == nil || *g.DecisionID != f.decision.ID || g.AgreementID == nil || *g.AgreementID != f.agreements["upstage"].ID {
 			t.Errorf("grant stored as %+v", g)
 		}
 		if n := auditRows(t, f.app, "naming.grant", itoa(g.ID)); n != 1 {
@@ -135,7 +140,8 @@ func TestNamingGrantToSelectedTeam(t *testing.T) {
 			t.Fatal("the grant is not among the current holders")
 		}
 		for id, want := range map[string]string{"grant-holder": "업스테이지", "grant-kind": "K-AI 모델",
-			"grant-names": "Solar Pro Solar Mini", "grant-from": "2025-08-04", "grant-until": "해지 시까지"} {
+			"grant-names": "Solar Pro Solar Mini", "grant-agreement": "근거 협약 " + f.agreements["upstage"].Number + " (2025-08-04 ~ 2027-12-31)",
+			"grant-from": "2025-08-04", "grant-until": "2027-12-31"} {
 			if got := nmText(cur.Find(`[data-testid="` + id + `"]`)); got != want {
 				t.Errorf("registry %s = %q, want %q", id, got, want)
 			}
@@ -163,7 +169,7 @@ func TestNamingGrantRefused(t *testing.T) {
 			"2025-08-04", "", "수동 부여", ""))
 		wantCode(t, "grant to Kakao", resp, http.StatusUnprocessableEntity)
 		doc := f.officer.page(resp)
-		if got := nmText(doc.Find(`[data-testid="error-holder_id"]`)); !strings.Contains(got, "선정된 정예팀") {
+		if got := nmText(doc.Find(`[data-testid="error-holder_id"]`)); !strings.Contains(got, "효력을 가지는 협약이 없습니다") {
 			t.Errorf("holder error %q, want the not-selected message", got)
 		}
 		form := doc.Find(`[data-testid="grant-form"]`)
@@ -317,8 +323,13 @@ type verifyAnswer struct {
 	ValidTo   *string  `json:"valid_to"`
 	RevokedOn *string  `json:"revoked_on"`
 	Reason    *string  `json:"reason"`
-	Error     string   `json:"error"`
-	ErrorKO   string   `json:"error_ko"`
+	Agreement *struct {
+		Number string `json:"number"`
+		From   string `json:"from"`
+		To     string `json:"to"`
+	} `json:"agreement"`
+	Error   string `json:"error"`
+	ErrorKO string `json:"error_ko"`
 }
 
 func nmVerify(t *testing.T, c *testClient, query url.Values, status int) (verifyAnswer, *http.Response) {
@@ -363,7 +374,7 @@ func TestNamingVerifyAPI(t *testing.T) {
 		if a.Kind == nil || *a.Kind != "model" || a.KindLabel == nil || *a.KindLabel != "K-AI 모델" {
 			t.Errorf("kind %v / %v", a.Kind, a.KindLabel)
 		}
-		if a.ValidFrom == nil || *a.ValidFrom != "2025-08-04" || a.ValidTo != nil || a.RevokedOn != nil || a.Reason != nil {
+		if a.ValidFrom == nil || *a.ValidFrom != "2025-08-04" || a.ValidTo == nil || *a.ValidTo != "2027-12-31" || a.RevokedOn != nil || a.Reason != nil {
 			t.Errorf("period: from %v to %v revoked %v reason %v", a.ValidFrom, a.ValidTo, a.RevokedOn, a.Reason)
 		}
 		if len(a.Names) != 1 || a.Names[0] != "Solar Pro" {
@@ -482,9 +493,11 @@ func TestNamingVerifyAPI(t *testing.T) {
 func TestSeedDemoNamingRegistry(t *testing.T) {
 	t.Parallel()
 	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
-		f := newNmFixture(t, kind)
+		s := newStory(t, kind, nil)
+		s.demoSelection()
+		f := &nmFixture{story: s}
 		for range 2 {
-			if err := demo.SeedNaming(t.Context(), f.app.db, f.app.clock.Now()); err != nil {
+			if err := demo.SeedAgreements(t.Context(), f.app.db, f.app.h.files, f.app.clock.Now()); err != nil {
 				t.Fatal(err)
 			}
 		}

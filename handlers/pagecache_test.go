@@ -45,7 +45,7 @@ func newFullDemo(t *testing.T, kind testdb.Kind) *testApp {
 	if err := demo.SeedApplications(ctx, app.db, app.h.files, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := demo.SeedNaming(ctx, app.db, now); err != nil {
+	if err := demo.SeedAgreements(ctx, app.db, app.h.files, now); err != nil {
 		t.Fatal(err)
 	}
 	if err := demo.SeedAdditionalCall(ctx, app.db, app.h.files, now); err != nil {

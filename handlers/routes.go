@@ -139,6 +139,26 @@ func (h *Handler) routes() []Route {
 		{"POST", "/appeals/:id/review", roles(ministry...), h.startAppealReview},
 		{"POST", "/appeals/:id/decide", roles(ministry...), h.decideAppeal},
 
+		// Agreements (협약): officers prepare and send versions, each party's authorised signer signs,
+		// the ministry signs last; companies see their own, auditors read all.
+		{"GET", "/agreements", roles(append(programmeAll, models.RoleCompany)...), h.showAgreementsPage},
+		{"GET", "/agreements/:id", roles(append(programmeAll, models.RoleCompany)...), h.showAgreementPage},
+		{"GET", "/agreements/:id/signatures", roles(append(programmeAll, models.RoleCompany)...), h.showSignatureRecordPage},
+		{"GET", "/agreements/:id/versions/:vid/document", roles(append(programmeAll, models.RoleCompany)...), h.downloadAgreementDocument},
+		{"POST", "/agreements/:id/versions/:vid/sign", roles(append(ministry, models.RoleCompany)...), h.signAgreement},
+		{"GET", "/officer/agreements/new", roles(ministry...), h.showNewAgreementPage},
+		{"POST", "/officer/agreements", uploads(roles(ministry...)), h.createAgreement},
+		{"GET", "/officer/agreements/:id/versions/new", roles(ministry...), h.showNewVersionPage},
+		{"POST", "/officer/agreements/:id/versions", uploads(roles(ministry...)), h.createVersion},
+		{"GET", "/officer/agreements/:id/versions/:vid/edit", roles(ministry...), h.showEditVersionPage},
+		{"POST", "/officer/agreements/:id/versions/:vid", uploads(roles(ministry...)), h.updateVersion},
+		{"POST", "/officer/agreements/:id/versions/:vid/send", roles(ministry...), h.sendVersion},
+		{"POST", "/officer/agreements/:id/notice", roles(ministry...), h.recordNotice},
+		{"POST", "/officer/agreements/:id/terminate", roles(ministry...), h.terminateAgreement},
+		{"GET", "/officer/signers", roles(ministry...), h.showSignersPage},
+		{"POST", "/officer/signers", roles(ministry...), h.markSigner},
+		{"POST", "/officer/signers/:uid/remove", roles(ministry...), h.unmarkSigner},
+
 		// K-AI naming rights: the public registry and its verification API; officers grant and revoke.
 		{"GET", "/k-ai", public, h.cached(h.showRegistryPage)},
 		{"GET", "/api/v1/k-ai/verify", public, h.verifyName},

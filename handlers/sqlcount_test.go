@@ -173,7 +173,7 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 	if err := demo.SeedApplications(ctx, db, app.h.files, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := demo.SeedNaming(ctx, db, now); err != nil {
+	if err := demo.SeedAgreements(ctx, db, app.h.files, now); err != nil {
 		t.Fatal(err)
 	}
 	if err := demo.SeedConsortia(ctx, db, now); err != nil {
@@ -213,6 +213,17 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 	var allocation models.Allocation
 	must(t, db.Where("organisation_id = ?", *upstage.OrganisationID).Order("id").First(&allocation).Error)
 
+	// Upstage's agreement (in force, an amendment out for signature) and
+	// LG AI Research's (an amendment in preparation).
+	var agreement, draftAgreement models.Agreement
+	must(t, db.Where("organisation_id = ?", *upstage.OrganisationID).First(&agreement).Error)
+	var lg models.Organisation
+	must(t, db.Where("code = ?", "lg-ai-research").First(&lg).Error)
+	must(t, db.Where("organisation_id = ?", lg.ID).First(&draftAgreement).Error)
+	var firstVersion, draftVersion models.AgreementVersion
+	must(t, db.Where("agreement_id = ? AND number = 1", agreement.ID).First(&firstVersion).Error)
+	must(t, db.Where("agreement_id = ? AND status = ?", draftAgreement.ID, models.VersionDraft).First(&draftVersion).Error)
+
 	var report models.UsageReport
 	must(t, db.Where("organisation_id = ?", *upstage.OrganisationID).Order("id").First(&report).Error)
 	var invoice models.InvoiceLine
@@ -240,39 +251,45 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 	seedMoreVerifications(t, db, now, &report, &invoice, objects)
 	seedMoreConsortiumRequests(t, db, now, &application, objects)
 	return map[string]string{
-		"/applications/:id/consortium":     fmt.Sprintf("/applications/%d/consortium", application.ID),
-		"/static/:hash/*path":              staticBase + "/css/app.css",
-		"/organisations/:id":               fmt.Sprintf("/organisations/%d", *upstage.OrganisationID),
-		"/calls/:id":                       fmt.Sprintf("/calls/%d", call.ID),
-		"/officer/calls/:id/edit":          fmt.Sprintf("/officer/calls/%d/edit", call.ID),
-		"/calls/:id/apply":                 fmt.Sprintf("/calls/%d/apply", call.ID),
-		"/applications/:id":                fmt.Sprintf("/applications/%d", application.ID),
-		"/applications/:id/documents/:did": fmt.Sprintf("/applications/%d/documents/%d", application.ID, document.ID),
-		"/officer/calls/:id/applications":  fmt.Sprintf("/officer/calls/%d/applications", call.ID),
-		"/officer/calls/:id/export":        fmt.Sprintf("/officer/calls/%d/export", call.ID),
-		"/reviews/:aid":                    fmt.Sprintf("/reviews/%d", assignment.ID),
-		"/officer/calls/:id/ranking":       fmt.Sprintf("/officer/calls/%d/ranking", call.ID),
-		"/officer/calls/:id/follow-up":     fmt.Sprintf("/officer/calls/%d/follow-up", call.ID),
-		"/decisions/:id":                   fmt.Sprintf("/decisions/%d", decision.ID),
-		"/decisions/:id/appeal":            fmt.Sprintf("/decisions/%d/appeal", decision.ID),
-		"/appeals/:id":                     fmt.Sprintf("/appeals/%d", appeal.ID),
-		"/appeals/:id/evidence/:eid":       fmt.Sprintf("/appeals/%d/evidence/%d", appeal.ID, ev.ID),
-		"/admin/users/:id":                 fmt.Sprintf("/admin/users/%d", upstage.ID),
-		"/admin/users/:id/end-sessions":    fmt.Sprintf("/admin/users/%d/end-sessions", upstage.ID),
-		"/admin/holidays/imports/:lid":     fmt.Sprintf("/admin/holidays/imports/%d", list.ID),
-		"/admin/clusters/:id":              fmt.Sprintf("/admin/clusters/%d", cluster.ID),
-		"/gpus/clusters/:id":               fmt.Sprintf("/gpus/clusters/%d", cluster.ID),
-		"/allocations/:id":                 fmt.Sprintf("/allocations/%d", allocation.ID),
-		"/allocations/:id/series":          fmt.Sprintf("/allocations/%d/series", allocation.ID),
-		"/gpus/clusters/:id/downtime":      fmt.Sprintf("/gpus/clusters/%d/downtime", cluster.ID),
-		"/gpus/usage/:org":                 fmt.Sprintf("/gpus/usage/%d", *upstage.OrganisationID),
-		"/gpus/usage/:org/export":          fmt.Sprintf("/gpus/usage/%d/export?format=csv", *upstage.OrganisationID),
-		"/officer/allocations/:id/change":  fmt.Sprintf("/officer/allocations/%d/change", allocation.ID),
-		"/usage-reports/:rid":              fmt.Sprintf("/usage-reports/%d", report.ID),
-		"/invoices/:iid":                   fmt.Sprintf("/invoices/%d", invoice.ID),
-		"/auditor/usage-summary":           "/auditor/usage-summary?month=" + invoice.Month,
-		"/auditor/usage-summary/export":    "/auditor/usage-summary/export?format=xlsx&month=" + invoice.Month,
-		"/auditor/usage-export":            "/auditor/usage-export?format=csv&from=2025-01&to=" + invoice.Month,
+		"/applications/:id/consortium":           fmt.Sprintf("/applications/%d/consortium", application.ID),
+		"/static/:hash/*path":                    staticBase + "/css/app.css",
+		"/organisations/:id":                     fmt.Sprintf("/organisations/%d", *upstage.OrganisationID),
+		"/calls/:id":                             fmt.Sprintf("/calls/%d", call.ID),
+		"/officer/calls/:id/edit":                fmt.Sprintf("/officer/calls/%d/edit", call.ID),
+		"/calls/:id/apply":                       fmt.Sprintf("/calls/%d/apply", call.ID),
+		"/applications/:id":                      fmt.Sprintf("/applications/%d", application.ID),
+		"/applications/:id/documents/:did":       fmt.Sprintf("/applications/%d/documents/%d", application.ID, document.ID),
+		"/officer/calls/:id/applications":        fmt.Sprintf("/officer/calls/%d/applications", call.ID),
+		"/officer/calls/:id/export":              fmt.Sprintf("/officer/calls/%d/export", call.ID),
+		"/reviews/:aid":                          fmt.Sprintf("/reviews/%d", assignment.ID),
+		"/officer/calls/:id/ranking":             fmt.Sprintf("/officer/calls/%d/ranking", call.ID),
+		"/officer/calls/:id/follow-up":           fmt.Sprintf("/officer/calls/%d/follow-up", call.ID),
+		"/decisions/:id":                         fmt.Sprintf("/decisions/%d", decision.ID),
+		"/decisions/:id/appeal":                  fmt.Sprintf("/decisions/%d/appeal", decision.ID),
+		"/appeals/:id":                           fmt.Sprintf("/appeals/%d", appeal.ID),
+		"/appeals/:id/evidence/:eid":             fmt.Sprintf("/appeals/%d/evidence/%d", appeal.ID, ev.ID),
+		"/admin/users/:id":                       fmt.Sprintf("/admin/users/%d", upstage.ID),
+		"/admin/users/:id/end-sessions":          fmt.Sprintf("/admin/users/%d/end-sessions", upstage.ID),
+		"/admin/holidays/imports/:lid":           fmt.Sprintf("/admin/holidays/imports/%d", list.ID),
+		"/admin/clusters/:id":                    fmt.Sprintf("/admin/clusters/%d", cluster.ID),
+		"/gpus/clusters/:id":                     fmt.Sprintf("/gpus/clusters/%d", cluster.ID),
+		"/allocations/:id":                       fmt.Sprintf("/allocations/%d", allocation.ID),
+		"/allocations/:id/series":                fmt.Sprintf("/allocations/%d/series", allocation.ID),
+		"/gpus/clusters/:id/downtime":            fmt.Sprintf("/gpus/clusters/%d/downtime", cluster.ID),
+		"/gpus/usage/:org":                       fmt.Sprintf("/gpus/usage/%d", *upstage.OrganisationID),
+		"/gpus/usage/:org/export":                fmt.Sprintf("/gpus/usage/%d/export?format=csv", *upstage.OrganisationID),
+		"/officer/allocations/:id/change":        fmt.Sprintf("/officer/allocations/%d/change", allocation.ID),
+		"/usage-reports/:rid":                    fmt.Sprintf("/usage-reports/%d", report.ID),
+		"/invoices/:iid":                         fmt.Sprintf("/invoices/%d", invoice.ID),
+		"/auditor/usage-summary":                 "/auditor/usage-summary?month=" + invoice.Month,
+		"/auditor/usage-summary/export":          "/auditor/usage-summary/export?format=xlsx&month=" + invoice.Month,
+		"/auditor/usage-export":                  "/auditor/usage-export?format=csv&from=2025-01&to=" + invoice.Month,
+		"/agreements/:id":                        fmt.Sprintf("/agreements/%d", agreement.ID),
+		"/agreements/:id/signatures":             fmt.Sprintf("/agreements/%d/signatures", agreement.ID),
+		"/agreements/:id/versions/:vid/document": fmt.Sprintf("/agreements/%d/versions/%d/document", agreement.ID, firstVersion.ID),
+		"/officer/agreements/:id/versions/new":   fmt.Sprintf("/officer/agreements/%d/versions/new", agreement.ID),
+		"/officer/agreements/:id/versions/:vid/edit": fmt.Sprintf("/officer/agreements/%d/versions/%d/edit", draftAgreement.ID,
+			draftVersion.ID),
 		// A month the demo has not reported: the blank form.
 		"/usage-reports/allocations/:id/:month": fmt.Sprintf("/usage-reports/allocations/%d/%s", allocation.ID,
 			models.MonthOf(now)),

@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -492,6 +493,66 @@ func (s *story) grant(code string, d *models.Decision, kind models.NamingKind, n
 		s.t.Fatalf("grant %s to %s: %v", names, code, err)
 	}
 	return g
+}
+
+// agreements puts an agreement in force for each team the decision
+// selected, from the decision's day to the end of 2027, signed by a signer
+// of each party and the demo officer on that day; with names false its
+// terms grant no K-AI name (the tests grant them).
+func (s *story) agreements(d *models.Decision, names bool) map[string]*models.Agreement {
+	s.t.Helper()
+	ctx, db := s.t.Context(), s.app.db
+	at := d.PublishedAt.Add(time.Hour)
+	day := models.DateOf(d.PublishedAt).String()
+	out := map[string]*models.Agreement{}
+	officer := s.officer()
+	for _, e := range d.Entries {
+		if !e.Selected {
+			continue
+		}
+		var app models.Application
+		if err := db.Where("call_id = ? AND lead_org_id = ?", d.CallID, e.OrganisationID).First(&app).Error; err != nil {
+			s.t.Fatal(err)
+		}
+		pdf := demo.PDF([]string{"Agreement " + day})
+		in := models.VersionInput{StartDate: day, EndDate: "2027-12-31", GPUCount: "500", GPUModel: "NVIDIA B200",
+			GrantCompany: names, GrantModel: names, ModelNames: "Model " + itoa(e.OrganisationID),
+			Document: &models.UploadedFile{Name: "a.pdf", Size: int64(len(pdf)), Open: func() (io.ReadCloser, error) {
+				return io.NopCloser(bytes.NewReader(pdf)), nil
+			}}, Files: s.app.h.files, Uploads: models.UploadPolicy{MaxBytes: 1 << 20}}
+		a, errs, err := models.CreateAgreement(ctx, db, models.NewAgreement{ApplicationID: app.ID, Version: in}, officer, at)
+		if err != nil {
+			s.t.Fatalf("agreement: %v %v", err, errs)
+		}
+		a, _ = models.GetAgreement(ctx, db, a.ID)
+		v := a.Versions[0]
+		if err := models.SendVersion(ctx, db, a.ID, v.ID, officer, at); err != nil {
+			s.t.Fatal(err)
+		}
+		a, _ = models.GetAgreement(ctx, db, a.ID)
+		v = a.Versions[0]
+		for _, p := range v.Parties {
+			signer := officer
+			if p.Role != models.SignerMinistry {
+				orgID := p.OrganisationID
+				u, err := models.UpsertUser(ctx, db, models.Identity{Issuer: "test-signer", Subject: "signer-" + itoa(orgID),
+					Name: "서명권자 " + itoa(orgID), Role: models.RoleCompany, OrganisationID: &orgID}, at)
+				if err != nil {
+					s.t.Fatal(err)
+				}
+				if err := models.MarkSigner(ctx, db, u.ID, officer, at); err != nil {
+					s.t.Fatal(err)
+				}
+				signer = u
+			}
+			if _, err := models.SignVersion(ctx, db, a.ID, v.ID, v.Hash, signer, at); err != nil {
+				s.t.Fatalf("sign for %d: %v", p.OrganisationID, err)
+			}
+		}
+		a, _ = models.GetAgreement(ctx, db, a.ID)
+		out[a.Organisation.Code] = a
+	}
+	return out
 }
 
 // demoCompany returns the demo sign-in user of the organisation

@@ -192,6 +192,12 @@ func dynamicIDs(statuses []int) map[string][]string {
 		"consortium.kind.": each("consortium.kind.", models.RequestKinds...),
 		// Providers' invoice lines (views/usage_invoices.templ).
 		"invoice.action.": each("invoice.action.", models.InvoiceActions...),
+		// Agreements (views/agreements.go, handlers/agreements.go).
+		"agreement.state.":          each("agreement.state.", agreementStates()...),
+		"agreement.version_status.": each("agreement.version_status.", string(models.VersionDraft), string(models.VersionOut), string(models.VersionSigned), string(models.VersionSuperseded)),
+		"agreement.party.":          each("agreement.party.", models.SignerLead, models.SignerMember, models.SignerMinistry),
+		"agreement.field.":          each("agreement.field.", "document", "period", "gpus", "grant_company", "grant_model", "model_names", "deliverables", "stage_dates", "budget", "parties", "names", "changes"),
+		"agreement.done.":           each("agreement.done.", "created", "prepared", "edited", "sent", "signed", "completed", "notice", "terminated"),
 	}
 }
 
@@ -316,4 +322,12 @@ func TestEveryMessageUsedExists(t *testing.T) {
 		}
 	}
 	t.Logf("%d message IDs used, each looked up in %v", len(ids), i18n.Languages)
+}
+
+func agreementStates() []string {
+	var out []string
+	for _, s := range models.AgreementStates {
+		out = append(out, string(s))
+	}
+	return out
 }

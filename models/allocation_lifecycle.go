@@ -181,7 +181,8 @@ func changeAllocation(ctx context.Context, db *gorm.DB, id uint, kind, reason st
 // move only before the period has started, and never past today; the last
 // day never before today (to end an allocation sooner, EndAllocation).
 // Every GPU must stay free for the new period, and every join and leave
-// inside it.
+// inside it; a block lent by the state (not the team's own GPUs) stays
+// inside the period of the team's agreement.
 func ChangeAllocationPeriod(ctx context.Context, db *gorm.DB, id uint, in PeriodChange, by *User, now time.Time) (FieldErrors, error) {
 	return changeAllocation(ctx, db, id, ChangePeriod, in.Reason, by, now, func(tx *gorm.DB, a *Allocation, errs FieldErrors) (string, error) {
 		from, errFrom := ParseDate(strings.TrimSpace(cmp.Or(in.From, a.PeriodFrom)))
@@ -211,6 +212,15 @@ func ChangeAllocationPeriod(ctx context.Context, db *gorm.DB, id uint, in Period
 		}
 		if errs.Any() {
 			return "", nil
+		}
+		// A block lent by the state stays inside the team's agreement.
+		if !a.OwnGPUs {
+			if _, err := CheckStanding(ctx, tx, a.OrganisationID, from, to); errors.Is(err, ErrNoAgreement) {
+				errs.Add("to", "gpu.error.not_selected")
+				return "", nil
+			} else if err != nil {
+				return "", err
+			}
 		}
 		start, end := from.Start().UTC(), to.AddDays(1).Start().UTC()
 		var uuids []string

@@ -771,12 +771,14 @@ func CreateAllocation(ctx context.Context, db *gorm.DB, in AllocationInput, by *
 			return err
 		}
 		if !in.OwnGPUs {
-			ok, err := isSelectedTeam(ctx, tx, org.ID)
-			if err != nil {
-				return err
-			}
-			if !ok {
+			// Only a team whose agreement in this programme holds for every
+			// day of the period receives GPUs.
+			from, _ := ParseDate(in.From)
+			to, _ := ParseDate(in.To)
+			if _, err := CheckStanding(ctx, tx, org.ID, from, to); errors.Is(err, ErrNoAgreement) {
 				errs.Add("organisation_id", "gpu.error.not_selected")
+			} else if err != nil {
+				return err
 			}
 		}
 		cluster, err := GetCluster(ctx, tx, in.ClusterID)
@@ -910,27 +912,10 @@ func pickGPUs(gpus []GPU, uuids, nodes []string, errs FieldErrors) []GPU {
 	return out
 }
 
-// isSelectedTeam reports whether the organisation leads a selected application.
-func isSelectedTeam(ctx context.Context, tx *gorm.DB, orgID uint) (bool, error) {
-	var n int64
-	err := tx.WithContext(ctx).Model(&Application{}).Where("lead_org_id = ? AND status = ?", orgID, StatusSelected).Count(&n).Error
-	if err != nil {
-		return false, fmt.Errorf("store: selected team: %w", err)
-	}
-	return n > 0, nil
-}
-
-// SelectedTeams returns the organisations that lead a selected application,
-// by Korean name: the teams GPU blocks are allocated to.
+// SelectedTeams returns the teams GPU blocks and names can go to: those
+// whose agreement in this programme is in force (AgreementTeams).
 func SelectedTeams(ctx context.Context, db *gorm.DB) ([]Organisation, error) {
-	var orgs []Organisation
-	err := db.WithContext(ctx).Where("id IN (?)",
-		db.Model(&Application{}).Select("lead_org_id").Where("status = ?", StatusSelected)).
-		Order("name_ko").Find(&orgs).Error
-	if err != nil {
-		return nil, fmt.Errorf("store: selected teams: %w", err)
-	}
-	return orgs, nil
+	return AgreementTeams(ctx, db)
 }
 
 // GetAllocation loads an allocation with its team, cluster and GPUs.

@@ -399,7 +399,8 @@ func TestAllocationBlocks(t *testing.T) {
 			t.Fatalf("H block in part: %v %v %+v", err, errs, a)
 		}
 
-		// A selected team gets a block without the own-GPU flag.
+		// A team whose agreement holds for the period gets a block
+		// without the own-GPU flag; being selected is not enough.
 		prog := models.Programme{Code: "p", NameKO: "p", NameEN: "p", MinistryKO: "m", MinistryEN: "m"}
 		if err := db.Create(&prog).Error; err != nil {
 			t.Fatal(err)
@@ -413,6 +414,11 @@ func TestAllocationBlocks(t *testing.T) {
 		if err := db.Omit("Members", "Documents").Create(&app).Error; err != nil {
 			t.Fatal(err)
 		}
+		if _, errs, err := f.allocate(t, period(models.AllocationInput{OrganisationID: f.teamB.ID, ClusterID: f.cluster.ID,
+			BlockKind: models.BlockB200, Nodes: []string{"node-a", "node-b"}})); !errors.Is(err, models.ErrInvalid) || errs["organisation_id"] != "gpu.error.not_selected" {
+			t.Errorf("selected team without agreement: %v %v", err, errs)
+		}
+		giveAgreement(t, db, &app, "2025-12-01", "2026-12-31", false, f.officer, kst(2025, 11, 20, 10, 0, 0))
 		teams, err := models.SelectedTeams(t.Context(), db)
 		if err != nil || len(teams) != 1 || teams[0].ID != f.teamB.ID {
 			t.Fatalf("SelectedTeams = %+v, %v", teams, err)

@@ -448,6 +448,47 @@ func migrations() []*gormigrate.Migration {
 			},
 		},
 		{
+			// Agreements (협약): versions with their parties, budget and
+			// signatures, authorised signers and notification-only changes;
+			// K-AI names link to the agreement (and version) they rest on.
+			ID: "2026120830_agreements",
+			Migrate: func(tx *gorm.DB) error {
+				if err := tx.AutoMigrate(agreementModels...); err != nil {
+					return err
+				}
+				if err := addColumns(tx, map[any][]string{&NamingGrant{}: {"AgreementID", "AgreementVersionID"}}); err != nil {
+					return err
+				}
+				for _, idx := range []string{"AgreementID", "idx_grant_agreement_kind"} {
+					if !tx.Migrator().HasIndex(&NamingGrant{}, idx) {
+						if err := tx.Migrator().CreateIndex(&NamingGrant{}, idx); err != nil {
+							return err
+						}
+					}
+				}
+				return versionTables(tx, agreementTables...)
+			},
+			Rollback: func(tx *gorm.DB) error {
+				if err := unversionTables(tx, agreementTables...); err != nil {
+					return err
+				}
+				for _, idx := range []string{"idx_grant_agreement_kind", "idx_naming_grants_agreement_id"} {
+					if tx.Migrator().HasIndex(&NamingGrant{}, idx) {
+						if err := tx.Migrator().DropIndex(&NamingGrant{}, idx); err != nil {
+							return err
+						}
+					}
+				}
+				for _, col := range []string{"agreement_version_id", "agreement_id"} {
+					if err := tx.Migrator().DropColumn(&NamingGrant{}, col); err != nil {
+						return err
+					}
+				}
+				return tx.Migrator().DropTable(&AgreementNotice{}, &AgreementSigner{}, &AgreementSignature{}, &AgreementBudget{},
+					&AgreementParty{}, &AgreementVersion{}, &Agreement{})
+			},
+		},
+		{
 			// PostgreSQL: the telemetry rows rewritten every minute (the
 			// current hour's, its day's, its workloads', the GPUs' last
 			// seen) leave room in each page for their next version, so
@@ -465,6 +506,14 @@ func migrations() []*gormigrate.Migration {
 		},
 	}
 }
+
+// agreementModels are the agreements' types; agreementTables their tables.
+var (
+	agreementModels = []any{&Agreement{}, &AgreementVersion{}, &AgreementParty{}, &AgreementBudget{},
+		&AgreementSignature{}, &AgreementSigner{}, &AgreementNotice{}}
+	agreementTables = []string{"agreements", "agreement_versions", "agreement_parties", "agreement_budgets",
+		"agreement_signatures", "agreement_signers", "agreement_notices"}
+)
 
 // telemetryUpdatedTables are the tables the collector updates every minute.
 var telemetryUpdatedTables = []string{"gpu_rollups", "gpu_rollup_days", "gpu_workload_hours", "gpus"}
@@ -560,6 +609,8 @@ func schemaModels() []any {
 		&UsageReport{}, &UsageReportEvent{}, &UsageSettings{}, &VerificationResult{},
 		&InvoiceLine{}, &InvoiceLineEvent{},
 		&ConsortiumRequest{},
+		&Agreement{}, &AgreementVersion{}, &AgreementParty{}, &AgreementBudget{},
+		&AgreementSignature{}, &AgreementSigner{}, &AgreementNotice{},
 	}
 }
 

@@ -35,21 +35,26 @@ func (k NamingKind) Label() string {
 // "K-AI", from a date, until a date or until revoked (on elimination). Rows
 // are never deleted: the registry shows past holders with their end dates.
 type NamingGrant struct {
-	ID               uint         `gorm:"primaryKey"`
-	Kind             NamingKind   `gorm:"size:16;not null"`
-	HolderID         uint         `gorm:"not null;index"`
-	Holder           Organisation `gorm:"constraint:OnDelete:RESTRICT"`
-	Names            string       `gorm:"type:text;not null"` // the names it covers, one per line
-	ValidFrom        string       `gorm:"size:10;not null"`   // 2006-01-02 (KST)
-	ValidTo          string       `gorm:"size:10"`            // inclusive; empty: until revoked
-	Basis            string       `gorm:"type:text;not null"` // e.g. the decision or the effective agreement
-	DecisionID       *uint        `gorm:"index"`
-	GrantedByID      uint         `gorm:"not null"`
-	GrantedAt        time.Time    `gorm:"not null"`
-	RevokedOn        string       `gorm:"size:10"` // the first day it no longer holds
-	RevokedAt        *time.Time
-	RevokedByID      *uint
-	RevocationReason string `gorm:"type:text"`
+	ID         uint         `gorm:"primaryKey"`
+	Kind       NamingKind   `gorm:"size:16;not null;uniqueIndex:idx_grant_agreement_kind,priority:2"`
+	HolderID   uint         `gorm:"not null;index"`
+	Holder     Organisation `gorm:"constraint:OnDelete:RESTRICT"`
+	Names      string       `gorm:"type:text;not null"` // the names it covers, one per line
+	ValidFrom  string       `gorm:"size:10;not null"`   // 2006-01-02 (KST)
+	ValidTo    string       `gorm:"size:10"`            // inclusive; empty: until revoked
+	Basis      string       `gorm:"type:text;not null"` // e.g. the decision or the effective agreement
+	DecisionID *uint        `gorm:"index"`
+	// AgreementID is the agreement the grant rests on; AgreementVersionID
+	// the version whose completion granted it (nil for an officer's grant):
+	// one grant of each kind per version, however often its effects run.
+	AgreementID        *uint     `gorm:"index"`
+	AgreementVersionID *uint     `gorm:"uniqueIndex:idx_grant_agreement_kind,priority:1"`
+	GrantedByID        uint      `gorm:"not null"`
+	GrantedAt          time.Time `gorm:"not null"`
+	RevokedOn          string    `gorm:"size:10"` // the first day it no longer holds
+	RevokedAt          *time.Time
+	RevokedByID        *uint
+	RevocationReason   string `gorm:"type:text"`
 }
 
 // NameList returns the covered names.
@@ -178,11 +183,14 @@ func CheckGrant(ctx context.Context, db *gorm.DB, in GrantInput) (FieldErrors, e
 	return errs, nil
 }
 
-// ErrNotSelected refuses a grant to a team that holds no selection.
-var ErrNotSelected = errors.New("the organisation is not a selected team")
+// ErrNotSelected refuses a grant to a team without an agreement in force
+// for the grant's dates (it matches ErrNoAgreement).
+var ErrNotSelected = ErrNoAgreement
 
-// GrantName records a naming right for a selected team (the lead of a
-// selected application).
+// GrantName records a naming right by hand for a team whose agreement in
+// this programme holds for the grant's dates (CheckStanding); without a
+// last day, the grant ends with the agreement. Agreements grant their
+// names themselves when they are completed: this is for a correction.
 func GrantName(ctx context.Context, db *gorm.DB, in GrantInput, by *User, now time.Time) (*NamingGrant, error) {
 	if by == nil || !by.Role.IsMinistry() {
 		return nil, fmt.Errorf("store: grant name: %w", ErrForbidden)
@@ -194,22 +202,28 @@ func GrantName(ctx context.Context, db *gorm.DB, in GrantInput, by *User, now ti
 		} else if errs.Any() {
 			return fmt.Errorf("store: grant name: %w", ErrInvalid)
 		}
-		selected, err := isSelectedTeam(ctx, tx, in.HolderID)
-		if err != nil {
-			return err
-		}
-		if !selected {
-			return fmt.Errorf("store: grant name to organisation %d: %w", in.HolderID, ErrNotSelected)
-		}
 		from, _ := ParseDate(strings.TrimSpace(in.ValidFrom))
 		to := ""
+		last := from
 		if v := strings.TrimSpace(in.ValidTo); v != "" {
 			d, _ := ParseDate(v)
-			to = d.String()
+			to, last = d.String(), d
+		}
+		agr, err := CheckStanding(ctx, tx, in.HolderID, from, last)
+		if errors.Is(err, ErrNoAgreement) {
+			return fmt.Errorf("store: grant name to organisation %d: %w", in.HolderID, ErrNotSelected)
+		} else if err != nil {
+			return err
+		}
+		_, end, _ := agr.Period()
+		if to == "" {
+			to = end.String()
+		} else if last.After(end) {
+			return fmt.Errorf("store: grant name to organisation %d past its agreement: %w", in.HolderID, ErrNotSelected)
 		}
 		names := strings.Join((&NamingGrant{Names: in.Names}).NameList(), "\n")
 		g = &NamingGrant{Kind: in.Kind, HolderID: in.HolderID, Names: names, ValidFrom: from.String(), ValidTo: to,
-			Basis: strings.TrimSpace(in.Basis), DecisionID: in.DecisionID, GrantedByID: by.ID, GrantedAt: now.UTC()}
+			Basis: strings.TrimSpace(in.Basis), DecisionID: in.DecisionID, AgreementID: &agr.ID, GrantedByID: by.ID, GrantedAt: now.UTC()}
 		if err := tx.Create(g).Error; err != nil {
 			return fmt.Errorf("store: grant name: %w", err)
 		}
@@ -259,8 +273,25 @@ func RevokeName(ctx context.Context, db *gorm.DB, id uint, effective, reason str
 			"revoked_by_id": by.ID, "revocation_reason": strings.TrimSpace(reason)}).Error; err != nil {
 			return fmt.Errorf("store: revoke name: %w", err)
 		}
-		return RecordAudit(ctx, tx, ActorOf(by), "naming.revoke", "naming_grant", fmt.Sprint(g.ID),
-			fmt.Sprintf("no longer holds from %s: %s", d, strings.TrimSpace(reason)), now)
+		if err := RecordAudit(ctx, tx, ActorOf(by), "naming.revoke", "naming_grant", fmt.Sprint(g.ID),
+			fmt.Sprintf("no longer holds from %s: %s", d, strings.TrimSpace(reason)), now); err != nil {
+			return err
+		}
+		if g.Kind != NamingCompany {
+			return nil
+		}
+		// A team that may no longer call itself a K-AI company may not
+		// call its models K-AI either: its model grants end with it.
+		var models []NamingGrant
+		if err := tx.Where("holder_id = ? AND kind = ? AND revoked_at IS NULL", g.HolderID, NamingModel).Order("id").Find(&models).Error; err != nil {
+			return err
+		}
+		for i := range models {
+			if err := endGrant(ctx, tx, &models[i], d, strings.TrimSpace(reason), false, by, now); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

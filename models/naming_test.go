@@ -156,15 +156,22 @@ func TestNamingStore(t *testing.T) {
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
 		w := newWorld(t, db, clock)
-		d, _ := w.decide(w.call, standardApplicants, publishAt, nil)
+		d, apps := w.decide(w.call, standardApplicants, publishAt, nil)
 		at := kst(2025, 8, 5, 9, 0, 0)
+		// Upstage's agreement (granting no name itself) holds from 08-05;
+		// kakao, selected too, has none.
+		giveAgreement(t, db, apps["upstage"], "2025-08-05", "2027-12-31", false, w.officer, kst(2025, 8, 4, 16, 0, 0))
 		grant := func(code, names, from string) models.GrantInput {
 			return models.GrantInput{Kind: models.NamingModel, HolderID: w.org(code).ID, Names: names, ValidFrom: from,
 				Basis: "선정 결과 공고", DecisionID: &d.ID}
 		}
 
-		// Only the lead of a selected application holds a name.
-		_, err := models.GrantName(ctx, db, grant("kaist", "KAIST LLM", "2025-08-05"), w.officer, at)
+		// Only a team whose agreement holds for the dates holds a name.
+		_, err := models.GrantName(ctx, db, grant("kakao", "Kanana", "2025-08-05"), w.officer, at)
+		wantErr(t, "grant to a team selected without an agreement", err, models.ErrNotSelected)
+		_, err = models.GrantName(ctx, db, grant("upstage", "Solar", "2025-08-04"), w.officer, at)
+		wantErr(t, "grant from before the agreement", err, models.ErrNotSelected)
+		_, err = models.GrantName(ctx, db, grant("kaist", "KAIST LLM", "2025-08-05"), w.officer, at)
 		wantErr(t, "grant to a team not selected", err, models.ErrNotSelected)
 		_, err = models.GrantName(ctx, db, grant("lunit", "Lunit FM", "2025-08-05"), w.officer, at)
 		wantErr(t, "grant to an organisation that did not apply", err, models.ErrNotSelected)
@@ -177,7 +184,7 @@ func TestNamingStore(t *testing.T) {
 		}
 
 		g, err := models.GrantName(ctx, db, grant("upstage", "  Solar Pro 2 \n\n솔라 프로\n", " 2025-08-05 "), w.officer, at)
-		if err != nil || g.Names != "Solar Pro 2\n솔라 프로" || g.ValidFrom != "2025-08-05" || g.ValidTo != "" ||
+		if err != nil || g.Names != "Solar Pro 2\n솔라 프로" || g.ValidFrom != "2025-08-05" || g.ValidTo != "2027-12-31" || g.AgreementID == nil ||
 			g.HolderID != w.org("upstage").ID || g.GrantedByID != w.officer.ID {
 			t.Fatalf("GrantName = %+v, %v", g, err)
 		}

@@ -62,7 +62,7 @@ func (p Page) Nav() []NavItem {
 	switch p.Role() {
 	case models.RoleCompany:
 		items = append(items, NavItem{"/company", "nav.dashboard"}, NavItem{"/company/applications", "nav.applications"},
-			NavItem{"/company/consortium", "nav.consortium"},
+			NavItem{"/company/consortium", "nav.consortium"}, NavItem{"/agreements", "nav.agreements"},
 			NavItem{"/appeals", "nav.appeals"}, NavItem{"/allocations", "nav.allocations"},
 			NavItem{"/company/usage-reports", "nav.usage_reports"})
 		if p.User.OrganisationID != nil {
@@ -70,7 +70,7 @@ func (p Page) Nav() []NavItem {
 		}
 	case models.RoleOfficer:
 		items = append(items, NavItem{"/officer", "nav.dashboard"}, NavItem{"/reviews", "nav.reviews"},
-			NavItem{"/appeals", "nav.appeals"}, NavItem{"/officer/naming", "nav.naming"},
+			NavItem{"/appeals", "nav.appeals"}, NavItem{"/agreements", "nav.agreements"}, NavItem{"/officer/naming", "nav.naming"},
 			NavItem{"/allocations", "nav.allocations"}, NavItem{"/gpus/clusters", "nav.clusters"},
 			NavItem{"/auditor/usage-reports", "nav.usage_queue"}, NavItem{"/auditor/usage-summary", "nav.usage_summary"},
 			NavItem{"/officer/invoices", "nav.invoices"},
@@ -78,14 +78,14 @@ func (p Page) Nav() []NavItem {
 			NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
 	case models.RoleAdmin:
 		items = append(items, NavItem{"/officer", "nav.dashboard"}, NavItem{"/reviews", "nav.reviews"},
-			NavItem{"/appeals", "nav.appeals"}, NavItem{"/officer/naming", "nav.naming"},
+			NavItem{"/appeals", "nav.appeals"}, NavItem{"/agreements", "nav.agreements"}, NavItem{"/officer/naming", "nav.naming"},
 			NavItem{"/allocations", "nav.allocations"}, NavItem{"/gpus/clusters", "nav.clusters"},
 			NavItem{"/auditor/usage-reports", "nav.usage_queue"}, NavItem{"/auditor/usage-summary", "nav.usage_summary"},
 			NavItem{"/officer/invoices", "nav.invoices"},
 			NavItem{"/officer/usage-settings", "nav.usage_settings"}, NavItem{"/officer/consortia", "nav.consortia"},
 			NavItem{"/admin", "nav.admin"}, NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
 	case models.RoleAuditor:
-		items = append(items, NavItem{"/auditor", "nav.dashboard"}, NavItem{"/appeals", "nav.appeals"},
+		items = append(items, NavItem{"/auditor", "nav.dashboard"}, NavItem{"/appeals", "nav.appeals"}, NavItem{"/agreements", "nav.agreements"},
 			NavItem{"/allocations", "nav.allocations"}, NavItem{"/gpus/clusters", "nav.clusters"},
 			NavItem{"/auditor/usage-reports", "nav.usage_queue"}, NavItem{"/auditor/usage-summary", "nav.usage_summary"},
 			NavItem{"/officer/consortia", "nav.consortia"},

@@ -395,7 +395,7 @@ func seedDemo(ctx context.Context, cfg *config.Config, db *gorm.DB) error {
 	if err := demo.SeedApplications(ctx, db, files, now); err != nil {
 		return err
 	}
-	if err := demo.SeedNaming(ctx, db, now); err != nil {
+	if err := demo.SeedAgreements(ctx, db, files, now); err != nil {
 		return err
 	}
 	if err := demo.SeedConsortia(ctx, db, now); err != nil {
