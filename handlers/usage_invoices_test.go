@@ -122,6 +122,16 @@ func TestInvoiceJourney(t *testing.T) {
 			doc.Find("[data-testid=verification-row]").Length() != 2 {
 			t.Errorf("corrected: %q, %d verifications", o, doc.Find("[data-testid=verification-row]").Length())
 		}
+		// The month per day: the bill spread evenly over November's 30 days
+		// beside the GPU-hours the telemetry observed (8 GPUs all day).
+		days := doc.Find("[data-testid=invoice-days] [data-testid=day-row]")
+		if days.Length() != 30 || doc.Find("[data-testid=invoice-days] svg[role=img]").Length() != 1 {
+			t.Fatalf("%d days: %q", days.Length(), testIDText(doc, "invoice-days"))
+		}
+		first := days.First()
+		if c, o := first.Find("[data-testid=day-claimed]").Text(), first.Find("[data-testid=day-observed]").Text(); c != "190.0" || o != "192.0" {
+			t.Errorf("first day: billed %q, observed %q", c, o)
+		}
 		doc = wantPage(t, "discrepancy", auditor.get(fmt.Sprintf("/invoices/%d", other.ID)), http.StatusOK)
 		if o := doc.Find("[data-testid=verification-facts] [data-testid=report-outcome]").AttrOr("data-outcome", ""); o != models.OutcomeDiscrepancy ||
 			doc.Find(`[data-testid=check-row][data-figure="capacity"][data-ok="false"]`).Length() != 1 {

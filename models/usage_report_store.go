@@ -570,6 +570,57 @@ type ReportTelemetry struct {
 	Unnamed int
 }
 
+// monthDays is an allocation's KST days in month m (those of its period):
+// claimed spread evenly over them (a report or an invoice gives only the
+// month's total), and the busy and observed GPU-hours of each day's
+// rollups; observed is the observed GPU-hours of each GPU in the month.
+func monthDays(ctx context.Context, db *gorm.DB, a *Allocation, orgID uint, m Month, claimed float64) ([]ReportDay, map[string]float64, error) {
+	start, end := a.clip(m.First.Start(), m.Next().First.Start())
+	rows, err := TeamMonthDays(ctx, db, orgID, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	var days []ReportDay
+	for d := DateOf(start); end.After(d.Start()); d = d.AddDays(1) {
+		days = append(days, ReportDay{Day: d})
+	}
+	byDay := map[string]*ReportDay{}
+	for i := range days {
+		days[i].ClaimedHours = claimed / float64(len(days))
+		byDay[days[i].Day.String()] = &days[i]
+	}
+	observed := map[string]float64{}
+	for _, g := range rows {
+		if g.AllocationID != a.ID {
+			continue
+		}
+		observed[g.UUID] += g.ObservedS / 3600
+		if d := byDay[g.Day]; d != nil {
+			d.BusyHours += g.ActiveS / 3600
+			d.ObservedHours += g.ObservedS / 3600
+		}
+	}
+	return days, observed, nil
+}
+
+// InvoiceDaysOf is an invoice line's month per day: the GPU-hours billed
+// spread evenly over the allocation's days in the month (a line bills the
+// month's total), and the busy and observed GPU-hours the telemetry has now.
+func InvoiceDaysOf(ctx context.Context, db *gorm.DB, l *InvoiceLine) ([]ReportDay, error) {
+	a := l.Allocation
+	if a == nil {
+		a = &Allocation{}
+		if err := db.WithContext(ctx).Take(a, l.AllocationID).Error; err != nil {
+			return nil, notFound(fmt.Sprintf("store: allocation %d", l.AllocationID), err)
+		}
+	}
+	days, _, err := monthDays(ctx, db, a, l.OrganisationID, l.LineMonth(), l.BilledHours)
+	if err != nil {
+		return nil, fmt.Errorf("store: days of invoice line %d: %w", l.ID, err)
+	}
+	return days, nil
+}
+
 // ReportTelemetryOf reads the report's month as the telemetry has it now.
 func ReportTelemetryOf(ctx context.Context, db *gorm.DB, r *UsageReport, now time.Time) (ReportTelemetry, error) {
 	var out ReportTelemetry
@@ -580,28 +631,10 @@ func ReportTelemetryOf(ctx context.Context, db *gorm.DB, r *UsageReport, now tim
 	m := r.ReportMonth()
 	out.Unnamed = max(a.GPUCount-len(a.Current()), 0)
 	start, end := a.clip(m.First.Start(), m.Next().First.Start())
-	days, err := TeamMonthDays(ctx, db, r.OrganisationID, m)
+	var observed map[string]float64
+	out.Days, observed, err = monthDays(ctx, db, a, r.OrganisationID, m, r.GPUHours)
 	if err != nil {
 		return out, err
-	}
-	byDay := map[string]*ReportDay{}
-	observed := map[string]float64{}
-	for d := DateOf(start); end.After(d.Start()); d = d.AddDays(1) {
-		out.Days = append(out.Days, ReportDay{Day: d})
-	}
-	for i := range out.Days {
-		out.Days[i].ClaimedHours = r.GPUHours / float64(len(out.Days))
-		byDay[out.Days[i].Day.String()] = &out.Days[i]
-	}
-	for _, g := range days {
-		if g.AllocationID != a.ID {
-			continue
-		}
-		observed[g.UUID] += g.ObservedS / 3600
-		if d := byDay[g.Day]; d != nil {
-			d.BusyHours += g.ActiveS / 3600
-			d.ObservedHours += g.ObservedS / 3600
-		}
 	}
 	until := end
 	if now.Before(until) {
