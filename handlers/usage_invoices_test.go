@@ -6,6 +6,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
@@ -121,6 +122,10 @@ func TestInvoiceJourney(t *testing.T) {
 		if o := doc.Find("[data-testid=verification-facts] [data-testid=report-outcome]").AttrOr("data-outcome", ""); o != models.OutcomeVerified ||
 			doc.Find("[data-testid=verification-row]").Length() != 2 {
 			t.Errorf("corrected: %q, %d verifications", o, doc.Find("[data-testid=verification-row]").Length())
+		}
+		// The result records the availability tolerance it applied (the default).
+		if tol := testIDText(doc, "v-availability-tolerance"); !strings.Contains(tol, "±2.0") {
+			t.Errorf("availability tolerance: %q", tol)
 		}
 		// The month per day: the bill spread evenly over November's 30 days
 		// beside the GPU-hours the telemetry observed (8 GPUs all day).

@@ -290,7 +290,7 @@ func (h *Handler) renderUsageSettings(c *gin.Context, status int, in models.Usag
 func (h *Handler) saveUsageSettings(c *gin.Context) {
 	in := models.UsageSettingsInput{GPUHoursPct: c.PostForm("gpu_hours_pct"), MeanUtilPoints: c.PostForm("mean_util_points"),
 		EnergyPct: c.PostForm("energy_pct"), CoverageThreshold: c.PostForm("coverage_threshold"), DueDay: c.PostForm("due_day"),
-		Note: c.PostForm("note")}
+		AvailabilityPoints: c.PostForm("availability_points"), Note: c.PostForm("note")}
 	errs, err := models.SaveUsageSettings(c.Request.Context(), h.db, in, currentUser(c), h.now())
 	switch {
 	case errors.Is(err, models.ErrInvalid):

@@ -188,13 +188,16 @@ func TestUsageReportJourney(t *testing.T) {
 		// The officer widens the tolerance (a new version); verifying again is verified; the auditor signs it off.
 		officer := u.signIn("demo-officer")
 		doc = wantPage(t, "settings, bad", officer.post("/officer/usage-settings", url.Values{"gpu_hours_pct": {"x"},
-			"mean_util_points": {"10"}, "energy_pct": {"15"}, "coverage_threshold": {"30"}, "due_day": {"31"}, "note": {""}}), http.StatusUnprocessableEntity)
-		wantFieldError(t, "settings, bad", doc, "gpu_hours_pct", "coverage_threshold", "due_day", "note")
+			"mean_util_points": {"10"}, "energy_pct": {"15"}, "coverage_threshold": {"30"}, "availability_points": {"101"}, "due_day": {"31"}, "note": {""}}), http.StatusUnprocessableEntity)
+		wantFieldError(t, "settings, bad", doc, "gpu_hours_pct", "coverage_threshold", "availability_points", "due_day", "note")
+		if v := doc.Find("#availability_points").AttrOr("value", ""); v != "101" {
+			t.Errorf("availability tolerance not kept: %q", v)
+		}
 		wantSeeOther(t, "settings", officer.post("/officer/usage-settings", url.Values{"gpu_hours_pct": {"25"},
-			"mean_util_points": {"10"}, "energy_pct": {"15"}, "coverage_threshold": {"90"}, "due_day": {"10"}, "note": {"시범 운영"}}), "/officer/usage-settings")
+			"mean_util_points": {"10"}, "energy_pct": {"15"}, "coverage_threshold": {"90"}, "availability_points": {"4"}, "due_day": {"10"}, "note": {"시범 운영"}}), "/officer/usage-settings")
 		doc = wantPage(t, "settings page", officer.get("/officer/usage-settings"), http.StatusOK)
-		if doc.Find("[data-testid=settings-row]").Length() != 1 {
-			t.Error("the settings history lacks the version")
+		if doc.Find("[data-testid=settings-row]").Length() != 1 || testIDText(doc, "settings-availability") != "4.0" {
+			t.Errorf("the settings history lacks the version: %q", testIDText(doc, "settings-history"))
 		}
 		wantSeeOther(t, "verify again", auditor.post(loc+"/verify", url.Values{}), loc+"#verifications")
 		doc = wantPage(t, "sign off, confirm", auditor.post(loc+"/sign-off", url.Values{}), http.StatusOK)

@@ -198,11 +198,12 @@ func TestUsageReportWithSimulator(t *testing.T) {
 		}
 		// The officer widens the tolerance; verifying again gives a new result, the earlier ones kept.
 		if errs, err := models.SaveUsageSettings(ctx, db, models.UsageSettingsInput{GPUHoursPct: "25", MeanUtilPoints: "10",
-			EnergyPct: "15", CoverageThreshold: "90", DueDay: "10", Note: "분기 말 정산"}, f.officer, janKST(21, 9)); err != nil {
+			EnergyPct: "15", CoverageThreshold: "90", AvailabilityPoints: "3.5", DueDay: "10", Note: "분기 말 정산"}, f.officer, janKST(21, 9)); err != nil {
 			t.Fatalf("settings: %v %v", err, errs)
 		}
 		v, err := models.VerifyUsageReportAgain(ctx, db, r.ID, f.auditor, janKST(21, 10))
-		if err != nil || v.Outcome != models.OutcomeVerified || v.GPUHoursPct != 25 || v.SettingsID == 0 {
+		if err != nil || v.Outcome != models.OutcomeVerified || v.GPUHoursPct != 25 || v.SettingsID == 0 ||
+			v.AvailabilityPoints == nil || *v.AvailabilityPoints != 3.5 {
 			t.Fatalf("again: %+v %v", v, err)
 		}
 		events, vs, err := models.ReportHistory(ctx, db, r.ID)
