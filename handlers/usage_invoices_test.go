@@ -151,3 +151,39 @@ func TestInvoiceJourney(t *testing.T) {
 		wantCode(t, "the team's list", company.get("/officer/invoices"), http.StatusForbidden)
 	})
 }
+
+// TestReportQueuePaging: the auditors' queue says how many rows match and
+// pages through them, its links keeping the filter.
+func TestReportQueuePaging(t *testing.T) {
+	t.Parallel()
+	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
+		u := newUsageStory(t, kind)
+		n := models.QueuePageSize + 2
+		for i := range n {
+			l := models.InvoiceLine{AllocationID: u.alloc.ID, OrganisationID: u.alloc.OrganisationID, Provider: "KT Cloud",
+				Month: fmt.Sprintf("%d-%02d", 2010+i/12, 1+i%12), State: models.ReportSubmitted, EnteredByID: u.officer().ID,
+				SubmittedAt: u.now()}
+			if err := u.app.db.Create(&l).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		auditor := u.signIn("demo-auditor")
+		team := itoa(u.alloc.OrganisationID)
+		doc := wantPage(t, "page 1", auditor.get("/auditor/usage-reports?kind=invoice&team="+team), http.StatusOK)
+		rows := doc.Find("[data-testid=queue-row]").Length()
+		next := doc.Find("[data-testid=page-next]").AttrOr("href", "")
+		if c := doc.Find("[data-testid=queue-count]").AttrOr("data-total", ""); c != itoa(uint(n)) || rows != models.QueuePageSize {
+			t.Fatalf("page 1: %s matching, %d rows", c, rows)
+		}
+		want := "/auditor/usage-reports?kind=invoice&page=2&team=" + team
+		if next != want {
+			t.Fatalf("next %q, want %q", next, want)
+		}
+		doc = wantPage(t, "page 2", auditor.get(next), http.StatusOK)
+		if rows := doc.Find("[data-testid=queue-row]").Length(); rows != 2 || doc.Find("[data-testid=page-next]").Length() != 0 ||
+			doc.Find("[data-testid=page-prev]").AttrOr("href", "") != "/auditor/usage-reports?kind=invoice&team="+team {
+			t.Errorf("page 2: %d rows, %q", rows, testIDText(doc, "queue-pager"))
+		}
+		wantCode(t, "bad page", auditor.get("/auditor/usage-reports?page=0"), http.StatusBadRequest)
+	})
+}

@@ -158,8 +158,9 @@ func TestInvoiceLinesWithSimulator(t *testing.T) {
 		if _, err := models.GetInvoiceLine(ctx, db, l.ID, f.company); !errors.Is(err, models.ErrForbidden) {
 			t.Errorf("the team read the invoice: %v", err)
 		}
-		rows, err := models.ReportQueue(ctx, db, models.ReportFilter{Kind: models.QueueInvoices, State: models.ReportSignedOff}, f.auditor)
-		if err != nil || len(rows) != 1 || rows[0].Invoice == nil || rows[0].Invoice.ID != l.ID {
+		q, err := models.ReportQueue(ctx, db, models.ReportFilter{Kind: models.QueueInvoices, State: models.ReportSignedOff}, f.auditor)
+		rows := q.Rows
+		if err != nil || len(rows) != 1 || q.Total != 1 || rows[0].Invoice == nil || rows[0].Invoice.ID != l.ID {
 			t.Errorf("queue of invoices: %+v %v", rows, err)
 		}
 	})

@@ -460,6 +460,7 @@ type ReportFilter struct {
 	Month   string // "": every month
 	Outcome string // "": every outcome
 	State   string // "": submitted
+	Page    int    // 1-based; 0 is the first
 }
 
 // ReportQueueRow is a report or an invoice line in the auditor's queue,
@@ -481,23 +482,36 @@ func (r ReportQueueRow) SubmittedAt() time.Time {
 	return time.Time{}
 }
 
-// maxQueue bounds the queue's page.
-const maxQueue = 200
+// QueuePageSize is how many rows a page of the auditors' queue shows.
+const QueuePageSize = 50
 
-// ReportQueue lists reports and invoice lines for the auditors, oldest
-// submission first.
-func ReportQueue(ctx context.Context, db *gorm.DB, f ReportFilter, by *User) ([]ReportQueueRow, error) {
+// ReportQueuePage is a page of the auditors' queue and how many rows match
+// the filter in all.
+type ReportQueuePage struct {
+	Rows  []ReportQueueRow
+	Total int // rows matching the filter, every page
+	Page  int // 1-based
+}
+
+// Pages is how many pages the matching rows fill (at least 1).
+func (p ReportQueuePage) Pages() int { return max((p.Total+QueuePageSize-1)/QueuePageSize, 1) }
+
+// ReportQueue is a page of the reports and invoice lines for the auditors,
+// oldest submission first (a report before an invoice line entered at the
+// same time), with how many match the filter.
+func ReportQueue(ctx context.Context, db *gorm.DB, f ReportFilter, by *User) (ReportQueuePage, error) {
 	own, ok := by.OrganisationScope()
 	if !ok || own != nil {
-		return nil, fmt.Errorf("store: report queue: %w", ErrForbidden)
+		return ReportQueuePage{}, fmt.Errorf("store: report queue: %w", ErrForbidden)
 	}
 	state := f.State
 	if state == "" {
 		state = ReportSubmitted
 	}
+	page := ReportQueuePage{Page: max(f.Page, 1)}
 	db = db.WithContext(ctx)
 	filter := func(q *gorm.DB) *gorm.DB {
-		q = q.Preload("Organisation").Where("state = ?", state)
+		q = q.Where("state = ?", state)
 		if f.OrgID != 0 {
 			q = q.Where("organisation_id = ?", f.OrgID)
 		}
@@ -509,35 +523,81 @@ func ReportQueue(ctx context.Context, db *gorm.DB, f ReportFilter, by *User) ([]
 		}
 		return q
 	}
-	var out []ReportQueueRow
-	if f.Kind != QueueInvoices {
+	// The kinds in the queue, each as a subquery of its rows' kind, id
+	// and submission time; the page is cut from their union.
+	var parts []string
+	var args []any
+	for _, k := range []struct {
+		kind  string
+		model any
+	}{{QueueReports, &UsageReport{}}, {QueueInvoices, &InvoiceLine{}}} {
+		if f.Kind != "" && f.Kind != k.kind {
+			continue
+		}
+		var n int64
+		if err := filter(db.Model(k.model)).Count(&n).Error; err != nil {
+			return page, fmt.Errorf("store: report queue: %w", err)
+		}
+		page.Total += int(n)
+		parts = append(parts, "SELECT kind, id, submitted_at FROM (?) AS q"+k.kind)
+		args = append(args, filter(db.Model(k.model)).Select("? AS kind, id, submitted_at", k.kind))
+	}
+	var keys []struct {
+		Kind string
+		ID   uint
+	}
+	args = append(args, QueuePageSize, (page.Page-1)*QueuePageSize)
+	err := db.Raw(strings.Join(parts, " UNION ALL ")+" ORDER BY submitted_at, kind DESC, id LIMIT ? OFFSET ?", args...).
+		Scan(&keys).Error
+	if err != nil {
+		return page, fmt.Errorf("store: report queue: %w", err)
+	}
+	var reportIDs, lineIDs []uint
+	for _, k := range keys {
+		if k.Kind == QueueReports {
+			reportIDs = append(reportIDs, k.ID)
+		} else {
+			lineIDs = append(lineIDs, k.ID)
+		}
+	}
+	reports := map[uint]ReportQueueRow{}
+	if len(reportIDs) > 0 {
 		var rs []UsageReport
-		if err := filter(db).Order("submitted_at, id").Limit(maxQueue).Find(&rs).Error; err != nil {
-			return nil, fmt.Errorf("store: report queue: %w", err)
+		if err := db.Preload("Organisation").Where("id IN ?", reportIDs).Find(&rs).Error; err != nil {
+			return page, fmt.Errorf("store: report queue: %w", err)
 		}
 		latest, err := latestVerifications(db, rs)
 		if err != nil {
-			return nil, err
+			return page, err
 		}
 		for i := range rs {
-			out = append(out, ReportQueueRow{Report: &rs[i], Latest: latest[rs[i].ID]})
+			reports[rs[i].ID] = ReportQueueRow{Report: &rs[i], Latest: latest[rs[i].ID]}
 		}
 	}
-	if f.Kind != QueueReports {
+	lines := map[uint]ReportQueueRow{}
+	if len(lineIDs) > 0 {
 		var ls []InvoiceLine
-		if err := filter(db).Order("submitted_at, id").Limit(maxQueue).Find(&ls).Error; err != nil {
-			return nil, fmt.Errorf("store: invoice queue: %w", err)
+		if err := db.Preload("Organisation").Where("id IN ?", lineIDs).Find(&ls).Error; err != nil {
+			return page, fmt.Errorf("store: invoice queue: %w", err)
 		}
 		rows, err := invoiceRows(db, ls)
 		if err != nil {
-			return nil, err
+			return page, err
 		}
 		for _, r := range rows {
-			out = append(out, ReportQueueRow{Invoice: r.Line, Latest: r.Latest})
+			lines[r.Line.ID] = ReportQueueRow{Invoice: r.Line, Latest: r.Latest}
 		}
 	}
-	slices.SortStableFunc(out, func(x, y ReportQueueRow) int { return x.SubmittedAt().Compare(y.SubmittedAt()) })
-	return out[:min(len(out), maxQueue)], nil
+	for _, k := range keys {
+		r, ok := reports[k.ID]
+		if k.Kind == QueueInvoices {
+			r, ok = lines[k.ID]
+		}
+		if ok {
+			page.Rows = append(page.Rows, r)
+		}
+	}
+	return page, nil
 }
 
 // ReportDay is one KST day of a report's month: the claim spread evenly
