@@ -125,8 +125,15 @@ func TestUsageReportJourney(t *testing.T) {
 		if o := doc.Find("[data-testid=verification-facts] [data-testid=report-outcome]").AttrOr("data-outcome", ""); o != models.OutcomeVerified {
 			t.Fatalf("outcome %q", o)
 		}
-		if n := doc.Find("[data-testid=day-row]").Length(); n != 30 || doc.Find("[data-testid=day-chart] svg rect").Length() != 60 {
+		// A bar a day of what was measured; the claim, which has no figure
+		// per day, is one line: the monthly total spread evenly, and said so.
+		if n := doc.Find("[data-testid=day-row]").Length(); n != 30 || doc.Find("[data-testid=day-chart] svg rect").Length() != 30 ||
+			doc.Find("[data-testid=day-chart] svg line.usage-line-claimed").Length() != 1 {
 			t.Errorf("days: %d rows, %d bars", n, doc.Find("[data-testid=day-chart] svg rect").Length())
+		}
+		if note := testIDText(doc, "even-spread"); !strings.Contains(note, "2880.0") || !strings.Contains(note, "96.0") ||
+			!strings.Contains(doc.Find("#day-chart-caption").Text(), "균등") {
+			t.Errorf("the even spread is not said: %q, %q", note, doc.Find("#day-chart-caption").Text())
 		}
 		if got := testIDText(doc, "v-coverage"); got == "" || doc.Find("[data-testid=no-gaps]").Length() != 1 {
 			t.Errorf("coverage %q, gaps %q", got, doc.Find("[data-testid=gaps]").Text())
