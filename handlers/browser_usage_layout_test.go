@@ -6,6 +6,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"kaiportal/models"
 	"kaiportal/testdb"
 )
 
@@ -68,6 +69,26 @@ func TestBrowserUsageReportPagesAtPhoneAndDesktop(t *testing.T) {
 			wantFiguresAsTables(aud, "the auditors' queue")
 			aud.tabToSel(`[data-testid="queue-row"] a`)
 			aud.screenshot(fmt.Sprintf("usage-queue-%d", size[0]))
+
+			// The invoice line's result with its per-day chart, and the summary.
+			line, _, err := models.EnterInvoiceLine(t.Context(), u.app.db, models.InvoiceInput{AllocationID: itoa(u.alloc.ID), Month: "2026-11",
+				BilledHours: "5760", Availability: "100"}, u.officer(), u.now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			aud.do("open the invoice line", chromedp.Navigate(fmt.Sprintf("%s/invoices/%d", base, line.ID)), chromedp.WaitVisible(testID("invoice-days")))
+			aud.page("/invoices/:iid")
+			wantNoSideScroll(aud, "the invoice line")
+			wantFiguresAsTables(aud, "the invoice line")
+			if n := aud.count(`document.querySelectorAll('[data-testid="day-chart"]').length`); n != 1 {
+				t.Errorf("%d per-day charts on the invoice line, want 1", n)
+			}
+			aud.screenshot(fmt.Sprintf("usage-invoice-%d", size[0]))
+			aud.do("open the summary", chromedp.Navigate(base+"/auditor/usage-summary?month=2026-11"), chromedp.WaitVisible(testID("usage-summary")))
+			aud.page("/auditor/usage-summary")
+			wantNoSideScroll(aud, "the usage summary")
+			wantFiguresAsTables(aud, "the usage summary")
+			aud.screenshot(fmt.Sprintf("usage-summary-%d", size[0]))
 
 			off := b.newTab(t)
 			off.do("set the viewport", chromedp.EmulateViewport(size[0], size[1]))

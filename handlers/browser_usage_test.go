@@ -42,8 +42,8 @@ func TestBrowserUsageReport(t *testing.T) {
 	if n := tb.eval(`String(document.querySelectorAll('[data-testid="day-row"]').length)`); n != "30" {
 		t.Errorf("%s day rows, want 30", n)
 	}
-	if n := tb.eval(`String(document.querySelectorAll('[data-testid="day-chart"] rect').length)`); n != "60" {
-		t.Errorf("%s bars, want 60", n)
+	if n := tb.eval(`String(document.querySelectorAll('[data-testid="day-chart"] rect').length)`); n != "30" {
+		t.Errorf("%s bars, want 30", n)
 	}
 	tb.screenshot("usage-report-verified")
 

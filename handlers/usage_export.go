@@ -59,10 +59,11 @@ func (h *Handler) exportUsageSummary(c *gin.Context) {
 	}
 	t := func(id string) string { return i18n.T(ctx, id) }
 	table := exportTable{Header: []string{t("usage.col.month"), t("usage.queue.team"), t("usage.col.allocated"),
-		t("gpu.month.expected"), t("usage.summary.measured"), t("usage.col.reported"), t("usage.summary.reports"),
+		t("gpu.month.expected"), t("usage.summary.measured"), t("usage.summary.recorded_col"), t("usage.summary.current_col"),
+		t("usage.col.reported"), t("usage.summary.reports"),
 		t("invoice.field.billed"), t("usage.summary.lines"), t("usage.summary.discrepancies")}}
 	row := func(team string, r models.UsageSummaryRow) []any {
-		return []any{m.String(), team, r.Allocated, r.Expected, r.Measured, r.Reported, r.Reports, r.Billed, r.InvoiceLines, r.Discrepancies}
+		return []any{m.String(), team, r.Allocated, r.Expected, r.Measured, r.Recorded, r.Current, r.Reported, r.Reports, r.Billed, r.InvoiceLines, r.Discrepancies}
 	}
 	lang := i18n.Lang(ctx)
 	for _, r := range rows {

@@ -37,6 +37,12 @@ func TestUsageSummaryAndExports(t *testing.T) {
 			!strings.HasPrefix(row.Find("[data-testid=s-billed]").Text(), "5760.0") {
 			t.Errorf("Upstage's row: %q", row.Text())
 		}
+		// Both the report and the invoice line are verified: the row sums the
+		// figures their latest results recorded, and says so.
+		if src := row.Find("[data-testid=s-source]"); src.AttrOr("data-recorded", "") != "1" || src.AttrOr("data-current", "") != "0" ||
+			testIDText(doc, "summary-sources") == "" {
+			t.Errorf("sources: %q", src.Text())
+		}
 		if doc.Find(`nav a[href="/auditor/usage-summary"]`).Length() == 0 {
 			t.Error("the navigation does not link the summary")
 		}
@@ -46,6 +52,9 @@ func TestUsageSummaryAndExports(t *testing.T) {
 		recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(readAll(resp), "\ufeff"))).ReadAll()
 		if err != nil || len(recs) < 3 || recs[len(recs)-1][1] != "합계" {
 			t.Fatalf("summary csv: %v %v", recs, err)
+		}
+		if recs[0][5] != "기록된 값의 배정 수" || recs[len(recs)-1][5] == "0" {
+			t.Errorf("summary csv, recorded: %v", recs)
 		}
 
 		for _, format := range []string{"csv", "xlsx"} {

@@ -124,13 +124,19 @@ func (h *Handler) showInvoicePage(c *gin.Context) {
 }
 
 func (h *Handler) renderInvoice(c *gin.Context, status int, l *models.InvoiceLine, v views.InvoiceView) {
-	events, vs, err := models.InvoiceHistory(c.Request.Context(), h.db, l.ID)
+	ctx := c.Request.Context()
+	events, vs, err := models.InvoiceHistory(ctx, h.db, l.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	days, err := models.InvoiceDaysOf(ctx, h.db, l)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
 	u := currentUser(c)
-	v.Line, v.Events, v.Verifications = l, events, vs
+	v.Line, v.Events, v.Verifications, v.Days = l, events, vs, days
 	v.CanAudit = models.MayAudit(u) && l.State == models.ReportSubmitted
 	v.CanVerify = l.State == models.ReportSubmitted
 	if v.Errors == nil {

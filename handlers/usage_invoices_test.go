@@ -6,6 +6,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
@@ -122,6 +123,24 @@ func TestInvoiceJourney(t *testing.T) {
 			doc.Find("[data-testid=verification-row]").Length() != 2 {
 			t.Errorf("corrected: %q, %d verifications", o, doc.Find("[data-testid=verification-row]").Length())
 		}
+		// The result records the availability tolerance it applied (the default).
+		if tol := testIDText(doc, "v-availability-tolerance"); !strings.Contains(tol, "±2.0") {
+			t.Errorf("availability tolerance: %q", tol)
+		}
+		// The month per day: the bill spread evenly over November's 30 days
+		// beside the GPU-hours the telemetry observed (8 GPUs all day).
+		days := doc.Find("[data-testid=invoice-days] [data-testid=day-row]")
+		if days.Length() != 30 || doc.Find("[data-testid=invoice-days] svg[role=img]").Length() != 1 {
+			t.Fatalf("%d days: %q", days.Length(), testIDText(doc, "invoice-days"))
+		}
+		first := days.First()
+		if c, o := first.Find("[data-testid=day-claimed]").Text(), first.Find("[data-testid=day-observed]").Text(); c != "190.0" || o != "192.0" {
+			t.Errorf("first day: billed %q, observed %q", c, o)
+		}
+		if note := testIDText(doc, "even-spread"); !strings.Contains(note, "5700.0") || !strings.Contains(note, "190.0") ||
+			doc.Find("[data-testid=invoice-days] svg line.usage-line-claimed").Length() != 1 {
+			t.Errorf("the even spread is not said: %q", note)
+		}
 		doc = wantPage(t, "discrepancy", auditor.get(fmt.Sprintf("/invoices/%d", other.ID)), http.StatusOK)
 		if o := doc.Find("[data-testid=verification-facts] [data-testid=report-outcome]").AttrOr("data-outcome", ""); o != models.OutcomeDiscrepancy ||
 			doc.Find(`[data-testid=check-row][data-figure="capacity"][data-ok="false"]`).Length() != 1 {
@@ -134,5 +153,41 @@ func TestInvoiceJourney(t *testing.T) {
 		company := u.signIn("demo-company-upstage")
 		wantCode(t, "the team reads the line", company.get(path), http.StatusForbidden)
 		wantCode(t, "the team's list", company.get("/officer/invoices"), http.StatusForbidden)
+	})
+}
+
+// TestReportQueuePaging: the auditors' queue says how many rows match and
+// pages through them, its links keeping the filter.
+func TestReportQueuePaging(t *testing.T) {
+	t.Parallel()
+	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
+		u := newUsageStory(t, kind)
+		n := models.QueuePageSize + 2
+		for i := range n {
+			l := models.InvoiceLine{AllocationID: u.alloc.ID, OrganisationID: u.alloc.OrganisationID, Provider: "KT Cloud",
+				Month: fmt.Sprintf("%d-%02d", 2010+i/12, 1+i%12), State: models.ReportSubmitted, EnteredByID: u.officer().ID,
+				SubmittedAt: u.now()}
+			if err := u.app.db.Create(&l).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		auditor := u.signIn("demo-auditor")
+		team := itoa(u.alloc.OrganisationID)
+		doc := wantPage(t, "page 1", auditor.get("/auditor/usage-reports?kind=invoice&team="+team), http.StatusOK)
+		rows := doc.Find("[data-testid=queue-row]").Length()
+		next := doc.Find("[data-testid=page-next]").AttrOr("href", "")
+		if c := doc.Find("[data-testid=queue-count]").AttrOr("data-total", ""); c != itoa(uint(n)) || rows != models.QueuePageSize {
+			t.Fatalf("page 1: %s matching, %d rows", c, rows)
+		}
+		want := "/auditor/usage-reports?kind=invoice&page=2&team=" + team
+		if next != want {
+			t.Fatalf("next %q, want %q", next, want)
+		}
+		doc = wantPage(t, "page 2", auditor.get(next), http.StatusOK)
+		if rows := doc.Find("[data-testid=queue-row]").Length(); rows != 2 || doc.Find("[data-testid=page-next]").Length() != 0 ||
+			doc.Find("[data-testid=page-prev]").AttrOr("href", "") != "/auditor/usage-reports?kind=invoice&team="+team {
+			t.Errorf("page 2: %d rows, %q", rows, testIDText(doc, "queue-pager"))
+		}
+		wantCode(t, "bad page", auditor.get("/auditor/usage-reports?page=0"), http.StatusBadRequest)
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -238,13 +239,21 @@ func (h *Handler) showReportQueuePage(c *gin.Context) {
 		}
 		f.OrgID = id
 	}
+	if s := c.Query("page"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 100000 {
+			h.renderError(c, http.StatusBadRequest, nil)
+			return
+		}
+		f.Page = n
+	}
 	_, err := models.ParseMonth(f.Month)
 	if f.Month != "" && err != nil || f.Outcome != "" && !slices.Contains(models.Outcomes, f.Outcome) ||
 		f.State != "" && !slices.Contains(models.ReportStates, f.State) || f.Kind != "" && !slices.Contains(models.QueueKinds, f.Kind) {
 		h.renderError(c, http.StatusBadRequest, nil)
 		return
 	}
-	rows, err := models.ReportQueue(ctx, h.db, f, currentUser(c))
+	q, err := models.ReportQueue(ctx, h.db, f, currentUser(c))
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -254,7 +263,8 @@ func (h *Handler) showReportQueuePage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	h.render(c, http.StatusOK, views.ReportQueue(h.page(c, "usage.queue.title"), views.ReportQueueView{Rows: rows, Filter: f, Teams: teams}))
+	h.render(c, http.StatusOK, views.ReportQueue(h.page(c, "usage.queue.title"), views.ReportQueueView{Rows: q.Rows, Filter: f, Teams: teams,
+		Total: q.Total, Pages: q.Pages()}))
 }
 
 // showUsageSettingsPage is the verification settings and their history.
@@ -290,7 +300,7 @@ func (h *Handler) renderUsageSettings(c *gin.Context, status int, in models.Usag
 func (h *Handler) saveUsageSettings(c *gin.Context) {
 	in := models.UsageSettingsInput{GPUHoursPct: c.PostForm("gpu_hours_pct"), MeanUtilPoints: c.PostForm("mean_util_points"),
 		EnergyPct: c.PostForm("energy_pct"), CoverageThreshold: c.PostForm("coverage_threshold"), DueDay: c.PostForm("due_day"),
-		Note: c.PostForm("note")}
+		AvailabilityPoints: c.PostForm("availability_points"), Note: c.PostForm("note")}
 	errs, err := models.SaveUsageSettings(c.Request.Context(), h.db, in, currentUser(c), h.now())
 	switch {
 	case errors.Is(err, models.ErrInvalid):

@@ -125,8 +125,15 @@ func TestUsageReportJourney(t *testing.T) {
 		if o := doc.Find("[data-testid=verification-facts] [data-testid=report-outcome]").AttrOr("data-outcome", ""); o != models.OutcomeVerified {
 			t.Fatalf("outcome %q", o)
 		}
-		if n := doc.Find("[data-testid=day-row]").Length(); n != 30 || doc.Find("[data-testid=day-chart] svg rect").Length() != 60 {
+		// A bar a day of what was measured; the claim, which has no figure
+		// per day, is one line: the monthly total spread evenly, and said so.
+		if n := doc.Find("[data-testid=day-row]").Length(); n != 30 || doc.Find("[data-testid=day-chart] svg rect").Length() != 30 ||
+			doc.Find("[data-testid=day-chart] svg line.usage-line-claimed").Length() != 1 {
 			t.Errorf("days: %d rows, %d bars", n, doc.Find("[data-testid=day-chart] svg rect").Length())
+		}
+		if note := testIDText(doc, "even-spread"); !strings.Contains(note, "2880.0") || !strings.Contains(note, "96.0") ||
+			!strings.Contains(doc.Find("#day-chart-caption").Text(), "균등") {
+			t.Errorf("the even spread is not said: %q, %q", note, doc.Find("#day-chart-caption").Text())
 		}
 		if got := testIDText(doc, "v-coverage"); got == "" || doc.Find("[data-testid=no-gaps]").Length() != 1 {
 			t.Errorf("coverage %q, gaps %q", got, doc.Find("[data-testid=gaps]").Text())
@@ -188,13 +195,16 @@ func TestUsageReportJourney(t *testing.T) {
 		// The officer widens the tolerance (a new version); verifying again is verified; the auditor signs it off.
 		officer := u.signIn("demo-officer")
 		doc = wantPage(t, "settings, bad", officer.post("/officer/usage-settings", url.Values{"gpu_hours_pct": {"x"},
-			"mean_util_points": {"10"}, "energy_pct": {"15"}, "coverage_threshold": {"30"}, "due_day": {"31"}, "note": {""}}), http.StatusUnprocessableEntity)
-		wantFieldError(t, "settings, bad", doc, "gpu_hours_pct", "coverage_threshold", "due_day", "note")
+			"mean_util_points": {"10"}, "energy_pct": {"15"}, "coverage_threshold": {"30"}, "availability_points": {"101"}, "due_day": {"31"}, "note": {""}}), http.StatusUnprocessableEntity)
+		wantFieldError(t, "settings, bad", doc, "gpu_hours_pct", "coverage_threshold", "availability_points", "due_day", "note")
+		if v := doc.Find("#availability_points").AttrOr("value", ""); v != "101" {
+			t.Errorf("availability tolerance not kept: %q", v)
+		}
 		wantSeeOther(t, "settings", officer.post("/officer/usage-settings", url.Values{"gpu_hours_pct": {"25"},
-			"mean_util_points": {"10"}, "energy_pct": {"15"}, "coverage_threshold": {"90"}, "due_day": {"10"}, "note": {"시범 운영"}}), "/officer/usage-settings")
+			"mean_util_points": {"10"}, "energy_pct": {"15"}, "coverage_threshold": {"90"}, "availability_points": {"4"}, "due_day": {"10"}, "note": {"시범 운영"}}), "/officer/usage-settings")
 		doc = wantPage(t, "settings page", officer.get("/officer/usage-settings"), http.StatusOK)
-		if doc.Find("[data-testid=settings-row]").Length() != 1 {
-			t.Error("the settings history lacks the version")
+		if doc.Find("[data-testid=settings-row]").Length() != 1 || testIDText(doc, "settings-availability") != "4.0" {
+			t.Errorf("the settings history lacks the version: %q", testIDText(doc, "settings-history"))
 		}
 		wantSeeOther(t, "verify again", auditor.post(loc+"/verify", url.Values{}), loc+"#verifications")
 		doc = wantPage(t, "sign off, confirm", auditor.post(loc+"/sign-off", url.Values{}), http.StatusOK)

@@ -47,7 +47,7 @@ func benchVerifyTeamMonth(b *testing.B, kind testdb.Kind) {
 	// benchMonth's rows observe 3,000 s of each hour (83 % coverage): the
 	// threshold goes to 80 % so that every figure is checked.
 	if errs, err := models.SaveUsageSettings(ctx, db, models.UsageSettingsInput{GPUHoursPct: "10", MeanUtilPoints: "10",
-		EnergyPct: "15", CoverageThreshold: "80", DueDay: "10", Note: "bench"}, officer, at); err != nil {
+		EnergyPct: "15", CoverageThreshold: "80", AvailabilityPoints: "2", DueDay: "10", Note: "bench"}, officer, at); err != nil {
 		b.Fatalf("settings: %v %v", err, errs)
 	}
 	month, _ := models.ParseMonth("2026-01")

@@ -504,6 +504,30 @@ func migrations() []*gormigrate.Migration {
 				return setFillFactor(tx, 100)
 			},
 		},
+		{
+			// Invoices' availability gets its own tolerance, in percentage
+			// points: a settings column (the versions saved before carry
+			// the default) and a results column (nil on the results
+			// recorded before, which widened the range by the GPU-hours
+			// tolerance and recompute so).
+			ID: "2026120880_availability_tolerance",
+			Migrate: func(tx *gorm.DB) error {
+				if !tx.Migrator().HasColumn(&UsageSettings{}, "AvailabilityPoints") {
+					err := tx.Exec(fmt.Sprintf("ALTER TABLE usage_settings ADD COLUMN availability_points double precision NOT NULL DEFAULT %d",
+						DefaultAvailabilityPoints)).Error
+					if err != nil {
+						return err
+					}
+				}
+				return addColumns(tx, map[any][]string{&VerificationResult{}: {"AvailabilityPoints"}})
+			},
+			Rollback: func(tx *gorm.DB) error {
+				if err := tx.Migrator().DropColumn(&UsageSettings{}, "availability_points"); err != nil {
+					return err
+				}
+				return tx.Migrator().DropColumn(&VerificationResult{}, "availability_points")
+			},
+		},
 	}
 }
 

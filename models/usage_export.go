@@ -106,30 +106,46 @@ func VerificationExport(ctx context.Context, db *gorm.DB, from, to Month, by *Us
 
 // UsageSummaryRow is one team's month in the programme summary.
 type UsageSummaryRow struct {
-	Org           *Organisation // nil for the total
-	Allocated     float64       // GPU-hours lent in the month
-	Expected      float64       // allocated up to now, downtime windows left out
-	Measured      float64       // busy GPU-hours the telemetry shows
-	Reported      float64       // GPU-hours of the team's reports (drafts left out)
-	Reports       int
-	Billed        float64 // GPU-hours the providers' invoice lines bill
-	InvoiceLines  int
-	Discrepancies int // reports and lines whose latest outcome is a discrepancy
+	Org       *Organisation // nil for the total
+	Allocated float64       // GPU-hours lent in the month
+	Expected  float64       // allocated up to now, downtime windows left out
+	Measured  float64       // busy GPU-hours the telemetry shows
+	// Expected and Measured are, for each allocation whose report or
+	// invoice line has a verification, the figures its latest result
+	// recorded (Recorded counts them); for the others, the telemetry as it
+	// stands now (Current counts them).
+	Recorded, Current int
+	Reported          float64 // GPU-hours of the team's reports (drafts left out)
+	Reports           int
+	Billed            float64 // GPU-hours the providers' invoice lines bill
+	InvoiceLines      int
+	Discrepancies     int // reports and lines whose latest outcome is a discrepancy
 }
 
 // ProgrammeUsageSummary is, for the month, each team's allocated,
-// expected and measured GPU-hours (the telemetry as it stands now), the
-// GPU-hours its reports claim and those the providers bill, with the
-// total. For the ministry and auditors only.
+// expected and measured GPU-hours, the GPU-hours its reports claim and
+// those the providers bill, with the total. Expected and measured are, per
+// allocation, those recorded by the latest verification of its report (or
+// else of its invoice line), so that they match what was signed off; the
+// telemetry as it stands now for an allocation without one. For the
+// ministry and auditors only.
 func ProgrammeUsageSummary(ctx context.Context, db *gorm.DB, m Month, by *User, now time.Time) ([]UsageSummaryRow, UsageSummaryRow, error) {
 	if !MaySeeInvoices(by) {
 		return nil, UsageSummaryRow{}, fmt.Errorf("store: usage summary: %w", ErrForbidden)
 	}
-	teams, _, err := ProgrammeMonth(ctx, db, m, now)
+	as, err := monthAllocations(ctx, db, nil, m)
+	if err != nil {
+		return nil, UsageSummaryRow{}, err
+	}
+	us, err := monthUsage(ctx, db, as, m, now)
 	if err != nil {
 		return nil, UsageSummaryRow{}, err
 	}
 	db = db.WithContext(ctx)
+	recorded, err := recordedMeasurements(db, m)
+	if err != nil {
+		return nil, UsageSummaryRow{}, err
+	}
 	type sum struct {
 		OrganisationID uint
 		Hours          float64
@@ -161,7 +177,7 @@ func ProgrammeUsageSummary(ctx context.Context, db *gorm.DB, m Month, by *User, 
 	if err != nil {
 		return nil, UsageSummaryRow{}, err
 	}
-	var rows []UsageSummaryRow
+	var rows, teamRows []UsageSummaryRow
 	total := UsageSummaryRow{}
 	seen := map[uint]bool{}
 	add := func(row UsageSummaryRow) {
@@ -172,6 +188,8 @@ func ProgrammeUsageSummary(ctx context.Context, db *gorm.DB, m Month, by *User, 
 		total.Allocated += row.Allocated
 		total.Expected += row.Expected
 		total.Measured += row.Measured
+		total.Recorded += row.Recorded
+		total.Current += row.Current
 		total.Reported += row.Reported
 		total.Reports += row.Reports
 		total.Billed += row.Billed
@@ -179,11 +197,37 @@ func ProgrammeUsageSummary(ctx context.Context, db *gorm.DB, m Month, by *User, 
 		total.Discrepancies += row.Discrepancies
 		seen[row.Org.ID] = true
 	}
-	for _, t := range teams {
-		add(UsageSummaryRow{Org: t.Org, Allocated: t.AllocatedGPUHours(), Expected: t.Usage.ExpectedGPUHours(), Measured: t.Usage.BusyGPUHours()})
+	// as is by team: each team's allocations in a run.
+	met := map[uint]bool{}
+	for i := 0; i < len(as); {
+		j := i
+		for j < len(as) && as[j].OrganisationID == as[i].OrganisationID {
+			j++
+		}
+		t := teamMonthOf(as[i:j], us[i:j], m, now)
+		row := UsageSummaryRow{Org: t.Org, Allocated: t.AllocatedGPUHours()}
+		for k := i; k < j; k++ {
+			met[as[k].ID] = true
+			if v := recorded[as[k].ID]; v != nil {
+				row.Expected += v.ExpectedHours
+				row.Measured += v.BusyHours
+				row.Recorded++
+			} else {
+				row.Expected += us[k].ExpectedGPUHours()
+				row.Measured += us[k].BusyGPUHours()
+				row.Current++
+			}
+		}
+		i = j
+		teamRows = append(teamRows, row)
+	}
+	slices.SortFunc(teamRows, func(a, b UsageSummaryRow) int { return cmp.Compare(a.Org.NameKO, b.Org.NameKO) })
+	for _, row := range teamRows {
+		add(row)
 	}
 	// A team reported or billed for the month without an allocation
-	// meeting it now (its period since shortened) still shows.
+	// meeting it now (its period since shortened) still shows, with what
+	// its verifications recorded.
 	var missing []uint
 	for _, set := range []map[uint]sum{reported, billed} {
 		for id := range set {
@@ -192,14 +236,73 @@ func ProgrammeUsageSummary(ctx context.Context, db *gorm.DB, m Month, by *User, 
 			}
 		}
 	}
+	extra := map[uint]*UsageSummaryRow{}
+	for allocID, v := range recorded {
+		if !met[allocID] {
+			e := extra[v.orgID]
+			if e == nil {
+				e = &UsageSummaryRow{}
+				extra[v.orgID] = e
+			}
+			e.Expected += v.ExpectedHours
+			e.Measured += v.BusyHours
+			e.Recorded++
+		}
+	}
 	if len(missing) > 0 {
 		var orgs []Organisation
 		if err := db.Where("id IN ?", missing).Order("name_ko").Find(&orgs).Error; err != nil {
 			return nil, UsageSummaryRow{}, fmt.Errorf("store: usage summary: %w", err)
 		}
 		for i := range orgs {
-			add(UsageSummaryRow{Org: &orgs[i]})
+			row := UsageSummaryRow{}
+			if e := extra[orgs[i].ID]; e != nil {
+				row = *e
+			}
+			row.Org = &orgs[i]
+			add(row)
 		}
 	}
 	return rows, total, nil
+}
+
+// recordedMeasurement is the telemetry a verification recorded, for an
+// allocation's month.
+type recordedMeasurement struct {
+	orgID                    uint
+	ExpectedHours, BusyHours float64
+}
+
+// recordedMeasurements is, for each allocation whose report for month m
+// (drafts have none) or invoice line has a verification, the figures its
+// latest result recorded: the report's, or else the invoice line's.
+func recordedMeasurements(db *gorm.DB, m Month) (map[uint]*recordedMeasurement, error) {
+	var rs []UsageReport
+	if err := db.Where("month = ? AND state <> ?", m.String(), ReportDraft).Find(&rs).Error; err != nil {
+		return nil, fmt.Errorf("store: usage summary: %w", err)
+	}
+	latest, err := latestVerifications(db, rs)
+	if err != nil {
+		return nil, err
+	}
+	var ls []InvoiceLine
+	if err := db.Where("month = ?", m.String()).Find(&ls).Error; err != nil {
+		return nil, fmt.Errorf("store: usage summary: %w", err)
+	}
+	lines, err := invoiceRows(db, ls)
+	if err != nil {
+		return nil, err
+	}
+	out := map[uint]*recordedMeasurement{}
+	for _, l := range lines {
+		if v := l.Latest; v != nil {
+			out[l.Line.AllocationID] = &recordedMeasurement{l.Line.OrganisationID, v.ExpectedHours, v.BusyHours}
+		}
+	}
+	for i := range rs {
+		if v := latest[rs[i].ID]; v != nil {
+			out[rs[i].AllocationID] = &recordedMeasurement{rs[i].OrganisationID, v.ExpectedHours, v.BusyHours}
+		}
+	}
+	return out, nil
 }

@@ -66,6 +66,22 @@ func TestUsageSummaryAndExport(t *testing.T) {
 			!approxTol(r.Measured, ma.BusyHours+mb.BusyHours, 1e-9) || !approx(r.Allocated, 4*31*24) || total.Billed != 2000 {
 			t.Errorf("summary %+v, total %+v", r, total)
 		}
+		// The telemetry changes after the verifications (here: it is gone):
+		// the summary keeps the figures they recorded, the report's for a
+		// and the invoice line's for b, whose report is a draft.
+		for _, table := range []string{"gpu_rollups", "gpu_rollup_days"} {
+			if err := db.Exec("DELETE FROM " + table).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows, total, err = models.ProgrammeUsageSummary(ctx, db, december, f.auditor, afterDecember)
+		if err != nil || len(rows) != 1 {
+			t.Fatalf("rows %+v %v", rows, err)
+		}
+		if r := rows[0]; r.Recorded != 2 || r.Current != 0 || !approxTol(r.Measured, ma.BusyHours+mb.BusyHours, 1e-9) ||
+			!approxTol(r.Expected, ma.ExpectedHours+mb.ExpectedHours, 1e-9) || total.Recorded != 2 {
+			t.Errorf("recorded summary %+v", r)
+		}
 		exp, err := models.VerificationExport(ctx, db, december, december, f.officer)
 		if err != nil {
 			t.Fatal(err)

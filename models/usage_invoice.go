@@ -460,8 +460,8 @@ func newVerificationResult(verdict UsageVerdict, measured UsageMeasured, s Usage
 	t := s.Tolerances()
 	v := VerificationResult{At: now.UTC(), Trigger: trigger, ByID: by.ID, Outcome: verdict.Outcome,
 		SettingsID: s.ID, GPUHoursPct: t.GPUHoursPct, MeanUtilPoints: t.MeanUtilPoints, EnergyPct: t.EnergyPct,
-		CoverageThreshold: t.CoverageThreshold,
-		AllocatedHours:    measured.AllocatedHours, ExpectedHours: measured.ExpectedHours, ObservedHours: measured.ObservedHours,
+		CoverageThreshold: t.CoverageThreshold, AvailabilityPoints: &t.AvailabilityPoints,
+		AllocatedHours: measured.AllocatedHours, ExpectedHours: measured.ExpectedHours, ObservedHours: measured.ObservedHours,
 		BusyHours: measured.BusyHours, UnobservedHours: measured.UnobservedHours, DownHours: measured.DownHours,
 		MeanUtil: measured.MeanUtil, EnergyKWh: measured.EnergyKWh, XIDEvents: measured.XIDEvents,
 		EnergyAnomalies: measured.EnergyAnomalies}

@@ -22,9 +22,13 @@ func TestVerifyInvoice(t *testing.T) {
 		DownHours: 720, BusyHours: 3000, MeanUtil: 40}
 	thin := m
 	thin.ObservedHours, thin.UnobservedHours = 5480, 1000 // 84.6 % coverage
-	tol := models.DefaultUsageTolerances                  // ±10 %, coverage 90 %
+	tol := models.DefaultUsageTolerances                  // ±10 %, availability ±2 points, coverage 90 %
 	strict := tol
-	strict.GPUHoursPct = 0
+	strict.GPUHoursPct, strict.AvailabilityPoints = 0, 0
+	wideAvailability := strict
+	wideAvailability.AvailabilityPoints = 10
+	legacy := tol // a result recorded before availability had its own tolerance
+	legacy.AvailabilityByGPUHours = true
 	cases := []struct {
 		name      string
 		claim     models.InvoiceClaim
@@ -41,7 +45,13 @@ func TestVerifyInvoice(t *testing.T) {
 			models.OutcomeDiscrepancy, models.FigureBilled, models.DirectionOver, 720},
 		{"availability claimed without the downtime", models.InvoiceClaim{BilledHours: 6480, Availability: 100}, m, strict,
 			models.OutcomeDiscrepancy, models.FigureAvailability, models.DirectionOver, 10},
-		{"within the tolerance", models.InvoiceClaim{BilledHours: 7100, Availability: 98}, m, tol, models.OutcomeVerified, "", "", 0},
+		{"within the tolerance", models.InvoiceClaim{BilledHours: 7100, Availability: 91.5}, m, tol, models.OutcomeVerified, "", "", 0},
+		{"availability within the GPU-hours tolerance, not its own", models.InvoiceClaim{BilledHours: 7100, Availability: 98}, m, tol,
+			models.OutcomeDiscrepancy, models.FigureAvailability, models.DirectionOver, 6},
+		{"availability by its own tolerance, GPU-hours strict", models.InvoiceClaim{BilledHours: 6480, Availability: 100}, m, wideAvailability,
+			models.OutcomeVerified, "", "", 0},
+		{"an earlier result recomputed by its rule", models.InvoiceClaim{BilledHours: 7100, Availability: 98}, m, legacy,
+			models.OutcomeVerified, "", "", 0},
 		{"billed below what was seen", models.InvoiceClaim{BilledHours: 6000, Availability: 85}, m, strict,
 			models.OutcomeDiscrepancy, models.FigureBilled, models.DirectionUnder, 300},
 		{"above the capacity", models.InvoiceClaim{BilledHours: 7300, Availability: 100}, thin, tol,
@@ -148,8 +158,9 @@ func TestInvoiceLinesWithSimulator(t *testing.T) {
 		if _, err := models.GetInvoiceLine(ctx, db, l.ID, f.company); !errors.Is(err, models.ErrForbidden) {
 			t.Errorf("the team read the invoice: %v", err)
 		}
-		rows, err := models.ReportQueue(ctx, db, models.ReportFilter{Kind: models.QueueInvoices, State: models.ReportSignedOff}, f.auditor)
-		if err != nil || len(rows) != 1 || rows[0].Invoice == nil || rows[0].Invoice.ID != l.ID {
+		q, err := models.ReportQueue(ctx, db, models.ReportFilter{Kind: models.QueueInvoices, State: models.ReportSignedOff}, f.auditor)
+		rows := q.Rows
+		if err != nil || len(rows) != 1 || q.Total != 1 || rows[0].Invoice == nil || rows[0].Invoice.ID != l.ID {
 			t.Errorf("queue of invoices: %+v %v", rows, err)
 		}
 	})

@@ -135,10 +135,13 @@ type UsageSettings struct {
 	MeanUtilPoints    float64 `gorm:"not null"`
 	EnergyPct         float64 `gorm:"not null"`
 	CoverageThreshold float64 `gorm:"not null"`
-	DueDay            int     `gorm:"not null"` // reports are due on this day of the next month (moved to a working day)
-	Note              string  `gorm:"type:text;not null"`
-	SetByID           uint    `gorm:"not null"`
-	SetAt             time.Time
+	// AvailabilityPoints is the invoices' availability tolerance, in
+	// percentage points (versions saved before it existed carry the default).
+	AvailabilityPoints float64 `gorm:"not null"`
+	DueDay             int     `gorm:"not null"` // reports are due on this day of the next month (moved to a working day)
+	Note               string  `gorm:"type:text;not null"`
+	SetByID            uint    `gorm:"not null"`
+	SetAt              time.Time
 }
 
 // TableName names the settings table.
@@ -150,14 +153,14 @@ const DefaultDueDay = 10
 // Tolerances are the settings' tolerances.
 func (s UsageSettings) Tolerances() UsageTolerances {
 	return UsageTolerances{GPUHoursPct: s.GPUHoursPct, MeanUtilPoints: s.MeanUtilPoints, EnergyPct: s.EnergyPct,
-		CoverageThreshold: s.CoverageThreshold}
+		CoverageThreshold: s.CoverageThreshold, AvailabilityPoints: s.AvailabilityPoints}
 }
 
 // defaultUsageSettings is in force before an officer saves any (ID 0).
 func defaultUsageSettings() UsageSettings {
 	t := DefaultUsageTolerances
 	return UsageSettings{GPUHoursPct: t.GPUHoursPct, MeanUtilPoints: t.MeanUtilPoints, EnergyPct: t.EnergyPct,
-		CoverageThreshold: t.CoverageThreshold, DueDay: DefaultDueDay}
+		CoverageThreshold: t.CoverageThreshold, AvailabilityPoints: t.AvailabilityPoints, DueDay: DefaultDueDay}
 }
 
 // VerificationResult is one verification of a report: the outcome, the settings
@@ -184,6 +187,10 @@ type VerificationResult struct {
 	MeanUtilPoints    float64 `gorm:"not null"`
 	EnergyPct         float64 `gorm:"not null"`
 	CoverageThreshold float64 `gorm:"not null"`
+	// AvailabilityPoints is the availability tolerance applied; nil on the
+	// results recorded before it was a setting, whose availability range
+	// was widened by GPUHoursPct percent.
+	AvailabilityPoints *float64
 	// The telemetry figures.
 	AllocatedHours  float64 `gorm:"not null"`
 	ExpectedHours   float64 `gorm:"not null"`
@@ -215,8 +222,12 @@ func (v *VerificationResult) Measured() UsageMeasured {
 
 // Tolerances are the settings it applied.
 func (v *VerificationResult) Tolerances() UsageTolerances {
-	return UsageTolerances{GPUHoursPct: v.GPUHoursPct, MeanUtilPoints: v.MeanUtilPoints, EnergyPct: v.EnergyPct,
-		CoverageThreshold: v.CoverageThreshold}
+	t := UsageTolerances{GPUHoursPct: v.GPUHoursPct, MeanUtilPoints: v.MeanUtilPoints, EnergyPct: v.EnergyPct,
+		CoverageThreshold: v.CoverageThreshold, AvailabilityByGPUHours: v.AvailabilityPoints == nil}
+	if v.AvailabilityPoints != nil {
+		t.AvailabilityPoints = *v.AvailabilityPoints
+	}
+	return t
 }
 
 // Verdict recomputes the checks from what the row recorded: a report's
@@ -338,6 +349,7 @@ func ListUsageSettings(ctx context.Context, db *gorm.DB) ([]UsageSettings, error
 // UsageSettingsInput is the officer's form.
 type UsageSettingsInput struct {
 	GPUHoursPct, MeanUtilPoints, EnergyPct, CoverageThreshold, DueDay string
+	AvailabilityPoints                                                string
 	Note                                                              string
 }
 
@@ -356,7 +368,8 @@ func SaveUsageSettings(ctx context.Context, db *gorm.DB, in UsageSettingsInput, 
 		return v
 	}
 	t := UsageTolerances{GPUHoursPct: num("gpu_hours_pct", in.GPUHoursPct), MeanUtilPoints: num("mean_util_points", in.MeanUtilPoints),
-		EnergyPct: num("energy_pct", in.EnergyPct), CoverageThreshold: num("coverage_threshold", in.CoverageThreshold)}
+		EnergyPct: num("energy_pct", in.EnergyPct), CoverageThreshold: num("coverage_threshold", in.CoverageThreshold),
+		AvailabilityPoints: num("availability_points", in.AvailabilityPoints)}
 	for f, m := range t.Validate() {
 		errs.Add(f, m)
 	}
@@ -373,13 +386,13 @@ func SaveUsageSettings(ctx context.Context, db *gorm.DB, in UsageSettingsInput, 
 		return errs, fmt.Errorf("store: save usage settings: %w", ErrInvalid)
 	}
 	s := UsageSettings{GPUHoursPct: t.GPUHoursPct, MeanUtilPoints: t.MeanUtilPoints, EnergyPct: t.EnergyPct,
-		CoverageThreshold: t.CoverageThreshold, DueDay: day, Note: note, SetByID: by.ID, SetAt: now.UTC()}
+		CoverageThreshold: t.CoverageThreshold, AvailabilityPoints: t.AvailabilityPoints, DueDay: day, Note: note, SetByID: by.ID, SetAt: now.UTC()}
 	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&s).Error; err != nil {
 			return err
 		}
-		summary := fmt.Sprintf("GPU-hours ±%g %%, utilisation ±%g points, energy ±%g %%, coverage ≥ %g %%, due day %d: %s",
-			s.GPUHoursPct, s.MeanUtilPoints, s.EnergyPct, s.CoverageThreshold, s.DueDay, note)
+		summary := fmt.Sprintf("GPU-hours ±%g %%, utilisation ±%g points, energy ±%g %%, coverage ≥ %g %%, availability ±%g points, due day %d: %s",
+			s.GPUHoursPct, s.MeanUtilPoints, s.EnergyPct, s.CoverageThreshold, s.AvailabilityPoints, s.DueDay, note)
 		return RecordAudit(ctx, tx, ActorOf(by), "usage.settings", "usage_settings", fmt.Sprint(s.ID), summary, now)
 	})
 	if err != nil {

@@ -460,6 +460,7 @@ type ReportFilter struct {
 	Month   string // "": every month
 	Outcome string // "": every outcome
 	State   string // "": submitted
+	Page    int    // 1-based; 0 is the first
 }
 
 // ReportQueueRow is a report or an invoice line in the auditor's queue,
@@ -481,23 +482,36 @@ func (r ReportQueueRow) SubmittedAt() time.Time {
 	return time.Time{}
 }
 
-// maxQueue bounds the queue's page.
-const maxQueue = 200
+// QueuePageSize is how many rows a page of the auditors' queue shows.
+const QueuePageSize = 50
 
-// ReportQueue lists reports and invoice lines for the auditors, oldest
-// submission first.
-func ReportQueue(ctx context.Context, db *gorm.DB, f ReportFilter, by *User) ([]ReportQueueRow, error) {
+// ReportQueuePage is a page of the auditors' queue and how many rows match
+// the filter in all.
+type ReportQueuePage struct {
+	Rows  []ReportQueueRow
+	Total int // rows matching the filter, every page
+	Page  int // 1-based
+}
+
+// Pages is how many pages the matching rows fill (at least 1).
+func (p ReportQueuePage) Pages() int { return max((p.Total+QueuePageSize-1)/QueuePageSize, 1) }
+
+// ReportQueue is a page of the reports and invoice lines for the auditors,
+// oldest submission first (a report before an invoice line entered at the
+// same time), with how many match the filter.
+func ReportQueue(ctx context.Context, db *gorm.DB, f ReportFilter, by *User) (ReportQueuePage, error) {
 	own, ok := by.OrganisationScope()
 	if !ok || own != nil {
-		return nil, fmt.Errorf("store: report queue: %w", ErrForbidden)
+		return ReportQueuePage{}, fmt.Errorf("store: report queue: %w", ErrForbidden)
 	}
 	state := f.State
 	if state == "" {
 		state = ReportSubmitted
 	}
+	page := ReportQueuePage{Page: max(f.Page, 1)}
 	db = db.WithContext(ctx)
 	filter := func(q *gorm.DB) *gorm.DB {
-		q = q.Preload("Organisation").Where("state = ?", state)
+		q = q.Where("state = ?", state)
 		if f.OrgID != 0 {
 			q = q.Where("organisation_id = ?", f.OrgID)
 		}
@@ -509,35 +523,81 @@ func ReportQueue(ctx context.Context, db *gorm.DB, f ReportFilter, by *User) ([]
 		}
 		return q
 	}
-	var out []ReportQueueRow
-	if f.Kind != QueueInvoices {
+	// The kinds in the queue, each as a subquery of its rows' kind, id
+	// and submission time; the page is cut from their union.
+	var parts []string
+	var args []any
+	for _, k := range []struct {
+		kind  string
+		model any
+	}{{QueueReports, &UsageReport{}}, {QueueInvoices, &InvoiceLine{}}} {
+		if f.Kind != "" && f.Kind != k.kind {
+			continue
+		}
+		var n int64
+		if err := filter(db.Model(k.model)).Count(&n).Error; err != nil {
+			return page, fmt.Errorf("store: report queue: %w", err)
+		}
+		page.Total += int(n)
+		parts = append(parts, "SELECT kind, id, submitted_at FROM (?) AS q"+k.kind)
+		args = append(args, filter(db.Model(k.model)).Select("? AS kind, id, submitted_at", k.kind))
+	}
+	var keys []struct {
+		Kind string
+		ID   uint
+	}
+	args = append(args, QueuePageSize, (page.Page-1)*QueuePageSize)
+	err := db.Raw(strings.Join(parts, " UNION ALL ")+" ORDER BY submitted_at, kind DESC, id LIMIT ? OFFSET ?", args...).
+		Scan(&keys).Error
+	if err != nil {
+		return page, fmt.Errorf("store: report queue: %w", err)
+	}
+	var reportIDs, lineIDs []uint
+	for _, k := range keys {
+		if k.Kind == QueueReports {
+			reportIDs = append(reportIDs, k.ID)
+		} else {
+			lineIDs = append(lineIDs, k.ID)
+		}
+	}
+	reports := map[uint]ReportQueueRow{}
+	if len(reportIDs) > 0 {
 		var rs []UsageReport
-		if err := filter(db).Order("submitted_at, id").Limit(maxQueue).Find(&rs).Error; err != nil {
-			return nil, fmt.Errorf("store: report queue: %w", err)
+		if err := db.Preload("Organisation").Where("id IN ?", reportIDs).Find(&rs).Error; err != nil {
+			return page, fmt.Errorf("store: report queue: %w", err)
 		}
 		latest, err := latestVerifications(db, rs)
 		if err != nil {
-			return nil, err
+			return page, err
 		}
 		for i := range rs {
-			out = append(out, ReportQueueRow{Report: &rs[i], Latest: latest[rs[i].ID]})
+			reports[rs[i].ID] = ReportQueueRow{Report: &rs[i], Latest: latest[rs[i].ID]}
 		}
 	}
-	if f.Kind != QueueReports {
+	lines := map[uint]ReportQueueRow{}
+	if len(lineIDs) > 0 {
 		var ls []InvoiceLine
-		if err := filter(db).Order("submitted_at, id").Limit(maxQueue).Find(&ls).Error; err != nil {
-			return nil, fmt.Errorf("store: invoice queue: %w", err)
+		if err := db.Preload("Organisation").Where("id IN ?", lineIDs).Find(&ls).Error; err != nil {
+			return page, fmt.Errorf("store: invoice queue: %w", err)
 		}
 		rows, err := invoiceRows(db, ls)
 		if err != nil {
-			return nil, err
+			return page, err
 		}
 		for _, r := range rows {
-			out = append(out, ReportQueueRow{Invoice: r.Line, Latest: r.Latest})
+			lines[r.Line.ID] = ReportQueueRow{Invoice: r.Line, Latest: r.Latest}
 		}
 	}
-	slices.SortStableFunc(out, func(x, y ReportQueueRow) int { return x.SubmittedAt().Compare(y.SubmittedAt()) })
-	return out[:min(len(out), maxQueue)], nil
+	for _, k := range keys {
+		r, ok := reports[k.ID]
+		if k.Kind == QueueInvoices {
+			r, ok = lines[k.ID]
+		}
+		if ok {
+			page.Rows = append(page.Rows, r)
+		}
+	}
+	return page, nil
 }
 
 // ReportDay is one KST day of a report's month: the claim spread evenly
@@ -570,6 +630,57 @@ type ReportTelemetry struct {
 	Unnamed int
 }
 
+// monthDays is an allocation's KST days in month m (those of its period):
+// claimed spread evenly over them (a report or an invoice gives only the
+// month's total), and the busy and observed GPU-hours of each day's
+// rollups; observed is the observed GPU-hours of each GPU in the month.
+func monthDays(ctx context.Context, db *gorm.DB, a *Allocation, orgID uint, m Month, claimed float64) ([]ReportDay, map[string]float64, error) {
+	start, end := a.clip(m.First.Start(), m.Next().First.Start())
+	rows, err := TeamMonthDays(ctx, db, orgID, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	var days []ReportDay
+	for d := DateOf(start); end.After(d.Start()); d = d.AddDays(1) {
+		days = append(days, ReportDay{Day: d})
+	}
+	byDay := map[string]*ReportDay{}
+	for i := range days {
+		days[i].ClaimedHours = claimed / float64(len(days))
+		byDay[days[i].Day.String()] = &days[i]
+	}
+	observed := map[string]float64{}
+	for _, g := range rows {
+		if g.AllocationID != a.ID {
+			continue
+		}
+		observed[g.UUID] += g.ObservedS / 3600
+		if d := byDay[g.Day]; d != nil {
+			d.BusyHours += g.ActiveS / 3600
+			d.ObservedHours += g.ObservedS / 3600
+		}
+	}
+	return days, observed, nil
+}
+
+// InvoiceDaysOf is an invoice line's month per day: the GPU-hours billed
+// spread evenly over the allocation's days in the month (a line bills the
+// month's total), and the busy and observed GPU-hours the telemetry has now.
+func InvoiceDaysOf(ctx context.Context, db *gorm.DB, l *InvoiceLine) ([]ReportDay, error) {
+	a := l.Allocation
+	if a == nil {
+		a = &Allocation{}
+		if err := db.WithContext(ctx).Take(a, l.AllocationID).Error; err != nil {
+			return nil, notFound(fmt.Sprintf("store: allocation %d", l.AllocationID), err)
+		}
+	}
+	days, _, err := monthDays(ctx, db, a, l.OrganisationID, l.LineMonth(), l.BilledHours)
+	if err != nil {
+		return nil, fmt.Errorf("store: days of invoice line %d: %w", l.ID, err)
+	}
+	return days, nil
+}
+
 // ReportTelemetryOf reads the report's month as the telemetry has it now.
 func ReportTelemetryOf(ctx context.Context, db *gorm.DB, r *UsageReport, now time.Time) (ReportTelemetry, error) {
 	var out ReportTelemetry
@@ -580,28 +691,10 @@ func ReportTelemetryOf(ctx context.Context, db *gorm.DB, r *UsageReport, now tim
 	m := r.ReportMonth()
 	out.Unnamed = max(a.GPUCount-len(a.Current()), 0)
 	start, end := a.clip(m.First.Start(), m.Next().First.Start())
-	days, err := TeamMonthDays(ctx, db, r.OrganisationID, m)
+	var observed map[string]float64
+	out.Days, observed, err = monthDays(ctx, db, a, r.OrganisationID, m, r.GPUHours)
 	if err != nil {
 		return out, err
-	}
-	byDay := map[string]*ReportDay{}
-	observed := map[string]float64{}
-	for d := DateOf(start); end.After(d.Start()); d = d.AddDays(1) {
-		out.Days = append(out.Days, ReportDay{Day: d})
-	}
-	for i := range out.Days {
-		out.Days[i].ClaimedHours = r.GPUHours / float64(len(out.Days))
-		byDay[out.Days[i].Day.String()] = &out.Days[i]
-	}
-	for _, g := range days {
-		if g.AllocationID != a.ID {
-			continue
-		}
-		observed[g.UUID] += g.ObservedS / 3600
-		if d := byDay[g.Day]; d != nil {
-			d.BusyHours += g.ActiveS / 3600
-			d.ObservedHours += g.ObservedS / 3600
-		}
 	}
 	until := end
 	if now.Before(until) {

@@ -198,11 +198,12 @@ func TestUsageReportWithSimulator(t *testing.T) {
 		}
 		// The officer widens the tolerance; verifying again gives a new result, the earlier ones kept.
 		if errs, err := models.SaveUsageSettings(ctx, db, models.UsageSettingsInput{GPUHoursPct: "25", MeanUtilPoints: "10",
-			EnergyPct: "15", CoverageThreshold: "90", DueDay: "10", Note: "분기 말 정산"}, f.officer, janKST(21, 9)); err != nil {
+			EnergyPct: "15", CoverageThreshold: "90", AvailabilityPoints: "3.5", DueDay: "10", Note: "분기 말 정산"}, f.officer, janKST(21, 9)); err != nil {
 			t.Fatalf("settings: %v %v", err, errs)
 		}
 		v, err := models.VerifyUsageReportAgain(ctx, db, r.ID, f.auditor, janKST(21, 10))
-		if err != nil || v.Outcome != models.OutcomeVerified || v.GPUHoursPct != 25 || v.SettingsID == 0 {
+		if err != nil || v.Outcome != models.OutcomeVerified || v.GPUHoursPct != 25 || v.SettingsID == 0 ||
+			v.AvailabilityPoints == nil || *v.AvailabilityPoints != 3.5 {
 			t.Fatalf("again: %+v %v", v, err)
 		}
 		events, vs, err := models.ReportHistory(ctx, db, r.ID)
@@ -322,8 +323,8 @@ func TestUsageReportRules(t *testing.T) {
 			{models.ReportFilter{Outcome: models.OutcomeDiscrepancy}, 0},
 		} {
 			q, err := models.ReportQueue(ctx, db, c.f, f.auditor)
-			if err != nil || len(q) != c.want || len(q) > 0 && q[0].Latest == nil {
-				t.Errorf("queue %+v: %d rows, %v; want %d", c.f, len(q), err, c.want)
+			if err != nil || len(q.Rows) != c.want || q.Total != c.want || len(q.Rows) > 0 && q.Rows[0].Latest == nil {
+				t.Errorf("queue %+v: %d rows, %v; want %d", c.f, len(q.Rows), err, c.want)
 			}
 		}
 		rows, err := models.TeamReportMonths(ctx, db, f.teamA.ID, f.company, janKST(12, 9))
@@ -563,6 +564,74 @@ func TestUsageReportSubmittedOnce(t *testing.T) {
 		events, vs, err := models.ReportHistory(ctx, db, r.ID)
 		if err != nil || len(events) != 2 || len(vs) != 1 {
 			t.Errorf("history: %d events, %d verifications, %v", len(events), len(vs), err)
+		}
+	})
+}
+
+// TestReportQueuePages: the auditors' queue is cut into pages of
+// QueuePageSize from the reports and invoice lines together, oldest
+// submission first, and says how many match; nothing is left out past a
+// page.
+func TestReportQueuePages(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		f := newReportFixture(t, db, "sim-whole", nil)
+		a := f.allocate(t, "2026-12-01", "2027-03-31", f.uuids[:2]...)
+		// 60 reports submitted an hour apart and 45 invoice lines entered
+		// among them (50 hours earlier each), each a month of its own.
+		at := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+		for i := range 105 {
+			month := models.Month{First: models.NewDate(2010, time.Month(1+i), 1)}.String()
+			sub := at.Add(time.Duration(i) * time.Hour)
+			var err error
+			if i < 60 {
+				r := models.UsageReport{AllocationID: a.ID, OrganisationID: a.OrganisationID, Month: month, State: models.ReportSubmitted,
+					GPUHours: 1, DueDate: "2010-01-10", SubmittedAt: &sub}
+				err = db.Create(&r).Error
+			} else {
+				l := models.InvoiceLine{AllocationID: a.ID, OrganisationID: a.OrganisationID, Month: month, Provider: "KT Cloud",
+					State: models.ReportSubmitted, EnteredByID: f.officer.ID, SubmittedAt: sub.Add(-50 * time.Hour)}
+				err = db.Create(&l).Error
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		seen := map[string]bool{}
+		var last time.Time
+		for page := 1; page <= 3; page++ {
+			q, err := models.ReportQueue(ctx, db, models.ReportFilter{Page: page}, f.auditor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []int{50, 50, 5}[page-1]
+			if len(q.Rows) != want || q.Total != 105 || q.Pages() != 3 || q.Page != page {
+				t.Fatalf("page %d: %d rows of %d, %d pages", page, len(q.Rows), q.Total, q.Pages())
+			}
+			for _, r := range q.Rows {
+				var key string
+				if r.Report != nil {
+					key = fmt.Sprintf("r%d", r.Report.ID)
+				} else {
+					key = fmt.Sprintf("i%d", r.Invoice.ID)
+				}
+				if seen[key] || r.SubmittedAt().Before(last) {
+					t.Fatalf("page %d: %s again or out of order", page, key)
+				}
+				seen[key], last = true, r.SubmittedAt()
+			}
+		}
+		if len(seen) != 105 {
+			t.Errorf("%d rows over the pages", len(seen))
+		}
+		q, err := models.ReportQueue(ctx, db, models.ReportFilter{Kind: models.QueueInvoices, Page: 1}, f.auditor)
+		if err != nil || q.Total != 45 || len(q.Rows) != 45 || q.Rows[0].Invoice == nil {
+			t.Errorf("invoice lines: %d of %d, %v", len(q.Rows), q.Total, err)
+		}
+		q, err = models.ReportQueue(ctx, db, models.ReportFilter{Page: 9}, f.auditor)
+		if err != nil || q.Total != 105 || len(q.Rows) != 0 {
+			t.Errorf("past the last page: %d of %d, %v", len(q.Rows), q.Total, err)
 		}
 	})
 }

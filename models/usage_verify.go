@@ -42,10 +42,22 @@ type UsageTolerances struct {
 	MeanUtilPoints    float64 // a claimed mean utilisation may differ by this many percentage points
 	EnergyPct         float64 // a claimed energy may differ by this many percent
 	CoverageThreshold float64 // coverage below this percentage gives insufficient telemetry
+	// AvailabilityPoints: an invoice's claimed availability may lie this
+	// many percentage points outside the delivered range.
+	AvailabilityPoints float64
+	// AvailabilityByGPUHours is the rule of the results recorded before
+	// availability had its own tolerance: its range widened by GPUHoursPct
+	// percent. Only a stored result sets it, so that it recomputes as it was.
+	AvailabilityByGPUHours bool
 }
 
 // DefaultUsageTolerances are the tolerances before an officer changes them.
-var DefaultUsageTolerances = UsageTolerances{GPUHoursPct: 10, MeanUtilPoints: 10, EnergyPct: 15, CoverageThreshold: 90}
+var DefaultUsageTolerances = UsageTolerances{GPUHoursPct: 10, MeanUtilPoints: 10, EnergyPct: 15, CoverageThreshold: 90,
+	AvailabilityPoints: DefaultAvailabilityPoints}
+
+// DefaultAvailabilityPoints is the availability tolerance before an officer
+// changes it, in percentage points.
+const DefaultAvailabilityPoints = 2
 
 // Validate checks tolerances as an officer typed them.
 func (t UsageTolerances) Validate() FieldErrors {
@@ -59,6 +71,7 @@ func (t UsageTolerances) Validate() FieldErrors {
 	check("mean_util_points", t.MeanUtilPoints, 100)
 	check("energy_pct", t.EnergyPct, 100)
 	check("coverage_threshold", t.CoverageThreshold, 100)
+	check("availability_points", t.AvailabilityPoints, 100)
 	if !errs.Has("coverage_threshold") && t.CoverageThreshold < 50 {
 		// Below half the expected time a result would say too little.
 		errs.Add("coverage_threshold", "usage.settings.error.coverage_low")
@@ -227,7 +240,8 @@ type InvoiceClaim struct {
 //     the GPU-hours tolerance;
 //   - the claimed availability must lie in [in service ÷ allocated,
 //     expected ÷ allocated] (expected being allocated less down), in percent,
-//     widened by the same tolerance and at most 100 %.
+//     widened by the availability tolerance in percentage points (its own
+//     setting) and at most 100 %.
 func VerifyInvoice(c InvoiceClaim, m UsageMeasured, t UsageTolerances) UsageVerdict {
 	return verifyClaim(c.BilledHours, m, t, func() []UsageCheck {
 		tol := t.GPUHoursPct / 100
@@ -235,7 +249,12 @@ func VerifyInvoice(c InvoiceClaim, m UsageMeasured, t UsageTolerances) UsageVerd
 		checks := []UsageCheck{check(FigureBilled, c.BilledHours, seen*(1-tol), m.ExpectedHours*(1+tol))}
 		if m.AllocatedHours > 0 {
 			low, high := 100*seen/m.AllocatedHours, 100*m.ExpectedHours/m.AllocatedHours
-			checks = append(checks, check(FigureAvailability, c.Availability, low*(1-tol), min(high*(1+tol), 100)))
+			if t.AvailabilityByGPUHours {
+				low, high = low*(1-tol), high*(1+tol)
+			} else {
+				low, high = max(low-t.AvailabilityPoints, 0), high+t.AvailabilityPoints
+			}
+			checks = append(checks, check(FigureAvailability, c.Availability, low, min(high, 100)))
 		}
 		return checks
 	})
