@@ -468,7 +468,10 @@ func TestCollectorHungEndpointKeepsHealthyCoverage(t *testing.T) {
 					}}
 				stop := start(t, c)
 				began := time.Now()
-				time.Sleep(30 * time.Minute)
+				// Stop between two polls: a poll at the very instant of
+				// the stop may or may not be written, whichever the
+				// goroutines happen to run first.
+				time.Sleep(30*time.Minute + interval/2)
 				stop()
 				elapsed := time.Since(began)
 
@@ -1170,7 +1173,10 @@ func TestCollectorSimulatedHungNode(t *testing.T) {
 					}}
 				stop := start(t, c)
 				began := time.Now()
-				time.Sleep(30 * time.Minute)
+				// Stop between two polls: a poll at the very instant of
+				// the stop may or may not be written, whichever the
+				// goroutines happen to run first.
+				time.Sleep(30*time.Minute + interval/2)
 				stop()
 				elapsed := time.Since(began).Seconds()
 
