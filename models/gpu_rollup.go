@@ -491,7 +491,7 @@ func upsertRollups(tx *gorm.DB, rows []GPURollup, now time.Time) error {
 	if tx.Dialector.Name() != "sqlite" {
 		return upsertRollupsPG(tx, rows, now)
 	}
-	per := rowsPerStatement(tx)
+	per := RollupChunk // rows a statement sends: a chunk
 	moved, err := moveDays(tx, rows, per, now)
 	if err != nil {
 		return err
@@ -504,10 +504,6 @@ func upsertRollups(tx *gorm.DB, rows []GPURollup, now time.Time) error {
 	}
 	return refreshUnmoved(tx, rows, moved, now)
 }
-
-// rowsPerStatement is how many rollups one statement of SQLite's write
-// sends: a chunk's (see RollupChunk).
-func rowsPerStatement(*gorm.DB) int { return RollupChunk }
 
 // hourColumns are the columns of gpu_rollups a write sends, in order.
 var hourColumns = append([]string{"device_key", "hour", "uuid", "cluster_id"}, rollupColumns...)
