@@ -59,4 +59,9 @@ func wantNoSideScroll(tb *tab, page string) {
 			tb.eval(`String(document.documentElement.scrollWidth)`), tb.eval(`String(window.innerWidth)`),
 			tb.eval(`Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > window.innerWidth).slice(0, 8).map(e => e.tagName + '.' + e.className + '[' + (e.dataset.testid || '') + ']').join(' ')`))
 	}
+	// A badge whose text wraps must grow with it: a fixed height let a
+	// signature's badge spill over the party named above it.
+	if got := tb.eval(`Array.from(document.querySelectorAll('.krds-badge')).filter(e => e.scrollHeight > e.clientHeight + 1).map(e => e.textContent.trim()).join(' | ')`); got != "" {
+		tb.t.Errorf("%s: badges overflow their box: %s", page, got)
+	}
 }
