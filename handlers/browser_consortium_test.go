@@ -47,9 +47,11 @@ func TestBrowserConsortiumJourney(t *testing.T) {
 
 	// KAIST accepts on its invitations page.
 	member := b.newTab(t)
+	member.do("set a phone's viewport", chromedp.EmulateViewport(390, 844))
 	member.applySignIn(base, "company", "demo-company-kaist", "company-dashboard")
 	member.do("open the invitations", chromedp.Navigate(base+"/company/consortium"), chromedp.WaitVisible(testID("invitations")))
 	member.page("/company/consortium")
+	wantNoSideScroll(member, "invitations page")
 	member.screenshot("consortium-invitations-ko")
 	member.do("accept by keyboard", chromedp.Focus(testID("invitation-accept")), chromedp.KeyEvent("\r"),
 		chromedp.WaitVisible(testID("notice")))
