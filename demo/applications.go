@@ -248,7 +248,7 @@ type demoStory struct {
 	// no-conflict one at the panel's mean, so the ranking does not change.
 	evaluator map[string]string
 	noticeKO  string
-	noticeEN   string
+	noticeEN  string
 }
 
 // demoStory2025 is the 2025 call's story (see the top of this file).
