@@ -90,7 +90,7 @@ func TestRoleValidAndIsMinistry(t *testing.T) {
 
 func TestRolesLeastPrivilegedFirst(t *testing.T) {
 	t.Parallel()
-	want := []models.Role{models.RoleCompany, models.RoleAuditor, models.RoleOfficer, models.RoleAdmin}
+	want := []models.Role{models.RoleReviewer, models.RoleCompany, models.RoleAuditor, models.RoleOfficer, models.RoleAdmin}
 	if len(models.Roles) != len(want) {
 		t.Fatalf("Roles = %q, want %q", models.Roles, want)
 	}
