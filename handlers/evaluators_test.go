@@ -101,6 +101,18 @@ func TestExternalEvaluator(t *testing.T) {
 			t.Error("the evaluator's page links to the application page, which they may not open")
 		}
 		wantCode(t, "assigned document", c.get(href), http.StatusOK)
+		// Every link of their pages leads somewhere they may go.
+		for _, path := range []string{"/reviews", page} {
+			c.page(c.get(path)).Find("main a[href], nav a[href]").Each(func(_ int, s *goquery.Selection) {
+				href, _ := s.Attr("href")
+				if !strings.HasPrefix(href, "/") {
+					return
+				}
+				if resp := c.get(href); resp.StatusCode >= 400 {
+					t.Errorf("%s links to %s, which answers %d", path, href, resp.StatusCode)
+				}
+			})
+		}
 
 		// Anything else of the programme: refused, or "not found".
 		other := f.apps[2]
