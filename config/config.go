@@ -260,7 +260,7 @@ func Load(getenv Getenv) (*Config, error) {
 		c.TrustedProxies = strings.Split(strings.ReplaceAll(v, " ", ""), ",")
 	}
 
-	roleMap, err := parseRoleMap(str("OIDC_ROLE_MAP", "officer=officer,admin=admin,company=company,auditor=auditor"))
+	roleMap, err := parseRoleMap(str("OIDC_ROLE_MAP", "officer=officer,admin=admin,company=company,auditor=auditor,reviewer=reviewer"))
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -481,9 +481,9 @@ func parseRoleMap(s string) (map[string]string, error) {
 			return nil, fmt.Errorf("OIDC_ROLE_MAP: want claim=role pairs separated by commas, got %q", pair)
 		}
 		switch role {
-		case "officer", "admin", "company", "auditor":
+		case "officer", "admin", "company", "auditor", "reviewer":
 		default:
-			return nil, fmt.Errorf("OIDC_ROLE_MAP: unknown role %q (want officer, admin, company or auditor)", role)
+			return nil, fmt.Errorf("OIDC_ROLE_MAP: unknown role %q (want officer, admin, company, auditor or reviewer)", role)
 		}
 		m[claim] = role
 	}

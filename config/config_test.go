@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -276,5 +277,40 @@ func TestWarnings(t *testing.T) {
 	}
 	if c, _ = Load(env(nil)); len(c.Warnings()) != 0 {
 		t.Errorf("warnings in development: %q", c.Warnings())
+	}
+}
+
+// TestRoleMapRoles: every portal role, the external evaluator's included,
+// can be named in OIDC_ROLE_MAP; anything else is refused; the default maps
+// each role's own name.
+func TestRoleMapRoles(t *testing.T) {
+	tests := []struct {
+		name, value string
+		want        map[string]string
+		wantErr     bool
+	}{
+		{"reviewer", "kai-panel=reviewer", map[string]string{"kai-panel": "reviewer"}, false},
+		{"every role", "a=officer,b=admin,c=company,d=auditor,e=reviewer",
+			map[string]string{"a": "officer", "b": "admin", "c": "company", "d": "auditor", "e": "reviewer"}, false},
+		{"evaluator is not a role name", "kai-panel=evaluator", nil, true},
+		{"wrong case", "kai-panel=Reviewer", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseRoleMap(tt.value)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("parseRoleMap(%q): error %v, want error %v", tt.value, err, tt.wantErr)
+			}
+			if err == nil && !maps.Equal(got, tt.want) {
+				t.Errorf("parseRoleMap(%q) = %v, want %v", tt.value, got, tt.want)
+			}
+		})
+	}
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.OIDCRoleMap["reviewer"] != "reviewer" || c.OIDCRoleMap["officer"] != "officer" {
+		t.Errorf("default role map %v: want each role's own name, reviewer included", c.OIDCRoleMap)
 	}
 }

@@ -120,6 +120,7 @@ func demoAdditionalStory(ctx context.Context, tx *gorm.DB, now time.Time) (*demo
 		conflictAt: closeDay.AddDays(2).Start().Add(9 * time.Hour),
 		scoresFrom: closeDay.AddDays(2).Start().Add(10 * time.Hour),
 		decisionAt: decisionAt,
+		evaluator:  map[string]string{selected: models.ConflictNone, "kaist": models.ConflictRecused},
 		noticeKO: "과학기술정보통신부는 「독자 AI 파운데이션 모델 프로젝트」 추가 정예팀 공모에 신청한 4개 컨소시엄을 평가하여 정예팀 1개를 추가로 선정하였습니다.\n\n" +
 			"평가 결과에 이의가 있는 신청기관은 " + windowKO,
 		noticeEN: "The Ministry of Science and ICT evaluated the 4 consortia that applied to the additional call for an elite team of the Sovereign AI Foundation Model Project and selected one more elite team.\n\n" +

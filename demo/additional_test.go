@@ -151,5 +151,39 @@ func TestSeedAdditionalCallAfterStory(t *testing.T) {
 		if !first.PublishedAt.Equal(demo.DecisionAt) || !first.VerifyContent() {
 			t.Errorf("the 2025 decision changed: published %s, verifies %v", first.PublishedAt, first.VerifyContent())
 		}
+
+		// The external evaluator sat on the additional call's panel: scored
+		// the selected application, recused from KAIST's.
+		var ev models.User
+		if err := db.Where("issuer = ? AND subject = ?", models.DemoIssuer, demo.DemoEvaluator).First(&ev).Error; err != nil {
+			t.Fatal(err)
+		}
+		as, err := models.AssignmentsOf(ctx, db, ev.ID)
+		if err != nil || len(as) != 2 {
+			t.Fatalf("the evaluator's assignments: %d, %v; want 2", len(as), err)
+		}
+		d, err := models.GetDecision(ctx, db, ds[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range as {
+			app, err := models.GetApplication(ctx, db, a.ApplicationID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, _ := d.Entry(app.LeadOrgID)
+			switch {
+			case app.LeadOrg.Code == "kaist":
+				if a.Conflict != models.ConflictRecused || len(a.Scores) != 0 {
+					t.Errorf("KAIST's application: the evaluator declared %q with %d scores, want a recusal", a.Conflict, len(a.Scores))
+				}
+			case e.Selected:
+				if a.Conflict != models.ConflictNone || len(a.Scores) != 4 {
+					t.Errorf("the selected application: the evaluator declared %q with %d scores, want none and 4", a.Conflict, len(a.Scores))
+				}
+			default:
+				t.Errorf("the evaluator reviews %s's application, neither the selected one nor KAIST's", app.LeadOrg.Code)
+			}
+		}
 	})
 }

@@ -243,8 +243,12 @@ type demoStory struct {
 	conflictAt time.Time     // conflicts of interest declared
 	scoresFrom time.Time     // the first reviewer's scores; each next reviewer a day later
 	decisionAt time.Time     // the decision published
-	noticeKO   string
-	noticeEN   string
+	// evaluator: the applications (by lead's code) that the demo's external
+	// evaluator also reviews, with their declaration; they score a
+	// no-conflict one at the panel's mean, so the ranking does not change.
+	evaluator map[string]string
+	noticeKO  string
+	noticeEN  string
 }
 
 // demoStory2025 is the 2025 call's story (see the top of this file).
@@ -484,7 +488,49 @@ func (s *demoSeeder) review(i int, appID uint, d demoApplication) error {
 			return err
 		}
 	}
+	if conflict, ok := s.story.evaluator[d.Org]; ok {
+		return s.evaluate(i, appID, d, conflict)
+	}
 	return nil
+}
+
+// evaluate has the demo's external evaluator review the application too:
+// assigned after the panel, declaring conflict, and, with none, scoring
+// every criterion at the panel's mean (the mean does not move).
+func (s *demoSeeder) evaluate(i int, appID uint, d demoApplication, conflict string) error {
+	ev, err := demoUserWhere(s.ctx, s.tx, DemoEvaluator, func(u *models.User) bool {
+		return u.Subject == DemoEvaluator && u.Role == models.RoleReviewer
+	})
+	if errors.Is(err, models.ErrNotFound) {
+		return nil // a demo seeded before evaluators existed: the panel alone reviews
+	}
+	if err != nil {
+		return fmt.Errorf("store: seed demo evaluator: %w", err)
+	}
+	step := time.Duration(i)
+	if err := models.AssignReviewer(s.ctx, s.tx, appID, ev.ID, s.officer,
+		s.story.reviewFrom.Add(step*4*time.Minute+time.Duration(len(s.reviewers))*time.Minute)); err != nil {
+		return err
+	}
+	as, err := models.AssignmentsOf(s.ctx, s.tx, ev.ID)
+	if err != nil {
+		return err
+	}
+	var a models.ReviewAssignment
+	for _, x := range as {
+		if x.ApplicationID == appID {
+			a = x
+		}
+	}
+	declAt := s.story.conflictAt.Add(time.Duration(len(s.reviewers))*10*time.Minute + step*30*time.Second)
+	if err := models.DeclareConflict(s.ctx, s.tx, a.ID, conflict, ev, declAt); err != nil || conflict != models.ConflictNone {
+		return err
+	}
+	in := make([]models.ScoreInput, len(s.call.Criteria))
+	for k, c := range s.call.Criteria {
+		in[k] = models.ScoreInput{CriterionID: c.ID, Value: d.Scores[k], Comment: demoComment(c, d.Scores[k])}
+	}
+	return models.SaveScores(s.ctx, s.tx, a.ID, in, ev, s.story.scoresFrom.Add(time.Duration(len(s.reviewers))*24*time.Hour+step*15*time.Minute))
 }
 
 // demoComment is a reviewer's short comment on one criterion's score.

@@ -52,7 +52,15 @@ var demoUsers = []demoUser{
 	{"demo-auditor", "박점검", "auditor@demo.k-ai.invalid", models.RoleAuditor, ""},
 	{"demo-company-upstage", "최업스 (업스테이지)", "company@upstage.demo.k-ai.invalid", models.RoleCompany, "upstage"},
 	{"demo-company-kaist", "정카이 (KAIST)", "company@kaist.demo.k-ai.invalid", models.RoleCompany, "kaist"},
+	// An external evaluator (평가위원): an outside expert with no organisation
+	// in the portal, who sees only the applications assigned to them.
+	{DemoEvaluator, "서전문", "evaluator@demo.k-ai.invalid", models.RoleReviewer, ""},
 }
+
+// DemoEvaluator is the demo's external evaluator (RoleReviewer). In the
+// additional call they review the first-ranked application (no conflict,
+// scored) and recuse themselves from KAIST's.
+const DemoEvaluator = "demo-reviewer"
 
 // Seed loads the demo programme: the programme, its 2025 call, the 15
 // applicants, the ministry and one demo user per role (two company users, one

@@ -91,8 +91,8 @@ func TestSeed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(users) != 5 {
-			t.Errorf("demo users = %d, want 5", len(users))
+		if len(users) != 6 {
+			t.Errorf("demo users = %d, want 6", len(users))
 		}
 		roles := map[models.Role]int{}
 		var companySelected, companyNotSelected int
@@ -116,13 +116,17 @@ func TestSeed(t *testing.T) {
 				} else {
 					companyNotSelected++
 				}
+			case u.Role == models.RoleReviewer:
+				if u.OrganisationID != nil {
+					t.Errorf("external evaluator %s has organisation %v, want none", u.Subject, *u.OrganisationID)
+				}
 			case u.Role.IsMinistry():
 				if u.Organisation == nil || u.Organisation.Code != demo.MinistryCode {
 					t.Errorf("ministry user %s has organisation %+v, want the ministry", u.Subject, u.Organisation)
 				}
 			}
 		}
-		for role, want := range map[models.Role]int{models.RoleOfficer: 1, models.RoleAdmin: 1, models.RoleAuditor: 1, models.RoleCompany: 2} {
+		for role, want := range map[models.Role]int{models.RoleOfficer: 1, models.RoleAdmin: 1, models.RoleAuditor: 1, models.RoleCompany: 2, models.RoleReviewer: 1} {
 			if roles[role] < want {
 				t.Errorf("demo users with role %s = %d, want at least %d", role, roles[role], want)
 			}

@@ -324,9 +324,14 @@ func uploadProblem(rdID uint, err error) func(*views.ApplicationView) {
 }
 
 // downloadDocument sends a document as an attachment to whoever may see the
-// application.
+// application, or to an external evaluator assigned to it (not recused).
 func (h *Handler) downloadDocument(c *gin.Context) {
-	a := h.visibleApplication(c)
+	var a *models.Application
+	if currentUser(c).Role == models.RoleReviewer {
+		a = h.applicationToReview(c)
+	} else {
+		a = h.visibleApplication(c)
+	}
 	if a == nil {
 		return
 	}
@@ -465,6 +470,23 @@ func (h *Handler) refuseApplicationChange(c *gin.Context, err error, show func(*
 // user may see it; otherwise it answers 404 and returns nil.
 func (h *Handler) visibleApplication(c *gin.Context) *models.Application {
 	return loadVisible(h, c, "id", models.GetApplication)
+}
+
+// applicationToReview loads the application named by :id for an external
+// evaluator: only one assigned to them and not recused; anything else is
+// the same 404 as a missing one.
+func (h *Handler) applicationToReview(c *gin.Context) *models.Application {
+	id, ok := idParam(c, "id")
+	if !ok {
+		h.renderError(c, http.StatusNotFound, nil)
+		return nil
+	}
+	a, err := models.GetApplicationToReview(c.Request.Context(), h.db, id, currentUser(c))
+	if err != nil {
+		h.fail(c, err)
+		return nil
+	}
+	return a
 }
 
 // applicationView builds the page of an application as it is stored.

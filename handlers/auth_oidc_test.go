@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -23,7 +24,7 @@ import (
 
 // testRoleMap maps the provider's group names, not the roles' own names, so
 // that OIDC_ROLE_MAP is seen to be used.
-const testRoleMap = "kai-officers=officer,kai-admins=admin,kai-companies=company,kai-auditors=auditor"
+const testRoleMap = "kai-officers=officer,kai-admins=admin,kai-companies=company,kai-auditors=auditor,kai-panel=reviewer"
 
 var (
 	officerKim = &oidcUser{Subject: "kc-0001", Email: "kim@msit.example", Name: "김담당",
@@ -209,6 +210,44 @@ func TestOIDCSignIn(t *testing.T) {
 			t.Errorf("company user %+v, want role company in organisation %d", cu, org.ID)
 		}
 	})
+}
+
+// TestOIDCEvaluatorSignIn: the role claim maps to the external evaluator
+// like the other roles; an evaluator acts for no organisation whatever the
+// organisation claim says, and starts on their assignments; with a more
+// privileged value beside it, that one wins.
+func TestOIDCEvaluatorSignIn(t *testing.T) {
+	t.Parallel()
+	p := newTestProvider(t, testStart, providerConfig{})
+	app, _ := newOIDCApp(t, testdb.SQLite, p)
+	for i, tc := range []struct {
+		groups    []string
+		org       string
+		role      models.Role
+		dashboard string
+	}{
+		{[]string{"kai-panel"}, "", models.RoleReviewer, "/reviews"},
+		{[]string{"staff", "kai-panel"}, "upstage", models.RoleReviewer, "/reviews"},
+		{[]string{"kai-panel", "kai-auditors"}, "", models.RoleAuditor, "/auditor"},
+		{[]string{"kai-officers", "kai-panel"}, "", models.RoleOfficer, "/officer"},
+	} {
+		t.Run(strings.Join(tc.groups, "+"), func(t *testing.T) {
+			user := &oidcUser{Subject: fmt.Sprintf("kc-ev-%d", i), Email: fmt.Sprintf("ev%d@univ.example", i), Name: "서평가",
+				Groups: tc.groups, Org: tc.org}
+			c := app.client()
+			wantSeeOther(t, "", c.oidcSignIn(p, user, ""), "/dashboard")
+			wantSeeOther(t, "", c.get("/dashboard"), tc.dashboard)
+			u := oidcUserRow(t, app, p, user.Subject)
+			if u.Role != tc.role || u.ProviderRole != tc.role || u.OrganisationID != nil {
+				t.Errorf("user row: role %q provider %q organisation %v; want %q and no organisation", u.Role, u.ProviderRole,
+					u.OrganisationID, tc.role)
+			}
+			if tc.role == models.RoleReviewer {
+				wantCode(t, "evaluator on /audit", c.get("/audit"), http.StatusForbidden)
+				wantCode(t, "evaluator on /reviews", c.get("/reviews"), http.StatusOK)
+			}
+		})
+	}
 }
 
 func TestOIDCCompanyWithoutKnownOrganisation(t *testing.T) {

@@ -25,7 +25,11 @@ import (
 // route with an id in its path is tried on real objects of the programme
 // story (newMatrixFixture): one of the signed-in company's own organisation
 // and one of another organisation, so that "allowed" never hides behind
-// "not found".
+// "not found". The external evaluator (reviewer) is tried the same way: on
+// an object assigned to them and on one that is not (reviewerPath and
+// reviewerOtherPath where the row names applications or assignments;
+// elsewhere the company's two objects), and sees nothing else of the
+// programme.
 
 // matrixRole is one column of the matrix.
 type matrixRole string
@@ -37,18 +41,25 @@ const (
 	asOfficer      matrixRole = "officer"
 	asAdmin        matrixRole = "admin"
 	asAuditor      matrixRole = "auditor"
+	// The external evaluator (평가위원), demo-reviewer: on the row's
+	// reviewerPath (an object assigned to them; else path) and on
+	// reviewerOtherPath (one not assigned; else otherPath, else path).
+	asReviewer      matrixRole = "reviewer"
+	asReviewerOther matrixRole = "reviewer-other"
 )
 
 // matrixRoles are the columns, in the order matrixCells() takes them.
-var matrixRoles = []matrixRole{asAnonymous, asCompany, asCompanyOther, asOfficer, asAdmin, asAuditor}
+var matrixRoles = []matrixRole{asAnonymous, asCompany, asCompanyOther, asOfficer, asAdmin, asAuditor, asReviewer, asReviewerOther}
 
 // matrixSubjects names the demo user each signed-in column acts as.
 var matrixSubjects = map[matrixRole]string{
-	asCompany:      "demo-company-upstage",
-	asCompanyOther: "demo-company-upstage",
-	asOfficer:      "demo-officer",
-	asAdmin:        "demo-admin",
-	asAuditor:      "demo-auditor",
+	asCompany:       "demo-company-upstage",
+	asCompanyOther:  "demo-company-upstage",
+	asOfficer:       "demo-officer",
+	asAdmin:         "demo-admin",
+	asAuditor:       "demo-auditor",
+	asReviewer:      "demo-reviewer",
+	asReviewerOther: "demo-reviewer",
 }
 
 // matrixWant is one cell: the status, and for redirects where they go.
@@ -76,7 +87,8 @@ func cellSeeOther(location string) matrixWant {
 }
 
 // matrixCells lists a row's cells in the order of matrixRoles:
-// anonymous, company, company-other, officer, admin, auditor.
+// anonymous, company, company-other, officer, admin, auditor, reviewer,
+// reviewer-other.
 func matrixCells(w ...matrixWant) map[matrixRole]matrixWant {
 	if len(w) != len(matrixRoles) {
 		panic("authz matrix: a row needs one cell per role")
@@ -89,31 +101,35 @@ func matrixCells(w ...matrixWant) map[matrixRole]matrixWant {
 }
 
 func sameCells(w matrixWant) map[matrixRole]matrixWant {
-	return matrixCells(w, w, w, w, w, w)
+	return matrixCells(w, w, w, w, w, w, w, w)
 }
 
 // Rows that follow from a route's guard alone, for the common role sets.
 var (
+	// The presets below, and every row that is not about reviewing, refuse
+	// the external evaluator (403 on both of their objects): they see
+	// nothing of the programme but their assignments.
+	//
 	// A page for the ministry (officers and administrators).
-	ministryPage = matrixCells(cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)
+	ministryPage = matrixCells(cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden)
 	// A page for the ministry and auditors.
-	programmePage = matrixCells(cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellOK)
+	programmePage = matrixCells(cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellOK, cellForbidden, cellForbidden)
 	// A page for administrators.
-	adminPage = matrixCells(cellSignIn, cellForbidden, cellForbidden, cellForbidden, cellOK, cellForbidden)
+	adminPage = matrixCells(cellSignIn, cellForbidden, cellForbidden, cellForbidden, cellOK, cellForbidden, cellForbidden, cellForbidden)
 	// A ministry form sent empty: the ministry's answer is the validation.
-	ministryEmptyForm = matrixCells(cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellUnprocessable, cellForbidden)
+	ministryEmptyForm = matrixCells(cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellUnprocessable, cellForbidden, cellForbidden, cellForbidden)
 	// An administrator's form sent empty.
-	adminEmptyForm = matrixCells(cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellForbidden)
+	adminEmptyForm = matrixCells(cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellForbidden, cellForbidden, cellForbidden)
 	// An organisation's object that the company, the ministry and auditors
 	// see: the company its own only, another's is "not found".
-	ownObjectPage = matrixCells(cellSignIn, cellOK, cellNotFound, cellOK, cellOK, cellOK)
+	ownObjectPage = matrixCells(cellSignIn, cellOK, cellNotFound, cellOK, cellOK, cellOK, cellForbidden, cellForbidden)
 )
 
 // companyPost is a company's step on an application: own is the company's
 // answer on its own; another organisation's is "not found"; nobody else
 // passes the guard.
 func companyPost(own matrixWant) map[matrixRole]matrixWant {
-	return matrixCells(cellForbidden, own, cellNotFound, cellForbidden, cellForbidden, cellForbidden)
+	return matrixCells(cellForbidden, own, cellNotFound, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden)
 }
 
 // matrixRow is the expectation for one route.
@@ -126,11 +142,32 @@ type matrixRow struct {
 	// organisation's objects ({other...}); "" means path. A row whose path
 	// names an {own...} object must have one.
 	otherPath string
-	form      url.Values // POST form fields (the CSRF token is added); placeholders allowed
+	// reviewerPath is the reviewer column's path, naming an object assigned
+	// to the external evaluator ({rev...}), and reviewerOtherPath the
+	// reviewer-other column's, naming one not assigned to them
+	// ({norev...}, or another reviewer's); "" means path and otherPath
+	// (then path). A row with a reviewerPath must have both.
+	reviewerPath, reviewerOtherPath string
+	form                            url.Values // POST form fields (the CSRF token is added); placeholders allowed
 	// fresh: the request changes the browser's session or language, so each
 	// cell gets a browser of its own instead of the column's.
 	fresh bool
 	cells map[matrixRole]matrixWant
+}
+
+// pathFor is the sample path a column requests.
+func (row matrixRow) pathFor(role matrixRole) string {
+	switch {
+	case role == asCompanyOther && row.otherPath != "":
+		return row.otherPath
+	case role == asReviewer && row.reviewerPath != "":
+		return row.reviewerPath
+	case role == asReviewerOther && row.reviewerOtherPath != "":
+		return row.reviewerOtherPath
+	case role == asReviewerOther && row.otherPath != "":
+		return row.otherPath
+	}
+	return row.path
 }
 
 // matrixEntry is one row of the matrix under its route's key.
@@ -177,20 +214,22 @@ func authzMatrix() map[string]matrixRow {
 		{"POST /auth/demo", matrixRow{path: "/auth/demo", form: url.Values{"user_id": {"{demo_user}"}}, fresh: true,
 			cells: sameCells(cellSeeOther("/dashboard"))}},
 		{"POST /auth/logout", matrixRow{path: "/auth/logout", fresh: true, cells: matrixCells(
-			cellForbidden, cellSeeOther("/"), cellSeeOther("/"), cellSeeOther("/"), cellSeeOther("/"), cellSeeOther("/"))}},
+			cellForbidden, cellSeeOther("/"), cellSeeOther("/"), cellSeeOther("/"), cellSeeOther("/"), cellSeeOther("/"),
+			cellSeeOther("/"), cellSeeOther("/"))}},
 		// The "stay signed in" button of the expiry warning: any signed-in user.
 		{"POST /auth/keepalive", matrixRow{path: "/auth/keepalive", cells: matrixCells(
-			cellForbidden, cellOK, cellOK, cellOK, cellOK, cellOK)}},
+			cellForbidden, cellOK, cellOK, cellOK, cellOK, cellOK, cellOK, cellOK)}},
 
 		// Dashboards by role.
 		{"GET /dashboard", matrixRow{path: "/dashboard", cells: matrixCells(
-			cellSignIn, cellSeeOther("/company"), cellSeeOther("/company"), cellSeeOther("/officer"), cellSeeOther("/admin"), cellSeeOther("/auditor"))}},
+			cellSignIn, cellSeeOther("/company"), cellSeeOther("/company"), cellSeeOther("/officer"), cellSeeOther("/admin"), cellSeeOther("/auditor"),
+			cellSeeOther("/reviews"), cellSeeOther("/reviews"))}},
 		{"GET /officer", matrixRow{path: "/officer", cells: ministryPage}},
 		{"GET /admin", matrixRow{path: "/admin", cells: adminPage}},
 		{"GET /company", matrixRow{path: "/company", cells: matrixCells(
-			cellSignIn, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden)}},
+			cellSignIn, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden)}},
 		{"GET /auditor", matrixRow{path: "/auditor", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellOK)}},
+			cellSignIn, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellOK, cellForbidden, cellForbidden)}},
 
 		// Organisations: the list is for the ministry and auditors; a company
 		// sees its own organisation, and another one's is "not found".
@@ -215,12 +254,15 @@ func authzMatrix() map[string]matrixRow {
 		// {other_app} are drafts of Upstage and KAIST in {open_call}, each
 		// with a participant and one of the two required documents.
 		{"GET /company/applications", matrixRow{path: "/company/applications", cells: matrixCells(
-			cellSignIn, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden)}},
+			cellSignIn, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden)}},
 		{"GET /calls/:id/apply", matrixRow{path: "/calls/{apply_call}/apply", cells: matrixCells(
-			cellSignIn, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden)}},
+			cellSignIn, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden)}},
 		{"POST /calls/:id/apply", matrixRow{path: "/calls/{apply_call}/apply", cells: matrixCells(
-			cellForbidden, cellUnprocessable, cellUnprocessable, cellForbidden, cellForbidden, cellForbidden)}},
-		{"GET /applications/:id", matrixRow{path: "/applications/{own_app}", otherPath: "/applications/{other_app}", cells: ownObjectPage}},
+			cellForbidden, cellUnprocessable, cellUnprocessable, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden)}},
+		// The external evaluator reads an assigned application on its review
+		// page (/reviews/:aid), not here: refused even on the assigned one.
+		{"GET /applications/:id", matrixRow{path: "/applications/{own_app}", otherPath: "/applications/{other_app}",
+			reviewerPath: "/applications/{rev_app}", reviewerOtherPath: "/applications/{norev_app}", cells: ownObjectPage}},
 		{"POST /applications/:id", matrixRow{path: "/applications/{own_app}", otherPath: "/applications/{other_app}",
 			cells: companyPost(cellUnprocessable)}},
 		{"POST /applications/:id/members", matrixRow{path: "/applications/{own_app}/members", otherPath: "/applications/{other_app}/members",
@@ -239,7 +281,7 @@ func authzMatrix() map[string]matrixRow {
 		{"POST /applications/:id/members/:mid", matrixRow{path: "/applications/{own_app}/members/{own_member2}",
 			otherPath: "/applications/{other_app}/members/{other_member2}", cells: companyPost(cellUnprocessable)}},
 		{"GET /company/consortium", matrixRow{path: "/company/consortium", cells: matrixCells(
-			cellSignIn, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden)}},
+			cellSignIn, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden)}},
 		// Upstage answers the invitations it received; another
 		// organisation's invitation is "not found" to it.
 		{"POST /consortium/requests/:rid/accept", matrixRow{path: "/consortium/requests/{own_invitation}/accept",
@@ -251,14 +293,18 @@ func authzMatrix() map[string]matrixRow {
 		{"GET /officer/consortia", matrixRow{path: "/officer/consortia", cells: programmePage}},
 		// Without the confirmation: the page that asks for it; a refusal sent without its reason.
 		{"POST /officer/consortium/requests/:rid/approve", matrixRow{path: "/officer/consortium/requests/{change_request}/approve",
-			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)}},
+			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden)}},
 		{"POST /officer/consortium/requests/:rid/refuse", matrixRow{path: "/officer/consortium/requests/{change_request}/refuse",
 			cells: ministryEmptyForm}},
 		// Sent without a document named: refused.
 		{"POST /applications/:id/documents", matrixRow{path: "/applications/{own_app}/documents", otherPath: "/applications/{other_app}/documents",
 			cells: companyPost(cellUnprocessable)}},
+		// The external evaluator downloads the documents of the application
+		// assigned to them; another application's is "not found".
 		{"GET /applications/:id/documents/:did", matrixRow{path: "/applications/{own_app}/documents/{own_doc}",
-			otherPath: "/applications/{other_app}/documents/{other_doc}", cells: ownObjectPage}},
+			otherPath:    "/applications/{other_app}/documents/{other_doc}",
+			reviewerPath: "/applications/{rev_app}/documents/{rev_doc}", reviewerOtherPath: "/applications/{norev_app}/documents/{norev_doc}",
+			cells: matrixCells(cellSignIn, cellOK, cellNotFound, cellOK, cellOK, cellOK, cellOK, cellNotFound)}},
 		// A document is missing: refused, and the draft stays a draft.
 		{"POST /applications/:id/submit", matrixRow{path: "/applications/{own_app}/submit", otherPath: "/applications/{other_app}/submit",
 			cells: companyPost(cellUnprocessable)}},
@@ -276,15 +322,21 @@ func authzMatrix() map[string]matrixRow {
 		{"POST /applications/:id/reviewers", matrixRow{path: "/applications/{own_app}/reviewers", otherPath: "/applications/{other_app}/reviewers",
 			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden,
 				cellSeeOther("/officer/calls/{open_call}/applications?app={own_app}&assign_error=reviewer"),
-				cellSeeOther("/officer/calls/{open_call}/applications?app={own_app}&assign_error=reviewer"), cellForbidden)}},
-		{"GET /reviews", matrixRow{path: "/reviews", cells: ministryPage}},
-		{"GET /reviews/:aid", matrixRow{path: "/reviews/{review}", cells: matrixCells(
-			cellSignIn, cellForbidden, cellForbidden, cellOK, cellNotFound, cellForbidden)}},
+				cellSeeOther("/officer/calls/{open_call}/applications?app={own_app}&assign_error=reviewer"), cellForbidden, cellForbidden, cellForbidden)}},
+		// The external evaluator's start page is their assignments.
+		// {rev_review} is theirs, on Naver Cloud's submission ({rev_app});
+		// the demo officer's {review} is "not found" to them.
+		{"GET /reviews", matrixRow{path: "/reviews", cells: matrixCells(
+			cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden, cellOK, cellOK)}},
+		{"GET /reviews/:aid", matrixRow{path: "/reviews/{review}", reviewerPath: "/reviews/{rev_review}", reviewerOtherPath: "/reviews/{review}",
+			cells: matrixCells(cellSignIn, cellForbidden, cellForbidden, cellOK, cellNotFound, cellForbidden, cellOK, cellNotFound)}},
 		// The forms sent empty: the reviewer's answer is the validation.
-		{"POST /reviews/:aid/conflict", matrixRow{path: "/reviews/{review}/conflict", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellNotFound, cellForbidden)}},
-		{"POST /reviews/:aid/scores", matrixRow{path: "/reviews/{review}/scores", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellNotFound, cellForbidden)}},
+		{"POST /reviews/:aid/conflict", matrixRow{path: "/reviews/{review}/conflict",
+			reviewerPath: "/reviews/{rev_review}/conflict", reviewerOtherPath: "/reviews/{review}/conflict", cells: matrixCells(
+				cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellNotFound, cellForbidden, cellUnprocessable, cellNotFound)}},
+		{"POST /reviews/:aid/scores", matrixRow{path: "/reviews/{review}/scores",
+			reviewerPath: "/reviews/{rev_review}/scores", reviewerOtherPath: "/reviews/{review}/scores", cells: matrixCells(
+				cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellNotFound, cellForbidden, cellUnprocessable, cellNotFound)}},
 		{"GET /officer/calls/:id/ranking", matrixRow{path: "/officer/calls/{call}/ranking", cells: ministryPage}},
 		{"POST /officer/calls/:id/decision", matrixRow{path: "/officer/calls/{open_call}/decision", cells: ministryEmptyForm}},
 		{"GET /officer/calls/:id/follow-up", matrixRow{path: "/officer/calls/{call}/follow-up", cells: programmePage}},
@@ -298,17 +350,17 @@ func authzMatrix() map[string]matrixRow {
 		// Upstage's, under review, {other_appeal} KAIST's, answered; each
 		// has an evidence file.
 		{"GET /decisions/:id/appeal", matrixRow{path: "/decisions/{decision}/appeal", otherPath: "/decisions/{other_decision}/appeal",
-			cells: matrixCells(cellSignIn, cellOK, cellForbidden, cellForbidden, cellForbidden, cellForbidden)}},
+			cells: matrixCells(cellSignIn, cellOK, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden)}},
 		{"POST /decisions/:id/appeal", matrixRow{path: "/decisions/{decision}/appeal", otherPath: "/decisions/{other_decision}/appeal",
-			cells: matrixCells(cellForbidden, cellUnprocessable, cellForbidden, cellForbidden, cellForbidden, cellForbidden)}},
+			cells: matrixCells(cellForbidden, cellUnprocessable, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden)}},
 		{"GET /appeals", matrixRow{path: "/appeals", cells: matrixCells(
-			cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK)}},
+			cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK, cellForbidden, cellForbidden)}},
 		{"GET /appeals/:id", matrixRow{path: "/appeals/{own_appeal}", otherPath: "/appeals/{other_appeal}", cells: ownObjectPage}},
 		{"GET /appeals/:id/evidence/:eid", matrixRow{path: "/appeals/{own_appeal}/evidence/{own_evidence}",
 			otherPath: "/appeals/{other_appeal}/evidence/{other_evidence}", cells: ownObjectPage}},
 		// Already under review: the step is refused.
 		{"POST /appeals/:id/review", matrixRow{path: "/appeals/{own_appeal}/review", otherPath: "/appeals/{other_appeal}/review",
-			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellConflict, cellConflict, cellForbidden)}},
+			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellConflict, cellConflict, cellForbidden, cellForbidden, cellForbidden)}},
 		{"POST /appeals/:id/decide", matrixRow{path: "/appeals/{own_appeal}/decide", otherPath: "/appeals/{other_appeal}/decide",
 			cells: ministryEmptyForm}},
 
@@ -317,7 +369,7 @@ func authzMatrix() map[string]matrixRow {
 		// amendment in preparation ({draft_version}); Upstage is no party of
 		// it. {signer} is Upstage's authorised signer.
 		{"GET /agreements", matrixRow{path: "/agreements", cells: matrixCells(
-			cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK)}},
+			cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK, cellForbidden, cellForbidden)}},
 		{"GET /agreements/:id", matrixRow{path: "/agreements/{own_agreement}", otherPath: "/agreements/{other_agreement}", cells: ownObjectPage}},
 		{"GET /agreements/:id/signatures", matrixRow{path: "/agreements/{own_agreement}/signatures",
 			otherPath: "/agreements/{other_agreement}/signatures", cells: ownObjectPage}},
@@ -326,7 +378,7 @@ func authzMatrix() map[string]matrixRow {
 		// Without the hash of a version out for signature: refused as stale.
 		{"POST /agreements/:id/versions/:vid/sign", matrixRow{path: "/agreements/{own_agreement}/versions/{own_version}/sign",
 			otherPath: "/agreements/{other_agreement}/versions/{other_version}/sign",
-			cells:     matrixCells(cellForbidden, cellConflict, cellNotFound, cellConflict, cellConflict, cellForbidden)}},
+			cells:     matrixCells(cellForbidden, cellConflict, cellNotFound, cellConflict, cellConflict, cellForbidden, cellForbidden, cellForbidden)}},
 		{"GET /officer/agreements/new", matrixRow{path: "/officer/agreements/new", cells: ministryPage}},
 		{"POST /officer/agreements", matrixRow{path: "/officer/agreements", cells: ministryEmptyForm}},
 		{"GET /officer/agreements/:id/versions/new", matrixRow{path: "/officer/agreements/{own_agreement}/versions/new",
@@ -339,7 +391,7 @@ func authzMatrix() map[string]matrixRow {
 			cells: ministryEmptyForm}},
 		// Without the confirmation: the page that asks for it.
 		{"POST /officer/agreements/:id/versions/:vid/send", matrixRow{path: "/officer/agreements/{other_agreement}/versions/{draft_version}/send",
-			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden)}},
+			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden)}},
 		{"POST /officer/agreements/:id/notice", matrixRow{path: "/officer/agreements/{other_agreement}/notice", cells: ministryEmptyForm}},
 		{"POST /officer/agreements/:id/terminate", matrixRow{path: "/officer/agreements/{other_agreement}/terminate", cells: ministryEmptyForm}},
 		{"GET /officer/signers", matrixRow{path: "/officer/signers", cells: ministryPage}},
@@ -347,7 +399,7 @@ func authzMatrix() map[string]matrixRow {
 		// Unmarking twice changes nothing the second time.
 		{"POST /officer/signers/:uid/remove", matrixRow{path: "/officer/signers/{signer}/remove", cells: matrixCells(
 			cellForbidden, cellForbidden, cellForbidden, cellSeeOther("/officer/signers?done=unmarked"),
-			cellSeeOther("/officer/signers?done=unmarked"), cellForbidden)}},
+			cellSeeOther("/officer/signers?done=unmarked"), cellForbidden, cellForbidden, cellForbidden)}},
 
 		// K-AI naming rights. {own_grant} is Upstage's, {other_grant} KAIST's.
 		{"GET /k-ai", matrixRow{path: "/k-ai", cells: sameCells(cellOK)}},
@@ -372,15 +424,15 @@ func authzMatrix() map[string]matrixRow {
 		{"GET /admin/holidays", matrixRow{path: "/admin/holidays", cells: adminPage}},
 		{"POST /admin/holidays", matrixRow{path: "/admin/holidays", cells: adminEmptyForm}},
 		{"POST /admin/holidays/:hid/remove", matrixRow{path: "/admin/holidays/{holiday}/remove", cells: matrixCells(
-			cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellSeeOther("/admin/holidays?done=removed"), cellForbidden)}},
+			cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellSeeOther("/admin/holidays?done=removed"), cellForbidden, cellForbidden, cellForbidden)}},
 		{"POST /admin/holidays/imports", matrixRow{path: "/admin/holidays/imports", cells: adminEmptyForm}},
 		{"GET /admin/holidays/imports/:lid", matrixRow{path: "/admin/holidays/imports/{holiday_list}", cells: adminPage}},
 		{"POST /admin/holidays/imports/:lid/confirm", matrixRow{path: "/admin/holidays/imports/{holiday_list}/confirm", cells: matrixCells(
 			cellForbidden, cellForbidden, cellForbidden, cellForbidden,
-			cellSeeOther("/admin/holidays/imports/{holiday_list}?done=confirmed"), cellForbidden)}},
+			cellSeeOther("/admin/holidays/imports/{holiday_list}?done=confirmed"), cellForbidden, cellForbidden, cellForbidden)}},
 		{"POST /admin/holidays/imports/:lid/discard", matrixRow{path: "/admin/holidays/imports/{holiday_list2}/discard", cells: matrixCells(
 			cellForbidden, cellForbidden, cellForbidden, cellForbidden,
-			cellSeeOther("/admin/holidays/imports/{holiday_list2}?done=discarded"), cellForbidden)}},
+			cellSeeOther("/admin/holidays/imports/{holiday_list2}?done=discarded"), cellForbidden, cellForbidden, cellForbidden)}},
 
 		// GPU clusters and allocations. {cluster} has two nodes;
 		// {own_alloc} gives Upstage the first, {other_alloc} KAIST the second.
@@ -410,7 +462,7 @@ func authzMatrix() map[string]matrixRow {
 		{"POST /officer/allocations/:id/replace", matrixRow{path: "/officer/allocations/{own_alloc}/replace",
 			otherPath: "/officer/allocations/{other_alloc}/replace", cells: ministryEmptyForm}},
 		{"GET /allocations", matrixRow{path: "/allocations", cells: matrixCells(
-			cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK)}},
+			cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK, cellForbidden, cellForbidden)}},
 		{"GET /allocations/:id", matrixRow{path: "/allocations/{own_alloc}", otherPath: "/allocations/{other_alloc}", cells: ownObjectPage}},
 		{"GET /allocations/:id/series", matrixRow{path: "/allocations/{own_alloc}/series", otherPath: "/allocations/{other_alloc}/series",
 			cells: ownObjectPage}},
@@ -422,19 +474,19 @@ func authzMatrix() map[string]matrixRow {
 		// Usage reports: {own_report} is Upstage's draft of {report_month}, {other_report} KAIST's.
 		// A draft cannot be verified or signed off (409); a return needs a note (422).
 		{"GET /company/usage-reports", matrixRow{path: "/company/usage-reports", cells: matrixCells(
-			cellSignIn, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden)}},
+			cellSignIn, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden)}},
 		{"GET /usage-reports/allocations/:id/:month", matrixRow{path: "/usage-reports/allocations/{own_alloc}/{report_month}",
 			otherPath: "/usage-reports/allocations/{other_alloc}/{report_month}", cells: matrixCells(
-				cellSignIn, cellOK, cellNotFound, cellForbidden, cellForbidden, cellForbidden)}},
+				cellSignIn, cellOK, cellNotFound, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden)}},
 		{"POST /usage-reports/allocations/:id/:month", matrixRow{path: "/usage-reports/allocations/{own_alloc}/{report_month}",
 			otherPath: "/usage-reports/allocations/{other_alloc}/{report_month}", cells: companyPost(cellUnprocessable)}},
 		{"GET /usage-reports/:rid", matrixRow{path: "/usage-reports/{own_report}", otherPath: "/usage-reports/{other_report}", cells: ownObjectPage}},
 		{"POST /usage-reports/:rid/verify", matrixRow{path: "/usage-reports/{own_report}/verify", otherPath: "/usage-reports/{other_report}/verify",
-			cells: matrixCells(cellForbidden, cellConflict, cellNotFound, cellConflict, cellConflict, cellConflict)}},
+			cells: matrixCells(cellForbidden, cellConflict, cellNotFound, cellConflict, cellConflict, cellConflict, cellForbidden, cellForbidden)}},
 		{"POST /usage-reports/:rid/return", matrixRow{path: "/usage-reports/{own_report}/return", otherPath: "/usage-reports/{other_report}/return",
-			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellUnprocessable)}},
+			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellForbidden, cellForbidden)}},
 		{"POST /usage-reports/:rid/sign-off", matrixRow{path: "/usage-reports/{own_report}/sign-off", otherPath: "/usage-reports/{other_report}/sign-off",
-			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellConflict)}},
+			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellConflict, cellForbidden, cellForbidden)}},
 		{"GET /auditor/usage-reports", matrixRow{path: "/auditor/usage-reports", cells: programmePage}},
 		// Providers' invoice lines: {invoice} is a line for {own_alloc}'s month that
 		// an auditor returned: it cannot be verified or signed off (409).
@@ -443,11 +495,11 @@ func authzMatrix() map[string]matrixRow {
 		{"POST /officer/invoices/import", matrixRow{path: "/officer/invoices/import", cells: ministryEmptyForm}},
 		{"GET /invoices/:iid", matrixRow{path: "/invoices/{invoice}", cells: programmePage}},
 		{"POST /invoices/:iid/verify", matrixRow{path: "/invoices/{invoice}/verify",
-			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellConflict, cellConflict, cellConflict)}},
+			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellConflict, cellConflict, cellConflict, cellForbidden, cellForbidden)}},
 		{"POST /invoices/:iid/return", matrixRow{path: "/invoices/{invoice}/return",
-			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellUnprocessable)}},
+			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellForbidden, cellForbidden)}},
 		{"POST /invoices/:iid/sign-off", matrixRow{path: "/invoices/{invoice}/sign-off",
-			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellConflict)}},
+			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellConflict, cellForbidden, cellForbidden)}},
 		{"GET /auditor/usage-summary", matrixRow{path: "/auditor/usage-summary?month={report_month}", cells: programmePage}},
 		{"GET /auditor/usage-summary/export", matrixRow{path: "/auditor/usage-summary/export?month={report_month}&format=xlsx", cells: programmePage}},
 		{"GET /auditor/usage-export", matrixRow{path: "/auditor/usage-export?from={report_month}&to={report_month}&format=csv", cells: programmePage}},
@@ -470,7 +522,10 @@ type matrixFixture struct {
 //   - {call}: Upstage (selected) and KAIST (not selected) apply, are scored
 //     and decided ({decision}); a second call decides KAIST alone
 //     ({other_decision}); a third has Naver Cloud's submission waiting for
-//     the demo officer's declaration ({review});
+//     the demo officer's declaration ({review}) and the external
+//     evaluator's ({rev_review}, on {rev_app}, with its document
+//     {rev_doc}), and Kakao's, not assigned to the evaluator ({norev_app},
+//     {norev_doc});
 //   - Upstage appeals ({own_appeal}, under review) and KAIST appeals
 //     ({other_appeal}, dismissed), each with evidence;
 //   - {open_call} is open for a month with drafts of Upstage and KAIST, each
@@ -490,8 +545,12 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 
 	decided := s.decidedCall("2027년 정예팀 공모", applicant{"upstage", 9, true}, applicant{"kaist", 6, false})
 	other := s.decidedCall("2027년 특별 공모", applicant{"kaist", 8, true})
-	pending := s.closedCall("2027년 심사 공모", "naver-cloud")
+	pending := s.closedCall("2027년 심사 공모", "naver-cloud", "kakao")
 	review := s.assign(pending.apps["naver-cloud"], s.officer())
+	// The external evaluator reviews Naver Cloud's submission too, not Kakao's.
+	revApp, norevApp := pending.apps["naver-cloud"], pending.apps["kakao"]
+	revReview := s.assign(revApp, s.user("demo-reviewer"))
+	revDoc, norevDoc := s.firstDocument(revApp), s.firstDocument(norevApp)
 
 	ownAppeal := s.fileAppeal(decided.decision, "upstage", "평가위원 구성이 공고와 달랐습니다.", storePDF("회의록.pdf"))
 	otherAppeal := s.fileAppeal(decided.decision, "kaist", "점수 합산에 오류가 있습니다.", storePDF("의견서.pdf"))
@@ -571,6 +630,11 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 		"decision":         itoa(decided.decision.ID),
 		"other_decision":   itoa(other.decision.ID),
 		"review":           itoa(review),
+		"rev_review":       itoa(revReview),
+		"rev_app":          itoa(revApp.ID),
+		"norev_app":        itoa(norevApp.ID),
+		"rev_doc":          itoa(revDoc),
+		"norev_doc":        itoa(norevDoc),
 		"own_appeal":       itoa(ownAppeal.ID),
 		"other_appeal":     itoa(otherAppeal.ID),
 		"own_evidence":     itoa(ownAppeal.Evidence[0].ID),
@@ -680,7 +744,7 @@ func checkMatrixRow(t *testing.T, rt Route, row matrixRow) {
 	t.Helper()
 	key := rt.Method + " " + rt.Path
 	want := strings.Split(rt.Path, "/")
-	for _, p := range []string{row.path, row.otherPath} {
+	for _, p := range []string{row.path, row.otherPath, row.reviewerPath, row.reviewerOtherPath} {
 		if p == "" {
 			continue
 		}
@@ -698,6 +762,12 @@ func checkMatrixRow(t *testing.T, rt Route, row matrixRow) {
 	}
 	if strings.Contains(row.path, "{own") && !strings.Contains(row.otherPath, "{other") {
 		t.Errorf("%s: the row tries the company's own object but no other organisation's (otherPath)", key)
+	}
+	if (row.reviewerPath == "") != (row.reviewerOtherPath == "") {
+		t.Errorf("%s: the row tries the evaluator on an assigned object or on one not assigned, not both", key)
+	}
+	if row.reviewerPath != "" && row.cells[asReviewer].status == http.StatusNotFound {
+		t.Errorf("%s: the evaluator's assigned object is \"not found\": the fixture's object is not assigned to them", key)
 	}
 	if row.otherPath != "" && row.cells[asCompany].status == http.StatusNotFound {
 		t.Errorf("%s: the company's own object is \"not found\": the fixture's object is not theirs or not real", key)
@@ -742,11 +812,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 					t.Errorf("%s: authzMatrix has no cell for role %s", key, role)
 					continue
 				}
-				path := row.path
-				if role == asCompanyOther && row.otherPath != "" {
-					path = row.otherPath
-				}
-				path = f.expand(path)
+				path := f.expand(row.pathFor(role))
 				if strings.Contains(path, "{") {
 					t.Errorf("%s: unknown placeholder in sample path %q", key, path)
 					continue

@@ -56,6 +56,8 @@ func dashboardPath(r models.Role) string {
 		return "/auditor"
 	case models.RoleCompany:
 		return "/company"
+	case models.RoleReviewer:
+		return "/reviews" // an external evaluator's start page is their assignments
 	}
 	return "/"
 }

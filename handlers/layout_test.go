@@ -39,11 +39,7 @@ func TestPageTitlesNameThePage(t *testing.T) {
 				if rt.Method != http.MethodGet || !ok {
 					continue
 				}
-				path := row.path
-				if role == asCompanyOther && row.otherPath != "" {
-					path = row.otherPath
-				}
-				path = f.expand(path)
+				path := f.expand(row.pathFor(role))
 				resp := c.get(path)
 				if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 					resp.Body.Close()

@@ -163,7 +163,8 @@ func (h *Handler) assignReviewer(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, withQuery(back, "assigned", itoaU(app.ID)))
 }
 
-// showMyReviewsPage lists the signed-in officer's review assignments.
+// showMyReviewsPage lists the signed-in reviewer's assignments: an
+// officer's, or an external evaluator's, for whom it is the start page.
 func (h *Handler) showMyReviewsPage(c *gin.Context) {
 	ctx := c.Request.Context()
 	as, err := models.AssignmentsOf(ctx, h.db, currentUser(c).ID)
@@ -180,7 +181,7 @@ func (h *Handler) showMyReviewsPage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	var v views.MyReviewsView
+	v := views.MyReviewsView{Evaluator: currentUser(c).Role == models.RoleReviewer}
 	for _, a := range as {
 		v.Rows = append(v.Rows, views.MyReviewRow{Assignment: a, App: apps[a.ApplicationID]})
 	}
@@ -293,7 +294,8 @@ func (h *Handler) loadReview(c *gin.Context) (views.ReviewView, bool) {
 		h.fail(c, err)
 		return views.ReviewView{}, false
 	}
-	v := views.ReviewView{Assignment: *a, App: app, Inputs: map[uint]views.ScoreFieldInput{}, Errors: models.FieldErrors{}}
+	v := views.ReviewView{Assignment: *a, App: app, Inputs: map[uint]views.ScoreFieldInput{}, Errors: models.FieldErrors{},
+		Evaluator: currentUser(c).Role == models.RoleReviewer}
 	for _, s := range a.Scores {
 		v.Inputs[s.CriterionID] = views.ScoreFieldInput{Value: strconv.FormatFloat(s.Value, 'f', -1, 64), Comment: s.Comment}
 	}

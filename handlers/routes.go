@@ -33,6 +33,9 @@ func uploads(a Access) Access {
 var (
 	ministry     = []models.Role{models.RoleOfficer, models.RoleAdmin}
 	programmeAll = []models.Role{models.RoleOfficer, models.RoleAdmin, models.RoleAuditor}
+	// Those who may be assigned reviews: the ministry and external
+	// evaluators, who see nothing else of the programme.
+	reviewing = []models.Role{models.RoleOfficer, models.RoleAdmin, models.RoleReviewer}
 )
 
 // Route is one entry of the route table.
@@ -97,7 +100,8 @@ func (h *Handler) routes() []Route {
 		{"POST", "/applications/:id/members", roles(models.RoleCompany), h.addMember},
 		{"POST", "/applications/:id/members/:mid/delete", roles(models.RoleCompany), h.removeMember},
 		{"POST", "/applications/:id/documents", uploads(roles(models.RoleCompany)), h.uploadDocument},
-		{"GET", "/applications/:id/documents/:did", roles(append(programmeAll, models.RoleCompany)...), h.downloadDocument},
+		// An external evaluator downloads the documents of the applications assigned to them.
+		{"GET", "/applications/:id/documents/:did", roles(append(programmeAll, models.RoleCompany, models.RoleReviewer)...), h.downloadDocument},
 		{"POST", "/applications/:id/submit", roles(models.RoleCompany), h.submitApplication},
 		{"POST", "/applications/:id/withdraw", roles(models.RoleCompany), h.withdrawApplication},
 
@@ -114,14 +118,15 @@ func (h *Handler) routes() []Route {
 		{"POST", "/officer/consortium/requests/:rid/approve", roles(ministry...), h.decideConsortiumRequest(models.ReqApprove)},
 		{"POST", "/officer/consortium/requests/:rid/refuse", roles(ministry...), h.decideConsortiumRequest(models.ReqRefuse)},
 
-		// Review and selection: officers review, score, rank and publish.
+		// Review and selection: officers assign reviewers (officers or external
+		// evaluators), who declare conflicts and score; officers rank and publish.
 		{"GET", "/officer/calls/:id/applications", roles(programmeAll...), h.showCallApplicationsPage},
 		{"GET", "/officer/calls/:id/export", roles(programmeAll...), h.exportCallApplications},
 		{"POST", "/applications/:id/reviewers", roles(ministry...), h.assignReviewer},
-		{"GET", "/reviews", roles(ministry...), h.showMyReviewsPage},
-		{"GET", "/reviews/:aid", roles(ministry...), h.showReviewPage},
-		{"POST", "/reviews/:aid/conflict", roles(ministry...), h.declareConflict},
-		{"POST", "/reviews/:aid/scores", roles(ministry...), h.saveScores},
+		{"GET", "/reviews", roles(reviewing...), h.showMyReviewsPage},
+		{"GET", "/reviews/:aid", roles(reviewing...), h.showReviewPage},
+		{"POST", "/reviews/:aid/conflict", roles(reviewing...), h.declareConflict},
+		{"POST", "/reviews/:aid/scores", roles(reviewing...), h.saveScores},
 		{"GET", "/officer/calls/:id/ranking", roles(ministry...), h.showRankingPage},
 		{"POST", "/officer/calls/:id/decision", roles(ministry...), h.publishDecision},
 		{"GET", "/officer/calls/:id/follow-up", roles(programmeAll...), h.showFollowUpPage},

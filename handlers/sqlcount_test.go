@@ -48,11 +48,17 @@ var companyFor = map[string]string{
 // visitRoles are the demo users who request a route: every role its guard
 // lets in ("" is the anonymous visitor).
 var visitRoles = map[models.Role]string{
-	models.RoleOfficer: "demo-officer",
-	models.RoleAdmin:   "demo-admin",
-	models.RoleAuditor: "demo-auditor",
-	models.RoleCompany: "demo-company-upstage",
+	models.RoleOfficer:  "demo-officer",
+	models.RoleAdmin:    "demo-admin",
+	models.RoleAuditor:  "demo-auditor",
+	models.RoleCompany:  "demo-company-upstage",
+	models.RoleReviewer: "demo-reviewer",
 }
+
+// reviewerSample is the prefix of the samples (seedStatementDemo) that the
+// external evaluator requests instead of the route's: an object assigned
+// to them.
+const reviewerSample = "reviewer "
 
 // TestStatementCountsDoNotGrowWithData: every GET page of the route table,
 // requested by every role its guard admits with real objects for its
@@ -136,6 +142,10 @@ func pageStatements(t *testing.T, kind testdb.Kind, more int) map[string]pageRun
 			subjects = append(subjects, subject)
 		}
 		for _, subject := range subjects {
+			path := path
+			if sample, ok := samples[reviewerSample+r.Path]; ok && subject == visitRoles[models.RoleReviewer] {
+				path = sample
+			}
 			c := clients[subject]
 			var status int
 			sqls := counter.around(func() {
@@ -208,6 +218,10 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 	must(t, db.Where("application_id = ?", application.ID).Order("id").First(&document).Error)
 	var assignment models.ReviewAssignment
 	must(t, db.Where("application_id = ? AND reviewer_id = ?", application.ID, user("demo-officer").ID).First(&assignment).Error)
+	var evaluated models.ReviewAssignment
+	must(t, db.Where("reviewer_id = ? AND conflict = ?", user("demo-reviewer").ID, models.ConflictNone).First(&evaluated).Error)
+	var evaluatedDoc models.ApplicationDocument
+	must(t, db.Where("application_id = ?", evaluated.ApplicationID).Order("id").First(&evaluatedDoc).Error)
 	var cluster models.Cluster
 	must(t, db.Order("id").First(&cluster).Error)
 	var allocation models.Allocation
@@ -290,6 +304,10 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 		"/officer/agreements/:id/versions/new":   fmt.Sprintf("/officer/agreements/%d/versions/new", agreement.ID),
 		"/officer/agreements/:id/versions/:vid/edit": fmt.Sprintf("/officer/agreements/%d/versions/%d/edit", draftAgreement.ID,
 			draftVersion.ID),
+		// The external evaluator's assignment in the additional call, and a
+		// document of the application they score.
+		reviewerSample + "/reviews/:aid":                    fmt.Sprintf("/reviews/%d", evaluated.ID),
+		reviewerSample + "/applications/:id/documents/:did": fmt.Sprintf("/applications/%d/documents/%d", evaluated.ApplicationID, evaluatedDoc.ID),
 		// A month the demo has not reported: the blank form.
 		"/usage-reports/allocations/:id/:month": fmt.Sprintf("/usage-reports/allocations/%d/%s", allocation.ID,
 			models.MonthOf(now)),

@@ -615,3 +615,13 @@ func (s *story) memberOf(appID uint, code string) uint {
 	}
 	return m.ID
 }
+
+// firstDocument is the id of the application's first document.
+func (s *story) firstDocument(a *models.Application) uint {
+	s.t.Helper()
+	var d models.ApplicationDocument
+	if err := s.app.db.Where("application_id = ?", a.ID).Order("id").First(&d).Error; err != nil {
+		s.t.Fatalf("the documents of application %d: %v", a.ID, err)
+	}
+	return d.ID
+}

@@ -65,7 +65,7 @@ func (h *Handler) setUserRole(c *gin.Context) {
 	var override models.Role
 	switch v.Role {
 	case "provider":
-	case string(models.RoleOfficer), string(models.RoleAdmin), string(models.RoleAuditor):
+	case string(models.RoleOfficer), string(models.RoleAdmin), string(models.RoleAuditor), string(models.RoleReviewer):
 		override = models.Role(v.Role)
 	default:
 		v.Errors.Add("role", "users.role.error.choose")

@@ -32,7 +32,8 @@ var (
 // EffectiveRole is the role a user acts with: the one an administrator set
 // in the portal, if any, else the provider's. A company user's role always
 // comes from the provider, since it binds them to their organisation, so an
-// override applies only between the ministry's and the auditors' roles.
+// override applies only between the ministry's, the auditors' and the
+// external evaluators' roles.
 func EffectiveRole(provider, override Role) Role {
 	if override.Valid() && override != RoleCompany && provider.Valid() && provider != RoleCompany {
 		return override

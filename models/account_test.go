@@ -21,6 +21,10 @@ func TestEffectiveRole(t *testing.T) {
 		{models.RoleOfficer, models.RoleAuditor, models.RoleAuditor},
 		{models.RoleAuditor, models.RoleAdmin, models.RoleAdmin},
 		{models.RoleAdmin, models.RoleOfficer, models.RoleOfficer},
+		// The external evaluator's role can be set, or lifted, like the ministry's and auditors'.
+		{models.RoleOfficer, models.RoleReviewer, models.RoleReviewer},
+		{models.RoleReviewer, models.RoleAuditor, models.RoleAuditor},
+		{models.RoleCompany, models.RoleReviewer, models.RoleCompany},
 		// A company user's role is the provider's: it binds them to their organisation.
 		{models.RoleCompany, models.RoleOfficer, models.RoleCompany},
 		{models.RoleOfficer, models.RoleCompany, models.RoleOfficer},
@@ -37,7 +41,7 @@ func TestEffectiveRole(t *testing.T) {
 
 func TestResolveRole(t *testing.T) {
 	t.Parallel()
-	roleMap := map[string]string{"kai-officers": "officer", "kai-companies": "company"}
+	roleMap := map[string]string{"kai-officers": "officer", "kai-companies": "company", "kai-panel": "reviewer"}
 	clock := newClock()
 	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
@@ -68,6 +72,10 @@ func TestResolveRole(t *testing.T) {
 			{[]string{"kai-companies"}, "nipa", models.RoleCompany, "nipa", models.ErrNotApplicant},
 			{[]string{"kai-companies"}, "unknown", models.RoleCompany, "", models.ErrNotApplicant},
 			{[]string{"kai-companies"}, "", models.RoleCompany, "", models.ErrNotApplicant},
+			// An external evaluator acts for no organisation, whatever the claim says.
+			{[]string{"kai-panel"}, "", models.RoleReviewer, "", nil},
+			{[]string{"kai-panel"}, "acme", models.RoleReviewer, "", nil},
+			{[]string{"kai-panel", "kai-companies"}, "acme", models.RoleCompany, "acme", nil},
 		}
 		for _, tc := range cases {
 			t.Run(fmt.Sprintf("%v/%s", tc.groups, tc.org), func(t *testing.T) {

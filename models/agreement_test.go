@@ -47,7 +47,7 @@ func TestAgreementStateMachine(t *testing.T) {
 		want[key{s, models.VersionOut}] = map[models.AgreementAction][]models.Role{models.AgrNotice: ministry, models.AgrTerminate: ministry,
 			models.AgrSign: company, models.AgrCountersign: ministry, models.AgrNewVersion: ministry}
 	}
-	roles := append(slices.Clone(models.Roles), models.Role("reviewer"))
+	roles := append(slices.Clone(models.Roles), models.Role("superuser"))
 	n := 0
 	for _, state := range models.AgreementStates {
 		for _, pending := range []models.VersionStatus{"", models.VersionDraft, models.VersionOut} {

@@ -53,8 +53,8 @@ func TestNextAppealStatus(t *testing.T) {
 			}
 		}
 	}
-	if cells != 4*3*5 {
-		t.Errorf("walked %d cells, want 60", cells)
+	if cells != 4*3*6 {
+		t.Errorf("walked %d cells, want 72", cells)
 	}
 	for _, s := range models.AppealStatuses {
 		if s.Decided() != (s == models.AppealUpheld || s == models.AppealDismissed) {

@@ -357,7 +357,7 @@ func TestApplicationEnumerations(t *testing.T) {
 	if !slices.Equal(models.ApplicationActions, wantActions) {
 		t.Errorf("ApplicationActions = %v, want %v", models.ApplicationActions, wantActions)
 	}
-	wantRoles := []models.Role{"", "company", "auditor", "officer", "admin"}
+	wantRoles := []models.Role{"", "reviewer", "company", "auditor", "officer", "admin"}
 	if !slices.Equal(allRoles, wantRoles) {
 		t.Errorf("roles = %q, want %q", allRoles, wantRoles)
 	}
@@ -465,8 +465,8 @@ func TestNextStatus(t *testing.T) {
 			}
 		}
 	}
-	if cells != 6*5*5 {
-		t.Errorf("walked %d cells, want 150", cells)
+	if cells != 6*5*6 {
+		t.Errorf("walked %d cells, want 180", cells)
 	}
 }
 

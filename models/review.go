@@ -21,7 +21,8 @@ const (
 	ConflictRecused    = "recused" // has a conflict and takes no part
 )
 
-// ReviewAssignment makes an officer a reviewer of one application.
+// ReviewAssignment makes a reviewer (an officer, or an external evaluator:
+// User.MayReview) a reviewer of one application.
 type ReviewAssignment struct {
 	ID            uint   `gorm:"primaryKey"`
 	ApplicationID uint   `gorm:"not null;uniqueIndex:idx_review_app_reviewer"`
@@ -52,7 +53,8 @@ var (
 	ErrRecused           = errors.New("a recused reviewer does not score")
 )
 
-// AssignReviewer makes an officer review an application; moves a submitted
+// AssignReviewer makes a user who may review (User.MayReview: an officer
+// or an external evaluator) review an application; moves a submitted
 // application under review (the call must be closed).
 func AssignReviewer(ctx context.Context, db *gorm.DB, appID, reviewerID uint, by *User, now time.Time) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -61,7 +63,7 @@ func AssignReviewer(ctx context.Context, db *gorm.DB, appID, reviewerID uint, by
 			return notFound("store: assign reviewer", err)
 		}
 		if !rev.MayReview() {
-			return fmt.Errorf("store: assign reviewer: %s is not an officer: %w", rev.DisplayName(), ErrInvalid)
+			return fmt.Errorf("store: assign reviewer: %s may not review: %w", rev.DisplayName(), ErrInvalid)
 		}
 		var a Application
 		if err := tx.First(&a, appID).Error; err != nil {
@@ -91,7 +93,7 @@ func AssignReviewer(ctx context.Context, db *gorm.DB, appID, reviewerID uint, by
 			return fmt.Errorf("store: assign reviewer: %w", err)
 		}
 		return RecordAudit(ctx, tx, ActorOf(by), "review.assign", "application", fmt.Sprint(appID),
-			"reviewer: "+rev.DisplayName(), now)
+			fmt.Sprintf("reviewer: %s (%s)", rev.DisplayName(), rev.Role), now)
 	})
 }
 
@@ -399,8 +401,30 @@ func LoadScoreSheets(ctx context.Context, db *gorm.DB, call *Call) ([]ScoreSheet
 }
 
 // MayReview reports whether the user may be assigned applications to
-// review: officers and admins.
-func (u *User) MayReview() bool { return u.Role.IsMinistry() }
+// review: officers and admins, and external evaluators (RoleReviewer).
+func (u *User) MayReview() bool { return u.Role.IsMinistry() || u.Role == RoleReviewer }
+
+// GetApplicationToReview loads an application for an external evaluator
+// (RoleReviewer), who reads nothing of the programme but what they are
+// assigned: the application, with its documents, while they are its
+// reviewer and have not recused themselves. Anything else (not assigned,
+// recused, another role, a missing application) is ErrNotFound, so the
+// answer does not tell that the application exists.
+func GetApplicationToReview(ctx context.Context, db *gorm.DB, appID uint, reviewer *User) (*Application, error) {
+	if reviewer == nil || reviewer.Role != RoleReviewer {
+		return nil, fmt.Errorf("store: application %d to review: %w", appID, ErrNotFound)
+	}
+	var n int64
+	err := db.WithContext(ctx).Model(&ReviewAssignment{}).
+		Where("application_id = ? AND reviewer_id = ? AND conflict <> ?", appID, reviewer.ID, ConflictRecused).Count(&n).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: application %d to review: %w", appID, err)
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("store: application %d to review: %w", appID, ErrNotFound)
+	}
+	return GetApplication(ctx, db, appID)
+}
 
 // ListReviewers lists the users who may review (MayReview), as ListUsers
 // orders them.

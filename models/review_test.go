@@ -359,3 +359,89 @@ func TestReviewStore(t *testing.T) {
 		chainOK(t, db)
 	})
 }
+
+// TestMayReviewByRole: officers, administrators and external evaluators
+// may be assigned reviews; companies and auditors may not.
+func TestMayReviewByRole(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		role models.Role
+		want bool
+	}{
+		{models.RoleAnonymous, false},
+		{models.RoleReviewer, true},
+		{models.RoleCompany, false},
+		{models.RoleAuditor, false},
+		{models.RoleOfficer, true},
+		{models.RoleAdmin, true},
+	} {
+		u := &models.User{Role: tt.role}
+		if got := u.MayReview(); got != tt.want {
+			t.Errorf("MayReview() of a %q user = %v, want %v", tt.role, got, tt.want)
+		}
+		own, ok := u.OrganisationScope()
+		if tt.role == models.RoleReviewer && (ok || own != nil || u.MaySeeOrganisation(1)) {
+			t.Errorf("an external evaluator may see organisations' data (scope %v, %v)", own, ok)
+		}
+	}
+}
+
+// TestEvaluatorReadsOnlyAssigned: an external evaluator is offered among
+// the reviewers, may be assigned, and reads an application only while
+// assigned to it and not recused; every other case is ErrNotFound.
+func TestEvaluatorReadsOnlyAssigned(t *testing.T) {
+	t.Parallel()
+	clock := testdb.NewClock(seedAt)
+	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		w := newWorld(t, db, clock)
+		up := w.submit(w.call, "upstage", inWindow)
+		ka := w.submit(w.call, "kaist", inWindow.Add(time.Hour))
+		lg := w.submit(w.call, "lg-ai-research", inWindow.Add(2*time.Hour))
+		ev := mustUser(t, db, seedAt, "evaluator-1", models.RoleReviewer, nil)
+		ev2 := mustUser(t, db, seedAt, "evaluator-2", models.RoleReviewer, nil)
+
+		reviewers, err := models.ListReviewers(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		offered := map[uint]bool{}
+		for _, u := range reviewers {
+			offered[u.ID] = true
+		}
+		if !offered[ev.ID] || !offered[w.officer.ID] || offered[w.company("kaist").ID] {
+			t.Errorf("reviewers offered %v: want the evaluator and the officer, no company user", offered)
+		}
+
+		asUp := w.assignment(up.ID, ev, reviewAt)
+		asKa := w.assignment(ka.ID, ev, reviewAt)
+		wantErr(t, "recuse", models.DeclareConflict(ctx, db, asKa.ID, models.ConflictRecused, ev, reviewAt), nil)
+		wantErr(t, "score recused", models.SaveScores(ctx, db, asKa.ID, scoreInputs(w.call, [3]float64{80, 40, 8}), ev, reviewAt),
+			models.ErrRecused)
+		w.assignment(lg.ID, w.officer, reviewAt)
+
+		for _, tt := range []struct {
+			name string
+			app  uint
+			user *models.User
+			want error
+		}{
+			{"assigned, undeclared", up.ID, ev, nil},
+			{"assigned, recused", ka.ID, ev, models.ErrNotFound},
+			{"not assigned", lg.ID, ev, models.ErrNotFound},
+			{"another evaluator", up.ID, ev2, models.ErrNotFound},
+			{"missing application", 999999, ev, models.ErrNotFound},
+			{"an officer (reads through MaySee instead)", lg.ID, w.officer, models.ErrNotFound},
+			{"nobody", up.ID, nil, models.ErrNotFound},
+		} {
+			a, err := models.GetApplicationToReview(ctx, db, tt.app, tt.user)
+			if !errors.Is(err, tt.want) || (err == nil && a.ID != tt.app) {
+				t.Errorf("%s: %v, %v; want %v", tt.name, a, err, tt.want)
+			}
+		}
+		wantErr(t, "declare none", models.DeclareConflict(ctx, db, asUp.ID, models.ConflictNone, ev, reviewAt), nil)
+		if _, err := models.GetApplicationToReview(ctx, db, up.ID, ev); err != nil {
+			t.Errorf("assigned, no conflict: %v", err)
+		}
+	})
+}

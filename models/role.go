@@ -7,13 +7,14 @@ type Role string
 const (
 	RoleAnonymous Role = ""
 	RoleCompany   Role = "company"
+	RoleReviewer  Role = "reviewer"
 	RoleAuditor   Role = "auditor"
 	RoleOfficer   Role = "officer"
 	RoleAdmin     Role = "admin"
 )
 
 // Roles lists the roles a user can hold, least privileged first.
-var Roles = []Role{RoleCompany, RoleAuditor, RoleOfficer, RoleAdmin}
+var Roles = []Role{RoleReviewer, RoleCompany, RoleAuditor, RoleOfficer, RoleAdmin}
 
 // Valid reports whether r is a role a user can hold.
 func (r Role) Valid() bool {

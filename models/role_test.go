@@ -16,6 +16,7 @@ func TestRoleFromClaims(t *testing.T) {
 		"kai-typo":     "superuser", // maps to no portal role
 		"kai-empty":    "",
 		"kai-officer2": "officer",
+		"kai-panel":    "reviewer",
 	}
 	tests := []struct {
 		name    string
@@ -34,6 +35,9 @@ func TestRoleFromClaims(t *testing.T) {
 		{"one mapped: auditor", []string{"kai-auditor"}, roleMap, models.RoleAuditor, true},
 		{"one mapped: officer", []string{"kai-officer"}, roleMap, models.RoleOfficer, true},
 		{"one mapped: admin", []string{"kai-admin"}, roleMap, models.RoleAdmin, true},
+		{"one mapped: reviewer", []string{"kai-panel"}, roleMap, models.RoleReviewer, true},
+		{"several mapped: company wins over reviewer", []string{"kai-panel", "kai-company"}, roleMap, models.RoleCompany, true},
+		{"several mapped: officer wins over reviewer", []string{"kai-officer", "kai-panel"}, roleMap, models.RoleOfficer, true},
 		{"one mapped among unmapped", []string{"staff", "kai-auditor", "everyone"}, roleMap, models.RoleAuditor, true},
 		{"several mapped: admin wins over company", []string{"kai-company", "kai-admin"}, roleMap, models.RoleAdmin, true},
 		{"several mapped: order does not matter", []string{"kai-admin", "kai-company"}, roleMap, models.RoleAdmin, true},
@@ -64,6 +68,7 @@ func TestRoleValidAndIsMinistry(t *testing.T) {
 	}{
 		{"anonymous", models.RoleAnonymous, false, false},
 		{"company", models.RoleCompany, true, false},
+		{"reviewer", models.RoleReviewer, true, false},
 		{"auditor", models.RoleAuditor, true, false},
 		{"officer", models.RoleOfficer, true, true},
 		{"admin", models.RoleAdmin, true, true},
@@ -85,7 +90,7 @@ func TestRoleValidAndIsMinistry(t *testing.T) {
 
 func TestRolesLeastPrivilegedFirst(t *testing.T) {
 	t.Parallel()
-	want := []models.Role{models.RoleCompany, models.RoleAuditor, models.RoleOfficer, models.RoleAdmin}
+	want := []models.Role{models.RoleReviewer, models.RoleCompany, models.RoleAuditor, models.RoleOfficer, models.RoleAdmin}
 	if len(models.Roles) != len(want) {
 		t.Fatalf("Roles = %q, want %q", models.Roles, want)
 	}

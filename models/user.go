@@ -44,7 +44,8 @@ func (u *User) DisplayName() string {
 
 // MaySeeOrganisation reports whether the user may read the data of an
 // organisation: the ministry and auditors see all, a company user only their
-// own. It is the one visibility rule; the MaySee methods of what belongs to
+// own, an external evaluator (RoleReviewer) none: they read only the
+// applications assigned to them (GetApplicationToReview). It is the one visibility rule; the MaySee methods of what belongs to
 // an organisation, and the lists (OrganisationScope), apply it.
 func (u *User) MaySeeOrganisation(orgID uint) bool {
 	own, ok := u.OrganisationScope()
@@ -54,8 +55,8 @@ func (u *User) MaySeeOrganisation(orgID uint) bool {
 // OrganisationScope is MaySeeOrganisation for lists: own is nil when the
 // user may see every organisation's data (the ministry and auditors), else
 // the one organisation they may see (a company user's own); ok is false
-// for a user who may see none (nobody, or a company user without an
-// organisation).
+// for a user who may see none (nobody, an external evaluator, or a company
+// user without an organisation).
 func (u *User) OrganisationScope() (own *uint, ok bool) {
 	if u == nil {
 		return nil, false

@@ -84,6 +84,9 @@ func (p Page) Nav() []NavItem {
 			NavItem{"/officer/invoices", "nav.invoices"},
 			NavItem{"/officer/usage-settings", "nav.usage_settings"}, NavItem{"/officer/consortia", "nav.consortia"},
 			NavItem{"/admin", "nav.admin"}, NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
+	case models.RoleReviewer:
+		// An external evaluator: their assignments and nothing else of the programme.
+		items = append(items, NavItem{"/reviews", "nav.dashboard"})
 	case models.RoleAuditor:
 		items = append(items, NavItem{"/auditor", "nav.dashboard"}, NavItem{"/appeals", "nav.appeals"}, NavItem{"/agreements", "nav.agreements"},
 			NavItem{"/allocations", "nav.allocations"}, NavItem{"/gpus/clusters", "nav.clusters"},

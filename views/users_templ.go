@@ -24,14 +24,14 @@ type UsersView struct {
 type UserView struct {
 	Account models.UserAccount
 	Self    bool   // the administrator looking at their own account
-	Role    string // the role form as sent: "provider", officer, admin or auditor
+	Role    string // the role form as sent: "provider", officer, admin, auditor or reviewer
 	Errors  models.FieldErrors
 	Done    string // message ID of what just happened
 }
 
 // PortalRoles are the roles an administrator may set in the portal; a
 // company user's role always comes from the provider.
-var PortalRoles = []models.Role{models.RoleOfficer, models.RoleAdmin, models.RoleAuditor}
+var PortalRoles = []models.Role{models.RoleOfficer, models.RoleAdmin, models.RoleAuditor, models.RoleReviewer}
 
 // RoleSettable reports whether the role form applies to this user.
 func (v UserView) RoleSettable() bool {
