@@ -453,6 +453,25 @@ func authzMatrix() map[string]matrixRow {
 		{"GET /auditor/usage-export", matrixRow{path: "/auditor/usage-export?from={report_month}&to={report_month}&format=csv", cells: programmePage}},
 		{"GET /officer/usage-settings", matrixRow{path: "/officer/usage-settings", cells: ministryPage}},
 		{"POST /officer/usage-settings", matrixRow{path: "/officer/usage-settings", cells: ministryEmptyForm}},
+
+		// Data support. {survey} is open; {own_purchase} goes to Upstage (and
+		// KAIST), {other_purchase} to KAIST alone; their one source
+		// ({source}) is still negotiating, so a delivery is refused (409)
+		// and nothing changes. Surveys are the programme's: every
+		// signed-in role reads one, each team only its own demand in it.
+		{"GET /data", matrixRow{path: "/data", cells: matrixCells(cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK)}},
+		{"POST /officer/data/surveys", matrixRow{path: "/officer/data/surveys", cells: ministryEmptyForm}},
+		{"GET /data/surveys/:id", matrixRow{path: "/data/surveys/{survey}", cells: matrixCells(cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK)}},
+		{"POST /data/surveys/:id/demand", matrixRow{path: "/data/surveys/{survey}/demand", cells: matrixCells(
+			cellForbidden, cellUnprocessable, cellUnprocessable, cellForbidden, cellForbidden, cellForbidden)}},
+		{"POST /officer/data/surveys/:id/purchases", matrixRow{path: "/officer/data/surveys/{survey}/purchases", cells: ministryEmptyForm}},
+		{"GET /data/purchases/:id", matrixRow{path: "/data/purchases/{own_purchase}", otherPath: "/data/purchases/{other_purchase}", cells: ownObjectPage}},
+		{"POST /data/purchases/:id/deliveries/:did", matrixRow{path: "/data/purchases/{own_purchase}/deliveries/{own_delivery}",
+			otherPath: "/data/purchases/{other_purchase}/deliveries/{other_delivery}",
+			cells:     matrixCells(cellForbidden, cellForbidden, cellForbidden, cellConflict, cellConflict, cellForbidden)}},
+		{"GET /data/sources", matrixRow{path: "/data/sources", cells: programmePage}},
+		{"POST /officer/data/sources", matrixRow{path: "/officer/data/sources", cells: ministryEmptyForm}},
+		{"POST /officer/data/sources/:id", matrixRow{path: "/officer/data/sources/{source}", cells: ministryEmptyForm}},
 	})
 }
 
@@ -546,6 +565,8 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 	ownGrant := s.grant("upstage", decided.decision, models.NamingModel, "Solar Pro", "")
 	otherGrant := s.grant("kaist", other.decision, models.NamingModel, "KAIST LLM", "")
 
+	survey, ownPurchase, otherPurchase, source := s.dataSupport(f.upstage, f.kaist)
+
 	// The own objects are Upstage's and the other ones KAIST's.
 	for what, ids := range map[string][2]uint{
 		"application":  {ownApp.LeadOrgID, otherApp.LeadOrgID},
@@ -611,6 +632,12 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 		"other_version":    itoa(otherAgreement.Versions[0].ID),
 		"draft_version":    itoa(draft.ID),
 		"signer":           itoa(signer.UserID),
+		"survey":           itoa(survey.ID),
+		"own_purchase":     itoa(ownPurchase.ID),
+		"other_purchase":   itoa(otherPurchase.ID),
+		"own_delivery":     itoa(ownPurchase.Deliveries[0].ID),
+		"other_delivery":   itoa(otherPurchase.Deliveries[0].ID),
+		"source":           itoa(source.ID),
 	}
 	return f
 }

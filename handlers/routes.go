@@ -232,5 +232,18 @@ func (h *Handler) routes() []Route {
 		{"GET", "/auditor/usage-export", roles(programmeAll...), h.exportVerifications},
 		{"GET", "/officer/usage-settings", roles(ministry...), h.showUsageSettingsPage},
 		{"POST", "/officer/usage-settings", roles(ministry...), h.saveUsageSettings},
+
+		// Data support (데이터): demand surveys for the joint purchase, the teams' demand, purchases and
+		// their deliveries, the copyright-clearance ledger. A team reads its own demand and deliveries.
+		{"GET", "/data", roles(append(programmeAll, models.RoleCompany)...), h.showDataPage},
+		{"POST", "/officer/data/surveys", roles(ministry...), h.openSurvey},
+		{"GET", "/data/surveys/:id", roles(append(programmeAll, models.RoleCompany)...), h.showSurveyPage},
+		{"POST", "/data/surveys/:id/demand", roles(models.RoleCompany), h.fileDemand},
+		{"POST", "/officer/data/surveys/:id/purchases", roles(ministry...), h.recordPurchase},
+		{"GET", "/data/purchases/:id", roles(append(programmeAll, models.RoleCompany)...), h.showPurchasePage},
+		{"POST", "/data/purchases/:id/deliveries/:did", roles(ministry...), h.deliverPurchase},
+		{"GET", "/data/sources", roles(programmeAll...), h.showSourcesPage},
+		{"POST", "/officer/data/sources", roles(ministry...), h.recordSource},
+		{"POST", "/officer/data/sources/:id", roles(ministry...), h.updateSource},
 	}
 }

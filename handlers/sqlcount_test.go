@@ -185,6 +185,9 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 	if err := demo.SeedUsageReports(ctx, db, now); err != nil {
 		t.Fatal(err)
 	}
+	if err := demo.SeedSupport(ctx, db, now); err != nil {
+		t.Fatal(err)
+	}
 	if err := demo.SeedAdditionalCall(ctx, db, app.h.files, now); err != nil {
 		t.Fatal(err)
 	}
@@ -250,8 +253,15 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 	seedMoreGPUsAndAppeals(t, db, now, &cluster, &allocation, &decision, kaist, user("demo-officer"), objects)
 	seedMoreVerifications(t, db, now, &report, &invoice, objects)
 	seedMoreConsortiumRequests(t, db, now, &application, objects)
+	var survey models.DataSurvey
+	must(t, db.Order("closes_at").First(&survey).Error) // the closed one, with the purchase
+	var purchase models.DataPurchase
+	must(t, db.Where("survey_id = ?", survey.ID).First(&purchase).Error)
+	seedMoreSupport(t, db, now, &survey, &purchase, objects)
 	return map[string]string{
 		"/applications/:id/consortium":           fmt.Sprintf("/applications/%d/consortium", application.ID),
+		"/data/surveys/:id":                      fmt.Sprintf("/data/surveys/%d", survey.ID),
+		"/data/purchases/:id":                    fmt.Sprintf("/data/purchases/%d", purchase.ID),
 		"/static/:hash/*path":                    staticBase + "/css/app.css",
 		"/organisations/:id":                     fmt.Sprintf("/organisations/%d", *upstage.OrganisationID),
 		"/calls/:id":                             fmt.Sprintf("/calls/%d", call.ID),
@@ -505,5 +515,30 @@ func seedMoreConsortiumRequests(t *testing.T, db *gorm.DB, now time.Time, app *m
 				Role: models.MemberModel, Note: "공동 개발", Status: models.RequestInvited, BaseVersion: other.ConsortiumVersion,
 				FiledByID: 1, FiledAt: at},
 		}).Error)
+	}
+}
+
+// seedMoreSupport adds n demand lines of every team to the survey, n
+// sources to the ledger and n purchases of the survey to every team, with
+// the sample purchase's sources.
+func seedMoreSupport(t *testing.T, db *gorm.DB, now time.Time, survey *models.DataSurvey, purchase *models.DataPurchase, n int) {
+	t.Helper()
+	teams, err := models.AgreementTeams(t.Context(), db)
+	must(t, err)
+	var sources []models.DataSource
+	must(t, db.Model(purchase).Association("Sources").Find(&sources))
+	for i := range n {
+		for _, o := range teams {
+			must(t, db.Create(&models.DataDemand{SurveyID: survey.ID, OrganisationID: o.ID, Dataset: fmt.Sprintf("데이터 %d", i),
+				Provider: "공급기관", Volume: "1 TB", PriceMin: 1, PriceMax: 2, Purpose: "학습", Priority: 2, FiledByID: 1, CreatedAt: now}).Error)
+		}
+		must(t, db.Create(&models.DataSource{Name: fmt.Sprintf("출처 %d", i), RightsHolder: "기관", Status: models.ClearanceCleared,
+			Training: true, ExpiresOn: models.DateOf(now).AddDays(10 + i).String(), UpdatedAt: now}).Error)
+		p := models.DataPurchase{SurveyID: &survey.ID, Dataset: fmt.Sprintf("구매 %d", i), Provider: "공급기관", Contract: "C", Price: 1,
+			LicenceTerms: "학습", Use: models.UseTraining, CreatedByID: 1, CreatedAt: now, Sources: sources}
+		for _, o := range teams {
+			p.Deliveries = append(p.Deliveries, models.DataDelivery{OrganisationID: o.ID})
+		}
+		must(t, db.Create(&p).Error)
 	}
 }

@@ -1,0 +1,115 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"kaiportal/models"
+	"kaiportal/testdb"
+)
+
+// dataSupport opens a survey (closing in a week) and records two purchases
+// of one source still negotiating: one for both teams (own first), one for
+// other alone.
+func (s *story) dataSupport(own, other *models.Organisation) (*models.DataSurvey, *models.DataPurchase, *models.DataPurchase, *models.DataSource) {
+	s.t.Helper()
+	ctx, db, now, officer := s.t.Context(), s.app.db, s.now(), s.officer()
+	survey, err := models.OpenSurvey(ctx, db, models.SurveyInput{Title: "공동구매 수요조사",
+		ClosesAt: now.Add(7 * 24 * time.Hour).In(models.KST).Format("2006-01-02T15:04:05")}, officer, now)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	src, err := models.RecordSource(ctx, db, models.SourceInput{Name: "신문 기사", RightsHolder: "한국언론진흥재단",
+		PublicInstitution: true, Status: "negotiating"}, officer, now)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	purchase := func(contract string, teams ...*models.Organisation) *models.DataPurchase {
+		in := models.PurchaseInput{Dataset: "뉴스 말뭉치 " + contract, Provider: "한국언론진흥재단", Contract: contract, Price: "123,456,789",
+			LicenceTerms: "학습 목적", Use: "training", Sources: []string{itoa(src.ID)}}
+		for _, t := range teams {
+			in.Teams = append(in.Teams, itoa(t.ID))
+		}
+		p, err := models.RecordPurchase(ctx, db, survey.ID, in, officer, now)
+		if err != nil {
+			s.t.Fatalf("purchase %s: %v", contract, err)
+		}
+		return p
+	}
+	return survey, purchase("C-1", own, other), purchase("C-2", other), src
+}
+
+// TestDataSupportPages: a team files demand and sees only its own; the
+// officer sees the demand aggregated; a team reads a purchase it gets
+// without its price or the other teams' deliveries; the delivery is
+// refused, naming the source, until the source is cleared.
+func TestDataSupportPages(t *testing.T) {
+	t.Parallel()
+	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
+		f := newMatrixFixture(t, kind)
+		survey := f.vars["survey"]
+		upstage := f.signIn("demo-company-upstage")
+		kaistUser := f.signIn("demo-company-kaist")
+		demand := func(c *testClient, dataset string) *http.Response {
+			return c.post("/data/surveys/"+survey+"/demand", url.Values{"_csrf": {c.csrfToken()}, "dataset": {dataset},
+				"provider": {"한국언론진흥재단"}, "volume": {"1 TB"}, "price_min": {"1,000"}, "price_max": {"2,000"},
+				"purpose": {"사전학습"}, "priority": {"1"}})
+		}
+		wantSeeOther(t, "upstage demand", demand(upstage, "뉴스 말뭉치"), "/data/surveys/"+survey+"?done=demand")
+		wantSeeOther(t, "kaist demand", demand(kaistUser, "KAIST 전용 데이터"), "/data/surveys/"+survey+"?done=demand")
+
+		// Kept input and field messages on a refused form.
+		bad := upstage.post("/data/surveys/"+survey+"/demand", url.Values{"_csrf": {upstage.csrfToken()}, "dataset": {"보존될 값"}, "price_min": {"x"}})
+		doc := wantPage(t, "bad demand", bad, http.StatusUnprocessableEntity)
+		wantFieldError(t, "bad demand", doc, "price_min", "provider")
+		if v, _ := doc.Find("#dataset").Attr("value"); v != "보존될 값" {
+			t.Errorf("kept dataset: %q", v)
+		}
+
+		doc = wantPage(t, "upstage survey", upstage.get("/data/surveys/"+survey), http.StatusOK)
+		if got := testIDTexts(doc, "demand-dataset"); len(got) != 1 || got[0] != "뉴스 말뭉치" {
+			t.Errorf("upstage sees demand %v", got)
+		}
+		if doc.Find(`[data-testid="aggregate"]`).Length() != 0 || strings.Contains(doc.Text(), "KAIST 전용 데이터") {
+			t.Error("upstage sees another team's demand")
+		}
+		officer := f.signIn("demo-officer")
+		doc = wantPage(t, "officer survey", officer.get("/data/surveys/"+survey), http.StatusOK)
+		if n := doc.Find(`[data-testid="aggregate-row"]`).Length(); n != 2 {
+			t.Errorf("aggregate rows: %d", n)
+		}
+
+		// The team's view of a purchase: no price, no contract, no other team.
+		doc = wantPage(t, "upstage purchase", upstage.get("/data/purchases/"+f.vars["own_purchase"]), http.StatusOK)
+		if doc.Find(`[data-testid="purchase-price"]`).Length() != 0 || strings.Contains(doc.Text(), "123,456,789") ||
+			doc.Find(`[data-testid="purchase-contract"]`).Length() != 0 || doc.Find(`[data-testid="delivery-row"]`).Length() != 1 {
+			t.Error("a team sees the price, the contract or another team's delivery")
+		}
+		doc = wantPage(t, "upstage data", upstage.get("/data"), http.StatusOK)
+		if n := doc.Find(`[data-testid="purchase-row"]`).Length(); n != 1 || strings.Contains(doc.Text(), "123,456,789") {
+			t.Errorf("upstage's purchases: %d", n)
+		}
+		if got := testIDTexts(doc, "source-name"); len(got) != 1 {
+			t.Errorf("upstage's sources: %v", got)
+		}
+
+		// Delivery refused while the source negotiates, then done once cleared.
+		deliver := "/data/purchases/" + f.vars["own_purchase"] + "/deliveries/" + f.vars["own_delivery"]
+		doc = wantPage(t, "refused delivery", officer.post(deliver, url.Values{"_csrf": {officer.csrfToken()}}), http.StatusConflict)
+		if msg := testIDText(doc, "delivery-refused"); !strings.Contains(msg, "신문 기사") {
+			t.Errorf("refusal names no source: %q", msg)
+		}
+		wantSeeOther(t, "clear", officer.post("/officer/data/sources/"+f.vars["source"], url.Values{"_csrf": {officer.csrfToken()},
+			"name": {"신문 기사"}, "rights_holder": {"한국언론진흥재단"}, "public_institution": {"1"}, "status": {"cleared"},
+			"uses": {"training", "evaluation"}}), "/data/sources?done=updated")
+		wantSeeOther(t, "deliver", officer.post(deliver, url.Values{"_csrf": {officer.csrfToken()}}),
+			"/data/purchases/"+f.vars["own_purchase"]+"?done=delivered")
+		doc = wantPage(t, "upstage purchase delivered", upstage.get("/data/purchases/"+f.vars["own_purchase"]), http.StatusOK)
+		if v, _ := doc.Find(`[data-testid="delivery-row"]`).Attr("data-delivered"); v != "true" {
+			t.Errorf("delivered: %q", v)
+		}
+	})
+}
