@@ -136,6 +136,24 @@ func SeedSupport(ctx context.Context, db *gorm.DB, now time.Time) error {
 			}
 		}
 
+		// Two dataset construction projects.
+		for _, pr := range []struct{ team, title, scope, provider, status, milestones, deliverables string }{
+			{"upstage", "한국어 추론 평가셋 구축", "수학·법률·행정 분야 한국어 추론 문항 2만 개와 풀이", "셀렉트스타", string(models.ProjectInProgress),
+				"2025-11-30 문항 설계 확정\n2026-02-28 1만 문항 납품\n2026-06-30 2만 문항 및 검수 보고서", "문항 데이터셋(JSONL), 검수 보고서"},
+			{"naver-cloud", "공공 민원 대화 데이터셋", "국민신문고 민원 상담 대화 50만 건의 비식별화와 의도 태깅", "한국지능정보사회진흥원", string(models.ProjectPlanned),
+				"2026-01-31 비식별화 기준 확정\n2026-05-31 데이터셋 납품", "대화 데이터셋, 비식별화 처리 기록"},
+		} {
+			_, org, err := company(pr.team)
+			if err != nil {
+				return err
+			}
+			if _, err := models.CreateProject(ctx, tx, models.ProjectInput{OrganisationID: id(org.ID), Title: pr.title, Scope: pr.scope,
+				Provider: pr.provider, Status: pr.status, Milestones: pr.milestones, Deliverables: pr.deliverables}, officer,
+				demoDeliveriesAt.Add(48*time.Hour)); err != nil {
+				return fmt.Errorf("store: seed demo support: project %s: %w", pr.title, err)
+			}
+		}
+
 		// The open survey: closes two weeks after the day the demo is
 		// loaded, at 18:00:00 KST.
 		day := models.DateOf(now).AddDays(14)

@@ -64,6 +64,9 @@ func TestSeedSupport(t *testing.T) {
 		if refused != 1 || len(models.ExpiriesAhead(sources, now, 90)) != 1 || !sources[0].PublicInstitution {
 			t.Errorf("ledger: %+v", sources)
 		}
+		if n := count(t, db, &models.DatasetProject{}); n != 2 {
+			t.Errorf("%d dataset projects", n)
+		}
 		if check := verify(t, db); check.BrokenID != 0 {
 			t.Errorf("audit chain: %+v", check)
 		}

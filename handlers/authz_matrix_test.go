@@ -472,6 +472,12 @@ func authzMatrix() map[string]matrixRow {
 		{"GET /data/sources", matrixRow{path: "/data/sources", cells: programmePage}},
 		{"POST /officer/data/sources", matrixRow{path: "/officer/data/sources", cells: ministryEmptyForm}},
 		{"POST /officer/data/sources/:id", matrixRow{path: "/officer/data/sources/{source}", cells: ministryEmptyForm}},
+		// Dataset projects: {own_project} is Upstage's, {other_project} KAIST's.
+		{"GET /data/projects", matrixRow{path: "/data/projects", cells: matrixCells(cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK)}},
+		{"POST /officer/data/projects", matrixRow{path: "/officer/data/projects", cells: ministryEmptyForm}},
+		{"GET /data/projects/:id", matrixRow{path: "/data/projects/{own_project}", otherPath: "/data/projects/{other_project}", cells: ownObjectPage}},
+		{"POST /officer/data/projects/:id", matrixRow{path: "/officer/data/projects/{own_project}", otherPath: "/officer/data/projects/{other_project}",
+			cells: ministryEmptyForm}},
 	})
 }
 
@@ -638,6 +644,8 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 		"own_delivery":     itoa(ownPurchase.Deliveries[0].ID),
 		"other_delivery":   itoa(otherPurchase.Deliveries[0].ID),
 		"source":           itoa(source.ID),
+		"own_project":      itoa(s.datasetProject(f.upstage).ID),
+		"other_project":    itoa(s.datasetProject(f.kaist).ID),
 	}
 	return f
 }

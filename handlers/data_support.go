@@ -19,12 +19,14 @@ import (
 
 // dataNotices maps the ?done= of a redirect to its notice.
 var dataNotices = map[string]string{
-	"survey":    "support.notice.survey",
-	"demand":    "support.notice.demand",
-	"purchase":  "support.notice.purchase",
-	"delivered": "support.notice.delivered",
-	"source":    "support.notice.source",
-	"updated":   "support.notice.source_updated",
+	"survey":          "support.notice.survey",
+	"demand":          "support.notice.demand",
+	"purchase":        "support.notice.purchase",
+	"delivered":       "support.notice.delivered",
+	"source":          "support.notice.source",
+	"updated":         "support.notice.source_updated",
+	"project":         "support.notice.project",
+	"project_updated": "support.notice.project_updated",
 }
 
 // expiryWindowDays is how far ahead the ledger lists expiries.
@@ -329,4 +331,94 @@ func (h *Handler) afterSource(c *gin.Context, err error, id uint, in models.Sour
 		v.Form = in
 	}
 	h.render(c, http.StatusUnprocessableEntity, views.SourcesPage(h.page(c, "support.sources.title"), v))
+}
+
+// projectForm reads a project's form.
+func projectForm(c *gin.Context) models.ProjectInput {
+	return models.ProjectInput{OrganisationID: c.PostForm("organisation_id"), Title: c.PostForm("title"), Scope: c.PostForm("scope"),
+		Provider: c.PostForm("provider"), Milestones: c.PostForm("milestones"), Status: c.PostForm("status"),
+		Deliverables: c.PostForm("deliverables")}
+}
+
+// showProjectsPage lists the dataset construction projects the user may see.
+func (h *Handler) showProjectsPage(c *gin.Context) {
+	v, err := h.projectsView(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	v.Notice = dataNotices[c.Query("done")]
+	h.render(c, http.StatusOK, views.ProjectsPage(h.page(c, "support.projects.title"), v))
+}
+
+func (h *Handler) projectsView(c *gin.Context) (views.ProjectsView, error) {
+	ctx, u := c.Request.Context(), currentUser(c)
+	v := views.ProjectsView{CanEdit: u.Role.IsMinistry(), Form: models.ProjectInput{Status: string(models.ProjectPlanned)}}
+	var err error
+	if v.Projects, err = models.ListProjects(ctx, h.db, u); err != nil {
+		return v, err
+	}
+	if v.CanEdit {
+		v.Teams, err = models.AgreementTeams(ctx, h.db)
+	}
+	return v, err
+}
+
+// createProject records a dataset project for a team.
+func (h *Handler) createProject(c *gin.Context) {
+	in := projectForm(c)
+	p, err := models.CreateProject(c.Request.Context(), h.db, in, currentUser(c), h.now())
+	if err == nil {
+		c.Redirect(http.StatusSeeOther, fmt.Sprintf("/data/projects/%d?done=project", p.ID))
+		return
+	}
+	var refused *models.FieldsError
+	if !errors.As(err, &refused) {
+		h.fail(c, err)
+		return
+	}
+	v, verr := h.projectsView(c)
+	if verr != nil {
+		h.fail(c, verr)
+		return
+	}
+	v.Form, v.Errors = in, refused.Fields
+	h.render(c, http.StatusUnprocessableEntity, views.ProjectsPage(h.page(c, "support.projects.title"), v))
+}
+
+// showProjectPage shows a project to its team, the ministry and auditors.
+func (h *Handler) showProjectPage(c *gin.Context) {
+	p := loadVisible(h, c, "id", models.GetProject)
+	if p == nil {
+		return
+	}
+	v := views.ProjectView{P: p, CanEdit: currentUser(c).Role.IsMinistry(), Form: views.ProjectFormOf(p),
+		Notice: dataNotices[c.Query("done")]}
+	h.render(c, http.StatusOK, views.ProjectPage(h.page(c, "support.projects.title"), v))
+}
+
+// updateProject records a project's new state.
+func (h *Handler) updateProject(c *gin.Context) {
+	id, ok := idParam(c, "id")
+	if !ok {
+		h.renderError(c, http.StatusNotFound, nil)
+		return
+	}
+	in := projectForm(c)
+	_, err := models.UpdateProject(c.Request.Context(), h.db, id, in, currentUser(c), h.now())
+	if err == nil {
+		c.Redirect(http.StatusSeeOther, fmt.Sprintf("/data/projects/%d?done=project_updated", id))
+		return
+	}
+	var refused *models.FieldsError
+	if !errors.As(err, &refused) {
+		h.fail(c, err)
+		return
+	}
+	p := loadVisible(h, c, "id", models.GetProject)
+	if p == nil {
+		return
+	}
+	v := views.ProjectView{P: p, CanEdit: true, Form: in, Errors: refused.Fields}
+	h.render(c, http.StatusUnprocessableEntity, views.ProjectPage(h.page(c, "support.projects.title"), v))
 }

@@ -42,6 +42,18 @@ func (s *story) dataSupport(own, other *models.Organisation) (*models.DataSurvey
 	return survey, purchase("C-1", own, other), purchase("C-2", other), src
 }
 
+// datasetProject records a dataset project for the team.
+func (s *story) datasetProject(team *models.Organisation) *models.DatasetProject {
+	s.t.Helper()
+	p, err := models.CreateProject(s.t.Context(), s.app.db, models.ProjectInput{OrganisationID: itoa(team.ID), Title: team.NameKO + " 평가셋 구축",
+		Scope: "한국어 추론 평가셋 1만 문항", Provider: "셀렉트스타", Status: "in_progress", Milestones: "2027-03-31 1차 납품"},
+		s.officer(), s.now())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return p
+}
+
 // TestDataSupportPages: a team files demand and sees only its own; the
 // officer sees the demand aggregated; a team reads a purchase it gets
 // without its price or the other teams' deliveries; the delivery is
@@ -107,6 +119,19 @@ func TestDataSupportPages(t *testing.T) {
 			"uses": {"training", "evaluation"}}), "/data/sources?done=updated")
 		wantSeeOther(t, "deliver", officer.post(deliver, url.Values{"_csrf": {officer.csrfToken()}}),
 			"/data/purchases/"+f.vars["own_purchase"]+"?done=delivered")
+		// Projects: the team lists its own only; the officer's refused form keeps the input.
+		doc = wantPage(t, "upstage projects", upstage.get("/data/projects"), http.StatusOK)
+		if n := doc.Find(`[data-testid="project-row"]`).Length(); n != 1 {
+			t.Errorf("upstage lists %d projects", n)
+		}
+		doc = wantPage(t, "bad project", officer.post("/officer/data/projects/"+f.vars["own_project"], url.Values{"_csrf": {officer.csrfToken()},
+			"title": {"바뀐 사업명"}, "scope": {"범위"}, "provider": {"기관"}, "status": {"completed"}, "milestones": {"3월 말 납품"}}),
+			http.StatusUnprocessableEntity)
+		wantFieldError(t, "bad project", doc, "milestones")
+		if v, _ := doc.Find("#title").Attr("value"); v != "바뀐 사업명" {
+			t.Errorf("kept title: %q", v)
+		}
+
 		doc = wantPage(t, "upstage purchase delivered", upstage.get("/data/purchases/"+f.vars["own_purchase"]), http.StatusOK)
 		if v, _ := doc.Find(`[data-testid="delivery-row"]`).Attr("data-delivered"); v != "true" {
 			t.Errorf("delivered: %q", v)

@@ -245,5 +245,9 @@ func (h *Handler) routes() []Route {
 		{"GET", "/data/sources", roles(programmeAll...), h.showSourcesPage},
 		{"POST", "/officer/data/sources", roles(ministry...), h.recordSource},
 		{"POST", "/officer/data/sources/:id", roles(ministry...), h.updateSource},
+		{"GET", "/data/projects", roles(append(programmeAll, models.RoleCompany)...), h.showProjectsPage},
+		{"POST", "/officer/data/projects", roles(ministry...), h.createProject},
+		{"GET", "/data/projects/:id", roles(append(programmeAll, models.RoleCompany)...), h.showProjectPage},
+		{"POST", "/officer/data/projects/:id", roles(ministry...), h.updateProject},
 	}
 }

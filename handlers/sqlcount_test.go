@@ -258,10 +258,13 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 	var purchase models.DataPurchase
 	must(t, db.Where("survey_id = ?", survey.ID).First(&purchase).Error)
 	seedMoreSupport(t, db, now, &survey, &purchase, objects)
+	var project models.DatasetProject
+	must(t, db.Where("organisation_id = ?", *upstage.OrganisationID).Order("id").First(&project).Error)
 	return map[string]string{
 		"/applications/:id/consortium":           fmt.Sprintf("/applications/%d/consortium", application.ID),
 		"/data/surveys/:id":                      fmt.Sprintf("/data/surveys/%d", survey.ID),
 		"/data/purchases/:id":                    fmt.Sprintf("/data/purchases/%d", purchase.ID),
+		"/data/projects/:id":                     fmt.Sprintf("/data/projects/%d", project.ID),
 		"/static/:hash/*path":                    staticBase + "/css/app.css",
 		"/organisations/:id":                     fmt.Sprintf("/organisations/%d", *upstage.OrganisationID),
 		"/calls/:id":                             fmt.Sprintf("/calls/%d", call.ID),
@@ -540,5 +543,9 @@ func seedMoreSupport(t *testing.T, db *gorm.DB, now time.Time, survey *models.Da
 			p.Deliveries = append(p.Deliveries, models.DataDelivery{OrganisationID: o.ID})
 		}
 		must(t, db.Create(&p).Error)
+		for _, o := range teams {
+			must(t, db.Create(&models.DatasetProject{OrganisationID: o.ID, Title: fmt.Sprintf("구축 %d", i), Scope: "범위", Provider: "기관",
+				Status: models.ProjectInProgress, Milestones: "2027-01-31 납품", CreatedAt: now, UpdatedAt: now}).Error)
+		}
 	}
 }

@@ -240,3 +240,41 @@ func auditCount(t *testing.T, db *gorm.DB, action string) int64 {
 	}
 	return n
 }
+
+// TestDatasetProjects: a project goes to a team only; milestones are
+// dated lines kept in date order; a team lists only its own.
+func TestDatasetProjects(t *testing.T) {
+	t.Parallel()
+	clock := testdb.NewClock(seedAt)
+	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		w := newAgreementWorld(t, db, clock)
+		at := kst(2025, 8, 6, 10, 0, 0)
+		w.inForce("2025-08-11", "2027-12-31", at)
+		now := kst(2025, 9, 1, 9, 0, 0)
+		in := models.ProjectInput{OrganisationID: uintStr(w.org("kaist").ID), Title: "평가셋", Scope: "범위", Provider: "기관",
+			Status: "planned", Milestones: "2026-06-30 2차\n2026-01-31 1차"}
+		var fe *models.FieldsError
+		if _, err := models.CreateProject(ctx, db, in, w.officer, now); !errors.As(err, &fe) || fe.Fields["organisation_id"] != "support.error.not_team" {
+			t.Errorf("project for a non-team: %v", err)
+		}
+		in.OrganisationID = uintStr(w.org("upstage").ID)
+		p, err := models.CreateProject(ctx, db, in, w.officer, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ms := p.MilestoneList(); len(ms) != 2 || ms[0].Title != "1차" {
+			t.Errorf("milestones: %+v", ms)
+		}
+		in.Milestones = "6월 말"
+		if _, err := models.UpdateProject(ctx, db, p.ID, in, w.officer, now); !errors.As(err, &fe) || !fe.Fields.Has("milestones") {
+			t.Errorf("bad milestones: %v", err)
+		}
+		if own, _ := models.ListProjects(ctx, db, w.users["kaist"]); len(own) != 0 {
+			t.Errorf("kaist lists %d projects", len(own))
+		}
+		if own, _ := models.ListProjects(ctx, db, w.lead); len(own) != 1 {
+			t.Errorf("upstage lists %d projects", len(own))
+		}
+	})
+}

@@ -552,6 +552,22 @@ func migrations() []*gormigrate.Migration {
 				return nil
 			},
 		},
+		{
+			// Per-team dataset construction projects.
+			ID: "2026120955_dataset_projects",
+			Migrate: func(tx *gorm.DB) error {
+				if err := tx.AutoMigrate(&DatasetProject{}); err != nil {
+					return err
+				}
+				return versionTables(tx, "dataset_projects")
+			},
+			Rollback: func(tx *gorm.DB) error {
+				if err := unversionTables(tx, "dataset_projects"); err != nil {
+					return err
+				}
+				return tx.Migrator().DropTable(&DatasetProject{})
+			},
+		},
 	}
 }
 
@@ -664,6 +680,7 @@ func schemaModels() []any {
 		&Agreement{}, &AgreementVersion{}, &AgreementParty{}, &AgreementBudget{},
 		&AgreementSignature{}, &AgreementSigner{}, &AgreementNotice{},
 		&DataSurvey{}, &DataDemand{}, &DataSource{}, &DataPurchase{}, &DataDelivery{},
+		&DatasetProject{},
 	}
 }
 

@@ -152,3 +152,41 @@ func deliveredCount(p models.DataPurchase) int {
 	}
 	return n
 }
+
+// ProjectsView lists the dataset construction projects the user may see,
+// with the form of a new one for the ministry.
+type ProjectsView struct {
+	Projects []models.DatasetProject
+	CanEdit  bool
+	Teams    []models.Organisation
+	Form     models.ProjectInput
+	Errors   models.FieldErrors
+	Notice   string
+}
+
+// ProjectView is one project, with its update form for the ministry.
+type ProjectView struct {
+	P       *models.DatasetProject
+	CanEdit bool
+	Form    models.ProjectInput
+	Errors  models.FieldErrors
+	Notice  string
+}
+
+// ProjectFormOf is the form of a stored project.
+func ProjectFormOf(p *models.DatasetProject) models.ProjectInput {
+	return models.ProjectInput{Title: p.Title, Scope: p.Scope, Provider: p.Provider, Milestones: p.Milestones,
+		Status: string(p.Status), Deliverables: p.Deliverables}
+}
+
+func projectStatusClass(s models.ProjectStatus) string {
+	switch s {
+	case models.ProjectInProgress:
+		return "bg-information"
+	case models.ProjectCompleted:
+		return "bg-success"
+	case models.ProjectCancelled:
+		return "bg-danger"
+	}
+	return "bg-gray"
+}
