@@ -1,7 +1,9 @@
 package demo
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"fmt"
 	"strconv"
 	"time"
@@ -41,10 +43,10 @@ var demoDemands = []demoDemand{
 	{"nc-ai", "방송 자막", "한국방송공사", "30만 시간", "300,000,000", "600,000,000", "음성·자막 멀티모달 학습", 3},
 }
 
-// SeedSupport seeds the data support of the demo (after SeedAgreements:
+// SeedSupport seeds the data and talent support of the demo (after SeedAgreements:
 // the teams are the organisations with an agreement in force). It is
 // idempotent: once a survey exists it changes nothing.
-func SeedSupport(ctx context.Context, db *gorm.DB, now time.Time) error {
+func SeedSupport(ctx context.Context, db *gorm.DB, files *models.FileStore, now time.Time) error {
 	if now.Before(demoDeliveriesAt.Add(24 * time.Hour)) {
 		return fmt.Errorf("store: seed demo support: the clock (%s) is before the deliveries", now.In(models.KST).Format(time.RFC3339))
 	}
@@ -151,6 +153,32 @@ func SeedSupport(ctx context.Context, db *gorm.DB, now time.Time) error {
 				Provider: pr.provider, Status: pr.status, Milestones: pr.milestones, Deliverables: pr.deliverables}, officer,
 				demoDeliveriesAt.Add(48*time.Hour)); err != nil {
 				return fmt.Errorf("store: seed demo support: project %s: %w", pr.title, err)
+			}
+		}
+
+		// Talent lines of the second half of 2025, each with its evidence.
+		for i, tl := range []struct {
+			team, kind, count, note string
+		}{
+			{"naver-cloud", string(models.TalentResearchers), "12", "박사후연구원 인건비 지원"},
+			{"naver-cloud", string(models.TalentHires), "5", "파운데이션 모델 엔지니어 신규 채용"},
+			{"upstage", string(models.TalentTraining), "40", "AI 전문인재 양성과정 교육 인원"},
+			{"upstage", string(models.TalentResearchers), "8", "대학 연구실 공동연구 인력"},
+			{"sk-telecom", string(models.TalentHires), "3", ""},
+			{"lg-ai-research", string(models.TalentTraining), "25", "산학 인턴십"},
+		} {
+			_, org, err := company(tl.team)
+			if err != nil {
+				return err
+			}
+			pdf := PDF([]string{"Talent support evidence", tl.team, tl.kind})
+			up := models.UploadedFile{Name: "인재지원_증빙_" + tl.team + ".pdf", Size: int64(len(pdf)),
+				Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(pdf)), nil }}
+			if _, err := models.RecordTalent(ctx, tx, models.TalentInput{OrganisationID: id(org.ID), Kind: tl.kind, Period: "2025-H2",
+				Count: tl.count, Note: tl.note, Evidence: &up, Files: files,
+				Uploads: models.UploadPolicy{MaxBytes: 10 << 20, Allowed: []models.FileKind{models.FilePDF}}}, officer,
+				demoDeliveriesAt.Add(time.Duration(72+i)*time.Hour)); err != nil {
+				return fmt.Errorf("store: seed demo support: talent of %s: %w", tl.team, err)
 			}
 		}
 

@@ -32,7 +32,7 @@ func TestSeedSupport(t *testing.T) {
 			t.Fatal(err)
 		}
 		for range 2 {
-			if err := demo.SeedSupport(ctx, db, now); err != nil {
+			if err := demo.SeedSupport(ctx, db, files, now); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -66,6 +66,9 @@ func TestSeedSupport(t *testing.T) {
 		}
 		if n := count(t, db, &models.DatasetProject{}); n != 2 {
 			t.Errorf("%d dataset projects", n)
+		}
+		if n := count(t, db, &models.TalentLine{}); n != 6 {
+			t.Errorf("%d talent lines", n)
 		}
 		if check := verify(t, db); check.BrokenID != 0 {
 			t.Errorf("audit chain: %+v", check)

@@ -478,6 +478,10 @@ func authzMatrix() map[string]matrixRow {
 		{"GET /data/projects/:id", matrixRow{path: "/data/projects/{own_project}", otherPath: "/data/projects/{other_project}", cells: ownObjectPage}},
 		{"POST /officer/data/projects/:id", matrixRow{path: "/officer/data/projects/{own_project}", otherPath: "/officer/data/projects/{other_project}",
 			cells: ministryEmptyForm}},
+		// Talent: {own_talent} is Upstage's line, {other_talent} KAIST's, each with a PDF as evidence.
+		{"GET /talent", matrixRow{path: "/talent", cells: matrixCells(cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK)}},
+		{"POST /officer/talent", matrixRow{path: "/officer/talent", cells: ministryEmptyForm}},
+		{"GET /talent/:id/evidence", matrixRow{path: "/talent/{own_talent}/evidence", otherPath: "/talent/{other_talent}/evidence", cells: ownObjectPage}},
 	})
 }
 
@@ -646,6 +650,8 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 		"source":           itoa(source.ID),
 		"own_project":      itoa(s.datasetProject(f.upstage).ID),
 		"other_project":    itoa(s.datasetProject(f.kaist).ID),
+		"own_talent":       itoa(s.talentLine(f.upstage).ID),
+		"other_talent":     itoa(s.talentLine(f.kaist).ID),
 	}
 	return f
 }

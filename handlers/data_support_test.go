@@ -1,6 +1,9 @@
 package handlers
 
 import (
+	"bytes"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -52,6 +55,20 @@ func (s *story) datasetProject(team *models.Organisation) *models.DatasetProject
 		s.t.Fatal(err)
 	}
 	return p
+}
+
+// talentLine records a talent line for the team with a PDF as evidence.
+func (s *story) talentLine(team *models.Organisation) *models.TalentLine {
+	s.t.Helper()
+	up := models.UploadedFile{Name: "증빙.pdf", Size: int64(len(offPDF)), Open: func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(offPDF)), nil
+	}}
+	l, err := models.RecordTalent(s.t.Context(), s.app.db, models.TalentInput{OrganisationID: itoa(team.ID), Kind: "hires", Period: "2026-H2",
+		Count: "4", Evidence: &up, Files: s.app.h.files, Uploads: s.app.h.uploads}, s.officer(), s.now())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return l
 }
 
 // TestDataSupportPages: a team files demand and sees only its own; the
@@ -130,6 +147,35 @@ func TestDataSupportPages(t *testing.T) {
 		wantFieldError(t, "bad project", doc, "milestones")
 		if v, _ := doc.Find("#title").Attr("value"); v != "바뀐 사업명" {
 			t.Errorf("kept title: %q", v)
+		}
+
+		// Talent: the evidence is checked like every upload; a team lists its own lines.
+		talent := func(name string, content []byte) *http.Response {
+			var buf bytes.Buffer
+			w := multipart.NewWriter(&buf)
+			w.WriteField("_csrf", officer.csrfToken())
+			for k, v := range map[string]string{"organisation_id": f.vars["own"], "kind": "training_places", "period": "2026-H2", "count": "12"} {
+				w.WriteField(k, v)
+			}
+			fw, _ := w.CreateFormFile("evidence", name)
+			fw.Write(content)
+			w.Close()
+			req, _ := http.NewRequest(http.MethodPost, f.app.srv.URL+"/officer/talent", &buf)
+			req.Header.Set("Content-Type", w.FormDataContentType())
+			return officer.do(req)
+		}
+		doc = wantPage(t, "talent with a script", talent("증빙.pdf", []byte("#!/bin/sh\necho hi\n")), http.StatusUnprocessableEntity)
+		wantFieldError(t, "talent with a script", doc, "evidence")
+		if v, _ := doc.Find("#period").Attr("value"); v != "2026-H2" {
+			t.Errorf("kept period: %q", v)
+		}
+		wantSeeOther(t, "talent", talent("교육 명단.pdf", offPDF), "/talent?done=talent")
+		doc = wantPage(t, "upstage talent", upstage.get("/talent"), http.StatusOK)
+		if n := doc.Find(`[data-testid="talent-row"][data-org-id="` + f.vars["other"] + `"]`).Length(); n != 0 {
+			t.Errorf("upstage sees %d of KAIST's talent lines", n)
+		}
+		if n := doc.Find(`[data-testid="talent-row"]`).Length(); n != 2 {
+			t.Errorf("upstage sees %d talent lines", n)
 		}
 
 		doc = wantPage(t, "upstage purchase delivered", upstage.get("/data/purchases/"+f.vars["own_purchase"]), http.StatusOK)

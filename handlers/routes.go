@@ -249,5 +249,10 @@ func (h *Handler) routes() []Route {
 		{"POST", "/officer/data/projects", roles(ministry...), h.createProject},
 		{"GET", "/data/projects/:id", roles(append(programmeAll, models.RoleCompany)...), h.showProjectPage},
 		{"POST", "/officer/data/projects/:id", roles(ministry...), h.updateProject},
+
+		// Talent support (인재): lines per team and half-year with evidence; a team reads its own.
+		{"GET", "/talent", roles(append(programmeAll, models.RoleCompany)...), h.showTalentPage},
+		{"POST", "/officer/talent", uploads(roles(ministry...)), h.recordTalent},
+		{"GET", "/talent/:id/evidence", roles(append(programmeAll, models.RoleCompany)...), h.downloadTalentEvidence},
 	}
 }

@@ -185,7 +185,7 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 	if err := demo.SeedUsageReports(ctx, db, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := demo.SeedSupport(ctx, db, now); err != nil {
+	if err := demo.SeedSupport(ctx, db, app.h.files, now); err != nil {
 		t.Fatal(err)
 	}
 	if err := demo.SeedAdditionalCall(ctx, db, app.h.files, now); err != nil {
@@ -258,6 +258,8 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 	var purchase models.DataPurchase
 	must(t, db.Where("survey_id = ?", survey.ID).First(&purchase).Error)
 	seedMoreSupport(t, db, now, &survey, &purchase, objects)
+	var talent models.TalentLine
+	must(t, db.Where("organisation_id = ?", *upstage.OrganisationID).Order("id").First(&talent).Error)
 	var project models.DatasetProject
 	must(t, db.Where("organisation_id = ?", *upstage.OrganisationID).Order("id").First(&project).Error)
 	return map[string]string{
@@ -265,6 +267,7 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 		"/data/surveys/:id":                      fmt.Sprintf("/data/surveys/%d", survey.ID),
 		"/data/purchases/:id":                    fmt.Sprintf("/data/purchases/%d", purchase.ID),
 		"/data/projects/:id":                     fmt.Sprintf("/data/projects/%d", project.ID),
+		"/talent/:id/evidence":                   fmt.Sprintf("/talent/%d/evidence", talent.ID),
 		"/static/:hash/*path":                    staticBase + "/css/app.css",
 		"/organisations/:id":                     fmt.Sprintf("/organisations/%d", *upstage.OrganisationID),
 		"/calls/:id":                             fmt.Sprintf("/calls/%d", call.ID),
@@ -544,8 +547,18 @@ func seedMoreSupport(t *testing.T, db *gorm.DB, now time.Time, survey *models.Da
 		}
 		must(t, db.Create(&p).Error)
 		for _, o := range teams {
+			must(t, db.Create(&models.TalentLine{OrganisationID: o.ID, Kind: models.TalentHires, Period: "2026-H1", Count: i,
+				EvidenceID: talentEvidence(t, db), RecordedByID: 1, CreatedAt: now}).Error)
 			must(t, db.Create(&models.DatasetProject{OrganisationID: o.ID, Title: fmt.Sprintf("구축 %d", i), Scope: "범위", Provider: "기관",
 				Status: models.ProjectInProgress, Milestones: "2027-01-31 납품", CreatedAt: now, UpdatedAt: now}).Error)
 		}
 	}
+}
+
+// talentEvidence is the evidence of the first talent line of the demo.
+func talentEvidence(t *testing.T, db *gorm.DB) *uint {
+	t.Helper()
+	var l models.TalentLine
+	must(t, db.Order("id").First(&l).Error)
+	return l.EvidenceID
 }

@@ -204,6 +204,7 @@ func dynamicIDs(statuses []int) map[string][]string {
 		// Data support (views/data_support.templ).
 		"support.clearance.":      each("support.clearance.", stringsOf(models.ClearanceStatuses)...),
 		"support.use.":            each("support.use.", stringsOf(models.DataUses)...),
+		"support.talent_kind.":    each("support.talent_kind.", stringsOf(models.TalentKinds)...),
 		"support.project_status.": each("support.project_status.", stringsOf(models.ProjectStatuses)...),
 		"support.reason.": each("support.reason.", string(models.ReasonNegotiating), string(models.ReasonRefused),
 			string(models.ReasonExpired), string(models.ReasonUse)),

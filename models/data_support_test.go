@@ -1,7 +1,9 @@
 package models_test
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"testing"
 	"time"
 
@@ -275,6 +277,56 @@ func TestDatasetProjects(t *testing.T) {
 		}
 		if own, _ := models.ListProjects(ctx, db, w.lead); len(own) != 1 {
 			t.Errorf("upstage lists %d projects", len(own))
+		}
+	})
+}
+
+// TestRecordTalent: a line needs a team, a kind, a half-year and a count;
+// its evidence is checked like every upload.
+func TestRecordTalent(t *testing.T) {
+	t.Parallel()
+	clock := testdb.NewClock(seedAt)
+	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		w := newAgreementWorld(t, db, clock)
+		w.inForce("2025-08-11", "2027-12-31", kst(2025, 8, 6, 10, 0, 0))
+		now := kst(2025, 9, 1, 9, 0, 0)
+		upstage := uintStr(w.org("upstage").ID)
+		script := []byte("#!/bin/sh\necho hi\n")
+		for _, tc := range []struct {
+			name   string
+			in     models.TalentInput
+			fields []string
+		}{
+			{"not a team", models.TalentInput{OrganisationID: uintStr(w.org("kaist").ID), Kind: "hires", Period: "2025-H2", Count: "3"}, []string{"organisation_id"}},
+			{"bad kind, period and count", models.TalentInput{OrganisationID: upstage, Kind: "interns", Period: "2025-Q3", Count: "-1"}, []string{"kind", "period", "count"}},
+			{"evidence not accepted", models.TalentInput{OrganisationID: upstage, Kind: "hires", Period: "2025-H2", Count: "3",
+				Evidence: &models.UploadedFile{Name: "a.pdf", Size: int64(len(script)), Open: func() (io.ReadCloser, error) {
+					return io.NopCloser(bytes.NewReader(script)), nil
+				}}}, []string{"evidence"}},
+			{"valid", models.TalentInput{OrganisationID: upstage, Kind: "hires", Period: "2025-H2", Count: "3"}, nil},
+		} {
+			tc.in.Files, tc.in.Uploads = w.files, pdfPolicy
+			_, err := models.RecordTalent(ctx, db, tc.in, w.officer, now)
+			var fe *models.FieldsError
+			if tc.fields == nil {
+				if err != nil {
+					t.Errorf("%s: %v", tc.name, err)
+				}
+				continue
+			}
+			if !errors.As(err, &fe) || len(fe.Fields) != len(tc.fields) {
+				t.Errorf("%s: %v", tc.name, err)
+				continue
+			}
+			for _, f := range tc.fields {
+				if !fe.Fields.Has(f) {
+					t.Errorf("%s: no message for %s: %v", tc.name, f, fe.Fields)
+				}
+			}
+		}
+		if own, _ := models.ListTalent(ctx, db, w.users["kaist"]); len(own) != 0 {
+			t.Errorf("kaist lists %d lines", len(own))
 		}
 	})
 }

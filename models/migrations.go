@@ -568,6 +568,22 @@ func migrations() []*gormigrate.Migration {
 				return tx.Migrator().DropTable(&DatasetProject{})
 			},
 		},
+		{
+			// Talent support lines per team and half-year, with evidence.
+			ID: "2026120960_talent_lines",
+			Migrate: func(tx *gorm.DB) error {
+				if err := tx.AutoMigrate(&TalentLine{}); err != nil {
+					return err
+				}
+				return versionTables(tx, "talent_lines")
+			},
+			Rollback: func(tx *gorm.DB) error {
+				if err := unversionTables(tx, "talent_lines"); err != nil {
+					return err
+				}
+				return tx.Migrator().DropTable(&TalentLine{})
+			},
+		},
 	}
 }
 
@@ -680,7 +696,7 @@ func schemaModels() []any {
 		&Agreement{}, &AgreementVersion{}, &AgreementParty{}, &AgreementBudget{},
 		&AgreementSignature{}, &AgreementSigner{}, &AgreementNotice{},
 		&DataSurvey{}, &DataDemand{}, &DataSource{}, &DataPurchase{}, &DataDelivery{},
-		&DatasetProject{},
+		&DatasetProject{}, &TalentLine{},
 	}
 }
 

@@ -64,7 +64,7 @@ func (p Page) Nav() []NavItem {
 		items = append(items, NavItem{"/company", "nav.dashboard"}, NavItem{"/company/applications", "nav.applications"},
 			NavItem{"/company/consortium", "nav.consortium"}, NavItem{"/agreements", "nav.agreements"},
 			NavItem{"/appeals", "nav.appeals"}, NavItem{"/allocations", "nav.allocations"},
-			NavItem{"/company/usage-reports", "nav.usage_reports"}, NavItem{"/data", "nav.data"})
+			NavItem{"/company/usage-reports", "nav.usage_reports"}, NavItem{"/data", "nav.data"}, NavItem{"/talent", "nav.talent"})
 		if p.User.OrganisationID != nil {
 			items = append(items, NavItem{fmt.Sprintf("/organisations/%d", *p.User.OrganisationID), "nav.my_organisation"})
 		}
@@ -75,7 +75,7 @@ func (p Page) Nav() []NavItem {
 			NavItem{"/auditor/usage-reports", "nav.usage_queue"}, NavItem{"/auditor/usage-summary", "nav.usage_summary"},
 			NavItem{"/officer/invoices", "nav.invoices"},
 			NavItem{"/officer/usage-settings", "nav.usage_settings"}, NavItem{"/officer/consortia", "nav.consortia"},
-			NavItem{"/data", "nav.data"}, NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
+			NavItem{"/data", "nav.data"}, NavItem{"/talent", "nav.talent"}, NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
 	case models.RoleAdmin:
 		items = append(items, NavItem{"/officer", "nav.dashboard"}, NavItem{"/reviews", "nav.reviews"},
 			NavItem{"/appeals", "nav.appeals"}, NavItem{"/agreements", "nav.agreements"}, NavItem{"/officer/naming", "nav.naming"},
@@ -83,13 +83,13 @@ func (p Page) Nav() []NavItem {
 			NavItem{"/auditor/usage-reports", "nav.usage_queue"}, NavItem{"/auditor/usage-summary", "nav.usage_summary"},
 			NavItem{"/officer/invoices", "nav.invoices"},
 			NavItem{"/officer/usage-settings", "nav.usage_settings"}, NavItem{"/officer/consortia", "nav.consortia"},
-			NavItem{"/data", "nav.data"}, NavItem{"/admin", "nav.admin"}, NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
+			NavItem{"/data", "nav.data"}, NavItem{"/talent", "nav.talent"}, NavItem{"/admin", "nav.admin"}, NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
 	case models.RoleAuditor:
 		items = append(items, NavItem{"/auditor", "nav.dashboard"}, NavItem{"/appeals", "nav.appeals"}, NavItem{"/agreements", "nav.agreements"},
 			NavItem{"/allocations", "nav.allocations"}, NavItem{"/gpus/clusters", "nav.clusters"},
 			NavItem{"/auditor/usage-reports", "nav.usage_queue"}, NavItem{"/auditor/usage-summary", "nav.usage_summary"},
 			NavItem{"/officer/consortia", "nav.consortia"},
-			NavItem{"/data", "nav.data"}, NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
+			NavItem{"/data", "nav.data"}, NavItem{"/talent", "nav.talent"}, NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
 	}
 	return items
 }
