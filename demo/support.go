@@ -182,6 +182,30 @@ func SeedSupport(ctx context.Context, db *gorm.DB, files *models.FileStore, now 
 			}
 		}
 
+		// Follow-up programmes for the applicants ranked 6–10 of the selection.
+		sel, err := firstSelection(ctx, tx)
+		if err != nil {
+			return fmt.Errorf("store: seed demo support: the demo decision: %w", err)
+		}
+		programmes := []FollowUpSeed{
+			{"의료 특화 AI 모델 개발 지원사업", "정보통신산업진흥원 AI융합팀 02-0000-0101", models.FollowUpStarted, "의료 영상 특화 모델 과제로 협약 체결"},
+			{"산업 특화 sLLM 실증 지원사업", "정보통신산업진흥원 02-0000-0102", models.FollowUpAccepted, "착수 회의 일정 조율 중"},
+			{"바이오 특화 AI 모델 개발 지원사업", "한국보건산업진흥원 043-000-0103", models.FollowUpProposed, ""},
+			{"AI 검색·에이전트 특화 모델 지원사업", "정보통신산업진흥원 02-0000-0104", models.FollowUpDeclined, "자체 투자 계획으로 참여하지 않기로 함"},
+			{"의료 특화 AI 모델 개발 지원사업", "정보통신산업진흥원 AI융합팀 02-0000-0101", models.FollowUpProposed, "2차 공모 안내 예정"},
+		}
+		for _, e := range sel.Entries {
+			i := e.Rank - 6
+			if e.Selected || i < 0 || i >= len(programmes) {
+				continue
+			}
+			pr := programmes[i]
+			if _, err := models.SaveFollowUp(ctx, tx, sel.CallID, e.OrganisationID, models.FollowUpInput{Programme: pr.Programme,
+				Contact: pr.Contact, Status: string(pr.Status), Notes: pr.Notes}, officer, demoSurveyOpened.Add(time.Duration(i)*time.Hour)); err != nil {
+				return fmt.Errorf("store: seed demo support: follow-up of rank %d: %w", e.Rank, err)
+			}
+		}
+
 		// The open survey: closes two weeks after the day the demo is
 		// loaded, at 18:00:00 KST.
 		day := models.DateOf(now).AddDays(14)
@@ -202,4 +226,11 @@ func SeedSupport(ctx context.Context, db *gorm.DB, files *models.FileStore, now 
 		}
 		return nil
 	})
+}
+
+// FollowUpSeed is one follow-up the demo records.
+type FollowUpSeed struct {
+	Programme, Contact string
+	Status             models.FollowUpStatus
+	Notes              string
 }

@@ -70,6 +70,9 @@ func TestSeedSupport(t *testing.T) {
 		if n := count(t, db, &models.TalentLine{}); n != 6 {
 			t.Errorf("%d talent lines", n)
 		}
+		if n := count(t, db, &models.FollowUp{}); n != 5 {
+			t.Errorf("%d follow-ups", n)
+		}
 		if check := verify(t, db); check.BrokenID != 0 {
 			t.Errorf("audit chain: %+v", check)
 		}

@@ -288,6 +288,11 @@ func authzMatrix() map[string]matrixRow {
 		{"GET /officer/calls/:id/ranking", matrixRow{path: "/officer/calls/{call}/ranking", cells: ministryPage}},
 		{"POST /officer/calls/:id/decision", matrixRow{path: "/officer/calls/{open_call}/decision", cells: ministryEmptyForm}},
 		{"GET /officer/calls/:id/follow-up", matrixRow{path: "/officer/calls/{call}/follow-up", cells: programmePage}},
+		// KAIST was not selected in {call}: the empty form is refused; a
+		// company reads only its own entries.
+		{"POST /officer/calls/:id/follow-up/:org", matrixRow{path: "/officer/calls/{call}/follow-up/{other}", cells: ministryEmptyForm}},
+		{"GET /company/follow-up", matrixRow{path: "/company/follow-up", cells: matrixCells(
+			cellSignIn, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden)}},
 
 		// Published decisions, for everyone.
 		{"GET /decisions", matrixRow{path: "/decisions", cells: sameCells(cellOK)}},

@@ -178,6 +178,21 @@ func TestDataSupportPages(t *testing.T) {
 			t.Errorf("upstage sees %d talent lines", n)
 		}
 
+		// Follow-up: KAIST, not selected in {call}, sees its own entry; Upstage none.
+		wantSeeOther(t, "follow-up", officer.post("/officer/calls/"+f.vars["call"]+"/follow-up/"+f.vars["other"], url.Values{
+			"_csrf": {officer.csrfToken()}, "programme": {"특화 모델 지원사업"}, "contact": {"담당 02-000-0000"}, "status": {"proposed"}}),
+			"/officer/calls/"+f.vars["call"]+"/follow-up?done=follow_up")
+		wantCode(t, "follow-up of a selected team", officer.post("/officer/calls/"+f.vars["call"]+"/follow-up/"+f.vars["own"], url.Values{
+			"_csrf": {officer.csrfToken()}, "programme": {"x"}, "contact": {"y"}, "status": {"proposed"}}), http.StatusConflict)
+		doc = wantPage(t, "kaist follow-up", kaistUser.get("/company/follow-up"), http.StatusOK)
+		if got := testIDText(doc, "own-follow-up-programme"); got != "특화 모델 지원사업" {
+			t.Errorf("kaist's follow-up: %q", got)
+		}
+		doc = wantPage(t, "upstage follow-up", upstage.get("/company/follow-up"), http.StatusOK)
+		if doc.Find(`[data-testid="own-follow-up"]`).Length() != 0 || strings.Contains(doc.Text(), "특화 모델 지원사업") {
+			t.Error("upstage sees another company's follow-up")
+		}
+
 		doc = wantPage(t, "upstage purchase delivered", upstage.get("/data/purchases/"+f.vars["own_purchase"]), http.StatusOK)
 		if v, _ := doc.Find(`[data-testid="delivery-row"]`).Attr("data-delivered"); v != "true" {
 			t.Errorf("delivered: %q", v)

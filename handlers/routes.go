@@ -125,6 +125,8 @@ func (h *Handler) routes() []Route {
 		{"GET", "/officer/calls/:id/ranking", roles(ministry...), h.showRankingPage},
 		{"POST", "/officer/calls/:id/decision", roles(ministry...), h.publishDecision},
 		{"GET", "/officer/calls/:id/follow-up", roles(programmeAll...), h.showFollowUpPage},
+		{"POST", "/officer/calls/:id/follow-up/:org", roles(ministry...), h.saveFollowUp},
+		{"GET", "/company/follow-up", roles(models.RoleCompany), h.showCompanyFollowUpPage},
 
 		// Published decisions, for everyone.
 		{"GET", "/decisions", public, h.cached(h.showDecisionsPage)},

@@ -202,10 +202,11 @@ func dynamicIDs(statuses []int) map[string][]string {
 		// Providers' invoice lines (views/usage_invoices.templ).
 		"invoice.action.": each("invoice.action.", models.InvoiceActions...),
 		// Data support (views/data_support.templ).
-		"support.clearance.":      each("support.clearance.", stringsOf(models.ClearanceStatuses)...),
-		"support.use.":            each("support.use.", stringsOf(models.DataUses)...),
-		"support.talent_kind.":    each("support.talent_kind.", stringsOf(models.TalentKinds)...),
-		"support.project_status.": each("support.project_status.", stringsOf(models.ProjectStatuses)...),
+		"support.clearance.":        each("support.clearance.", stringsOf(models.ClearanceStatuses)...),
+		"support.use.":              each("support.use.", stringsOf(models.DataUses)...),
+		"support.follow_up_status.": each("support.follow_up_status.", stringsOf(models.FollowUpStatuses)...),
+		"support.talent_kind.":      each("support.talent_kind.", stringsOf(models.TalentKinds)...),
+		"support.project_status.":   each("support.project_status.", stringsOf(models.ProjectStatuses)...),
 		"support.reason.": each("support.reason.", string(models.ReasonNegotiating), string(models.ReasonRefused),
 			string(models.ReasonExpired), string(models.ReasonUse)),
 		// Agreements (views/agreements.go, handlers/agreements.go).

@@ -330,3 +330,41 @@ func TestRecordTalent(t *testing.T) {
 		}
 	})
 }
+
+// TestSaveFollowUp: a follow-up is kept for an applicant ranked after the
+// slots only, once per applicant; a company lists only its own.
+func TestSaveFollowUp(t *testing.T) {
+	t.Parallel()
+	clock := testdb.NewClock(seedAt)
+	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		w := newAgreementWorld(t, db, clock)
+		now := kst(2025, 9, 1, 9, 0, 0)
+		in := models.FollowUpInput{Programme: "특화 모델 지원사업", Contact: "02-000-0000", Status: "proposed"}
+		if _, err := models.SaveFollowUp(ctx, db, w.call.ID, w.org("upstage").ID, in, w.officer, now); !errors.Is(err, models.ErrSelected) {
+			t.Errorf("selected: %v", err)
+		}
+		if _, err := models.SaveFollowUp(ctx, db, w.call.ID, w.org("lunit").ID, in, w.officer, now); !errors.Is(err, models.ErrNotFound) {
+			t.Errorf("not ranked: %v", err)
+		}
+		var fe *models.FieldsError
+		if _, err := models.SaveFollowUp(ctx, db, w.call.ID, w.org("kaist").ID, models.FollowUpInput{Status: "pending"}, w.officer, now); !errors.As(err, &fe) || len(fe.Fields) != 3 {
+			t.Errorf("empty: %v", err)
+		}
+		first, err := models.SaveFollowUp(ctx, db, w.call.ID, w.org("kaist").ID, in, w.officer, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Status = "accepted"
+		second, err := models.SaveFollowUp(ctx, db, w.call.ID, w.org("kaist").ID, in, w.officer, now)
+		if err != nil || second.ID != first.ID || second.Rank != 3 {
+			t.Fatalf("update: %+v %v", second, err)
+		}
+		if own, _ := models.ListFollowUps(ctx, db, w.users["kaist"]); len(own) != 1 || own[0].Status != models.FollowUpAccepted {
+			t.Errorf("kaist's: %+v", own)
+		}
+		if own, _ := models.ListFollowUps(ctx, db, w.lead); len(own) != 0 {
+			t.Errorf("upstage's: %+v", own)
+		}
+	})
+}

@@ -584,6 +584,22 @@ func migrations() []*gormigrate.Migration {
 				return tx.Migrator().DropTable(&TalentLine{})
 			},
 		},
+		{
+			// Follow-up programmes for the applicants not selected.
+			ID: "2026120965_follow_ups",
+			Migrate: func(tx *gorm.DB) error {
+				if err := tx.AutoMigrate(&FollowUp{}); err != nil {
+					return err
+				}
+				return versionTables(tx, "follow_ups")
+			},
+			Rollback: func(tx *gorm.DB) error {
+				if err := unversionTables(tx, "follow_ups"); err != nil {
+					return err
+				}
+				return tx.Migrator().DropTable(&FollowUp{})
+			},
+		},
 	}
 }
 
@@ -696,7 +712,7 @@ func schemaModels() []any {
 		&Agreement{}, &AgreementVersion{}, &AgreementParty{}, &AgreementBudget{},
 		&AgreementSignature{}, &AgreementSigner{}, &AgreementNotice{},
 		&DataSurvey{}, &DataDemand{}, &DataSource{}, &DataPurchase{}, &DataDelivery{},
-		&DatasetProject{}, &TalentLine{},
+		&DatasetProject{}, &TalentLine{}, &FollowUp{},
 	}
 }
 

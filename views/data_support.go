@@ -190,3 +190,13 @@ func projectStatusClass(s models.ProjectStatus) string {
 	}
 	return "bg-gray"
 }
+
+func followUpStatusClass(s models.FollowUpStatus) string {
+	switch s {
+	case models.FollowUpAccepted, models.FollowUpStarted:
+		return "bg-success"
+	case models.FollowUpDeclined:
+		return "bg-danger"
+	}
+	return "bg-information"
+}

@@ -64,7 +64,8 @@ func (p Page) Nav() []NavItem {
 		items = append(items, NavItem{"/company", "nav.dashboard"}, NavItem{"/company/applications", "nav.applications"},
 			NavItem{"/company/consortium", "nav.consortium"}, NavItem{"/agreements", "nav.agreements"},
 			NavItem{"/appeals", "nav.appeals"}, NavItem{"/allocations", "nav.allocations"},
-			NavItem{"/company/usage-reports", "nav.usage_reports"}, NavItem{"/data", "nav.data"}, NavItem{"/talent", "nav.talent"})
+			NavItem{"/company/usage-reports", "nav.usage_reports"}, NavItem{"/data", "nav.data"}, NavItem{"/talent", "nav.talent"},
+			NavItem{"/company/follow-up", "nav.follow_up"})
 		if p.User.OrganisationID != nil {
 			items = append(items, NavItem{fmt.Sprintf("/organisations/%d", *p.User.OrganisationID), "nav.my_organisation"})
 		}
