@@ -3,8 +3,8 @@ package demo
 import (
 	"bytes"
 	"context"
-	"io"
 	"fmt"
+	"io"
 	"strconv"
 	"time"
 

@@ -487,6 +487,10 @@ func authzMatrix() map[string]matrixRow {
 		{"GET /talent", matrixRow{path: "/talent", cells: matrixCells(cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK)}},
 		{"POST /officer/talent", matrixRow{path: "/officer/talent", cells: ministryEmptyForm}},
 		{"GET /talent/:id/evidence", matrixRow{path: "/talent/{own_talent}/evidence", otherPath: "/talent/{other_talent}/evidence", cells: ownObjectPage}},
+		// The support summary: a company's page has its own row only (TestDataSupportPages).
+		{"GET /support", matrixRow{path: "/support", cells: matrixCells(cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK)}},
+		{"GET /support/export", matrixRow{path: "/support/export?format=csv", cells: programmePage}},
+		{"GET /support/figures", matrixRow{path: "/support/figures", cells: sameCells(cellOK)}},
 	})
 }
 

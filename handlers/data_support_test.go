@@ -197,5 +197,38 @@ func TestDataSupportPages(t *testing.T) {
 		if v, _ := doc.Find(`[data-testid="delivery-row"]`).Attr("data-delivered"); v != "true" {
 			t.Errorf("delivered: %q", v)
 		}
+
+		// The summary: a team sees its own row; the CSV has every team and the total.
+		doc = wantPage(t, "upstage summary", upstage.get("/support"), http.StatusOK)
+		rows := doc.Find(`[data-testid="summary-row"]`)
+		if v, _ := rows.Attr("data-org-id"); rows.Length() != 1 || v != f.vars["own"] || doc.Find(`[data-testid="export-csv"]`).Length() != 0 {
+			t.Errorf("upstage's summary: %d rows", rows.Length())
+		}
+		resp := officer.get("/support/export?format=csv")
+		body := readAll(resp)
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
+			t.Fatalf("export: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		lines := strings.Split(strings.TrimSpace(strings.TrimPrefix(body, "\ufeff")), "\r\n")
+		if len(lines) != 4 || !strings.HasPrefix(lines[0], "팀,데이터 수요,공동구매,데이터 제공") {
+			t.Fatalf("export lines: %q", lines)
+		}
+		// Upstage: 1 demand line, 1 purchase delivered, 1 project, 2 talent lines (hires 4, training 12).
+		if !strings.Contains(body, "업스테이지,1,1,1,1,1,0,12,4,") || !strings.HasPrefix(lines[3], "사업 전체,2,3,1,2,2,0,12,8,") {
+			t.Errorf("export rows: %q", lines[1:])
+		}
+		resp = officer.get("/support/export?format=xlsx")
+		if b := readAll(resp); resp.StatusCode != http.StatusOK || !strings.HasPrefix(b, "PK") {
+			t.Errorf("xlsx export: %d", resp.StatusCode)
+		}
+
+		// The public page: totals only, no price, no team's demand.
+		doc = wantPage(t, "public figures", f.app.client().get("/support/figures"), http.StatusOK)
+		if got := testIDText(doc, "figure-deliveries"); got != "1" {
+			t.Errorf("public deliveries %q", got)
+		}
+		if txt := doc.Text(); strings.Contains(txt, "123,456,789") || strings.Contains(txt, "KAIST 전용 데이터") || strings.Contains(txt, "업스테이지") {
+			t.Error("the public page shows a price, a demand or a team")
+		}
 	})
 }

@@ -256,5 +256,11 @@ func (h *Handler) routes() []Route {
 		{"GET", "/talent", roles(append(programmeAll, models.RoleCompany)...), h.showTalentPage},
 		{"POST", "/officer/talent", uploads(roles(ministry...)), h.recordTalent},
 		{"GET", "/talent/:id/evidence", roles(append(programmeAll, models.RoleCompany)...), h.downloadTalentEvidence},
+
+		// The support summary (data, talent, GPUs): per team (a team its own) and for the programme,
+		// its exports, and the public page of aggregate figures.
+		{"GET", "/support", roles(append(programmeAll, models.RoleCompany)...), h.showSupportPage},
+		{"GET", "/support/export", roles(programmeAll...), h.exportSupport},
+		{"GET", "/support/figures", public, h.showPublicSupportPage},
 	}
 }

@@ -267,6 +267,7 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 		"/data/surveys/:id":                      fmt.Sprintf("/data/surveys/%d", survey.ID),
 		"/data/purchases/:id":                    fmt.Sprintf("/data/purchases/%d", purchase.ID),
 		"/data/projects/:id":                     fmt.Sprintf("/data/projects/%d", project.ID),
+		"/support/export":                        "/support/export?format=xlsx",
 		"/talent/:id/evidence":                   fmt.Sprintf("/talent/%d/evidence", talent.ID),
 		"/static/:hash/*path":                    staticBase + "/css/app.css",
 		"/organisations/:id":                     fmt.Sprintf("/organisations/%d", *upstage.OrganisationID),
