@@ -230,5 +230,20 @@ func TestDataSupportPages(t *testing.T) {
 		if txt := doc.Text(); strings.Contains(txt, "123,456,789") || strings.Contains(txt, "KAIST 전용 데이터") || strings.Contains(txt, "업스테이지") {
 			t.Error("the public page shows a price, a demand or a team")
 		}
+
+		// The survey closes to the second: the last second takes demand, the closing instant refuses it.
+		var sv models.DataSurvey
+		if err := f.app.db.First(&sv, survey).Error; err != nil {
+			t.Fatal(err)
+		}
+		f.app.clock.Set(sv.ClosesAt.Add(-time.Minute))
+		upstage = f.signIn("demo-company-upstage") // the earlier session has run out meanwhile
+		f.app.clock.Set(sv.ClosesAt.Add(-time.Second))
+		wantSeeOther(t, "the last second", demand(upstage, "마지막 순간"), "/data/surveys/"+survey+"?done=demand")
+		f.app.clock.Set(sv.ClosesAt)
+		doc = wantPage(t, "at the closing instant", demand(upstage, "늦은 수요"), http.StatusConflict)
+		if msg := testIDText(doc, "error-message"); !strings.Contains(msg, "마감") {
+			t.Errorf("closed survey message: %q", msg)
+		}
 	})
 }

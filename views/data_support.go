@@ -128,14 +128,14 @@ func clearanceClass(s models.ClearanceStatus) string {
 
 func priorityID(p int) string { return "support.priority." + strconv.Itoa(p) }
 
-func has(vs []string, v string) bool { return slices.Contains(vs, v) }
+func checkedIn(vs []string, v string) bool { return slices.Contains(vs, v) }
 
 func surveyURL(id uint) string { return "/data/surveys/" + uintStr(id) }
 
 func purchaseURL(id uint) string { return "/data/purchases/" + uintStr(id) }
 
 // dash shows "—" for an empty value.
-func dash(s string) string {
+func orDash(s string) string {
 	if s == "" {
 		return "—"
 	}

@@ -22,4 +22,4 @@ type PublicSupportView struct {
 }
 
 // Hours formats GPU-hours to one decimal place.
-func Hours(h float64) string { return strconv.FormatFloat(h, 'f', 1, 64) }
+func GPUHoursText(h float64) string { return strconv.FormatFloat(h, 'f', 1, 64) }
