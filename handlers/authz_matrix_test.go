@@ -340,6 +340,11 @@ func authzMatrix() map[string]matrixRow {
 		{"GET /officer/calls/:id/ranking", matrixRow{path: "/officer/calls/{call}/ranking", cells: ministryPage}},
 		{"POST /officer/calls/:id/decision", matrixRow{path: "/officer/calls/{open_call}/decision", cells: ministryEmptyForm}},
 		{"GET /officer/calls/:id/follow-up", matrixRow{path: "/officer/calls/{call}/follow-up", cells: programmePage}},
+		// KAIST was not selected in {call}: the empty form is refused; a
+		// company reads only its own entries.
+		{"POST /officer/calls/:id/follow-up/:org", matrixRow{path: "/officer/calls/{call}/follow-up/{other}", cells: ministryEmptyForm}},
+		{"GET /company/follow-up", matrixRow{path: "/company/follow-up", cells: matrixCells(
+			cellSignIn, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden)}},
 
 		// Published decisions, for everyone.
 		{"GET /decisions", matrixRow{path: "/decisions", cells: sameCells(cellOK)}},
@@ -505,6 +510,39 @@ func authzMatrix() map[string]matrixRow {
 		{"GET /auditor/usage-export", matrixRow{path: "/auditor/usage-export?from={report_month}&to={report_month}&format=csv", cells: programmePage}},
 		{"GET /officer/usage-settings", matrixRow{path: "/officer/usage-settings", cells: ministryPage}},
 		{"POST /officer/usage-settings", matrixRow{path: "/officer/usage-settings", cells: ministryEmptyForm}},
+
+		// Data support. {survey} is open; {own_purchase} goes to Upstage (and
+		// KAIST), {other_purchase} to KAIST alone; their one source
+		// ({source}) is still negotiating, so a delivery is refused (409)
+		// and nothing changes. Surveys are the programme's: every
+		// signed-in role reads one, each team only its own demand in it.
+		{"GET /data", matrixRow{path: "/data", cells: matrixCells(cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK, cellForbidden, cellForbidden)}},
+		{"POST /officer/data/surveys", matrixRow{path: "/officer/data/surveys", cells: ministryEmptyForm}},
+		{"GET /data/surveys/:id", matrixRow{path: "/data/surveys/{survey}", cells: matrixCells(cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK, cellForbidden, cellForbidden)}},
+		{"POST /data/surveys/:id/demand", matrixRow{path: "/data/surveys/{survey}/demand", cells: matrixCells(
+			cellForbidden, cellUnprocessable, cellUnprocessable, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden)}},
+		{"POST /officer/data/surveys/:id/purchases", matrixRow{path: "/officer/data/surveys/{survey}/purchases", cells: ministryEmptyForm}},
+		{"GET /data/purchases/:id", matrixRow{path: "/data/purchases/{own_purchase}", otherPath: "/data/purchases/{other_purchase}", cells: ownObjectPage}},
+		{"POST /data/purchases/:id/deliveries/:did", matrixRow{path: "/data/purchases/{own_purchase}/deliveries/{own_delivery}",
+			otherPath: "/data/purchases/{other_purchase}/deliveries/{other_delivery}",
+			cells:     matrixCells(cellForbidden, cellForbidden, cellForbidden, cellConflict, cellConflict, cellForbidden, cellForbidden, cellForbidden)}},
+		{"GET /data/sources", matrixRow{path: "/data/sources", cells: programmePage}},
+		{"POST /officer/data/sources", matrixRow{path: "/officer/data/sources", cells: ministryEmptyForm}},
+		{"POST /officer/data/sources/:id", matrixRow{path: "/officer/data/sources/{source}", cells: ministryEmptyForm}},
+		// Dataset projects: {own_project} is Upstage's, {other_project} KAIST's.
+		{"GET /data/projects", matrixRow{path: "/data/projects", cells: matrixCells(cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK, cellForbidden, cellForbidden)}},
+		{"POST /officer/data/projects", matrixRow{path: "/officer/data/projects", cells: ministryEmptyForm}},
+		{"GET /data/projects/:id", matrixRow{path: "/data/projects/{own_project}", otherPath: "/data/projects/{other_project}", cells: ownObjectPage}},
+		{"POST /officer/data/projects/:id", matrixRow{path: "/officer/data/projects/{own_project}", otherPath: "/officer/data/projects/{other_project}",
+			cells: ministryEmptyForm}},
+		// Talent: {own_talent} is Upstage's line, {other_talent} KAIST's, each with a PDF as evidence.
+		{"GET /talent", matrixRow{path: "/talent", cells: matrixCells(cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK, cellForbidden, cellForbidden)}},
+		{"POST /officer/talent", matrixRow{path: "/officer/talent", cells: ministryEmptyForm}},
+		{"GET /talent/:id/evidence", matrixRow{path: "/talent/{own_talent}/evidence", otherPath: "/talent/{other_talent}/evidence", cells: ownObjectPage}},
+		// The support summary: a company's page has its own row only (TestDataSupportPages).
+		{"GET /support", matrixRow{path: "/support", cells: matrixCells(cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK, cellForbidden, cellForbidden)}},
+		{"GET /support/export", matrixRow{path: "/support/export?format=csv", cells: programmePage}},
+		{"GET /support/figures", matrixRow{path: "/support/figures", cells: sameCells(cellOK)}},
 	})
 }
 
@@ -605,6 +643,8 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 	ownGrant := s.grant("upstage", decided.decision, models.NamingModel, "Solar Pro", "")
 	otherGrant := s.grant("kaist", other.decision, models.NamingModel, "KAIST LLM", "")
 
+	survey, ownPurchase, otherPurchase, source := s.dataSupport(f.upstage, f.kaist)
+
 	// The own objects are Upstage's and the other ones KAIST's.
 	for what, ids := range map[string][2]uint{
 		"application":  {ownApp.LeadOrgID, otherApp.LeadOrgID},
@@ -675,6 +715,16 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 		"other_version":    itoa(otherAgreement.Versions[0].ID),
 		"draft_version":    itoa(draft.ID),
 		"signer":           itoa(signer.UserID),
+		"survey":           itoa(survey.ID),
+		"own_purchase":     itoa(ownPurchase.ID),
+		"other_purchase":   itoa(otherPurchase.ID),
+		"own_delivery":     itoa(ownPurchase.Deliveries[0].ID),
+		"other_delivery":   itoa(otherPurchase.Deliveries[0].ID),
+		"source":           itoa(source.ID),
+		"own_project":      itoa(s.datasetProject(f.upstage).ID),
+		"other_project":    itoa(s.datasetProject(f.kaist).ID),
+		"own_talent":       itoa(s.talentLine(f.upstage).ID),
+		"other_talent":     itoa(s.talentLine(f.kaist).ID),
 	}
 	return f
 }

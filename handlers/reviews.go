@@ -475,16 +475,30 @@ func (h *Handler) rankingView(ctx context.Context, call *models.Call) (views.Ran
 
 // showFollowUpPage lists, once the decision is published, the applicants
 // not selected: the ranks just after the slots (6–10 for five slots) and the
-// rest, for the ministry's follow-up programmes.
+// rest, each with the follow-up programme proposed to it; officers record
+// and update each entry on the page, auditors read it.
 func (h *Handler) showFollowUpPage(c *gin.Context) {
-	call, ok := h.loadCall(c)
+	v, ok := h.followUpView(c)
 	if !ok {
 		return
+	}
+	if c.Query("done") == "follow_up" {
+		v.Notice = "support.notice.follow_up"
+	}
+	h.render(c, http.StatusOK, views.FollowUp(h.page(c, "officer.follow_up.title"), v))
+}
+
+// followUpView builds the follow-up page of the call named by :id; false
+// when it answered already.
+func (h *Handler) followUpView(c *gin.Context) (views.FollowUpView, bool) {
+	call, ok := h.loadCall(c)
+	if !ok {
+		return views.FollowUpView{}, false
 	}
 	d, err := h.callSelection(c.Request.Context(), call.ID)
 	if err != nil {
 		h.fail(c, err)
-		return
+		return views.FollowUpView{}, false
 	}
 	v := views.FollowUpView{Call: call, Decision: d, Ministry: currentUser(c).Role.IsMinistry(),
 		NearFrom: call.Slots + 1, NearTo: call.Slots + 5}
@@ -498,8 +512,50 @@ func (h *Handler) showFollowUpPage(c *gin.Context) {
 				v.Rest = append(v.Rest, e)
 			}
 		}
+		if v.Entries, err = models.CallFollowUps(c.Request.Context(), h.db, call.ID); err != nil {
+			h.fail(c, err)
+			return v, false
+		}
 	}
-	h.render(c, http.StatusOK, views.FollowUp(h.page(c, "officer.follow_up.title"), v))
+	return v, true
+}
+
+// saveFollowUp records the follow-up of an applicant not selected.
+func (h *Handler) saveFollowUp(c *gin.Context) {
+	callID, ok1 := idParam(c, "id")
+	orgID, ok2 := idParam(c, "org")
+	if !ok1 || !ok2 {
+		h.renderError(c, http.StatusNotFound, nil)
+		return
+	}
+	in := models.FollowUpInput{Programme: c.PostForm("programme"), Contact: c.PostForm("contact"), Status: c.PostForm("status"),
+		Notes: c.PostForm("notes")}
+	_, err := models.SaveFollowUp(c.Request.Context(), h.db, callID, orgID, in, currentUser(c), h.now())
+	if err == nil {
+		c.Redirect(http.StatusSeeOther, fmt.Sprintf("/officer/calls/%d/follow-up?done=follow_up", callID))
+		return
+	}
+	var refused *models.FieldsError
+	if !errors.As(err, &refused) {
+		h.fail(c, err)
+		return
+	}
+	v, ok := h.followUpView(c)
+	if !ok {
+		return
+	}
+	v.For, v.Form, v.Errors = orgID, in, refused.Fields
+	h.render(c, http.StatusUnprocessableEntity, views.FollowUp(h.page(c, "officer.follow_up.title"), v))
+}
+
+// showCompanyFollowUpPage shows a company its own follow-up entries.
+func (h *Handler) showCompanyFollowUpPage(c *gin.Context) {
+	fs, err := models.ListFollowUps(c.Request.Context(), h.db, currentUser(c))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, views.CompanyFollowUp(h.page(c, "support.follow_up.company_title"), views.CompanyFollowUpView{Entries: fs}))
 }
 
 // callSelection returns the call's current published selection (the latest

@@ -130,6 +130,8 @@ func (h *Handler) routes() []Route {
 		{"GET", "/officer/calls/:id/ranking", roles(ministry...), h.showRankingPage},
 		{"POST", "/officer/calls/:id/decision", roles(ministry...), h.publishDecision},
 		{"GET", "/officer/calls/:id/follow-up", roles(programmeAll...), h.showFollowUpPage},
+		{"POST", "/officer/calls/:id/follow-up/:org", roles(ministry...), h.saveFollowUp},
+		{"GET", "/company/follow-up", roles(models.RoleCompany), h.showCompanyFollowUpPage},
 
 		// Published decisions, for everyone.
 		{"GET", "/decisions", public, h.cached(h.showDecisionsPage)},
@@ -237,5 +239,33 @@ func (h *Handler) routes() []Route {
 		{"GET", "/auditor/usage-export", roles(programmeAll...), h.exportVerifications},
 		{"GET", "/officer/usage-settings", roles(ministry...), h.showUsageSettingsPage},
 		{"POST", "/officer/usage-settings", roles(ministry...), h.saveUsageSettings},
+
+		// Data support (데이터): demand surveys for the joint purchase, the teams' demand, purchases and
+		// their deliveries, the copyright-clearance ledger. A team reads its own demand and deliveries.
+		{"GET", "/data", roles(append(programmeAll, models.RoleCompany)...), h.showDataPage},
+		{"POST", "/officer/data/surveys", roles(ministry...), h.openSurvey},
+		{"GET", "/data/surveys/:id", roles(append(programmeAll, models.RoleCompany)...), h.showSurveyPage},
+		{"POST", "/data/surveys/:id/demand", roles(models.RoleCompany), h.fileDemand},
+		{"POST", "/officer/data/surveys/:id/purchases", roles(ministry...), h.recordPurchase},
+		{"GET", "/data/purchases/:id", roles(append(programmeAll, models.RoleCompany)...), h.showPurchasePage},
+		{"POST", "/data/purchases/:id/deliveries/:did", roles(ministry...), h.deliverPurchase},
+		{"GET", "/data/sources", roles(programmeAll...), h.showSourcesPage},
+		{"POST", "/officer/data/sources", roles(ministry...), h.recordSource},
+		{"POST", "/officer/data/sources/:id", roles(ministry...), h.updateSource},
+		{"GET", "/data/projects", roles(append(programmeAll, models.RoleCompany)...), h.showProjectsPage},
+		{"POST", "/officer/data/projects", roles(ministry...), h.createProject},
+		{"GET", "/data/projects/:id", roles(append(programmeAll, models.RoleCompany)...), h.showProjectPage},
+		{"POST", "/officer/data/projects/:id", roles(ministry...), h.updateProject},
+
+		// Talent support (인재): lines per team and half-year with evidence; a team reads its own.
+		{"GET", "/talent", roles(append(programmeAll, models.RoleCompany)...), h.showTalentPage},
+		{"POST", "/officer/talent", uploads(roles(ministry...)), h.recordTalent},
+		{"GET", "/talent/:id/evidence", roles(append(programmeAll, models.RoleCompany)...), h.downloadTalentEvidence},
+
+		// The support summary (data, talent, GPUs): per team (a team its own) and for the programme,
+		// its exports, and the public page of aggregate figures.
+		{"GET", "/support", roles(append(programmeAll, models.RoleCompany)...), h.showSupportPage},
+		{"GET", "/support/export", roles(programmeAll...), h.exportSupport},
+		{"GET", "/support/figures", public, h.showPublicSupportPage},
 	}
 }

@@ -195,6 +195,9 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 	if err := demo.SeedUsageReports(ctx, db, now); err != nil {
 		t.Fatal(err)
 	}
+	if err := demo.SeedSupport(ctx, db, app.h.files, now); err != nil {
+		t.Fatal(err)
+	}
 	if err := demo.SeedAdditionalCall(ctx, db, app.h.files, now); err != nil {
 		t.Fatal(err)
 	}
@@ -264,8 +267,22 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 	seedMoreGPUsAndAppeals(t, db, now, &cluster, &allocation, &decision, kaist, user("demo-officer"), objects)
 	seedMoreVerifications(t, db, now, &report, &invoice, objects)
 	seedMoreConsortiumRequests(t, db, now, &application, objects)
+	var survey models.DataSurvey
+	must(t, db.Order("closes_at").First(&survey).Error) // the closed one, with the purchase
+	var purchase models.DataPurchase
+	must(t, db.Where("survey_id = ?", survey.ID).First(&purchase).Error)
+	seedMoreSupport(t, db, now, &survey, &purchase, objects)
+	var talent models.TalentLine
+	must(t, db.Where("organisation_id = ?", *upstage.OrganisationID).Order("id").First(&talent).Error)
+	var project models.DatasetProject
+	must(t, db.Where("organisation_id = ?", *upstage.OrganisationID).Order("id").First(&project).Error)
 	return map[string]string{
 		"/applications/:id/consortium":           fmt.Sprintf("/applications/%d/consortium", application.ID),
+		"/data/surveys/:id":                      fmt.Sprintf("/data/surveys/%d", survey.ID),
+		"/data/purchases/:id":                    fmt.Sprintf("/data/purchases/%d", purchase.ID),
+		"/data/projects/:id":                     fmt.Sprintf("/data/projects/%d", project.ID),
+		"/support/export":                        "/support/export?format=xlsx",
+		"/talent/:id/evidence":                   fmt.Sprintf("/talent/%d/evidence", talent.ID),
 		"/static/:hash/*path":                    staticBase + "/css/app.css",
 		"/organisations/:id":                     fmt.Sprintf("/organisations/%d", *upstage.OrganisationID),
 		"/calls/:id":                             fmt.Sprintf("/calls/%d", call.ID),
@@ -524,4 +541,43 @@ func seedMoreConsortiumRequests(t *testing.T, db *gorm.DB, now time.Time, app *m
 				FiledByID: 1, FiledAt: at},
 		}).Error)
 	}
+}
+
+// seedMoreSupport adds n demand lines of every team to the survey, n
+// sources to the ledger and n purchases of the survey to every team, with
+// the sample purchase's sources.
+func seedMoreSupport(t *testing.T, db *gorm.DB, now time.Time, survey *models.DataSurvey, purchase *models.DataPurchase, n int) {
+	t.Helper()
+	teams, err := models.AgreementTeams(t.Context(), db)
+	must(t, err)
+	var sources []models.DataSource
+	must(t, db.Model(purchase).Association("Sources").Find(&sources))
+	for i := range n {
+		for _, o := range teams {
+			must(t, db.Create(&models.DataDemand{SurveyID: survey.ID, OrganisationID: o.ID, Dataset: fmt.Sprintf("데이터 %d", i),
+				Provider: "공급기관", Volume: "1 TB", PriceMin: 1, PriceMax: 2, Purpose: "학습", Priority: 2, FiledByID: 1, CreatedAt: now}).Error)
+		}
+		must(t, db.Create(&models.DataSource{Name: fmt.Sprintf("출처 %d", i), RightsHolder: "기관", Status: models.ClearanceCleared,
+			Training: true, ExpiresOn: models.DateOf(now).AddDays(10 + i).String(), UpdatedAt: now}).Error)
+		p := models.DataPurchase{SurveyID: &survey.ID, Dataset: fmt.Sprintf("구매 %d", i), Provider: "공급기관", Contract: "C", Price: 1,
+			LicenceTerms: "학습", Use: models.UseTraining, CreatedByID: 1, CreatedAt: now, Sources: sources}
+		for _, o := range teams {
+			p.Deliveries = append(p.Deliveries, models.DataDelivery{OrganisationID: o.ID})
+		}
+		must(t, db.Create(&p).Error)
+		for _, o := range teams {
+			must(t, db.Create(&models.TalentLine{OrganisationID: o.ID, Kind: models.TalentHires, Period: "2026-H1", Count: i,
+				EvidenceID: talentEvidence(t, db), RecordedByID: 1, CreatedAt: now}).Error)
+			must(t, db.Create(&models.DatasetProject{OrganisationID: o.ID, Title: fmt.Sprintf("구축 %d", i), Scope: "범위", Provider: "기관",
+				Status: models.ProjectInProgress, Milestones: "2027-01-31 납품", CreatedAt: now, UpdatedAt: now}).Error)
+		}
+	}
+}
+
+// talentEvidence is the evidence of the first talent line of the demo.
+func talentEvidence(t *testing.T, db *gorm.DB) *uint {
+	t.Helper()
+	var l models.TalentLine
+	must(t, db.Order("id").First(&l).Error)
+	return l.EvidenceID
 }

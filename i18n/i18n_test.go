@@ -130,6 +130,15 @@ var messageUses = []messageUse{
 	{"FieldErrors.Add", regexp.MustCompile(`\.Add\("[^"]*",\s*"([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)"()\)`), false},
 }
 
+// stringsOf converts a list of string-typed values.
+func stringsOf[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
+
 // dynamicIDs lists, for each prefix that source code completes at run time,
 // the IDs it can produce.
 func dynamicIDs(statuses []int) map[string][]string {
@@ -192,6 +201,14 @@ func dynamicIDs(statuses []int) map[string][]string {
 		"consortium.kind.": each("consortium.kind.", models.RequestKinds...),
 		// Providers' invoice lines (views/usage_invoices.templ).
 		"invoice.action.": each("invoice.action.", models.InvoiceActions...),
+		// Data support (views/data_support.templ).
+		"support.clearance.":        each("support.clearance.", stringsOf(models.ClearanceStatuses)...),
+		"support.use.":              each("support.use.", stringsOf(models.DataUses)...),
+		"support.follow_up_status.": each("support.follow_up_status.", stringsOf(models.FollowUpStatuses)...),
+		"support.talent_kind.":      each("support.talent_kind.", stringsOf(models.TalentKinds)...),
+		"support.project_status.":   each("support.project_status.", stringsOf(models.ProjectStatuses)...),
+		"support.reason.": each("support.reason.", string(models.ReasonNegotiating), string(models.ReasonRefused),
+			string(models.ReasonExpired), string(models.ReasonUse)),
 		// Agreements (views/agreements.go, handlers/agreements.go).
 		"agreement.state.":          each("agreement.state.", agreementStates()...),
 		"agreement.version_status.": each("agreement.version_status.", string(models.VersionDraft), string(models.VersionOut), string(models.VersionSigned), string(models.VersionSuperseded)),

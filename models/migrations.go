@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/go-gormigrate/gormigrate/v2"
@@ -528,6 +529,77 @@ func migrations() []*gormigrate.Migration {
 				return tx.Migrator().DropColumn(&VerificationResult{}, "availability_points")
 			},
 		},
+		{
+			// Data support: demand surveys and the teams' demand, the
+			// copyright-clearance ledger, joint purchases with their sources
+			// and their deliveries to each team.
+			ID: "2026120950_data_support",
+			Migrate: func(tx *gorm.DB) error {
+				if err := tx.AutoMigrate(dataModels...); err != nil {
+					return err
+				}
+				return versionTables(tx, dataTables...)
+			},
+			Rollback: func(tx *gorm.DB) error {
+				if err := unversionTables(tx, dataTables...); err != nil {
+					return err
+				}
+				for _, t := range slices.Backward(dataTables) {
+					if err := tx.Migrator().DropTable(t); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+		},
+		{
+			// Per-team dataset construction projects.
+			ID: "2026120955_dataset_projects",
+			Migrate: func(tx *gorm.DB) error {
+				if err := tx.AutoMigrate(&DatasetProject{}); err != nil {
+					return err
+				}
+				return versionTables(tx, "dataset_projects")
+			},
+			Rollback: func(tx *gorm.DB) error {
+				if err := unversionTables(tx, "dataset_projects"); err != nil {
+					return err
+				}
+				return tx.Migrator().DropTable(&DatasetProject{})
+			},
+		},
+		{
+			// Talent support lines per team and half-year, with evidence.
+			ID: "2026120960_talent_lines",
+			Migrate: func(tx *gorm.DB) error {
+				if err := tx.AutoMigrate(&TalentLine{}); err != nil {
+					return err
+				}
+				return versionTables(tx, "talent_lines")
+			},
+			Rollback: func(tx *gorm.DB) error {
+				if err := unversionTables(tx, "talent_lines"); err != nil {
+					return err
+				}
+				return tx.Migrator().DropTable(&TalentLine{})
+			},
+		},
+		{
+			// Follow-up programmes for the applicants not selected.
+			ID: "2026120965_follow_ups",
+			Migrate: func(tx *gorm.DB) error {
+				if err := tx.AutoMigrate(&FollowUp{}); err != nil {
+					return err
+				}
+				return versionTables(tx, "follow_ups")
+			},
+			Rollback: func(tx *gorm.DB) error {
+				if err := unversionTables(tx, "follow_ups"); err != nil {
+					return err
+				}
+				return tx.Migrator().DropTable(&FollowUp{})
+			},
+		},
 	}
 }
 
@@ -538,6 +610,10 @@ var (
 	agreementTables = []string{"agreements", "agreement_versions", "agreement_parties", "agreement_budgets",
 		"agreement_signatures", "agreement_signers", "agreement_notices"}
 )
+
+// dataModels are data support's types (dataTables their tables, the
+// purchases' join table included).
+var dataModels = []any{&DataSurvey{}, &DataDemand{}, &DataSource{}, &DataPurchase{}, &DataDelivery{}}
 
 // telemetryUpdatedTables are the tables the collector updates every minute.
 var telemetryUpdatedTables = []string{"gpu_rollups", "gpu_rollup_days", "gpu_workload_hours", "gpus"}
@@ -635,6 +711,8 @@ func schemaModels() []any {
 		&ConsortiumRequest{},
 		&Agreement{}, &AgreementVersion{}, &AgreementParty{}, &AgreementBudget{},
 		&AgreementSignature{}, &AgreementSigner{}, &AgreementNotice{},
+		&DataSurvey{}, &DataDemand{}, &DataSource{}, &DataPurchase{}, &DataDelivery{},
+		&DatasetProject{}, &TalentLine{}, &FollowUp{},
 	}
 }
 

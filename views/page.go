@@ -58,13 +58,15 @@ type NavItem struct {
 
 // Nav lists the navigation for the visitor's role.
 func (p Page) Nav() []NavItem {
-	items := []NavItem{{"/", "nav.home"}, {"/calls", "nav.calls"}, {"/decisions", "nav.decisions"}, {"/k-ai", "nav.registry"}}
+	items := []NavItem{{"/", "nav.home"}, {"/calls", "nav.calls"}, {"/decisions", "nav.decisions"}, {"/k-ai", "nav.registry"},
+		{"/support/figures", "nav.support_figures"}}
 	switch p.Role() {
 	case models.RoleCompany:
 		items = append(items, NavItem{"/company", "nav.dashboard"}, NavItem{"/company/applications", "nav.applications"},
 			NavItem{"/company/consortium", "nav.consortium"}, NavItem{"/agreements", "nav.agreements"},
 			NavItem{"/appeals", "nav.appeals"}, NavItem{"/allocations", "nav.allocations"},
-			NavItem{"/company/usage-reports", "nav.usage_reports"})
+			NavItem{"/company/usage-reports", "nav.usage_reports"}, NavItem{"/support", "nav.support"}, NavItem{"/data", "nav.data"}, NavItem{"/talent", "nav.talent"},
+			NavItem{"/company/follow-up", "nav.follow_up"})
 		if p.User.OrganisationID != nil {
 			items = append(items, NavItem{fmt.Sprintf("/organisations/%d", *p.User.OrganisationID), "nav.my_organisation"})
 		}
@@ -75,7 +77,7 @@ func (p Page) Nav() []NavItem {
 			NavItem{"/auditor/usage-reports", "nav.usage_queue"}, NavItem{"/auditor/usage-summary", "nav.usage_summary"},
 			NavItem{"/officer/invoices", "nav.invoices"},
 			NavItem{"/officer/usage-settings", "nav.usage_settings"}, NavItem{"/officer/consortia", "nav.consortia"},
-			NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
+			NavItem{"/support", "nav.support"}, NavItem{"/data", "nav.data"}, NavItem{"/talent", "nav.talent"}, NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
 	case models.RoleAdmin:
 		items = append(items, NavItem{"/officer", "nav.dashboard"}, NavItem{"/reviews", "nav.reviews"},
 			NavItem{"/appeals", "nav.appeals"}, NavItem{"/agreements", "nav.agreements"}, NavItem{"/officer/naming", "nav.naming"},
@@ -83,7 +85,7 @@ func (p Page) Nav() []NavItem {
 			NavItem{"/auditor/usage-reports", "nav.usage_queue"}, NavItem{"/auditor/usage-summary", "nav.usage_summary"},
 			NavItem{"/officer/invoices", "nav.invoices"},
 			NavItem{"/officer/usage-settings", "nav.usage_settings"}, NavItem{"/officer/consortia", "nav.consortia"},
-			NavItem{"/admin", "nav.admin"}, NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
+			NavItem{"/support", "nav.support"}, NavItem{"/data", "nav.data"}, NavItem{"/talent", "nav.talent"}, NavItem{"/admin", "nav.admin"}, NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
 	case models.RoleReviewer:
 		// An external evaluator: their assignments and nothing else of the programme.
 		items = append(items, NavItem{"/reviews", "nav.dashboard"})
@@ -92,7 +94,7 @@ func (p Page) Nav() []NavItem {
 			NavItem{"/allocations", "nav.allocations"}, NavItem{"/gpus/clusters", "nav.clusters"},
 			NavItem{"/auditor/usage-reports", "nav.usage_queue"}, NavItem{"/auditor/usage-summary", "nav.usage_summary"},
 			NavItem{"/officer/consortia", "nav.consortia"},
-			NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
+			NavItem{"/support", "nav.support"}, NavItem{"/data", "nav.data"}, NavItem{"/talent", "nav.talent"}, NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
 	}
 	return items
 }

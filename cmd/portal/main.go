@@ -407,6 +407,9 @@ func seedDemo(ctx context.Context, cfg *config.Config, db *gorm.DB) error {
 	if err := demo.SeedUsageReports(ctx, db, now); err != nil {
 		return err
 	}
+	if err := demo.SeedSupport(ctx, db, files, now); err != nil {
+		return err
+	}
 	return demo.SeedAdditionalCall(ctx, db, files, now)
 }
 
