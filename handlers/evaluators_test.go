@@ -82,7 +82,7 @@ func TestExternalEvaluator(t *testing.T) {
 			nav = append(nav, href)
 		})
 		for _, href := range nav {
-			if !slices.Contains([]string{"/", "/calls", "/decisions", "/k-ai", "/reviews"}, href) {
+			if !slices.Contains([]string{"/", "/calls", "/decisions", "/k-ai", "/support/figures", "/reviews"}, href) {
 				t.Errorf("the evaluator's navigation links to %s", href)
 			}
 		}
