@@ -138,7 +138,8 @@ func schemaProblems(ctx context.Context, db *gorm.DB) []string {
 	return problems
 }
 
-// schemaTables names the tables of schemaModels.
+// schemaTables names the tables of schemaModels, with their many-to-many
+// join tables.
 func schemaTables(db *gorm.DB) ([]string, error) {
 	var names []string
 	for _, m := range schemaModels() {
@@ -147,6 +148,11 @@ func schemaTables(db *gorm.DB) ([]string, error) {
 			return nil, fmt.Errorf("store: table of %T: %w", m, err)
 		}
 		names = append(names, stmt.Schema.Table)
+		for _, rel := range stmt.Schema.Relationships.Relations { // many-to-many join tables
+			if rel.JoinTable != nil && !slices.Contains(names, rel.JoinTable.Table) {
+				names = append(names, rel.JoinTable.Table)
+			}
+		}
 	}
 	return names, nil
 }
