@@ -7,6 +7,7 @@ type Role string
 const (
 	RoleAnonymous Role = ""
 	RoleCompany   Role = "company"
+	RoleReviewer  Role = "reviewer"
 	RoleAuditor   Role = "auditor"
 	RoleOfficer   Role = "officer"
 	RoleAdmin     Role = "admin"
