@@ -61,11 +61,11 @@ func (in StageInput) validate(s *Stage) FieldErrors {
 	}
 	start, err1 := ParseDate(strings.TrimSpace(in.StartsOn))
 	if err1 != nil {
-		errs.Add("starts_on", "form.date")
+		errs.Add("starts_on", "stage.error.date")
 	}
 	eval, err2 := ParseDate(strings.TrimSpace(in.EvaluatedOn))
 	if err2 != nil {
-		errs.Add("evaluated_on", "form.date")
+		errs.Add("evaluated_on", "stage.error.date")
 	}
 	if err1 == nil && err2 == nil && !start.Before(eval) {
 		errs.Add("evaluated_on", "stage.error.dates")
@@ -645,9 +645,9 @@ func SubmitStageReport(ctx context.Context, db *gorm.DB, in StageReportInput, by
 			r.Close()
 			switch {
 			case errors.Is(err, ErrUploadTooLarge):
-				errs.Add("documents", "upload.too_large")
+				errs.Add("documents", "stage.error.file_too_large")
 			case errors.Is(err, ErrUploadType), errors.Is(err, ErrUploadEmpty):
-				errs.Add("documents", "upload.type")
+				errs.Add("documents", "stage.error.file_type")
 			case err != nil:
 				return err
 			}
@@ -1126,4 +1126,29 @@ func RankStageTeams(ctx context.Context, db *gorm.DB, s *Stage) (*StageStanding,
 	}
 	st.Ranking = RankStage(s.Criteria, sheets, s.Eliminate)
 	return st, nil
+}
+
+// StageReportFileFor loads a document of a stage report for u: whoever may
+// see the team's data (the team, the ministry, auditors) and the stage's
+// evaluators; "not found" to anyone else, so that nobody learns it exists.
+func StageReportFileFor(ctx context.Context, db *gorm.DB, stageID, reportID, fileID uint, u *User) (*StoredFile, error) {
+	tx := db.WithContext(ctx)
+	var rep StageReport
+	if err := tx.Where("id = ? AND stage_id = ?", reportID, stageID).Take(&rep).Error; err != nil {
+		return nil, notFound(fmt.Sprintf("store: stage report %d", reportID), err)
+	}
+	if !u.MaySeeOrganisation(rep.OrganisationID) {
+		var n int64
+		if err := tx.Model(&StageEvaluator{}).Where("stage_id = ? AND user_id = ?", stageID, u.ID).Count(&n).Error; err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("store: stage report %d: %w", reportID, ErrNotFound)
+		}
+	}
+	var rf StageReportFile
+	if err := tx.Preload("File").Where("id = ? AND report_id = ?", fileID, reportID).Take(&rf).Error; err != nil {
+		return nil, notFound(fmt.Sprintf("store: stage report file %d", fileID), err)
+	}
+	return &rf.File, nil
 }

@@ -58,7 +58,7 @@ type NavItem struct {
 
 // Nav lists the navigation for the visitor's role.
 func (p Page) Nav() []NavItem {
-	items := []NavItem{{"/", "nav.home"}, {"/calls", "nav.calls"}, {"/decisions", "nav.decisions"}, {"/k-ai", "nav.registry"}}
+	items := []NavItem{{"/", "nav.home"}, {"/calls", "nav.calls"}, {"/decisions", "nav.decisions"}, {"/stages", "nav.stages"}, {"/k-ai", "nav.registry"}}
 	switch p.Role() {
 	case models.RoleCompany:
 		items = append(items, NavItem{"/company", "nav.dashboard"}, NavItem{"/company/applications", "nav.applications"},
@@ -70,6 +70,7 @@ func (p Page) Nav() []NavItem {
 		}
 	case models.RoleOfficer:
 		items = append(items, NavItem{"/officer", "nav.dashboard"}, NavItem{"/reviews", "nav.reviews"},
+			NavItem{"/officer/stages", "nav.stage_admin"}, NavItem{"/evaluations", "nav.evaluations"},
 			NavItem{"/appeals", "nav.appeals"}, NavItem{"/agreements", "nav.agreements"}, NavItem{"/officer/naming", "nav.naming"},
 			NavItem{"/allocations", "nav.allocations"}, NavItem{"/gpus/clusters", "nav.clusters"},
 			NavItem{"/auditor/usage-reports", "nav.usage_queue"}, NavItem{"/auditor/usage-summary", "nav.usage_summary"},
@@ -78,6 +79,7 @@ func (p Page) Nav() []NavItem {
 			NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
 	case models.RoleAdmin:
 		items = append(items, NavItem{"/officer", "nav.dashboard"}, NavItem{"/reviews", "nav.reviews"},
+			NavItem{"/officer/stages", "nav.stage_admin"}, NavItem{"/evaluations", "nav.evaluations"},
 			NavItem{"/appeals", "nav.appeals"}, NavItem{"/agreements", "nav.agreements"}, NavItem{"/officer/naming", "nav.naming"},
 			NavItem{"/allocations", "nav.allocations"}, NavItem{"/gpus/clusters", "nav.clusters"},
 			NavItem{"/auditor/usage-reports", "nav.usage_queue"}, NavItem{"/auditor/usage-summary", "nav.usage_summary"},

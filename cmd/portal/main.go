@@ -435,6 +435,7 @@ func serve(ctx context.Context, cfg *config.Config, db *gorm.DB, secrets *models
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	go h.Cleanup(ctx, 10*time.Minute)
+	go h.FinaliseStages(ctx, time.Minute)
 	if cfg.Collector {
 		// The collector stops, having written what it holds, before the database closes.
 		defer startCollector(ctx, cfg, db, secrets, log, h.CollectorMetrics())()
