@@ -407,7 +407,10 @@ func seedDemo(ctx context.Context, cfg *config.Config, db *gorm.DB) error {
 	if err := demo.SeedUsageReports(ctx, db, now); err != nil {
 		return err
 	}
-	return demo.SeedAdditionalCall(ctx, db, files, now)
+	if err := demo.SeedAdditionalCall(ctx, db, files, now); err != nil {
+		return err
+	}
+	return demo.SeedStages(ctx, db, files, now)
 }
 
 // serve runs the web portal until ctx ends, then drains requests.
