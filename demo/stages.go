@@ -188,8 +188,8 @@ func seedStages(ctx context.Context, db *gorm.DB, files *models.FileStore, now t
 		return fmt.Errorf("store: seed demo stages: import: %w (%v)", err, probs)
 	}
 	_, errs, err = models.PublishStageDecision(ctx, db, models.StageDecisionInput{StageID: s1.ID,
-		NoticeKO: "독자 AI 파운데이션 모델 프로젝트 1차 단계평가 결과를 다음과 같이 공고합니다.",
-		NoticeEN: "The result of the first stage evaluation of the sovereign AI foundation model project is announced as follows.",
+		NoticeKO:     "독자 AI 파운데이션 모델 프로젝트 1차 단계평가 결과를 다음과 같이 공고합니다.",
+		NoticeEN:     "The result of the first stage evaluation of the sovereign AI foundation model project is announced as follows.",
 		CountingRule: models.RuleCivil}, officer, demoStage1Decision)
 	if err := step("stage 1 decision", errs, err); err != nil {
 		return err

@@ -315,7 +315,9 @@ func (h *Handler) answerOpinion(c *gin.Context) {
 	answer := c.PostForm("answer")
 	h.stageStep(c, "answered", func(s *models.Stage) (models.FieldErrors, error) {
 		return models.AnswerOpinion(c.Request.Context(), h.db, s.ID, oid, answer, currentUser(c), h.now())
-	}, func(v *views.StageAdminView, errs models.FieldErrors) { v.AnswerID, v.Answer, v.AnswerErrors = oid, answer, errs })
+	}, func(v *views.StageAdminView, errs models.FieldErrors) {
+		v.AnswerID, v.Answer, v.AnswerErrors = oid, answer, errs
+	})
 }
 
 // freezeStage freezes the set, after a confirmation page (a frozen set
