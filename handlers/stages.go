@@ -278,8 +278,8 @@ func (h *Handler) updateStage(c *gin.Context) {
 
 // addCriterion adds a criterion to the set.
 func (h *Handler) addCriterion(c *gin.Context) {
-	in := models.CriterionInput{Code: c.PostForm("code"), Kind: c.PostForm("kind"), NameKO: c.PostForm("name_ko"),
-		NameEN: c.PostForm("name_en"), Weight: c.PostForm("weight"), Scale: c.PostForm("scale")}
+	in := models.CriterionInput{Code: c.PostForm("code"), Kind: c.PostForm("kind"), NameKO: c.PostForm("crit_name_ko"),
+		NameEN: c.PostForm("crit_name_en"), Weight: c.PostForm("weight"), Scale: c.PostForm("scale")}
 	h.stageStep(c, "criterion", func(s *models.Stage) (models.FieldErrors, error) {
 		return models.AddCriterion(c.Request.Context(), h.db, s.ID, in, currentUser(c), h.now())
 	}, func(v *views.StageAdminView, errs models.FieldErrors) { v.CritForm, v.CritErrors = in, errs })

@@ -299,7 +299,7 @@ func AddCriterion(ctx context.Context, db *gorm.DB, stageID uint, in CriterionIn
 	if !kind.Valid() {
 		errs.Add("kind", "stage.error.kind")
 	}
-	for field, v := range map[string]string{"name_ko": in.NameKO, "name_en": in.NameEN} {
+	for field, v := range map[string]string{"crit_name_ko": in.NameKO, "crit_name_en": in.NameEN} {
 		if strings.TrimSpace(v) == "" {
 			errs.Add(field, "form.required")
 		}

@@ -1820,11 +1820,11 @@ func StageAdmin(p Page, v StageAdminView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = TextField(v.CritErrors, "name_ko", "stage.form.crit_name_ko", v.CritForm.NameKO, true).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = TextField(v.CritErrors, "crit_name_ko", "stage.form.crit_name_ko", v.CritForm.NameKO, true).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = TextField(v.CritErrors, "name_en", "stage.form.crit_name_en", v.CritForm.NameEN, true).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = TextField(v.CritErrors, "crit_name_en", "stage.form.crit_name_en", v.CritForm.NameEN, true).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
