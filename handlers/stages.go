@@ -514,7 +514,7 @@ func (h *Handler) sendOpinion(c *gin.Context) {
 	var closed *models.StageClosedError
 	switch {
 	case errors.As(err, &closed):
-		h.renderStageTeam(c, http.StatusUnprocessableEntity, s, views.StageTeamView{Closed: closed, OpinionText: text})
+		h.renderStageTeam(c, http.StatusUnprocessableEntity, s, views.StageTeamView{Closed: closed, Kept: text})
 		return
 	case errors.Is(err, models.ErrInvalid):
 		h.renderStageTeam(c, http.StatusUnprocessableEntity, s, views.StageTeamView{OpinionText: text, OpinionErrors: errs})
@@ -551,7 +551,8 @@ func (h *Handler) submitStageReport(c *gin.Context) {
 	var closed *models.StageClosedError
 	switch {
 	case errors.As(err, &closed):
-		h.renderStageTeam(c, http.StatusUnprocessableEntity, s, views.StageTeamView{Closed: closed, ReportForm: in, ReportErrors: models.FieldErrors{}})
+		h.renderStageTeam(c, http.StatusUnprocessableEntity, s, views.StageTeamView{Closed: closed, ReportForm: in, ReportErrors: models.FieldErrors{},
+			Kept: strings.Join([]string{in.ModelVersions, in.ServiceName, in.ServiceURL, in.ServiceDescription}, "\n\n")})
 		return
 	case errors.Is(err, models.ErrInvalid):
 		h.renderStageTeam(c, http.StatusUnprocessableEntity, s, views.StageTeamView{ReportForm: in, ReportErrors: errs})

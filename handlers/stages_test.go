@@ -3,9 +3,14 @@ package handlers
 import (
 	"bytes"
 	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
 	"time"
 
 	"kaiportal/models"
+	"kaiportal/testdb"
 )
 
 // storyStage is a stage of the story with the objects the tests name.
@@ -104,4 +109,101 @@ func (s *story) freezeStage(st *storyStage, at time.Time) {
 		s.t.Fatal(err)
 	}
 	st.Stage, _ = models.GetStage(ctx, db, st.ID)
+}
+
+// signInSession gives the browser a session of u made directly (external
+// reviewers sign in through the identity provider, which the tests do
+// not run).
+func signInSession(t *testing.T, c *testClient, u *models.User) {
+	t.Helper()
+	token, _, err := models.CreateSession(t.Context(), c.app.db, u.ID, "", c.app.clock.Now(), c.app.h.policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := url.Parse(c.app.srv.URL)
+	c.c.Jar.SetCookies(base, []*http.Cookie{{Name: c.app.h.sessionCookie(), Value: token, Path: "/"}})
+}
+
+// TestStagePages: a team's opinion after the close is refused with the
+// closing instant; the public page lists the criteria and the teams'
+// services; an external evaluator sees only the stage assigned to them
+// and nothing else of the programme.
+func TestStagePages(t *testing.T) {
+	t.Parallel()
+	s := newStory(t, testdb.SQLite, nil)
+	decided := s.decidedCall("2027년 정예팀 공모", applicant{"upstage", 9, true}, applicant{"kaist", 8, true})
+	s.agreements(decided.decision, true)
+	st := s.stage("2027년 1차 단계평가", 10*time.Minute, "upstage")
+	sid := itoa(st.ID)
+	co := s.signIn("demo-company-upstage")
+	wantPage(t, "", co.get("/stages/"+sid+"/team"), http.StatusOK)
+	s.app.clock.Set(s.now().Add(10*time.Minute + time.Second))
+	doc := wantPage(t, "late opinion", co.post("/stages/"+sid+"/opinions", url.Values{"text": {"늦은 의견"}}), http.StatusUnprocessableEntity)
+	closes := st.OpinionsClose.In(models.KST).Format("2006-01-02 15:04:05") + " KST"
+	if got := doc.Find(`[data-testid="closed"]`).Text(); !strings.Contains(got, closes) {
+		t.Errorf("late opinion: %q, want the closing instant %s", got, closes)
+	}
+	if doc.Find(`[data-testid="opinion-form"]`).Length() != 0 {
+		t.Error("the opinion form is offered after the close")
+	}
+	if v := doc.Find(`[data-testid="kept"]`).Text(); v != "늦은 의견" {
+		t.Errorf("the typed opinion was not kept: %q", v)
+	}
+
+	pub := wantPage(t, "", s.app.client().get("/stages/"+sid), http.StatusOK)
+	if n := pub.Find(`[data-testid="criterion"]`).Length(); n != 2 {
+		t.Errorf("public page: %d criteria", n)
+	}
+	if href, _ := pub.Find(`[data-testid="service-link"]`).Attr("href"); href != "https://upstage.example/try" {
+		t.Errorf("public page: service link %q", href)
+	}
+
+	reviewer := &models.User{Issuer: "test", Subject: "reviewer-1", Name: "외부 평가위원", Role: models.RoleReviewer, ProviderRole: models.RoleReviewer}
+	if err := s.app.db.Create(reviewer).Error; err != nil {
+		t.Fatal(err)
+	}
+	ev := s.app.client()
+	signInSession(t, ev, reviewer)
+	file := "/stages/" + sid + "/reports/" + itoa(st.reports["upstage"]) + "/files/" + itoa(st.files["upstage"])
+	for path, want := range map[string]int{
+		"/evaluations/" + sid:      http.StatusNotFound,
+		file:                       http.StatusNotFound,
+		"/officer/stages":          http.StatusForbidden,
+		"/officer/stages/" + sid:   http.StatusForbidden,
+		"/stages/" + sid + "/team": http.StatusForbidden,
+		"/agreements":              http.StatusForbidden,
+		"/appeals":                 http.StatusForbidden,
+		"/organisations":           http.StatusForbidden,
+	} {
+		resp := ev.get(path)
+		readAll(resp)
+		if resp.StatusCode != want {
+			t.Errorf("unassigned reviewer GET %s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	if n := wantPage(t, "", ev.get("/evaluations"), http.StatusOK).Find(`[data-testid="evaluation"]`).Length(); n != 0 {
+		t.Errorf("unassigned reviewer lists %d evaluations", n)
+	}
+	if err := models.AssignStageEvaluator(t.Context(), s.app.db, st.ID, reviewer.ID, s.officer(), s.now()); err != nil {
+		t.Fatal(err)
+	}
+	if n := wantPage(t, "", ev.get("/evaluations"), http.StatusOK).Find(`[data-testid="evaluation"]`).Length(); n != 1 {
+		t.Errorf("assigned reviewer lists %d evaluations", n)
+	}
+	page := wantPage(t, "", ev.get("/evaluations/"+sid), http.StatusOK)
+	if n := page.Find(`[data-testid="eval-team"]`).Length(); n != 2 {
+		t.Errorf("assigned reviewer sees %d teams, want 2", n)
+	}
+	wantPage(t, "", ev.get(file), http.StatusOK)
+	// Scoring before the freeze is refused; the declaration is kept.
+	resp := ev.post("/evaluations/"+sid+"/teams/"+itoa(s.org("upstage").ID)+"/conflict", url.Values{"conflict": {models.ConflictNone}})
+	readAll(resp)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("declaration: %d", resp.StatusCode)
+	}
+	resp = ev.post("/evaluations/"+sid+"/teams/"+itoa(s.org("upstage").ID)+"/scores", url.Values{})
+	readAll(resp)
+	if resp.StatusCode != http.StatusConflict {
+		t.Errorf("scores before the freeze: %d, want 409", resp.StatusCode)
+	}
 }
