@@ -12,8 +12,8 @@ import (
 	"kaiportal/models"
 )
 
-// The demo's stage evaluations (단계평가): the first stage, evaluated on
-// 2025-12-15 (the agreements' first stage date), is complete: its criteria
+// The demo's stage evaluations (단계평가): the first stage, evaluated a few
+// weeks before the demo is loaded, is complete: its criteria
 // were published for the teams' opinions, answered and frozen, the teams
 // submitted their reports, the demo officer scored, the benchmark and
 // public-evaluation results were imported, and the decision eliminating
@@ -23,15 +23,52 @@ import (
 // evaluation, and is in its opinion period at the instant the demo is
 // loaded, so that a team can send an opinion at once.
 
-// Instants of the first stage (KST).
-var (
-	demoStage1Created  = time.Date(2025, 10, 20, 10, 0, 0, 0, models.KST)
-	demoStage1Opinions = time.Date(2025, 11, 7, 18, 0, 0, 0, models.KST) // opinions close
-	demoStage1Frozen   = time.Date(2025, 11, 10, 14, 0, 0, 0, models.KST)
-	demoStage1Due      = time.Date(2025, 12, 5, 18, 0, 0, 0, models.KST) // stage reports due
-	demoStage1Scored   = time.Date(2025, 12, 12, 16, 0, 0, 0, models.KST)
-	demoStage1Decision = time.Date(2025, 12, 22, 10, 0, 0, 0, models.KST)
-)
+// demoStage1 are the first stage's instants, counted back from its
+// decision (see demoStage1Decision).
+type demoStage1 struct {
+	created, opinions, frozen, due, scored, decision time.Time
+}
+
+// demoStage1Decision picks the instant of the first stage's decision: a
+// weekday morning whose appeal window has closed by now and made the
+// decision final on a day of the month now is in, so that the eliminated
+// team's allocation ends after the month the demo's usage reports tell
+// (the month before now) and every team is in force for it.
+func demoStage1Decision(ctx context.Context, db *gorm.DB, now time.Time) (demoStage1, error) {
+	today := models.DateOf(now)
+	monthStart := models.NewDate(today.Year, today.Month, 1)
+	var pick, later time.Time
+	for back := 11; back <= 30 && pick.IsZero(); back++ {
+		p := today.AddDays(-back).Start().Add(10 * time.Hour)
+		if wd := p.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			continue
+		}
+		w, err := models.DecisionWindow(ctx, db, &models.Decision{PublishedAt: p, CountingRule: models.RuleCivil}, now)
+		if err != nil {
+			return demoStage1{}, err
+		}
+		if models.DateOf(w.Closes.Add(-time.Nanosecond)).AddDays(1).Before(monthStart) {
+			continue
+		}
+		if w.Closes.After(now) {
+			later = p
+			continue
+		}
+		pick = p
+	}
+	if pick.IsZero() {
+		// In the first days of a month no window can have closed within
+		// it: the decision is published so that it becomes final later
+		// this month, when the background task ends NC AI's standing.
+		pick = later
+	}
+	if pick.IsZero() {
+		pick = today.AddDays(-14).Start().Add(10 * time.Hour)
+	}
+	return demoStage1{created: pick.AddDate(0, 0, -50), opinions: pick.AddDate(0, 0, -35).Add(8 * time.Hour),
+		frozen: pick.AddDate(0, 0, -34).Add(4 * time.Hour), due: pick.AddDate(0, 0, -10).Add(8 * time.Hour),
+		scored: pick.AddDate(0, 0, -4).Add(6 * time.Hour), decision: pick}, nil
+}
 
 // demoStage1Results are the first stage's imported results and the demo
 // officer's technology score, by team: NC AI is last.
@@ -46,12 +83,12 @@ var demoStage1Results = map[string]struct {
 }
 
 // SeedStages seeds the two demo stages (after SeedAgreements, and after
-// SeedGPUs and SeedUsageReports, whose teams are all in force: NC AI's
-// allocation ends with its standing). It needs the clock past the first
-// stage's appeal window; before, it does nothing. It is idempotent: once a
-// stage exists it changes nothing.
+// SeedGPUs and SeedUsageReports, whose teams are all in force for the
+// month they tell: NC AI's allocation ends with its standing, in the month
+// of now). Before the agreements have run four months it does nothing. It
+// is idempotent: once a stage exists it changes nothing.
 func SeedStages(ctx context.Context, db *gorm.DB, files *models.FileStore, now time.Time) error {
-	if now.Before(demoStage1Decision.Add(30 * 24 * time.Hour)) {
+	if now.Before(demoAgreementMinistry.AddDate(0, 4, 0)) {
 		return nil
 	}
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -64,6 +101,10 @@ func SeedStages(ctx context.Context, db *gorm.DB, files *models.FileStore, now t
 }
 
 func seedStages(ctx context.Context, db *gorm.DB, files *models.FileStore, now time.Time) error {
+	at, err := demoStage1Decision(ctx, db, now)
+	if err != nil {
+		return err
+	}
 	stages, err := models.ListStages(ctx, db)
 	if err != nil || len(stages) > 0 {
 		return err
@@ -86,8 +127,8 @@ func seedStages(ctx context.Context, db *gorm.DB, files *models.FileStore, now t
 		return nil
 	}
 	s1, errs, err := models.CreateStage(ctx, db, models.StageInput{NameKO: "1차 단계평가", NameEN: "Stage evaluation 1",
-		StartsOn: DemoAgreementStart, EvaluatedOn: "2025-12-15", ReportDue: demoStage1Due.Format(models.StageInstantLayout),
-		Eliminate: "1"}, officer, demoStage1Created)
+		StartsOn: DemoAgreementStart, EvaluatedOn: models.DateOf(at.decision).AddDays(-7).String(), ReportDue: at.due.Format(models.StageInstantLayout),
+		Eliminate: "1"}, officer, at.created)
 	if err := step("stage 1", errs, err); err != nil {
 		return err
 	}
@@ -96,12 +137,12 @@ func seedStages(ctx context.Context, db *gorm.DB, files *models.FileStore, now t
 		{Code: "mmlu", Kind: string(models.KindGlobalBenchmark), NameKO: "MMLU-Pro", NameEN: "MMLU-Pro", Weight: "30"},
 		{Code: "kmmlu", Kind: string(models.KindGovDataset), NameKO: "KMMLU (한국어)", NameEN: "KMMLU (Korean)", Weight: "20"},
 	} {
-		errs, err := models.AddCriterion(ctx, db, s1.ID, c, officer, demoStage1Created)
+		errs, err := models.AddCriterion(ctx, db, s1.ID, c, officer, at.created)
 		if err := step("criterion "+c.Code, errs, err); err != nil {
 			return err
 		}
 	}
-	errs, err = models.OpenOpinions(ctx, db, s1.ID, demoStage1Opinions.Format(models.StageInstantLayout), officer, demoStage1Created.Add(time.Hour))
+	errs, err = models.OpenOpinions(ctx, db, s1.ID, at.opinions.Format(models.StageInstantLayout), officer, at.created.Add(time.Hour))
 	if err := step("stage 1 opinions", errs, err); err != nil {
 		return err
 	}
@@ -114,11 +155,11 @@ func seedStages(ctx context.Context, db *gorm.DB, files *models.FileStore, now t
 		"nc-ai":   "정부 데이터셋 벤치마크의 평가 방식(few-shot 수)을 미리 알려 주십시오. (Please state the government benchmark's few-shot setting.)",
 	}
 	for code, text := range opinions {
-		u, err := stageTeamUser(ctx, db, byCode[code])
+		u, err := stageTeamUser(ctx, db, byCode[code], at.created)
 		if err != nil {
 			return err
 		}
-		errs, err := models.SendOpinion(ctx, db, s1.ID, text, u, demoStage1Created.Add(5*24*time.Hour))
+		errs, err := models.SendOpinion(ctx, db, s1.ID, text, u, at.created.Add(5*24*time.Hour))
 		if err := step("opinion of "+code, errs, err); err != nil {
 			return err
 		}
@@ -132,11 +173,11 @@ func seedStages(ctx context.Context, db *gorm.DB, files *models.FileStore, now t
 		if strings.Contains(o.Text, "MMLU-Pro") {
 			answer = "한국어 벤치마크를 유지하되, 2차 평가부터 가중치를 높입니다. (Kept; its weight rises from stage 2.)"
 		}
-		if errs, err := models.AnswerOpinion(ctx, db, s1.ID, o.ID, answer, officer, demoStage1Frozen.Add(-time.Hour)); err != nil {
+		if errs, err := models.AnswerOpinion(ctx, db, s1.ID, o.ID, answer, officer, at.frozen.Add(-time.Hour)); err != nil {
 			return step("answer", errs, err)
 		}
 	}
-	errs, err = models.FreezeStage(ctx, db, s1.ID, officer, demoStage1Frozen)
+	errs, err = models.FreezeStage(ctx, db, s1.ID, officer, at.frozen)
 	if err := step("freeze stage 1", errs, err); err != nil {
 		return err
 	}
@@ -150,7 +191,7 @@ func seedStages(ctx context.Context, db *gorm.DB, files *models.FileStore, now t
 			techID = c.ID
 		}
 	}
-	if err := models.AssignStageEvaluator(ctx, db, s1.ID, officer.ID, officer, demoStage1Frozen); err != nil {
+	if err := models.AssignStageEvaluator(ctx, db, s1.ID, officer.ID, officer, at.frozen); err != nil {
 		return step("evaluator", nil, err)
 	}
 	var csv strings.Builder
@@ -160,7 +201,7 @@ func seedStages(ctx context.Context, db *gorm.DB, files *models.FileStore, now t
 		if !ok {
 			r = demoStage1Results["sk-telecom"]
 		}
-		u, err := stageTeamUser(ctx, db, t)
+		u, err := stageTeamUser(ctx, db, t, at.created)
 		if err != nil {
 			return err
 		}
@@ -171,26 +212,26 @@ func seedStages(ctx context.Context, db *gorm.DB, files *models.FileStore, now t
 			ServiceDescription: "누구나 써 볼 수 있는 대화형 서비스입니다. (A chat service anyone can try.)",
 			Documents: []*models.UploadedFile{demoPDF([]string{"Stage report 1 (demo)", t.NameEN,
 				"Demo document generated by the portal's demo seed."})}, Files: files,
-			Uploads: models.UploadPolicy{MaxBytes: 1 << 20, Allowed: []models.FileKind{models.FilePDF}}}, u, demoStage1Due.Add(-48*time.Hour))
+			Uploads: models.UploadPolicy{MaxBytes: 1 << 20, Allowed: []models.FileKind{models.FilePDF}}}, u, at.due.Add(-48*time.Hour))
 		if err := step("report of "+t.Code, errs, err); err != nil {
 			return err
 		}
-		if err := models.DeclareStageConflict(ctx, db, s1.ID, t.ID, models.ConflictNone, officer, demoStage1Scored); err != nil {
+		if err := models.DeclareStageConflict(ctx, db, s1.ID, t.ID, models.ConflictNone, officer, at.scored); err != nil {
 			return step("declaration", nil, err)
 		}
-		errs, err = models.SaveStageScores(ctx, db, s1.ID, t.ID, map[uint]string{techID: fmt.Sprint(r.tech)}, officer, demoStage1Scored)
+		errs, err = models.SaveStageScores(ctx, db, s1.ID, t.ID, map[uint]string{techID: fmt.Sprint(r.tech)}, officer, at.scored)
 		if err := step("scores of "+t.Code, errs, err); err != nil {
 			return err
 		}
 		fmt.Fprintf(&csv, "%s,mmlu,%g\n%s,kmmlu,%g\n", t.Code, r.mmlu, t.Code, r.kmmlu)
 	}
-	if probs, _, err := models.ImportStageResults(ctx, db, s1.ID, strings.NewReader(csv.String()), officer, demoStage1Scored.Add(time.Hour)); err != nil {
+	if probs, _, err := models.ImportStageResults(ctx, db, s1.ID, strings.NewReader(csv.String()), officer, at.scored.Add(time.Hour)); err != nil {
 		return fmt.Errorf("store: seed demo stages: import: %w (%v)", err, probs)
 	}
 	_, errs, err = models.PublishStageDecision(ctx, db, models.StageDecisionInput{StageID: s1.ID,
 		NoticeKO:     "독자 AI 파운데이션 모델 프로젝트 1차 단계평가 결과를 다음과 같이 공고합니다.",
 		NoticeEN:     "The result of the first stage evaluation of the sovereign AI foundation model project is announced as follows.",
-		CountingRule: models.RuleCivil}, officer, demoStage1Decision)
+		CountingRule: models.RuleCivil}, officer, at.decision)
 	if err := step("stage 1 decision", errs, err); err != nil {
 		return err
 	}
@@ -201,7 +242,7 @@ func seedStages(ctx context.Context, db *gorm.DB, files *models.FileStore, now t
 	// The second stage: in its opinion period now.
 	today := models.DateOf(now)
 	s2, errs, err := models.CreateStage(ctx, db, models.StageInput{NameKO: "2차 단계평가 (연말 평가)", NameEN: "Stage evaluation 2 (year-end)",
-		StartsOn: "2025-12-15", EvaluatedOn: today.AddDays(60).String(),
+		StartsOn: models.DateOf(at.decision).AddDays(-7).String(), EvaluatedOn: today.AddDays(60).String(),
 		ReportDue: today.AddDays(45).Start().Add(18 * time.Hour).Format(models.StageInstantLayout), Eliminate: "1", CarryOver: true},
 		officer, now.Add(-3*24*time.Hour))
 	if err := step("stage 2", errs, err); err != nil {
@@ -233,7 +274,7 @@ func seedStages(ctx context.Context, db *gorm.DB, files *models.FileStore, now t
 }
 
 // stageTeamUser is a company user of the team who acts for it.
-func stageTeamUser(ctx context.Context, db *gorm.DB, team models.Organisation) (*models.User, error) {
+func stageTeamUser(ctx context.Context, db *gorm.DB, team models.Organisation, at time.Time) (*models.User, error) {
 	u, err := demoUserWhere(ctx, db, "company of "+team.Code, func(u *models.User) bool {
 		return u.Role == models.RoleCompany && u.OrganisationID != nil && *u.OrganisationID == team.ID
 	})
@@ -245,5 +286,5 @@ func stageTeamUser(ctx context.Context, db *gorm.DB, team models.Organisation) (
 	}
 	id := team.ID
 	return models.UpsertUser(ctx, db, models.Identity{Issuer: "demo-stage", Subject: "stage-" + team.Code,
-		Name: team.NameKO + " 단계평가 담당자", Role: models.RoleCompany, OrganisationID: &id}, demoStage1Created)
+		Name: team.NameKO + " 단계평가 담당자", Role: models.RoleCompany, OrganisationID: &id}, at)
 }

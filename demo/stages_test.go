@@ -18,6 +18,15 @@ import (
 // second is in its opinion period now; seeding again changes nothing.
 func TestSeedStages(t *testing.T) {
 	t.Parallel()
+	for _, now := range []time.Time{gpuNow, time.Date(2027, 3, 2, 9, 0, 0, 0, models.KST)} {
+		t.Run(now.Format("2006-01-02"), func(t *testing.T) {
+			t.Parallel()
+			seedStagesAt(t, now)
+		})
+	}
+}
+
+func seedStagesAt(t *testing.T, gpuNow time.Time) {
 	testdb.Each(t, func() time.Time { return gpuNow }, func(t *testing.T, db *gorm.DB) {
 		ctx := t.Context()
 		files, err := models.NewFileStore(t.TempDir())
@@ -44,8 +53,23 @@ func TestSeedStages(t *testing.T) {
 			t.Fatalf("stages %d, %v", len(stages), err)
 		}
 		s1, s2 := stages[0], stages[1]
-		if !s1.Frozen() || s1.DecisionID == nil || s1.FinalAt == nil || s1.Phase(gpuNow) != "final" {
-			t.Errorf("stage 1: %+v", s1)
+		if !s1.Frozen() || s1.DecisionID == nil {
+			t.Fatalf("stage 1: %+v", s1)
+		}
+		if s1.FinalAt == nil {
+			// Early in a month the decision becomes final later this month.
+			if gpuNow.Day() > 3 {
+				t.Errorf("stage 1 not final on %s", gpuNow)
+			}
+			gpuNow = gpuNow.AddDate(0, 0, 3)
+			if n, err := models.FinaliseStageDecisions(ctx, db, gpuNow); err != nil || n != 1 {
+				t.Fatalf("finalise later: %d %v", n, err)
+			}
+			stages, _ = models.ListStages(ctx, db)
+			s1 = stages[0]
+		}
+		if s1.Phase(gpuNow) != "final" {
+			t.Errorf("stage 1: %s", s1.Phase(gpuNow))
 		}
 		if ops, _ := models.ListOpinions(ctx, db, s1.ID, &models.User{Role: models.RoleOfficer}); len(ops) != 2 || ops[0].AnsweredAt == nil {
 			t.Errorf("stage 1 opinions: %+v", ops)
@@ -82,6 +106,13 @@ func TestSeedStages(t *testing.T) {
 		for _, al := range allocs {
 			if !al.OwnGPUs && !al.Ended() {
 				t.Errorf("NC AI's allocation %d not ended", al.ID)
+			}
+		}
+		// It ended in the month of now: in force for the month the usage reports tell.
+		for _, al := range allocs {
+			today := models.DateOf(gpuNow)
+			if lastReported := models.NewDate(today.Year, today.Month, 1).AddDays(-1).String(); !al.OwnGPUs && al.PeriodTo < lastReported {
+				t.Errorf("NC AI's allocation ends %s, before the reported month is over", al.PeriodTo)
 			}
 		}
 		if teams, _ := models.AgreementTeams(ctx, db); len(teams) != 4 {
