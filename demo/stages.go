@@ -270,7 +270,24 @@ func seedStages(ctx context.Context, db *gorm.DB, files *models.FileStore, now t
 	}
 	closes := today.AddDays(14).Start().Add(18 * time.Hour)
 	errs, err = models.OpenOpinions(ctx, db, s2.ID, closes.Format(models.StageInstantLayout), officer, now.Add(-2*24*time.Hour))
-	return step("stage 2 opinions", errs, err)
+	if err := step("stage 2 opinions", errs, err); err != nil {
+		return err
+	}
+	// A demo external evaluator, where the demo has one, evaluates both
+	// stages (the first's scores are the officer's).
+	reviewer, err := demoUserWhere(ctx, db, "reviewer", func(u *models.User) bool { return u.Role == models.RoleReviewer })
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	}
+	for _, id := range []uint{s1.ID, s2.ID} {
+		if err := models.AssignStageEvaluator(ctx, db, id, reviewer.ID, officer, now.Add(-2*24*time.Hour)); err != nil {
+			return step("evaluator", nil, err)
+		}
+	}
+	return nil
 }
 
 // stageTeamUser is a company user of the team who acts for it.

@@ -41,6 +41,10 @@ func seedStagesAt(t *testing.T, gpuNow time.Time) {
 			func() error { return demo.SeedGPUs(ctx, db, gpuNow) },
 			func() error { return demo.SeedUsageReports(ctx, db, gpuNow) },
 			func() error { return demo.SeedAdditionalCall(ctx, db, files, gpuNow) },
+			func() error {
+				return db.Create(&models.User{Issuer: models.DemoIssuer, Subject: "stage-test-reviewer", Name: "평가위원",
+					Role: models.RoleReviewer, ProviderRole: models.RoleReviewer}).Error
+			},
 			func() error { return demo.SeedStages(ctx, db, files, gpuNow) },
 			func() error { return demo.SeedStages(ctx, db, files, gpuNow) }, // idempotent
 		} {
@@ -120,6 +124,12 @@ func seedStagesAt(t *testing.T, gpuNow time.Time) {
 		}
 		if !s2.OpinionsOpen(gpuNow) || s2.Frozen() || len(s2.Criteria) < 4 || models.WeightTotal(s2.Criteria) != 100 {
 			t.Errorf("stage 2: open %v, %d criteria, weights %g", s2.OpinionsOpen(gpuNow), len(s2.Criteria), models.WeightTotal(s2.Criteria))
+		}
+		for _, s := range []models.Stage{s1, s2} {
+			evs, _ := models.ListStageEvaluators(ctx, db, s.ID)
+			if len(evs) == 0 || evs[len(evs)-1].User.Role != models.RoleReviewer {
+				t.Errorf("stage %d: the demo's external evaluator is not assigned", s.Number)
+			}
 		}
 		if check := verify(t, db); check.BrokenID != 0 {
 			t.Errorf("audit chain: %+v", check)
