@@ -147,6 +147,7 @@ func TestBrowserStageJourney(t *testing.T) {
 			techID = c.ID
 		}
 	}
+	ev.do("reload", chromedp.Navigate(base+"/evaluations/"+sid), chromedp.WaitVisible(chromedp.CSS(team+`[data-testid="score-form"]`)))
 	ev.do("score", chromedp.SetValue(chromedp.CSS(team+fmt.Sprintf(`[name="score.%d"]`, techID)), "90"),
 		chromedp.Click(chromedp.CSS(team+`[data-testid="score-submit"]`)), chromedp.WaitVisible(testID("notice")))
 	ev.page("/evaluations/:id (scored)")
