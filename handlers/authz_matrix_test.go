@@ -369,6 +369,57 @@ func authzMatrix() map[string]matrixRow {
 		{"POST /appeals/:id/decide", matrixRow{path: "/appeals/{own_appeal}/decide", otherPath: "/appeals/{other_appeal}/decide",
 			cells: ministryEmptyForm}},
 
+		// Stage evaluations. {stage} is in its opinion period, with an
+		// opinion ({stage_opinion}) and a report of Upstage ({own_stage_report},
+		// its document {own_stage_file}) and of KAIST ({other_stage_report},
+		// {other_stage_file}); {frozen_stage} is frozen, the demo officer its
+		// evaluator ({stage_criterion} one of its criteria). The forms are
+		// sent empty.
+		{"GET /stages", matrixRow{path: "/stages", cells: sameCells(cellOK)}},
+		{"GET /stages/:id", matrixRow{path: "/stages/{stage}", cells: sameCells(cellOK)}},
+		{"GET /stages/:id/team", matrixRow{path: "/stages/{stage}/team", cells: matrixCells(
+			cellSignIn, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden)}},
+		{"POST /stages/:id/opinions", matrixRow{path: "/stages/{stage}/opinions", cells: matrixCells(
+			cellForbidden, cellUnprocessable, cellUnprocessable, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden)}},
+		{"POST /stages/:id/report", matrixRow{path: "/stages/{stage}/report", cells: matrixCells(
+			cellForbidden, cellUnprocessable, cellUnprocessable, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden)}},
+		// The evaluator reads the reports of the stage assigned to them
+		// ({frozen_stage}), not of another.
+		{"GET /stages/:id/reports/:rid/files/:fid", matrixRow{path: "/stages/{stage}/reports/{own_stage_report}/files/{own_stage_file}",
+			otherPath:         "/stages/{stage}/reports/{other_stage_report}/files/{other_stage_file}",
+			reviewerPath:      "/stages/{frozen_stage}/reports/{frozen_stage_report}/files/{frozen_stage_file}",
+			reviewerOtherPath: "/stages/{stage}/reports/{own_stage_report}/files/{own_stage_file}",
+			cells:             matrixCells(cellSignIn, cellOK, cellNotFound, cellOK, cellOK, cellOK, cellOK, cellNotFound)}},
+		{"GET /officer/stages", matrixRow{path: "/officer/stages", cells: ministryPage}},
+		{"POST /officer/stages", matrixRow{path: "/officer/stages", cells: ministryEmptyForm}},
+		{"GET /officer/stages/:id", matrixRow{path: "/officer/stages/{stage}", cells: ministryPage}},
+		{"POST /officer/stages/:id", matrixRow{path: "/officer/stages/{stage}", cells: ministryEmptyForm}},
+		{"POST /officer/stages/:id/criteria", matrixRow{path: "/officer/stages/{stage}/criteria", cells: ministryEmptyForm}},
+		// The frozen set refuses the change.
+		{"POST /officer/stages/:id/criteria/:cid/remove", matrixRow{path: "/officer/stages/{frozen_stage}/criteria/{stage_criterion}/remove",
+			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellConflict, cellConflict, cellForbidden, cellForbidden, cellForbidden)}},
+		{"POST /officer/stages/:id/opinions", matrixRow{path: "/officer/stages/{stage}/opinions", cells: ministryEmptyForm}},
+		{"POST /officer/stages/:id/opinions/:oid/answer", matrixRow{path: "/officer/stages/{stage}/opinions/{stage_opinion}/answer",
+			cells: ministryEmptyForm}},
+		// Without the confirmation: the page that asks for it.
+		{"POST /officer/stages/:id/freeze", matrixRow{path: "/officer/stages/{stage}/freeze",
+			cells: matrixCells(cellForbidden, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden)}},
+		{"POST /officer/stages/:id/evaluators", matrixRow{path: "/officer/stages/{stage}/evaluators", cells: ministryEmptyForm}},
+		{"POST /officer/stages/:id/results", matrixRow{path: "/officer/stages/{frozen_stage}/results", cells: ministryEmptyForm}},
+		{"POST /officer/stages/:id/decision", matrixRow{path: "/officer/stages/{frozen_stage}/decision", cells: ministryEmptyForm}},
+		{"GET /evaluations", matrixRow{path: "/evaluations", cells: matrixCells(
+			cellSignIn, cellForbidden, cellForbidden, cellOK, cellOK, cellForbidden, cellOK, cellOK)}},
+		// The admin is no evaluator of the stage: "not found" to them. The
+		// external evaluator is assigned to {frozen_stage}, not to {stage}.
+		{"GET /evaluations/:id", matrixRow{path: "/evaluations/{frozen_stage}", reviewerPath: "/evaluations/{frozen_stage}", reviewerOtherPath: "/evaluations/{stage}", cells: matrixCells(
+			cellSignIn, cellForbidden, cellForbidden, cellOK, cellNotFound, cellForbidden, cellOK, cellNotFound)}},
+		{"POST /evaluations/:id/teams/:org/conflict", matrixRow{path: "/evaluations/{frozen_stage}/teams/{own}/conflict", otherPath: "/evaluations/{frozen_stage}/teams/{other}/conflict",
+			reviewerPath: "/evaluations/{frozen_stage}/teams/{own}/conflict", reviewerOtherPath: "/evaluations/{stage}/teams/{own}/conflict", cells: matrixCells(
+				cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellNotFound, cellForbidden, cellUnprocessable, cellNotFound)}},
+		{"POST /evaluations/:id/teams/:org/scores", matrixRow{path: "/evaluations/{frozen_stage}/teams/{own}/scores", otherPath: "/evaluations/{frozen_stage}/teams/{other}/scores",
+			reviewerPath: "/evaluations/{frozen_stage}/teams/{own}/scores", reviewerOtherPath: "/evaluations/{stage}/teams/{own}/scores", cells: matrixCells(
+				cellForbidden, cellForbidden, cellForbidden, cellUnprocessable, cellNotFound, cellForbidden, cellUnprocessable, cellNotFound)}},
+
 		// Agreements. {own_agreement} is Upstage's, in force, {own_version}
 		// its version 1; {other_agreement} is KAIST's, in force, with an
 		// amendment in preparation ({draft_version}); Upstage is no party of
@@ -640,6 +691,12 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 	if err := s.app.db.Where("organisation_id = ?", f.upstage.ID).First(&signer).Error; err != nil {
 		t.Fatal(err)
 	}
+	stage := s.stage("2027년 1차 단계평가", 5*24*time.Hour, "upstage", "kaist")
+	frozenStage := s.stage("2027년 2차 단계평가", time.Hour, "upstage")
+	s.freezeStage(frozenStage, now.Add(2*time.Hour))
+	if err := models.AssignStageEvaluator(t.Context(), s.app.db, frozenStage.ID, s.user("demo-reviewer").ID, s.officer(), now.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	ownGrant := s.grant("upstage", decided.decision, models.NamingModel, "Solar Pro", "")
 	otherGrant := s.grant("kaist", other.decision, models.NamingModel, "KAIST LLM", "")
 
@@ -662,69 +719,79 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 	}
 
 	f.vars = map[string]string{
-		"hash":             static.Hash,
-		"own":              itoa(f.upstage.ID),
-		"other":            itoa(f.kaist.ID),
-		"demo_user":        itoa(s.user("demo-company-upstage").ID),
-		"call":             itoa(decided.ID),
-		"decision":         itoa(decided.decision.ID),
-		"other_decision":   itoa(other.decision.ID),
-		"review":           itoa(review),
-		"rev_review":       itoa(revReview),
-		"rev_app":          itoa(revApp.ID),
-		"norev_app":        itoa(norevApp.ID),
-		"rev_doc":          itoa(revDoc),
-		"norev_doc":        itoa(norevDoc),
-		"own_appeal":       itoa(ownAppeal.ID),
-		"other_appeal":     itoa(otherAppeal.ID),
-		"own_evidence":     itoa(ownAppeal.Evidence[0].ID),
-		"other_evidence":   itoa(otherAppeal.Evidence[0].ID),
-		"open_call":        itoa(open.ID),
-		"apply_call":       itoa(apply.ID),
-		"own_app":          itoa(ownApp.ID),
-		"other_app":        itoa(otherApp.ID),
-		"own_member":       itoa(ownMember),
-		"own_member2":      itoa(ownMember2),
-		"other_member2":    itoa(otherMember2),
-		"own_sel_app":      itoa(ownSel.ID),
-		"other_sel_app":    itoa(otherSel.ID),
-		"change_request":   itoa(change.ID),
-		"own_withdraw":     itoa(ownWithdraw.ID),
-		"other_withdraw":   itoa(otherWithdraw.ID),
-		"own_invitation":   itoa(ownInvitation.ID),
-		"own_invitation2":  itoa(ownInvitation2.ID),
-		"other_invitation": itoa(otherInvitation.ID),
-		"other_member":     itoa(otherMember),
-		"own_doc":          itoa(ownDoc),
-		"other_doc":        itoa(otherDoc),
-		"holiday":          itoa(holiday.ID),
-		"holiday_list":     itoa(list.ID),
-		"holiday_list2":    itoa(list2.ID),
-		"cluster":          itoa(cluster.ID),
-		"own_alloc":        itoa(ownAlloc.ID),
-		"other_alloc":      itoa(otherAlloc.ID),
-		"own_grant":        itoa(ownGrant.ID),
-		"own_report":       itoa(ownReport.ID),
-		"other_report":     itoa(otherReport.ID),
-		"report_month":     reportMonth,
-		"invoice":          itoa(invoice.ID),
-		"other_grant":      itoa(otherGrant.ID),
-		"own_agreement":    itoa(ownAgreement.ID),
-		"other_agreement":  itoa(otherAgreement.ID),
-		"own_version":      itoa(ownAgreement.Versions[0].ID),
-		"other_version":    itoa(otherAgreement.Versions[0].ID),
-		"draft_version":    itoa(draft.ID),
-		"signer":           itoa(signer.UserID),
-		"survey":           itoa(survey.ID),
-		"own_purchase":     itoa(ownPurchase.ID),
-		"other_purchase":   itoa(otherPurchase.ID),
-		"own_delivery":     itoa(ownPurchase.Deliveries[0].ID),
-		"other_delivery":   itoa(otherPurchase.Deliveries[0].ID),
-		"source":           itoa(source.ID),
-		"own_project":      itoa(s.datasetProject(f.upstage).ID),
-		"other_project":    itoa(s.datasetProject(f.kaist).ID),
-		"own_talent":       itoa(s.talentLine(f.upstage).ID),
-		"other_talent":     itoa(s.talentLine(f.kaist).ID),
+		"hash":                static.Hash,
+		"own":                 itoa(f.upstage.ID),
+		"other":               itoa(f.kaist.ID),
+		"demo_user":           itoa(s.user("demo-company-upstage").ID),
+		"call":                itoa(decided.ID),
+		"decision":            itoa(decided.decision.ID),
+		"other_decision":      itoa(other.decision.ID),
+		"review":              itoa(review),
+		"rev_review":          itoa(revReview),
+		"rev_app":             itoa(revApp.ID),
+		"norev_app":           itoa(norevApp.ID),
+		"rev_doc":             itoa(revDoc),
+		"norev_doc":           itoa(norevDoc),
+		"own_appeal":          itoa(ownAppeal.ID),
+		"other_appeal":        itoa(otherAppeal.ID),
+		"own_evidence":        itoa(ownAppeal.Evidence[0].ID),
+		"other_evidence":      itoa(otherAppeal.Evidence[0].ID),
+		"open_call":           itoa(open.ID),
+		"apply_call":          itoa(apply.ID),
+		"own_app":             itoa(ownApp.ID),
+		"other_app":           itoa(otherApp.ID),
+		"own_member":          itoa(ownMember),
+		"own_member2":         itoa(ownMember2),
+		"other_member2":       itoa(otherMember2),
+		"own_sel_app":         itoa(ownSel.ID),
+		"other_sel_app":       itoa(otherSel.ID),
+		"change_request":      itoa(change.ID),
+		"own_withdraw":        itoa(ownWithdraw.ID),
+		"other_withdraw":      itoa(otherWithdraw.ID),
+		"own_invitation":      itoa(ownInvitation.ID),
+		"own_invitation2":     itoa(ownInvitation2.ID),
+		"other_invitation":    itoa(otherInvitation.ID),
+		"other_member":        itoa(otherMember),
+		"own_doc":             itoa(ownDoc),
+		"other_doc":           itoa(otherDoc),
+		"holiday":             itoa(holiday.ID),
+		"holiday_list":        itoa(list.ID),
+		"holiday_list2":       itoa(list2.ID),
+		"cluster":             itoa(cluster.ID),
+		"own_alloc":           itoa(ownAlloc.ID),
+		"other_alloc":         itoa(otherAlloc.ID),
+		"own_grant":           itoa(ownGrant.ID),
+		"own_report":          itoa(ownReport.ID),
+		"other_report":        itoa(otherReport.ID),
+		"report_month":        reportMonth,
+		"invoice":             itoa(invoice.ID),
+		"other_grant":         itoa(otherGrant.ID),
+		"own_agreement":       itoa(ownAgreement.ID),
+		"other_agreement":     itoa(otherAgreement.ID),
+		"own_version":         itoa(ownAgreement.Versions[0].ID),
+		"other_version":       itoa(otherAgreement.Versions[0].ID),
+		"draft_version":       itoa(draft.ID),
+		"signer":              itoa(signer.UserID),
+		"survey":              itoa(survey.ID),
+		"own_purchase":        itoa(ownPurchase.ID),
+		"other_purchase":      itoa(otherPurchase.ID),
+		"own_delivery":        itoa(ownPurchase.Deliveries[0].ID),
+		"other_delivery":      itoa(otherPurchase.Deliveries[0].ID),
+		"source":              itoa(source.ID),
+		"own_project":         itoa(s.datasetProject(f.upstage).ID),
+		"other_project":       itoa(s.datasetProject(f.kaist).ID),
+		"own_talent":          itoa(s.talentLine(f.upstage).ID),
+		"other_talent":        itoa(s.talentLine(f.kaist).ID),
+		"stage":               itoa(stage.ID),
+		"frozen_stage":        itoa(frozenStage.ID),
+		"stage_opinion":       itoa(stage.opinion),
+		"stage_criterion":     itoa(frozenStage.crit["tech"]),
+		"frozen_stage_report": itoa(frozenStage.reports["upstage"]),
+		"frozen_stage_file":   itoa(frozenStage.files["upstage"]),
+		"own_stage_report":    itoa(stage.reports["upstage"]),
+		"other_stage_report":  itoa(stage.reports["kaist"]),
+		"own_stage_file":      itoa(stage.files["upstage"]),
+		"other_stage_file":    itoa(stage.files["kaist"]),
 	}
 	return f
 }

@@ -82,7 +82,7 @@ func TestExternalEvaluator(t *testing.T) {
 			nav = append(nav, href)
 		})
 		for _, href := range nav {
-			if !slices.Contains([]string{"/", "/calls", "/decisions", "/k-ai", "/support/figures", "/reviews"}, href) {
+			if !slices.Contains([]string{"/", "/calls", "/decisions", "/stages", "/k-ai", "/support/figures", "/reviews", "/evaluations"}, href) {
 				t.Errorf("the evaluator's navigation links to %s", href)
 			}
 		}

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -49,6 +50,9 @@ func newFullDemo(t *testing.T, kind testdb.Kind) *testApp {
 		t.Fatal(err)
 	}
 	if err := demo.SeedAdditionalCall(ctx, app.db, app.h.files, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.SeedStages(ctx, app.db, app.h.files, now); err != nil {
 		t.Fatal(err)
 	}
 	return app
@@ -565,7 +569,12 @@ func TestCachedPagesReadOnlyVersionedTables(t *testing.T) {
 	app := newFullDemo(t, testdb.SQLite)
 	plain := secondInstance(t, app, map[string]string{"PORTAL_PAGE_CACHE_BYTES": "0"})
 	decisions, _ := decisionPaths(t, app.db)
-	viewers := cacheViewers(t, app, append([]string{"/", "/calls", "/calls/1", "/decisions", "/k-ai"}, decisions...))
+	var stages []uint
+	if err := app.db.Model(&models.Stage{}).Order("id").Pluck("id", &stages).Error; err != nil || len(stages) == 0 {
+		t.Fatalf("demo stages: %v %v", stages, err)
+	}
+	viewers := cacheViewers(t, app, append([]string{"/", "/calls", "/calls/1", "/decisions", "/k-ai", "/stages",
+		fmt.Sprintf("/stages/%d", stages[0]), fmt.Sprintf("/stages/%d", stages[len(stages)-1])}, decisions...))
 	counter := countStatements(t, plain.db)
 	left := models.UnversionedTables()
 	word := regexp.MustCompile(`\b(` + strings.Join(left, "|") + `)\b`)
@@ -595,7 +604,7 @@ func TestCachedPagesReadOnlyVersionedTables(t *testing.T) {
 			cached[rt.Path] = true
 		}
 	}
-	for _, path := range []string{"/", "/calls", "/calls/:id", "/decisions", "/decisions/:id", "/k-ai",
+	for _, path := range []string{"/", "/calls", "/calls/:id", "/decisions", "/decisions/:id", "/k-ai", "/stages", "/stages/:id",
 		"/company", "/officer", "/admin", "/auditor"} {
 		if !cached[path] {
 			t.Errorf("%s is not served through the page cache", path)

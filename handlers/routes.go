@@ -146,6 +146,32 @@ func (h *Handler) routes() []Route {
 		{"POST", "/appeals/:id/review", roles(ministry...), h.startAppealReview},
 		{"POST", "/appeals/:id/decide", roles(ministry...), h.decideAppeal},
 
+		// Stage evaluations (단계평가): the public page of each stage; officers define stages, their
+		// criteria sets, the opinion period, the freeze, evaluators, imported results and the decision;
+		// teams send opinions and stage reports; evaluators (officers, external reviewers) score.
+		{"GET", "/stages", public, h.cached(h.showStagesPage)},
+		{"GET", "/stages/:id", public, h.cached(h.showStagePage)},
+		{"GET", "/stages/:id/team", roles(models.RoleCompany), h.showStageTeamPage},
+		{"POST", "/stages/:id/opinions", roles(models.RoleCompany), h.sendOpinion},
+		{"POST", "/stages/:id/report", uploads(roles(models.RoleCompany)), h.submitStageReport},
+		{"GET", "/stages/:id/reports/:rid/files/:fid", roles(append(programmeAll, models.RoleCompany, models.RoleReviewer)...), h.downloadStageReportFile},
+		{"GET", "/officer/stages", roles(ministry...), h.showStagesAdminPage},
+		{"POST", "/officer/stages", roles(ministry...), h.createStage},
+		{"GET", "/officer/stages/:id", roles(ministry...), h.showStageAdminPage},
+		{"POST", "/officer/stages/:id", roles(ministry...), h.updateStage},
+		{"POST", "/officer/stages/:id/criteria", roles(ministry...), h.addCriterion},
+		{"POST", "/officer/stages/:id/criteria/:cid/remove", roles(ministry...), h.removeCriterion},
+		{"POST", "/officer/stages/:id/opinions", roles(ministry...), h.openOpinions},
+		{"POST", "/officer/stages/:id/opinions/:oid/answer", roles(ministry...), h.answerOpinion},
+		{"POST", "/officer/stages/:id/freeze", roles(ministry...), h.freezeStage},
+		{"POST", "/officer/stages/:id/evaluators", roles(ministry...), h.assignStageEvaluator},
+		{"POST", "/officer/stages/:id/results", uploads(roles(ministry...)), h.importStageResults},
+		{"POST", "/officer/stages/:id/decision", roles(ministry...), h.publishStageDecision},
+		{"GET", "/evaluations", roles(append(ministry, models.RoleReviewer)...), h.showEvaluationsPage},
+		{"GET", "/evaluations/:id", roles(append(ministry, models.RoleReviewer)...), h.showEvaluationPage},
+		{"POST", "/evaluations/:id/teams/:org/conflict", roles(append(ministry, models.RoleReviewer)...), h.declareStageConflict},
+		{"POST", "/evaluations/:id/teams/:org/scores", roles(append(ministry, models.RoleReviewer)...), h.saveStageScores},
+
 		// Agreements (협약): officers prepare and send versions, each party's authorised signer signs,
 		// the ministry signs last; companies see their own, auditors read all.
 		{"GET", "/agreements", roles(append(programmeAll, models.RoleCompany)...), h.showAgreementsPage},

@@ -33,9 +33,10 @@ var skippedStatementPages = map[string]string{}
 // notFoundVisits are the requests of the statement count test that answer
 // 404 by design, with the reason; any other 404 means a sample object is wrong.
 var notFoundVisits = map[string]string{
-	"anonymous GET /auth/login":    "the tests configure no OIDC provider",
-	"anonymous GET /auth/callback": "the tests configure no OIDC provider",
-	"demo-admin GET /reviews/:aid": "the sample assignment is the demo officer's, not the admin's",
+	"anonymous GET /auth/login":       "the tests configure no OIDC provider",
+	"anonymous GET /auth/callback":    "the tests configure no OIDC provider",
+	"demo-admin GET /reviews/:aid":    "the sample assignment is the demo officer's, not the admin's",
+	"demo-admin GET /evaluations/:id": "the demo officer evaluates the sample stage, not the admin",
 }
 
 // companyFor names the company user who requests a route when it is not the
@@ -276,7 +277,18 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 	must(t, db.Where("organisation_id = ?", *upstage.OrganisationID).Order("id").First(&talent).Error)
 	var project models.DatasetProject
 	must(t, db.Where("organisation_id = ?", *upstage.OrganisationID).Order("id").First(&project).Error)
+	// The demo's stages: the first complete (NC AI eliminated), the second open for opinions.
+	must(t, demo.SeedStages(ctx, db, app.h.files, now))
+	var stage models.Stage
+	must(t, db.Order("number").First(&stage).Error)
+	var stageReport models.StageReport
+	must(t, db.Preload("Files").Where("stage_id = ? AND organisation_id = ?", stage.ID, *upstage.OrganisationID).First(&stageReport).Error)
 	return map[string]string{
+		"/stages/:id":                            fmt.Sprintf("/stages/%d", stage.ID),
+		"/stages/:id/team":                       fmt.Sprintf("/stages/%d/team", stage.ID),
+		"/stages/:id/reports/:rid/files/:fid":    fmt.Sprintf("/stages/%d/reports/%d/files/%d", stage.ID, stageReport.ID, stageReport.Files[0].ID),
+		"/officer/stages/:id":                    fmt.Sprintf("/officer/stages/%d", stage.ID),
+		"/evaluations/:id":                       fmt.Sprintf("/evaluations/%d", stage.ID),
 		"/applications/:id/consortium":           fmt.Sprintf("/applications/%d/consortium", application.ID),
 		"/data/surveys/:id":                      fmt.Sprintf("/data/surveys/%d", survey.ID),
 		"/data/purchases/:id":                    fmt.Sprintf("/data/purchases/%d", purchase.ID),

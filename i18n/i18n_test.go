@@ -166,11 +166,15 @@ func dynamicIDs(statuses []int) map[string][]string {
 		appStatuses = append(appStatuses, string(s))
 	}
 	return map[string][]string{
-		"error.title.":             titles,
-		"error.message.":           messages,
-		"organisation.kind.":       kinds,
-		"role.":                    roles,
-		"application.status.":      each("application.status.", appStatuses...),
+		"error.title.":        titles,
+		"error.message.":      messages,
+		"organisation.kind.":  kinds,
+		"role.":               roles,
+		"application.status.": each("application.status.", appStatuses...),
+		"stage.tie.":          each("stage.tie.", "criterion", "agreement"),
+		"stage.closed.":       each("stage.closed.", "opinions", "report"),
+		"stage.done.": each("stage.done.", "created", "updated", "criterion", "opened", "answered", "frozen", "evaluator",
+			"imported", "published", "opinion", "report", "declared", "scored"),
 		"application.member_role.": each("application.member_role.", models.MemberRoles...),
 		"officer.status.":          each("officer.status.", appStatuses...),
 		"officer.member.":          each("officer.member.", models.MemberRoles...),

@@ -600,8 +600,36 @@ func migrations() []*gormigrate.Migration {
 				return tx.Migrator().DropTable(&FollowUp{})
 			},
 		},
+		{
+			// Stage evaluations (단계평가): stages with their criteria sets and
+			// the sets' revisions, the teams' opinions and reports, the
+			// evaluators with their declarations and scores, and imported
+			// results.
+			ID: "2026120920_stage_evaluations",
+			Migrate: func(tx *gorm.DB) error {
+				if err := tx.AutoMigrate(stageModels...); err != nil {
+					return err
+				}
+				return versionTables(tx, stageTables...)
+			},
+			Rollback: func(tx *gorm.DB) error {
+				if err := unversionTables(tx, stageTables...); err != nil {
+					return err
+				}
+				return tx.Migrator().DropTable(&StageResult{}, &StageScore{}, &StageDeclaration{}, &StageEvaluator{},
+					&StageReportFile{}, &StageReport{}, &StageOpinion{}, &StageRevision{}, &StageCriterion{}, &Stage{})
+			},
+		},
 	}
 }
+
+// stageModels are the stage evaluations' types; stageTables their tables.
+var (
+	stageModels = []any{&Stage{}, &StageCriterion{}, &StageRevision{}, &StageOpinion{}, &StageReport{}, &StageReportFile{},
+		&StageEvaluator{}, &StageDeclaration{}, &StageScore{}, &StageResult{}}
+	stageTables = []string{"stages", "stage_criteria", "stage_revisions", "stage_opinions", "stage_reports", "stage_report_files",
+		"stage_evaluators", "stage_declarations", "stage_scores", "stage_results"}
+)
 
 // agreementModels are the agreements' types; agreementTables their tables.
 var (
@@ -713,6 +741,8 @@ func schemaModels() []any {
 		&AgreementSignature{}, &AgreementSigner{}, &AgreementNotice{},
 		&DataSurvey{}, &DataDemand{}, &DataSource{}, &DataPurchase{}, &DataDelivery{},
 		&DatasetProject{}, &TalentLine{}, &FollowUp{},
+		&Stage{}, &StageCriterion{}, &StageRevision{}, &StageOpinion{}, &StageReport{}, &StageReportFile{},
+		&StageEvaluator{}, &StageDeclaration{}, &StageScore{}, &StageResult{},
 	}
 }
 

@@ -58,7 +58,7 @@ type NavItem struct {
 
 // Nav lists the navigation for the visitor's role.
 func (p Page) Nav() []NavItem {
-	items := []NavItem{{"/", "nav.home"}, {"/calls", "nav.calls"}, {"/decisions", "nav.decisions"}, {"/k-ai", "nav.registry"},
+	items := []NavItem{{"/", "nav.home"}, {"/calls", "nav.calls"}, {"/decisions", "nav.decisions"}, {"/stages", "nav.stages"}, {"/k-ai", "nav.registry"},
 		{"/support/figures", "nav.support_figures"}}
 	switch p.Role() {
 	case models.RoleCompany:
@@ -72,6 +72,7 @@ func (p Page) Nav() []NavItem {
 		}
 	case models.RoleOfficer:
 		items = append(items, NavItem{"/officer", "nav.dashboard"}, NavItem{"/reviews", "nav.reviews"},
+			NavItem{"/officer/stages", "nav.stage_admin"}, NavItem{"/evaluations", "nav.evaluations"},
 			NavItem{"/appeals", "nav.appeals"}, NavItem{"/agreements", "nav.agreements"}, NavItem{"/officer/naming", "nav.naming"},
 			NavItem{"/allocations", "nav.allocations"}, NavItem{"/gpus/clusters", "nav.clusters"},
 			NavItem{"/auditor/usage-reports", "nav.usage_queue"}, NavItem{"/auditor/usage-summary", "nav.usage_summary"},
@@ -80,6 +81,7 @@ func (p Page) Nav() []NavItem {
 			NavItem{"/support", "nav.support"}, NavItem{"/data", "nav.data"}, NavItem{"/talent", "nav.talent"}, NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
 	case models.RoleAdmin:
 		items = append(items, NavItem{"/officer", "nav.dashboard"}, NavItem{"/reviews", "nav.reviews"},
+			NavItem{"/officer/stages", "nav.stage_admin"}, NavItem{"/evaluations", "nav.evaluations"},
 			NavItem{"/appeals", "nav.appeals"}, NavItem{"/agreements", "nav.agreements"}, NavItem{"/officer/naming", "nav.naming"},
 			NavItem{"/allocations", "nav.allocations"}, NavItem{"/gpus/clusters", "nav.clusters"},
 			NavItem{"/auditor/usage-reports", "nav.usage_queue"}, NavItem{"/auditor/usage-summary", "nav.usage_summary"},
@@ -87,8 +89,8 @@ func (p Page) Nav() []NavItem {
 			NavItem{"/officer/usage-settings", "nav.usage_settings"}, NavItem{"/officer/consortia", "nav.consortia"},
 			NavItem{"/support", "nav.support"}, NavItem{"/data", "nav.data"}, NavItem{"/talent", "nav.talent"}, NavItem{"/admin", "nav.admin"}, NavItem{"/organisations", "nav.organisations"}, NavItem{"/audit", "nav.audit"})
 	case models.RoleReviewer:
-		// An external evaluator: their assignments and nothing else of the programme.
-		items = append(items, NavItem{"/reviews", "nav.dashboard"})
+		// An external evaluator: their call and stage assignments and nothing else of the programme.
+		items = append(items, NavItem{"/reviews", "nav.dashboard"}, NavItem{"/evaluations", "nav.evaluations"})
 	case models.RoleAuditor:
 		items = append(items, NavItem{"/auditor", "nav.dashboard"}, NavItem{"/appeals", "nav.appeals"}, NavItem{"/agreements", "nav.agreements"},
 			NavItem{"/allocations", "nav.allocations"}, NavItem{"/gpus/clusters", "nav.clusters"},

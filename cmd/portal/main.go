@@ -410,7 +410,10 @@ func seedDemo(ctx context.Context, cfg *config.Config, db *gorm.DB) error {
 	if err := demo.SeedSupport(ctx, db, files, now); err != nil {
 		return err
 	}
-	return demo.SeedAdditionalCall(ctx, db, files, now)
+	if err := demo.SeedAdditionalCall(ctx, db, files, now); err != nil {
+		return err
+	}
+	return demo.SeedStages(ctx, db, files, now)
 }
 
 // serve runs the web portal until ctx ends, then drains requests.
@@ -438,6 +441,7 @@ func serve(ctx context.Context, cfg *config.Config, db *gorm.DB, secrets *models
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	go h.Cleanup(ctx, 10*time.Minute)
+	go h.FinaliseStages(ctx, time.Minute)
 	if cfg.Collector {
 		// The collector stops, having written what it holds, before the database closes.
 		defer startCollector(ctx, cfg, db, secrets, log, h.CollectorMetrics())()
