@@ -620,6 +620,18 @@ func migrations() []*gormigrate.Migration {
 					&StageReportFile{}, &StageReport{}, &StageOpinion{}, &StageRevision{}, &StageCriterion{}, &Stage{})
 			},
 		},
+		{
+			// Notices: each user's inbox. Read and unread change per
+			// request and no cached page reads them (the unread count is
+			// put in for each request), so they do not move the data version.
+			ID: "2026120980_inbox_messages",
+			Migrate: func(tx *gorm.DB) error {
+				return tx.AutoMigrate(&InboxMessage{})
+			},
+			Rollback: func(tx *gorm.DB) error {
+				return tx.Migrator().DropTable(&InboxMessage{})
+			},
+		},
 	}
 }
 
@@ -723,7 +735,7 @@ func recordBuiltinHolidays(tx *gorm.DB, previous, current string) error {
 // table a migrated database has, so add a migration's new types here too.
 func schemaModels() []any {
 	return []any{
-		&Organisation{}, &User{}, &Session{}, &UsedLoginState{}, &AuditEntry{}, &Programme{}, &Call{},
+		&Organisation{}, &User{}, &Session{}, &InboxMessage{}, &UsedLoginState{}, &AuditEntry{}, &Programme{}, &Call{},
 		&Criterion{}, &RequiredDocument{}, &StoredFile{}, &Application{}, &ConsortiumMember{},
 		&ApplicationDocument{}, &ReviewAssignment{}, &Score{}, &Decision{}, &DecisionEntry{},
 		&ExtraHoliday{}, &Appeal{}, &AppealEvidence{}, &NamingGrant{},
