@@ -118,6 +118,8 @@ type Config struct {
 	PrivacyOfficer   string    // 개인정보 보호책임자: department, title and name
 	PrivacyContact   string    // the privacy officer's phone or e-mail
 	PrivacyEffective time.Time // the day the privacy policy took effect; zero: not set
+
+	Mail Mail // the notices' mail (config/mail.go)
 }
 
 // RateLimit allows N requests per Per to one client, in a burst or spread
@@ -328,6 +330,9 @@ func Load(getenv Getenv) (*Config, error) {
 		c.PrivacyEffective = d
 	}
 
+	mailSettings, mailErrs := loadMail(getenv)
+	c.Mail, errs = mailSettings, append(errs, mailErrs...)
+
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -386,6 +391,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, errors.New("PORTAL_SECRET_KEY: production mode never uses the public development key"))
 		}
 	}
+	errs = append(errs, c.Mail.validate(c.Mode)...)
 	if len(c.SecretKey) != 0 && len(c.SecretKey) != 32 {
 		errs = append(errs, fmt.Errorf("PORTAL_SECRET_KEY: want 32 bytes, got %d", len(c.SecretKey)))
 	}

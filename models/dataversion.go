@@ -37,7 +37,7 @@ const dataVersionID = 1
 // of a migrated database has the version triggers, and that the cached
 // pages read none of these.
 var unversionedTables = []string{
-	"sessions", "used_login_states", "saved_forms", "inbox_messages",
+	"sessions", "used_login_states", "saved_forms", "inbox_messages", "notice_settings", "notice_preferences", "mail_jobs",
 	"clusters", "gpus", "gpu_rollups", "gpu_rollup_days", "cluster_leases",
 	"gpu_conflicts", "cluster_endpoints", "poll_failures", "poll_hours", "gpu_workload_hours",
 	"data_versions", "sqlite_sequence",

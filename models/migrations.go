@@ -632,6 +632,18 @@ func migrations() []*gormigrate.Migration {
 				return tx.Migrator().DropTable(&InboxMessage{})
 			},
 		},
+		{
+			// Mail of the notices: each user's language and choice per
+			// kind, and the outbox of mail to send. Per-user and
+			// per-send rows that no cached page reads: unversioned.
+			ID: "2026120981_mail_outbox",
+			Migrate: func(tx *gorm.DB) error {
+				return tx.AutoMigrate(&NoticeSettings{}, &NoticePreference{}, &MailJob{})
+			},
+			Rollback: func(tx *gorm.DB) error {
+				return tx.Migrator().DropTable(&MailJob{}, &NoticePreference{}, &NoticeSettings{})
+			},
+		},
 	}
 }
 
@@ -735,7 +747,7 @@ func recordBuiltinHolidays(tx *gorm.DB, previous, current string) error {
 // table a migrated database has, so add a migration's new types here too.
 func schemaModels() []any {
 	return []any{
-		&Organisation{}, &User{}, &Session{}, &InboxMessage{}, &UsedLoginState{}, &AuditEntry{}, &Programme{}, &Call{},
+		&Organisation{}, &User{}, &Session{}, &InboxMessage{}, &NoticeSettings{}, &NoticePreference{}, &MailJob{}, &UsedLoginState{}, &AuditEntry{}, &Programme{}, &Call{},
 		&Criterion{}, &RequiredDocument{}, &StoredFile{}, &Application{}, &ConsortiumMember{},
 		&ApplicationDocument{}, &ReviewAssignment{}, &Score{}, &Decision{}, &DecisionEntry{},
 		&ExtraHoliday{}, &Appeal{}, &AppealEvidence{}, &NamingGrant{},
