@@ -384,9 +384,9 @@ func TestNextDigest(t *testing.T) {
 		hour int
 		want time.Time
 	}{
-		{time.Date(2026, 12, 7, 0, 30, 0, 0, time.UTC), 8, time.Date(2026, 12, 7, 23, 0, 0, 0, time.UTC)},  // 09:30 KST → 08:00 tomorrow
-		{time.Date(2026, 12, 6, 22, 0, 0, 0, time.UTC), 8, time.Date(2026, 12, 6, 23, 0, 0, 0, time.UTC)},  // 07:00 KST → 08:00 today
-		{time.Date(2026, 12, 6, 23, 0, 0, 0, time.UTC), 8, time.Date(2026, 12, 7, 23, 0, 0, 0, time.UTC)},  // 08:00 KST exactly → tomorrow
+		{time.Date(2026, 12, 7, 0, 30, 0, 0, time.UTC), 8, time.Date(2026, 12, 7, 23, 0, 0, 0, time.UTC)}, // 09:30 KST → 08:00 tomorrow
+		{time.Date(2026, 12, 6, 22, 0, 0, 0, time.UTC), 8, time.Date(2026, 12, 6, 23, 0, 0, 0, time.UTC)}, // 07:00 KST → 08:00 today
+		{time.Date(2026, 12, 6, 23, 0, 0, 0, time.UTC), 8, time.Date(2026, 12, 7, 23, 0, 0, 0, time.UTC)}, // 08:00 KST exactly → tomorrow
 		{time.Date(2026, 12, 31, 15, 0, 0, 0, time.UTC), 0, time.Date(2027, 1, 1, 15, 0, 0, 0, time.UTC)}, // midnight KST → next midnight
 	} {
 		if got := models.NextDigest(tc.at, tc.hour); !got.Equal(tc.want) {
