@@ -220,6 +220,23 @@ func authzMatrix() map[string]matrixRow {
 		{"POST /auth/keepalive", matrixRow{path: "/auth/keepalive", cells: matrixCells(
 			cellForbidden, cellOK, cellOK, cellOK, cellOK, cellOK, cellOK, cellOK)}},
 
+		// Notices: every signed-in user has their own inbox and settings.
+		// {own_msg} is a notice to Upstage's user about {decision},
+		// {other_msg} one to KAIST's user: no one else may open either.
+		{"GET /inbox", matrixRow{path: "/inbox", cells: matrixCells(
+			cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK, cellOK, cellOK)}},
+		{"POST /inbox/read-all", matrixRow{path: "/inbox/read-all", cells: matrixCells(
+			cellForbidden, cellSeeOther("/inbox"), cellSeeOther("/inbox"), cellSeeOther("/inbox"), cellSeeOther("/inbox"),
+			cellSeeOther("/inbox"), cellSeeOther("/inbox"), cellSeeOther("/inbox"))}},
+		{"POST /inbox/:id/open", matrixRow{path: "/inbox/{own_msg}/open", otherPath: "/inbox/{other_msg}/open", cells: matrixCells(
+			cellForbidden, cellSeeOther("/decisions/{decision}"), cellNotFound, cellNotFound, cellNotFound, cellNotFound,
+			cellNotFound, cellNotFound)}},
+		{"GET /account/notifications", matrixRow{path: "/account/notifications", cells: matrixCells(
+			cellSignIn, cellOK, cellOK, cellOK, cellOK, cellOK, cellOK, cellOK)}},
+		{"POST /account/notifications", matrixRow{path: "/account/notifications", cells: matrixCells(
+			cellForbidden, cellUnprocessable, cellUnprocessable, cellUnprocessable, cellUnprocessable, cellUnprocessable,
+			cellUnprocessable, cellUnprocessable)}},
+
 		// Dashboards by role.
 		{"GET /dashboard", matrixRow{path: "/dashboard", cells: matrixCells(
 			cellSignIn, cellSeeOther("/company"), cellSeeOther("/company"), cellSeeOther("/officer"), cellSeeOther("/admin"), cellSeeOther("/auditor"),
@@ -718,6 +735,8 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 		t.Fatal("the other decision concerns Upstage")
 	}
 
+	ownMsg, otherMsg := s.notice(s.user("demo-company-upstage"), decided.decision.ID), s.notice(s.user("demo-company-kaist"), other.decision.ID)
+
 	f.vars = map[string]string{
 		"hash":                static.Hash,
 		"own":                 itoa(f.upstage.ID),
@@ -792,6 +811,8 @@ func newMatrixFixture(t *testing.T, kind testdb.Kind) *matrixFixture {
 		"other_stage_report":  itoa(stage.reports["kaist"]),
 		"own_stage_file":      itoa(stage.files["upstage"]),
 		"other_stage_file":    itoa(stage.files["kaist"]),
+		"own_msg":             itoa(ownMsg),
+		"other_msg":           itoa(otherMsg),
 	}
 	return f
 }

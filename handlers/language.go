@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"kaiportal/i18n"
+	"kaiportal/models"
 )
 
 // switchLanguage remembers the visitor's language and goes back to the page.
@@ -21,6 +22,12 @@ func (h *Handler) switchLanguage(c *gin.Context) {
 	ck := &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: int((365 * 24 * time.Hour).Seconds()),
 		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode}
 	http.SetCookie(c.Writer, ck)
+	if u := currentUser(c); u != nil {
+		// The user's mail follows the language they read the portal in.
+		if err := models.SetUserLanguage(c.Request.Context(), h.db, u.ID, lang, h.now()); err != nil {
+			h.log.Warn("the language of the user's mail is not saved", "user", u.ID, "err", err)
+		}
+	}
 	c.Redirect(http.StatusSeeOther, localPath(c.PostForm("next"), "/"))
 }
 

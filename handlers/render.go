@@ -45,6 +45,9 @@ func (h *Handler) framePage(c *gin.Context, titleID string) views.Page {
 		p.FormOwner = h.formOwner(s.UserID)
 		p.Session = h.sessionClock(s)
 	}
+	if p.User != nil {
+		p.Unread = h.unreadCount(c, p.User.ID)
+	}
 	return p
 }
 

@@ -69,6 +69,13 @@ func (h *Handler) routes() []Route {
 		{"POST", "/auth/logout", signedIn, h.signOut},
 		{"POST", "/auth/keepalive", signedIn, h.keepSessionAlive},
 
+		// Notices: each signed-in user's own inbox and notification settings.
+		{"GET", "/inbox", signedIn, h.showInbox},
+		{"POST", "/inbox/read-all", signedIn, h.markAllRead},
+		{"POST", "/inbox/:id/open", signedIn, h.openInboxMessage},
+		{"GET", "/account/notifications", signedIn, h.showNoticePrefs},
+		{"POST", "/account/notifications", signedIn, h.saveNoticePrefs},
+
 		// Dashboards by role.
 		{"GET", "/dashboard", signedIn, h.redirectToDashboard},
 		{"GET", "/officer", roles(ministry...), h.cached(h.showOfficerDashboard)},

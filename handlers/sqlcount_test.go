@@ -273,6 +273,7 @@ func seedStatementDemo(t *testing.T, app *testApp, more int) map[string]string {
 	var purchase models.DataPurchase
 	must(t, db.Where("survey_id = ?", survey.ID).First(&purchase).Error)
 	seedMoreSupport(t, db, now, &survey, &purchase, objects)
+	seedMoreNotices(t, db, now, user("demo-officer"), objects)
 	var talent models.TalentLine
 	must(t, db.Where("organisation_id = ?", *upstage.OrganisationID).Order("id").First(&talent).Error)
 	var project models.DatasetProject

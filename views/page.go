@@ -29,6 +29,9 @@ type Page struct {
 	// Restored is a form sent after the session ended and kept, now filled in again.
 	Restored *RestoredForm
 	HelpDesk HelpDesk // the footer's contact details
+	// Unread is how many of the signed-in user's notices are unread (the
+	// header's inbox link, put in for each request: liveInbox).
+	Unread int64
 }
 
 // HelpDesk is how visitors reach the portal's operators (PORTAL_HELPDESK_*);

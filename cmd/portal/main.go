@@ -26,6 +26,7 @@ import (
 	"kaiportal/demo"
 	"kaiportal/handlers"
 	"kaiportal/models"
+	"kaiportal/notify"
 )
 
 const usage = `portal — the K-AI programme portal
@@ -152,6 +153,11 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		return fmt.Errorf("%w\nthe database %s is damaged: restore it from a backup", err, cfg.SQLitePath())
 	}
 	if err := models.Migrate(ctx, db); err != nil {
+		return err
+	}
+	// Notices recorded by any command queue their mail in the outbox;
+	// serve's mail worker sends it.
+	if err := notify.Register(db, cfg.Mail.DigestHour); err != nil {
 		return err
 	}
 	if cmd != "audit-verify" { // which reports a broken chain itself
@@ -440,6 +446,12 @@ func serve(ctx context.Context, cfg *config.Config, db *gorm.DB, secrets *models
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	stopMail, err := startMail(ctx, cfg, db, log)
+	if err != nil {
+		return err
+	}
+	// The mail worker stops, with the mail it is sending settled, before the database closes.
+	defer stopMail()
 	go h.Cleanup(ctx, 10*time.Minute)
 	go h.FinaliseStages(ctx, time.Minute)
 	if cfg.Collector {
