@@ -39,7 +39,9 @@ func seedMoreNotices(t *testing.T, db *gorm.DB, now time.Time, u *models.User, n
 		kind := models.NotificationKinds[i%len(models.NotificationKinds)]
 		note := models.Notification{Kind: kind, Key: fmt.Sprintf("statement-count:%d", i), Link: "/appeals",
 			To: models.Audience{Users: []uint{u.ID}}, Params: map[string]string{"call": "공모"}}
-		if err := db.Transaction(func(tx *gorm.DB) error { return models.Notify(t.Context(), tx, now.Add(time.Duration(i)*time.Minute), note) }); err != nil {
+		if err := db.Transaction(func(tx *gorm.DB) error {
+			return models.Notify(t.Context(), tx, now.Add(time.Duration(i)*time.Minute), note)
+		}); err != nil {
 			t.Fatal(err)
 		}
 	}
