@@ -187,6 +187,22 @@ func dynamicIDs(statuses []int) map[string][]string {
 		"holidays.diff.": each("holidays.diff.", models.DiffSame, models.DiffAdded, models.DiffRemoved, models.DiffRenamed),
 		// The allocation history's kinds of change (views/allocation_changes.templ).
 		"gpu.history.kind.": each("gpu.history.kind.", models.ChangeKinds...),
+		// Notices (views/notify.templ): the kinds, the modes, the mail languages.
+		"notify.kind.": func() []string {
+			var ids []string
+			for _, k := range models.NotificationKinds {
+				ids = append(ids, "notify.kind."+string(k))
+			}
+			return ids
+		}(),
+		"notify.prefs.mode.": func() []string {
+			var ids []string
+			for _, m := range models.NoticeModes {
+				ids = append(ids, "notify.prefs.mode."+string(m))
+			}
+			return ids
+		}(),
+		"notify.prefs.lang_": each("notify.prefs.lang_", models.LangKorean, models.LangEnglish),
 		// Usage reports (views/usage_reports.templ).
 		"usage.state.":      each("usage.state.", models.ReportStates...),
 		"usage.outcome.":    each("usage.outcome.", models.Outcomes...),

@@ -394,3 +394,39 @@ func TestNextDigest(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryKindHasText: every kind renders in both languages — its own
+// texts where written, else the generic line — and the published decision
+// says its result, rank and appeal window in each.
+func TestEveryKindHasText(t *testing.T) {
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := map[string]string{"call": "2027 공모", "result": "selected", "rank": "3", "opens": "2026-12-07 09:30:00", "closes": "2026-12-21 23:59:59"}
+	for _, lang := range []string{"ko", "en"} {
+		l := cat.For(lang)
+		for _, k := range models.NotificationKinds {
+			s, b := l.Notice(string(k), params)
+			if s == "" || b == "" || strings.Contains(s+b, "[notice.") {
+				t.Errorf("%s %s: %q / %q", lang, k, s, b)
+			}
+			if label := l.T("notify.kind." + string(k)); strings.HasPrefix(label, "[") {
+				t.Errorf("%s: no label for %s", lang, k)
+			}
+		}
+		s, b := l.Notice(string(models.NotifyDecisionPublished), params)
+		want := map[string][]string{
+			"ko": {"2027 공모 선정 결과가 발표되었습니다", "결과: 선정 (순위 3위)", "2026-12-07 09:30:00부터 2026-12-21 23:59:59 (한국 시간)까지"},
+			"en": {"Decision published: 2027 공모", "Result: selected (rank 3)", "from 2026-12-07 09:30:00 until 2026-12-21 23:59:59 KST"},
+		}[lang]
+		for _, w := range want {
+			if !strings.Contains(s+" "+b, w) {
+				t.Errorf("%s decision.published lacks %q: %s / %s", lang, w, s, b)
+			}
+		}
+		if strings.Contains(b, "<no value>") {
+			t.Errorf("%s: a parameter is missing from the text: %s", lang, b)
+		}
+	}
+}
