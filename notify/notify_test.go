@@ -6,11 +6,13 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -429,4 +431,74 @@ func TestEveryKindHasText(t *testing.T) {
 			t.Errorf("%s: a parameter is missing from the text: %s", lang, b)
 		}
 	}
+}
+
+// TestTwoInstancesSendEachMailOnce: two portal instances (two connection
+// pools on one database) run their workers at the same time; each mail
+// arrives once. A mail claimed by an instance that then died is sent by
+// the other once the claim's lease has run out, not before.
+func TestTwoInstancesSendEachMailOnce(t *testing.T) {
+	clock := testdb.NewClock(start)
+	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
+		srv := newMailServer(t, false)
+		f := newFixture(t, db, clock, srv)
+		var users []uint
+		for i := range 12 {
+			u := models.User{Issuer: "t", Subject: fmt.Sprintf("u%d", i), Name: fmt.Sprintf("사용자 %d", i),
+				Email: fmt.Sprintf("u%d@acme.test", i), Role: models.RoleCompany, OrganisationID: &f.org.ID}
+			if err := db.Create(&u).Error; err != nil {
+				t.Fatal(err)
+			}
+			users = append(users, u.ID)
+		}
+		f.decision(t, "decision:7") // 14 users of the organisation
+		other := *f.worker
+		other.DB = testdb.OpenAgain(t, db, clock.Now)
+		other.Batch, f.worker.Batch = 3, 3
+		var wg sync.WaitGroup
+		for _, w := range []*notify.Worker{f.worker, &other} {
+			wg.Go(func() {
+				for range 10 {
+					if _, err := w.RunOnce(context.Background()); err != nil {
+						t.Errorf("worker: %v", err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		got := map[string]int{}
+		for _, r := range srv.mails() {
+			got[strings.Join(r.To, ",")]++
+		}
+		if len(got) != len(users)+2 {
+			t.Errorf("%d addresses got mail, want %d", len(got), len(users)+2)
+		}
+		for to, n := range got {
+			if n != 1 {
+				t.Errorf("%s got %d mails", to, n)
+			}
+		}
+
+		// A claim whose instance died: the lease keeps it from the other
+		// instance until it runs out.
+		f.decision(t, "decision:8")
+		claimed, err := models.ClaimMail(t.Context(), db, clock.Now(), 5*time.Minute, 100)
+		if err != nil || len(claimed) != len(users)+2 {
+			t.Fatalf("claimed %d, %v", len(claimed), err)
+		}
+		before := len(srv.mails())
+		other.Batch = 100
+		clock.Advance(5*time.Minute - time.Second)
+		if res, err := other.RunOnce(t.Context()); err != nil || res.Sent != 0 {
+			t.Fatalf("inside the lease: %+v %v", res, err)
+		}
+		clock.Advance(time.Second)
+		if res, err := other.RunOnce(t.Context()); err != nil || res.Sent != len(users)+2 {
+			t.Fatalf("after the lease: %+v %v", res, err)
+		}
+		if n := len(srv.mails()) - before; n != len(users)+2 {
+			t.Errorf("%d mails after the lease, want %d", n, len(users)+2)
+		}
+	})
 }
