@@ -208,6 +208,17 @@ func MarkMailSent(ctx context.Context, db *gorm.DB, token string, now time.Time,
 	return nil
 }
 
+// ReleaseMail gives back a claim not acted on (the worker is stopping):
+// its jobs are due again at once, for any worker.
+func ReleaseMail(ctx context.Context, db *gorm.DB, token string) error {
+	err := db.WithContext(ctx).Model(&MailJob{}).Where("claim_token = ? AND done IS NULL", token).
+		Updates(map[string]any{"claim_token": "", "claimed_until": nil}).Error
+	if err != nil {
+		return fmt.Errorf("store: release mail: %w", err)
+	}
+	return nil
+}
+
 // MailFailed records a failed attempt of the batch's jobs at now: each is
 // due again after retryIn(its attempts so far), or, at the last of
 // maxAttempts, given up.

@@ -120,13 +120,15 @@ func (w *Worker) defaults() {
 	}
 }
 
-// Result is what one round did.
+// Result is what one round did: the mails it claimed, sent and failed.
 type Result struct {
-	Sent, Failed int
+	Claimed, Sent, Failed int
 }
 
 // RunOnce claims the mail due now and sends it: each message due, and each
-// user's digest due. A mail that fails is due again after Backoff.
+// user's digest due. A mail that fails is due again after Backoff. When ctx
+// ends, the mail being sent is recorded as a failed try and the mail not
+// yet sent is released for the next round (or another instance).
 func (w *Worker) RunOnce(ctx context.Context) (Result, error) {
 	w.defaults()
 	var res Result
@@ -135,33 +137,48 @@ func (w *Worker) RunOnce(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	res.Claimed = len(batches)
+	// What was claimed is settled even when ctx ends.
+	settle := context.WithoutCancel(ctx)
 	var errs []error
 	for _, b := range batches {
+		if ctx.Err() != nil {
+			errs = append(errs, models.ReleaseMail(settle, w.DB, b.Token))
+			continue
+		}
 		if b.User.Email == "" {
-			errs = append(errs, models.MarkMailSent(ctx, w.DB, b.Token, w.Now(), "no address"))
+			errs = append(errs, models.MarkMailSent(settle, w.DB, b.Token, w.Now(), "no address"))
 			continue
 		}
 		m := Compose(w.Cat, w.BaseURL, b)
 		if err := w.Sender.Send(ctx, m); err != nil {
 			res.Failed++
 			w.Log.Warn("mail not sent; will retry", "user", b.User.ID, "digest", b.Digest, "attempt", b.Attempts+1, "err", err)
-			errs = append(errs, models.MailFailed(ctx, w.DB, b.Token, w.Now(), err.Error(), w.Attempts, w.Backoff))
+			errs = append(errs, models.MailFailed(settle, w.DB, b.Token, w.Now(), err.Error(), w.Attempts, w.Backoff))
 			continue
 		}
 		res.Sent++
-		errs = append(errs, models.MarkMailSent(ctx, w.DB, b.Token, w.Now(), ""))
+		errs = append(errs, models.MarkMailSent(settle, w.DB, b.Token, w.Now(), ""))
 	}
 	return res, errors.Join(errs...)
 }
 
-// Run sends the mail due every Poll until ctx ends.
+// Run sends the mail due every Poll until ctx ends; a round that claimed
+// a full batch is followed by another at once.
 func (w *Worker) Run(ctx context.Context) error {
 	w.defaults()
 	t := time.NewTicker(w.Poll)
 	defer t.Stop()
 	for {
-		if _, err := w.RunOnce(ctx); err != nil && ctx.Err() == nil {
+		res, err := w.RunOnce(ctx)
+		if err != nil && ctx.Err() == nil {
 			w.Log.Error("mail worker", "err", err)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err == nil && res.Claimed >= w.Batch {
+			continue
 		}
 		select {
 		case <-ctx.Done():

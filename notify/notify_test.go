@@ -502,3 +502,65 @@ func TestTwoInstancesSendEachMailOnce(t *testing.T) {
 		}
 	})
 }
+
+// cancellingSender cancels the worker's context at its first mail, as a
+// shutdown during a round would.
+type cancellingSender struct {
+	cancel context.CancelFunc
+	calls  int
+}
+
+func (s *cancellingSender) Send(ctx context.Context, _ notify.Mail) error {
+	s.calls++
+	s.cancel()
+	return ctx.Err()
+}
+
+// TestWorkerStops: Run sends what is due at once and returns when its
+// context ends; a round cut short by the end settles what it claimed: the
+// mail being sent counts as a failed try, the rest is released untouched
+// for the next round.
+func TestWorkerStops(t *testing.T) {
+	clock := testdb.NewClock(start)
+	db := testdb.Open(t, testdb.SQLite, clock.Now)
+	srv := newMailServer(t, false)
+	f := newFixture(t, db, clock, srv)
+	f.decision(t, "decision:7")
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	f.worker.Poll = time.Hour
+	go func() { done <- f.worker.Run(ctx) }()
+	for deadline := time.Now().Add(10 * time.Second); len(srv.mails()) < 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d mails after 10s, want 2", len(srv.mails()))
+		}
+		time.Sleep(10 * time.Millisecond) // polling for delivery
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+
+	f.decision(t, "decision:8")
+	ctx, cancel = context.WithCancel(t.Context())
+	defer cancel()
+	s := &cancellingSender{cancel: cancel}
+	f.worker.Sender = s
+	res, err := f.worker.RunOnce(ctx)
+	if err != nil || res.Claimed != 2 || res.Failed != 1 || s.calls != 1 {
+		t.Fatalf("round cut short: %+v %v, %d sends", res, err, s.calls)
+	}
+	var jobs []models.MailJob
+	db.Joins("Message").Where("Message.key = ?", "decision:8").Order("mail_jobs.id").Find(&jobs)
+	if len(jobs) != 2 {
+		t.Fatalf("%d jobs", len(jobs))
+	}
+	for _, j := range jobs {
+		if j.ClaimToken != "" || j.Done != nil {
+			t.Errorf("job %d left claimed or done: %+v", j.ID, j)
+		}
+	}
+	if jobs[0].Attempts+jobs[1].Attempts != 1 {
+		t.Errorf("attempts %d and %d, want one failed try in all", jobs[0].Attempts, jobs[1].Attempts)
+	}
+}
