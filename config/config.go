@@ -118,6 +118,10 @@ type Config struct {
 	PrivacyOfficer   string    // 개인정보 보호책임자: department, title and name
 	PrivacyContact   string    // the privacy officer's phone or e-mail
 	PrivacyEffective time.Time // the day the privacy policy took effect; zero: not set
+
+	// NotifyTiming: reminders before deadlines, allocations ending,
+	// telemetry gaps (config/notify.go).
+	NotifyTiming NotifyTiming
 }
 
 // RateLimit allows N requests per Per to one client, in a burst or spread
@@ -328,6 +332,9 @@ func Load(getenv Getenv) (*Config, error) {
 		c.PrivacyEffective = d
 	}
 
+	timing, terrs := loadNotifyTiming(getenv)
+	c.NotifyTiming, errs = timing, append(errs, terrs...)
+
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -389,6 +396,7 @@ func (c *Config) Validate() error {
 	if len(c.SecretKey) != 0 && len(c.SecretKey) != 32 {
 		errs = append(errs, fmt.Errorf("PORTAL_SECRET_KEY: want 32 bytes, got %d", len(c.SecretKey)))
 	}
+	errs = append(errs, c.NotifyTiming.validate()...)
 	return errors.Join(errs...)
 }
 

@@ -265,6 +265,9 @@ func verifyReport(ctx context.Context, tx *gorm.DB, r *UsageReport, trigger stri
 		return nil, err
 	}
 	r.Outcome = v.Outcome
+	if err := notifyVerification(ctx, tx, r, v.Outcome, now); err != nil {
+		return nil, err
+	}
 	summary := fmt.Sprintf("allocation %d, %s: %s, coverage %.1f %%, claimed %.1f, busy %.1f GPU-hours",
 		r.AllocationID, r.Month, v.Outcome, verdict.Coverage, claim.GPUHours, measured.BusyHours)
 	if err := RecordAudit(ctx, tx, ActorOf(by), "usage_report.verify", "usage_report", fmt.Sprint(r.ID), summary, now); err != nil {
@@ -339,7 +342,10 @@ func auditReport(ctx context.Context, db *gorm.DB, id uint, action, note string,
 			at := now.UTC()
 			r.SignedOffByID, r.SignedOffAt = &by.ID, &at
 		}
-		return moveReport(ctx, tx, r, action, note, by, now)
+		if err := moveReport(ctx, tx, r, action, note, by, now); err != nil {
+			return err
+		}
+		return notifyAudited(ctx, tx, r, action, note, now)
 	})
 	if err != nil {
 		return fmt.Errorf("store: %s report %d: %w", action, id, err)
