@@ -372,6 +372,13 @@ func TestAgreementNotices(t *testing.T) {
 		if len(ms) != len(parties) {
 			t.Errorf("sent: %d notices", len(ms))
 		}
+		// The ministry may not sign first: refused, it tells no one.
+		if _, err := w.sign(a, 1, w.officer, at.Add(30*time.Minute)); !errors.Is(err, models.ErrMinistryFirst) {
+			t.Fatalf("the ministry first: %v", err)
+		}
+		if ms := inbox.fresh(); len(ms) != 0 {
+			t.Errorf("a refused signature recorded %d notices", len(ms))
+		}
 		if _, err := w.sign(a, 1, w.lead, at.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}

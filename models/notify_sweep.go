@@ -269,16 +269,11 @@ func sweepReports(ctx context.Context, db *gorm.DB, now time.Time, s NotifySetti
 	var out []Notification
 	for i := range allocs {
 		a := &allocs[i]
-		from, to := a.Period()
-		last := current
-		if MonthOf(to.Start()).First.Before(last.First) {
-			last = MonthOf(to.Start())
-		}
 		team, err := companyAudience(ctx, db, a.OrganisationID)
 		if err != nil {
 			return nil, err
 		}
-		for m, n := last, 0; !m.First.Before(MonthOf(from.Start()).First) && n < maxReportMonths; m, n = prevMonth(m), n+1 {
+		for _, m := range a.reportMonths(current) {
 			r := byKey[fmt.Sprintf("%d/%s", a.ID, m)]
 			if r != nil && r.SubmittedAt != nil {
 				continue
