@@ -20,11 +20,10 @@ func NotifySettings(cfg *config.Config) models.NotifySettings {
 // interval until ctx ends. Several portal instances may run it: each
 // notice reaches each user once.
 func (h *Handler) SweepNotifications(ctx context.Context, every time.Duration) {
-	s := NotifySettings(h.cfg)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if err := models.SweepNotifications(ctx, h.db, h.now(), s); err != nil && ctx.Err() == nil {
+		if err := h.sweepNotifications(ctx); err != nil && ctx.Err() == nil {
 			h.log.Error("notification sweep", "err", err)
 		}
 		select {
@@ -33,4 +32,10 @@ func (h *Handler) SweepNotifications(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// sweepNotifications is one sweep, at the handler's clock, with the
+// configured settings.
+func (h *Handler) sweepNotifications(ctx context.Context) error {
+	return models.SweepNotifications(ctx, h.db, h.now(), NotifySettings(h.cfg))
 }

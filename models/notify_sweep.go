@@ -237,8 +237,13 @@ func sweepSignatures(ctx context.Context, db *gorm.DB, now time.Time, s NotifySe
 }
 
 func sweepReports(ctx context.Context, db *gorm.DB, now time.Time, s NotifySettings) ([]Notification, error) {
+	// An allocation that ended long ago has nothing due: its last month's
+	// report was due within the next month (a due day is at most the 28th,
+	// rolled to a working day) and late notices stop lateNoticeWithin after.
+	today := DateOf(now)
 	var allocs []Allocation
-	if err := db.Preload("Organisation").Where("period_from <= ?", DateOf(now).String()).Order("id").Find(&allocs).Error; err != nil {
+	if err := db.Preload("Organisation").Where("period_from <= ? AND period_to >= ?", today.String(),
+		today.AddDays(-(62 + maxRoll + int(lateNoticeWithin/(24*time.Hour)))).String()).Order("id").Find(&allocs).Error; err != nil {
 		return nil, err
 	}
 	if len(allocs) == 0 {
