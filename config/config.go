@@ -120,6 +120,9 @@ type Config struct {
 	PrivacyEffective time.Time // the day the privacy policy took effect; zero: not set
 
 	Mail Mail // the notices' mail (config/mail.go)
+	// NotifyTiming: reminders before deadlines, allocations ending,
+	// telemetry gaps (config/notify.go).
+	NotifyTiming NotifyTiming
 }
 
 // RateLimit allows N requests per Per to one client, in a burst or spread
@@ -332,6 +335,8 @@ func Load(getenv Getenv) (*Config, error) {
 
 	mailSettings, mailErrs := loadMail(getenv)
 	c.Mail, errs = mailSettings, append(errs, mailErrs...)
+	timing, terrs := loadNotifyTiming(getenv)
+	c.NotifyTiming, errs = timing, append(errs, terrs...)
 
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -395,6 +400,7 @@ func (c *Config) Validate() error {
 	if len(c.SecretKey) != 0 && len(c.SecretKey) != 32 {
 		errs = append(errs, fmt.Errorf("PORTAL_SECRET_KEY: want 32 bytes, got %d", len(c.SecretKey)))
 	}
+	errs = append(errs, c.NotifyTiming.validate()...)
 	return errors.Join(errs...)
 }
 

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -312,5 +313,46 @@ func TestRoleMapRoles(t *testing.T) {
 	}
 	if c.OIDCRoleMap["reviewer"] != "reviewer" || c.OIDCRoleMap["officer"] != "officer" {
 		t.Errorf("default role map %v: want each role's own name, reviewer included", c.OIDCRoleMap)
+	}
+}
+
+// TestNotifyTiming: the reminder offsets, the allocation-ending notice and
+// the telemetry gap are read, sorted and checked.
+func TestNotifyTiming(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.NotifyTiming; !slices.Equal(got.ReminderOffsets, []time.Duration{72 * time.Hour, 24 * time.Hour}) ||
+		got.AllocationEndingAhead != 168*time.Hour || got.TelemetryGap != 6*time.Hour {
+		t.Errorf("defaults: %+v", got)
+	}
+	for _, tc := range []struct {
+		env     map[string]string
+		offsets []time.Duration
+		wantErr string
+	}{
+		{map[string]string{"NOTIFY_REMINDER_OFFSETS": "1h, 48h,24h"}, []time.Duration{48 * time.Hour, 24 * time.Hour, time.Hour}, ""},
+		{map[string]string{"NOTIFY_REMINDER_OFFSETS": "24h,soon"}, nil, "NOTIFY_REMINDER_OFFSETS"},
+		{map[string]string{"NOTIFY_REMINDER_OFFSETS": "-1h"}, nil, "NOTIFY_REMINDER_OFFSETS"},
+		{map[string]string{"NOTIFY_REMINDER_OFFSETS": ","}, nil, "at least one"},
+		{map[string]string{"NOTIFY_REMINDER_OFFSETS": "24h,24h"}, nil, "twice"},
+		{map[string]string{"NOTIFY_REMINDER_OFFSETS": "745h"}, nil, "longer than"},
+		{map[string]string{"NOTIFY_ALLOCATION_ENDING_AHEAD": "0s"}, nil, "NOTIFY_ALLOCATION_ENDING_AHEAD"},
+		{map[string]string{"NOTIFY_ALLOCATION_ENDING_AHEAD": "800h"}, nil, "NOTIFY_ALLOCATION_ENDING_AHEAD"},
+		{map[string]string{"NOTIFY_TELEMETRY_GAP": "5m"}, nil, "NOTIFY_TELEMETRY_GAP"},
+		{map[string]string{"NOTIFY_TELEMETRY_GAP": "2h"}, []time.Duration{72 * time.Hour, 24 * time.Hour}, ""},
+	} {
+		c, err := Load(env(tc.env))
+		switch {
+		case tc.wantErr != "":
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%v: error %v, want one about %s", tc.env, err, tc.wantErr)
+			}
+		case err != nil:
+			t.Errorf("%v: %v", tc.env, err)
+		case !slices.Equal(c.NotifyTiming.ReminderOffsets, tc.offsets):
+			t.Errorf("%v: offsets %v, want %v", tc.env, c.NotifyTiming.ReminderOffsets, tc.offsets)
+		}
 	}
 }

@@ -613,6 +613,10 @@ func SendVersion(ctx context.Context, db *gorm.DB, agreementID, versionID uint, 
 			Updates(map[string]any{"status": VersionOut, "hash": cur.Hash, "sent_at": at, "updated_at": at}).Error; err != nil {
 			return err
 		}
+		if err := notifyAgreement(ctx, tx, NotifyAgreementSent, fmt.Sprintf("agreement-version:%d:sent", cur.ID), a, cur,
+			false, nil, now); err != nil {
+			return err
+		}
 		return RecordAudit(ctx, tx, ActorOf(by), "agreement.send", "agreement", fmt.Sprint(a.ID),
 			fmt.Sprintf("%s version %d out for signature, hash %s (document %s)", a.Number, cur.Number, cur.Hash, cur.Document.SHA256), now)
 	})
@@ -716,6 +720,10 @@ func SignVersion(ctx context.Context, db *gorm.DB, agreementID, versionID uint, 
 			fmt.Sprintf("%s version %d signed for %s by %s, hash %s", a.Number, v.Number, party.Organisation.NameKO, by.DisplayName(), v.Hash), now); err != nil {
 			return err
 		}
+		if err := notifyAgreement(ctx, tx, NotifyAgreementSigned, fmt.Sprintf("agreement-version:%d:signed:%d", v.ID, orgID), a, v,
+			true, map[string]string{"party": party.Organisation.NameKO, "signed": kstSecond(s.SignedAt)}, now); err != nil {
+			return err
+		}
 		if action != AgrCountersign {
 			return nil
 		}
@@ -757,6 +765,10 @@ func completeVersion(ctx context.Context, tx *gorm.DB, a *Agreement, v *Agreemen
 		summary += fmt.Sprintf(" (replacing version %d from that day)", prev.Number)
 	}
 	if err := RecordAudit(ctx, tx, ActorOf(nil), "agreement.complete", "agreement", fmt.Sprint(a.ID), summary, now); err != nil {
+		return err
+	}
+	if err := notifyAgreement(ctx, tx, NotifyAgreementEffective, fmt.Sprintf("agreement-version:%d:effective", v.ID), a, v,
+		false, map[string]string{"from": from.String()}, now); err != nil {
 		return err
 	}
 	return applyNames(ctx, tx, a, v, from, by, now)

@@ -283,13 +283,13 @@ func DecideAppeal(ctx context.Context, db *gorm.DB, id uint, action AppealAction
 		}
 		at := now.UTC()
 		updates := map[string]any{"status": to, "updated_at": at}
+		var d Decision
 		if action == AppealStartReview {
 			updates["reviewed_at"] = at
 		} else {
 			updates["decided_at"] = at
 			updates["decided_by_id"] = by.ID
 			updates["reasons"] = reasons
-			var d Decision
 			if err := tx.Preload("Call").First(&d, a.DecisionID).Error; err != nil {
 				return notFound(fmt.Sprintf("store: decide appeal %d: decision %d", id, a.DecisionID), err)
 			}
@@ -301,6 +301,11 @@ func DecideAppeal(ctx context.Context, db *gorm.DB, id uint, action AppealAction
 		}
 		if res.RowsAffected == 0 {
 			return fmt.Errorf("store: decide appeal %d: changed meanwhile: %w", id, ErrConflict)
+		}
+		if to.Decided() {
+			if err := notifyAppealAnswered(ctx, tx, &d, &a, to, now); err != nil {
+				return err
+			}
 		}
 		return RecordAudit(ctx, tx, ActorOf(by), "appeal."+string(action), "appeal", fmt.Sprint(a.ID),
 			fmt.Sprintf("%s → %s", a.Status, to), now)

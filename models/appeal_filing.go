@@ -275,6 +275,9 @@ func createAppeal(ctx context.Context, tx *gorm.DB, d *Decision, in AppealInput,
 	if err != nil {
 		return nil, err
 	}
+	if err := notifyAppealFiled(ctx, tx, d, a, now); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 

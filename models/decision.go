@@ -275,6 +275,9 @@ func PublishSelection(ctx context.Context, db *gorm.DB, in PublishInput, by *Use
 		if err := tx.Create(d).Error; err != nil {
 			return fmt.Errorf("store: publish decision: %w", err)
 		}
+		if err := notifyDecision(ctx, tx, d, call.TitleKO, now); err != nil {
+			return err
+		}
 		return RecordAudit(ctx, tx, ActorOf(by), "decision.publish", "decision", fmt.Sprint(d.ID),
 			fmt.Sprintf("selection for call %d: %d ranked, %d selected; sha256 %s", call.ID, len(d.Entries), len(in.Selected), d.ContentHash), now)
 	})

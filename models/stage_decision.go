@@ -132,6 +132,9 @@ func PublishStageDecision(ctx context.Context, db *gorm.DB, in StageDecisionInpu
 		if err := tx.Model(&Stage{}).Where("id = ?", s.ID).Update("decision_id", d.ID).Error; err != nil {
 			return err
 		}
+		if err := notifyDecision(ctx, tx, d, s.NameKO, now); err != nil {
+			return err
+		}
 		return RecordAudit(ctx, tx, ActorOf(by), "decision.publish", "decision", fmt.Sprint(d.ID),
 			fmt.Sprintf("stage %d (%s): %d ranked, %d eliminated; sha256 %s", s.ID, s.NameKO, len(d.Entries), s.Eliminate, d.ContentHash), now)
 	})

@@ -391,6 +391,9 @@ func OpenOpinions(ctx context.Context, db *gorm.DB, stageID uint, closes string,
 		if err := tx.Model(&Stage{}).Where("id = ?", s.ID).Updates(upd).Error; err != nil {
 			return err
 		}
+		if err := notifyOpinionsOpened(ctx, tx, s, t, now); err != nil {
+			return err
+		}
 		return recordRevision(ctx, tx, s.ID, "published for opinions until "+t.In(KST).Format("2006-01-02 15:04:05 KST"), by, now)
 	})
 	return errs, err

@@ -227,7 +227,7 @@ func SubmitUsageReport(ctx context.Context, db *gorm.DB, allocID uint, m Month, 
 			if err != nil {
 				return err
 			}
-			r.Late = DateOf(now).After(due)
+			r.Late = !now.Before(ReportDeadline(due))
 		}
 		if err := moveReport(ctx, tx, r, ReportActionSubmit, "", by, now); err != nil {
 			return err
@@ -265,6 +265,9 @@ func verifyReport(ctx context.Context, tx *gorm.DB, r *UsageReport, trigger stri
 		return nil, err
 	}
 	r.Outcome = v.Outcome
+	if err := notifyVerification(ctx, tx, r, v.Outcome, now); err != nil {
+		return nil, err
+	}
 	summary := fmt.Sprintf("allocation %d, %s: %s, coverage %.1f %%, claimed %.1f, busy %.1f GPU-hours",
 		r.AllocationID, r.Month, v.Outcome, verdict.Coverage, claim.GPUHours, measured.BusyHours)
 	if err := RecordAudit(ctx, tx, ActorOf(by), "usage_report.verify", "usage_report", fmt.Sprint(r.ID), summary, now); err != nil {
@@ -339,7 +342,10 @@ func auditReport(ctx context.Context, db *gorm.DB, id uint, action, note string,
 			at := now.UTC()
 			r.SignedOffByID, r.SignedOffAt = &by.ID, &at
 		}
-		return moveReport(ctx, tx, r, action, note, by, now)
+		if err := moveReport(ctx, tx, r, action, note, by, now); err != nil {
+			return err
+		}
+		return notifyAudited(ctx, tx, r, action, note, now)
 	})
 	if err != nil {
 		return fmt.Errorf("store: %s report %d: %w", action, id, err)
@@ -398,12 +404,7 @@ func TeamReportMonths(ctx context.Context, db *gorm.DB, orgID uint, by *User, no
 	var out []ReportMonthRow
 	for i := range as {
 		a := &as[i]
-		from, to := a.Period()
-		last := current
-		if MonthOf(to.Start()).First.Before(last.First) {
-			last = MonthOf(to.Start())
-		}
-		for m, n := last, 0; !m.First.Before(MonthOf(from.Start()).First) && n < maxReportMonths; m, n = prevMonth(m), n+1 {
+		for _, m := range a.reportMonths(current) {
 			start, end := a.clip(m.First.Start(), m.Next().First.Start())
 			row := ReportMonthRow{Allocation: a, Month: m, AllocatedHours: float64(a.GPUCount) * end.Sub(start).Hours(),
 				Report: byKey[fmt.Sprintf("%d/%s", a.ID, m)]}
@@ -417,6 +418,22 @@ func TeamReportMonths(ctx context.Context, db *gorm.DB, orgID uint, by *User, no
 	}
 	slices.SortStableFunc(out, func(x, y ReportMonthRow) int { return y.Month.First.Compare(x.Month.First) })
 	return out, nil
+}
+
+// reportMonths are the months of the allocation's period up to current,
+// latest first, at most maxReportMonths: those a report is asked for (once
+// each is over).
+func (a *Allocation) reportMonths(current Month) []Month {
+	from, to := a.Period()
+	last := current
+	if MonthOf(to.Start()).First.Before(last.First) {
+		last = MonthOf(to.Start())
+	}
+	var out []Month
+	for m, n := last, 0; !m.First.Before(MonthOf(from.Start()).First) && n < maxReportMonths; m, n = prevMonth(m), n+1 {
+		out = append(out, m)
+	}
+	return out
 }
 
 // prevMonth is the month before.

@@ -419,7 +419,12 @@ func seedDemo(ctx context.Context, cfg *config.Config, db *gorm.DB) error {
 	if err := demo.SeedAdditionalCall(ctx, db, files, now); err != nil {
 		return err
 	}
-	return demo.SeedStages(ctx, db, files, now)
+	if err := demo.SeedStages(ctx, db, files, now); err != nil {
+		return err
+	}
+	// What the story left due (reminders of its open appeal window and
+	// opinion period, reports due or late) is in the inboxes from the start.
+	return models.SweepNotifications(ctx, db, now, handlers.NotifySettings(cfg))
 }
 
 // serve runs the web portal until ctx ends, then drains requests.
@@ -454,6 +459,7 @@ func serve(ctx context.Context, cfg *config.Config, db *gorm.DB, secrets *models
 	defer stopMail()
 	go h.Cleanup(ctx, 10*time.Minute)
 	go h.FinaliseStages(ctx, time.Minute)
+	go h.SweepNotifications(ctx, time.Minute)
 	if cfg.Collector {
 		// The collector stops, having written what it holds, before the database closes.
 		defer startCollector(ctx, cfg, db, secrets, log, h.CollectorMetrics())()

@@ -45,4 +45,37 @@ func TestSeedDemoCommandLeavesAnOpenAppealWindow(t *testing.T) {
 	if open != 1 {
 		t.Errorf("%d decisions with an open appeal window at %s, want 1", open, now.In(models.KST))
 	}
+
+	// The story left its notices in the demo users' inboxes, and the
+	// sweep at the load recorded what was due then: a second sweep at
+	// that instant tells no one anything new.
+	for _, subject := range []string{"demo-officer", "demo-company-upstage", "demo-company-kaist"} {
+		var u models.User
+		if err := db.Where("issuer = ? AND subject = ?", models.DemoIssuer, subject).First(&u).Error; err != nil {
+			t.Fatal(err)
+		}
+		ms, err := models.ListInbox(ctx, db, u.ID, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds := map[models.NotificationKind]int{}
+		for _, m := range ms {
+			kinds[m.Kind]++
+		}
+		if len(ms) == 0 {
+			t.Errorf("%s has an empty inbox", subject)
+		}
+		if subject != "demo-officer" && kinds[models.NotifyDecisionPublished] < 2 {
+			t.Errorf("%s: %d decisions in the inbox, want the 2025 selection's and the additional call's: %v", subject, kinds[models.NotifyDecisionPublished], kinds)
+		}
+	}
+	var before, after int64
+	db.Model(&models.InboxMessage{}).Count(&before)
+	if err := models.SweepNotifications(ctx, db, now, models.DefaultNotifySettings()); err != nil {
+		t.Fatal(err)
+	}
+	db.Model(&models.InboxMessage{}).Count(&after)
+	if after != before {
+		t.Errorf("a second sweep recorded %d notices", after-before)
+	}
 }
