@@ -63,8 +63,8 @@ func decisionSubject(ctx context.Context, tx *gorm.DB, d *Decision) (string, err
 
 // notifyDecision tells every applicant organisation the decision concerns
 // its result, with the appeal window: Params call (the call's title, or the
-// stage's name), result (selected or not_selected: for a stage, continuing
-// or eliminated), rank, opens and closes (the window, KST).
+// stage's name), result (selected or not_selected: for a stage, with stage
+// set, continuing or eliminated), rank, opens and closes (the window, KST).
 func notifyDecision(ctx context.Context, tx *gorm.DB, d *Decision, subject string, now time.Time) error {
 	w, err := DecisionWindow(ctx, tx, d, now)
 	if err != nil {
@@ -80,10 +80,13 @@ func notifyDecision(ctx context.Context, tx *gorm.DB, d *Decision, subject strin
 		if e.Selected {
 			result = "selected"
 		}
+		params := map[string]string{"call": subject, "result": result, "rank": strconv.Itoa(e.Rank),
+			"opens": kstSecond(w.Opens), "closes": kstSecond(w.Closes)}
+		if d.Kind == DecisionStage {
+			params["stage"] = "1" // the texts say continues or eliminated
+		}
 		ns = append(ns, Notification{Kind: NotifyDecisionPublished, To: to, Link: fmt.Sprintf("/decisions/%d", d.ID),
-			Key: fmt.Sprintf("decision:%d:org:%d", d.ID, e.OrganisationID),
-			Params: map[string]string{"call": subject, "result": result, "rank": strconv.Itoa(e.Rank),
-				"opens": kstSecond(w.Opens), "closes": kstSecond(w.Closes)}})
+			Key: fmt.Sprintf("decision:%d:org:%d", d.ID, e.OrganisationID), Params: params})
 	}
 	return Notify(ctx, tx, now, ns...)
 }

@@ -105,9 +105,6 @@ func checkTexts(t *testing.T, ms []models.InboxMessage) {
 		t.Fatal(err)
 	}
 	for _, m := range ms {
-		if m.Kind == models.NotifyDecisionPublished {
-			continue // its texts are the inbox's (written with the mail)
-		}
 		data := map[string]any{}
 		for k, v := range m.ParamMap() {
 			data[k] = v
@@ -477,6 +474,10 @@ func TestStageNotices(t *testing.T) {
 		if errs, err := models.AnswerOpinion(ctx, db, w.stage.ID, ops[0].ID, "반영하겠습니다.", w.officer, opinionsClose); err != nil {
 			t.Fatalf("AnswerOpinion: %v %v", err, errs)
 		}
+		cat, err := i18n.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
 		d := w.decided()
 		ms = only(inbox.fresh(), models.NotifyDecisionPublished)
 		wantTo(t, "stage decision", ms, models.NotifyDecisionPublished, teams)
@@ -488,6 +489,15 @@ func TestStageNotices(t *testing.T) {
 			}
 			if p["call"] != "1차 단계평가" || p["result"] != result || p["closes"] != "2025-12-27 00:00:00" || m.Link != fmt.Sprintf("/decisions/%d", d.ID) {
 				t.Errorf("stage decision to %d: %v %s", m.UserID, p, m.Link)
+			}
+			// A stage decision reads "continues" or "eliminated", not "selected".
+			data := map[string]any{}
+			for k, v := range p {
+				data[k] = v
+			}
+			want := map[string]string{"selected": "계속 수행", "not_selected": "탈락"}[result]
+			if body := cat.For("ko").T("notice.decision.published.body", data); !strings.Contains(body, want) || strings.Contains(body, "선정") {
+				t.Errorf("stage decision text to %d: %q, want %q", m.UserID, body, want)
 			}
 		}
 		checkTexts(t, inbox.all)

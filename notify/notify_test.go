@@ -313,15 +313,15 @@ func TestDailyDigestAndPreferences(t *testing.T) {
 		notice(models.NotifyDecisionPublished, "d1", map[string]string{"call": "첫째 공모", "result": "selected", "rank": "1",
 			"opens": "2026-12-07 09:30:00", "closes": "2026-12-21 23:59:59"})
 		notice(models.NotifyReportDue, "r1", nil)
-		notice(models.NotifyAgreementSent, "a1", nil)
+		notice(models.NotifyAgreementSent, "a1", map[string]string{"number": "2025-K-AI-003", "version": "2", "start": "2026-01-01", "end": "2026-12-31"})
 		clock.Advance(10 * time.Hour) // 19:30 KST, the same day
 		notice(models.NotifyAppealAnswered, "p1", nil)
 
 		if res := f.run(t); res.Sent != 1 {
 			t.Fatalf("before the digest: %+v, want only the mail at once", res)
 		}
-		if got := parseMail(t, srv.mails()[0]); got.Subject != "[K-AI] 새 알림이 있습니다" {
-			t.Errorf("the mail at once (a kind without its own text yet): subject %q, want the generic one", got.Subject)
+		if got := parseMail(t, srv.mails()[0]); got.Subject != "[서명 요청] 협약 2025-K-AI-003 버전 2" {
+			t.Errorf("the mail at once: subject %q, want the agreement's", got.Subject)
 		}
 		clock.Set(time.Date(2026, 12, 7, 22, 59, 59, 0, time.UTC)) // 07:59:59 KST the next day
 		if res := f.run(t); res.Sent != 0 {
@@ -429,6 +429,10 @@ func TestEveryKindHasText(t *testing.T) {
 		}
 		if strings.Contains(b, "<no value>") {
 			t.Errorf("%s: a parameter is missing from the text: %s", lang, b)
+		}
+		// A kind without its own texts yet reads as the generic line.
+		if s, _ := l.Notice("kind.without.texts", nil); s != l.T("notice.generic.subject") || strings.HasPrefix(s, "[notice.") {
+			t.Errorf("%s: a kind without texts: %q, want the generic subject", lang, s)
 		}
 	}
 }
