@@ -64,41 +64,22 @@ func dashboardPath(r models.Role) string {
 
 func (h *Handler) showOfficerDashboard(c *gin.Context) {
 	ctx := c.Request.Context()
-	v := views.OfficerDashboardView{Now: h.now()}
+	now := h.now()
+	v := views.OfficerDashboardView{Now: now}
 	var err error
+	if v.Tasks, err = models.LoadOfficerDashboard(ctx, h.db, currentUser(c), now); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.changesAt(c, v.Tasks.Deadlines()...)
 	if v.Calls, err = models.ListCalls(ctx, h.db); err != nil {
 		h.fail(c, err)
 		return
 	}
 	h.callsChange(c, v.Calls)
-	orgs, err := models.ListOrganisations(ctx, h.db)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	v.Organisations = len(orgs)
-	users, err := models.ListUsers(ctx, h.db)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	v.Users = len(users)
 	if v.Recent, _, err = models.ListAudit(ctx, h.db, models.AuditFilter{Limit: 10}); err != nil {
 		h.fail(c, err)
 		return
-	}
-	// Agreements whose version out for signature waits only for the ministry.
-	as, err := models.ListAgreements(ctx, h.db, nil)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	for i := range as {
-		if p := as[i].Pending(); p != nil && p.Status == models.VersionOut {
-			if m := p.Missing(); len(m) == 1 && m[0].Role == models.SignerMinistry {
-				v.ToCountersign++
-			}
-		}
 	}
 	h.render(c, http.StatusOK, views.OfficerDashboard(h.page(c, "dashboard.officer.title"), v))
 }
@@ -127,30 +108,21 @@ func (h *Handler) showCompanyDashboard(c *gin.Context) {
 	if org == nil {
 		return
 	}
-	v := views.CompanyDashboardView{Organisation: org, Now: h.now()}
+	now := h.now()
+	v := views.CompanyDashboardView{Organisation: org, Now: now}
 	var err error
-	if v.Members, err = models.ListOrganisationUsers(ctx, h.db, org.ID); err != nil {
+	if v.Tasks, err = models.LoadCompanyDashboard(ctx, h.db, org, currentUser(c), now); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.changesAt(c, v.Tasks.Deadlines()...)
+	if v.Invitations, err = models.CountOpenInvitations(ctx, h.db, org.ID); err != nil {
 		h.fail(c, err)
 		return
 	}
 	if v.Calls, err = models.ListCalls(ctx, h.db); err != nil {
 		h.fail(c, err)
 		return
-	}
-	if v.Invitations, err = models.CountOpenInvitations(ctx, h.db, org.ID); err != nil {
-		h.fail(c, err)
-		return
-	}
-	// What the company must do: the agreements awaiting its signature.
-	as, err := models.ListAgreements(ctx, h.db, &org.ID)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	for i := range as {
-		if p := as[i].Pending(); p != nil && p.Status == models.VersionOut && p.Party(org.ID) != nil && p.SignatureOf(org.ID) == nil {
-			v.ToSign++
-		}
 	}
 	h.callsChange(c, v.Calls)
 	h.render(c, http.StatusOK, views.CompanyDashboard(h.page(c, "dashboard.company.title"), v))
@@ -158,9 +130,10 @@ func (h *Handler) showCompanyDashboard(c *gin.Context) {
 
 func (h *Handler) showAuditorDashboard(c *gin.Context) {
 	ctx := c.Request.Context()
-	var v views.AuditorDashboardView
+	now := h.now()
+	v := views.AuditorDashboardView{Now: now}
 	var err error
-	if v.Check, err = models.CheckAuditChain(ctx, h.db, false, h.now()); err != nil {
+	if v.Tasks, err = models.LoadAuditorDashboard(ctx, h.db, currentUser(c), now); err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -168,11 +141,5 @@ func (h *Handler) showAuditorDashboard(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	v.Now = h.now()
-	if v.Calls, err = models.ListCalls(ctx, h.db); err != nil {
-		h.fail(c, err)
-		return
-	}
-	h.callsChange(c, v.Calls)
 	h.render(c, http.StatusOK, views.AuditorDashboard(h.page(c, "dashboard.auditor.title"), v))
 }
