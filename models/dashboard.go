@@ -501,3 +501,50 @@ func LoadAuditorDashboard(ctx context.Context, db *gorm.DB, by *User, now time.T
 	}
 	return out, nil
 }
+
+// EvaluatorStage is a stage the user evaluates, with their assignment:
+// Open while the stage's decision is not published (scores are wanted),
+// and then the assignment's due day is the task's deadline.
+type EvaluatorStage struct {
+	Task
+	Stage     Stage
+	Evaluator StageEvaluator
+	Open      bool
+}
+
+// EvaluatorStages lists the stages the user evaluates: the open ones first,
+// overdue first, then by due day; then the decided ones by number.
+func EvaluatorStages(ctx context.Context, db *gorm.DB, u *User, now time.Time) ([]EvaluatorStage, error) {
+	tx := db.WithContext(ctx)
+	var es []StageEvaluator
+	if err := tx.Where("user_id = ?", u.ID).Find(&es).Error; err != nil {
+		return nil, fmt.Errorf("store: evaluator %d: %w", u.ID, err)
+	}
+	stages, err := StageAssignments(ctx, db, u)
+	if err != nil {
+		return nil, err
+	}
+	return evaluatorStages(stages, es, now), nil
+}
+
+// evaluatorStages pairs the stages with the user's assignments and orders
+// them (see EvaluatorStages).
+func evaluatorStages(stages []Stage, es []StageEvaluator, now time.Time) []EvaluatorStage {
+	byStage := map[uint]StageEvaluator{}
+	for _, e := range es {
+		byStage[e.StageID] = e
+	}
+	var open, decided []EvaluatorStage
+	for _, s := range stages {
+		e := byStage[s.ID]
+		row := EvaluatorStage{Stage: s, Evaluator: e, Open: s.DecisionID == nil}
+		if row.Open {
+			row.Task = e.Due()
+			open = append(open, row)
+		} else {
+			decided = append(decided, row)
+		}
+	}
+	slices.SortStableFunc(open, func(a, b EvaluatorStage) int { return byDeadline(now)(a.Task, b.Task) })
+	return append(open, decided...)
+}
