@@ -1,6 +1,7 @@
 package models
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -189,5 +190,97 @@ func TestTelemetryGapsAndFailingClusters(t *testing.T) {
 	}
 	if want := []string{"f", "s", "p"}; !slices.Equal(names, want) {
 		t.Errorf("failing %v, want %v", names, want)
+	}
+}
+
+func TestDefaultDueDays(t *testing.T) {
+	for _, tc := range []struct {
+		closes time.Time
+		want   string
+	}{
+		{time.Date(2025, 7, 21, 18, 0, 0, 0, KST), "2025-08-04"},       // a Monday, 14 days on
+		{time.Date(2025, 9, 20, 18, 0, 0, 0, KST), "2025-10-10"},       // Saturday 10-04, then Chuseok and Hangul Day
+		{time.Date(2025, 7, 21, 23, 59, 0, 0, time.UTC), "2025-08-05"}, // the close's KST day counts
+	} {
+		if got := DefaultReviewDue(&Call{ClosesAt: tc.closes}, KoreanHolidays).String(); got != tc.want {
+			t.Errorf("closes %s: due %s, want %s", tc.closes, got, tc.want)
+		}
+	}
+	if got := DefaultEvaluationDue(&Stage{EvaluatedOn: "2026-12-15"}).String(); got != "2026-12-15" {
+		t.Errorf("stage due %s", got)
+	}
+	if got := DefaultEvaluationDue(&Stage{}); !got.IsZero() {
+		t.Errorf("stage without a day: due %s, want none", got)
+	}
+}
+
+func TestParseDue(t *testing.T) {
+	def := NewDate(2026, 12, 11)
+	for _, tc := range []struct {
+		in   string
+		want string
+		err  bool
+	}{
+		{"", "2026-12-11", false},
+		{"  ", "2026-12-11", false},
+		{"2026-11-27", "2026-11-27", false}, // today
+		{"2027-01-05", "2027-01-05", false},
+		{"2026-11-26", "", true}, // yesterday
+		{"2026-13-01", "", true},
+		{"tomorrow", "", true},
+	} {
+		got, err := ParseDue(tc.in, def, dashNow)
+		if tc.err {
+			if !errors.Is(err, ErrInvalidDue) {
+				t.Errorf("%q: %v, want ErrInvalidDue", tc.in, err)
+			}
+			continue
+		}
+		if err != nil || got.String() != tc.want {
+			t.Errorf("%q: %s, %v; want %s", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestReviewOutstandingAndDue(t *testing.T) {
+	app := &Application{Status: StatusUnderReview, Call: Call{Criteria: []Criterion{{}, {}}}}
+	for _, tc := range []struct {
+		name string
+		a    ReviewAssignment
+		app  *Application
+		want bool
+	}{
+		{"undeclared", ReviewAssignment{}, app, true},
+		{"declared, one of two scored", ReviewAssignment{Conflict: ConflictNone, Scores: []Score{{}}}, app, true},
+		{"declared, all scored", ReviewAssignment{Conflict: ConflictNone, Scores: []Score{{}, {}}}, app, false},
+		{"recused", ReviewAssignment{Conflict: ConflictRecused}, app, false},
+		{"decided", ReviewAssignment{}, &Application{Status: StatusNotSelected}, false},
+	} {
+		if got := tc.a.Outstanding(tc.app); got != tc.want {
+			t.Errorf("%s: outstanding %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		due     string
+		overdue bool
+	}{{"2026-11-26", true}, {"2026-11-27", false}, {"", false}} {
+		a := ReviewAssignment{DueOn: tc.due}
+		if got := a.Due().Overdue(dashNow); got != tc.overdue {
+			t.Errorf("due %q: overdue %v, want %v", tc.due, got, tc.overdue)
+		}
+	}
+}
+
+func TestEvaluatorStagesOrder(t *testing.T) {
+	decision := uint(1)
+	stages := []Stage{{ID: 1, Number: 1, DecisionID: &decision}, {ID: 2, Number: 2}, {ID: 3, Number: 3}, {ID: 4, Number: 4}}
+	es := []StageEvaluator{{StageID: 1, DueOn: "2026-06-01"}, {StageID: 2, DueOn: "2026-12-20"},
+		{StageID: 3, DueOn: "2026-11-20"}, {StageID: 4}}
+	var ids []uint
+	for _, s := range evaluatorStages(stages, es, dashNow) {
+		ids = append(ids, s.Stage.ID)
+	}
+	if want := []uint{3, 2, 4, 1}; !slices.Equal(ids, want) {
+		t.Errorf("order %v, want %v (overdue, due, without a day, decided)", ids, want)
 	}
 }
