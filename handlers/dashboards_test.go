@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -228,4 +229,71 @@ func orgUser(t *testing.T, app *testApp, code string) *models.User {
 	var u models.User
 	must(t, app.db.Where("organisation_id = ? AND role = ?", o.ID, models.RoleCompany).Order("id").First(&u).Error)
 	return &u
+}
+
+// TestEvaluatorDueDays: on the demo, the external evaluator sees the second
+// stage's scores due on its evaluation day (the default) on their
+// evaluations list, and their reviews with their due days; the officer
+// assigns an evaluator with a due day of their own, and a past day is
+// refused with the input kept, or sent back to the applications list.
+func TestEvaluatorDueDays(t *testing.T) {
+	t.Parallel()
+	testdb.EachKind(t, func(t *testing.T, kind testdb.Kind) {
+		app := newTestApp(t, kind, nil)
+		seedDemoStory(t, app)
+		db := app.db
+		var stage2 models.Stage
+		must(t, db.Where("number = 2").First(&stage2).Error)
+
+		rev := app.client()
+		rev.signInDemo("demo-reviewer")
+		doc := wantPage(t, "/evaluations", rev.get("/evaluations"), http.StatusOK)
+		row := doc.Find(`[data-testid="evaluation"][data-open="true"]`)
+		if row.Length() != 1 || row.Find(`[data-testid="task-due"]`).Length() != 1 ||
+			!strings.Contains(row.Find(`[data-testid="task-due"]`).Text(), stage2.EvaluatedOn) {
+			t.Errorf("open evaluations %q, want the second stage due on %s", taskTexts(doc, "evaluation"), stage2.EvaluatedOn)
+		}
+		if row.AttrOr("data-overdue", "") != "false" {
+			t.Error("the second stage's scores are flagged overdue before its evaluation day")
+		}
+		doc = wantPage(t, "/reviews", rev.get("/reviews"), http.StatusOK)
+		dues := taskTexts(doc, "review-due")
+		if len(dues) == 0 {
+			t.Fatal("no review rows")
+		}
+		for _, d := range dues {
+			if _, err := models.ParseDate(d); err != nil {
+				t.Errorf("review due %q, want a day", d)
+			}
+		}
+		if n := doc.Find(`[data-testid="review-due"][data-overdue="true"]`).Length(); n != 0 {
+			t.Errorf("%d decided reviews flagged overdue", n)
+		}
+
+		// The officer assigns another evaluator to the second stage.
+		off := app.client()
+		off.signInDemo("demo-officer")
+		admin := demoUser(t, app, "demo-admin")
+		path := "/officer/stages/" + itoa(stage2.ID) + "/evaluators"
+		resp := off.post(path, url.Values{"user_id": {itoa(admin.ID)}, "due": {"2020-01-01"}})
+		doc = wantPage(t, "past due day", resp, http.StatusUnprocessableEntity)
+		if got := doc.Find(`#evaluator-due`).AttrOr("value", ""); got != "2020-01-01" {
+			t.Errorf("due kept as %q", got)
+		}
+		if n := count(t, app, &models.StageEvaluator{}, "stage_id = ? AND user_id = ?", stage2.ID, admin.ID); n != 0 {
+			t.Fatalf("refused assignment stored (%d)", n)
+		}
+		due := models.DateOf(app.clock.Now()).AddDays(3).String()
+		wantSeeOther(t, "assign with a due day", off.post(path, url.Values{"user_id": {itoa(admin.ID)}, "due": {due}}),
+			"/officer/stages/"+itoa(stage2.ID)+"?done=evaluator")
+		var e models.StageEvaluator
+		must(t, db.Where("stage_id = ? AND user_id = ?", stage2.ID, admin.ID).First(&e).Error)
+		if e.DueOn != due {
+			t.Errorf("stored due %q, want %q", e.DueOn, due)
+		}
+		doc = wantPage(t, "stage page", off.get("/officer/stages/"+itoa(stage2.ID)), http.StatusOK)
+		if got := taskTexts(doc, "evaluator-due"); !slices.ContainsFunc(got, func(s string) bool { return strings.Contains(s, due) }) {
+			t.Errorf("evaluators' due days %q, want %s among them", got, due)
+		}
+	})
 }

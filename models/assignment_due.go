@@ -64,7 +64,7 @@ func dueTask(day string) Task {
 	if err != nil {
 		return Task{}
 	}
-	return Task{Due: dayEnd(d)}
+	return Task{Due: dayEnd(d), DueDay: d}
 }
 
 // Due is the review's deadline: the end of its due day.

@@ -21,6 +21,9 @@ import (
 // which it is late (zero: no deadline).
 type Task struct {
 	Due time.Time
+	// DueDay is the last day on time (KST) for a task due by a day's end
+	// (zero for one due at an instant): the pages show the day.
+	DueDay Date
 }
 
 // Overdue reports whether the task is late at now.
@@ -157,7 +160,7 @@ func reportTasks(rows []ReportMonthRow, now time.Time) []ReportTask {
 	for _, row := range rows {
 		t := ReportTask{Row: row}
 		if due, err := ParseDate(row.Due); err == nil {
-			t.Due = dayEnd(due)
+			t.Due, t.DueDay = dayEnd(due), due
 		}
 		switch {
 		case row.Report != nil && row.Report.State == ReportReturned:
