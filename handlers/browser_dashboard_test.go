@@ -69,3 +69,47 @@ func TestBrowserDashboardAppealJourney(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserDashboardsFit: on the demo story, each role's dashboard (and
+// the external evaluator's lists) fits a phone and a desktop without
+// sideways scroll, every task link is on screen, and the first task link
+// takes the keyboard's focus with a visible outline.
+func TestBrowserDashboardsFit(t *testing.T) {
+	t.Parallel()
+	b := newTestBrowser(t)
+	app := newTestApp(t, testdb.SQLite, nil)
+	seedDemoStory(t, app)
+	base := app.srv.URL
+	for _, who := range []struct {
+		role, subject, start, path, ready string
+	}{
+		{"company", "demo-company-kaist", "company-dashboard", "/company", "company-results"},
+		{"company", "demo-company-upstage", "company-dashboard", "/company", "company-gpu"},
+		{"officer", "demo-officer", "officer-dashboard", "/officer", "officer-appeals"},
+		{"auditor", "demo-auditor", "auditor-dashboard", "/auditor", "auditor-queue"},
+		{"reviewer", "demo-reviewer", "evaluator-lead", "/evaluations", "evaluation"},
+		{"reviewer", "demo-reviewer", "evaluator-lead", "/reviews", "review-due"},
+	} {
+		for _, width := range []int64{390, 1400} {
+			name := fmt.Sprintf("%s %s at %d px", who.subject, who.path, width)
+			tb := b.newTab(t)
+			tb.do("set the viewport", chromedp.EmulateViewport(width, 900))
+			tb.applySignIn(base, who.role, who.subject, who.start)
+			tb.do("open "+who.path, chromedp.Navigate(base+who.path), chromedp.WaitVisible(testID(who.ready)))
+			tb.page(who.path)
+			wantNoSideScroll(tb, name)
+			hidden := tb.eval(`Array.from(document.querySelectorAll('.portal-tasks a, .portal-task-list a')).filter(a => {
+				const r = a.getBoundingClientRect(); return r.width === 0 || r.height === 0 || r.right > window.innerWidth }).map(a => a.textContent.trim()).join(' | ')`)
+			if hidden != "" {
+				t.Errorf("%s: task links off screen: %s", name, hidden)
+			}
+			focus := tb.eval(`(() => { const a = document.querySelector('.portal-task-list a, .portal-tasks a'); if (!a) return 'none';
+				a.focus(); const s = getComputedStyle(a);
+				return String(document.activeElement === a && (s.outlineStyle !== 'none' || s.boxShadow !== 'none')) })()`)
+			if focus != "true" && focus != "none" {
+				t.Errorf("%s: the first task link takes no visible focus (%s)", name, focus)
+			}
+			tb.screenshot(fmt.Sprintf("dashboard-%s-%s-%d", who.subject, strings.Trim(strings.ReplaceAll(who.path, "/", "-"), "-"), width))
+		}
+	}
+}
