@@ -85,7 +85,7 @@ func TestBrowserDashboardsFit(t *testing.T) {
 	}{
 		{"company", "demo-company-kaist", "company-dashboard", "/company", "company-results"},
 		{"company", "demo-company-upstage", "company-dashboard", "/company", "company-gpu"},
-		{"officer", "demo-officer", "officer-dashboard", "/officer", "officer-appeals"},
+		{"officer", "demo-officer", "officer-dashboard", "/officer", "officer-telemetry"},
 		{"auditor", "demo-auditor", "auditor-dashboard", "/auditor", "auditor-queue"},
 		{"reviewer", "demo-reviewer", "evaluator-lead", "/evaluations", "evaluation"},
 		{"reviewer", "demo-reviewer", "evaluator-lead", "/reviews", "review-due"},

@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 
+	"github.com/a-h/templ"
 	"github.com/gin-gonic/gin"
 
 	"kaiportal/models"
@@ -142,4 +143,47 @@ func (h *Handler) showAuditorDashboard(c *gin.Context) {
 		return
 	}
 	h.render(c, http.StatusOK, views.AuditorDashboard(h.page(c, "dashboard.auditor.title"), v))
+}
+
+// fragmentHeader marks portal.js's request for a part of a page: the part
+// alone is answered; without it (no script) the part comes as a page.
+const fragmentHeader = "X-Portal-Fragment"
+
+// renderPart renders a part of a page for portal.js, or as a page of its own.
+func (h *Handler) renderPart(c *gin.Context, part, page templ.Component) {
+	if c.GetHeader(fragmentHeader) == "1" {
+		h.render(c, http.StatusOK, part)
+		return
+	}
+	h.render(c, http.StatusOK, page)
+}
+
+// showCompanyGPUMonth is the company's GPU month so far, the part of its
+// dashboard that telemetry makes (never cached: telemetry does not move
+// the data version).
+func (h *Handler) showCompanyGPUMonth(c *gin.Context) {
+	org := h.companyOrganisation(c)
+	if org == nil {
+		return
+	}
+	now := h.now()
+	t, err := models.TeamMonthUsage(c.Request.Context(), h.db, org, models.MonthOf(now), now)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	p := h.page(c, "dash.company.gpu_title")
+	h.renderPart(c, views.CompanyGPUMonth(p, org, t), views.CompanyGPUMonthPage(p, org, t))
+}
+
+// showOfficerTelemetry is the ministry's telemetry tasks, the part of its
+// dashboard that telemetry makes (never cached).
+func (h *Handler) showOfficerTelemetry(c *gin.Context) {
+	t, err := models.LoadTelemetryTasks(c.Request.Context(), h.db, h.now())
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	p := h.page(c, "dash.officer.telemetry")
+	h.renderPart(c, views.OfficerTelemetry(p, t), views.OfficerTelemetryPage(p, t))
 }

@@ -104,7 +104,7 @@ func TestDashboardTasksOfTheDemo(t *testing.T) {
 			if got := doc.Find(`[data-testid="company-tasks"] li`); got.Length() != 1 || got.AttrOr("data-testid", "") != "company-invitations" {
 				t.Errorf("tasks %q, want the consortium invitation only", taskTexts(doc, "company-tasks"))
 			}
-			for id, want := range map[string]int{"company-follow-up": 1, "company-names": 0, "company-gpu": 0, "task-sign": 0, "task-report": 0} {
+			for id, want := range map[string]int{"company-follow-up": 1, "company-names": 0, "company-gpu-slot": 0, "task-sign": 0, "task-report": 0} {
 				if n := doc.Find(`[data-testid="` + id + `"]`).Length(); n != want {
 					t.Errorf("%s: %d, want %d", id, n, want)
 				}
@@ -142,11 +142,27 @@ func TestDashboardTasksOfTheDemo(t *testing.T) {
 					t.Errorf("name agreement %q", a)
 				}
 			}
-			if got := testIDText(doc, "gpu-allocations"); got != "1" {
+			if doc.Find(`[data-testid="company-gpu-slot"][data-fragment="/company/gpu-month"] a[href="/company/gpu-month"]`).Length() != 1 ||
+				doc.Find(`[data-testid="company-follow-up"]`).Length() != 0 {
+				t.Error("the selected team's page lacks the GPU month's part or offers the follow-up of applicants not selected")
+			}
+			// The GPU month, made for each visit (portal.js asks for the part).
+			req, _ := http.NewRequest(http.MethodGet, app.srv.URL+"/company/gpu-month", nil)
+			req.Header.Set("X-Portal-Fragment", "1")
+			part := wantPage(t, "GPU month part", c.do(req), http.StatusOK)
+			if part.Find("main, header").Length() != 0 {
+				t.Error("the part comes with the page's frame")
+			}
+			if got := testIDText(part, "gpu-allocations"); got != "1" {
 				t.Errorf("GPU allocations %q, want 1", got)
 			}
-			if doc.Find(`[data-testid="gpu-observed"]`).Length() != 1 || doc.Find(`[data-testid="company-follow-up"]`).Length() != 0 {
-				t.Error("the selected team's page lacks the GPU month or offers the follow-up of applicants not selected")
+			if part.Find(`[data-testid="gpu-observed"]`).Length() != 1 || part.Find(`[data-testid="gpu-month-link"]`).AttrOr("href", "") != "/gpus/usage/"+itoa(*orgUser(t, app, "upstage").OrganisationID) {
+				t.Errorf("GPU month part %q", testIDText(part, "company-gpu"))
+			}
+			// Without a script, the link opens it as a page.
+			page := wantPage(t, "GPU month page", c.get("/company/gpu-month"), http.StatusOK)
+			if page.Find(`main [data-testid="company-gpu"]`).Length() != 1 {
+				t.Error("the GPU month page lacks the part")
 			}
 			// Every report month without a submitted report is listed, the
 			// oldest overdue first, up to the limit, and the rest linked.
@@ -202,8 +218,14 @@ func TestDashboardTasksOfTheDemo(t *testing.T) {
 			if got := taskTexts(doc, "opinion-period"); len(got) != 1 {
 				t.Errorf("opinion periods %q, want the second stage's", got)
 			}
-			if doc.Find(`[data-testid="officer-telemetry"]`).Length() != 1 {
-				t.Error("no telemetry section")
+			if doc.Find(`[data-testid="officer-telemetry-slot"][data-fragment="/officer/telemetry"]`).Length() != 1 {
+				t.Error("no telemetry part")
+			}
+			// The demo's telemetry covers a few days of the month: every
+			// team is below the threshold so far; its clusters are not polled.
+			tel := wantPage(t, "/officer/telemetry", c.get("/officer/telemetry"), http.StatusOK)
+			if got := taskTexts(tel, "telemetry-gap"); len(got) != 5 {
+				t.Errorf("telemetry gaps %q, want the five teams", got)
 			}
 		})
 

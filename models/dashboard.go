@@ -223,7 +223,9 @@ type CompanyDashboard struct {
 	// InStanding: the team's agreement holds today (it is a selected team).
 	InStanding bool
 	Names      []NameRight
-	GPU        TeamMonth // the current month so far
+	// tomorrow is the next KST midnight: the names held and the months
+	// ended (reports due) are those of the day.
+	tomorrow time.Time
 }
 
 // Selected reports whether a standing decision selected the organisation.
@@ -239,7 +241,7 @@ func (c *CompanyDashboard) Selected() bool {
 // Deadlines are the instants at which a task of the dashboard becomes due
 // or a window closes (the page changes then).
 func (c *CompanyDashboard) Deadlines() []time.Time {
-	var out []time.Time
+	out := []time.Time{c.tomorrow}
 	for _, r := range c.Results {
 		out = append(out, r.Window.Closes)
 	}
@@ -258,7 +260,7 @@ func LoadCompanyDashboard(ctx context.Context, db *gorm.DB, org *Organisation, b
 	if !by.MaySeeOrganisation(org.ID) {
 		return nil, fmt.Errorf("store: dashboard of organisation %d: %w", org.ID, ErrNotFound)
 	}
-	out := &CompanyDashboard{}
+	out := &CompanyDashboard{tomorrow: DateOf(now).AddDays(1).Start()}
 	ds, err := ListDecisions(ctx, db)
 	if err != nil {
 		return nil, err
@@ -317,10 +319,6 @@ func LoadCompanyDashboard(ctx context.Context, db *gorm.DB, org *Organisation, b
 	}
 	for _, g := range held {
 		out.Names = append(out.Names, NameRight{Grant: g, Agreement: refs[g.ID]})
-	}
-
-	if out.GPU, err = TeamMonthUsage(ctx, db, org, MonthOf(now), now); err != nil {
-		return nil, err
 	}
 	return out, nil
 }
@@ -430,9 +428,37 @@ type OfficerDashboard struct {
 	Signatures     []SignTask
 	Discrepancies  ReportQueuePage // submitted reports in discrepancy, oldest first
 	OpinionPeriods []OpinionPeriod
-	TelemetryGaps  []TelemetryGap
-	Coverage       float64 // the threshold the gaps are measured against
-	Failing        []ClusterHealth
+}
+
+// TelemetryTasks are the ministry's tasks that come from the telemetry:
+// they change with every poll, so no cached page shows them (the
+// collector's tables do not move the data version).
+type TelemetryTasks struct {
+	Gaps     []TelemetryGap
+	Coverage float64 // the threshold the gaps are measured against
+	Failing  []ClusterHealth
+}
+
+// LoadTelemetryTasks gathers the teams below the coverage threshold this
+// month so far and the clusters whose collection fails, at now.
+func LoadTelemetryTasks(ctx context.Context, db *gorm.DB, now time.Time) (*TelemetryTasks, error) {
+	out := &TelemetryTasks{}
+	s, err := CurrentUsageSettings(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	out.Coverage = s.CoverageThreshold
+	teams, _, err := ProgrammeMonth(ctx, db, MonthOf(now), now)
+	if err != nil {
+		return nil, err
+	}
+	out.Gaps = telemetryGaps(teams, s.CoverageThreshold)
+	hs, err := ListClusterHealth(ctx, db, now)
+	if err != nil {
+		return nil, err
+	}
+	out.Failing = failingClusters(hs)
+	return out, nil
 }
 
 // Deadlines are the instants at which the page's tasks change.
@@ -468,21 +494,6 @@ func LoadOfficerDashboard(ctx context.Context, db *gorm.DB, by *User, now time.T
 		return nil, err
 	}
 	out.OpinionPeriods = openOpinionPeriods(stages, now)
-	s, err := CurrentUsageSettings(ctx, db)
-	if err != nil {
-		return nil, err
-	}
-	out.Coverage = s.CoverageThreshold
-	teams, _, err := ProgrammeMonth(ctx, db, MonthOf(now), now)
-	if err != nil {
-		return nil, err
-	}
-	out.TelemetryGaps = telemetryGaps(teams, s.CoverageThreshold)
-	hs, err := ListClusterHealth(ctx, db, now)
-	if err != nil {
-		return nil, err
-	}
-	out.Failing = failingClusters(hs)
 	return out, nil
 }
 
