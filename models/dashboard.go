@@ -122,6 +122,12 @@ func (s SignTask) WaitsForMinistry() bool {
 	return false
 }
 
+// WaitsOnlyForMinistry reports whether every other party has signed and
+// the ministry's countersignature is the last one missing.
+func (s SignTask) WaitsOnlyForMinistry() bool {
+	return len(s.Missing) == 1 && s.Missing[0].Role == SignerMinistry
+}
+
 // signatureTasks lists the versions out for signature that still miss a
 // signature; with orgID set, only those that miss the organisation's.
 func signatureTasks(as []Agreement, orgID *uint) []SignTask {

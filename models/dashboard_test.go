@@ -164,8 +164,12 @@ func TestSignatureTasks(t *testing.T) {
 	if got := numbers(signatureTasks(as, &member8)); !slices.Equal(got, []string{"A"}) {
 		t.Errorf("member's list %v", got)
 	}
-	if ts := signatureTasks(as, nil); !ts[1].WaitsForMinistry() || len(ts[1].Missing) != 1 {
+	ts := signatureTasks(as, nil)
+	if !ts[1].WaitsOnlyForMinistry() || len(ts[1].Missing) != 1 {
 		t.Errorf("B: missing %v", ts[1].Missing)
+	}
+	if !ts[0].WaitsForMinistry() || ts[0].WaitsOnlyForMinistry() || !ts[2].WaitsForMinistry() || ts[2].WaitsOnlyForMinistry() {
+		t.Error("A and D wait for the ministry among others")
 	}
 }
 
