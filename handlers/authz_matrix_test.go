@@ -247,6 +247,11 @@ func authzMatrix() map[string]matrixRow {
 			cellSignIn, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden)}},
 		{"GET /auditor", matrixRow{path: "/auditor", cells: matrixCells(
 			cellSignIn, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellOK, cellForbidden, cellForbidden)}},
+		// The dashboards' parts made from telemetry: a company's own GPU
+		// month (its organisation's, whoever asks), the ministry's gaps.
+		{"GET /company/gpu-month", matrixRow{path: "/company/gpu-month", cells: matrixCells(
+			cellSignIn, cellOK, cellOK, cellForbidden, cellForbidden, cellForbidden, cellForbidden, cellForbidden)}},
+		{"GET /officer/telemetry", matrixRow{path: "/officer/telemetry", cells: ministryPage}},
 
 		// Organisations: the list is for the ministry and auditors; a company
 		// sees its own organisation, and another one's is "not found".

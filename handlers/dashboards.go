@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 
+	"github.com/a-h/templ"
 	"github.com/gin-gonic/gin"
 
 	"kaiportal/models"
@@ -64,41 +65,22 @@ func dashboardPath(r models.Role) string {
 
 func (h *Handler) showOfficerDashboard(c *gin.Context) {
 	ctx := c.Request.Context()
-	v := views.OfficerDashboardView{Now: h.now()}
+	now := h.now()
+	v := views.OfficerDashboardView{Now: now}
 	var err error
+	if v.Tasks, err = models.LoadOfficerDashboard(ctx, h.db, currentUser(c), now); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.changesAt(c, v.Tasks.Deadlines()...)
 	if v.Calls, err = models.ListCalls(ctx, h.db); err != nil {
 		h.fail(c, err)
 		return
 	}
 	h.callsChange(c, v.Calls)
-	orgs, err := models.ListOrganisations(ctx, h.db)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	v.Organisations = len(orgs)
-	users, err := models.ListUsers(ctx, h.db)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	v.Users = len(users)
 	if v.Recent, _, err = models.ListAudit(ctx, h.db, models.AuditFilter{Limit: 10}); err != nil {
 		h.fail(c, err)
 		return
-	}
-	// Agreements whose version out for signature waits only for the ministry.
-	as, err := models.ListAgreements(ctx, h.db, nil)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	for i := range as {
-		if p := as[i].Pending(); p != nil && p.Status == models.VersionOut {
-			if m := p.Missing(); len(m) == 1 && m[0].Role == models.SignerMinistry {
-				v.ToCountersign++
-			}
-		}
 	}
 	h.render(c, http.StatusOK, views.OfficerDashboard(h.page(c, "dashboard.officer.title"), v))
 }
@@ -127,30 +109,21 @@ func (h *Handler) showCompanyDashboard(c *gin.Context) {
 	if org == nil {
 		return
 	}
-	v := views.CompanyDashboardView{Organisation: org, Now: h.now()}
+	now := h.now()
+	v := views.CompanyDashboardView{Organisation: org, Now: now}
 	var err error
-	if v.Members, err = models.ListOrganisationUsers(ctx, h.db, org.ID); err != nil {
+	if v.Tasks, err = models.LoadCompanyDashboard(ctx, h.db, org, currentUser(c), now); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.changesAt(c, v.Tasks.Deadlines()...)
+	if v.Invitations, err = models.CountOpenInvitations(ctx, h.db, org.ID); err != nil {
 		h.fail(c, err)
 		return
 	}
 	if v.Calls, err = models.ListCalls(ctx, h.db); err != nil {
 		h.fail(c, err)
 		return
-	}
-	if v.Invitations, err = models.CountOpenInvitations(ctx, h.db, org.ID); err != nil {
-		h.fail(c, err)
-		return
-	}
-	// What the company must do: the agreements awaiting its signature.
-	as, err := models.ListAgreements(ctx, h.db, &org.ID)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	for i := range as {
-		if p := as[i].Pending(); p != nil && p.Status == models.VersionOut && p.Party(org.ID) != nil && p.SignatureOf(org.ID) == nil {
-			v.ToSign++
-		}
 	}
 	h.callsChange(c, v.Calls)
 	h.render(c, http.StatusOK, views.CompanyDashboard(h.page(c, "dashboard.company.title"), v))
@@ -158,9 +131,10 @@ func (h *Handler) showCompanyDashboard(c *gin.Context) {
 
 func (h *Handler) showAuditorDashboard(c *gin.Context) {
 	ctx := c.Request.Context()
-	var v views.AuditorDashboardView
+	now := h.now()
+	v := views.AuditorDashboardView{Now: now}
 	var err error
-	if v.Check, err = models.CheckAuditChain(ctx, h.db, false, h.now()); err != nil {
+	if v.Tasks, err = models.LoadAuditorDashboard(ctx, h.db, currentUser(c), now); err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -168,11 +142,48 @@ func (h *Handler) showAuditorDashboard(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	v.Now = h.now()
-	if v.Calls, err = models.ListCalls(ctx, h.db); err != nil {
+	h.render(c, http.StatusOK, views.AuditorDashboard(h.page(c, "dashboard.auditor.title"), v))
+}
+
+// fragmentHeader marks portal.js's request for a part of a page: the part
+// alone is answered; without it (no script) the part comes as a page.
+const fragmentHeader = "X-Portal-Fragment"
+
+// renderPart renders a part of a page for portal.js, or as a page of its own.
+func (h *Handler) renderPart(c *gin.Context, part, page templ.Component) {
+	if c.GetHeader(fragmentHeader) == "1" {
+		h.render(c, http.StatusOK, part)
+		return
+	}
+	h.render(c, http.StatusOK, page)
+}
+
+// showCompanyGPUMonth is the company's GPU month so far, the part of its
+// dashboard that telemetry makes (never cached: telemetry does not move
+// the data version).
+func (h *Handler) showCompanyGPUMonth(c *gin.Context) {
+	org := h.companyOrganisation(c)
+	if org == nil {
+		return
+	}
+	now := h.now()
+	t, err := models.TeamMonthUsage(c.Request.Context(), h.db, org, models.MonthOf(now), now)
+	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	h.callsChange(c, v.Calls)
-	h.render(c, http.StatusOK, views.AuditorDashboard(h.page(c, "dashboard.auditor.title"), v))
+	p := h.page(c, "dash.company.gpu_title")
+	h.renderPart(c, views.CompanyGPUMonth(p, org, t), views.CompanyGPUMonthPage(p, org, t))
+}
+
+// showOfficerTelemetry is the ministry's telemetry tasks, the part of its
+// dashboard that telemetry makes (never cached).
+func (h *Handler) showOfficerTelemetry(c *gin.Context) {
+	t, err := models.LoadTelemetryTasks(c.Request.Context(), h.db, h.now())
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	p := h.page(c, "dash.officer.telemetry")
+	h.renderPart(c, views.OfficerTelemetry(p, t), views.OfficerTelemetryPage(p, t))
 }

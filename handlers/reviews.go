@@ -119,7 +119,7 @@ func (h *Handler) exportCallApplications(c *gin.Context) {
 }
 
 // assignErrorCodes are the problems an assignment can come back with.
-var assignErrorCodes = []string{"reviewer", "duplicate", "open", "state"}
+var assignErrorCodes = []string{"reviewer", "duplicate", "open", "state", "due"}
 
 // assignReviewer makes an officer or admin a reviewer of an application and
 // returns to the list with what happened.
@@ -140,9 +140,11 @@ func (h *Handler) assignReviewer(c *gin.Context) {
 	if reviewerID, ok := parseID(c.PostForm("reviewer_id")); !ok {
 		code = "reviewer"
 	} else {
-		err := models.AssignReviewer(ctx, h.db, app.ID, reviewerID, currentUser(c), h.now())
+		err := models.AssignReviewerDue(ctx, h.db, app.ID, reviewerID, c.PostForm("due"), currentUser(c), h.now())
 		switch {
 		case err == nil:
+		case errors.Is(err, models.ErrInvalidDue):
+			code = "due"
 		case errors.Is(err, models.ErrNotFound), errors.Is(err, models.ErrInvalid):
 			code = "reviewer"
 		case errors.Is(err, models.ErrConflict):
@@ -181,7 +183,7 @@ func (h *Handler) showMyReviewsPage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	v := views.MyReviewsView{Evaluator: currentUser(c).Role == models.RoleReviewer}
+	v := views.MyReviewsView{Evaluator: currentUser(c).Role == models.RoleReviewer, Now: h.now()}
 	for _, a := range as {
 		v.Rows = append(v.Rows, views.MyReviewRow{Assignment: a, App: apps[a.ApplicationID]})
 	}

@@ -356,13 +356,15 @@ func TestAssignReviewer(t *testing.T) {
 		// Errors come back to the list with a message.
 		for _, tc := range []struct {
 			reviewer string
+			due      string
 			code     string
 		}{
-			{itoa(f.admin.ID), "duplicate"},
-			{itoa(f.auditor.ID), "reviewer"},
-			{"abc", "reviewer"},
+			{itoa(f.admin.ID), "", "duplicate"},
+			{itoa(f.auditor.ID), "", "reviewer"},
+			{"abc", "", "reviewer"},
+			{itoa(f.officer.ID), "2001-01-01", "due"},
 		} {
-			resp := c.post(target, url.Values{"reviewer_id": {tc.reviewer}})
+			resp := c.post(target, url.Values{"reviewer_id": {tc.reviewer}, "due": {tc.due}})
 			wantCode(t, "", resp, http.StatusSeeOther)
 			loc := resp.Header.Get("Location")
 			if !strings.Contains(loc, "assign_error="+tc.code) {

@@ -82,6 +82,8 @@ func (h *Handler) routes() []Route {
 		{"GET", "/admin", roles(models.RoleAdmin), h.cached(h.showAdminDashboard)},
 		{"GET", "/company", roles(models.RoleCompany), h.cached(h.showCompanyDashboard)},
 		{"GET", "/auditor", roles(models.RoleAuditor), h.cached(h.showAuditorDashboard)},
+		{"GET", "/company/gpu-month", roles(models.RoleCompany), h.showCompanyGPUMonth},
+		{"GET", "/officer/telemetry", roles(ministry...), h.showOfficerTelemetry},
 
 		// Organisations: the ministry and auditors see all; a company only its own.
 		{"GET", "/organisations", roles(programmeAll...), h.showOrganisationsPage},

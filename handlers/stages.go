@@ -351,9 +351,13 @@ func (h *Handler) assignStageEvaluator(c *gin.Context) {
 	uid, ok := parseID(c.PostForm("user_id"))
 	var err error
 	if ok {
-		err = models.AssignStageEvaluator(c.Request.Context(), h.db, s.ID, uid, currentUser(c), h.now())
+		err = models.AssignStageEvaluatorDue(c.Request.Context(), h.db, s.ID, uid, c.PostForm("due"), currentUser(c), h.now())
 	}
 	switch {
+	case errors.Is(err, models.ErrInvalidDue):
+		h.renderStageAdmin(c, http.StatusUnprocessableEntity, s, views.StageAdminView{EvaluatorError: "stage.error.evaluator_due",
+			EvaluatorDue: c.PostForm("due")})
+		return
 	case !ok, errors.Is(err, models.ErrInvalid), errors.Is(err, models.ErrNotFound):
 		h.renderStageAdmin(c, http.StatusUnprocessableEntity, s, views.StageAdminView{EvaluatorError: "stage.error.evaluator"})
 		return
@@ -569,12 +573,13 @@ func (h *Handler) submitStageReport(c *gin.Context) {
 
 // showEvaluationsPage lists the stages the user evaluates.
 func (h *Handler) showEvaluationsPage(c *gin.Context) {
-	stages, err := models.StageAssignments(c.Request.Context(), h.db, currentUser(c))
+	now := h.now()
+	stages, err := models.EvaluatorStages(c.Request.Context(), h.db, currentUser(c), now)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	h.render(c, http.StatusOK, views.Evaluations(h.page(c, "stage.evaluations.title"), views.EvaluationsView{Stages: stages}))
+	h.render(c, http.StatusOK, views.Evaluations(h.page(c, "stage.evaluations.title"), views.EvaluationsView{Stages: stages, Now: now}))
 }
 
 // showEvaluationPage is the evaluator's page of a stage; a stage the user

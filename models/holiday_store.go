@@ -195,6 +195,17 @@ func DecisionWindowHistory(ctx context.Context, db *gorm.DB, d *Decision, now ti
 	if err != nil {
 		return Window{}, nil, err
 	}
+	return r.DecisionWindow(d, now)
+}
+
+// DecisionWindow is the decision's appeal window as the holiday records
+// make it at now (the rule DecisionWindowHistory applies, for callers that
+// loaded the records once for many decisions).
+func (r HolidayRecords) DecisionWindow(d *Decision, now time.Time) (Window, []WindowChange, error) {
+	if d.ExplicitClose != nil {
+		w, err := AppealWindowUntil(d.PublishedAt, *d.ExplicitClose)
+		return w, nil, err
+	}
 	return r.WindowAsOf(d.PublishedAt, AppealDays, d.CountingRule, now)
 }
 

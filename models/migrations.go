@@ -621,6 +621,41 @@ func migrations() []*gormigrate.Migration {
 			},
 		},
 		{
+			// Evaluators' assignments get the day they are due: reviews from
+			// the call's close (DefaultReviewDue), a stage's scores on its
+			// evaluation day; assignments made before get the same defaults.
+			ID: "2026120990_assignment_due_days",
+			Migrate: func(tx *gorm.DB) error {
+				if err := addColumns(tx, map[any][]string{&ReviewAssignment{}: {"DueOn"}, &StageEvaluator{}: {"DueOn"}}); err != nil {
+					return err
+				}
+				var calls []struct {
+					ID       uint
+					ClosesAt time.Time
+				}
+				if err := tx.Table("calls").Select("id, closes_at").Find(&calls).Error; err != nil {
+					return err
+				}
+				for _, c := range calls {
+					due := DefaultReviewDue(&Call{ClosesAt: c.ClosesAt}, KoreanHolidays)
+					if err := tx.Exec("UPDATE review_assignments SET due_on = ? WHERE due_on = '' AND application_id IN "+
+						"(SELECT id FROM applications WHERE call_id = ?)", due.String(), c.ID).Error; err != nil {
+						return err
+					}
+				}
+				return tx.Exec("UPDATE stage_evaluators SET due_on = " +
+					"(SELECT evaluated_on FROM stages WHERE stages.id = stage_evaluators.stage_id) WHERE due_on = ''").Error
+			},
+			Rollback: func(tx *gorm.DB) error {
+				for _, table := range []string{"review_assignments", "stage_evaluators"} {
+					if err := tx.Exec("ALTER TABLE " + table + " DROP COLUMN due_on").Error; err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+		},
+		{
 			// Notices: each user's inbox. Read and unread change per
 			// request and no cached page reads them (the unread count is
 			// put in for each request), so they do not move the data version.

@@ -32,6 +32,10 @@ type ReviewAssignment struct {
 	DeclaredAt    *time.Time
 	Scores        []Score `gorm:"foreignKey:AssignmentID;constraint:OnDelete:CASCADE"`
 	CreatedAt     time.Time
+	// DueOn is the last day (KST, 2006-01-02) by which the reviewer is to
+	// have declared and scored: set by the officer when assigning, else
+	// DefaultReviewDue.
+	DueOn string `gorm:"size:10;not null;default:''"`
 }
 
 // Score is one reviewer's score of one criterion, with a comment. Each
@@ -57,6 +61,13 @@ var (
 // or an external evaluator) review an application; moves a submitted
 // application under review (the call must be closed).
 func AssignReviewer(ctx context.Context, db *gorm.DB, appID, reviewerID uint, by *User, now time.Time) error {
+	return AssignReviewerDue(ctx, db, appID, reviewerID, "", by, now)
+}
+
+// AssignReviewerDue is AssignReviewer with the day the review is due
+// ("": DefaultReviewDue of the call); a due day that is not a date from
+// today on is ErrInvalidDue.
+func AssignReviewerDue(ctx context.Context, db *gorm.DB, appID, reviewerID uint, due string, by *User, now time.Time) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var rev User
 		if err := tx.First(&rev, reviewerID).Error; err != nil {
@@ -85,7 +96,15 @@ func AssignReviewer(ctx context.Context, db *gorm.DB, appID, reviewerID uint, by
 		} else if a.Status != StatusUnderReview {
 			return fmt.Errorf("store: assign reviewer to a %s application: %w", a.Status, ErrInvalidTransition)
 		}
-		as := ReviewAssignment{ApplicationID: appID, ReviewerID: reviewerID, CreatedAt: now.UTC()}
+		recs, err := LoadHolidayRecords(ctx, tx)
+		if err != nil {
+			return err
+		}
+		dueOn, err := ParseDue(due, DefaultReviewDue(call, recs.At(now)), now)
+		if err != nil {
+			return err
+		}
+		as := ReviewAssignment{ApplicationID: appID, ReviewerID: reviewerID, CreatedAt: now.UTC(), DueOn: dayText(dueOn)}
 		if err := tx.Create(&as).Error; err != nil {
 			if errors.Is(err, gorm.ErrDuplicatedKey) {
 				return fmt.Errorf("store: assign reviewer: already assigned: %w", ErrConflict)
@@ -93,7 +112,7 @@ func AssignReviewer(ctx context.Context, db *gorm.DB, appID, reviewerID uint, by
 			return fmt.Errorf("store: assign reviewer: %w", err)
 		}
 		return RecordAudit(ctx, tx, ActorOf(by), "review.assign", "application", fmt.Sprint(appID),
-			fmt.Sprintf("reviewer: %s (%s)", rev.DisplayName(), rev.Role), now)
+			fmt.Sprintf("reviewer: %s (%s), due %s", rev.DisplayName(), rev.Role, dueOn), now)
 	})
 }
 

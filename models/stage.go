@@ -190,6 +190,10 @@ type StageEvaluator struct {
 	UserID    uint      `gorm:"not null;uniqueIndex:idx_stage_evaluator;index"`
 	User      User      `gorm:"constraint:OnDelete:RESTRICT"`
 	CreatedAt time.Time `gorm:"not null"`
+	// DueOn is the last day (KST, 2006-01-02) by which the evaluator is to
+	// have scored: set by the officer when assigning, else
+	// DefaultEvaluationDue.
+	DueOn string `gorm:"size:10;not null;default:''"`
 }
 
 // StageDeclaration is an evaluator's conflict-of-interest declaration for

@@ -707,11 +707,19 @@ func (u *User) MayEvaluate() bool { return u.Role.IsMinistry() || u.Role == Role
 
 // AssignStageEvaluator makes a user an evaluator of the stage.
 func AssignStageEvaluator(ctx context.Context, db *gorm.DB, stageID, userID uint, by *User, now time.Time) error {
+	return AssignStageEvaluatorDue(ctx, db, stageID, userID, "", by, now)
+}
+
+// AssignStageEvaluatorDue is AssignStageEvaluator with the day the scores
+// are due ("": DefaultEvaluationDue of the stage); a due day that is not a
+// date from today on is ErrInvalidDue. Assigning again changes nothing.
+func AssignStageEvaluatorDue(ctx context.Context, db *gorm.DB, stageID, userID uint, due string, by *User, now time.Time) error {
 	if err := ministryOnly(by, "assign evaluator"); err != nil {
 		return err
 	}
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if _, err := lockStage(ctx, tx, stageID, now); err != nil {
+		s, err := lockStage(ctx, tx, stageID, now)
+		if err != nil {
 			return err
 		}
 		var u User
@@ -721,7 +729,11 @@ func AssignStageEvaluator(ctx context.Context, db *gorm.DB, stageID, userID uint
 		if !u.MayEvaluate() {
 			return fmt.Errorf("store: assign evaluator: user %d may not evaluate: %w", userID, ErrInvalid)
 		}
-		e := StageEvaluator{StageID: stageID, UserID: userID, CreatedAt: now.UTC()}
+		dueOn, err := ParseDue(due, DefaultEvaluationDue(s), now)
+		if err != nil {
+			return err
+		}
+		e := StageEvaluator{StageID: stageID, UserID: userID, CreatedAt: now.UTC(), DueOn: dayText(dueOn)}
 		res := tx.Omit("User").Clauses(clause.OnConflict{DoNothing: true}).Create(&e)
 		if res.Error != nil {
 			return res.Error
@@ -730,7 +742,7 @@ func AssignStageEvaluator(ctx context.Context, db *gorm.DB, stageID, userID uint
 			return nil
 		}
 		return RecordAudit(ctx, tx, ActorOf(by), "stage.evaluator", "stage", fmt.Sprint(stageID),
-			fmt.Sprintf("user %d assigned", userID), now)
+			fmt.Sprintf("user %d assigned, due %s", userID, dueOn), now)
 	})
 }
 

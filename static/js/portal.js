@@ -311,7 +311,21 @@
     });
   }
 
+  // A part of a page that is made for each visit (telemetry, which no
+  // cached page shows): fetched and put in place of its link, which stays
+  // when the request fails.
+  function loadFragment(el) {
+    fetch(el.getAttribute("data-fragment"), { credentials: "same-origin", headers: { "X-Portal-Fragment": "1" } })
+      .then(function (r) {
+        if (!r.ok) { throw new Error("status " + r.status); }
+        return r.text();
+      })
+      .then(function (html) { el.innerHTML = html; })
+      .catch(function () {});
+  }
+
   function init() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-fragment]"), loadFragment);
     Array.prototype.forEach.call(document.querySelectorAll("[data-countdown]"), startCountdown);
     Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), enablePrint);
     Array.prototype.forEach.call(document.querySelectorAll("[data-error-summary]"), enhanceSummary);

@@ -1,0 +1,115 @@
+package handlers
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"kaiportal/models"
+	"kaiportal/testdb"
+	"kaiportal/views"
+)
+
+// TestBrowserDashboardAppealJourney: a decision is published (by the
+// officer, through the model function) that does not select KAIST; KAIST's
+// dashboard shows its result with the rank, the closing instant and the
+// live countdown, and KAIST files an appeal from there, by keyboard, then
+// sees its receipt on the dashboard; on a phone and on a desktop, without
+// sideways scroll.
+func TestBrowserDashboardAppealJourney(t *testing.T) {
+	t.Parallel()
+	b := newTestBrowser(t)
+	for _, width := range []int64{390, 1400} {
+		t.Run(fmt.Sprint(width), func(t *testing.T) {
+			f := newAplFixture(t, testdb.SQLite)
+			base := f.app.srv.URL
+			team := b.newTab(t)
+			team.do("set the viewport", chromedp.EmulateViewport(width, 900))
+			team.applySignIn(base, "company", "demo-company-kaist", "company-dashboard")
+			result := fmt.Sprintf(`[data-testid="result"][data-decision="%d"]`, f.decision.ID)
+			team.do("open the dashboard", chromedp.Navigate(base+"/company"), chromedp.WaitVisible(result))
+			team.page("/company")
+			wantNoSideScroll(team, fmt.Sprintf("company dashboard at %d px", width))
+			if got := team.applyAttr(result, "data-selected"); got != "false" {
+				t.Errorf("KAIST's result selected = %q, want false", got)
+			}
+			if got := team.text(result + ` [data-testid="result-window-closes"]`); got != views.KST(f.window.Closes) {
+				t.Errorf("closing instant %q, want %q", got, views.KST(f.window.Closes))
+			}
+			cd := result + ` [data-testid="countdown"]`
+			if got := team.applyAttr(cd, "data-remaining"); got == "" || got == "0" {
+				t.Errorf("countdown remaining %q, want the time left", got)
+			}
+			if got := team.text(cd); !strings.HasSuffix(got, "초 남음") {
+				t.Errorf("countdown text %q", got)
+			}
+			team.screenshot(fmt.Sprintf("dashboard-company-result-%d", width))
+
+			link := result + ` [data-testid="result-appeal-link"]`
+			team.do("go to the appeal form by keyboard", chromedp.Focus(link, chromedp.NodeVisible), chromedp.KeyEvent("\r"),
+				chromedp.WaitVisible(testID("appeal-form")))
+			wantNoSideScroll(team, fmt.Sprintf("appeal form at %d px", width))
+			team.do("file the appeal",
+				chromedp.SetValue(chromedp.CSS(`#ground`), string(models.GroundScoringError)),
+				chromedp.SetValue(chromedp.CSS(`#statement`), "기술성 점수의 합산에 오류가 있어 재검토를 요청합니다."),
+				chromedp.Click(testID("appeal-submit")),
+				chromedp.WaitVisible(testID("appeal-receipt")))
+			receipt := team.text(`[data-testid="appeal-receipt"]`)
+
+			team.do("back to the dashboard", chromedp.Navigate(base+"/company"), chromedp.WaitVisible(result+` [data-testid="result-appeal"]`))
+			if got := team.text(result + ` [data-testid="result-appeal"] a`); !strings.Contains(got, receipt) {
+				t.Errorf("dashboard shows %q, want the receipt %s", got, receipt)
+			}
+			if n := team.count(`document.querySelectorAll('` + result + ` [data-testid="result-appeal-link"]').length`); n != 0 {
+				t.Errorf("after filing, the dashboard still offers to appeal (%d links)", n)
+			}
+			wantNoSideScroll(team, fmt.Sprintf("company dashboard after the appeal at %d px", width))
+		})
+	}
+}
+
+// TestBrowserDashboardsFit: on the demo story, each role's dashboard (and
+// the external evaluator's lists) fits a phone and a desktop without
+// sideways scroll, every task link is on screen, and the first task link
+// takes the keyboard's focus with a visible outline.
+func TestBrowserDashboardsFit(t *testing.T) {
+	t.Parallel()
+	b := newTestBrowser(t)
+	app := newTestApp(t, testdb.SQLite, nil)
+	seedDemoStory(t, app)
+	base := app.srv.URL
+	for _, who := range []struct {
+		role, subject, start, path, ready string
+	}{
+		{"company", "demo-company-kaist", "company-dashboard", "/company", "company-results"},
+		{"company", "demo-company-upstage", "company-dashboard", "/company", "company-gpu"},
+		{"officer", "demo-officer", "officer-dashboard", "/officer", "officer-telemetry"},
+		{"auditor", "demo-auditor", "auditor-dashboard", "/auditor", "auditor-queue"},
+		{"reviewer", "demo-reviewer", "evaluator-lead", "/evaluations", "evaluation"},
+		{"reviewer", "demo-reviewer", "evaluator-lead", "/reviews", "review-due"},
+	} {
+		for _, width := range []int64{390, 1400} {
+			name := fmt.Sprintf("%s %s at %d px", who.subject, who.path, width)
+			tb := b.newTab(t)
+			tb.do("set the viewport", chromedp.EmulateViewport(width, 900))
+			tb.applySignIn(base, who.role, who.subject, who.start)
+			tb.do("open "+who.path, chromedp.Navigate(base+who.path), chromedp.WaitVisible(testID(who.ready)))
+			tb.page(who.path)
+			wantNoSideScroll(tb, name)
+			hidden := tb.eval(`Array.from(document.querySelectorAll('.portal-tasks a, .portal-task-list a')).filter(a => {
+				const r = a.getBoundingClientRect(); return r.width === 0 || r.height === 0 || r.right > window.innerWidth }).map(a => a.textContent.trim()).join(' | ')`)
+			if hidden != "" {
+				t.Errorf("%s: task links off screen: %s", name, hidden)
+			}
+			focus := tb.eval(`(() => { const a = document.querySelector('.portal-task-list a, .portal-tasks a'); if (!a) return 'none';
+				a.focus(); const s = getComputedStyle(a);
+				return String(document.activeElement === a && (s.outlineStyle !== 'none' || s.boxShadow !== 'none')) })()`)
+			if focus != "true" && focus != "none" {
+				t.Errorf("%s: the first task link takes no visible focus (%s)", name, focus)
+			}
+			tb.screenshot(fmt.Sprintf("dashboard-%s-%s-%d", who.subject, strings.Trim(strings.ReplaceAll(who.path, "/", "-"), "-"), width))
+		}
+	}
+}
