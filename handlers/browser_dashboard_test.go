@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,8 +14,9 @@ import (
 )
 
 // TestBrowserDashboardAppealJourney: a decision is published (by the
-// officer, through the model function) that does not select KAIST; KAIST's
-// dashboard shows its result with the rank, the closing instant and the
+// officer, through the model function) that does not select KAIST; its
+// notice waits in KAIST's inbox with the result and the appeal window and
+// leads to the decision; KAIST's dashboard shows its result with the rank, the closing instant and the
 // live countdown, and KAIST files an appeal from there, by keyboard, then
 // sees its receipt on the dashboard; on a phone and on a desktop, without
 // sideways scroll.
@@ -28,6 +30,35 @@ func TestBrowserDashboardAppealJourney(t *testing.T) {
 			team := b.newTab(t)
 			team.do("set the viewport", chromedp.EmulateViewport(width, 900))
 			team.applySignIn(base, "company", "demo-company-kaist", "company-dashboard")
+
+			// The decision's notice waits in KAIST's inbox, counted in the
+			// header; it names the result and the appeal window and leads
+			// to the decision.
+			if got := team.eval(`String(document.querySelector('[data-testid="unread-count"]') !== null)`); got != "true" {
+				t.Errorf("no unread count in KAIST's header after the decision")
+			}
+			team.do("open the inbox by keyboard", chromedp.Focus(testID("inbox-link")), chromedp.KeyEvent("\r"),
+				chromedp.WaitVisible(testID("inbox-list")))
+			closes := strings.TrimSuffix(views.KST(f.window.Closes), " KST")
+			body := team.eval(`(() => { const items = Array.from(document.querySelectorAll('[data-testid="inbox-item"]'));
+				const li = items.find(li => li.dataset.kind === 'decision.published' && li.dataset.unread === 'true' &&
+					li.querySelector('[data-testid="inbox-body"]').textContent.includes(` + strconv.Quote(closes) + `));
+				if (!li) return 'none';
+				li.querySelector('[data-testid="inbox-open"]').setAttribute('data-journey', 'open');
+				return li.querySelector('[data-testid="inbox-body"]').textContent.trim() })()`)
+			if body == "none" {
+				t.Fatalf("no unread notice of the decision closing %s in KAIST's inbox", closes)
+			}
+			if !strings.Contains(body, "미선정") {
+				t.Errorf("the notice does not say KAIST was not selected: %q", body)
+			}
+			wantNoSideScroll(team, fmt.Sprintf("inbox at %d px", width))
+			team.do("open the notice by keyboard", chromedp.Focus(`[data-journey="open"]`), chromedp.KeyEvent("\r"),
+				chromedp.WaitVisible(testID("own-status")))
+			if got, want := team.path(), fmt.Sprintf("/decisions/%d", f.decision.ID); got != want {
+				t.Errorf("the notice led to %s, want %s", got, want)
+			}
+
 			result := fmt.Sprintf(`[data-testid="result"][data-decision="%d"]`, f.decision.ID)
 			team.do("open the dashboard", chromedp.Navigate(base+"/company"), chromedp.WaitVisible(result))
 			team.page("/company")
