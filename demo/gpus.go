@@ -111,8 +111,11 @@ func seedDemoTeamGPUs(ctx context.Context, tx *gorm.DB, team models.Organisation
 	}
 	note := fmt.Sprintf("데모: %s 블록을 시뮬레이션 GPU %d개로 줄였습니다 (demo: the block simulated with %d GPUs).",
 		block, GPUsPerTeam, GPUsPerTeam)
+	// The GPUs were lent from the first day of last month, the month the
+	// demo's usage reports tell: no earlier month waits for a report.
+	lent := models.MonthOf(models.MonthOf(now).First.Start().Add(-time.Hour)).First
 	_, errs, err := models.CreateAllocation(ctx, tx, models.AllocationInput{OrganisationID: team.ID, ClusterID: c.ID, BlockKind: models.BlockCustom,
-		GPUCount: GPUsPerTeam, From: "2025-09-01", To: fmt.Sprintf("%d-12-31", models.DateOf(now).Year+1), Nodes: nodes,
+		GPUCount: GPUsPerTeam, From: lent.String(), To: fmt.Sprintf("%d-12-31", models.DateOf(now).Year+1), Nodes: nodes,
 		Note: note}, officer, now)
 	if err != nil {
 		return fmt.Errorf("store: seed demo allocation of %s: %w (%v)", team.Code, err, errs)

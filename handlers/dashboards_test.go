@@ -164,14 +164,20 @@ func TestDashboardTasksOfTheDemo(t *testing.T) {
 			if page.Find(`main [data-testid="company-gpu"]`).Length() != 1 {
 				t.Error("the GPU month page lacks the part")
 			}
-			// Every report month without a submitted report is listed, the
-			// oldest overdue first, up to the limit, and the rest linked.
-			reports := doc.Find(`[data-testid="task-report"]`)
-			if reports.Length() != 5 || doc.Find(`[data-testid="task-reports-more"]`).Length() != 1 {
-				t.Errorf("reports %q, want five and a link to the rest", taskTexts(doc, "task-report"))
+			// Upstage's one report month (the GPUs were lent from it) is
+			// submitted again after its return: nothing is asked of it.
+			if n := doc.Find(`[data-testid="task-report"]`).Length(); n != 0 {
+				t.Errorf("reports %q, want none", taskTexts(doc, "task-report"))
 			}
-			if reports.Find(`[data-testid="task-overdue"]`).Length() != reports.Length() {
-				t.Error("past due reports are not flagged overdue")
+			// LG AI Research's report of that month is a draft: it is the
+			// team's task, with its due date.
+			lg := app.client()
+			lg.signInDemo("demo-company-lg-ai-research")
+			lgDoc := wantPage(t, "LG's /company", lg.get("/company"), http.StatusOK)
+			month := models.MonthOf(models.MonthOf(app.clock.Now()).First.Start().Add(-time.Hour)).String()
+			if got := lgDoc.Find(`[data-testid="task-report"]`); got.Length() != 1 || got.AttrOr("data-month", "") != month ||
+				got.AttrOr("data-returned", "") != "false" {
+				t.Errorf("LG's reports %q, want the draft of %s", taskTexts(lgDoc, "task-report"), month)
 			}
 		})
 
