@@ -693,3 +693,55 @@ func TestUsageReportNotices(t *testing.T) {
 		checkTexts(t, inbox.all)
 	})
 }
+
+// TestStageReportReminders: before a stage report is due, each reminder
+// offset reminds the teams that have not submitted theirs, once; a team
+// that has submitted, an instant between offsets and the due instant
+// itself remind no one; the text names the stage and the due instant.
+func TestStageReportReminders(t *testing.T) {
+	t.Parallel()
+	clock := testdb.NewClock(seedAt)
+	testdb.Each(t, clock.Now, func(t *testing.T, db *gorm.DB) {
+		ctx := t.Context()
+		w := newStageWorld(t, db, clock)
+		in := models.StageReportInput{StageID: w.stage.ID, ModelVersions: "Solar Pro 2 (2025-11)", ServiceName: "Solar Chat",
+			ServiceURL: "https://chat.example.kr", ServiceDescription: "누구나 써 보는 대화 서비스",
+			Documents: []*models.UploadedFile{agreementPDF("report")}, Files: w.files, Uploads: pdfPolicy}
+		if errs, err := models.SubmitStageReport(ctx, db, in, w.company("upstage"), reportDue.Add(-96*time.Hour)); err != nil {
+			t.Fatal(err, errs)
+		}
+		kakao := usersOf(t, db, models.RoleCompany, w.org("kakao").ID)
+		inbox := watchInbox(t, db)
+		for _, tc := range []struct {
+			name string
+			at   time.Time
+			want []uint
+		}{
+			{"just before 72h", reportDue.Add(-72*time.Hour - time.Second), nil},
+			{"at 72h", reportDue.Add(-72 * time.Hour), kakao},
+			{"again at 72h", reportDue.Add(-72*time.Hour + time.Minute), nil},
+			{"at 24h", reportDue.Add(-24 * time.Hour), kakao},
+			{"after 24h", reportDue.Add(-time.Second), nil},
+			{"due", reportDue, nil},
+		} {
+			sweep(t, db, tc.at, reminders)
+			ms := only(inbox.fresh(), models.NotifyReminder)
+			wantTo(t, tc.name, ms, models.NotifyReminder, tc.want)
+			for _, m := range ms {
+				p := m.ParamMap()
+				if p["deadline"] != models.DeadlineStageReport || p["closes"] != "2025-12-01 18:00:00" || p["object"] != "1차 단계평가" {
+					t.Errorf("%s: %v", tc.name, p)
+				}
+			}
+			checkTexts(t, ms)
+		}
+		cat, err := i18n.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := cat.For("ko").T("notice.reminder.body", map[string]any{"deadline": models.DeadlineStageReport, "object": "1차 단계평가", "closes": "2025-12-01 18:00:00"})
+		if !strings.Contains(body, "단계평가 보고서") || strings.Contains(body, "이의신청") {
+			t.Errorf("stage report reminder reads %q", body)
+		}
+	})
+}

@@ -39,6 +39,7 @@ func DefaultNotifySettings() NotifySettings {
 const (
 	DeadlineAppealWindow = "appeal_window"
 	DeadlineSignature    = "signature"
+	DeadlineStageReport  = "stage_report"
 )
 
 // lateNoticeWithin bounds how long after its due date a report missing
@@ -101,6 +102,7 @@ func SweepNotifications(ctx context.Context, db *gorm.DB, now time.Time, s Notif
 		{"signatures", sweepSignatures},
 		{"usage reports", sweepReports},
 		{"opinion periods", sweepOpinions},
+		{"stage reports", sweepStageReports},
 		{"allocations", sweepAllocations},
 	} {
 		ns, err := part.sweep(ctx, db, now, s)
@@ -343,6 +345,43 @@ func sweepOpinions(ctx context.Context, db *gorm.DB, now time.Time, s NotifySett
 		out = append(out, Notification{Kind: NotifyOpinionClosing, To: to, Link: fmt.Sprintf("/stages/%d/team", st.ID),
 			Key:    fmt.Sprintf("stage:%d:opinions-closing:%d:%s", st.ID, closes.Unix(), offset),
 			Params: map[string]string{"stage": st.NameKO, "closes": kstSecond(closes)}})
+	}
+	return out, nil
+}
+
+// sweepStageReports reminds the teams of a stage that have not submitted
+// their stage report before it is due (Stage.ReportsOpen is the rule).
+func sweepStageReports(ctx context.Context, db *gorm.DB, now time.Time, s NotifySettings) ([]Notification, error) {
+	var stages []Stage
+	if err := db.Where("report_due > ? AND final_at IS NULL", now).Order("id").Find(&stages).Error; err != nil {
+		return nil, err
+	}
+	var out []Notification
+	for i := range stages {
+		st := &stages[i]
+		if !st.ReportsOpen(now) {
+			continue
+		}
+		due := *st.ReportDue
+		offset, ok := ReminderDue(due, now, s.ReminderOffsets)
+		if !ok {
+			continue
+		}
+		var sent []uint
+		if err := db.Model(&StageReport{}).Where("stage_id = ?", st.ID).Pluck("organisation_id", &sent).Error; err != nil {
+			return nil, err
+		}
+		except := map[uint]bool{}
+		for _, id := range sent {
+			except[id] = true
+		}
+		to, err := stageTeamsAudience(ctx, db, st, except)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Notification{Kind: NotifyReminder, To: to, Link: fmt.Sprintf("/stages/%d/team", st.ID),
+			Key:    fmt.Sprintf("stage:%d:report-due:%d:%s", st.ID, due.Unix(), offset),
+			Params: map[string]string{"deadline": DeadlineStageReport, "object": st.NameKO, "closes": kstSecond(due)}})
 	}
 	return out, nil
 }
