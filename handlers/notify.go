@@ -3,7 +3,6 @@ package handlers
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -17,7 +16,7 @@ const inboxLimit = 200
 // keyUnread holds the request's unread count once read.
 const keyUnread = "kaiportal.unread"
 
-// unreadCount is the user's unread notices, read once per request; -1 when
+// unreadCount is the user's unread notices, read once per request; 0 when
 // it cannot be read (the header then shows the link without a count).
 func (h *Handler) unreadCount(c *gin.Context, userID uint) int64 {
 	if v, ok := c.Get(keyUnread); ok {
@@ -56,11 +55,7 @@ func (h *Handler) openInboxMessage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	to := "/inbox"
-	if strings.HasPrefix(m.Link, "/") && !strings.HasPrefix(m.Link, "//") && !strings.HasPrefix(m.Link, "/\\") {
-		to = m.Link
-	}
-	c.Redirect(http.StatusSeeOther, to)
+	c.Redirect(http.StatusSeeOther, localPath(m.Link, "/inbox"))
 }
 
 // markAllRead marks every notice of the user read.

@@ -38,13 +38,10 @@ type MailJob struct {
 	CreatedAt time.Time  `gorm:"not null"`
 }
 
-// mailKST is Korea Standard Time, the clock of the digest hour.
-var mailKST = time.FixedZone("KST", 9*60*60)
-
 // NextDigest returns the first instant after t that is hour o'clock KST.
 func NextDigest(t time.Time, hour int) time.Time {
-	k := t.In(mailKST)
-	d := time.Date(k.Year(), k.Month(), k.Day(), hour, 0, 0, 0, mailKST)
+	k := t.In(KST)
+	d := time.Date(k.Year(), k.Month(), k.Day(), hour, 0, 0, 0, KST)
 	if !d.After(t) {
 		d = d.AddDate(0, 0, 1)
 	}
