@@ -9,12 +9,17 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
 
 	"kaiportal/testdb"
@@ -22,9 +27,17 @@ import (
 
 // Browser journeys: the portal in a real Chromium, on SQLite. The tests
 // share one headless browser (started by the first, stopped by TestMain);
-// each journey runs in a fresh browser context (its own cookies, storage and
-// cache), and every page it visits must load without a
+// each journey's tab is a browser context of its own (its own cookies and
+// storage), and every page it visits must load without a
 // Content-Security-Policy violation or a JavaScript exception.
+//
+// Opening a browser context with its page costs Chromium about a second
+// and a half of CPU (a renderer process starts), against a third of a
+// second for a navigation, and the journeys open some two hundred tabs. So
+// a tab that its test has finished with is reset and kept for the next
+// test (tabPool): it goes to about:blank, its cookies and the storage of
+// every origin it visited are cleared, and its emulation is undone. A tab
+// whose reset fails, or whose test failed, is closed instead.
 
 // stepTimeout bounds one step, so that a missing element fails soon. There
 // is no limit on a whole test: under load a journey of many steps takes
@@ -55,6 +68,101 @@ var sharedBrowser struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	dir    string // its profile
+	pool   []*pooledTab
+}
+
+// pooledTab is a browser context with one page, kept between tests.
+type pooledTab struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	owner  atomic.Pointer[tab] // the test's tab the page's events go to
+
+	mu      sync.Mutex
+	origins map[string]bool // visited since the last reset
+}
+
+// listen passes the page's events to the tab that owns it now, and notes
+// the origins it navigates to.
+func (p *pooledTab) listen(ev any) {
+	if nav, ok := ev.(*page.EventFrameNavigated); ok && nav.Frame != nil {
+		if u, err := url.Parse(nav.Frame.URL); err == nil && u.Host != "" {
+			p.mu.Lock()
+			p.origins[u.Scheme+"://"+u.Host] = true
+			p.mu.Unlock()
+		}
+	}
+	if tb := p.owner.Load(); tb != nil {
+		tb.listen(ev)
+	}
+}
+
+// reset makes a used tab as a new one: a blank page, no cookies, no stored
+// data for any origin it visited, no emulation. (Session storage is cleared
+// for the origin of the last page only; another origin's could outlive the
+// test, but every test's server listens on a port of its own.)
+func (p *pooledTab) reset() error {
+	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
+	defer cancel()
+	p.mu.Lock()
+	origins := p.origins
+	p.origins = map[string]bool{}
+	p.mu.Unlock()
+	_, err := chromedp.Run(ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, emulation.ClearDeviceMetricsOverride, cdp.Empty{}); err != nil {
+			return err
+		}
+		if _, err := cdp.Call(ctx, t, emulation.SetTouchEmulationEnabled, emulation.SetTouchEmulationEnabledParams{}); err != nil {
+			return err
+		}
+		if _, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{}); err != nil {
+			return err
+		}
+		// Session storage belongs to the tab, and the storage domain does
+		// not clear it: the page the test left clears its own.
+		if _, err := cdp.Call(ctx, t, runtime.Evaluate, runtime.EvaluateParams{Expression: `try { sessionStorage.clear() } catch (e) {}`}); err != nil {
+			return err
+		}
+		if _, err := cdp.Call(ctx, t, page.Navigate, page.NavigateParams{URL: "about:blank"}); err != nil {
+			return err
+		}
+		for origin := range origins {
+			if _, err := cdp.Call(ctx, t, storage.ClearDataForOrigin, storage.ClearDataForOriginParams{Origin: origin, StorageTypes: "all"}); err != nil {
+				return err
+			}
+		}
+		_, err := cdp.Call(ctx, t, network.ClearBrowserCookies, cdp.Empty{})
+		return err
+	}))
+	return err
+}
+
+// takeTab returns a kept tab of the running browser, or nil.
+func takeTab(browser context.Context) *pooledTab {
+	sharedBrowser.mu.Lock()
+	defer sharedBrowser.mu.Unlock()
+	if sharedBrowser.ctx != browser {
+		return nil
+	}
+	for n := len(sharedBrowser.pool); n > 0; n = len(sharedBrowser.pool) {
+		p := sharedBrowser.pool[n-1]
+		sharedBrowser.pool = sharedBrowser.pool[:n-1]
+		if p.ctx.Err() == nil {
+			return p
+		}
+	}
+	return nil
+}
+
+// keepTab puts a reset tab back for another test, or closes it when the
+// browser it belongs to is gone.
+func keepTab(browser context.Context, p *pooledTab) {
+	sharedBrowser.mu.Lock()
+	defer sharedBrowser.mu.Unlock()
+	if sharedBrowser.ctx != browser || browser.Err() != nil {
+		p.cancel()
+		return
+	}
+	sharedBrowser.pool = append(sharedBrowser.pool, p)
 }
 
 // newTestBrowser returns the shared Chromium, starting it if it is not
@@ -130,35 +238,49 @@ func stopBrowserLocked() {
 	if sharedBrowser.dir != "" {
 		os.RemoveAll(sharedBrowser.dir)
 	}
-	sharedBrowser.ctx, sharedBrowser.cancel, sharedBrowser.dir = nil, nil, ""
+	sharedBrowser.ctx, sharedBrowser.cancel, sharedBrowser.dir, sharedBrowser.pool = nil, nil, "", nil
 }
 
 // tab is one browser context (a private profile with its own cookies) with
 // one page, watching the console.
 type tab struct {
-	t   *testing.T
-	ctx context.Context
+	t      *testing.T
+	ctx    context.Context
+	pooled *pooledTab
 
 	mu       sync.Mutex
 	messages []string // console calls and browser log entries, for the log
 	problems []string // CSP violations and uncaught exceptions
 }
 
-// newTab opens a fresh browser context. It fails the test at the end if
-// the console reported a CSP violation or an uncaught exception.
+// newTab gives the test a tab of its own: a browser context that no other
+// test uses while it runs, new or reset (see pooledTab). It fails the test
+// at the end if the console reported a CSP violation or an uncaught
+// exception.
 func (b *testBrowser) newTab(t *testing.T) *tab {
 	t.Helper()
 	tb := &tab{t: t}
-	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(tb.listen))
-	tb.ctx = ctx
+	p := takeTab(b.ctx)
+	if p == nil {
+		p = &pooledTab{origins: map[string]bool{}}
+		p.ctx, p.cancel = chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(p.listen))
+		// The first call opens the tab; it must not run under a step's timeout.
+		if _, err := chromedp.Call(p.ctx, log.Enable, cdp.Empty{}); err != nil {
+			p.cancel()
+			t.Fatalf("enable the log domain: %v", err)
+		}
+	}
+	p.owner.Store(tb)
+	tb.ctx, tb.pooled = p.ctx, p
 	t.Cleanup(func() {
 		tb.checkConsole()
-		cancel()
+		p.owner.Store(nil)
+		if t.Failed() || p.reset() != nil {
+			p.cancel()
+			return
+		}
+		keepTab(b.ctx, p)
 	})
-	// The first call opens the tab; it must not run under a step's timeout.
-	if _, err := chromedp.Call(ctx, log.Enable, cdp.Empty{}); err != nil {
-		t.Fatalf("enable the log domain: %v", err)
-	}
 	return tb
 }
 
@@ -453,4 +575,44 @@ func TestBrowserOIDCSignIn(t *testing.T) {
 		t.Errorf("the provider's end-session endpoint got %v, want an id_token_hint", q)
 	}
 	tb.page("/ after sign-out")
+}
+
+// TestBrowserTabResetForgetsTheLastTest: a tab kept for another test holds
+// nothing of the test before it: not its sign-in, its local or session
+// storage, nor its viewport. (It runs before the parallel journeys, so the
+// second tab is the first one, reset.)
+func TestBrowserTabResetForgetsTheLastTest(t *testing.T) {
+	b := newTestBrowser(t)
+	app := newTestApp(t, testdb.SQLite, nil)
+	var first *pooledTab
+	t.Run("first test", func(t *testing.T) {
+		tb := b.newTab(t)
+		first = tb.pooled
+		tb.do("phone size", chromedp.EmulateViewport(390, 844))
+		tb.applySignIn(app.srv.URL, "officer", "demo-officer", "officer-dashboard")
+		tb.eval(`localStorage.setItem('kept', 'yes'); sessionStorage.setItem('kept', 'yes'); 'ok'`)
+		if w := tb.eval(`String(window.innerWidth)`); w != "390" {
+			t.Fatalf("viewport width %s, want 390", w)
+		}
+	})
+	t.Run("next test", func(t *testing.T) {
+		tb := b.newTab(t)
+		if tb.pooled != first {
+			t.Fatal("the next test got a new tab, not the one the first test left")
+		}
+		if p := tb.eval(`location.href`); p != "about:blank" {
+			t.Errorf("a reset tab starts on %s, want about:blank", p)
+		}
+		tb.do("open /", chromedp.Navigate(app.srv.URL+"/"), chromedp.WaitVisible(testID("masthead")))
+		if signedIn := tb.eval(`String(document.querySelector('[data-testid="sign-in"]') === null)`); signedIn != "false" {
+			t.Errorf("the reset tab is still signed in: / has no sign-in link")
+		}
+		if got := tb.eval(`String(localStorage.getItem('kept')) + ' ' + String(sessionStorage.getItem('kept'))`); got != "null null" {
+			t.Errorf("local and session storage after the reset: %s, want null null", got)
+		}
+		if w := tb.eval(`String(window.innerWidth)`); w != "1280" {
+			t.Errorf("viewport width %s after the reset, want the window's 1280", w)
+		}
+		tb.page("/ in a reset tab")
+	})
 }

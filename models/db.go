@@ -51,7 +51,7 @@ func OpenSQLiteWait(path string, now func() time.Time, busy time.Duration) (*gor
 	q.Set("_busy_timeout", strconv.FormatInt(max(busy.Milliseconds(), 1), 10))
 	q.Set("_synchronous", "FULL")
 	q.Set("_txlock", "immediate")
-	dsn := "file:" + path + "?" + q.Encode()
+	dsn := "file:" + sqlitePathEscaper.Replace(path) + "?" + q.Encode()
 	// Transactions queue in this process at the file's writeGate rather
 	// than in SQLite's busy handler (see writeGate).
 	pool := sql.OpenDB(&gatedConnector{dsn: dsn, busy: max(busy, time.Millisecond), gate: writeGateFor(path), drv: &sqlite3.SQLiteDriver{}})
@@ -76,6 +76,12 @@ func OpenSQLiteWait(path string, now func() time.Time, busy time.Duration) (*gor
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	return db, nil
 }
+
+// sqlitePathEscaper escapes what would end or change the path in a SQLite
+// URI filename: "?" starts the parameters and "#" a fragment, so a data
+// directory named "runs#2" would otherwise open "runs" instead; "%" starts
+// an escape.
+var sqlitePathEscaper = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 
 // schemaLockKey is the argument list of a PostgreSQL advisory lock function
 // for the key given as its parameter, in the schema in use. Advisory locks

@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
@@ -70,4 +73,35 @@ func TestUnavailableClosedPool(t *testing.T) {
 			t.Errorf("query on a closed pool: %v, Unavailable = %v", err, models.Unavailable(err))
 		}
 	})
+}
+
+// TestOpenSQLiteKeepsThePath: a path with the characters that mean
+// something in a SQLite URI (a "#" as in a test's temporary directory
+// "Test#01", "?", "%", spaces) opens that file and no other.
+func TestOpenSQLiteKeepsThePath(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"runs#2", "what?now", "100%", "two words", "a%23b"} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), name)
+			path := filepath.Join(dir, "portal.db")
+			db, err := models.OpenSQLite(path, time.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer models.Close(db)
+			if err := db.Exec("CREATE TABLE marker (x INTEGER)").Error; err != nil {
+				t.Fatal(err)
+			}
+			var file string
+			if err := db.Raw("SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&file).Error; err != nil {
+				t.Fatal(err)
+			}
+			if file != path {
+				t.Errorf("opened %q, want %q", file, path)
+			}
+			if _, err := os.Stat(path); err != nil {
+				t.Errorf("the file at the path given: %v", err)
+			}
+		})
+	}
 }
