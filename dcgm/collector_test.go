@@ -341,6 +341,10 @@ func start(t *testing.T, c *Collector) (stop func() time.Duration) {
 	var took time.Duration
 	stop = func() time.Duration {
 		once.Do(func() {
+			// Let everything due at this instant finish first: a poll whose
+			// timer fires at the instant the test stops would otherwise race
+			// the cancel, and be counted by the source but not by the store.
+			synctest.Wait()
 			begin := time.Now()
 			cancel()
 			select {
