@@ -81,6 +81,7 @@ func TestBrowserAgreementJourney(t *testing.T) {
 	co.page("sign confirmation")
 	co.do("confirm the signature", chromedp.Focus(testID("confirm-submit")), chromedp.KeyEvent("\r"), chromedp.WaitVisible(testID("notice")))
 	co.page("/agreements/:id (signed by Upstage)")
+	co.done()
 
 	// The members' signers sign (they have no demo sign-in).
 	got, err := models.GetAgreement(ctx, db, a.ID)
@@ -120,6 +121,8 @@ func TestBrowserAgreementJourney(t *testing.T) {
 	if st := off.applyAttr(`[data-testid="agreement-state"]`, "data-state"); st != string(models.AgreementSigned) {
 		t.Errorf("before its start date: %s, want signed", st)
 	}
+
+	off.done()
 
 	// The public verification API, by the clock: not the day before, then from the start date.
 	pub := b.newTab(t)

@@ -167,6 +167,7 @@ func TestBrowserApplyReviewPublish(t *testing.T) {
 		t.Error("the officer sees no link to the ranking on the decision")
 	}
 	off.page("/decisions/:id as the officer")
+	off.done()
 
 	// The public reads the decision.
 	pub := b.newTab(t)

@@ -121,11 +121,12 @@ func TestBrowserDashboardsFit(t *testing.T) {
 		{"reviewer", "demo-reviewer", "evaluator-lead", "/evaluations", "evaluation"},
 		{"reviewer", "demo-reviewer", "evaluator-lead", "/reviews", "review-due"},
 	} {
+		// One sign-in for both widths: the page is loaded again at each.
+		tb := b.newTab(t)
+		tb.applySignIn(base, who.role, who.subject, who.start)
 		for _, width := range []int64{390, 1400} {
 			name := fmt.Sprintf("%s %s at %d px", who.subject, who.path, width)
-			tb := b.newTab(t)
 			tb.do("set the viewport", chromedp.EmulateViewport(width, 900))
-			tb.applySignIn(base, who.role, who.subject, who.start)
 			tb.do("open "+who.path, chromedp.Navigate(base+who.path), chromedp.WaitVisible(testID(who.ready)))
 			tb.page(who.path)
 			wantNoSideScroll(tb, name)
@@ -142,5 +143,6 @@ func TestBrowserDashboardsFit(t *testing.T) {
 			}
 			tb.screenshot(fmt.Sprintf("dashboard-%s-%s-%d", who.subject, strings.Trim(strings.ReplaceAll(who.path, "/", "-"), "-"), width))
 		}
+		tb.done()
 	}
 }

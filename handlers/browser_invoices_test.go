@@ -46,6 +46,7 @@ func TestBrowserInvoiceAndSummary(t *testing.T) {
 				t.Errorf("outcome %q, want verified", o)
 			}
 			tb.screenshot(fmt.Sprintf("invoice-%d", size[0]))
+			tb.done()
 
 			aud := b.newTab(t)
 			aud.do("set the viewport", chromedp.EmulateViewport(size[0], size[1]))

@@ -108,6 +108,7 @@ func TestBrowserStageJourney(t *testing.T) {
 		chromedp.Focus(testID("opinion-submit")), chromedp.KeyEvent("\r"),
 		chromedp.WaitVisible(testID("notice")))
 	co.page("/stages/:id/team (sent)")
+	co.done()
 
 	// After the close: answered, frozen, an external evaluator assigned.
 	app.clock.Set(closes.Add(time.Second))
@@ -151,6 +152,7 @@ func TestBrowserStageJourney(t *testing.T) {
 	ev.do("score", chromedp.SetValue(chromedp.CSS(team+fmt.Sprintf(`[name="score.%d"]`, techID)), "90"),
 		chromedp.Click(chromedp.CSS(team+`[data-testid="score-submit"]`)), chromedp.WaitVisible(testID("notice")))
 	ev.page("/evaluations/:id (scored)")
+	ev.done()
 	// The other teams, through the models as the evaluator would: NC AI lowest.
 	scores := map[string]string{"naver-cloud": "80", "sk-telecom": "82", "lg-ai-research": "85", "nc-ai": "60"}
 	var csv strings.Builder
@@ -198,6 +200,7 @@ func TestBrowserStageJourney(t *testing.T) {
 	off.page("decision confirmation")
 	off.do("publish", chromedp.Focus(testID("confirm-submit")), chromedp.KeyEvent("\r"), chromedp.WaitVisible(testID("decision-status")))
 	off.page("/officer/stages/:id (published)")
+	off.done()
 	s, _ = models.GetStage(ctx, db, stage.ID)
 	d, err := models.GetDecision(ctx, db, *s.DecisionID)
 	if err != nil {

@@ -59,6 +59,7 @@ func TestBrowserUsageReportPagesAtPhoneAndDesktop(t *testing.T) {
 				t.Errorf("%d per-day charts, want 1", n)
 			}
 			tb.screenshot(fmt.Sprintf("usage-result-%d", size[0]))
+			tb.done()
 
 			aud := b.newTab(t)
 			aud.do("set the viewport", chromedp.EmulateViewport(size[0], size[1]))
@@ -89,6 +90,7 @@ func TestBrowserUsageReportPagesAtPhoneAndDesktop(t *testing.T) {
 			wantNoSideScroll(aud, "the usage summary")
 			wantFiguresAsTables(aud, "the usage summary")
 			aud.screenshot(fmt.Sprintf("usage-summary-%d", size[0]))
+			aud.done()
 
 			off := b.newTab(t)
 			off.do("set the viewport", chromedp.EmulateViewport(size[0], size[1]))
