@@ -299,7 +299,7 @@ func (b *testBrowser) newTab(t *testing.T) *tab {
 
 // done gives the tab back before the test ends, so that the test's next
 // newTab reuses it instead of opening another browser context (about
-// 2.5 core-s of the browser's time each). The tab must not be used after.
+// 2.8 core-s of the browser's time each). The tab must not be used after.
 func (tb *tab) done() {
 	tb.t.Helper()
 	tb.release()
