@@ -32,9 +32,10 @@ import (
 // Content-Security-Policy violation or a JavaScript exception.
 //
 // A new browser context with its page and first navigation cost Chromium
-// about 1.6 s of CPU more than a navigation of a tab already open (0.3 s),
-// and the journeys open some 75 tabs. So a tab that its test has finished
-// with is reset and kept for the next test (pooledTab): it goes to
+// 1.6–2.8 s of CPU more than a navigation of a tab already open (0.3 s;
+// BENCHMARKS.md), and the journeys open some 75 tabs. So a tab that its
+// test has finished with, at its end or earlier with done, is reset and
+// kept for the next tab asked for (pooledTab): it goes to
 // about:blank, its cookies and the storage of every origin it visited are
 // cleared, and its emulation is undone. Its HTTP cache is kept: every
 // test's server is another origin. A tab whose reset fails, or whose test
@@ -298,10 +299,9 @@ func (b *testBrowser) newTab(t *testing.T) *tab {
 }
 
 // done gives the tab back before the test ends, so that the test's next
-// newTab reuses it instead of opening another browser context (about
-// 2.8 core-s of the browser's time each). The tab must not be used after.
+// newTab reuses it instead of opening another browser context. The tab
+// must not be used after.
 func (tb *tab) done() {
-	tb.t.Helper()
 	tb.release()
 	tb.ctx = nil
 }
