@@ -33,8 +33,15 @@ type Catalogue struct {
 	localizers map[string]*Localizer
 }
 
-// Load reads the embedded catalogues.
-func Load() (*Catalogue, error) {
+// Load returns the embedded catalogues, read once per process: they are
+// compiled in and never change, and a Catalogue is safe to share (every
+// portal in a test process, the mailer beside the web server).
+func Load() (*Catalogue, error) { return loadOnce() }
+
+var loadOnce = sync.OnceValues(load)
+
+// load reads the embedded catalogues.
+func load() (*Catalogue, error) {
 	b := goi18n.NewBundle(language.Korean)
 	b.RegisterUnmarshalFunc("json", json.Unmarshal)
 	// One catalogue file per area and language: <area>.<lang>.json.
