@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"kaiportal/demo"
@@ -54,7 +57,7 @@ func TestBrowserApplyReviewPublish(t *testing.T) {
 
 	// The company drafts, uploads and submits.
 	company := b.newTab(t)
-	company.applySignIn(base, "company", "demo-company-kaist", "company-dashboard")
+	company.signIn(base, "demo-company-kaist", "company-dashboard")
 	company.do("open my applications", chromedp.Click(chromedp.CSS(`nav a[href="/company/applications"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="open-call"][data-id="`+itoa(call.ID)+`"]`)))
 	company.page("/company/applications")
@@ -103,7 +106,7 @@ func TestBrowserApplyReviewPublish(t *testing.T) {
 	// After the close, the officer reviews, ranks and publishes.
 	app.clock.Set(call.ClosesAt.Add(time.Hour))
 	off := b.newTab(t)
-	off.applySignIn(base, "officer", "demo-officer", "officer-dashboard")
+	off.signIn(base, "demo-officer", "officer-dashboard")
 	row := `[data-testid="application-row"][data-app="` + appID + `"]`
 	off.do("open the call's applications", chromedp.Navigate(base+"/officer/calls/"+itoa(call.ID)+"/applications"),
 		chromedp.WaitVisible(chromedp.CSS(row+` [data-testid="assign-form"]`)))
@@ -192,7 +195,7 @@ func TestBrowserApplyReviewPublish(t *testing.T) {
 	pub.screenshot("decision-public-ko")
 
 	// The company (signed in again: a week has passed) sees its own result there too.
-	company.applySignIn(base, "company", "demo-company-kaist", "company-dashboard")
+	company.signIn(base, "demo-company-kaist", "company-dashboard")
 	company.do("open the decision as the company", chromedp.Navigate(base+decisionPath), chromedp.WaitVisible(testID("own-result")))
 	if got := company.applyAttr(`[data-testid="own-status"]`, "data-selected"); got != "true" {
 		t.Errorf("own result selected = %q, want true", got)
@@ -203,13 +206,31 @@ func TestBrowserApplyReviewPublish(t *testing.T) {
 	company.page("/decisions/:id as the company")
 }
 
-// applySignIn signs in through the demo sign-in page and waits for the dashboard.
-func (tb *tab) applySignIn(base, role, subject, dashboardID string) {
+// signIn signs the tab in as a demo user and opens the user's dashboard.
+// The test's HTTP client signs in through the portal's own demo sign-in
+// (POST /auth/demo with its CSRF token, as the sign-in page's button does),
+// and the session cookie the portal set is put into the tab: the journey
+// skips the sign-in page and the form's redirect, two page loads of the
+// browser's time, which the journeys that test signing in do themselves
+// (TestBrowserDemoSignInEachRole, TestBrowserOIDCSignIn and those that
+// keep input across a sign-in).
+func (tb *tab) signIn(base, subject, dashboardID string) {
 	tb.t.Helper()
-	tb.do("open the sign-in page", chromedp.Navigate(base+"/auth/signin"), chromedp.WaitVisible(testID("demo-signin")))
-	tb.page("/auth/signin")
-	button := chromedp.CSS(fmt.Sprintf(`[data-testid="demo-%s"][data-subject="%s"]`, role, subject))
-	tb.do("sign in as "+subject, chromedp.Click(button), chromedp.WaitVisible(testID(dashboardID)))
+	app := appAt(tb.t, base)
+	c := app.client()
+	c.signInDemo(subject)
+	token := c.cookie(app.h.sessionCookie())
+	if token == "" {
+		tb.t.Fatalf("demo sign-in as %s set no session cookie", subject)
+	}
+	httpOnly := true
+	tb.do("put the session cookie of "+subject+" in the tab", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, network.SetCookie, network.SetCookieParams{
+			Name: app.h.sessionCookie(), Value: token, URL: base + "/", HTTPOnly: &httpOnly, SameSite: network.CookieSameSiteLax,
+		})
+		return err
+	}))
+	tb.do("open the dashboard of "+subject, chromedp.Navigate(base+"/dashboard"), chromedp.WaitVisible(testID(dashboardID)))
 	tb.page("dashboard of " + subject)
 }
 

@@ -209,6 +209,16 @@ func newTestBrowser(t *testing.T) *testBrowser {
 		// operating-system processes changes.
 		chromedp.Flag("disable-site-isolation-trials", true),
 		chromedp.Flag("renderer-process-limit", "2"),
+		// Features off: chromedp's two (Translate, BlinkGenPropertyTrees)
+		// and three parts of the browser that a test's pages never meet.
+		// WebUIOmniboxPopup, WebUIOmniboxAimPopup: every window, so every
+		// new browser context, preloaded two omnibox pop-ups, each a WebUI
+		// page in a renderer of its own, though headless shows no omnibox
+		// (10–14 % of the browser's CPU in a run of journeys).
+		// RenderDocument: a new frame host for each navigation within a
+		// site; without it a navigation cost 10–23 % less CPU. None of the
+		// three changes what a page sees (BENCHMARKS.md).
+		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,WebUIOmniboxPopup,WebUIOmniboxAimPopup,RenderDocument"),
 		chromedp.UserDataDir(dir),
 		chromedp.WindowSize(1280, 900),
 	)
@@ -611,7 +621,7 @@ func TestBrowserTabResetForgetsTheLastTest(t *testing.T) {
 		tb := b.newTab(t)
 		first = tb.pooled
 		tb.do("phone size", chromedp.EmulateViewport(390, 844))
-		tb.applySignIn(app.srv.URL, "officer", "demo-officer", "officer-dashboard")
+		tb.signIn(app.srv.URL, "demo-officer", "officer-dashboard")
 		tb.eval(`localStorage.setItem('kept', 'yes'); sessionStorage.setItem('kept', 'yes'); 'ok'`)
 		if w := tb.eval(`String(window.innerWidth)`); w != "390" {
 			t.Fatalf("viewport width %s, want 390", w)
@@ -637,7 +647,7 @@ func TestBrowserTabResetForgetsTheLastTest(t *testing.T) {
 		}
 		tb.page("/ in a reset tab")
 		// A tab given back with done is the test's own next tab, reset.
-		tb.applySignIn(app.srv.URL, "officer", "demo-officer", "officer-dashboard")
+		tb.signIn(app.srv.URL, "demo-officer", "officer-dashboard")
 		tb.done()
 		again := b.newTab(t)
 		if again.pooled != first {
