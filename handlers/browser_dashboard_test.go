@@ -112,14 +112,14 @@ func TestBrowserDashboardsFit(t *testing.T) {
 	seedDemoStory(t, app)
 	base := app.srv.URL
 	for _, who := range []struct {
-		role, subject, start, path, ready string
+		subject, start, path, ready string
 	}{
-		{"company", "demo-company-kaist", "company-dashboard", "/company", "company-results"},
-		{"company", "demo-company-upstage", "company-dashboard", "/company", "company-gpu"},
-		{"officer", "demo-officer", "officer-dashboard", "/officer", "officer-telemetry"},
-		{"auditor", "demo-auditor", "auditor-dashboard", "/auditor", "auditor-queue"},
-		{"reviewer", "demo-reviewer", "evaluator-lead", "/evaluations", "evaluation"},
-		{"reviewer", "demo-reviewer", "evaluator-lead", "/reviews", "review-due"},
+		{"demo-company-kaist", "company-dashboard", "/company", "company-results"},
+		{"demo-company-upstage", "company-dashboard", "/company", "company-gpu"},
+		{"demo-officer", "officer-dashboard", "/officer", "officer-telemetry"},
+		{"demo-auditor", "auditor-dashboard", "/auditor", "auditor-queue"},
+		{"demo-reviewer", "evaluator-lead", "/evaluations", "evaluation"},
+		{"demo-reviewer", "evaluator-lead", "/reviews", "review-due"},
 	} {
 		// One sign-in for both widths: the page is loaded again at each.
 		tb := b.newTab(t)
