@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -11,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"kaiportal/demo"
@@ -204,34 +201,6 @@ func TestBrowserApplyReviewPublish(t *testing.T) {
 		t.Errorf("own rank = %q, want 1", got)
 	}
 	company.page("/decisions/:id as the company")
-}
-
-// signIn signs the tab in as a demo user and opens the user's dashboard.
-// The test's HTTP client signs in through the portal's own demo sign-in
-// (POST /auth/demo with its CSRF token, as the sign-in page's button does),
-// and the session cookie the portal set is put into the tab: the journey
-// skips the sign-in page and the form's redirect, two page loads of the
-// browser's time, which the journeys that test signing in do themselves
-// (TestBrowserDemoSignInEachRole, TestBrowserOIDCSignIn and those that
-// keep input across a sign-in).
-func (tb *tab) signIn(base, subject, dashboardID string) {
-	tb.t.Helper()
-	app := appAt(tb.t, base)
-	c := app.client()
-	c.signInDemo(subject)
-	token := c.cookie(app.h.sessionCookie())
-	if token == "" {
-		tb.t.Fatalf("demo sign-in as %s set no session cookie", subject)
-	}
-	httpOnly := true
-	tb.do("put the session cookie of "+subject+" in the tab", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := cdp.Call(ctx, t, network.SetCookie, network.SetCookieParams{
-			Name: app.h.sessionCookie(), Value: token, URL: base + "/", HTTPOnly: &httpOnly, SameSite: network.CookieSameSiteLax,
-		})
-		return err
-	}))
-	tb.do("open the dashboard of "+subject, chromedp.Navigate(base+"/dashboard"), chromedp.WaitVisible(testID(dashboardID)))
-	tb.page("dashboard of " + subject)
 }
 
 // applyAttr returns an attribute of the first element matching sel.

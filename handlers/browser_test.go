@@ -484,6 +484,34 @@ func (tb *tab) openHome(base string) {
 	tb.page("/")
 }
 
+// signIn signs the tab in as a demo user and opens the user's dashboard.
+// The test's HTTP client signs in through the portal's own demo sign-in
+// (POST /auth/demo with its CSRF token, as the sign-in page's button does),
+// and the session cookie the portal set is put into the tab: the journey
+// skips the sign-in page and the form's redirect, two page loads of the
+// browser's time, which the journeys that test signing in do themselves
+// (TestBrowserDemoSignInEachRole, TestBrowserOIDCSignIn and those that
+// keep input across a sign-in).
+func (tb *tab) signIn(base, subject, dashboardID string) {
+	tb.t.Helper()
+	app := appAt(tb.t, base)
+	c := app.client()
+	c.signInDemo(subject)
+	token := c.cookie(app.h.sessionCookie())
+	if token == "" {
+		tb.t.Fatalf("demo sign-in as %s set no session cookie", subject)
+	}
+	httpOnly := true
+	tb.do("put the session cookie of "+subject+" in the tab", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, network.SetCookie, network.SetCookieParams{
+			Name: app.h.sessionCookie(), Value: token, URL: base + "/", HTTPOnly: &httpOnly, SameSite: network.CookieSameSiteLax,
+		})
+		return err
+	}))
+	tb.do("open the dashboard of "+subject, chromedp.Navigate(base+"/dashboard"), chromedp.WaitVisible(testID(dashboardID)))
+	tb.page("dashboard of " + subject)
+}
+
 func TestBrowserDemoSignInEachRole(t *testing.T) {
 	t.Parallel()
 	b := newTestBrowser(t)
