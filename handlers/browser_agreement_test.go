@@ -42,7 +42,7 @@ func TestBrowserAgreementJourney(t *testing.T) {
 	base := app.srv.URL
 
 	off := b.newTab(t)
-	off.signIn(base, "demo-officer", "officer-dashboard")
+	off.signIn(app, "demo-officer", "officer-dashboard")
 	off.do("open the new agreement form", chromedp.Navigate(base+"/officer/agreements/new?application="+itoa(application.ID)),
 		chromedp.WaitVisible(testID("version-form")))
 	off.page("/officer/agreements/new")
@@ -71,7 +71,7 @@ func TestBrowserAgreementJourney(t *testing.T) {
 	// The company signs on a phone.
 	co := b.newTab(t)
 	co.do("set a phone's viewport", chromedp.EmulateViewport(390, 844))
-	co.signIn(base, "demo-company-upstage", "company-dashboard")
+	co.signIn(app, "demo-company-upstage", "company-dashboard")
 	co.do("open the agreements", chromedp.Navigate(base+"/agreements"), chromedp.WaitVisible(testID("must-sign")))
 	co.page("/agreements (company)")
 	wantNoSideScroll(co, "agreements at 390 px")

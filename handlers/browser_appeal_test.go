@@ -42,7 +42,7 @@ func TestBrowserAppealJourney(t *testing.T) {
 
 	// KAIST reads the decision and files the appeal.
 	team := b.newTab(t)
-	team.signIn(base, "demo-company-kaist", "company-dashboard")
+	team.signIn(f.app, "demo-company-kaist", "company-dashboard")
 	team.do("open the decision", chromedp.Navigate(base+decisionPath), chromedp.WaitVisible(testID("appeal-link")))
 	if got := team.applyAttr(`[data-testid="own-status"]`, "data-selected"); got != "false" {
 		t.Errorf("KAIST's own result selected = %q, want false", got)
@@ -111,7 +111,7 @@ func TestBrowserAppealJourney(t *testing.T) {
 	// The officer reviews and dismisses it with reasons.
 	reasons := "평가위원회 구성은 공고문 제5조에 따른 것으로 하자가 없습니다."
 	off := b.newTab(t)
-	off.signIn(base, "demo-officer", "officer-dashboard")
+	off.signIn(f.app, "demo-officer", "officer-dashboard")
 	row := `[data-testid="appeal-row"][data-id="` + itoa(a.ID) + `"]`
 	off.do("open the appeals", chromedp.Click(chromedp.CSS(`nav a[href="/appeals"]`)), chromedp.WaitVisible(chromedp.CSS(row)))
 	if got := off.applyAttr(row, "data-status"); got != string(models.AppealReceived) {
@@ -138,7 +138,7 @@ func TestBrowserAppealJourney(t *testing.T) {
 	off.page("/appeals/:id (dismissed)")
 
 	// KAIST signs in again and reads the reasons.
-	team.signIn(base, "demo-company-kaist", "company-dashboard")
+	team.signIn(f.app, "demo-company-kaist", "company-dashboard")
 	team.do("open our appeals", chromedp.Click(chromedp.CSS(`nav a[href="/appeals"]`)), chromedp.WaitVisible(chromedp.CSS(row)))
 	team.page("/appeals as KAIST")
 	team.do("open the appeal", chromedp.Click(chromedp.CSS(row+` [data-testid="appeal-link"]`)), chromedp.WaitVisible(testID("appeal-reasons")))

@@ -54,7 +54,7 @@ func TestBrowserApplyReviewPublish(t *testing.T) {
 
 	// The company drafts, uploads and submits.
 	company := b.newTab(t)
-	company.signIn(base, "demo-company-kaist", "company-dashboard")
+	company.signIn(app, "demo-company-kaist", "company-dashboard")
 	company.do("open my applications", chromedp.Click(chromedp.CSS(`nav a[href="/company/applications"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="open-call"][data-id="`+itoa(call.ID)+`"]`)))
 	company.page("/company/applications")
@@ -103,7 +103,7 @@ func TestBrowserApplyReviewPublish(t *testing.T) {
 	// After the close, the officer reviews, ranks and publishes.
 	app.clock.Set(call.ClosesAt.Add(time.Hour))
 	off := b.newTab(t)
-	off.signIn(base, "demo-officer", "officer-dashboard")
+	off.signIn(app, "demo-officer", "officer-dashboard")
 	row := `[data-testid="application-row"][data-app="` + appID + `"]`
 	off.do("open the call's applications", chromedp.Navigate(base+"/officer/calls/"+itoa(call.ID)+"/applications"),
 		chromedp.WaitVisible(chromedp.CSS(row+` [data-testid="assign-form"]`)))
@@ -192,7 +192,7 @@ func TestBrowserApplyReviewPublish(t *testing.T) {
 	pub.screenshot("decision-public-ko")
 
 	// The company (signed in again: a week has passed) sees its own result there too.
-	company.signIn(base, "demo-company-kaist", "company-dashboard")
+	company.signIn(app, "demo-company-kaist", "company-dashboard")
 	company.do("open the decision as the company", chromedp.Navigate(base+decisionPath), chromedp.WaitVisible(testID("own-result")))
 	if got := company.applyAttr(`[data-testid="own-status"]`, "data-selected"); got != "true" {
 		t.Errorf("own result selected = %q, want true", got)

@@ -29,7 +29,7 @@ func TestBrowserConsortiumJourney(t *testing.T) {
 	// The lead invites KAIST.
 	lead := b.newTab(t)
 	lead.do("set a phone's viewport", chromedp.EmulateViewport(390, 844))
-	lead.signIn(base, "demo-company-upstage", "company-dashboard")
+	lead.signIn(s.app, "demo-company-upstage", "company-dashboard")
 	lead.do("open the consortium", chromedp.Navigate(base+page), chromedp.WaitVisible(testID("change-form")))
 	lead.page("/applications/:id/consortium")
 	wantNoSideScroll(lead, "consortium page")
@@ -48,7 +48,7 @@ func TestBrowserConsortiumJourney(t *testing.T) {
 	// KAIST accepts on its invitations page.
 	member := b.newTab(t)
 	member.do("set a phone's viewport", chromedp.EmulateViewport(390, 844))
-	member.signIn(base, "demo-company-kaist", "company-dashboard")
+	member.signIn(s.app, "demo-company-kaist", "company-dashboard")
 	member.do("open the invitations", chromedp.Navigate(base+"/company/consortium"), chromedp.WaitVisible(testID("invitations")))
 	member.page("/company/consortium")
 	wantNoSideScroll(member, "invitations page")
@@ -73,7 +73,7 @@ func TestBrowserConsortiumJourney(t *testing.T) {
 	// share was filed before the addition was applied, so it is stale and
 	// refused; filed again, it is approved.
 	officer := b.newTab(t)
-	officer.signIn(base, "demo-officer", "officer-dashboard")
+	officer.signIn(s.app, "demo-officer", "officer-dashboard")
 	approve := func(what, after string) {
 		officer.do("open the queue", chromedp.Navigate(base+"/officer/consortia"), chromedp.WaitVisible(testID("queue-request")))
 		officer.page("/officer/consortia")

@@ -29,7 +29,7 @@ func TestBrowserDashboardAppealJourney(t *testing.T) {
 			base := f.app.srv.URL
 			team := b.newTab(t)
 			team.do("set the viewport", chromedp.EmulateViewport(width, 900))
-			team.signIn(base, "demo-company-kaist", "company-dashboard")
+			team.signIn(f.app, "demo-company-kaist", "company-dashboard")
 
 			// The decision's notice waits in KAIST's inbox, counted in the
 			// header; it names the result and the appeal window and leads
@@ -123,7 +123,7 @@ func TestBrowserDashboardsFit(t *testing.T) {
 	} {
 		// One sign-in for both widths: the page is loaded again at each.
 		tb := b.newTab(t)
-		tb.signIn(base, who.subject, who.start)
+		tb.signIn(app, who.subject, who.start)
 		for _, width := range []int64{390, 1400} {
 			name := fmt.Sprintf("%s %s at %d px", who.subject, who.path, width)
 			tb.do("set the viewport", chromedp.EmulateViewport(width, 900))

@@ -86,7 +86,7 @@ func TestBrowserDowntimeAndTeamMonth(t *testing.T) {
 			b := newTestBrowser(t)
 			tb := b.newTab(t)
 			tb.do("set the viewport", chromedp.EmulateViewport(size[0], size[1]))
-			tb.signIn(base, "demo-officer", "officer-dashboard")
+			tb.signIn(app, "demo-officer", "officer-dashboard")
 
 			tb.do("open the downtime page", chromedp.Navigate(downtime), chromedp.WaitVisible(testID("downtime-form")))
 			tb.page("/gpus/clusters/:id/downtime")

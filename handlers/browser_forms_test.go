@@ -25,7 +25,7 @@ func TestBrowserAppealKeptAfterSessionExpiry(t *testing.T) {
 
 	team := b.newTab(t)
 	team.do("phone size", chromedp.EmulateViewport(390, 844))
-	team.signIn(base, "demo-company-kaist", "company-dashboard")
+	team.signIn(f.app, "demo-company-kaist", "company-dashboard")
 	team.do("open the appeal form", chromedp.Navigate(base+page), chromedp.WaitVisible(testID("appeal-form")))
 	team.page(page)
 	statement := "평가위원회 구성이 공고문과 달랐습니다. 마감 직전에 휴대전화로 작성했습니다."
@@ -81,7 +81,7 @@ func TestBrowserSessionWarning(t *testing.T) {
 	app := newTestApp(t, testdb.SQLite, map[string]string{"PORTAL_SESSION_IDLE": "12s"})
 	tb := b.newTab(t)
 	tb.do("phone size", chromedp.EmulateViewport(390, 844))
-	tb.signIn(app.srv.URL, "demo-company-kaist", "company-dashboard")
+	tb.signIn(app, "demo-company-kaist", "company-dashboard")
 	tb.do("no warning yet", chromedp.WaitNotVisible(testID("session-warning-box")))
 	tb.do("the warning comes", chromedp.WaitVisible(testID("session-keepalive")))
 	if got := tb.text(`[data-session-left]`); !strings.HasSuffix(got, "초") {
@@ -100,7 +100,7 @@ func TestBrowserErrorSummaryFocus(t *testing.T) {
 	app := newTestApp(t, testdb.SQLite, nil)
 	tb := b.newTab(t)
 	tb.do("phone size", chromedp.EmulateViewport(390, 844))
-	tb.signIn(app.srv.URL, "demo-officer", "officer-dashboard")
+	tb.signIn(app, "demo-officer", "officer-dashboard")
 	tb.do("open the new call form", chromedp.Navigate(app.srv.URL+"/officer/calls/new"), chromedp.WaitVisible(testID("call-form")))
 	tb.do("save it empty", chromedp.Click(testID("call-save")), chromedp.WaitVisible(testID("form-errors")))
 	if got := tb.eval(`document.activeElement.getAttribute('data-testid')`); got != "form-errors" {

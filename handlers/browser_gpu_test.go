@@ -38,7 +38,7 @@ func TestBrowserAllocationChart(t *testing.T) {
 	base := app.srv.URL
 
 	tb := b.newTab(t)
-	tb.signIn(base, "demo-company-upstage", "company-dashboard")
+	tb.signIn(app, "demo-company-upstage", "company-dashboard")
 	tb.do("open the allocations", chromedp.Navigate(base+"/allocations"), chromedp.WaitVisible(testID("allocation-link")))
 	tb.page("/allocations")
 	tb.do("open Upstage's allocation", chromedp.Click(testID("allocation-link")),
@@ -71,7 +71,7 @@ func TestBrowserAllocationChart(t *testing.T) {
 
 	// An auditor's cluster status page.
 	aud := b.newTab(t)
-	aud.signIn(base, "demo-auditor", "auditor-dashboard")
+	aud.signIn(app, "demo-auditor", "auditor-dashboard")
 	aud.do("open the cluster status", chromedp.Navigate(base+"/gpus/clusters"), chromedp.WaitVisible(testID("clusters")))
 	aud.page("/gpus/clusters")
 	if n := aud.eval(`String(document.querySelectorAll('[data-testid="cluster-row"]').length)`); n != "5" {

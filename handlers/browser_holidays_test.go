@@ -41,7 +41,7 @@ func TestBrowserHolidayListImport(t *testing.T) {
 			base := app.srv.URL
 			tb := b.newTab(t)
 			tb.do("viewport", chromedp.EmulateViewport(size.width, size.height))
-			tb.signIn(base, "demo-admin", "admin-dashboard")
+			tb.signIn(app, "demo-admin", "admin-dashboard")
 			tb.do("open the holidays page", chromedp.Navigate(base+"/admin/holidays"), chromedp.WaitVisible(testID("holiday-import-form")))
 			tb.page("/admin/holidays")
 			tb.do("fill the import form",

@@ -60,7 +60,7 @@ func TestBrowserInboxJourney(t *testing.T) {
 
 			tb := b.newTab(t)
 			tb.do("set the viewport", chromedp.EmulateViewport(size[0], size[1]))
-			tb.signIn(base, "demo-company-upstage", "company-dashboard")
+			tb.signIn(app, "demo-company-upstage", "company-dashboard")
 			if got := tb.text(`[data-testid="unread-count"]`); got != "1" {
 				t.Errorf("unread count in the header %q, want 1", got)
 			}

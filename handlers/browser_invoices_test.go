@@ -25,7 +25,7 @@ func TestBrowserInvoiceAndSummary(t *testing.T) {
 
 			tb := b.newTab(t)
 			tb.do("set the viewport", chromedp.EmulateViewport(size[0], size[1]))
-			tb.signIn(base, "demo-officer", "officer-dashboard")
+			tb.signIn(u.app, "demo-officer", "officer-dashboard")
 			tb.do("open the invoices", chromedp.Navigate(base+"/officer/invoices"), chromedp.WaitVisible(testID("invoice-form")))
 			tb.page("/officer/invoices")
 			wantNoSideScroll(tb, "invoices page")
@@ -50,7 +50,7 @@ func TestBrowserInvoiceAndSummary(t *testing.T) {
 
 			aud := b.newTab(t)
 			aud.do("set the viewport", chromedp.EmulateViewport(size[0], size[1]))
-			aud.signIn(base, "demo-auditor", "auditor-dashboard")
+			aud.signIn(u.app, "demo-auditor", "auditor-dashboard")
 			aud.do("open the queue of invoices", chromedp.Navigate(base+"/auditor/usage-reports?kind=invoice"), chromedp.WaitVisible(testID("report-queue")))
 			aud.page("/auditor/usage-reports?kind=invoice")
 			wantNoSideScroll(aud, "queue")

@@ -47,7 +47,7 @@ func TestBrowserAllocationReplace(t *testing.T) {
 	base := app.srv.URL
 
 	tb := b.newTab(t)
-	tb.signIn(base, "demo-officer", "officer-dashboard")
+	tb.signIn(app, "demo-officer", "officer-dashboard")
 	tb.do("open the allocation", chromedp.Navigate(base+"/allocations/"+itoa(a.ID)), chromedp.WaitVisible(testID("allocation-change")))
 	tb.do("open the change page", chromedp.Click(testID("allocation-change")), chromedp.WaitVisible(testID("change-replace-form")))
 	tb.page("/officer/allocations/:id/change")

@@ -52,7 +52,7 @@ func TestBrowserStageJourney(t *testing.T) {
 
 	// The officer defines the stage and its set, and publishes it.
 	off := b.newTab(t)
-	off.signIn(base, "demo-officer", "officer-dashboard")
+	off.signIn(app, "demo-officer", "officer-dashboard")
 	off.do("open the stages", chromedp.Navigate(base+"/officer/stages"), chromedp.WaitVisible(testID("stage-form")))
 	off.page("/officer/stages")
 	off.do("define the stage",
@@ -96,7 +96,7 @@ func TestBrowserStageJourney(t *testing.T) {
 	// Upstage sends an opinion on a phone.
 	co := b.newTab(t)
 	co.do("set a phone's viewport", chromedp.EmulateViewport(390, 844))
-	co.signIn(base, "demo-company-upstage", "company-dashboard")
+	co.signIn(app, "demo-company-upstage", "company-dashboard")
 	co.do("open the stage", chromedp.Navigate(base+"/stages/"+sid), chromedp.WaitVisible(testID("team-link")))
 	co.page("/stages/:id (company)")
 	wantNoSideScroll(co, "stage at 390 px")

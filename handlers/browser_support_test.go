@@ -44,7 +44,7 @@ func TestBrowserDataPurchaseJourney(t *testing.T) {
 
 	co := b.newTab(t)
 	co.do("set a phone's viewport", chromedp.EmulateViewport(390, 844))
-	co.signIn(base, "demo-company-upstage", "company-dashboard")
+	co.signIn(app, "demo-company-upstage", "company-dashboard")
 	co.do("open the survey", chromedp.Navigate(base+surveyPath), chromedp.WaitVisible(testID("demand-form")))
 	co.page("/data/surveys/:id (company)")
 	wantNoSideScroll(co, "survey at 390 px")
@@ -63,7 +63,7 @@ func TestBrowserDataPurchaseJourney(t *testing.T) {
 	}
 
 	off := b.newTab(t)
-	off.signIn(base, "demo-officer", "officer-dashboard")
+	off.signIn(app, "demo-officer", "officer-dashboard")
 	off.do("open the survey", chromedp.Navigate(base+surveyPath), chromedp.WaitVisible(testID("aggregate")))
 	off.page("/data/surveys/:id (officer)")
 	if got := off.text(`[data-testid="aggregate-teams"]`); got != "1" {

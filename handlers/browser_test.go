@@ -492,19 +492,20 @@ func (tb *tab) openHome(base string) {
 // browser's time, which the journeys that test signing in do themselves
 // (TestBrowserDemoSignInEachRole, TestBrowserOIDCSignIn and those that
 // keep input across a sign-in).
-func (tb *tab) signIn(base, subject, dashboardID string) {
+func (tb *tab) signIn(app *testApp, subject, dashboardID string) {
 	tb.t.Helper()
-	app := appAt(tb.t, base)
+	base := app.srv.URL
 	c := app.client()
 	c.signInDemo(subject)
-	token := c.cookie(app.h.sessionCookie())
+	name := app.h.sessionCookie()
+	token := c.cookie(name)
 	if token == "" {
 		tb.t.Fatalf("demo sign-in as %s set no session cookie", subject)
 	}
 	httpOnly := true
 	tb.do("put the session cookie of "+subject+" in the tab", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, network.SetCookie, network.SetCookieParams{
-			Name: app.h.sessionCookie(), Value: token, URL: base + "/", HTTPOnly: &httpOnly, SameSite: network.CookieSameSiteLax,
+			Name: name, Value: token, URL: base + "/", HTTPOnly: &httpOnly, SameSite: network.CookieSameSiteLax,
 		})
 		return err
 	}))
@@ -649,7 +650,7 @@ func TestBrowserTabResetForgetsTheLastTest(t *testing.T) {
 		tb := b.newTab(t)
 		first = tb.pooled
 		tb.do("phone size", chromedp.EmulateViewport(390, 844))
-		tb.signIn(app.srv.URL, "demo-officer", "officer-dashboard")
+		tb.signIn(app, "demo-officer", "officer-dashboard")
 		tb.eval(`localStorage.setItem('kept', 'yes'); sessionStorage.setItem('kept', 'yes'); 'ok'`)
 		if w := tb.eval(`String(window.innerWidth)`); w != "390" {
 			t.Fatalf("viewport width %s, want 390", w)
@@ -675,7 +676,7 @@ func TestBrowserTabResetForgetsTheLastTest(t *testing.T) {
 		}
 		tb.page("/ in a reset tab")
 		// A tab given back with done is the test's own next tab, reset.
-		tb.signIn(app.srv.URL, "demo-officer", "officer-dashboard")
+		tb.signIn(app, "demo-officer", "officer-dashboard")
 		tb.done()
 		again := b.newTab(t)
 		if again.pooled != first {

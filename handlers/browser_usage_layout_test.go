@@ -24,7 +24,7 @@ func TestBrowserUsageReportPagesAtPhoneAndDesktop(t *testing.T) {
 			base := u.app.srv.URL
 			tb := b.newTab(t)
 			tb.do("set the viewport", chromedp.EmulateViewport(size[0], size[1]))
-			tb.signIn(base, "demo-company-upstage", "company-dashboard")
+			tb.signIn(u.app, "demo-company-upstage", "company-dashboard")
 			tb.do("open the usage reports", chromedp.Navigate(base+"/company/usage-reports"), chromedp.WaitVisible(testID("report-months")))
 			tb.page("/company/usage-reports")
 			if size[0] >= 1024 {
@@ -63,7 +63,7 @@ func TestBrowserUsageReportPagesAtPhoneAndDesktop(t *testing.T) {
 
 			aud := b.newTab(t)
 			aud.do("set the viewport", chromedp.EmulateViewport(size[0], size[1]))
-			aud.signIn(base, "demo-auditor", "auditor-dashboard")
+			aud.signIn(u.app, "demo-auditor", "auditor-dashboard")
 			aud.do("open the queue", chromedp.Navigate(base+"/auditor/usage-reports"), chromedp.WaitVisible(testID("report-queue")))
 			aud.page("/auditor/usage-reports")
 			wantNoSideScroll(aud, "the auditors' queue")
@@ -94,7 +94,7 @@ func TestBrowserUsageReportPagesAtPhoneAndDesktop(t *testing.T) {
 
 			off := b.newTab(t)
 			off.do("set the viewport", chromedp.EmulateViewport(size[0], size[1]))
-			off.signIn(base, "demo-officer", "officer-dashboard")
+			off.signIn(u.app, "demo-officer", "officer-dashboard")
 			off.do("open the settings", chromedp.Navigate(base+"/officer/usage-settings"), chromedp.WaitVisible(testID("settings-form")))
 			off.page("/officer/usage-settings")
 			wantNoSideScroll(off, "the verification settings")

@@ -21,7 +21,7 @@ func TestBrowserUsageReport(t *testing.T) {
 	base := u.app.srv.URL
 
 	tb := b.newTab(t)
-	tb.signIn(base, "demo-company-upstage", "company-dashboard")
+	tb.signIn(u.app, "demo-company-upstage", "company-dashboard")
 	tb.do("open the usage reports", chromedp.Navigate(base+"/company/usage-reports"), chromedp.WaitVisible(testID("report-months")))
 	tb.page("/company/usage-reports")
 	tb.do("open November's form",
@@ -48,7 +48,7 @@ func TestBrowserUsageReport(t *testing.T) {
 	tb.screenshot("usage-report-verified")
 
 	aud := b.newTab(t)
-	aud.signIn(base, "demo-auditor", "auditor-dashboard")
+	aud.signIn(u.app, "demo-auditor", "auditor-dashboard")
 	aud.do("open the queue", chromedp.Navigate(base+"/auditor/usage-reports"), chromedp.WaitVisible(testID("report-queue")))
 	aud.page("/auditor/usage-reports")
 	aud.do("open the report", chromedp.Click(chromedp.CSS(`[data-testid="queue-row"] a`)), chromedp.WaitVisible(testID("audit-actions")))

@@ -98,23 +98,7 @@ func newTestAppWith(t testing.TB, kind testdb.Kind, env func(baseURL string) map
 	}
 	srv.Config.Handler = h.Router()
 	srv.Start()
-	app := &testApp{t: t, db: db, clock: clock, cfg: cfg, h: h, srv: srv}
-	appsByURL.Store(srv.URL, app)
-	t.Cleanup(func() { appsByURL.Delete(srv.URL) })
-	return app
-}
-
-// appsByURL finds a running test app by its base URL, for the browser
-// helpers that are given only the address a tab opens.
-var appsByURL sync.Map // base URL → *testApp
-
-func appAt(t testing.TB, base string) *testApp {
-	t.Helper()
-	app, ok := appsByURL.Load(base)
-	if !ok {
-		t.Fatalf("no test app serves %s", base)
-	}
-	return app.(*testApp)
+	return &testApp{t: t, db: db, clock: clock, cfg: cfg, h: h, srv: srv}
 }
 
 // testClient is a browser: a cookie jar that does not follow redirects.
