@@ -426,11 +426,16 @@ func DecideConsortiumRequest(ctx context.Context, db *gorm.DB, id uint, action R
 			if a.Status != StatusSelected {
 				return fmt.Errorf("store: application %d is %s: %w", a.ID, a.Status, ErrInvalidTransition)
 			}
-			before, err := applyRequest(ctx, tx, r, by, now)
-			if err != nil {
+			// The version moves first: its row lock orders two approvals
+			// against one consortium before either takes the audit lock
+			// (an addition's audit row is written inside applyRequest), so
+			// the second waits here and finds itself stale, where the
+			// other order deadlocks on PostgreSQL.
+			if err := bumpConsortium(tx, a.ID, r.BaseVersion, r.ID, now); err != nil {
 				return err
 			}
-			if err := bumpConsortium(tx, a.ID, r.BaseVersion, r.ID, now); err != nil {
+			before, err := applyRequest(ctx, tx, r, by, now)
+			if err != nil {
 				return err
 			}
 			updates["status"], updates["before"] = RequestApproved, before
