@@ -22,9 +22,20 @@ func (r *ConsortiumRequest) MaySee(u *User, leadOrgID uint) bool {
 	return r.Kind == RequestAdd && u != nil && u.Role == RoleCompany && u.MaySeeOrganisation(r.OrganisationID)
 }
 
-// loadRequest loads a request with its application (and call) in tx; one
-// the user may not see is ErrNotFound, like one that does not exist.
+// loadRequest locks the request's application (lockConsortium) and loads
+// the request with its application (and call) as they now stand, in tx;
+// one the user may not see is ErrNotFound, like one that does not exist.
 func loadRequest(ctx context.Context, tx *gorm.DB, id uint, by *User) (*ConsortiumRequest, error) {
+	var appIDs []uint
+	if err := tx.WithContext(ctx).Model(&ConsortiumRequest{}).Where("id = ?", id).Pluck("application_id", &appIDs).Error; err != nil {
+		return nil, fmt.Errorf("store: consortium request %d: %w", id, err)
+	}
+	if len(appIDs) == 0 {
+		return nil, fmt.Errorf("store: consortium request %d: %w", id, ErrNotFound)
+	}
+	if err := lockConsortium(ctx, tx, appIDs[0]); err != nil {
+		return nil, err
+	}
 	var r ConsortiumRequest
 	if err := tx.WithContext(ctx).Preload("Application.Call").Preload("Organisation").First(&r, id).Error; err != nil {
 		return nil, notFound(fmt.Sprintf("store: consortium request %d", id), err)
@@ -33,6 +44,24 @@ func loadRequest(ctx context.Context, tx *gorm.DB, id uint, by *User) (*Consorti
 		return nil, fmt.Errorf("store: consortium request %d: %w", id, ErrNotFound)
 	}
 	return &r, nil
+}
+
+// lockConsortium serialises the writers of one application's consortium
+// (the lead, the invited organisations, the officers deciding): it locks the
+// application's row, changing nothing, before any audit row, as
+// lockAgreement does for an agreement. Two decisions, or a decision and an
+// answer, about one consortium otherwise each held what the other waited
+// for: one the request's or the application's row, the other the audit lock.
+func lockConsortium(ctx context.Context, tx *gorm.DB, appID uint) error {
+	res := tx.WithContext(ctx).Model(&Application{}).Where("id = ?", appID).
+		UpdateColumn("consortium_version", gorm.Expr("consortium_version"))
+	if res.Error != nil {
+		return fmt.Errorf("store: lock application %d: %w", appID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("store: application %d: %w", appID, ErrNotFound)
+	}
+	return nil
 }
 
 // GetConsortiumRequest loads a request the user may see, with its
@@ -426,11 +455,8 @@ func DecideConsortiumRequest(ctx context.Context, db *gorm.DB, id uint, action R
 			if a.Status != StatusSelected {
 				return fmt.Errorf("store: application %d is %s: %w", a.ID, a.Status, ErrInvalidTransition)
 			}
-			// The version moves first: its row lock orders two approvals
-			// against one consortium before either takes the audit lock
-			// (an addition's audit row is written inside applyRequest), so
-			// the second waits here and finds itself stale, where the
-			// other order deadlocks on PostgreSQL.
+			// The version moves before the change is applied, whose audit
+			// row (an addition's) is written inside applyRequest.
 			if err := bumpConsortium(tx, a.ID, r.BaseVersion, r.ID, now); err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"strings"
@@ -524,65 +525,90 @@ func TestConsortiumApprovalsRace(t *testing.T) {
 	})
 }
 
-// TestConsortiumApprovalLocksBeforeAudit: on PostgreSQL an approval takes
-// the application's row lock before the audit lock, so that while it waits
-// for another change of the same consortium it holds nothing that change
-// needs (the other order deadlocked two concurrent approvals). The other
-// change is stood for by a transaction holding the row, as an UPDATE of the
-// application does.
+// TestConsortiumApprovalLocksBeforeAudit: on PostgreSQL every decision and
+// answer about a consortium locks its application's row before it takes the
+// audit lock, so that while it waits for another change of the same
+// consortium it holds nothing that change needs (the other order deadlocked
+// two concurrent approvals). The other change is stood for by a transaction
+// holding the row, as an UPDATE of the application does.
 func TestConsortiumApprovalLocksBeforeAudit(t *testing.T) {
 	t.Parallel()
-	clock := testdb.NewClock(seedAt)
-	db := testdb.Open(t, testdb.Postgres, clock.Now)
-	ctx := t.Context()
-	w := consortiumWorld{newWorld(t, db, clock)}
-	_, apps := w.decide(w.call, standardApplicants, publishAt, nil)
-	app := apps["upstage"]
-	at := publishAt.Add(24 * time.Hour)
-	add, err := models.FileConsortiumRequest(ctx, db, app.ID, models.ChangeInput{Kind: models.RequestAdd,
-		OrganisationID: uintStr(w.org("kakao").ID), Terms: models.MemberTermsInput{Role: models.MemberService, Share: "10"}, Note: "서비스"},
-		w.company("upstage"), at)
-	wantErr(t, "file the addition", err, nil)
-	wantErr(t, "Kakao accepts", models.AnswerInvitation(ctx, db, add.ID, models.ReqAccept, w.company("kakao"), at), nil)
+	for _, tc := range []struct {
+		name   string
+		accept bool // the invitation is accepted before the step
+		step   func(ctx context.Context, db *gorm.DB, w consortiumWorld, id uint, at time.Time) error
+	}{
+		{"approve", true, func(ctx context.Context, db *gorm.DB, w consortiumWorld, id uint, at time.Time) error {
+			return models.DecideConsortiumRequest(ctx, db, id, models.ReqApprove, "", w.officer, at)
+		}},
+		{"refuse", true, func(ctx context.Context, db *gorm.DB, w consortiumWorld, id uint, at time.Time) error {
+			return models.DecideConsortiumRequest(ctx, db, id, models.ReqRefuse, "분담 근거 부족", w.officer, at)
+		}},
+		{"accept the invitation", false, func(ctx context.Context, db *gorm.DB, w consortiumWorld, id uint, at time.Time) error {
+			return models.AnswerInvitation(ctx, db, id, models.ReqAccept, w.company("kakao"), at)
+		}},
+		{"withdraw", false, func(ctx context.Context, db *gorm.DB, w consortiumWorld, id uint, at time.Time) error {
+			_, err := models.WithdrawConsortiumRequest(ctx, db, id, w.company("upstage"), at)
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clock := testdb.NewClock(seedAt)
+			db := testdb.Open(t, testdb.Postgres, clock.Now)
+			ctx := t.Context()
+			w := consortiumWorld{newWorld(t, db, clock)}
+			_, apps := w.decide(w.call, standardApplicants, publishAt, nil)
+			app := apps["upstage"]
+			at := publishAt.Add(24 * time.Hour)
+			add, err := models.FileConsortiumRequest(ctx, db, app.ID, models.ChangeInput{Kind: models.RequestAdd,
+				OrganisationID: uintStr(w.org("kakao").ID), Terms: models.MemberTermsInput{Role: models.MemberService, Share: "10"}, Note: "서비스"},
+				w.company("upstage"), at)
+			wantErr(t, "file the addition", err, nil)
+			if tc.accept {
+				wantErr(t, "Kakao accepts", models.AnswerInvitation(ctx, db, add.ID, models.ReqAccept, w.company("kakao"), at), nil)
+			}
 
-	other := db.WithContext(ctx).Begin()
-	defer other.Rollback()
-	var pid int
-	if err := other.Raw("SELECT pg_backend_pid()").Scan(&pid).Error; err != nil {
-		t.Fatal(err)
+			other := db.WithContext(ctx).Begin()
+			defer other.Rollback()
+			var pid int
+			if err := other.Raw("SELECT pg_backend_pid()").Scan(&pid).Error; err != nil {
+				t.Fatal(err)
+			}
+			if err := other.Exec("SELECT id FROM applications WHERE id = ? FOR NO KEY UPDATE", app.ID).Error; err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- tc.step(ctx, db, w, add.ID, at) }()
+			for waiting := false; !waiting; {
+				select {
+				case err := <-done:
+					t.Fatalf("%s finished (%v) while another transaction held the application", tc.name, err)
+				default:
+				}
+				var n int64
+				if err := db.Raw("SELECT count(*) FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))", pid).Scan(&n).Error; err != nil {
+					t.Fatal(err)
+				}
+				waiting = n > 0
+				if !waiting {
+					time.Sleep(5 * time.Millisecond) // polls a state; no timing is asserted
+				}
+			}
+			var free bool
+			if err := other.Raw("SELECT pg_try_advisory_xact_lock"+models.SchemaLockKey, models.AuditLockKey).Scan(&free).Error; err != nil {
+				t.Fatal(err)
+			}
+			if !free {
+				t.Errorf("%s holds the audit lock while it waits for the application's row: it can deadlock", tc.name)
+			}
+			if err := other.Rollback().Error; err != nil {
+				t.Fatal(err)
+			}
+			wantErr(t, tc.name+", once the row is free", <-done, nil)
+			chainOK(t, db)
+		})
 	}
-	if err := other.Exec("SELECT id FROM applications WHERE id = ? FOR NO KEY UPDATE", app.ID).Error; err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- models.DecideConsortiumRequest(ctx, db, add.ID, models.ReqApprove, "", w.officer, at) }()
-	for waiting := false; !waiting; {
-		select {
-		case err := <-done:
-			t.Fatalf("the approval finished (%v) while another transaction held the application", err)
-		default:
-		}
-		var n int64
-		if err := db.Raw("SELECT count(*) FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))", pid).Scan(&n).Error; err != nil {
-			t.Fatal(err)
-		}
-		waiting = n > 0
-		if !waiting {
-			time.Sleep(5 * time.Millisecond) // polls a state; no timing is asserted
-		}
-	}
-	var free bool
-	if err := other.Raw("SELECT pg_try_advisory_xact_lock"+models.SchemaLockKey, models.AuditLockKey).Scan(&free).Error; err != nil {
-		t.Fatal(err)
-	}
-	if !free {
-		t.Error("the approval holds the audit lock while it waits for the application's row: two approvals can deadlock")
-	}
-	if err := other.Rollback().Error; err != nil {
-		t.Fatal(err)
-	}
-	wantErr(t, "the approval, once the row is free", <-done, nil)
-	chainOK(t, db)
 }
 
 // TestDraftInvitationsLapseOnSubmit: the invitations of a draft still
