@@ -892,6 +892,23 @@ func endAllocations(ctx context.Context, tx *gorm.DB, orgID uint, last Date, rea
 	return nil
 }
 
+// lockTeamAgreements locks the rows of the teams' agreements, changing
+// nothing: ending a team's standing writes to its agreement, and a signer
+// of that agreement holds its row (lockAgreement) while it waits for the
+// allocation lock. A caller ending several teams' standing locks them all
+// before it takes the allocation lock or writes an audit row.
+func lockTeamAgreements(ctx context.Context, tx *gorm.DB, orgIDs []uint) error {
+	if len(orgIDs) == 0 {
+		return nil
+	}
+	err := tx.WithContext(ctx).Model(&Agreement{}).Where("organisation_id IN ?", orgIDs).
+		UpdateColumn("updated_at", gorm.Expr("updated_at")).Error
+	if err != nil {
+		return fmt.Errorf("store: lock the agreements of organisations %v: %w", orgIDs, err)
+	}
+	return nil
+}
+
 // EndTeamStanding ends a team's standing in the programme from day (the
 // first day it no longer holds), for a reason (termination of its
 // agreement, or a final elimination): every K-AI name it holds ends at
@@ -911,6 +928,9 @@ func endTeamStanding(ctx context.Context, tx *gorm.DB, orgID uint, reason string
 		return fmt.Errorf("store: end standing: a reason is required: %w", ErrInvalid)
 	}
 	now := tx.NowFunc()
+	if err := lockTeamAgreements(ctx, tx, []uint{orgID}); err != nil {
+		return err
+	}
 	if err := LockAllocations(tx); err != nil {
 		return err
 	}

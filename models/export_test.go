@@ -25,3 +25,6 @@ var AppendSQLiteTime = appendSQLiteTime
 
 // LegacyXIDEvents is the migration that turns legacy XID sample counts into events.
 var LegacyXIDEvents = legacyXIDEvents
+
+// AllocLockKey is allocLockKey, for the lock-order tests.
+const AllocLockKey = allocLockKey

@@ -242,6 +242,15 @@ func finaliseStage(ctx context.Context, db *gorm.DB, stageID uint, now time.Time
 		if res.RowsAffected == 0 {
 			return nil // another run finalised it
 		}
+		var ending []uint
+		for _, e := range d.Entries {
+			if !e.Selected {
+				ending = append(ending, e.OrganisationID)
+			}
+		}
+		if err := lockTeamAgreements(ctx, tx, ending); err != nil {
+			return err
+		}
 		var names []string
 		for _, e := range d.Entries {
 			if e.Selected {
