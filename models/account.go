@@ -166,6 +166,13 @@ func SetUserRole(ctx context.Context, db *gorm.DB, userID uint, override Role, b
 func ConfirmRole(ctx context.Context, db *gorm.DB, sessionID string, userID uint, role Role, orgID *uint,
 	providerToken string, now time.Time) (*User, error) {
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// The session's row first, the audit row last: ending a user's
+		// sessions deletes their rows before its own audit row.
+		err := tx.Model(&Session{}).Where("id = ?", sessionID).Updates(map[string]any{
+			"role_checked_at": now.UTC(), "recheck_started_at": nil, "provider_token": providerToken}).Error
+		if err != nil {
+			return fmt.Errorf("store: record role re-check: %w", err)
+		}
 		u, err := GetUser(ctx, tx, userID)
 		if err != nil {
 			return err
@@ -182,11 +189,6 @@ func ConfirmRole(ctx context.Context, db *gorm.DB, sessionID string, userID uint
 			if err != nil {
 				return err
 			}
-		}
-		err = tx.Model(&Session{}).Where("id = ?", sessionID).Updates(map[string]any{
-			"role_checked_at": now.UTC(), "recheck_started_at": nil, "provider_token": providerToken}).Error
-		if err != nil {
-			return fmt.Errorf("store: record role re-check: %w", err)
 		}
 		return nil
 	})

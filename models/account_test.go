@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -131,4 +132,33 @@ func TestRoleOverrideOutlivesSignIn(t *testing.T) {
 			t.Errorf("company user: err %v, want ErrCompanyRole", err)
 		}
 	})
+}
+
+// TestConfirmRoleLocksSessionBeforeAudit: on PostgreSQL the re-check of a
+// user's role writes the session's row before its audit row, as ending the
+// user's sessions does, so the two cannot deadlock.
+func TestConfirmRoleLocksSessionBeforeAudit(t *testing.T) {
+	t.Parallel()
+	clock := testdb.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	db := testdb.Open(t, testdb.Postgres, clock.Now)
+	ctx := t.Context()
+	u, err := models.UpsertUser(ctx, db, models.Identity{Issuer: "https://idp.example", Subject: "officer-1",
+		Name: "Kim Officer", Role: models.RoleOfficer}, clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, s, err := models.CreateSession(ctx, db, u.ID, "", clock.Now(), models.SessionPolicy{Idle: time.Hour, MaxAge: 8 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = holdRowThenStep(t, db, "SELECT 1 FROM sessions WHERE id = ?", []any{s.ID}, auditLock, func() error {
+		_, err := models.ConfirmRole(ctx, db, s.ID, u.ID, models.RoleAuditor, nil, "token", clock.Now())
+		return err
+	})
+	if err != nil {
+		t.Fatalf("re-check once the session is free: %v", err)
+	}
+	if got, err := models.GetUser(ctx, db, u.ID); err != nil || got.Role != models.RoleAuditor {
+		t.Errorf("role after the re-check = %v (%v), want auditor", got, err)
+	}
 }

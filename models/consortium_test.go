@@ -569,43 +569,9 @@ func TestConsortiumApprovalLocksBeforeAudit(t *testing.T) {
 				wantErr(t, "Kakao accepts", models.AnswerInvitation(ctx, db, add.ID, models.ReqAccept, w.company("kakao"), at), nil)
 			}
 
-			other := db.WithContext(ctx).Begin()
-			defer other.Rollback()
-			var pid int
-			if err := other.Raw("SELECT pg_backend_pid()").Scan(&pid).Error; err != nil {
-				t.Fatal(err)
-			}
-			if err := other.Exec("SELECT id FROM applications WHERE id = ? FOR NO KEY UPDATE", app.ID).Error; err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error, 1)
-			go func() { done <- tc.step(ctx, db, w, add.ID, at) }()
-			for waiting := false; !waiting; {
-				select {
-				case err := <-done:
-					t.Fatalf("%s finished (%v) while another transaction held the application", tc.name, err)
-				default:
-				}
-				var n int64
-				if err := db.Raw("SELECT count(*) FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))", pid).Scan(&n).Error; err != nil {
-					t.Fatal(err)
-				}
-				waiting = n > 0
-				if !waiting {
-					time.Sleep(5 * time.Millisecond) // polls a state; no timing is asserted
-				}
-			}
-			var free bool
-			if err := other.Raw("SELECT pg_try_advisory_xact_lock"+models.SchemaLockKey, models.AuditLockKey).Scan(&free).Error; err != nil {
-				t.Fatal(err)
-			}
-			if !free {
-				t.Errorf("%s holds the audit lock while it waits for the application's row: it can deadlock", tc.name)
-			}
-			if err := other.Rollback().Error; err != nil {
-				t.Fatal(err)
-			}
-			wantErr(t, tc.name+", once the row is free", <-done, nil)
+			err = holdRowThenStep(t, db, "SELECT id FROM applications WHERE id = ?", []any{app.ID}, auditLock,
+				func() error { return tc.step(ctx, db, w, add.ID, at) })
+			wantErr(t, tc.name+", once the row is free", err, nil)
 			chainOK(t, db)
 		})
 	}

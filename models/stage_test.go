@@ -610,54 +610,12 @@ func TestStageFinalLocksAgreementsBeforeAudit(t *testing.T) {
 	w.decided()
 	clock.Set(stageWindowCloses)
 
-	other := db.WithContext(ctx).Begin()
-	defer other.Rollback()
-	var pid int
-	if err := other.Raw("SELECT pg_backend_pid()").Scan(&pid).Error; err != nil {
-		t.Fatal(err)
-	}
-	var held []uint
-	if err := other.Raw("SELECT id FROM agreements WHERE organisation_id = ? FOR NO KEY UPDATE", w.org("kakao").ID).Scan(&held).Error; err != nil || len(held) == 0 {
-		t.Fatalf("lock the eliminated team's agreement: %v %v", held, err)
-	}
-	type result struct {
-		n   int
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		n, err := models.FinaliseStageDecisions(ctx, db, stageWindowCloses)
-		done <- result{n, err}
-	}()
-	for waiting := false; !waiting; {
-		select {
-		case r := <-done:
-			t.Fatalf("finalising finished (%d, %v) while another transaction held the agreement", r.n, r.err)
-		default:
-		}
-		var n int64
-		if err := db.Raw("SELECT count(*) FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))", pid).Scan(&n).Error; err != nil {
-			t.Fatal(err)
-		}
-		waiting = n > 0
-		if !waiting {
-			time.Sleep(5 * time.Millisecond) // polls a state; no timing is asserted
-		}
-	}
-	for name, key := range map[string]int{"audit": models.AuditLockKey, "allocation": models.AllocLockKey} {
-		var free bool
-		if err := other.Raw("SELECT pg_try_advisory_xact_lock"+models.SchemaLockKey, key).Scan(&free).Error; err != nil {
-			t.Fatal(err)
-		}
-		if !free {
-			t.Errorf("finalising holds the %s lock while it waits for the agreement's row: it can deadlock with a signer", name)
-		}
-	}
-	if err := other.Rollback().Error; err != nil {
-		t.Fatal(err)
-	}
-	if r := <-done; r.err != nil || r.n != 1 {
-		t.Errorf("finalised %d (%v), want 1", r.n, r.err)
+	var n int
+	err := holdRowThenStep(t, db, "SELECT id FROM agreements WHERE organisation_id = ?", []any{w.org("kakao").ID},
+		map[string]int{"audit": models.AuditLockKey, "allocation": models.AllocLockKey},
+		func() (err error) { n, err = models.FinaliseStageDecisions(ctx, db, stageWindowCloses); return err })
+	if err != nil || n != 1 {
+		t.Errorf("finalised %d (%v), want 1", n, err)
 	}
 	chainOK(t, db)
 }
