@@ -131,7 +131,7 @@ func TestBrowserStageJourney(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev.eval(`(document.cookie = "` + app.h.sessionCookie() + `=` + token + `; path=/", "ok")`)
+	ev.setSession(app, "the external evaluator", token)
 	ev.do("open the evaluations", chromedp.Navigate(base+"/evaluations"), chromedp.WaitVisible(testID("evaluation")))
 	ev.page("/evaluations")
 	upstage := demoUser(t, app, "demo-company-upstage").OrganisationID

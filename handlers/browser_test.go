@@ -387,9 +387,21 @@ func run[T any](tb *tab, what string, a chromedp.Action[T]) T {
 	defer cancel()
 	v, err := chromedp.Run(ctx, a)
 	if err != nil {
-		tb.t.Fatalf("browser: %s: %v", what, err)
+		tb.t.Fatalf("browser: %s: %v (the tab is at %s)", what, err, tb.where())
 	}
 	return v
+}
+
+// where names the page the tab shows, for a failed step's message.
+func (tb *tab) where() string {
+	ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
+	defer cancel()
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		return "a page it could not tell: " + err.Error()
+	}
+	title, _ := chromedp.Run(ctx, chromedp.Title())
+	return fmt.Sprintf("%s, titled %q", loc, title)
 }
 
 // do runs the steps in order as one action.
@@ -497,20 +509,27 @@ func (tb *tab) signIn(app *testApp, subject, dashboardID string) {
 	base := app.srv.URL
 	c := app.client()
 	c.signInDemo(subject)
-	name := app.h.sessionCookie()
-	token := c.cookie(name)
+	token := c.cookie(app.h.sessionCookie())
 	if token == "" {
 		tb.t.Fatalf("demo sign-in as %s set no session cookie", subject)
 	}
+	tb.setSession(app, subject, token)
+	tb.do("open the dashboard of "+subject, chromedp.Navigate(base+"/dashboard"), chromedp.WaitVisible(testID(dashboardID)))
+	tb.page("dashboard of " + subject)
+}
+
+// setSession puts a session's cookie in the tab, as the portal sets it
+// (HttpOnly, SameSite=Lax), through the browser rather than the page's
+// script, which may not replace an HttpOnly cookie of the same name.
+func (tb *tab) setSession(app *testApp, who, token string) {
+	tb.t.Helper()
 	httpOnly := true
-	tb.do("put the session cookie of "+subject+" in the tab", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+	tb.do("put the session cookie of "+who+" in the tab", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, network.SetCookie, network.SetCookieParams{
-			Name: name, Value: token, URL: base + "/", HTTPOnly: &httpOnly, SameSite: network.CookieSameSiteLax,
+			Name: app.h.sessionCookie(), Value: token, URL: app.srv.URL + "/", HTTPOnly: &httpOnly, SameSite: network.CookieSameSiteLax,
 		})
 		return err
 	}))
-	tb.do("open the dashboard of "+subject, chromedp.Navigate(base+"/dashboard"), chromedp.WaitVisible(testID(dashboardID)))
-	tb.page("dashboard of " + subject)
 }
 
 func TestBrowserDemoSignInEachRole(t *testing.T) {
