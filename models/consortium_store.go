@@ -26,14 +26,7 @@ func (r *ConsortiumRequest) MaySee(u *User, leadOrgID uint) bool {
 // the request with its application (and call) as they now stand, in tx;
 // one the user may not see is ErrNotFound, like one that does not exist.
 func loadRequest(ctx context.Context, tx *gorm.DB, id uint, by *User) (*ConsortiumRequest, error) {
-	var appIDs []uint
-	if err := tx.WithContext(ctx).Model(&ConsortiumRequest{}).Where("id = ?", id).Pluck("application_id", &appIDs).Error; err != nil {
-		return nil, fmt.Errorf("store: consortium request %d: %w", id, err)
-	}
-	if len(appIDs) == 0 {
-		return nil, fmt.Errorf("store: consortium request %d: %w", id, ErrNotFound)
-	}
-	if err := lockConsortium(ctx, tx, appIDs[0]); err != nil {
+	if err := lockConsortium(ctx, tx, id); err != nil {
 		return nil, err
 	}
 	var r ConsortiumRequest
@@ -48,18 +41,20 @@ func loadRequest(ctx context.Context, tx *gorm.DB, id uint, by *User) (*Consorti
 
 // lockConsortium serialises the writers of one application's consortium
 // (the lead, the invited organisations, the officers deciding): it locks the
-// application's row, changing nothing, before any audit row, as
-// lockAgreement does for an agreement. Two decisions, or a decision and an
-// answer, about one consortium otherwise each held what the other waited
-// for: one the request's or the application's row, the other the audit lock.
-func lockConsortium(ctx context.Context, tx *gorm.DB, appID uint) error {
-	res := tx.WithContext(ctx).Model(&Application{}).Where("id = ?", appID).
+// row of the application that request reqID is about, changing nothing,
+// before any audit row, as lockAgreement does for an agreement. Two
+// decisions, or a decision and an answer, about one consortium otherwise
+// each held what the other waited for: one the request's or the
+// application's row, the other the audit lock.
+func lockConsortium(ctx context.Context, tx *gorm.DB, reqID uint) error {
+	tx = tx.WithContext(ctx)
+	res := tx.Model(&Application{}).Where("id = (?)", tx.Model(&ConsortiumRequest{}).Select("application_id").Where("id = ?", reqID)).
 		UpdateColumn("consortium_version", gorm.Expr("consortium_version"))
 	if res.Error != nil {
-		return fmt.Errorf("store: lock application %d: %w", appID, res.Error)
+		return fmt.Errorf("store: lock the application of consortium request %d: %w", reqID, res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return fmt.Errorf("store: application %d: %w", appID, ErrNotFound)
+		return fmt.Errorf("store: consortium request %d: %w", reqID, ErrNotFound)
 	}
 	return nil
 }
