@@ -48,7 +48,6 @@ type Handler struct {
 	// pageCache keeps the public pages and dashboards (pagecache.go); nil when off.
 	pageCache *pageCache
 	sessions  *models.SessionReader // each request's session, in one statement
-	unread    *models.UnreadReader  // the header's unread count, in one statement
 	secure    bool                  // cookies are Secure (cfg.SecureCookies)
 	security  []header              // the security headers of every answer
 }
@@ -112,7 +111,6 @@ func New(opts Options) (*Handler, error) {
 		h.ownerKey = []byte(models.RandomToken(32))
 	}
 	h.sessions = models.NewSessionReader(opts.DB)
-	h.unread = models.NewUnreadReader(opts.DB)
 	h.pageCache = newPageCache(models.NewVersionReader(opts.DB), opts.Config.PageCacheBytes)
 	h.pages = getPatterns(h.routes())
 	if h.log == nil {

@@ -318,7 +318,7 @@ func (h *Handler) loadSession(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	now := h.now()
-	s, version, err := h.sessions.Load(ctx, token, now, h.policy)
+	s, with, err := h.sessions.Load(ctx, token, now, h.policy)
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		h.setCookie(c, h.sessionCookie(), "", -1)
@@ -342,7 +342,8 @@ func (h *Handler) loadSession(c *gin.Context) {
 			}
 		}
 		c.Set(keySession, s)
-		c.Set(keyDataVersion, version) // read with the session: the page cache needs no other read
+		c.Set(keyDataVersion, with.Version) // read with the session: the page cache needs no other read
+		c.Set(keyUnread, with.Unread)       // and the header's count too
 	}
 	c.Next()
 }

@@ -13,22 +13,16 @@ import (
 // inboxLimit is how many of the newest notices the inbox shows.
 const inboxLimit = 200
 
-// keyUnread holds the request's unread count once read.
+// keyUnread holds the signed-in user's unread count, read with the session
+// (loadSession).
 const keyUnread = "kaiportal.unread"
 
-// unreadCount is the user's unread notices, read once per request; 0 when
-// it cannot be read (the header then shows the link without a count).
-func (h *Handler) unreadCount(c *gin.Context, userID uint) int64 {
-	if v, ok := c.Get(keyUnread); ok {
-		return v.(int64)
-	}
-	n, err := h.unread.Unread(c.Request.Context(), userID)
-	if err != nil {
-		h.log.Warn("unread count", "user", userID, "err", err)
-		n = 0
-	}
-	c.Set(keyUnread, n)
-	return n
+// unreadCount is the signed-in user's unread notices as read with the
+// session at the start of the request.
+func unreadCount(c *gin.Context) int64 {
+	n, _ := c.Get(keyUnread)
+	v, _ := n.(int64)
+	return v
 }
 
 // showInbox lists the user's notices, newest first.

@@ -46,7 +46,7 @@ func (h *Handler) framePage(c *gin.Context, titleID string) views.Page {
 		p.Session = h.sessionClock(s)
 	}
 	if p.User != nil {
-		p.Unread = h.unreadCount(c, p.User.ID)
+		p.Unread = unreadCount(c)
 	}
 	return p
 }

@@ -8,34 +8,6 @@ import (
 	"gorm.io/gorm"
 )
 
-// UnreadReader reads the unread count shown in the header of every
-// signed-in page, with one statement prepared once. The count is put into
-// each request's page (a live fragment), never into a cached page, which
-// is why the table it reads does not move the data version.
-type UnreadReader struct{ q *preparedQuery }
-
-// NewUnreadReader prepares the count on db.
-func NewUnreadReader(db *gorm.DB) *UnreadReader {
-	q := `SELECT COUNT(*) FROM inbox_messages WHERE user_id = ? AND read_at IS NULL`
-	if db.Dialector.Name() == "postgres" {
-		q = `SELECT COUNT(*) FROM inbox_messages WHERE user_id = $1 AND read_at IS NULL`
-	}
-	return &UnreadReader{q: newPreparedQuery(db, q)}
-}
-
-// Unread returns how many of the user's messages are unread.
-func (r *UnreadReader) Unread(ctx context.Context, userID uint) (int64, error) {
-	row, err := r.q.row(ctx, userID)
-	if err != nil {
-		return 0, fmt.Errorf("store: unread count of user %d: %w", userID, err)
-	}
-	var n int64
-	if err := row.Scan(&n); err != nil {
-		return 0, fmt.Errorf("store: unread count of user %d: %w", userID, err)
-	}
-	return n, nil
-}
-
 // GetInboxMessage returns the user's message; another user's is ErrNotFound.
 func GetInboxMessage(ctx context.Context, db *gorm.DB, userID, id uint) (*InboxMessage, error) {
 	var m InboxMessage

@@ -68,8 +68,9 @@ func SessionRevisionTrigger(ctx context.Context, db *gorm.DB) (bool, error) {
 }
 
 // SessionReader loads the session of each request, with its user and the
-// user's organisation, and the data version (see dataversion.go). One
-// prepared statement reads the session's revision and the data version;
+// user's organisation, the data version (see dataversion.go) and the
+// user's unread count. One prepared statement reads the session's
+// revision, the data version and the count;
 // the session row comes from memory while its revision is the one it was
 // read at, and the user and organisation (versioned tables) while the data
 // version is. Other prepared statements read what memory does not hold.
@@ -101,8 +102,11 @@ type keptSession struct {
 // dropped (and read again at their next request).
 const maxKeptSessions = 20000
 
-// revisionQuery reads a session's revision and the data version.
-const revisionQuery = `SELECT s.revision, (SELECT n FROM data_versions WHERE id = 1) FROM sessions s WHERE s.id = ?`
+// revisionQuery reads a session's revision, the data version and the
+// unread count of the session's user (idx_inbox_user_unread).
+const revisionQuery = `SELECT s.revision, (SELECT n FROM data_versions WHERE id = 1),
+  (SELECT COUNT(*) FROM inbox_messages m WHERE m.user_id = s.user_id AND m.read_at IS NULL)
+FROM sessions s WHERE s.id = ?`
 
 // sessionQuery reads a session row, scanned in this order by readSession.
 const sessionQuery = `SELECT s.user_id, s.csrf_token, s.id_token, s.created_at, s.last_seen_at, s.expires_at,
@@ -128,38 +132,46 @@ func NewSessionReader(db *gorm.DB) *SessionReader {
 		users: map[uint]keptUser{}, sessions: map[string]keptSession{}}
 }
 
-// Load is LoadSession, which also returns the data version as read with
-// the session (before any read of the page's data that follows).
-func (r *SessionReader) Load(ctx context.Context, token string, now time.Time, p SessionPolicy) (*Session, int64, error) {
+// ReadWithSession is what Load reads in the statement that reads the
+// session's revision, before any read of the page's data that follows.
+type ReadWithSession struct {
+	Version int64 // the data version
+	Unread  int64 // how many of the session user's notices are unread
+}
+
+// Load is LoadSession, which also returns the data version and the user's
+// unread count as read with the session.
+func (r *SessionReader) Load(ctx context.Context, token string, now time.Time, p SessionPolicy) (*Session, ReadWithSession, error) {
+	var with ReadWithSession
 	if token == "" {
-		return nil, 0, fmt.Errorf("store: session: %w", ErrNotFound)
+		return nil, with, fmt.Errorf("store: session: %w", ErrNotFound)
 	}
 	id := p.sessionID(token)
 	row, err := r.revision.row(ctx, id)
 	if err != nil {
-		return nil, 0, fmt.Errorf("store: session: %w", err)
+		return nil, with, fmt.Errorf("store: session: %w", err)
 	}
-	var revision, version int64
-	if err := row.Scan(&revision, &version); err != nil {
+	var revision int64
+	if err := row.Scan(&revision, &with.Version, &with.Unread); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			err = gorm.ErrRecordNotFound
 		}
-		return nil, 0, notFound("store: session", err)
+		return nil, ReadWithSession{}, notFound("store: session", err)
 	}
 	s, err := r.readSession(ctx, id, revision)
 	if err != nil {
-		return nil, 0, notFound("store: session", err)
+		return nil, ReadWithSession{}, notFound("store: session", err)
 	}
 	if s.Expired(now, p) {
 		if err := r.db.WithContext(ctx).Delete(&Session{}, "id = ?", s.ID).Error; err != nil {
-			return nil, 0, fmt.Errorf("store: delete expired session: %w", err)
+			return nil, ReadWithSession{}, fmt.Errorf("store: delete expired session: %w", err)
 		}
-		return nil, 0, fmt.Errorf("store: session expired: %w", ErrNotFound)
+		return nil, ReadWithSession{}, fmt.Errorf("store: session expired: %w", ErrNotFound)
 	}
-	if s.User, err = r.loadUser(ctx, s.UserID, version); err != nil {
-		return nil, 0, notFound("store: session's user", err)
+	if s.User, err = r.loadUser(ctx, s.UserID, with.Version); err != nil {
+		return nil, ReadWithSession{}, notFound("store: session's user", err)
 	}
-	return s, version, nil
+	return s, with, nil
 }
 
 // readSession returns the session row id as it stands at revision (read

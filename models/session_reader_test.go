@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -30,6 +31,17 @@ func TestSessionReaderMatchesLoadSession(t *testing.T) {
 		withOrg := mustUser(t, db, clock.Now(), "with-org", models.RoleCompany, &org.ID)
 		alone := mustUser(t, db, clock.Now(), "alone", models.RoleOfficer, nil)
 		reader := models.NewSessionReader(db)
+		// Notices, read and unread, of both users: the count read with the
+		// session is its own user's unread ones.
+		readAt := clock.Now()
+		for i, m := range []models.InboxMessage{
+			{UserID: withOrg.ID}, {UserID: withOrg.ID}, {UserID: withOrg.ID, ReadAt: &readAt}, {UserID: alone.ID, ReadAt: &readAt},
+		} {
+			m.Kind, m.Key, m.CreatedAt = "test", fmt.Sprint(i), clock.Now()
+			if err := db.Create(&m).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
 		for _, u := range []*models.User{withOrg, alone} {
 			token, _, err := models.CreateProviderSession(ctx, db, u.ID, "id-token", "sealed", clock.Now(), policy)
 			if err != nil {
@@ -43,15 +55,18 @@ func TestSessionReaderMatchesLoadSession(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, version, err := reader.Load(ctx, token, clock.Now(), policy)
+			got, with, err := reader.Load(ctx, token, clock.Now(), policy)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("session of %s read in one statement:\n%+v\nwant (LoadSession)\n%+v", u.Subject, got, want)
 			}
-			if v, err := models.ReadDataVersion(ctx, db); err != nil || v != version {
-				t.Errorf("data version read with the session = %d, want %d (%v)", version, v, err)
+			if v, err := models.ReadDataVersion(ctx, db); err != nil || v != with.Version {
+				t.Errorf("data version read with the session = %d, want %d (%v)", with.Version, v, err)
+			}
+			if n, err := models.UnreadCount(ctx, db, u.ID); err != nil || n != with.Unread {
+				t.Errorf("unread count of %s read with the session = %d, want %d (%v)", u.Subject, with.Unread, n, err)
 			}
 		}
 
