@@ -84,6 +84,8 @@ type SessionReader struct {
 	mu       sync.Mutex
 	users    map[uint]keptUser
 	sessions map[string]keptSession
+	ids      map[string]string // cookie token → session id, under idKey
+	idKey    string            // the policy key the ids were made with
 }
 
 // keptUser is a user (with the organisation) as read at data version version.
@@ -129,7 +131,7 @@ func NewSessionReader(db *gorm.DB) *SessionReader {
 		return newPreparedQuery(db, s)
 	}
 	return &SessionReader{db: db, revision: q(revisionQuery), session: q(sessionQuery), user: q(userQuery),
-		users: map[uint]keptUser{}, sessions: map[string]keptSession{}}
+		users: map[uint]keptUser{}, sessions: map[string]keptSession{}, ids: map[string]string{}}
 }
 
 // ReadWithSession is what Load reads in the statement that reads the
@@ -146,7 +148,7 @@ func (r *SessionReader) Load(ctx context.Context, token string, now time.Time, p
 	if token == "" {
 		return nil, with, fmt.Errorf("store: session: %w", ErrNotFound)
 	}
-	id := p.sessionID(token)
+	id := r.sessionID(token, p)
 	row, err := r.revision.row(ctx, id)
 	if err != nil {
 		return nil, with, fmt.Errorf("store: session: %w", err)
@@ -172,6 +174,27 @@ func (r *SessionReader) Load(ctx context.Context, token string, now time.Time, p
 		return nil, ReadWithSession{}, notFound("store: session's user", err)
 	}
 	return s, with, nil
+}
+
+// sessionID is p.sessionID(token), kept for the tokens seen (a keyed hash
+// per request otherwise).
+func (r *SessionReader) sessionID(token string, p SessionPolicy) string {
+	r.mu.Lock()
+	id, ok := r.ids[token]
+	ok = ok && string(p.Key) == r.idKey
+	r.mu.Unlock()
+	if ok {
+		return id
+	}
+	id = p.sessionID(token)
+	r.mu.Lock()
+	if string(p.Key) != r.idKey || len(r.ids) >= maxKeptSessions {
+		clear(r.ids)
+		r.idKey = string(p.Key)
+	}
+	r.ids[token] = id
+	r.mu.Unlock()
+	return id
 }
 
 // readSession returns the session row id as it stands at revision (read

@@ -122,3 +122,32 @@ func TestSessionWarningKeptIsRendered(t *testing.T) {
 		}
 	}
 }
+
+// The inbox link written from its kept rendering is, in each language and
+// for every count (kept or not), what InboxLink renders.
+func TestInboxLinkKeptIsRendered(t *testing.T) {
+	t.Parallel()
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := &models.User{Name: "n"}
+	for _, lang := range []string{i18n.Korean, i18n.English} {
+		ctx := i18n.WithLocalizer(context.Background(), cat.For(lang))
+		for _, n := range []int64{0, 1, 2, 7, maxKeptUnread, maxKeptUnread + 1, 12345} {
+			for range 2 { // the first renders and keeps, the second writes what was kept
+				p := Page{User: user, Unread: n}
+				var want, got bytes.Buffer
+				if err := InboxLink(p).Render(ctx, &want); err != nil {
+					t.Fatal(err)
+				}
+				if err := inboxLinkFor(p).Render(ctx, &got); err != nil {
+					t.Fatal(err)
+				}
+				if got.String() != want.String() || !strings.Contains(want.String(), `data-testid="inbox-link"`) {
+					t.Errorf("%s, %d unread:\nkept:     %s\nrendered: %s", lang, n, got.String(), want.String())
+				}
+			}
+		}
+	}
+}
