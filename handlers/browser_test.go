@@ -33,7 +33,9 @@ import (
 //
 // A new browser context with its page and first navigation cost Chromium
 // 1.6–2.8 s of CPU more than a navigation of a tab already open (0.3 s;
-// BENCHMARKS.md), and the journeys open some 75 tabs. So a tab that its
+// BENCHMARKS.md, "Second pass", measured before the omnibox pop-ups were
+// turned off, which made each new context cheaper), and the journeys open
+// some 75 tabs. So a tab that its
 // test has finished with, at its end or earlier with done, is reset and
 // kept for the next tab asked for (pooledTab): it goes to
 // about:blank, its cookies and the storage of every origin it visited are
