@@ -32,9 +32,9 @@ func TestUsageSummaryAndExports(t *testing.T) {
 		auditor := u.signIn("demo-auditor")
 		doc := wantPage(t, "summary", auditor.get("/auditor/usage-summary?month=2026-11"), http.StatusOK)
 		row := doc.Find(`[data-testid=summary-row][data-org="` + itoa(u.org("upstage").ID) + `"]`)
-		if row.Length() != 1 || row.Find("[data-testid=s-measured]").Text() != "2880.0" ||
-			!strings.HasPrefix(row.Find("[data-testid=s-reported]").Text(), "2880.0") ||
-			!strings.HasPrefix(row.Find("[data-testid=s-billed]").Text(), "5760.0") {
+		if row.Length() != 1 || row.Find("[data-testid=s-measured]").Text() != "2,880.0" ||
+			!strings.HasPrefix(row.Find("[data-testid=s-reported]").Text(), "2,880.0") ||
+			!strings.HasPrefix(row.Find("[data-testid=s-billed]").Text(), "5,760.0") {
 			t.Errorf("Upstage's row: %q", row.Text())
 		}
 		// Both the report and the invoice line are verified: the row sums the

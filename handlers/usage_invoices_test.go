@@ -137,7 +137,7 @@ func TestInvoiceJourney(t *testing.T) {
 		if c, o := first.Find("[data-testid=day-claimed]").Text(), first.Find("[data-testid=day-observed]").Text(); c != "190.0" || o != "192.0" {
 			t.Errorf("first day: billed %q, observed %q", c, o)
 		}
-		if note := testIDText(doc, "even-spread"); !strings.Contains(note, "5700.0") || !strings.Contains(note, "190.0") ||
+		if note := testIDText(doc, "even-spread"); !strings.Contains(note, "5,700.0") || !strings.Contains(note, "190.0") ||
 			doc.Find("[data-testid=invoice-days] svg line.usage-line-claimed").Length() != 1 {
 			t.Errorf("the even spread is not said: %q", note)
 		}

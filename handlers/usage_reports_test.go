@@ -103,7 +103,7 @@ func TestUsageReportJourney(t *testing.T) {
 		// The team's list: November with nothing reported yet.
 		doc := wantPage(t, "the team's months", company.get("/company/usage-reports"), http.StatusOK)
 		row := doc.Find(fmt.Sprintf(`[data-testid=report-month][data-allocation="%d"][data-month="2026-11"]`, u.alloc.ID))
-		if row.Length() != 1 || row.Find("[data-testid=rm-allocated]").Text() != "5760.0" || row.Find("[data-testid=report-state]").AttrOr("data-state", "x") != "" {
+		if row.Length() != 1 || row.Find("[data-testid=rm-allocated]").Text() != "5,760.0" || row.Find("[data-testid=report-state]").AttrOr("data-state", "x") != "" {
 			t.Fatalf("November row: %q", row.Text())
 		}
 
@@ -131,7 +131,7 @@ func TestUsageReportJourney(t *testing.T) {
 			doc.Find("[data-testid=day-chart] svg line.usage-line-claimed").Length() != 1 {
 			t.Errorf("days: %d rows, %d bars", n, doc.Find("[data-testid=day-chart] svg rect").Length())
 		}
-		if note := testIDText(doc, "even-spread"); !strings.Contains(note, "2880.0") || !strings.Contains(note, "96.0") ||
+		if note := testIDText(doc, "even-spread"); !strings.Contains(note, "2,880.0") || !strings.Contains(note, "96.0") ||
 			!strings.Contains(doc.Find("#day-chart-caption").Text(), "균등") {
 			t.Errorf("the even spread is not said: %q, %q", note, doc.Find("#day-chart-caption").Text())
 		}

@@ -70,19 +70,30 @@ type SourcesView struct {
 }
 
 // Won formats an amount in won with thousands separators.
-func Won(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
+func Won(n int64) string { return groupThousands(strconv.FormatInt(n, 10)) }
+
+// groupThousands puts a comma between each three digits of the whole part
+// of a formatted number ("-1234567.5" → "-1,234,567.5").
+func groupThousands(s string) string {
+	sign, digits := "", s
+	if strings.HasPrefix(digits, "-") {
+		sign, digits = "-", digits[1:]
+	}
+	whole, frac, hasFrac := strings.Cut(digits, ".")
+	if strings.Trim(whole, "0123456789") != "" { // NaN, ±Inf
+		return s
+	}
 	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
+	b.WriteString(sign)
+	for i := range len(whole) {
+		if i > 0 && (len(whole)-i)%3 == 0 {
 			b.WriteByte(',')
 		}
-		b.WriteRune(r)
+		b.WriteByte(whole[i])
 	}
-	if neg {
-		return "-" + b.String()
+	if hasFrac {
+		b.WriteByte('.')
+		b.WriteString(frac)
 	}
 	return b.String()
 }
