@@ -199,21 +199,48 @@ func TestAuditAppendOnly(t *testing.T) {
 	})
 }
 
-// dropAuditTriggers plays an attacker with direct database access.
+// dropAuditTriggers plays an attacker with direct database access: the
+// triggers that refuse changes to the audit trail are dropped. They are
+// put back when the test ends, so that on PostgreSQL the schema matches
+// the template again and is emptied for another test, not dropped (testdb).
 func dropAuditTriggers(t *testing.T, db *gorm.DB) {
 	t.Helper()
-	stmts := map[string][]string{
-		"sqlite":   {"DROP TRIGGER audit_entries_no_update", "DROP TRIGGER audit_entries_no_delete"},
-		"postgres": {"DROP TRIGGER audit_entries_no_change ON audit_entries"},
-	}[db.Dialector.Name()]
-	if len(stmts) == 0 {
+	var defs []string
+	var drops []string
+	switch db.Dialector.Name() {
+	case "sqlite":
+		names := []string{"audit_entries_no_delete", "audit_entries_no_update"}
+		if err := db.Raw("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name IN ? ORDER BY name", names).
+			Scan(&defs).Error; err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			drops = append(drops, "DROP TRIGGER "+n)
+		}
+	case "postgres":
+		if err := db.Raw(`SELECT pg_get_triggerdef(oid) FROM pg_trigger
+			WHERE tgrelid = 'audit_entries'::regclass AND tgname = 'audit_entries_no_change'`).Scan(&defs).Error; err != nil {
+			t.Fatal(err)
+		}
+		drops = []string{"DROP TRIGGER audit_entries_no_change ON audit_entries"}
+	default:
 		t.Fatalf("no triggers known for %s", db.Dialector.Name())
 	}
-	for _, s := range stmts {
+	if len(defs) != len(drops) {
+		t.Fatalf("audit triggers found: %q", defs)
+	}
+	for _, s := range drops {
 		if err := db.Exec(s).Error; err != nil {
 			t.Fatalf("%s: %v", s, err)
 		}
 	}
+	t.Cleanup(func() {
+		for _, d := range defs {
+			if err := db.Exec(d).Error; err != nil {
+				t.Errorf("put the audit trigger back: %v", err)
+			}
+		}
+	})
 }
 
 func TestAuditTamperDetected(t *testing.T) {

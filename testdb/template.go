@@ -96,8 +96,9 @@ type pgTemplate struct {
 	stmts       []pgStatement
 	fingerprint string // of the schema they made
 
-	mu   sync.Mutex
-	free []string // emptied schemas, ready for another test
+	mu     sync.Mutex
+	free   []string          // emptied schemas, ready for another test
+	stamps map[string]string // per schema, its catalogStamp when it last matched the template
 }
 
 var pgTmpl struct {
@@ -211,6 +212,66 @@ const fingerprintQuery = `SELECT md5(string_agg(replace(d, current_schema() || '
 		FROM pg_sequences WHERE schemaname = current_schema()
 ) defs`
 
+// catalogStampQuery digests the identity and row version of every catalog
+// row that defines the schema first in the search path (relations, columns,
+// defaults, constraints, indexes, triggers, functions, sequences). Any DDL
+// in the schema writes one of these rows, so a schema whose stamp has not
+// changed since it matched the template still matches it; the stamp costs
+// a few catalog scans where fingerprintQuery deparses every definition.
+// (Statistics that VACUUM and ANALYZE keep in pg_class are updated in
+// place, without a new row version.) A changed stamp proves nothing: the
+// fingerprint then decides.
+const catalogStampQuery = `SELECT md5(string_agg(r, ',' ORDER BY r)) FROM (
+	SELECT 'c' || c.oid || ':' || c.xmin AS r FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace
+	UNION ALL SELECT 'a' || a.attrelid || '.' || a.attnum || ':' || a.xmin
+		FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relnamespace = current_schema()::regnamespace
+	UNION ALL SELECT 'd' || d.oid || ':' || d.xmin
+		FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid WHERE c.relnamespace = current_schema()::regnamespace
+	UNION ALL SELECT 'k' || oid || ':' || xmin FROM pg_constraint WHERE connamespace = current_schema()::regnamespace
+	UNION ALL SELECT 'i' || i.indexrelid || ':' || i.xmin
+		FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relnamespace = current_schema()::regnamespace
+	UNION ALL SELECT 't' || t.oid || ':' || t.xmin
+		FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relnamespace = current_schema()::regnamespace
+	UNION ALL SELECT 'p' || oid || ':' || xmin FROM pg_proc WHERE pronamespace = current_schema()::regnamespace
+	UNION ALL SELECT 's' || q.seqrelid || ':' || q.xmin
+		FROM pg_sequence q JOIN pg_class c ON c.oid = q.seqrelid WHERE c.relnamespace = current_schema()::regnamespace
+) rows`
+
+// matchesTemplate reports whether the schema in tx's search path is defined
+// as the template's: by its catalog stamp if it is the one recorded when
+// the schema last matched, else by its fingerprint, recording the new stamp
+// when that matches.
+func (tmpl *pgTemplate) matchesTemplate(tx *gorm.DB, schema string) (bool, error) {
+	var stamp string
+	if err := tx.Raw(catalogStampQuery).Scan(&stamp).Error; err != nil {
+		return false, err
+	}
+	tmpl.mu.Lock()
+	known := tmpl.stamps[schema]
+	tmpl.mu.Unlock()
+	if stamp != "" && stamp == known {
+		return true, nil
+	}
+	var fp string
+	if err := tx.Raw(fingerprintQuery).Scan(&fp).Error; err != nil {
+		return false, err
+	}
+	if fp != tmpl.fingerprint {
+		return false, nil
+	}
+	tmpl.setStamp(schema, stamp)
+	return true, nil
+}
+
+func (tmpl *pgTemplate) setStamp(schema, stamp string) {
+	tmpl.mu.Lock()
+	defer tmpl.mu.Unlock()
+	if tmpl.stamps == nil {
+		tmpl.stamps = map[string]string{}
+	}
+	tmpl.stamps[schema] = stamp
+}
+
 // pooling is set while Main runs the tests: schemas are then kept for reuse.
 var pooling atomic.Bool
 
@@ -268,11 +329,11 @@ func (tmpl *pgTemplate) recycle(admin *gorm.DB, schema string) bool {
 		if err := tx.Exec("SET LOCAL search_path TO " + schema).Error; err != nil {
 			return err
 		}
-		var fp string
-		if err := tx.Raw(fingerprintQuery).Scan(&fp).Error; err != nil {
+		same, err := tmpl.matchesTemplate(tx, schema)
+		if err != nil {
 			return err
 		}
-		if fp != tmpl.fingerprint {
+		if !same {
 			return fmt.Errorf("schema %s changed", schema)
 		}
 		// Triggers, foreign keys included, do not fire for a replica: the
@@ -371,7 +432,16 @@ func (tmpl *pgTemplate) replay(ctx context.Context, db *gorm.DB) error {
 	if err := flush(); err != nil {
 		return err
 	}
-	return tx.Commit()
+	// Made from the template: its stamp stands for the template's definition.
+	var stamp string
+	if err := tx.QueryRowContext(ctx, catalogStampQuery).Scan(&stamp); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	tmpl.setStamp(schema, stamp)
+	return nil
 }
 
 var admins struct {

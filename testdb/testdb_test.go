@@ -281,3 +281,33 @@ func TestChangedSchemaIsDropped(t *testing.T) {
 		}
 	})
 }
+
+// A schema whose definition a test changed and then put back exactly is
+// emptied and used again: its catalog rows are new, so the fingerprint of
+// its definitions decides.
+func TestRestoredSchemaIsReused(t *testing.T) {
+	testdb.PostgresURL(t)
+	var first string
+	t.Run("change and restore", func(t *testing.T) {
+		db := testdb.Open(t, testdb.Postgres, now)
+		first = currentSchema(t, db)
+		var def string
+		if err := db.Raw(`SELECT pg_get_triggerdef(oid) FROM pg_trigger
+			WHERE tgrelid = 'audit_entries'::regclass AND tgname = 'audit_entries_no_change'`).Scan(&def).Error; err != nil || def == "" {
+			t.Fatalf("trigger definition %q: %v", def, err)
+		}
+		for _, q := range []string{"DROP TRIGGER audit_entries_no_change ON audit_entries", def} {
+			if err := db.Exec(q).Error; err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+	})
+	for _, round := range []string{"after", "again"} {
+		t.Run(round, func(t *testing.T) {
+			db := testdb.Open(t, testdb.Postgres, now)
+			if s := currentSchema(t, db); s != first {
+				t.Fatalf("got schema %s, want the restored %s again", s, first)
+			}
+		})
+	}
+}
