@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/css"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
@@ -293,6 +294,16 @@ func (b *testBrowser) newTab(t *testing.T) *tab {
 		if _, err := chromedp.Call(p.ctx, log.Enable, cdp.Empty{}); err != nil {
 			p.cancel()
 			t.Fatalf("enable the log domain: %v", err)
+		}
+		if _, err := chromedp.Run(p.ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			if _, err := cdp.Call(ctx, t, network.Disable, cdp.Empty{}); err != nil {
+				return err
+			}
+			_, err := cdp.Call(ctx, t, css.Disable, cdp.Empty{})
+			return err
+		})); err != nil {
+			p.cancel()
+			t.Fatalf("disable the network and CSS domains: %v", err)
 		}
 	}
 	p.owner.Store(tb)
