@@ -98,7 +98,7 @@ type pgTemplate struct {
 
 	mu     sync.Mutex
 	free   []string          // emptied schemas, ready for another test
-	stamps map[string]string // per schema, its catalogStamp when it last matched the template
+	stamps map[string]string // per schema, its catalogStampQuery digest when it last matched the template
 }
 
 var pgTmpl struct {
