@@ -295,15 +295,15 @@ func (b *testBrowser) newTab(t *testing.T) *tab {
 			p.cancel()
 			t.Fatalf("enable the log domain: %v", err)
 		}
-		if _, err := chromedp.Run(p.ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-			if _, err := cdp.Call(ctx, t, network.Disable, cdp.Empty{}); err != nil {
-				return err
-			}
-			_, err := cdp.Call(ctx, t, css.Disable, cdp.Empty{})
-			return err
-		})); err != nil {
+		// chromedp turns on the Network and CSS domains; no journey reads
+		// their events (the page-weight test turns Network on itself).
+		if _, err := chromedp.Call(p.ctx, network.Disable, cdp.Empty{}); err != nil {
 			p.cancel()
-			t.Fatalf("disable the network and CSS domains: %v", err)
+			t.Fatalf("disable the network domain: %v", err)
+		}
+		if _, err := chromedp.Call(p.ctx, css.Disable, cdp.Empty{}); err != nil {
+			p.cancel()
+			t.Fatalf("disable the CSS domain: %v", err)
 		}
 	}
 	p.owner.Store(tb)

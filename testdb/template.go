@@ -371,11 +371,12 @@ func (tmpl *pgTemplate) recycle(admin *gorm.DB, schema string) bool {
 		}
 		return nil
 	})
-	if err != nil {
-		return false
-	}
 	tmpl.mu.Lock()
 	defer tmpl.mu.Unlock()
+	if err != nil {
+		delete(tmpl.stamps, schema) // the schema is dropped
+		return false
+	}
 	tmpl.free = append(tmpl.free, schema)
 	return true
 }
