@@ -35,17 +35,22 @@ test-short:
 # Static checks CI runs before the tests.
 check: generated-check fmt-check vet
 
+# The templ output, and the part of KRDS's stylesheet the pages can use
+# (cmd/krdscss: a class no template, script or handler names is dropped).
 generate:
 	$(GO) tool templ generate
+	$(GO) run ./cmd/krdscss
 
 # Regenerates the templ output and fails if that changed any file: the
-# committed *_templ.go must be what the committed *.templ generate.
+# committed *_templ.go must be what the committed *.templ generate; and
+# the committed KRDS subset must be what cmd/krdscss writes from them.
 generated-check:
 	@before=$$(cat $$(find . -name '*_templ.go' -not -path './node_modules/*' | sort) | sha256sum); \
 	$(GO) tool templ generate >/dev/null 2>&1 || { echo "templ generate failed"; exit 1; }; \
 	after=$$(cat $$(find . -name '*_templ.go' -not -path './node_modules/*' | sort) | sha256sum); \
 	test "$$before" = "$$after" || { echo "generated templ files were out of date: they are regenerated now; commit them"; exit 1; }
 	@$(GO) tool templ fmt -fail views >/dev/null 2>&1 || { echo "templ fmt would change views/*.templ: run 'go tool templ fmt views'"; exit 1; }
+	@$(GO) run ./cmd/krdscss -check
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "gofmt would change:"; echo "$$out"; exit 1; }
@@ -53,7 +58,8 @@ fmt-check:
 vet:
 	$(GO) vet $(PKGS)
 
-# Refresh the vendored front-end assets from the npm registry (versions pinned in the script).
+# Refresh the vendored front-end assets from the npm registry (versions
+# pinned in the script), then the KRDS subset the pages load.
 vendor:
 	static/vendor/refresh.sh
 

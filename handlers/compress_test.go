@@ -60,7 +60,7 @@ func TestCompressionNegotiated(t *testing.T) {
 				{"/k-ai", true},
 				{"/no-such-page", true}, // the 404 page too
 				{staticBase + "/css/app.css", true},
-				{staticBase + "/vendor/krds-uiux/css/component/output.css", true},
+				{staticBase + "/vendor/krds-uiux/css/component/portal.css", true},
 				{staticBase + "/js/portal.js", true},
 				{staticBase + "/vendor/pretendard-gov/woff2-dynamic-subset/PretendardGOVVariable.subset.0.woff2", false},
 			} {
@@ -116,7 +116,7 @@ func TestStaticCacheHeaders(t *testing.T) {
 		path, want string
 	}{
 		{staticBase + "/css/app.css", "public, max-age=31536000, immutable"},
-		{staticBase + "/vendor/krds-uiux/css/component/output.css", "public, max-age=31536000, immutable"},
+		{staticBase + "/vendor/krds-uiux/css/component/portal.css", "public, max-age=31536000, immutable"},
 		{staticBase + "/vendor/pretendard-gov/woff2-dynamic-subset/PretendardGOVVariable.subset.0.woff2", "public, max-age=31536000, immutable"},
 		{"/static/000000000000/css/app.css", "no-cache"},
 		{"/", "no-store"},

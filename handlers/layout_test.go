@@ -17,15 +17,12 @@ import (
 // The page frame: titles, landmarks, the footer's information pages, the
 // language switch on a page that answers a POST, and the charts' table.
 
-// TestPageTitlesNameThePage walks every GET page of the route table as
-// every role (the authorisation matrix's sample paths) and checks that each
-// HTML page's <title> is "<page name> | <site name>", the page name a real
-// message, not the site's name again.
-func TestPageTitlesNameThePage(t *testing.T) {
-	t.Parallel()
+// walkPages requests every GET page of the route table as every role, in
+// both languages (the authorisation matrix's sample paths), and calls visit
+// with each HTML page it gets. It returns how many it visited.
+func walkPages(t *testing.T, visit func(lang string, role matrixRole, path string, doc *goquery.Document)) int {
 	f := newMatrixFixture(t, testdb.SQLite)
-	site := map[string]string{"ko": "K-AI 프로그램 포털", "en": "K-AI Programme Portal"}
-	checked := 0
+	visited := 0
 	matrix := authzMatrix()
 	for _, lang := range []string{"ko", "en"} {
 		for _, role := range matrixRoles {
@@ -45,21 +42,33 @@ func TestPageTitlesNameThePage(t *testing.T) {
 					resp.Body.Close()
 					continue
 				}
-				title := strings.TrimSpace(c.page(resp).Find("head title").Text())
-				name, siteName, found := strings.Cut(title, " | ")
-				switch {
-				case !found || siteName != site[lang]:
-					t.Errorf("%s as %s (%s): title %q, want \"<page> | %s\"", path, role, lang, title, site[lang])
-				case name == "" || name == site[lang] || strings.Contains(name, "[") || strings.Contains(name, "."):
-					t.Errorf("%s as %s (%s): title %q does not name the page", path, role, lang, title)
-				}
-				checked++
+				visit(lang, role, path, c.page(resp))
+				visited++
 			}
 		}
 	}
-	if checked < 100 {
-		t.Errorf("only %d pages checked: the walk missed the route table", checked)
+	if visited < 100 {
+		t.Errorf("only %d pages visited: the walk missed the route table", visited)
 	}
+	return visited
+}
+
+// TestPageTitlesNameThePage: on every page (walkPages) the <title> is
+// "<page name> | <site name>", the page name a real message, not the
+// site's name again.
+func TestPageTitlesNameThePage(t *testing.T) {
+	t.Parallel()
+	site := map[string]string{"ko": "K-AI 프로그램 포털", "en": "K-AI Programme Portal"}
+	walkPages(t, func(lang string, role matrixRole, path string, doc *goquery.Document) {
+		title := strings.TrimSpace(doc.Find("head title").Text())
+		name, siteName, found := strings.Cut(title, " | ")
+		switch {
+		case !found || siteName != site[lang]:
+			t.Errorf("%s as %s (%s): title %q, want \"<page> | %s\"", path, role, lang, title, site[lang])
+		case name == "" || name == site[lang] || strings.Contains(name, "[") || strings.Contains(name, "."):
+			t.Errorf("%s as %s (%s): title %q does not name the page", path, role, lang, title)
+		}
+	})
 }
 
 // TestFrameLandmarks: the KRDS masthead sits in a labelled region, the menu

@@ -10,7 +10,11 @@ import (
 	"io/fs"
 )
 
-//go:embed css js vendor/krds-uiux vendor/pretendard-gov vendor/uplot
+// Of KRDS, the pages load portal.css, the part of its component stylesheet
+// they can use (cmd/krdscss), which imports the tokens and names the icons;
+// the whole output.css stays beside it as that command's source.
+//
+//go:embed css js vendor/krds-uiux/css/token vendor/krds-uiux/css/component/portal.css vendor/krds-uiux/img vendor/krds-uiux/package.json vendor/pretendard-gov vendor/uplot
 var files embed.FS
 
 // FS is the tree of static files.

@@ -37,4 +37,7 @@ cp "$nm/pretendard-gov/package.json" "$here/pretendard-gov/"
 mkdir -p "$here/uplot"
 cp "$nm/uplot/dist/uPlot.iife.min.js" "$nm/uplot/dist/uPlot.min.css" "$nm/uplot/LICENSE" "$nm/uplot/package.json" "$here/uplot/"
 
+# The pages load portal.css, the rules of output.css they can match (cmd/krdscss).
+(cd "$here/../.." && go run ./cmd/krdscss)
+
 echo "vendored: krds-uiux $KRDS, pretendard-gov $PRETENDARD, uplot $UPLOT"
