@@ -1,25 +1,25 @@
 // Package csssubset keeps, of a stylesheet, the rules that can match a page
-// built from a known set of class names and data attributes.
+// built from a known set of class names and data-* attributes.
 //
-// The portal serves the Korea Design System's component stylesheet, which
-// styles every KRDS component (some 1,900 rules, 584 kB) while the portal's
-// pages use a few of them. A style rule whose every selector names a class
-// no page carries can never apply: dropping it changes nothing on any page,
-// and spares every browser the work of matching it. Only the classes a
-// selector needs to match count: one inside :not(), :is(), :where() or
-// :has() does not, nor do ids, attributes, pseudo-classes or elements, so
-// such selectors are kept; of the attributes, only the data-* ones a
-// selector requires count (KRDS's high-contrast and theme rules need
-// [data-krds-mode], which a page may never set). @media, @supports, @layer and @container blocks
-// are pruned within and dropped when empty; every other at-rule (@charset,
-// @import, @font-face, @keyframes) is kept as it is.
+// The Korea Design System's component stylesheet styles every KRDS
+// component (1,933 rules, 584 kB); the portal's pages use a few of them. A
+// style rule each of whose selectors needs a class that no page carries can
+// never apply: dropping it changes nothing on any page and spares every
+// browser the work of matching it.
+//
+// Only what a selector needs in order to match counts: its classes outside
+// parentheses, and its data-* attributes (KRDS's high-contrast and theme
+// rules need [data-krds-mode], which the portal's pages never set). A class
+// inside :not(), :is(), :where() or :has() does not count, nor do ids, other
+// attributes, pseudo-classes or element names. @media, @supports, @layer and
+// @container blocks are pruned within and dropped when left empty; every
+// other at-rule (@charset, @import, @font-face, @keyframes) is kept whole.
 package csssubset
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -34,11 +34,11 @@ type Used struct {
 	Class, Attr func(name string) bool
 }
 
-// Prune returns css without the selectors that need a class or data
-// attribute that used says no page carries, without the style rules left with no selector, and without
-// comments other than /*! … */ ones (licences). The declarations of every
-// rule it keeps are byte for byte those of css, but that every line ends in
-// \n (CSS reads \r\n as one line end).
+// Prune returns css without the selectors that need a class or data-*
+// attribute that used says no page carries, without the style rules left
+// with no selector, and without comments other than /*! … */ ones
+// (licences). The declarations of the rules it keeps are those of css byte
+// for byte, except that every line ends in \n (CSS reads \r\n as one).
 func Prune(css []byte, used Used) ([]byte, Stats, error) {
 	return walk(css, func(sel string) bool {
 		classes, attrs := Required(sel)
@@ -99,12 +99,12 @@ func prune(out *bytes.Buffer, s string, keep func(string) bool, st *Stats) error
 			i = end + 1
 			continue
 		}
-		close, err := matchingBrace(s, end)
+		closing, err := matchingBrace(s, end)
 		if err != nil {
 			return err
 		}
-		body := s[end+1 : close]
-		i = close + 1
+		body := s[end+1 : closing]
+		i = closing + 1
 		if strings.HasPrefix(prelude, "@") {
 			if prunedAtRules[atName(prelude)] {
 				var inner bytes.Buffer
@@ -194,29 +194,6 @@ func Required(sel string) (classes, attrs []string) {
 		}
 	}
 	return classes, attrs
-}
-
-// Names lists, sorted and once each, the class names and the data-*
-// attribute names any selector of css requires (see Required).
-func Names(css []byte) (classes, attrs []string, err error) {
-	seen := [2]map[string]bool{{}, {}}
-	_, _, err = Prune(css, Used{
-		Class: func(c string) bool { seen[0][c] = true; return true },
-		Attr:  func(a string) bool { seen[1][a] = true; return true },
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return sorted(seen[0]), sorted(seen[1]), nil
-}
-
-func sorted(set map[string]bool) []string {
-	out := make([]string, 0, len(set))
-	for k := range set {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func isNameByte(b byte) bool {
