@@ -2,12 +2,12 @@
 // stylesheet that the portal's pages can use (make generate; make check
 // fails when the committed file differs from what it writes).
 //
-// A class or data-* attribute counts as used when its name appears as a word anywhere in the
-// portal's page sources: the templates and Go code of views and handlers,
-// the messages and the portal's scripts. A string that ends in a hyphen
-// ("krds-badge-" + status) counts every name it begins. That is more than
-// the pages carry, never less; handlers/krdscss_test.go checks the pages
-// themselves against the file.
+// A class or data-* attribute counts as used when its name appears as a
+// word anywhere in the portal's page sources: the templates and Go code of
+// views and handlers, the messages and the portal's scripts. A string that
+// ends in a hyphen ("krds-badge-" + status) counts every name it begins.
+// That is more than the pages carry, never less; handlers/krdscss_test.go
+// checks the pages themselves against the file.
 //
 //	go run ./cmd/krdscss            rewrite the subset
 //	go run ./cmd/krdscss -check     fail if the subset is out of date
