@@ -65,14 +65,15 @@ func TestPagesFindTheirKRDSRules(t *testing.T) {
 			i++
 		}
 		t.Errorf("portal.css differs from output.css in a rule the pages can match (run 'make generate'); line %d of the rules they match: want %q, portal.css has %q",
-			i+1, at(wl, i), at(gl, i))
+			i+1, lineAt(wl, i), lineAt(gl, i))
 	}
 	if len(served)*3 > len(full) {
 		t.Errorf("portal.css is %d bytes of output.css's %d: the subset keeps rules no page uses", len(served), len(full))
 	}
 }
 
-func at(lines []string, i int) string {
+// lineAt is lines[i], or "(end)" past the last line.
+func lineAt(lines []string, i int) string {
 	if i < len(lines) {
 		return lines[i]
 	}
